@@ -1,0 +1,171 @@
+"""Settings read from the environment (and `.env`), named exactly as in the contract.
+
+A tracker with none of its settings is off; a tracker with only some of them, or with a
+malformed value, stops start-up with one line naming the setting (`SettingsError`).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PROJECTRAK_URL = "https://profields-cloud.deiser.com"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and is safe to print."""
+
+
+def _check_url(name: str, value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    parts = urlparse(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{name} must be an http(s) URL with a host, for example https://example.com")
+    return value.rstrip("/")
+
+
+def _check_secret(name: str, value: SecretStr | None) -> SecretStr | None:
+    if value is not None and not value.get_secret_value().strip():
+        raise ValueError(f"{name} is set but empty")
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+
+    ISSUETRAK_URL: str | None = None
+    ISSUETRAK_API_KEY: SecretStr | None = None
+
+    PROJECTRAK_URL: str | None = None
+    PROJECTRAK_API_KEY_ID: str | None = None
+    PROJECTRAK_API_KEY: SecretStr | None = None
+
+    AIP_URL: str | None = None
+    AIP_TOKEN: SecretStr | None = None
+
+    KITSU_URL: str | None = None
+    KITSU_EMAIL: str | None = None
+    KITSU_PASSWORD: SecretStr | None = None
+    KITSU_TOKEN: SecretStr | None = None
+
+    DATABASE_URL: str = "sqlite:///trackerbot.db"
+
+    # Optional permissions (additions to the contract): who may write where.
+    ALLOW_PRIVATE_NOTES: bool = True
+    WRITE_CHANNELS: str = ""  # comma-separated channel IDs allowed to write to Issuetrak; empty: all
+    DIGEST_EDITORS: str = ""  # comma-separated Slack user IDs allowed to change digests; empty: anyone
+    PORT: int = 3000
+    LOG_LEVEL: str = "INFO"
+
+    @field_validator("SLACK_API_URL", "ISSUETRAK_URL", "PROJECTRAK_URL", "AIP_URL", "KITSU_URL")
+    @classmethod
+    def _urls(cls, value: str | None, info) -> str | None:
+        checked = _check_url(info.field_name, value)
+        if info.field_name == "SLACK_API_URL":
+            return (checked or "https://slack.com/api") + "/"
+        return checked
+
+    @field_validator(
+        "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ISSUETRAK_API_KEY",
+        "PROJECTRAK_API_KEY", "AIP_TOKEN", "KITSU_PASSWORD", "KITSU_TOKEN",
+    )
+    @classmethod
+    def _secrets(cls, value: SecretStr | None, info) -> SecretStr | None:
+        return _check_secret(info.field_name, value)
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def write_channels(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.WRITE_CHANNELS.split(",") if c.strip())
+
+    @property
+    def digest_editors(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.DIGEST_EDITORS.split(",") if u.strip())
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log masker."""
+        return [v.get_secret_value() for v in vars(self).values() if isinstance(v, SecretStr)]
+
+    # --- which trackers are on -------------------------------------------------------------
+    @property
+    def issuetrak_on(self) -> bool:
+        return self.ISSUETRAK_URL is not None
+
+    @property
+    def projectrak_on(self) -> bool:
+        return self.PROJECTRAK_API_KEY_ID is not None
+
+    @property
+    def projectrak_url(self) -> str:
+        return self.PROJECTRAK_URL or DEFAULT_PROJECTRAK_URL
+
+    @property
+    def aip_on(self) -> bool:
+        return self.AIP_URL is not None
+
+    @property
+    def kitsu_on(self) -> bool:
+        return self.KITSU_URL is not None
+
+    def check_trackers(self) -> None:
+        """Raise `SettingsError` when a tracker is half configured."""
+        groups = {
+            "Issuetrak": [("ISSUETRAK_URL", self.ISSUETRAK_URL), ("ISSUETRAK_API_KEY", self.ISSUETRAK_API_KEY)],
+            "Projectrak": [
+                ("PROJECTRAK_API_KEY_ID", self.PROJECTRAK_API_KEY_ID),
+                ("PROJECTRAK_API_KEY", self.PROJECTRAK_API_KEY),
+            ],
+            "AIP": [("AIP_URL", self.AIP_URL), ("AIP_TOKEN", self.AIP_TOKEN)],
+        }
+        for tracker, pairs in groups.items():
+            present = [name for name, value in pairs if value is not None]
+            missing = [name for name, value in pairs if value is None]
+            if present and missing:
+                raise SettingsError(f"{missing[0]} is missing: {tracker} needs {' and '.join(n for n, _ in pairs)}")
+        if self.PROJECTRAK_URL and not self.projectrak_on:
+            raise SettingsError("PROJECTRAK_API_KEY_ID is missing: Projectrak needs PROJECTRAK_API_KEY_ID and PROJECTRAK_API_KEY")
+        kitsu_login = self.KITSU_EMAIL is not None or self.KITSU_PASSWORD is not None
+        kitsu_any = kitsu_login or self.KITSU_TOKEN is not None
+        if kitsu_any and not self.KITSU_URL:
+            raise SettingsError("KITSU_URL is missing: Kitsu needs KITSU_URL and a login or KITSU_TOKEN")
+        if self.KITSU_URL and self.KITSU_TOKEN is None:
+            if self.KITSU_EMAIL is None or self.KITSU_PASSWORD is None:
+                name = "KITSU_EMAIL" if self.KITSU_EMAIL is None else "KITSU_PASSWORD"
+                raise SettingsError(f"{name} is missing: Kitsu needs KITSU_EMAIL and KITSU_PASSWORD, or KITSU_TOKEN")
+
+    def check_slack(self, *, socket: bool = False) -> None:
+        """Raise `SettingsError` naming the first Slack setting a serving process lacks."""
+        needed = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if socket else ["SLACK_SIGNING_SECRET"])
+        for name in needed:
+            if getattr(self, name) is None:
+                raise SettingsError(f"{name} is missing: set it to the value from your Slack app's settings")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one line that names the setting."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
+        if name not in message:
+            message = f"{name}: {message}"
+        raise SettingsError(message) from None
+    settings.check_trackers()
+    return settings

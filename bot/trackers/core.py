@@ -1,0 +1,215 @@
+"""The HTTP core every tracker client stands on.
+
+One pooled `httpx.AsyncClient` per tracker with explicit timeouts, a bound on requests in flight,
+retries with backoff and jitter for idempotent calls (stamina), status codes turned into typed
+errors, and a short-lived cache for reference data. Authentication lives in `httpx.Auth` flows
+(`tokens.py`, `issuetrak.py`), never in `if` chains here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import stamina
+from cachetools import TTLCache
+
+from bot.trackers.errors import AuthenticationRefused, InvalidInput, NotFound, TimedOut, TrackerError, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_in_flight: int = 10
+    attempts: int = 3
+    wait_initial: float = 0.2
+    wait_max: float = 2.0
+    reference_ttl: float = 300.0
+
+
+class _RetryableStatus(Exception):
+    """A 5xx or 429 answer to an idempotent call: worth another attempt."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _retryable(exc: Exception) -> bool:
+    return isinstance(exc, (_RetryableStatus, httpx.TimeoutException, httpx.TransportError))
+
+
+def _short_detail(response: httpx.Response) -> str:
+    """A tracker's own error sentence, if it gave a short one (never the whole body)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        for key in ("message", "Message", "msg", "error_description"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:200]
+    return ""
+
+
+class TrackerHTTP:
+    """One tracker's connection pool, limits, retries and error mapping."""
+
+    def __init__(
+        self,
+        tracker: str,
+        base_url: str,
+        auth: httpx.Auth | None = None,
+        *,
+        options: HttpOptions | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.tracker = tracker
+        self.options = options = options or HttpOptions()
+        self.client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            auth=auth,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "trackerbot/0.1"},
+            timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout, pool=None),
+            limits=httpx.Limits(
+                max_connections=options.max_in_flight, max_keepalive_connections=options.max_in_flight
+            ),
+        )
+        self._slots = asyncio.Semaphore(options.max_in_flight)
+        self._reference: TTLCache[Hashable, Any] = TTLCache(maxsize=256, ttl=options.reference_ttl)
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+        not_found: str = "That item",
+        not_found_statuses: tuple[int, ...] = (404,),
+    ) -> Any:
+        """Send one call and return its decoded JSON (None for an empty body).
+
+        `path` is relative to the tracker's root. A JSON `body` is serialized once, so the
+        bytes signed by an auth flow are the bytes sent. Reads (and calls marked `idempotent`)
+        are retried on 5xx, 429, timeouts and connection errors.
+        """
+        content = None if body is None else json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        retry = method.upper() in ("GET", "HEAD") if idempotent is None else idempotent
+        started = time.perf_counter()
+        try:
+            response = await self._send(method, path.lstrip("/"), params, content, headers, retry)
+        except _RetryableStatus as exc:
+            response = exc.response
+        except httpx.TimeoutException:
+            log.warning("%s %s %s timed out", self.tracker, method, path)
+            raise TimedOut(self.tracker) from None
+        except httpx.TransportError as exc:
+            log.warning("%s %s %s failed: %s", self.tracker, method, path, type(exc).__name__)
+            raise Unavailable(self.tracker) from None
+        log.debug(
+            "%s %s %s -> %s in %.0f ms",
+            self.tracker, method, path, response.status_code, (time.perf_counter() - started) * 1000,
+        )
+        return self._decode(response, not_found, not_found_statuses)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+        retry: bool,
+    ) -> httpx.Response:
+        attempts = self.options.attempts if retry else 1
+        async for attempt in stamina.retry_context(
+            on=_retryable,
+            attempts=attempts,
+            wait_initial=self.options.wait_initial,
+            wait_max=self.options.wait_max,
+            wait_jitter=self.options.wait_initial,
+            timeout=None,
+        ):
+            with attempt:
+                async with self._slots:
+                    response = await self.client.request(method, path, params=params, content=content, headers=headers)
+                if retry and (response.status_code >= 500 or response.status_code == 429):
+                    raise _RetryableStatus(response)
+                return response
+        raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
+
+    def _decode(self, response: httpx.Response, not_found: str, not_found_statuses: tuple[int, ...]) -> Any:
+        status = response.status_code
+        if status < 300:
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                return response.text
+        if status in not_found_statuses:
+            raise NotFound(self.tracker, not_found)
+        if status in (401, 403):
+            raise AuthenticationRefused(self.tracker)
+        if status in (400, 409, 422):
+            raise InvalidInput(self.tracker, _short_detail(response))
+        log.warning("%s answered %s", self.tracker, status)
+        raise Unavailable(self.tracker)
+
+    async def get(self, path: str, **kwargs: Any) -> Any:
+        return await self.request("GET", path, **kwargs)
+
+    async def reference(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+        """Reference data (projects, users, lookups) cached for `reference_ttl`, loaded once
+        however many callers ask at the same time."""
+        if key in self._reference:
+            return self._reference[key]
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: a lone caller re-raises it below
+            raise
+        else:
+            self._reference[key] = value
+            future.set_result(value)
+            return value
+        finally:
+            del self._loading[key]
+
+    def forget_reference(self) -> None:
+        self._reference.clear()
+
+
+def checked(tracker: str, value: Any, kind: type) -> Any:
+    """Guard against a tracker answering with an unexpected shape."""
+    if not isinstance(value, kind):
+        log.warning("%s answered with %s where %s was expected", tracker, type(value).__name__, kind.__name__)
+        raise Unavailable(tracker)
+    return value
+
+
+__all__ = ["HttpOptions", "TrackerHTTP", "TrackerError", "checked"]

@@ -1,0 +1,515 @@
+"""Issuetrak REST API v1 client.
+
+Every request is signed with the site's API key (HMAC-SHA512 over verb, request id, timestamp,
+lowercased path and the exact body, as in Issuetrak's own samples, seed-001). The key never
+expires, so there is no token to cache: each attempt, retries included, gets a new request id and
+timestamp. Issuetrak stores text HTML-encoded and never decodes it; this client decodes it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import html
+import logging
+import re
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from html.parser import HTMLParser
+from typing import Any, Literal
+from urllib.parse import quote, urlparse
+
+import httpx
+from pydantic import SecretStr
+
+from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.errors import InvalidInput, Unavailable
+from bot.trackers.models import Issue, IssuePage, Lookup, Note, Person, ProjectStatus, TrackerName
+
+log = logging.getLogger(__name__)
+
+# --- Paths, relative to the API root `{site}[/virtual dirs]/api/v1` -----------------------------
+# Documented (trackers.md section 1): issues, notes, projects, users and the lookup list paths.
+ISSUE = "issues/{include_notes}/{number}"  # 400 (not 404) when the issue does not exist
+ISSUES = "issues"  # POST CreateIssueDTO -> the new IssueNumber
+ISSUE_SEARCH = "issues/search"  # POST SearchIssueDTO; the only endpoint that pages for real
+NOTES = "notes"  # POST CreateNoteDTO -> the new NoteID
+ISSUE_NOTES = "notes/issue/{number}"  # the envelope around the list is an assumption
+PROJECTS = "projects"
+PROJECT = "projects/{project_id}"
+USERS = "users/false"  # false: leave out the users' photos
+USER = "users/{user_id}/false"
+# Lookup list paths are documented; their DTO field names are an assumption except for the
+# issue types (IssueTypeID, IssueTypeName).
+LOOKUPS: dict[str, tuple[str, str]] = {
+    "issuetypes": ("IssueTypeID", "IssueTypeName"),
+    "priorities": ("PriorityID", "PriorityName"),
+    "substatuses": ("SubStatusID", "SubStatusName"),
+    "organizations": ("OrganizationID", "OrganizationName"),
+}
+# Web pages, relative to the site root (the API root minus /api/v1): an assumption, the URLs of
+# Issuetrak's classic ASP pages; check them against a live site.
+ISSUE_PAGE = "Issue_View.asp?ID={number}"
+PROJECT_PAGE = "Project_View.asp?ID={project_id}"
+
+REQUEST_ID_HEADER = "X-IssueTrak-API-Request-ID"
+TIMESTAMP_HEADER = "X-IssueTrak-API-Timestamp"
+AUTHORIZATION_HEADER = "X-IssueTrak-API-Authorization"
+
+SearchOperation = Literal["Equal", "NotEqual", "Contains", "GreaterThan", "LessThan"]
+FilterValue = str | int | float | date | datetime | None
+SearchFilter = tuple[str, SearchOperation, FilterValue]
+
+
+# --- Wire formats -----------------------------------------------------------------------------
+def format_datetime(moment: datetime) -> str:
+    """Issuetrak's date format: UTC, 7 fractional digits, no zone (naive values count as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """The signed timestamp: .NET's round-trip format, e.g. 2014-09-10T17:28:08.3227351Z."""
+    return format_datetime(moment) + "Z"
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """Read an Issuetrak date (7 fractional digits, a zone or none); a value without a zone is
+    taken as UTC (an assumption: the site's clock zone is not exposed by the API)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())  # Python 3.11+ keeps 6 of 7 digits
+    except ValueError:
+        log.warning("Issuetrak sent an unreadable date: %r", value[:40])
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _date(value: object) -> date | None:
+    moment = parse_datetime(value)
+    return moment.date() if moment else None
+
+
+def signature(api_key: str, method: str, request_id: str, timestamp: str, path: str, body_text: str) -> str:
+    """Base64 HMAC-SHA512 of the vendor's six-line message, keyed with the key text itself."""
+    message = "\n".join([method.upper(), request_id, timestamp, path.lower(), "", body_text])
+    digest = hmac.new(api_key.encode("utf-8"), message.encode("utf-8"), hashlib.sha512).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _new_request_id() -> str:
+    return str(uuid.uuid4()).lower()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class IssuetrakSignature(httpx.Auth):
+    """Sign each request as it is sent, so every retry carries a fresh id and timestamp."""
+
+    requires_request_body = True
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        request_id: Callable[[], str] = _new_request_id,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._api_key = api_key
+        self._request_id = request_id
+        self._clock = clock
+
+    def headers(self, method: str, url: str, body: bytes) -> dict[str, str]:
+        request_id = self._request_id()
+        timestamp = format_timestamp(self._clock())
+        path = urlparse(url).path
+        return {
+            REQUEST_ID_HEADER: request_id,
+            TIMESTAMP_HEADER: timestamp,
+            AUTHORIZATION_HEADER: signature(self._api_key, method, request_id, timestamp, path, body.decode("utf-8")),
+        }
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
+        request.headers.update(self.headers(request.method, str(request.url), request.content))
+        yield request
+
+
+# --- Text -------------------------------------------------------------------------------------
+class _HtmlText(HTMLParser):
+    """Rich text (HTML) to plain text: tags dropped, blocks on their own lines, links kept."""
+
+    _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "pre"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._link: tuple[str, int] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+        if tag == "li":
+            self.parts.append("• ")
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and href.startswith(("http://", "https://")):
+            self._link = (href, len(self.parts))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+        if tag == "a" and self._link is not None:
+            href, start = self._link
+            if href not in "".join(self.parts[start:]):
+                self.parts.append(f" ({href})")
+            self._link = None
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _text(value: object, *, rich: bool = False) -> str | None:
+    """Decode a stored Issuetrak text once: entities always, tags too when it is rich text."""
+    if not isinstance(value, str):
+        return None
+    if not rich:
+        return html.unescape(value)
+    parser = _HtmlText()
+    parser.feed(value)
+    parser.close()
+    lines = (line.strip() for line in "".join(parser.parts).splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _collection(tracker: str, body: Any) -> list[dict[str, Any]]:
+    """The items of a list answer: the paging envelope's Collection (or a bare list)."""
+    items = (body.get("Collection") or []) if isinstance(body, dict) else body
+    return [item for item in checked(tracker, items, list) if isinstance(item, dict)]
+
+
+def _filter_value(value: FilterValue) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class IssuetrakClient:
+    """Issues, notes, projects, users and lookups of one Issuetrak site."""
+
+    name = TrackerName.ISSUETRAK.label
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str | SecretStr,
+        *,
+        options: HttpOptions | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        self.api_url = url.rstrip("/")
+        self.site_url = re.sub(r"/api/v1$", "", self.api_url, flags=re.IGNORECASE)
+        self.http = TrackerHTTP(self.name, self.api_url, IssuetrakSignature(key), options=options, transport=transport)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def ping(self) -> str:
+        """One uncached signed call: proves the URL and the key."""
+        count = len(await self._load_projects())
+        return f"{count} project{'' if count == 1 else 's'}"
+
+    def issue_url(self, number: int) -> str:
+        return f"{self.site_url}/{ISSUE_PAGE.format(number=number)}"
+
+    def project_url(self, project_id: int) -> str:
+        return f"{self.site_url}/{PROJECT_PAGE.format(project_id=project_id)}"
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn an answer of an unexpected shape into a friendly Unavailable."""
+        try:
+            yield
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s answered with an unexpected shape (%s)", self.name, type(exc).__name__)
+            raise Unavailable(self.name) from None
+
+    # --- issues -------------------------------------------------------------------------------
+    async def get_issue(self, number: int, include_notes: bool = False) -> Issue:
+        path = ISSUE.format(include_notes=str(include_notes).lower(), number=number)
+        body = await self.http.get(path, not_found=f"Issue {number}", not_found_statuses=(400,))
+        dto = checked(self.name, body, dict)
+        types, priorities = await self._issue_names()
+        with self._reading():
+            return self._issue(dto, types, priorities)
+
+    async def search_issues(
+        self,
+        *,
+        filters: Sequence[SearchFilter] = (),
+        page_index: int = 0,
+        page_size: int = 50,
+        order_by: str = "IssueNumber",
+        descending: bool = True,
+    ) -> IssuePage:
+        """One page of a SearchIssueDTO query; the filters are ANDed together."""
+        expressions = [
+            {
+                "FieldName": field,
+                "FieldFilterValue1": _filter_value(value),
+                "FieldFilterValue2": None,
+                "QueryExpressionOperation": operation,
+                "QueryExpressionOperator": "And",
+            }
+            for field, operation, value in filters
+        ]
+        query = {
+            "CanIncludeNotes": False,
+            "PageIndex": page_index,
+            "PageSize": page_size,
+            "QueryOrderingDefinitions": [
+                {"FieldName": order_by, "QueryOrderingDirection": "Desc" if descending else "Asc"}
+            ],
+            "QuerySetDefinitions": (
+                [{"QuerySetIndex": 1, "QuerySetOperator": "And", "QuerySetExpressions": expressions}]
+                if expressions
+                else []
+            ),
+        }
+        body = checked(self.name, await self.http.request("POST", ISSUE_SEARCH, body=query, idempotent=True), dict)
+        types, priorities = await self._issue_names()
+        with self._reading():
+            return IssuePage(
+                issues=[self._issue(dto, types, priorities) for dto in _collection(self.name, body)],
+                page_index=int(body.get("PageIndex", page_index)),
+                page_size=int(body.get("PageSize", page_size)),
+                total=int(body["TotalCount"]),
+            )
+
+    async def iter_issues(
+        self,
+        *,
+        filters: Sequence[SearchFilter] = (),
+        page_size: int = 50,
+        order_by: str = "IssueNumber",
+        descending: bool = True,
+    ) -> AsyncIterator[Issue]:
+        """Every issue matching the filters, page after page."""
+        page_index = 0
+        while True:
+            page = await self.search_issues(
+                filters=filters, page_index=page_index, page_size=page_size, order_by=order_by, descending=descending
+            )
+            for issue in page.issues:
+                yield issue
+            if not page.issues or not page.has_more:
+                return
+            page_index += 1
+
+    async def search_all(self, **query: Any) -> list[Issue]:
+        """`iter_issues` collected into a list (same keyword arguments)."""
+        return [issue async for issue in self.iter_issues(**query)]
+
+    async def create_issue(
+        self,
+        *,
+        subject: str,
+        description: str,
+        issue_type_id: int,
+        priority_id: int,
+        submitted_by: str,
+        organization_id: int | None = None,
+    ) -> int:
+        """Create an issue and return its number. `description` is HTML (rich text); the subject
+        is plain text, HTML-encoded here the way Issuetrak's own forms store it."""
+        if organization_id is None:
+            organizations = await self.organizations()
+            if not organizations:
+                raise InvalidInput(self.name, "the site has no organization to file the issue under")
+            organization_id = int(organizations[0].id)
+        dto = {
+            "ShouldSuppressEmailForCreateOperation": True,
+            "EnteredBy": submitted_by,
+            "SubmittedBy": submitted_by,
+            "SubmittedDate": format_datetime(_utc_now()),
+            "Subject": html.escape(subject, quote=False),
+            "Description": description,
+            "IsDescriptionRichText": True,
+            "IssueTypeID": issue_type_id,
+            "PriorityID": priority_id,
+            "OrganizationID": organization_id,
+        }
+        return self._new_id(await self.http.request("POST", ISSUES, body=dto))
+
+    # --- notes --------------------------------------------------------------------------------
+    async def notes_for_issue(self, number: int) -> list[Note]:
+        body = await self.http.get(
+            ISSUE_NOTES.format(number=number), not_found=f"Issue {number}", not_found_statuses=(400,)
+        )
+        with self._reading():
+            return [self._note(dto) for dto in _collection(self.name, body)]
+
+    async def add_note(self, issue_number: int, html: str, created_by: str, *, private: bool = False) -> int:
+        """Add an HTML note written as Issuetrak user `created_by`; returns the new NoteID.
+        Sent once (a POST is never retried), without Issuetrak's notification emails."""
+        dto = {
+            "IssueNumber": issue_number,
+            "NoteText": html,
+            "CreatedBy": created_by,
+            "CreatedDate": format_datetime(_utc_now()),
+            "IsPrivate": private,
+            "IsRichText": True,
+            "ShouldSuppressEmailForCreateOperation": True,
+        }
+        return self._new_id(await self.http.request("POST", NOTES, body=dto))
+
+    # --- projects -----------------------------------------------------------------------------
+    async def get_project(self, project_id: int) -> ProjectStatus:
+        body = await self.http.get(PROJECT.format(project_id=project_id), not_found=f"Project {project_id}")
+        dto = checked(self.name, body, dict)
+        with self._reading():
+            return self._project(dto)
+
+    async def list_projects(self) -> list[ProjectStatus]:
+        return await self.http.reference("projects", self._load_projects)
+
+    async def _load_projects(self) -> list[ProjectStatus]:
+        body = await self.http.get(PROJECTS, not_found="The project list")
+        with self._reading():
+            return [self._project(dto) for dto in _collection(self.name, body)]
+
+    # --- users --------------------------------------------------------------------------------
+    async def list_users(self) -> list[Person]:
+        return await self.http.reference("users", self._load_users)
+
+    async def _load_users(self) -> list[Person]:
+        body = await self.http.get(USERS, not_found="The user list")
+        with self._reading():
+            return [self._person(dto) for dto in _collection(self.name, body)]
+
+    async def find_user_by_email(self, email: str) -> Person | None:
+        """The user with this email (case-insensitive), an active one when there are several."""
+        wanted = email.strip().casefold()
+        matches = [person for person in await self.list_users() if (person.email or "").casefold() == wanted]
+        return next((person for person in matches if person.active), matches[0] if matches else None)
+
+    async def get_user(self, user_id: str) -> Person:
+        async def load() -> Person:
+            path = USER.format(user_id=quote(user_id, safe=""))
+            dto = checked(self.name, await self.http.get(path, not_found=f"User {user_id}"), dict)
+            with self._reading():
+                return self._person(dto)
+
+        return await self.http.reference(("user", user_id), load)
+
+    # --- lookups ------------------------------------------------------------------------------
+    async def issue_types(self) -> list[Lookup]:
+        return await self._lookup("issuetypes")
+
+    async def priorities(self) -> list[Lookup]:
+        return await self._lookup("priorities")
+
+    async def substatuses(self) -> list[Lookup]:
+        return await self._lookup("substatuses")
+
+    async def organizations(self) -> list[Lookup]:
+        return await self._lookup("organizations")
+
+    async def _lookup(self, path: str) -> list[Lookup]:
+        id_field, name_field = LOOKUPS[path]
+
+        async def load() -> list[Lookup]:
+            body = await self.http.get(path, not_found=f"The {path} list")
+            with self._reading():
+                return [
+                    Lookup(id=int(dto[id_field]), name=_text(dto.get(name_field)) or str(dto[id_field]))
+                    for dto in _collection(self.name, body)
+                ]
+
+        return await self.http.reference(("lookup", path), load)
+
+    async def _issue_names(self) -> tuple[dict[int, str], dict[int, str]]:
+        types, priorities = await asyncio.gather(self.issue_types(), self.priorities())
+        return {int(t.id): t.name for t in types}, {int(p.id): p.name for p in priorities}
+
+    # --- DTO -> model -------------------------------------------------------------------------
+    def _new_id(self, body: Any) -> int:
+        """Issuetrak answers a create with the new id as a bare JSON number."""
+        if isinstance(body, bool) or not isinstance(body, (int, str)) or not str(body).strip().isdigit():
+            log.warning("%s answered a create with %s instead of an id", self.name, type(body).__name__)
+            raise Unavailable(self.name)
+        return int(body)
+
+    def _issue(self, dto: dict[str, Any], types: dict[int, str], priorities: dict[int, str]) -> Issue:
+        number = int(dto["IssueNumber"])
+        project_id = dto.get("ProjectID")
+        return Issue(
+            number=number,
+            subject=_text(dto.get("Subject")) or "",
+            description=_text(dto.get("Description"), rich=bool(dto.get("IsDescriptionRichText"))),
+            status=dto.get("Status"),
+            priority=priorities.get(dto.get("PriorityID")),  # type: ignore[arg-type]
+            issue_type=types.get(dto.get("IssueTypeID")),  # type: ignore[arg-type]
+            assignee=dto.get("AssignedTo") or None,
+            submitted_by=dto.get("SubmittedBy") or None,
+            submitted_date=parse_datetime(dto.get("SubmittedDate")),
+            target_date=parse_datetime(dto.get("TargetDate")),
+            closed_date=parse_datetime(dto.get("ClosedDate")),
+            project_id=int(project_id) if project_id else None,
+            url=self.issue_url(number),
+            notes=[self._note(note) for note in dto.get("Notes") or []],
+        )
+
+    def _note(self, dto: dict[str, Any]) -> Note:
+        return Note(
+            id=int(dto["NoteID"]) if dto.get("NoteID") is not None else None,
+            issue_number=int(dto["IssueNumber"]),
+            text=_text(dto.get("NoteText"), rich=bool(dto.get("IsRichText"))) or "",
+            created_by=dto.get("CreatedBy"),
+            created_date=parse_datetime(dto.get("CreatedDate")),
+            is_private=bool(dto.get("IsPrivate")),
+        )
+
+    def _project(self, dto: dict[str, Any]) -> ProjectStatus:
+        project_id = int(dto["ProjectID"])
+        status = dto.get("Status")
+        return ProjectStatus(
+            tracker=TrackerName.ISSUETRAK,
+            id=str(project_id),
+            key=dto.get("ProjectNumber") or None,
+            name=_text(dto.get("Title")) or f"Project {project_id}",
+            status=status,
+            is_closed=bool(dto.get("CloseDate")) or str(status or "").lower() == "closed",
+            percent_complete=dto.get("PercentCompleted"),
+            open_date=_date(dto.get("OpenDate")),
+            target_date=_date(dto.get("TargetDate")),
+            closed_date=_date(dto.get("CloseDate")),
+            budget_estimated=dto.get("EstimatedBudget"),
+            budget_actual=dto.get("ActualBudget"),
+            hours_estimated=dto.get("EstimatedHours"),
+            hours_actual=dto.get("ActualHours"),
+            owner=dto.get("ProjectManager") or None,
+            url=self.project_url(project_id),
+        )
+
+    def _person(self, dto: dict[str, Any]) -> Person:
+        user_id = str(dto["UserID"])
+        full_name = " ".join(part for part in (dto.get("FirstName"), dto.get("LastName")) if part)
+        return Person(
+            id=user_id,
+            name=_text(dto.get("UserName")) or full_name or user_id,
+            email=dto.get("EmailAddress") or None,
+            active=dto.get("IsActive") is not False,
+        )
