@@ -1,0 +1,23 @@
+"""trackerbot's store: person links, the outbox of tracker writes, digest subscriptions and claims.
+
+`Store(DATABASE_URL)` opens SQLite or PostgreSQL and upgrades the schema itself; every operation is
+async (one transaction in a worker thread) and takes the current time as an argument.
+"""
+
+from bot.store.digests import DigestStore, check_time, check_timezone, local_due_date
+from bot.store.outbox import OutboxStore
+from bot.store.people import PeopleStore
+from bot.store.records import (
+    DueDigest, OutboxItem, OutboxKind, OutboxState, Requester, StoreError, StoreUnavailable,
+    Subscription,
+)
+
+
+class Store(PeopleStore, OutboxStore, DigestStore):
+    """The whole store; see each part's module for what its operations promise."""
+
+
+__all__ = [
+    "DueDigest", "OutboxItem", "OutboxKind", "OutboxState", "Requester", "Store", "StoreError",
+    "StoreUnavailable", "Subscription", "check_time", "check_timezone", "local_due_date",
+]

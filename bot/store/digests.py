@@ -1,0 +1,151 @@
+"""Digest subscriptions (one per channel) and the claims that make each day's digest post once.
+
+A digest is due from its local time ("HH:MM" in the subscription's zone) until the end of that
+local day: one missed while the bot was down is still due later the same local day, never the
+next. Posting is claimed first (claim_digest), so only one process posts a given day's digest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, RowMapping, select, update
+
+from bot.store.base import StoreBase
+from bot.store.records import DueDigest, Subscription, require_aware
+from bot.store.schema import dialect_insert, digest_claims, digest_subscriptions
+
+_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
+subs = digest_subscriptions
+
+
+def check_time(value: str) -> str:
+    """The time as stored ("HH:MM", 24-hour), or ValueError with a sentence for the person."""
+    if not _TIME.fullmatch(value):
+        raise ValueError(f"{value!r} is not a time of day; write it as HH:MM on a 24-hour clock, like 09:00.")
+    return value
+
+
+def check_timezone(name: str) -> str:
+    """The zone name if the system's zone database knows it, else ValueError with a sentence."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not a time zone I know; use a name like Europe/Paris or UTC."
+        ) from None
+    return name
+
+
+def local_due_date(subscription: Subscription, now: datetime) -> date | None:
+    """The local date whose digest is due at `now`, or None while today's local time has not come."""
+    local = require_aware(now).astimezone(ZoneInfo(subscription.timezone))
+    return local.date() if local.time() >= time.fromisoformat(subscription.time) else None
+
+
+def _subscription(row: RowMapping) -> Subscription:
+    return Subscription(
+        id=row["id"], team_id=row["team_id"], channel_id=row["channel_id"], time=row["time"],
+        timezone=row["timezone"], scope=tuple(row["scope"]), created_by=row["created_by"],
+        created_at=row["created_at"],
+    )
+
+
+def _enabled_subscriptions(conn: Connection, *conditions: object) -> list[Subscription]:
+    rows = conn.execute(select(subs).where(subs.c.enabled, *conditions).order_by(subs.c.id)).mappings()
+    return [_subscription(row) for row in rows]
+
+
+class DigestStore(StoreBase):
+    async def subscribe(
+        self, team_id: str, channel_id: str, time_of_day: str, timezone: str,
+        scope: Sequence[str] | str, created_by: str, now: datetime,
+    ) -> Subscription:
+        """Set the channel's daily digest, replacing its earlier settings (the id and its claims
+        stay, so changing the time never posts a day's digest twice)."""
+        values = {
+            "time": check_time(time_of_day), "timezone": check_timezone(timezone),
+            "scope": [scope] if isinstance(scope, str) else list(scope),
+            "created_by": created_by, "created_at": require_aware(now), "enabled": True,
+        }
+
+        def run(conn: Connection) -> Subscription:
+            stmt = dialect_insert(conn, subs).values(team_id=team_id, channel_id=channel_id, **values)
+            row = conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[subs.c.team_id, subs.c.channel_id],
+                    set_={name: stmt.excluded[name] for name in values},
+                ).returning(*subs.c)
+            ).mappings().one()
+            return _subscription(row)
+
+        return await self._run(run)
+
+    async def unsubscribe(self, team_id: str, channel_id: str) -> bool:
+        """Stop the channel's digest; False when it had none."""
+
+        def run(conn: Connection) -> bool:
+            return conn.execute(
+                update(subs).where(subs.c.team_id == team_id, subs.c.channel_id == channel_id, subs.c.enabled)
+                .values(enabled=False)
+            ).rowcount == 1
+
+        return await self._run(run)
+
+    async def subscription(self, team_id: str, channel_id: str) -> Subscription | None:
+        def run(conn: Connection) -> Subscription | None:
+            found = _enabled_subscriptions(conn, subs.c.team_id == team_id, subs.c.channel_id == channel_id)
+            return found[0] if found else None
+
+        return await self._run(run)
+
+    async def subscriptions(self) -> list[Subscription]:
+        return await self._run(_enabled_subscriptions)
+
+    async def due_subscriptions(self, now: datetime) -> list[DueDigest]:
+        """(subscription, local date) for each digest due at `now` and not yet claimed."""
+        require_aware(now)
+
+        def run(conn: Connection) -> list[DueDigest]:
+            candidates = [
+                DueDigest(sub, due) for sub in _enabled_subscriptions(conn)
+                if (due := local_due_date(sub, now)) is not None
+            ]
+            if not candidates:
+                return []
+            claimed = {tuple(row) for row in conn.execute(
+                select(digest_claims.c.subscription_id, digest_claims.c.due_date).where(
+                    digest_claims.c.subscription_id.in_([c.subscription.id for c in candidates]),
+                    digest_claims.c.due_date.in_({c.due_date for c in candidates}),
+                )
+            )}
+            return [c for c in candidates if (c.subscription.id, c.due_date) not in claimed]
+
+        return await self._run(run)
+
+    async def claim_digest(self, subscription_id: int, due_date: date, now: datetime) -> bool:
+        """True for exactly one caller per (subscription, local date): the one that should post."""
+
+        def run(conn: Connection) -> bool:
+            return conn.execute(
+                dialect_insert(conn, digest_claims).values(
+                    subscription_id=subscription_id, due_date=due_date, claimed_at=now,
+                ).on_conflict_do_nothing().returning(digest_claims.c.subscription_id)
+            ).first() is not None
+
+        return await self._run(run)
+
+    async def mark_digest_posted(self, subscription_id: int, due_date: date, ts: str) -> bool:
+        """Keep the posted message's ts with its claim; False when there is no such claim."""
+
+        def run(conn: Connection) -> bool:
+            return conn.execute(
+                update(digest_claims).where(
+                    digest_claims.c.subscription_id == subscription_id, digest_claims.c.due_date == due_date,
+                ).values(posted_ts=ts)
+            ).rowcount == 1
+
+        return await self._run(run)

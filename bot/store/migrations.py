@@ -1,0 +1,71 @@
+"""Brings the database's schema up to date, run by the app itself when a Store opens.
+
+An empty database gets the current tables from schema.py and is stamped with every version.
+A database at an older version runs each later step of UPGRADES, in order. All of it happens in
+one transaction under a lock (a PostgreSQL advisory lock; on SQLite the write lock that BEGIN
+IMMEDIATE takes), so processes starting together upgrade once and the others then see it done.
+
+To change a table: change schema.py, then append a Migration that alters an existing database to
+that same shape, numbered one more than the last.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, insert, select
+
+from bot.store.records import StoreError
+from bot.store.schema import metadata, schema_version
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+
+
+BASELINE_VERSION = 1
+BASELINE_DESCRIPTION = "person links, tracker-write outbox, digest subscriptions and claims"
+UPGRADES: tuple[Migration, ...] = ()
+
+# pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.
+_PG_LOCK_KEY = zlib.crc32(b"trackerbot.store.migrations")
+
+
+def migrate(conn: Connection, upgrades: Sequence[Migration] = UPGRADES) -> int:
+    """Upgrade the schema inside the caller's transaction; return the version it is now at."""
+    expected = list(range(BASELINE_VERSION + 1, BASELINE_VERSION + 1 + len(upgrades)))
+    if [step.version for step in upgrades] != expected:
+        raise ValueError(f"upgrades must be numbered {expected}, in order")
+    latest = upgrades[-1].version if upgrades else BASELINE_VERSION
+
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+    schema_version.create(conn, checkfirst=True)
+    current = conn.execute(select(func.max(schema_version.c.version))).scalar_one()
+
+    if current is None:
+        metadata.create_all(conn)
+        versions = [(BASELINE_VERSION, BASELINE_DESCRIPTION)]
+        versions += [(step.version, step.description) for step in upgrades]
+        conn.execute(insert(schema_version), [{"version": v, "description": d} for v, d in versions])
+        logger.info("created the database schema at version %d", latest)
+        return latest
+    if current > latest:
+        raise StoreError(
+            f"The database was set up by a newer trackerbot (schema version {current}, this one "
+            f"knows up to {latest}); upgrade trackerbot before starting it."
+        )
+    for step in upgrades:
+        if step.version > current:
+            step.upgrade(conn)
+            conn.execute(insert(schema_version).values(version=step.version, description=step.description))
+            logger.info("upgraded the database schema to version %d: %s", step.version, step.description)
+    return latest

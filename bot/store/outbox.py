@@ -1,0 +1,152 @@
+"""The outbox of tracker writes: recorded before the person is answered, delivered by a worker.
+
+Life of a row: pending -> (claim_due, claim) sending -> delivered | pending again (mark_retry) | failed;
+retry() puts a failed row back to pending.
+A claimed row carries a lease: `next_attempt_at` is when it comes back if its worker dies, so
+leases must outlast one delivery attempt (the tracker's timeout and retries included).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, RowMapping, select, update
+
+from bot.store.base import StoreBase
+from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, require_aware
+from bot.store.schema import dialect_insert, outbox
+
+MAX_KEY_LENGTH = 255
+
+
+def _item(row: RowMapping) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"], key=row["key"], kind=OutboxKind(row["kind"]), payload=row["payload"],
+        requester=Requester(
+            team_id=row["team_id"], user_id=row["user_id"], channel_id=row["channel_id"],
+            thread_ts=row["thread_ts"], response_url=row["response_url"],
+        ),
+        state=OutboxState(row["state"]), attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"], last_error=row["last_error"], result=row["result"],
+        created_at=row["created_at"], delivered_at=row["delivered_at"],
+    )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending rows whose time has come, and sending rows whose worker's lease ran out."""
+    waiting = outbox.c.state.in_([OutboxState.PENDING.value, OutboxState.SENDING.value])
+    return waiting & (outbox.c.next_attempt_at <= now)
+
+
+def _claim(
+    conn: Connection, now: datetime, lease_seconds: float, limit: int, *only: ColumnElement[bool],
+) -> list[OutboxItem]:
+    """Never gives one row to two claimers: PostgreSQL locks the chosen rows and skips rows other
+    claimers hold; SQLite runs one writer at a time. Either way the update re-checks each row is
+    still due, and attempts counts the claim."""
+    ids = conn.execute(
+        select(outbox.c.id).where(_due(now), *only)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    if not ids:
+        return []
+    rows = conn.execute(
+        update(outbox).where(outbox.c.id.in_(ids), _due(now)).values(
+            state=OutboxState.SENDING.value, attempts=outbox.c.attempts + 1,
+            next_attempt_at=now + timedelta(seconds=lease_seconds),
+        ).returning(*outbox.c)
+    ).mappings().all()
+    order = {row_id: position for position, row_id in enumerate(ids)}
+    return sorted((_item(row) for row in rows), key=lambda item: order[item.id])
+
+
+class OutboxStore(StoreBase):
+    async def enqueue(
+        self, key: str, kind: OutboxKind | str, payload: dict[str, Any], requester: Requester,
+        now: datetime,
+    ) -> tuple[OutboxItem, bool]:
+        """Record a write once per idempotency key: (the row, True) for the first caller, (the
+        existing row, False) for every repeat, concurrent ones included."""
+        kind = OutboxKind(kind)
+        require_aware(now)
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ValueError(f"an outbox key has 1 to {MAX_KEY_LENGTH} characters")
+
+        def run(conn: Connection) -> tuple[OutboxItem, bool]:
+            inserted = conn.execute(
+                dialect_insert(conn, outbox).values(
+                    key=key, kind=kind.value, payload=payload,
+                    team_id=requester.team_id, user_id=requester.user_id,
+                    channel_id=requester.channel_id, thread_ts=requester.thread_ts,
+                    response_url=requester.response_url,
+                    state=OutboxState.PENDING.value, attempts=0, next_attempt_at=now, created_at=now,
+                ).on_conflict_do_nothing(index_elements=[outbox.c.key]).returning(*outbox.c)
+            ).mappings().first()
+            if inserted is not None:
+                return _item(inserted), True
+            # Read committed: this statement sees the row whose insert made ours do nothing.
+            existing = conn.execute(select(outbox).where(outbox.c.key == key)).mappings().one()
+            return _item(existing), False
+
+        return await self._run(run)
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboxItem]:
+        """Move up to `limit` due rows to sending, leased until now + lease_seconds, oldest first."""
+        return await self._run(lambda conn: _claim(conn, now, lease_seconds, limit))
+
+    async def claim(self, item_id: int, now: datetime, lease_seconds: float) -> OutboxItem | None:
+        """Claim one row to deliver it at once; None when it is not due (another worker holds it,
+        it waits for its next attempt, or it is delivered or failed)."""
+        claimed = await self._run(lambda conn: _claim(conn, now, lease_seconds, 1, outbox.c.id == item_id))
+        return claimed[0] if claimed else None
+
+    async def mark_delivered(self, item_id: int, result: dict[str, Any], now: datetime) -> bool:
+        """Record the tracker's answer (note id, issue number). Delivery is the truth even for a
+        row already given up on, so this applies to any row not yet delivered."""
+        return await self._change(
+            item_id, outbox.c.state != OutboxState.DELIVERED.value,
+            state=OutboxState.DELIVERED.value, result=result, delivered_at=now, last_error=None,
+        )
+
+    async def mark_retry(self, item_id: int, error: str, next_attempt_at: datetime) -> bool:
+        """Give a claimed row back to the queue, to be tried again from next_attempt_at."""
+        return await self._change(
+            item_id, outbox.c.state == OutboxState.SENDING.value,
+            state=OutboxState.PENDING.value, last_error=error, next_attempt_at=next_attempt_at,
+        )
+
+    async def mark_failed(self, item_id: int, error: str) -> bool:
+        """Give up on a claimed row; `error` is the sentence shown to the person."""
+        return await self._change(
+            item_id, outbox.c.state == OutboxState.SENDING.value,
+            state=OutboxState.FAILED.value, last_error=error,
+        )
+
+    async def retry(self, item_id: int, now: datetime) -> bool:
+        """A failed row back to pending with a fresh count of attempts (the person's retry button)."""
+        return await self._change(
+            item_id, outbox.c.state == OutboxState.FAILED.value,
+            state=OutboxState.PENDING.value, attempts=0, next_attempt_at=now, last_error=None,
+        )
+
+    async def get(self, ref: int | str) -> OutboxItem | None:
+        """An outbox row by id (int) or idempotency key (str)."""
+        column = outbox.c.id if isinstance(ref, int) else outbox.c.key
+
+        def run(conn: Connection) -> OutboxItem | None:
+            row = conn.execute(select(outbox).where(column == ref)).mappings().first()
+            return None if row is None else _item(row)
+
+        return await self._run(run)
+
+    async def _change(self, item_id: int, condition: ColumnElement[bool], **values: Any) -> bool:
+        """Apply `values` to the row if `condition` holds; True when it did."""
+
+        def run(conn: Connection) -> bool:
+            return conn.execute(
+                update(outbox).where(outbox.c.id == item_id, condition).values(**values)
+            ).rowcount == 1
+
+        return await self._run(run)

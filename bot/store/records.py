@@ -1,0 +1,85 @@
+"""What the store hands back: plain frozen records, their states, and the store's errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; str(err) is a sentence safe to show a person."""
+
+
+class StoreUnavailable(StoreError):
+    """The database did not answer (down, refused the connection, or timed out)."""
+
+
+class OutboxKind(StrEnum):
+    NOTE = "note"
+    ISSUE = "issue"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asked for a write and where to answer them."""
+
+    team_id: str
+    user_id: str
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One tracker write. While `state` is sending, `next_attempt_at` is the end of the worker's lease."""
+
+    id: int
+    key: str
+    kind: OutboxKind
+    payload: dict[str, Any]
+    requester: Requester
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel's daily digest: posted at `time` ("HH:MM") in `timezone`; an empty scope means everything."""
+
+    id: int
+    team_id: str
+    channel_id: str
+    time: str
+    timezone: str
+    scope: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+
+
+class DueDigest(NamedTuple):
+    """A subscription whose digest for the local date `due_date` has not been claimed yet."""
+
+    subscription: Subscription
+    due_date: date
+
+
+def require_aware(moment: datetime, name: str = "now") -> datetime:
+    """Refuse naive datetimes: the store compares instants, never wall-clock readings."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")
+    return moment

@@ -1,0 +1,101 @@
+"""The tables as they are now. An empty database gets them from here; older ones are upgraded by
+the steps in migrations.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON, Boolean, Column, Connection, Date, DateTime, ForeignKey, Index, Integer, MetaData,
+    String, Table, Text, UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from bot.store.records import require_aware
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant: takes aware datetimes, stores UTC, returns aware UTC datetimes on every dialect."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = require_aware(value, "a stored time").astimezone(UTC)
+        # SQLite has no zone type: keep naive UTC text so comparisons stay lexical and correct.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+)
+
+person_links = Table(
+    "person_links", metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("slack_user_id", String(32), primary_key=True),
+    Column("issuetrak_user_id", String(255), nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("team_id", String(32), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("channel_id", String(32)),
+    Column("thread_ts", String(32)),
+    Column("response_url", Text),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("result", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_outbox_due", "state", "next_attempt_at"),
+)
+
+digest_subscriptions = Table(
+    "digest_subscriptions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("time", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("scope", JSON, nullable=False),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    UniqueConstraint("team_id", "channel_id", name="uq_digest_subscriptions_channel"),
+)
+
+digest_claims = Table(
+    "digest_claims", metadata,
+    Column("subscription_id", Integer, ForeignKey("digest_subscriptions.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("due_date", Date, primary_key=True),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("posted_ts", String(32)),
+)
+
+
+def dialect_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that knows ON CONFLICT on the connection's dialect (PostgreSQL or SQLite)."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return module.insert(table)

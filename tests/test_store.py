@@ -1,0 +1,372 @@
+"""The store against real databases: every test that takes `store`, `store_pair` or `store_url` runs
+on an SQLite file and on PostgreSQL. Races use two Stores (two engines, like two processes) and
+calls released together from many threads, each with its own event loop and connection."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from itertools import chain
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import Connection, select
+
+from bot.store import OutboxItem, OutboxKind, OutboxState, Requester, Store, StoreError, StoreUnavailable
+from bot.store.engine import database_url, open_engine
+from bot.store.migrations import Migration, migrate
+from bot.store.schema import schema_version
+
+NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+ALICE = Requester(team_id="T1", user_id="U1", channel_id="C1", thread_ts="1736942400.000100")
+T = TypeVar("T")
+
+
+async def race(runners: int, call: Callable[[int], Coroutine[Any, Any, T]]) -> list[T]:
+    """Run call(0) ... call(runners - 1) at the same instant, each in its own thread and event loop."""
+    barrier = threading.Barrier(runners)
+
+    def run(n: int) -> T:
+        barrier.wait(timeout=10)
+        return asyncio.run(call(n))
+
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(runners) as pool:
+        return await asyncio.gather(*(loop.run_in_executor(pool, run, n) for n in range(runners)))
+
+
+def versions(url: str) -> list[int]:
+    engine = open_engine(url)
+    try:
+        with engine.begin() as conn:
+            return list(conn.execute(select(schema_version.c.version).order_by("version")).scalars())
+    finally:
+        engine.dispose()
+
+
+# --- URLs and start-up -------------------------------------------------------------------------
+
+
+def test_database_url_maps_the_contract_forms_to_installed_drivers() -> None:
+    assert database_url("postgresql://u:p@db/trackerbot").drivername == "postgresql+psycopg"
+    assert database_url("postgres://u:p@db/trackerbot").drivername == "postgresql+psycopg"
+    assert database_url("sqlite:///trackerbot.db").database == "trackerbot.db"
+    assert database_url("sqlite://").database is None
+
+
+@pytest.mark.parametrize("url", ["mysql://root:hunter2@db/x", "not a url hunter2"])
+def test_unsupported_database_url_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store(url)
+    assert "hunter2" not in str(caught.value)
+    assert "postgresql://" in str(caught.value)
+
+
+def test_unreachable_database_is_a_friendly_error_without_the_password() -> None:
+    with pytest.raises(StoreUnavailable) as caught:
+        Store("postgresql://trackerbot:hunter2@127.0.0.1:1/trackerbot")
+    assert "hunter2" not in str(caught.value)
+    assert "not answering" in str(caught.value)
+
+
+async def test_in_memory_sqlite_is_one_database_across_threads() -> None:
+    store = Store("sqlite://")
+    await asyncio.gather(*(store.link_person("T1", f"U{n}", f"user{n}") for n in range(20)))
+    assert [await store.linked_person("T1", f"U{n}") for n in range(20)] == [f"user{n}" for n in range(20)]
+    await store.aclose()
+
+
+# --- migrations --------------------------------------------------------------------------------
+
+
+async def test_opening_twice_keeps_schema_and_data(store_url: str) -> None:
+    first = Store(store_url)
+    await first.link_person("T1", "U1", "alice")
+    second = Store(store_url)
+    assert first.schema_version == second.schema_version == 1
+    assert await second.linked_person("T1", "U1") == "alice"
+    assert versions(store_url) == [1]
+    await first.aclose()
+    await second.aclose()
+
+
+def test_concurrent_start_creates_the_schema_once(store_url: str) -> None:
+    starters = 6
+    barrier = threading.Barrier(starters)
+    opened: list[Store] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            opened.append(Store(store_url))
+        except BaseException as err:  # collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [store.schema_version for store in opened] == [1] * starters
+    assert versions(store_url) == [1]
+    for store in opened:
+        asyncio.run(store.aclose())
+
+
+@pytest.mark.usefixtures("store")  # a database at the baseline version
+def test_upgrades_run_once_in_order_and_a_newer_schema_is_refused(store_url: str) -> None:
+    ran: list[int] = []
+
+    def add_column(conn: Connection) -> None:
+        ran.append(2)
+        conn.exec_driver_sql("ALTER TABLE person_links ADD COLUMN linked_by VARCHAR(32)")
+
+    upgrades = [Migration(2, "who made the link", add_column)]
+    engine = open_engine(store_url)
+    try:
+        for _ in range(2):
+            with engine.begin() as conn:
+                assert migrate(conn, upgrades) == 2
+        with pytest.raises(ValueError), engine.begin() as conn:
+            migrate(conn, [Migration(3, "skips 2", add_column)])
+    finally:
+        engine.dispose()
+    assert ran == [2]
+    assert versions(store_url) == [1, 2]
+    with pytest.raises(StoreError, match="newer trackerbot"):
+        Store(store_url)
+
+
+# --- person links ------------------------------------------------------------------------------
+
+
+async def test_person_links(store: Store) -> None:
+    assert await store.linked_person("T1", "U1") is None
+    await store.link_person("T1", "U1", "alice")
+    await store.link_person("T2", "U1", "someone-else")
+    assert await store.linked_person("T1", "U1") == "alice"
+    await store.link_person("T1", "U1", "alice.b")
+    assert await store.linked_person("T1", "U1") == "alice.b"
+    assert await store.unlink_person("T1", "U1") is True
+    assert await store.unlink_person("T1", "U1") is False
+    assert await store.linked_person("T1", "U1") is None
+    assert await store.linked_person("T2", "U1") == "someone-else"
+
+
+# --- outbox ------------------------------------------------------------------------------------
+
+
+async def test_enqueue_same_key_fifty_times_concurrently_makes_one_row(
+    store_pair: tuple[Store, Store],
+) -> None:
+    stores = store_pair
+
+    async def enqueue(n: int) -> tuple[OutboxItem, bool]:
+        payload = {"issue": 123, "text": f"try {n}"}
+        return await stores[n % 2].enqueue("C1:1736942400.000100:123:U1", "note", payload, ALICE, NOW)
+
+    results = await race(50, enqueue)
+    created = [item for item, was_created in results if was_created]
+    assert len(created) == 1
+    assert {item.id for item, _ in results} == {created[0].id}
+    assert {item.payload["text"] for item, _ in results} == {created[0].payload["text"]}
+    assert len(await stores[0].claim_due(NOW, limit=100, lease_seconds=60)) == 1
+
+
+async def test_enqueue_records_the_write_and_who_asked(store: Store) -> None:
+    item, created = await store.enqueue("k1", OutboxKind.ISSUE, {"subject": "Printer on fire"}, ALICE, NOW)
+    assert created
+    assert (item.kind, item.state, item.attempts) == (OutboxKind.ISSUE, OutboxState.PENDING, 0)
+    assert item.requester == ALICE
+    assert item.created_at == item.next_attempt_at == NOW
+    assert await store.get(item.id) == item
+    assert await store.get("k1") == item
+    assert await store.get("missing") is None
+    with pytest.raises(ValueError):
+        await store.enqueue("k2", "comment", {}, ALICE, NOW)
+    with pytest.raises(ValueError):
+        await store.enqueue("k3", "note", {}, ALICE, NOW.replace(tzinfo=None))
+
+
+async def test_outbox_lifecycle(store: Store) -> None:
+    for n in range(3):
+        await store.enqueue(f"k{n}", "note", {"n": n}, ALICE, NOW + timedelta(seconds=n))
+    first, second = await store.claim_due(NOW + timedelta(seconds=5), limit=2, lease_seconds=600)
+    assert [first.key, second.key] == ["k0", "k1"]
+    assert (first.state, first.attempts) == (OutboxState.SENDING, 1)
+    assert first.next_attempt_at == NOW + timedelta(seconds=605)
+
+    assert await store.mark_retry(first.id, "Issuetrak did not answer.", NOW + timedelta(minutes=5))
+    assert await store.mark_retry(first.id, "again", NOW) is False  # only a claimed row
+    assert [i.key for i in await store.claim_due(NOW + timedelta(minutes=4), 10, 600)] == ["k2"]
+    (again,) = await store.claim_due(NOW + timedelta(minutes=5), 10, 60)
+    assert (again.key, again.attempts, again.last_error) == ("k0", 2, "Issuetrak did not answer.")
+
+    assert await store.mark_delivered(again.id, {"note_id": 991}, NOW + timedelta(minutes=6))
+    delivered = await store.get(again.id)
+    assert delivered is not None
+    assert (delivered.state, delivered.result) == (OutboxState.DELIVERED, {"note_id": 991})
+    assert delivered.last_error is None
+    assert delivered.delivered_at == NOW + timedelta(minutes=6)
+    assert await store.mark_delivered(again.id, {"note_id": 992}, NOW) is False
+
+    assert await store.mark_failed(second.id, "Issuetrak refused the note.")
+    assert await store.mark_failed(second.id, "twice") is False
+    failed = await store.get(second.id)
+    assert failed is not None
+    assert (failed.state, failed.last_error) == (OutboxState.FAILED, "Issuetrak refused the note.")
+    later = NOW + timedelta(hours=1)
+    assert [i.key for i in await store.claim_due(later, 10, 60)] == ["k2"]  # its lease ran out
+
+    assert await store.retry(second.id, later)
+    assert await store.retry(second.id, later) is False
+    (retried,) = await store.claim_due(later, 10, 60)
+    assert (retried.key, retried.attempts, retried.last_error) == ("k1", 1, None)
+
+
+async def test_claim_one_row_to_deliver_it_at_once(store: Store) -> None:
+    item, _ = await store.enqueue("k", "note", {}, ALICE, NOW)
+    await store.enqueue("other", "note", {}, ALICE, NOW)
+    claimed = await store.claim(item.id, NOW, lease_seconds=120)
+    assert claimed is not None
+    assert (claimed.id, claimed.state, claimed.attempts) == (item.id, OutboxState.SENDING, 1)
+    assert await store.claim(item.id, NOW, 120) is None  # a worker holds it
+    assert [i.key for i in await store.claim_due(NOW, 10, 120)] == ["other"]
+    await store.mark_retry(item.id, "Issuetrak did not answer.", NOW + timedelta(seconds=60))
+    assert await store.claim(item.id, NOW + timedelta(seconds=59), 120) is None
+    assert await store.claim(item.id, NOW + timedelta(seconds=60), 120) is not None
+    assert await store.claim(9999, NOW, 120) is None
+
+
+async def test_a_crashed_workers_rows_come_back_after_the_lease(store: Store) -> None:
+    await store.enqueue("k", "note", {}, ALICE, NOW)
+    (claimed,) = await store.claim_due(NOW, limit=10, lease_seconds=30)
+    assert await store.claim_due(NOW + timedelta(seconds=29), 10, 30) == []
+    (reclaimed,) = await store.claim_due(NOW + timedelta(seconds=30), 10, 30)
+    assert (reclaimed.id, reclaimed.attempts) == (claimed.id, 2)
+
+
+async def test_two_claimers_never_get_the_same_row(store_pair: tuple[Store, Store]) -> None:
+    stores = store_pair
+    total = 60
+    for n in range(total):
+        await stores[0].enqueue(f"k{n}", "note", {"n": n}, ALICE, NOW)
+
+    async def drain(n: int) -> list[int]:
+        got: list[int] = []
+        while batch := await stores[n % 2].claim_due(NOW, limit=3, lease_seconds=600):
+            got += [item.id for item in batch]
+        return got
+
+    claimed = await race(4, drain)
+    every = list(chain.from_iterable(claimed))
+    assert len(every) == len(set(every)) == total
+    assert sum(1 for got in claimed if got) >= 2  # they really raced
+
+
+# --- digest subscriptions and claims -----------------------------------------------------------
+
+
+async def test_subscriptions(store: Store) -> None:
+    first = await store.subscribe("T1", "C1", "09:00", "Europe/Paris", "issuetrak", "U1", NOW)
+    assert (first.time, first.timezone, first.scope) == ("09:00", "Europe/Paris", ("issuetrak",))
+    assert (first.created_by, first.created_at) == ("U1", NOW)
+    changed = await store.subscribe("T1", "C1", "17:30", "UTC", ["issuetrak", "project:WEB"], "U2", NOW)
+    assert changed.id == first.id
+    assert (changed.time, changed.scope, changed.created_by) == ("17:30", ("issuetrak", "project:WEB"), "U2")
+    other = await store.subscribe("T1", "C2", "08:00", "UTC", [], "U1", NOW)
+    assert await store.subscription("T1", "C1") == changed
+    assert await store.subscriptions() == [changed, other]
+
+    assert await store.unsubscribe("T1", "C1") is True
+    assert await store.unsubscribe("T1", "C1") is False
+    assert await store.subscription("T1", "C1") is None
+    assert await store.subscriptions() == [other]
+    back = await store.subscribe("T1", "C1", "09:00", "UTC", [], "U1", NOW)
+    assert back.id == first.id
+
+
+@pytest.mark.parametrize(("time_of_day", "zone"), [
+    ("9:00", "UTC"), ("24:00", "UTC"), ("09:60", "UTC"), ("09:00 ", "UTC"),
+    ("09:00", "Mars/Olympus"), ("09:00", "../etc/passwd"), ("09:00", ""), ("09:00", "Europe"),
+])
+async def test_bad_times_and_zones_are_refused_with_a_sentence(
+    sqlite_store: Store, time_of_day: str, zone: str,
+) -> None:
+    with pytest.raises(ValueError, match="like"):
+        await sqlite_store.subscribe("T1", "C1", time_of_day, zone, [], "U1", NOW)
+    assert await sqlite_store.subscriptions() == []
+
+
+async def test_two_schedulers_racing_claim_a_digest_exactly_once(store_pair: tuple[Store, Store]) -> None:
+    stores = store_pair
+    sub = await stores[0].subscribe("T1", "C1", "09:00", "Europe/Paris", [], "U1", NOW)
+    day = date(2025, 1, 15)
+
+    async def claim(n: int) -> bool:
+        return await stores[n % 2].claim_digest(sub.id, day, NOW)
+
+    wins = await race(20, claim)
+    assert wins.count(True) == 1
+    assert await stores[1].mark_digest_posted(sub.id, day, "1736928000.000200")
+    assert await stores[1].mark_digest_posted(sub.id, date(2025, 1, 16), "1.2") is False
+    assert await stores[0].claim_digest(sub.id, date(2025, 1, 16), NOW)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def due(store: Store, now: datetime) -> dict[str, date]:
+    return {d.subscription.channel_id: d.due_date for d in await store.due_subscriptions(now)}
+
+
+async def test_a_digest_is_due_from_its_local_time(store: Store) -> None:
+    await store.subscribe("T1", "PARIS", "09:00", "Europe/Paris", [], "U1", NOW)  # UTC+1 in January
+    assert await due(store, utc("2025-01-15T07:59:00")) == {}
+    assert await due(store, utc("2025-01-15T08:00:00")) == {"PARIS": date(2025, 1, 15)}
+    assert await due(store, utc("2025-01-15T08:01:00")) == {"PARIS": date(2025, 1, 15)}
+
+
+async def test_zones_across_midnight_utc_use_the_local_date(store: Store) -> None:
+    await store.subscribe("T1", "AUCKLAND", "07:30", "Pacific/Auckland", [], "U1", NOW)  # UTC+13
+    await store.subscribe("T1", "LA", "20:00", "America/Los_Angeles", [], "U1", NOW)  # UTC-8
+    assert await due(store, utc("2025-01-14T18:29:00")) == {}
+    assert await due(store, utc("2025-01-14T18:31:00")) == {"AUCKLAND": date(2025, 1, 15)}
+    assert await due(store, utc("2025-01-15T04:01:00")) == {
+        "AUCKLAND": date(2025, 1, 15), "LA": date(2025, 1, 14),
+    }
+
+
+async def test_a_missed_digest_is_due_later_that_day_and_never_the_next(store: Store) -> None:
+    sub = await store.subscribe("T1", "PARIS", "09:00", "Europe/Paris", [], "U1", NOW)
+    # The bot was down all morning: at 16:00 local the day's digest is still due, once.
+    afternoon = utc("2025-01-15T15:00:00")
+    assert await due(store, afternoon) == {"PARIS": date(2025, 1, 15)}
+    assert await store.claim_digest(sub.id, date(2025, 1, 15), afternoon)
+    assert await due(store, afternoon) == {}
+    # Down again all day on the 16th: after midnight local, the 16th's is not owed any more,
+    # and the 17th's is not due before 09:00.
+    assert await due(store, utc("2025-01-16T23:30:00")) == {}
+    assert await due(store, utc("2025-01-17T07:59:00")) == {}
+    assert await due(store, utc("2025-01-17T08:00:00")) == {"PARIS": date(2025, 1, 17)}
+
+
+async def test_a_time_skipped_by_daylight_saving_is_due_once_the_clock_passes_it(store: Store) -> None:
+    sub = await store.subscribe("T1", "PARIS", "02:30", "Europe/Paris", [], "U1", NOW)
+    # 2025-03-30: Paris clocks jump from 02:00 to 03:00 (00:59Z is 01:59 local, 01:00Z is 03:00).
+    assert await due(store, utc("2025-03-30T00:59:00")) == {}
+    assert await due(store, utc("2025-03-30T01:00:00")) == {"PARIS": date(2025, 3, 30)}
+    await store.unsubscribe("T1", "PARIS")
+    assert await due(store, utc("2025-03-30T01:00:00")) == {}
+    assert sub.id == (await store.subscribe("T1", "PARIS", "02:30", "Europe/Paris", [], "U1", NOW)).id
+
+
+async def test_due_subscriptions_refuses_a_naive_now(sqlite_store: Store) -> None:
+    with pytest.raises(ValueError):
+        await sqlite_store.due_subscriptions(datetime(2025, 1, 15, 12, 0))
