@@ -1,0 +1,153 @@
+"""Assets & Inventory Plugin (AIP) for Jira Cloud client: find assets and read one.
+
+Auth is documented (seed-002): a JWT made by an admin in AIP › Settings › API Token, sent as a
+bearer token. The bot cannot renew it, so a refusal is final (no replay) and the client says
+when the token is about to expire.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.models import Asset, AssetPage, TrackerName
+from bot.trackers.tokens import StaticBearerAuth
+
+log = logging.getLogger(__name__)
+
+# Paths, relative to AIP_URL. ASSUMPTIONS until checked against AIP's Postman collection: both
+# paths and the answers' shapes (the documented part is the row's field names and the startAt /
+# maxResult paging parameters). There is no collections endpoint in our contract, so an asset
+# shows its collection's id unless the row carries a name.
+SEARCH_PATH = "assets/search"
+ASSET_PATH = "assets/{key}"
+TOKEN_SETTINGS = "AIP › Settings › API Token"
+
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+_DISPLAY_KEYS = ("displayName", "name", "value", "label", "key")
+
+
+def _attribute_text(value: Any) -> str | None:
+    """A value as one string: option and user objects by their display name, lists joined."""
+    if isinstance(value, list):
+        return ", ".join(text for item in value if (text := _attribute_text(item))) or None
+    if isinstance(value, dict):
+        return _attribute_text(next((value[k] for k in _DISPLAY_KEYS if value.get(k) is not None), None))
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def _attributes(raw: Any) -> dict[str, str]:
+    """Attributes given as a list of {name, value} or as a {name: value} dict."""
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    elif isinstance(raw, list):
+        pairs = [(item.get("name"), item.get("value")) for item in raw if isinstance(item, dict)]
+    else:
+        pairs = []
+    return {str(name): text for name, value in pairs if name and (text := _attribute_text(value)) is not None}
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, list):
+        return len(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        return None if value in (None, "") else _DATETIME.validate_python(value)
+    except ValidationError:
+        log.debug("AIP date not understood: %r", value)
+        return None
+
+
+def _asset(row: dict[str, Any]) -> Asset:
+    asset = row.get("asset") if isinstance(row.get("asset"), dict) else {}
+    collection = asset.get("collectionName") or asset.get("collectionId")
+    key = _attribute_text(asset.get("key"))
+    own = _attributes(row.get("attributes"))
+    return Asset(
+        tracker=TrackerName.AIP,
+        id=str(asset.get("id") or key or ""),
+        key=key,
+        name=_attribute_text(asset.get("name")) or key or "",
+        collection=None if collection is None else str(collection),
+        status=_attribute_text(asset.get("status")),
+        attributes=own | {k: v for k, v in _attributes(row.get("globalAttributes")).items() if k not in own},
+        attachments=_count(row.get("attachments")),
+        created_by=_attribute_text(row.get("createdBy")),
+        created_at=_when(row.get("createdAt")),
+    )
+
+
+class AipClient:
+    name = TrackerName.AIP.label
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        options: HttpOptions | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._auth = StaticBearerAuth(token)
+        self.http = TrackerHTTP(self.name, url, self._auth, options=options, transport=transport)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    @property
+    def token_expires_at(self) -> datetime | None:
+        """When the API token expires (its JWT `exp`); None for an opaque or never-expiring token."""
+        expires = self._auth.expires_at
+        return None if expires is None else datetime.fromtimestamp(expires, UTC)
+
+    def token_expiry_warning(self, now: datetime | None = None, within_days: int = 14) -> str | None:
+        """A sentence for admins when the token expires within `within_days` (or has expired);
+        a naive `now` is taken as UTC."""
+        expires = self.token_expires_at
+        if expires is None:
+            return None
+        now = now or datetime.now(UTC)
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        days = (expires.date() - now.astimezone(UTC).date()).days
+        if days > within_days:
+            return None
+        renew = f"create a new one in {TOKEN_SETTINGS}."
+        if expires <= now:
+            return f"The AIP token expired on {expires.date().isoformat()}; {renew}"
+        when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+        return f"The AIP token expires {when} ({expires.date().isoformat()}); {renew}"
+
+    async def get_asset(self, key: str) -> Asset:
+        key = key.strip()
+        row = await self.http.get(ASSET_PATH.format(key=quote(key, safe="")), not_found=f"Asset {key}")
+        return _asset(checked(self.name, row, dict))
+
+    async def search(self, query: str, *, start_at: int = 0, max_result: int = 10) -> AssetPage:
+        """One page of assets matching `query` (startAt is 0-based: an assumption checked by tests
+        against our contract server only)."""
+        answer = checked(self.name, await self.http.get(
+            SEARCH_PATH, params={"query": query, "startAt": start_at, "maxResult": max_result}
+        ), dict)
+        rows = checked(self.name, answer.get("values") or [], list)
+        assets = [_asset(row) for row in rows if isinstance(row, dict)]
+        total = answer.get("total")
+        return AssetPage(
+            assets=assets,
+            start_at=answer["startAt"] if isinstance(answer.get("startAt"), int) else start_at,
+            total=total if isinstance(total, int) else start_at + len(assets),
+        )
+
+    async def ping(self) -> str:
+        total = (await self.search("", max_result=1)).total
+        return f"{total} asset{'s' if total != 1 else ''}"

@@ -1,0 +1,241 @@
+"""Projectrak (Deiser) client: Jira projects and their Projectrak field values.
+
+Auth is documented (seed-000): an API key ID and key are exchanged for a JWT at `/api-keys/jwt`,
+sent as a bearer token, and re-minted when it expires or is refused. The answer names the JWT's
+expiry (`expired`) and the Jira site (`baseUrl`), which the bot uses for project links.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.errors import AuthenticationRefused, NotFound, Unavailable
+from bot.trackers.models import ProjectStatus, TrackerName
+from bot.trackers.tokens import BearerAuth, Token, TokenCache, jwt_expiry
+
+log = logging.getLogger(__name__)
+
+# Paths, relative to PROJECTRAK_URL. Documented (seed-000): MINT_PATH and FIELDS_PATH (the shape
+# of /fields is not). ASSUMPTIONS until checked against the live Swagger: PROJECTS_PATH,
+# VALUES_PATH, the answers' field names, and Jira's /browse/{KEY} link on the site's baseUrl.
+MINT_PATH = "api-keys/jwt"
+FIELDS_PATH = "fields"
+PROJECTS_PATH = "projects"
+VALUES_PATH = "projects/{key}/values"
+BROWSE_URL = "{site}/browse/{key}"
+EXPIRED_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # e.g. 2022-02-18T02:22:15.121+0000 (documented)
+
+CLOSED_STATUSES = frozenset({"done", "closed", "completed", "cancelled", "canceled"})
+
+
+@dataclass(frozen=True)
+class ProjectrakField:
+    id: str
+    name: str
+    type: str | None = None
+
+
+def _unwrap(value: Any) -> Any:
+    """An option or user object's display value; anything else unchanged."""
+    if isinstance(value, dict):
+        for key in ("displayName", "name", "value", "label"):
+            if value.get(key) is not None:
+                return value[key]
+        return None
+    return value
+
+
+def _text(value: Any) -> str | None:
+    value = _unwrap(value)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: Any) -> float | None:
+    value = _unwrap(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        match = re.search(r"-?\d+(?:\.\d+)?", value.replace(",", "").replace(" ", ""))
+        return float(match.group()) if match else None
+    return None
+
+
+def _percent(value: Any) -> float | None:
+    """45, "45%", 0.45 and "0.45" all mean 45 %: a decimal number up to 1 is a fraction (the
+    integer 1 is 1 %)."""
+    raw = _unwrap(value)
+    number = _number(raw)
+    if number is None:
+        return None
+    decimal = isinstance(raw, float) or (isinstance(raw, str) and "." in raw and "%" not in raw)
+    return max(0.0, min(100.0, number * 100 if decimal and 0 <= number <= 1 else number))
+
+
+def _date(value: Any) -> date | None:
+    value = _unwrap(value)
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        log.debug("Projectrak date value not understood: %r", value)
+        return None
+
+
+# Projectrak fields are named by each tenant; these are the names (case-insensitive) the bot reads
+# into each ProjectStatus attribute, with how to read the value. One place: add synonyms here.
+VALUE_MAPPING: tuple[tuple[str, Callable[[Any], Any], tuple[str, ...]], ...] = (
+    ("status", _text, ("Status", "Project status")),
+    ("percent_complete", _percent, ("Progress", "% Complete", "Percent complete")),
+    ("open_date", _date, ("Start date",)),
+    ("target_date", _date, ("Due date", "Target date", "End date")),
+    ("budget_estimated", _number, ("Budget", "Estimated budget")),
+    ("budget_actual", _number, ("Actual cost", "Actual budget", "Spent")),
+    ("hours_estimated", _number, ("Estimated hours",)),
+    ("hours_actual", _number, ("Logged hours", "Actual hours")),
+    ("health", _text, ("Health", "Project health")),
+    ("owner", _text, ("Owner", "Project manager", "Lead")),
+)
+_BY_FIELD_NAME = {name.casefold(): (attr, read) for attr, read, names in VALUE_MAPPING for name in names}
+
+
+def project_updates(values: list[Any]) -> dict[str, Any]:
+    """ProjectStatus attributes from a project's Projectrak values (unknown fields are ignored)."""
+    updates: dict[str, Any] = {}
+    for item in values:
+        if not isinstance(item, dict) or not isinstance(item.get("fieldName"), str):
+            continue
+        target = _BY_FIELD_NAME.get(item["fieldName"].strip().casefold())
+        if target is None:
+            continue
+        attr, read = target
+        converted = read(item.get("value"))
+        if converted is not None:
+            updates.setdefault(attr, converted)
+    if "status" in updates:
+        updates["is_closed"] = updates["status"].casefold() in CLOSED_STATUSES
+    return updates
+
+
+class ProjectrakClient:
+    name = TrackerName.PROJECTRAK.label
+
+    def __init__(
+        self,
+        url: str,
+        key_id: str,
+        api_key: str,
+        *,
+        options: HttpOptions | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        token_margin: float = 300.0,
+    ) -> None:
+        self._key_id = key_id
+        self._api_key = api_key
+        self.site_url: str | None = None  # the Jira site the key belongs to, learnt when minting
+        self.tokens = TokenCache(self._mint, margin=token_margin)
+        self.http = TrackerHTTP(self.name, url, BearerAuth(self.tokens), options=options, transport=transport)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _mint(self, _previous: Token | None) -> Token:
+        """Exchange the API key for a JWT (there is no refresh: every renewal is a new login)."""
+        response = await self.http.client.post(
+            MINT_PATH, json={"name": self._key_id, "password": self._api_key}, auth=None
+        )
+        if response.status_code in (400, 401, 403):
+            log.warning("Projectrak refused the API key (HTTP %s)", response.status_code)
+            raise AuthenticationRefused(self.name)
+        if response.status_code >= 300:
+            log.warning("Projectrak answered %s to the JWT request", response.status_code)
+            raise Unavailable(self.name)
+        try:
+            answer = checked(self.name, response.json(), dict)
+        except ValueError:
+            raise Unavailable(self.name) from None
+        value = answer.get("jwt")
+        if not isinstance(value, str) or not value:
+            log.warning("Projectrak's JWT answer carried no jwt")
+            raise Unavailable(self.name)
+        if isinstance(answer.get("baseUrl"), str):
+            self.site_url = answer["baseUrl"].rstrip("/")
+        expires_at = _expired_at(answer.get("expired")) or jwt_expiry(value)
+        log.info("Projectrak JWT minted for %s (account %s)", self.site_url, answer.get("accountId"))
+        return Token(value=value, expires_at=expires_at)
+
+    async def list_fields(self) -> list[ProjectrakField]:
+        rows = checked(self.name, await self.http.get(FIELDS_PATH), list)
+        return [
+            ProjectrakField(id=str(row["id"]), name=str(row["name"]), type=row.get("type"))
+            for row in rows
+            if isinstance(row, dict) and "id" in row and "name" in row
+        ]
+
+    async def _load_projects(self) -> list[ProjectStatus]:
+        rows = checked(self.name, await self.http.get(PROJECTS_PATH), list)
+        return [
+            ProjectStatus(
+                tracker=TrackerName.PROJECTRAK,
+                id=str(row["id"]),
+                key=str(row["key"]),
+                name=str(row.get("name") or row["key"]),
+                url=self._browse_url(str(row["key"])),
+            )
+            for row in rows
+            if isinstance(row, dict) and "id" in row and row.get("key")
+        ]
+
+    async def list_projects(self) -> list[ProjectStatus]:
+        """Every project (id, key, name, link), cached for a few minutes."""
+        return list(await self.http.reference("projects", self._load_projects))
+
+    async def get_project(self, key_or_name: str) -> ProjectStatus:
+        """One project with its Projectrak values, found by key or exact name (any case)."""
+        wanted = key_or_name.strip().casefold()
+        projects = await self.list_projects()
+        project = next((p for p in projects if (p.key or "").casefold() == wanted), None)
+        project = project or next((p for p in projects if p.name.casefold() == wanted), None)
+        if project is None or project.key is None:
+            raise NotFound(self.name, f"Project {key_or_name.strip()}")
+        values = await self.http.get(
+            VALUES_PATH.format(key=quote(project.key, safe="")), not_found=f"Project {project.key}"
+        )
+        return project.model_copy(update=project_updates(checked(self.name, values, list)))
+
+    async def find_projects(self, words: str) -> list[ProjectStatus]:
+        """Projects whose key or name contains every word (any case); id, key, name and link
+        only: ask `get_project` for a card's values."""
+        needles = words.casefold().split()
+        return [p for p in await self.list_projects() if all(n in f"{p.key} {p.name}".casefold() for n in needles)]
+
+    async def ping(self) -> str:
+        count = len(await self._load_projects())
+        return f"{count} project{'s' if count != 1 else ''}"
+
+    def _browse_url(self, key: str) -> str | None:
+        return BROWSE_URL.format(site=self.site_url, key=key) if self.site_url else None
+
+
+def _expired_at(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, EXPIRED_FORMAT).timestamp()
+    except ValueError:
+        log.warning("Projectrak's JWT expiry %r is not in the documented format", value)
+        return None
