@@ -1,0 +1,204 @@
+"""Parsing `/tracker` text into a command. Forgiving (case, extra spaces, `#123`, a pasted
+Issuetrak URL) and total: anything it does not understand becomes `Help` with a reason."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+MAX_ARGUMENT = 3000  # longer arguments are refused, not truncated silently
+
+
+@dataclass(frozen=True)
+class Help:
+    reason: str | None = None  # why the text was not understood (None: help was asked for)
+
+
+@dataclass(frozen=True)
+class ShowIssue:
+    number: int
+
+
+@dataclass(frozen=True)
+class AddNote:
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ShowProject:
+    ref: str
+
+
+@dataclass(frozen=True)
+class ListProjects:
+    pass
+
+
+@dataclass(frozen=True)
+class FindAsset:
+    query: str
+
+
+@dataclass(frozen=True)
+class DigestNow:
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestDaily:
+    at: time
+    zone: str | None  # None: the person's Slack time zone
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestOff:
+    pass
+
+
+@dataclass(frozen=True)
+class DigestList:
+    pass
+
+
+@dataclass(frozen=True)
+class LinkUser:
+    issuetrak_user: str
+
+
+Command = (
+    Help | ShowIssue | AddNote | ShowProject | ListProjects | FindAsset
+    | DigestNow | DigestDaily | DigestOff | DigestList | LinkUser
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_NUMBER = re.compile(r"#?(\d{1,9})")
+_TIME = re.compile(r"(\d{1,2})[:h.](\d{2})")
+_USER_ID = re.compile(r"[\w.@\-]{1,100}")
+
+
+def clean(text: str) -> str:
+    """Drop control characters, unwrap Slack's `<url|label>` to the url, squeeze spaces."""
+    text = _CONTROL.sub(" ", text or "")
+    text = re.sub(r"<(https?://[^|>]+)(?:\|[^>]*)?>", r"\1", text)
+    return " ".join(text.split())
+
+
+def issue_number(token: str) -> int | None:
+    """`123`, `#123`, or an Issuetrak issue URL (`...Issue_View.asp?ID=123`, `.../issues/123`)."""
+    token = token.strip()
+    if match := _NUMBER.fullmatch(token):
+        return int(match.group(1))
+    if token.lower().startswith(("http://", "https://")):
+        url = urlparse(token)
+        for key, values in parse_qs(url.query).items():
+            if key.lower() in ("id", "issueid", "issuenumber") and values and values[0].isdigit():
+                return int(values[0])
+        if match := re.search(r"/issues?/(?:\w+/)?(\d{1,9})/?$", url.path, re.IGNORECASE):
+            return int(match.group(1))
+    return None
+
+
+def parse(text: str) -> Command:
+    text = clean(text)
+    if len(text) > MAX_ARGUMENT:
+        return Help(f"That is {len(text):,} characters; `/tracker` takes at most {MAX_ARGUMENT:,}.")
+    if not text:
+        return Help()
+    verb, _, rest = text.partition(" ")
+    verb = verb.lower()
+    rest = rest.strip()
+    parser = _PARSERS.get(verb)
+    if parser is None:
+        if issue_number(verb) is not None and not rest:
+            return ShowIssue(issue_number(verb))  # `/tracker #123` reads as an issue
+        return Help(None if verb in ("help", "?") else f"I don't know `{verb[:40]}`.")
+    return parser(rest)
+
+
+def _issue(rest: str) -> Command:
+    number = issue_number(rest)
+    if number is None:
+        return Help("Give an issue number, for example `/tracker issue 123`.")
+    return ShowIssue(number)
+
+
+def _note(rest: str) -> Command:
+    first, _, text = rest.partition(" ")
+    number = issue_number(first)
+    if number is None:
+        return Help("Give an issue number and the note, for example `/tracker note 123 printer fixed`.")
+    if not text.strip():
+        return Help(f"Write the note after the issue number, for example `/tracker note {number} printer fixed`.")
+    return AddNote(number, text.strip())
+
+
+def _project(rest: str) -> Command:
+    if not rest:
+        return Help("Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`.")
+    return ShowProject(rest.lstrip("#"))
+
+
+def _projects(rest: str) -> Command:
+    return ListProjects()
+
+
+def _asset(rest: str) -> Command:
+    if not rest:
+        return Help("Give an asset key or words, for example `/tracker asset LAPTOP-0042` or `/tracker asset laptop`.")
+    return FindAsset(rest)
+
+
+def _digest(rest: str) -> Command:
+    action, _, args = rest.partition(" ")
+    action = action.lower()
+    args = args.strip()
+    if action == "now":
+        return DigestNow(args or None)
+    if action == "off":
+        return DigestOff()
+    if action == "list":
+        return DigestList()
+    if action == "daily":
+        return _daily(args)
+    return Help("Use `/tracker digest now`, `digest daily 09:00 [Europe/Paris]`, `digest off` or `digest list`.")
+
+
+def _daily(args: str) -> Command:
+    words = args.split()
+    if not words or not (match := _TIME.fullmatch(words[0])):
+        return Help("Give a time as HH:MM, for example `/tracker digest daily 09:00 Europe/Paris`.")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        return Help(f"{words[0]} is not a time of day; use 00:00 to 23:59.")
+    zone = None
+    scope_words = words[1:]
+    if scope_words and ("/" in scope_words[0] or scope_words[0].upper() == "UTC"):
+        zone = scope_words.pop(0)
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return Help(f"I don't know the time zone `{zone[:60]}`; use a name like Europe/Paris or America/New_York.")
+    return DigestDaily(time(hour, minute), zone, " ".join(scope_words) or None)
+
+
+def _link(rest: str) -> Command:
+    if not rest or " " in rest or not _USER_ID.fullmatch(rest):
+        return Help("Give your Issuetrak user ID, for example `/tracker link jdoe`.")
+    return LinkUser(rest)
+
+
+_PARSERS = {
+    "issue": _issue,
+    "note": _note,
+    "project": _project,
+    "projects": _projects,
+    "asset": _asset,
+    "assets": _asset,
+    "digest": _digest,
+    "link": _link,
+}

@@ -1,0 +1,61 @@
+"""Every sentence trackerbot says to a person, in one place (as Bolt keeps its own texts)."""
+
+from __future__ import annotations
+
+HELP_EXAMPLES: list[tuple[str, str]] = [
+    ("/tracker issue 123", "an Issuetrak issue card"),
+    ("/tracker note 123 printer fixed", "add a note to Issuetrak issue 123, as you"),
+    ("/tracker project 7 · project WEB · project moonrise", "a project status card from Issuetrak, Projectrak or Kitsu"),
+    ("/tracker projects", "the open projects across trackers"),
+    ("/tracker asset LAPTOP-0042 · asset laptop", "an asset card, or the assets that match"),
+    ("/tracker digest now", "this channel's digest, now"),
+    ("/tracker digest daily 09:00 Europe/Paris · digest off · digest list", "schedule, stop or show this channel's digest"),
+    ("/tracker link jdoe", "tie your Slack account to your Issuetrak user"),
+]
+HELP_INTRO = "Here is what `/tracker` can do:"
+HELP_SHORTCUTS = "From any message's ⋯ menu: *Add as Issuetrak note* and *Create Issuetrak issue*."
+
+WORKING = "Working on it…"
+LOADING_TITLE = "Loading…"
+
+NO_PROJECT = "I found no project matching “{ref}” in {where}."
+NO_ASSET = "I found no asset matching “{query}”."
+NO_PROJECTS = "There are no open projects in {where}."
+NO_TRACKERS = "No tracker is set up yet: an admin sets them in trackerbot's settings."
+
+NOT_LINKED = (
+    "I could not find your Issuetrak user (your Slack email {email} matches none), so nothing was written. "
+    "Link your account with `/tracker link <your Issuetrak user ID>`, then try again."
+)
+LINKED = "Done: your Slack account is now tied to Issuetrak user *{user}*."
+LINK_UNKNOWN_USER = "Issuetrak has no active user with the ID “{user}”. Check the ID in Issuetrak › My Profile."
+
+NOTE_ADDED = "Added note {note} to Issuetrak issue <{url}|#{issue}>."
+NOTE_ALREADY = "This message is already a note on Issuetrak issue <{url}|#{issue}> (note {note})."
+NOTE_SAVED = "Issuetrak is not answering, so I saved your note for issue #{issue}; I will post it when Issuetrak answers and tell you here."
+NOTE_FAILED = "I could not post your note to Issuetrak issue #{issue}: {error}"
+ISSUE_CREATED = "Created Issuetrak issue <{url}|#{issue}>: {subject}"
+ISSUE_ALREADY = "This message already made Issuetrak issue <{url}|#{issue}>."
+ISSUE_SAVED = "Issuetrak is not answering, so I saved your new issue “{subject}”; I will create it when Issuetrak answers and tell you here."
+ISSUE_FAILED = "I could not create the Issuetrak issue “{subject}”: {error}"
+RETRY_BUTTON = "Try again"
+RETRY_QUEUED = "Trying again; I will tell you here when it is done."
+
+ISSUE_DOES_NOT_EXIST = "Issue {number} does not exist."
+ISSUE_NUMBER_NEEDED = "Type the issue number, for example 123."
+NOTE_EMPTY = "The note is empty."
+NOTE_TOO_LONG = "The note is {length:,} characters; Issuetrak notes from Slack take at most {limit:,}."
+SUBJECT_EMPTY = "The subject is empty."
+PRIVATE_NOT_ALLOWED = "Private notes are turned off for this workspace."
+WRITES_NOT_ALLOWED_HERE = "Writing to Issuetrak is not allowed from this channel."
+MODAL_EXPIRED = "This form is out of date; open it again from the message."
+
+DIGEST_SCHEDULED = "This channel will get its digest every day at {time} ({zone}){scope}."
+DIGEST_OFF = "This channel's daily digest is off."
+DIGEST_WAS_OFF = "This channel has no daily digest to turn off."
+DIGEST_LIST = "This channel gets its digest every day at {time} ({zone}){scope}, set up by <@{user}>."
+DIGEST_NONE = "This channel has no daily digest. Start one with `/tracker digest daily 09:00`."
+DIGEST_NOT_ALLOWED = "Only the people an admin listed can change this channel's digest."
+
+TRACKER_TROUBLE = "{error}"
+UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Please try again."

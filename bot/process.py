@@ -1,0 +1,62 @@
+"""Starting trackerbot's processes: HTTP (uvicorn), Socket Mode, and `digest --once`."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from bot import logs
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.slack_app import create_app
+from bot.store import Store
+from bot.trackers.registry import build_trackers
+from bot.workers import Workers
+
+log = logging.getLogger(__name__)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    logs.configure(settings.LOG_LEVEL, settings.secret_values())
+    return Runtime(settings=settings, trackers=build_trackers(settings), store=Store(settings.DATABASE_URL))
+
+
+def serve_http(settings: Settings) -> int:
+    from bot.web import create_web_app
+
+    runtime = build_runtime(settings)
+    app = create_app(runtime)
+    web = create_web_app(runtime, app, workers=Workers(runtime, app.client))
+    uvicorn.run(web, host="0.0.0.0", port=settings.PORT, log_config=None, access_log=False)
+    return 0
+
+
+async def serve_socket(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    runtime = build_runtime(settings)
+    app = create_app(runtime, socket_mode=True)
+    workers = Workers(runtime, app.client)
+    workers.start()
+    assert settings.SLACK_APP_TOKEN is not None
+    handler = AsyncSocketModeHandler(app, settings.SLACK_APP_TOKEN.get_secret_value())
+    try:
+        await handler.start_async()
+    finally:
+        await workers.stop()
+        await runtime.aclose()
+    return 0
+
+
+async def digest_once(settings: Settings) -> int:
+    from bot.services import digests
+    from bot.slack_app import web_client
+
+    runtime = build_runtime(settings)
+    try:
+        posted = await digests.post_due(runtime, web_client(runtime))
+    finally:
+        await runtime.aclose()
+    log.info("posted %d digest(s)", posted)
+    return 0

@@ -1,0 +1,61 @@
+"""What a running trackerbot holds: settings, tracker clients, the store, a clock, and the
+background tasks it started (so none is lost or left running)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.metadata import MetadataSigner
+from bot.settings import Settings
+from bot.store import Store
+from bot.trackers.registry import Trackers
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    trackers: Trackers
+    store: Store
+    clock: Callable[[], datetime] = utc_now
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    signer: MetadataSigner = field(init=False)
+
+    def __post_init__(self) -> None:
+        secret = self.settings.SLACK_SIGNING_SECRET
+        # Without a signing secret (the console), a key of this process's own is enough.
+        key = secret.get_secret_value().encode() if secret else os.urandom(32)
+        self.signer = MetadataSigner(hashlib.sha256(b"trackerbot-modal:" + key).digest())
+
+    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run `work` after the request is acknowledged; failures are logged, never lost."""
+        task = asyncio.create_task(work, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for the background work started so far (tests, the console, shutdown)."""
+        while self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self.trackers.aclose()

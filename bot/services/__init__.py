@@ -1,0 +1,2 @@
+"""Plain async functions between the Slack listeners and the tracker clients: they take a
+`Runtime` and plain values, and return normalized models (never Block Kit)."""

@@ -1,0 +1,53 @@
+"""The one async Bolt app, built from a `Runtime`; every transport (HTTP, Socket Mode, the
+console) dispatches into it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot.runtime import Runtime
+from bot.slack_people import Directory
+
+
+def web_client(runtime: Runtime) -> AsyncWebClient:
+    settings = runtime.settings
+    token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.SLACK_API_URL,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def create_app(runtime: Runtime, *, socket_mode: bool = False) -> AsyncApp:
+    settings = runtime.settings
+    secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET else None
+    app = AsyncApp(
+        client=web_client(runtime),
+        signing_secret=secret,
+        # Socket Mode and the console carry no signature; HTTP always checks it.
+        request_verification_enabled=secret is not None and not socket_mode,
+        raise_error_for_unhandled_request=False,
+    )
+
+    directory = Directory()
+
+    @app.middleware
+    async def attach_runtime(context: dict[str, Any], next: Any) -> Any:  # noqa: A002 - Bolt's name
+        context["runtime"] = runtime
+        context["directory"] = directory
+        return await next()
+
+    handlers.register_all(app)
+    return app

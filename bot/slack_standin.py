@@ -1,0 +1,137 @@
+"""A local stand-in for the Slack Web API (and for `response_url`), the way Bolt's own tests
+play Slack: it answers the methods trackerbot calls and records every call.
+
+The tests serve it on loopback; the console serves it in-process and renders what it records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TEAM_ID = "T0TRACKER"
+BOT_USER_ID = "U0TRACKBOT"
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+    email: str | None = None
+    tz: str = "Europe/Paris"
+
+
+@dataclass
+class Call:
+    method: str  # a Web API method ("chat.postMessage") or "response_url"
+    args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class SlackState:
+    users: dict[str, SlackUser] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=lambda: {"C0GENERAL": "general"})
+    calls: list[Call] = field(default_factory=list)
+    rate_limit_next: int = 0  # answer the next N calls with 429 + Retry-After: 1
+    on_call: Callable[[Call], None] | None = None
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Event | None = None
+
+    def add_user(self, user_id: str, name: str, email: str | None = None, tz: str = "Europe/Paris") -> SlackUser:
+        self.users[user_id] = user = SlackUser(user_id, name, email, tz)
+        return user
+
+    def record(self, call: Call) -> None:
+        self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    def next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+
+def _decode_args(raw: bytes, content_type: str) -> dict[str, Any]:
+    if "json" in content_type:
+        return json.loads(raw or b"{}")
+    args: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    for key in ("blocks", "view", "attachments"):  # slack_sdk sends these JSON-encoded in forms
+        if isinstance(args.get(key), str):
+            try:
+                args[key] = json.loads(args[key])
+            except ValueError:
+                pass
+    return args
+
+
+def create_app(state: SlackState) -> Starlette:
+    async def api(request: Request) -> JSONResponse:
+        method = request.path_params["method"]
+        args = {**request.query_params, **_decode_args(await request.body(), request.headers.get("content-type", ""))}
+        if state.rate_limit_next > 0:
+            state.rate_limit_next -= 1
+            state.record(Call(f"{method}:429", args))
+            return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"})
+        state.record(Call(method, args))
+        return JSONResponse(_answer(state, method, args))
+
+    async def response_url(request: Request) -> JSONResponse:
+        args = json.loads(await request.body() or b"{}")
+        args["_hook"] = request.path_params["hook"]
+        state.record(Call("response_url", args))
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[
+        Route("/api/{method}", api, methods=["POST", "GET"]),
+        Route("/response/{hook}", response_url, methods=["POST"]),
+    ])
+
+
+def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    if method == "auth.test":
+        return {"ok": True, "url": "https://trackerbot-demo.slack.com/", "team": "Demo", "user": "trackerbot",
+                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0TRACKBOT", "is_enterprise_install": False}
+    if method == "users.info":
+        user = state.users.get(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {
+            "id": user.id, "team_id": TEAM_ID, "name": user.name.lower().replace(" ", "."), "real_name": user.name,
+            "tz": user.tz, "profile": {"real_name": user.name, "display_name": user.name, "email": user.email},
+        }}
+    if method == "conversations.info":
+        channel = str(args.get("channel"))
+        name = state.channels.get(channel)
+        if name is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "name": name}}
+    if method == "chat.getPermalink":
+        ts = str(args.get("message_ts", "")).replace(".", "")
+        return {"ok": True, "channel": args.get("channel"),
+                "permalink": f"https://trackerbot-demo.slack.com/archives/{args.get('channel')}/p{ts}"}
+    if method in ("chat.postMessage", "chat.update"):
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or state.next_ts(),
+                "message": {"text": args.get("text"), "blocks": args.get("blocks")}}
+    if method == "chat.postEphemeral":
+        return {"ok": True, "message_ts": state.next_ts()}
+    if method in ("views.open", "views.update", "views.push"):
+        view = args.get("view") or {}
+        view_id = args.get("view_id") or f"V{len(state.calls):06d}"
+        return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{len(state.calls)}"}}
+    if method == "conversations.open":
+        return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U"))[1:]}}
+    return {"ok": False, "error": "unknown_method"}

@@ -1,0 +1,368 @@
+"""Block Kit cards and lists for messages: issues, projects, assets, help.
+
+Every function takes normalized models (text already decoded from HTML) and returns a list of
+`slack_sdk` Block objects. Tracker text is escaped here, and every piece is cut to Slack's limits
+with an ellipsis, so a card never fails to render whatever a tracker returns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    LinkButtonElement,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
+from bot.views import ids
+from bot.views.text import (
+    escape,
+    fmt_date,
+    fmt_hours,
+    fmt_money,
+    link,
+    progress_bar,
+    safe_url,
+    truncate,
+    truncate_mrkdwn,
+)
+
+# Slack's limits (slack.md); section fields and context texts are kept under 2000 characters.
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+HEADER_LIMIT = 150
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+BUTTON_URL_LIMIT = 3000
+MAX_FIELDS = 10
+MAX_CONTEXT_ELEMENTS = 10
+
+# How much of a list a message shows before it says "…and N more" (keeps payloads small).
+LIST_LINE_LIMIT = 300
+ASSET_LIST_LINES = 15
+KITSU_ASSET_LINES = 5
+PROJECT_LINES_PER_TRACKER = 10
+PROJECT_SECTION_BUDGET = 2000
+ASSET_ATTRIBUTE_FIELDS = 8
+
+
+def as_dicts(blocks: Iterable[Block]) -> list[dict]:
+    """The JSON Slack expects for `blocks` (slack_sdk checks its limits here)."""
+    return [block.to_dict() for block in blocks]
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+def _inline(text: str | None, limit: int = 200) -> str:
+    """Tracker text on one line, cut to `limit` characters, escaped for mrkdwn."""
+    return escape(truncate(" ".join((text or "").split()), limit))
+
+
+def _header(text: str, fallback: str = "(untitled)") -> HeaderBlock:
+    shown = " ".join(text.split()) or fallback
+    return HeaderBlock(text=PlainTextObject(text=truncate(shown, HEADER_LIMIT), emoji=True))
+
+
+def _section(mrkdwn: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate_mrkdwn(mrkdwn, SECTION_LIMIT) or "—"))
+
+
+def _fields(pairs: Sequence[tuple[str, str]]) -> SectionBlock:
+    """A two-column section of `*label*\\nvalue` fields; values are already mrkdwn."""
+    return SectionBlock(
+        fields=[
+            MarkdownTextObject(text=truncate_mrkdwn(f"*{escape(label)}*\n{value or '—'}", FIELD_LIMIT))
+            for label, value in pairs[:MAX_FIELDS]
+        ]
+    )
+
+
+def _context(*texts: str) -> ContextBlock:
+    return ContextBlock(
+        elements=[
+            MarkdownTextObject(text=truncate_mrkdwn(text, FIELD_LIMIT) or "—")
+            for text in texts[:MAX_CONTEXT_ELEMENTS]
+        ]
+    )
+
+
+def _open_button(tracker: TrackerName, url: str | None) -> LinkButtonElement | None:
+    href = safe_url(url)
+    if href is None or len(href) > BUTTON_URL_LIMIT:
+        return None
+    return LinkButtonElement(
+        text=PlainTextObject(text=truncate(f"Open in {tracker.label}", BUTTON_TEXT_LIMIT)),
+        url=href,
+        action_id=ids.OPEN_IN_TRACKER,
+    )
+
+
+def _with_actions(blocks: list[Block], *elements: ButtonElement | None) -> None:
+    present = [element for element in elements if element is not None]
+    if present:
+        blocks.append(ActionsBlock(elements=present))
+
+
+def list_section(
+    title: str | None,
+    lines: Sequence[str],
+    *,
+    max_lines: int,
+    budget: int = SECTION_LIMIT,
+    total: int | None = None,
+) -> tuple[SectionBlock, int]:
+    """One section with `title` and as many `lines` as fit in `budget` characters (at most
+    `max_lines`), then "…and N more" counted against `total` (default: all the lines; pass it
+    when only the first lines were rendered). Returns the section and how many lines it shows."""
+    total = len(lines) if total is None else total
+    reserve = 40  # room for the "…and N more" line
+    text = title or ""
+    shown = 0
+    for line in lines[:max_lines]:
+        line = truncate_mrkdwn(line, LIST_LINE_LIMIT)
+        candidate = f"{text}\n{line}" if text else line
+        if len(candidate) > budget - reserve:
+            break
+        text, shown = candidate, shown + 1
+    if shown < total:
+        more = f"_…and {total - shown} more_"
+        text = f"{text}\n{more}" if text else more
+    return _section(text), shown
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _overdue_mark(target: date | None, today: date, closed: bool) -> str:
+    """"⚠ overdue by N days" when `target` has passed and the work is still open, else ""."""
+    if closed or target is None or target >= today:
+        return ""
+    return f"⚠ overdue by {_days((today - target).days)}"
+
+
+def _dated(target: date, today: date, closed: bool) -> str:
+    mark = _overdue_mark(target, today, closed)
+    return f"{fmt_date(target)} {mark}" if mark else fmt_date(target)
+
+
+def _estimated_actual(
+    estimated: float | None, actual: float | None, fmt: Callable[[float | None], str]
+) -> str | None:
+    if estimated is None and actual is None:
+        return None
+    return f"{fmt(estimated)} estimated · {fmt(actual)} actual"
+
+
+# --- issues ----------------------------------------------------------------------------------
+
+
+def issue_card(issue: Issue, today: date | None = None) -> list[Block]:
+    """An Issuetrak issue: subject, status, priority, assignee, dates, type and a link.
+    `today` decides "overdue" (defaults to the local date)."""
+    today = today or date.today()
+    submitted = fmt_date(issue.submitted_date)
+    if issue.submitted_by:
+        submitted = f"{submitted} by {_inline(issue.submitted_by)}"
+    pairs = [
+        ("Status", _inline(issue.status) or "—"),
+        ("Priority", _inline(issue.priority) or "—"),
+        ("Assignee", _inline(issue.assignee) or "Unassigned"),
+        ("Submitted", submitted),
+    ]
+    if issue.target_date is not None:
+        pairs.append(("Target date", _dated(issue.target_date.date(), today, issue.is_closed)))
+    if issue.closed_date is not None:
+        pairs.append(("Closed", fmt_date(issue.closed_date)))
+    pairs.append(("Type", _inline(issue.issue_type) or "—"))
+    blocks: list[Block] = [_header(issue.subject, fallback=f"Issue #{issue.number}"), _fields(pairs)]
+    _with_actions(blocks, _open_button(TrackerName.ISSUETRAK, issue.url))
+    blocks.append(_context(f"{TrackerName.ISSUETRAK.label} #{issue.number}"))
+    return blocks
+
+
+# --- projects --------------------------------------------------------------------------------
+
+
+def _project_status(project: ProjectStatus) -> str:
+    if project.status:
+        return _inline(project.status, 80)
+    return "Closed" if project.is_closed else "Open"
+
+
+def _refresh_button(project: ProjectStatus) -> ButtonElement | None:
+    value = f"{project.tracker}:{project.id}"
+    if len(value) > BUTTON_VALUE_LIMIT:  # a cut value would refresh the wrong project
+        return None
+    return ButtonElement(text=PlainTextObject(text="Refresh"), action_id=ids.PROJECT_REFRESH, value=value)
+
+
+def project_card(project: ProjectStatus, today: date) -> list[Block]:
+    """A project's status: progress, target date (flagged when overdue), budget and hours,
+    health, owner and Kitsu's overdue tasks, with Refresh and Open buttons."""
+    pairs = [("Status", _project_status(project))]
+    if project.percent_complete is not None:
+        pairs.append(("Progress", progress_bar(project.percent_complete)))
+    if project.target_date is not None:
+        pairs.append(("Target date", _dated(project.target_date, today, project.is_closed)))
+    if project.closed_date is not None:
+        pairs.append(("Closed", fmt_date(project.closed_date)))
+    budget = _estimated_actual(project.budget_estimated, project.budget_actual, fmt_money)
+    if budget:
+        pairs.append(("Budget", budget))
+    hours = _estimated_actual(project.hours_estimated, project.hours_actual, fmt_hours)
+    if hours:
+        pairs.append(("Hours", hours))
+    if project.health:
+        pairs.append(("Health", _inline(project.health)))
+    if project.owner:
+        pairs.append(("Owner", _inline(project.owner)))
+    if project.overdue_tasks is not None:
+        pairs.append(("Overdue tasks", str(project.overdue_tasks)))
+    if project.open_date is not None:
+        pairs.append(("Opened", fmt_date(project.open_date)))
+
+    where = escape(project.tracker.label)
+    if project.key:
+        where = f"{where} · {_inline(project.key, 60)}"
+    blocks: list[Block] = [_header(project.name), _context(where), _fields(pairs)]
+    _with_actions(blocks, _refresh_button(project), _open_button(project.tracker, project.url))
+    return blocks
+
+
+def _project_line(project: ProjectStatus, today: date) -> str:
+    name = truncate(" ".join(project.name.split()), 100) or "(untitled)"
+    parts = [link(project.url, name), _project_status(project)]
+    if project.percent_complete is not None:
+        parts.append(progress_bar(project.percent_complete, width=5))
+    mark = _overdue_mark(project.target_date, today, project.is_closed)
+    if mark:
+        parts.append(mark)
+    return "• " + " · ".join(parts)
+
+
+def projects_list(
+    projects: Sequence[ProjectStatus], today: date, failures: Mapping[str, str] | None = None
+) -> list[Block]:
+    """Projects across trackers, grouped by tracker, each group cut to a few lines with
+    "…and N more"; `failures` maps a tracker label to a friendly sentence shown as context."""
+    blocks: list[Block] = [_header("Projects")]
+    for tracker in TrackerName:
+        group = [project for project in projects if project.tracker is tracker]
+        if not group:
+            continue
+        title = f"*{escape(tracker.label)}* · {len(group)} project{'s' if len(group) != 1 else ''}"
+        section, _ = list_section(
+            title,
+            [_project_line(project, today) for project in group[:PROJECT_LINES_PER_TRACKER]],
+            max_lines=PROJECT_LINES_PER_TRACKER,
+            budget=PROJECT_SECTION_BUDGET,
+            total=len(group),
+        )
+        blocks.append(section)
+    if not projects:
+        blocks.append(_section("No projects to show."))
+    if failures:
+        blocks.append(_context(*(f"{_inline(label, 40)}: {_inline(text, 300)}" for label, text in failures.items())))
+    return blocks
+
+
+# --- assets ----------------------------------------------------------------------------------
+
+
+def asset_card(asset: Asset) -> list[Block]:
+    """One asset: key, name, collection or type, status, its first attributes, attachments,
+    who created it and when, and a link."""
+    kind = "Type" if asset.tracker is TrackerName.KITSU else "Collection"
+    pairs = [
+        ("Key", _inline(asset.key, 100) or "—"),
+        (kind, _inline(asset.collection) or "—"),
+        ("Status", _inline(asset.status) or "—"),
+    ]
+    if asset.project:
+        pairs.append(("Project", _inline(asset.project)))
+    blocks: list[Block] = [_header(asset.name), _fields(pairs)]
+    attributes = list(asset.attributes.items())
+    if attributes:
+        shown = attributes[:ASSET_ATTRIBUTE_FIELDS]
+        blocks.append(_fields([(truncate(name, 100), _inline(value, 300)) for name, value in shown]))
+    if len(attributes) > ASSET_ATTRIBUTE_FIELDS:
+        blocks.append(_context(f"…and {len(attributes) - ASSET_ATTRIBUTE_FIELDS} more attributes"))
+    facts = [escape(asset.tracker.label)]
+    if asset.attachments is not None:
+        facts.append(f"📎 {asset.attachments} attachment{'s' if asset.attachments != 1 else ''}")
+    if asset.created_by or asset.created_at:
+        created = "Created"
+        if asset.created_by:
+            created = f"{created} by {_inline(asset.created_by)}"
+        if asset.created_at:
+            created = f"{created} on {fmt_date(asset.created_at)}"
+        facts.append(created)
+    blocks.append(_context(" · ".join(facts)))
+    _with_actions(blocks, _open_button(asset.tracker, asset.url))
+    return blocks
+
+
+def _asset_line(asset: Asset) -> str:
+    name = link(asset.url, truncate(" ".join(asset.name.split()), 100) or "(unnamed)")
+    parts = [f"*{_inline(asset.key, 60)}* {name}" if asset.key else name]
+    parts += [_inline(value, 60) for value in (asset.collection, asset.status) if value]
+    return "• " + " · ".join(parts)
+
+
+def _more_button(query: str, start: int) -> ButtonElement | None:
+    value = json.dumps({"q": query, "start": start}, separators=(",", ":"))
+    if len(value) > BUTTON_VALUE_LIMIT:  # a cut query would page through another search
+        return None
+    return ButtonElement(text=PlainTextObject(text="More"), action_id=ids.ASSET_MORE, value=value)
+
+
+def asset_list(page: AssetPage, query: str, extra: Sequence[Asset] = ()) -> list[Block]:
+    """A page of search results ("Showing 1–10 of 34 for “laptop”"), one line per asset, a
+    More button when the search has more; `extra` (Kitsu assets) in their own section."""
+    quoted = f"“{_inline(query, 100)}”"
+    blocks: list[Block] = []
+    if page.assets:
+        lines = [_asset_line(asset) for asset in page.assets[:ASSET_LIST_LINES]]
+        section, shown = list_section(None, lines, max_lines=ASSET_LIST_LINES, total=len(page.assets))
+        first, last = page.start_at + 1, page.start_at + shown
+        blocks += [_section(f"Showing {first}–{last} of {max(page.total, last)} for {quoted}"), section]
+        if last < page.total:
+            _with_actions(blocks, _more_button(query, last))
+    elif not extra:
+        blocks.append(_section(f"No assets match {quoted}."))
+    if extra:
+        if blocks:
+            blocks.append(DividerBlock())
+        title = f"*{escape(TrackerName.KITSU.label)}* · {len(extra)} asset{'s' if len(extra) != 1 else ''}"
+        lines = [_asset_line(asset) for asset in extra[:KITSU_ASSET_LINES]]
+        section, _ = list_section(title, lines, max_lines=KITSU_ASSET_LINES, total=len(extra))
+        blocks.append(section)
+    return blocks
+
+
+# --- plain messages --------------------------------------------------------------------------
+
+
+def message(text: str) -> list[Block]:
+    """A single section showing `text` as written (escaped, so it formats nothing)."""
+    return [_section(escape(text))]
+
+
+def help_blocks(examples: Sequence[tuple[str, str]]) -> list[Block]:
+    """What the bot can do: one line per (command, what it does)."""
+    lines = [f"`{_inline(command, 100)}`  {_inline(what, 200)}" for command, what in examples]
+    section, _ = list_section("*What I can do*", lines, max_lines=len(lines))
+    return [section]

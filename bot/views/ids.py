@@ -1,0 +1,25 @@
+"""Stable identifiers shared by the views that render Slack surfaces and the listeners that
+answer them (callback ids of modals, action ids of buttons, block ids of inputs)."""
+
+# Message shortcuts (contract: stable callback ids)
+SHORTCUT_ADD_NOTE = "add_issuetrak_note"
+SHORTCUT_CREATE_ISSUE = "create_issuetrak_issue"
+
+# Modals (view callback ids)
+NOTE_MODAL = "issuetrak_note_modal"
+ISSUE_MODAL = "issuetrak_issue_modal"
+
+# Modal inputs: (block_id, action_id) pairs
+NOTE_ISSUE = ("note_issue", "issue_number")
+NOTE_TEXT = ("note_text", "text")
+NOTE_PRIVATE = ("note_private", "private")
+ISSUE_SUBJECT = ("issue_subject", "subject")
+ISSUE_DESCRIPTION = ("issue_description", "description")
+ISSUE_TYPE = ("issue_type", "type")
+ISSUE_PRIORITY = ("issue_priority", "priority")
+
+# Buttons on cards
+PROJECT_REFRESH = "project_refresh"  # value: "<tracker>:<project id>"
+OPEN_IN_TRACKER = "open_in_tracker"  # a link button; acknowledged, nothing else
+ASSET_MORE = "asset_more"  # value: JSON {"q": query, "start": next startAt}
+OUTBOX_RETRY = "outbox_retry"  # value: outbox item id

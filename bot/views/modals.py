@@ -1,0 +1,229 @@
+"""Modals for the message shortcuts (add a note, create an issue), and the readers of what a
+person submitted. Block and action ids come from `bot.views.ids`, shared with the listeners."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    CheckboxesElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.notes_html import mrkdwn_to_text
+from bot.trackers.models import Lookup
+from bot.views import ids
+from bot.views.text import escape, truncate, truncate_mrkdwn
+
+# Slack's limits (slack.md; plain_text_input max_length is 1..3000).
+TITLE_LIMIT = 24
+INPUT_LIMIT = 3000
+SUBJECT_LIMIT = 150
+OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
+OPTIONS_LIMIT = 100
+SECTION_LIMIT = 3000
+
+PRIVATE_VALUE = "private"
+_ISSUE_NUMBER = re.compile(r"#?\s*([0-9]{1,9})")
+
+
+def _plain(text: str) -> PlainTextObject:
+    return PlainTextObject(text=text)
+
+
+def _modal(
+    title: str,
+    blocks: Sequence[Block],
+    *,
+    callback_id: str | None = None,
+    submit: str | None = None,
+    close: str = "Close",
+    private_metadata: str | None = None,
+) -> View:
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=_plain(truncate(" ".join(title.split()), TITLE_LIMIT) or "trackerbot"),
+        submit=_plain(submit) if submit else None,
+        close=_plain(close),
+        blocks=list(blocks),
+        private_metadata=private_metadata,
+    )
+
+
+def _text_input(
+    ids_pair: tuple[str, str],
+    label: str,
+    initial: str,
+    *,
+    limit: int,
+    multiline: bool = False,
+    placeholder: str | None = None,
+) -> InputBlock:
+    block_id, action_id = ids_pair
+    return InputBlock(
+        block_id=block_id,
+        label=_plain(label),
+        element=PlainTextInputElement(
+            action_id=action_id,
+            initial_value=truncate(initial, limit) or None,
+            multiline=multiline,
+            max_length=limit,
+            placeholder=_plain(placeholder) if placeholder else None,
+        ),
+    )
+
+
+def _select(ids_pair: tuple[str, str], label: str, lookups: Sequence[Lookup]) -> InputBlock | None:
+    """A static select of `lookups` (the first 100 whose id fits), the first one chosen; None
+    when there is nothing to choose from (Slack refuses an empty select)."""
+    options = [
+        Option(value=str(lookup.id), text=truncate(" ".join(lookup.name.split()), OPTION_TEXT_LIMIT) or "—")
+        for lookup in lookups
+        if len(str(lookup.id)) <= OPTION_VALUE_LIMIT
+    ][:OPTIONS_LIMIT]
+    if not options:
+        return None
+    block_id, action_id = ids_pair
+    return InputBlock(
+        block_id=block_id,
+        label=_plain(label),
+        element=StaticSelectElement(action_id=action_id, options=options, initial_option=options[0]),
+    )
+
+
+def loading_modal(title: str, callback_id: str) -> View:
+    """What opens at once (the trigger_id lives 3 seconds) while tracker data is fetched."""
+    return _modal(title, [SectionBlock(text=MarkdownTextObject(text="Loading…"))], callback_id=callback_id)
+
+
+def result_modal(title: str, text: str) -> View:
+    """A modal saying what happened (done, or what went wrong); `text` is shown as written."""
+    body = truncate_mrkdwn(escape(text), SECTION_LIMIT) or "—"
+    return _modal(title, [SectionBlock(text=MarkdownTextObject(text=body))])
+
+
+def note_modal(*, text: str, issue_number: int | None, private_allowed: bool, private_metadata: str) -> View:
+    """"Add Issuetrak note": the issue number, the note prefilled with `text` (cut to 3000
+    characters), and a Private checkbox when the person may write private notes.
+    `private_metadata` is the listener's own state and must fit Slack's 3000 characters."""
+    blocks: list[Block] = [
+        _text_input(
+            ids.NOTE_ISSUE,
+            "Issue number",
+            "" if issue_number is None else str(issue_number),
+            limit=20,
+            placeholder="e.g. 123",
+        ),
+        _text_input(ids.NOTE_TEXT, "Note", text, limit=INPUT_LIMIT, multiline=True),
+    ]
+    if private_allowed:
+        block_id, action_id = ids.NOTE_PRIVATE
+        blocks.append(
+            InputBlock(
+                block_id=block_id,
+                label=_plain("Private"),
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=action_id,
+                    options=[Option(value=PRIVATE_VALUE, text="Mark the note private in Issuetrak")],
+                ),
+            )
+        )
+    return _modal(
+        "Add Issuetrak note",
+        blocks,
+        callback_id=ids.NOTE_MODAL,
+        submit="Add note",
+        close="Cancel",
+        private_metadata=private_metadata,
+    )
+
+
+def issue_modal(
+    *,
+    subject: str,
+    description: str,
+    types: Sequence[Lookup],
+    priorities: Sequence[Lookup],
+    private_metadata: str,
+) -> View:
+    """"Create Issuetrak issue": subject and description prefilled, type and priority selects
+    (left out when Issuetrak lists none)."""
+    blocks: list[Block] = [
+        _text_input(ids.ISSUE_SUBJECT, "Subject", subject, limit=SUBJECT_LIMIT),
+        _text_input(ids.ISSUE_DESCRIPTION, "Description", description, limit=INPUT_LIMIT, multiline=True),
+    ]
+    selects = (_select(ids.ISSUE_TYPE, "Type", types), _select(ids.ISSUE_PRIORITY, "Priority", priorities))
+    blocks += [select for select in selects if select is not None]
+    return _modal(
+        "Create Issuetrak issue",
+        blocks,
+        callback_id=ids.ISSUE_MODAL,
+        submit="Create issue",
+        close="Cancel",
+        private_metadata=private_metadata,
+    )
+
+
+# --- reading submissions ---------------------------------------------------------------------
+
+
+def _state(state_values: Mapping[str, Any], ids_pair: tuple[str, str]) -> Mapping[str, Any]:
+    block_id, action_id = ids_pair
+    return (state_values.get(block_id) or {}).get(action_id) or {}
+
+
+def _value(state_values: Mapping[str, Any], ids_pair: tuple[str, str]) -> str:
+    return (_state(state_values, ids_pair).get("value") or "").strip()
+
+
+def _selected_id(state_values: Mapping[str, Any], ids_pair: tuple[str, str]) -> int | None:
+    value = ((_state(state_values, ids_pair).get("selected_option") or {}).get("value") or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def parse_note_submission(state_values: Mapping[str, Any]) -> dict[str, Any]:
+    """`view.state.values` of the note modal as {"issue_number": int | None (None when it is not
+    a number; "#123" is fine), "issue_text": what was typed, "text": str, "private": bool}."""
+    typed = _value(state_values, ids.NOTE_ISSUE)
+    number = _ISSUE_NUMBER.fullmatch(typed)
+    selected = _state(state_values, ids.NOTE_PRIVATE).get("selected_options") or []
+    return {
+        "issue_number": int(number[1]) if number else None,
+        "issue_text": typed,
+        "text": _value(state_values, ids.NOTE_TEXT),
+        "private": any(option.get("value") == PRIVATE_VALUE for option in selected),
+    }
+
+
+def parse_issue_submission(state_values: Mapping[str, Any]) -> dict[str, Any]:
+    """`view.state.values` of the issue modal as {"subject": str, "description": str,
+    "type_id": int | None, "priority_id": int | None}."""
+    return {
+        "subject": _value(state_values, ids.ISSUE_SUBJECT),
+        "description": _value(state_values, ids.ISSUE_DESCRIPTION),
+        "type_id": _selected_id(state_values, ids.ISSUE_TYPE),
+        "priority_id": _selected_id(state_values, ids.ISSUE_PRIORITY),
+    }
+
+
+def subject_from(text: str) -> str:
+    """A subject for a new issue: the first non-empty line of a Slack message's text, without
+    its markup, at most 150 characters."""
+    for line in mrkdwn_to_text(text).split("\n"):
+        line = " ".join(line.split())
+        if line:
+            return truncate(line, SUBJECT_LIMIT)
+    return ""

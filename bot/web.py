@@ -1,0 +1,45 @@
+"""The HTTP process: Starlette routes for Slack (`POST /slack/events`) and `GET /healthz`,
+served by uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.health import Health
+from bot.runtime import Runtime
+from bot.workers import Workers
+
+
+def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None = None) -> Starlette:
+    slack = AsyncSlackRequestHandler(app)
+    health = Health(runtime.trackers)
+
+    async def events(request: Request) -> Response:
+        return await slack.handle(request)
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse(await health.report())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if workers is not None:
+            workers.start()
+        try:
+            yield
+        finally:
+            if workers is not None:
+                await workers.stop()
+            await runtime.aclose()
+
+    return Starlette(
+        routes=[Route("/slack/events", events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],
+        lifespan=lifespan,
+    )

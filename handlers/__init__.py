@@ -1,0 +1,13 @@
+"""Slack listeners, one module per surface, each with `register(app)`: acknowledge, parse,
+call a plain async service, render a view."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers import actions, commands, shortcuts, submissions
+
+
+def register_all(app: AsyncApp) -> None:
+    for surface in (commands, shortcuts, submissions, actions):
+        surface.register(app)

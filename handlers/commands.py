@@ -1,0 +1,129 @@
+"""`/tracker`: one slash command, subcommands as text."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import commands as parsed
+from bot import messages
+from bot.runtime import Runtime
+from bot.services import digests, lookup, writes
+from bot.slack_people import Directory
+from bot.trackers.models import AssetPage
+from bot.views import cards, notices
+from handlers.replies import Reply, guarded, show
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/tracker")(tracker_command)
+
+
+def help_view(reason: str | None) -> list[Any]:
+    blocks = cards.help_blocks(messages.HELP_EXAMPLES)
+    return (cards.message(reason) + blocks) if reason else blocks
+
+
+async def tracker_command(ack: Any, command: dict[str, Any], respond: Reply, client: AsyncWebClient,
+                          context: dict[str, Any]) -> None:
+    cmd = parsed.parse(command.get("text", ""))
+    if isinstance(cmd, parsed.Help):
+        # No tracker call: the answer fits in the acknowledgement itself.
+        await ack(text=cmd.reason or messages.HELP_INTRO, blocks=cards.as_dicts(help_view(cmd.reason)))
+        return
+    await ack(text=messages.WORKING)
+    rt: Runtime = context["runtime"]
+    asked = Asked(
+        rt=rt, client=client, directory=context["directory"], reply=respond,
+        team=command.get("team_id", ""), user=command.get("user_id", ""),
+        channel=command.get("channel_id", ""), trigger=command.get("trigger_id", ""),
+    )
+    rt.spawn(guarded(respond, _run(cmd, asked), what=f"/tracker {type(cmd).__name__}"), name="/tracker")
+
+
+class Asked:
+    """Who asked, where, and how to answer them."""
+
+    def __init__(self, *, rt: Runtime, client: AsyncWebClient, directory: Directory, reply: Reply,
+                 team: str, user: str, channel: str, trigger: str) -> None:
+        self.rt, self.client, self.directory, self.reply = rt, client, directory, reply
+        self.team, self.user, self.channel, self.trigger = team, user, channel, trigger
+
+    @property
+    def today(self) -> date:
+        return self.rt.clock().date()
+
+
+async def _run(cmd: parsed.Command, asked: Asked) -> None:
+    rt, reply = asked.rt, asked.reply
+    match cmd:
+        case parsed.ShowIssue(number):
+            issue = await lookup.get_issue(rt, number)
+            await show(reply, cards.issue_card(issue, asked.today), f"Issue #{issue.number}: {issue.subject}")
+        case parsed.ShowProject(ref):
+            found = await lookup.find_projects(rt, ref)
+            await _show_projects(asked, found, ref)
+        case parsed.ListProjects():
+            found = await lookup.open_projects(rt)
+            if not found.projects and not found.failures:
+                await show(reply, cards.message(messages.NO_PROJECTS.format(where=found.where)), "No projects")
+                return
+            await show(reply, cards.projects_list(found.projects, asked.today, found.failures), "Open projects")
+        case parsed.FindAsset(query):
+            await show_assets(rt, reply, query, 0)
+        case parsed.AddNote(number, text):
+            person = await asked.directory.person(asked.client, asked.team, asked.user)
+            channel = await asked.directory.channel_name(asked.client, asked.team, asked.channel)
+            outcome = await writes.note_from_command(
+                rt, asked.client, asked.directory, team=asked.team, person=person, channel_id=asked.channel,
+                channel=channel, issue=number, text=text, key=f"command:{asked.trigger}",
+            )
+            await show(reply, notices.notice(outcome.sentence), outcome.sentence)
+        case parsed.LinkUser(user):
+            sentence = await writes.link_person(rt, team=asked.team, slack_user=asked.user, issuetrak_user=user)
+            await show(reply, notices.notice(sentence), sentence)
+        case parsed.DigestNow(scope):
+            sentence = await digests.post_now(rt, asked.client, team=asked.team, channel=asked.channel, scope=scope)
+            await show(reply, notices.notice(sentence), sentence)
+        case parsed.DigestDaily(at, zone, scope):
+            person = await asked.directory.person(asked.client, asked.team, asked.user)
+            sentence = await digests.schedule(
+                rt, team=asked.team, channel=asked.channel, user=asked.user, at=at,
+                zone=zone or person.tz or "UTC", scope=scope,
+            )
+            await show(reply, notices.notice(sentence), sentence)
+        case parsed.DigestOff():
+            sentence = await digests.unschedule(rt, team=asked.team, channel=asked.channel, user=asked.user)
+            await show(reply, notices.notice(sentence), sentence)
+        case parsed.DigestList():
+            sentence = await digests.describe(rt, team=asked.team, channel=asked.channel)
+            await show(reply, notices.notice(sentence), sentence)
+
+
+async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None:
+    if len(found.projects) == 1:
+        project = found.projects[0]
+        await show(asked.reply, cards.project_card(project, asked.today), f"{project.name}: {project.status or ''}")
+    elif found.projects:
+        await show(asked.reply, cards.projects_list(found.projects, asked.today, found.failures), f"Projects matching {ref}")
+    else:
+        sentence = messages.NO_PROJECT.format(ref=ref, where=found.where)
+        failures = " ".join(found.failures.values())
+        await show(asked.reply, cards.message(f"{sentence} {failures}".strip()), sentence)
+
+
+async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int) -> None:
+    """An asset card, or a paged list when many match (also used by the "More" button)."""
+    result = await lookup.find_assets(rt, query, start_at=start_at)
+    failures = " ".join(result.failures.values())
+    if result.single is not None:
+        await show(reply, cards.asset_card(result.single), f"{result.single.key or result.single.name}")
+    elif result.empty:
+        sentence = f"{messages.NO_ASSET.format(query=query)} {failures}".strip()
+        await show(reply, cards.message(sentence), sentence)
+    else:
+        page = result.page or AssetPage(assets=[], start_at=0, total=0)
+        await show(reply, cards.asset_list(page, query, result.kitsu), f"Assets matching {query}")

@@ -1,0 +1,116 @@
+"""Modal submissions: the note and the new issue. Input errors come back in the modal
+(`response_action: errors`); the write itself happens after the acknowledgement, and its
+answer goes to the message's thread (or to the person when the bot cannot post there)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.answers import tell
+from bot.runtime import Runtime
+from bot.services import writes
+from bot.slack_people import Directory
+from bot.store.records import OutboxKind, Requester
+from bot.trackers.errors import NotFound, TrackerError
+from bot.views import ids, modals
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 2.0  # what may be spent checking the issue before acknowledging (Slack allows 3)
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.NOTE_MODAL)(note_submitted)
+    app.view(ids.ISSUE_MODAL)(issue_submitted)
+
+
+async def note_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
+                         context: dict[str, Any]) -> None:
+    rt: Runtime = context["runtime"]
+    origin = rt.signer.verify(view.get("private_metadata"))
+    if origin is None or origin.get("user") != (body.get("user") or {}).get("id"):
+        await ack(response_action="update", view=modals.result_modal("Add note", messages.MODAL_EXPIRED))
+        return
+    form = modals.parse_note_submission((view.get("state") or {}).get("values") or {})
+    errors = _note_errors(rt, form)
+    if not errors:
+        errors = await _issue_check(rt, form["issue_number"])
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    number = form["issue_number"]
+    rt.spawn(_write(rt, client, context["directory"], origin, kind=OutboxKind.NOTE,
+                    key=f"note:{origin['channel']}:{origin['ts']}:{number}", text=form["text"],
+                    payload={"issue": number, "private": bool(form.get("private"))}), name="note from shortcut")
+
+
+def _note_errors(rt: Runtime, form: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if form.get("issue_number") is None:
+        errors[ids.NOTE_ISSUE[0]] = messages.ISSUE_NUMBER_NEEDED
+    text = form.get("text") or ""
+    if not text.strip():
+        errors[ids.NOTE_TEXT[0]] = messages.NOTE_EMPTY
+    elif len(text) > writes.MAX_NOTE_CHARACTERS:
+        errors[ids.NOTE_TEXT[0]] = messages.NOTE_TOO_LONG.format(length=len(text), limit=writes.MAX_NOTE_CHARACTERS)
+    if form.get("private") and not rt.settings.ALLOW_PRIVATE_NOTES:
+        errors[ids.NOTE_PRIVATE[0]] = messages.PRIVATE_NOT_ALLOWED
+    return errors
+
+
+async def _issue_check(rt: Runtime, number: int) -> dict[str, str]:
+    """"Issue 999 does not exist" while the modal is still open, if Issuetrak answers in time;
+    when it is slow or down the note is saved and delivered later instead."""
+    try:
+        await asyncio.wait_for(rt.trackers.require_issuetrak().get_issue(number), CHECK_SECONDS)
+    except NotFound:
+        return {ids.NOTE_ISSUE[0]: messages.ISSUE_DOES_NOT_EXIST.format(number=number)}
+    except (TrackerError, asyncio.TimeoutError):
+        pass
+    return {}
+
+
+async def _write(rt: Runtime, client: AsyncWebClient, directory: Directory, origin: dict[str, Any], *,
+                 kind: OutboxKind, key: str, text: str, payload: dict[str, Any]) -> None:
+    """Turn the text into a note's HTML (mentions resolved, footer with who, where and the
+    permalink), record the write, and tell the person how it went."""
+    team, user, channel = origin["team"], origin["user"], origin["channel"]
+    person = await directory.person(client, team, user)
+    channel_name = await directory.channel_name(client, team, channel)
+    link = await directory.permalink(client, channel, origin["ts"])
+    names = await writes.mention_names(lambda uid: directory.person(client, team, uid), text)
+    html = writes.note_html(text, names=names, person=person.name, channel=channel_name, permalink=link, key=key,
+                            slack_escaped=False)
+    requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=origin["thread_ts"])
+    try:
+        outcome = await writes.submit(rt, key=key, kind=kind, requester=requester, person=person,
+                                      payload={**payload, "html": html})
+    except Exception:
+        log.exception("saving a %s failed", kind)
+        outcome = writes.Outcome(writes.Result.FAILED, messages.UNEXPECTED)
+    await tell(client, requester, outcome.sentence)
+
+
+async def issue_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
+                          context: dict[str, Any]) -> None:
+    rt: Runtime = context["runtime"]
+    origin = rt.signer.verify(view.get("private_metadata"))
+    if origin is None or origin.get("user") != (body.get("user") or {}).get("id"):
+        await ack(response_action="update", view=modals.result_modal("Create issue", messages.MODAL_EXPIRED))
+        return
+    form = modals.parse_issue_submission((view.get("state") or {}).get("values") or {})
+    if not (form.get("subject") or "").strip():
+        await ack(response_action="errors", errors={ids.ISSUE_SUBJECT[0]: messages.SUBJECT_EMPTY})
+        return
+    await ack()
+    rt.spawn(_write(rt, client, context["directory"], origin, kind=OutboxKind.ISSUE,
+                    key=f"issue:{origin['channel']}:{origin['ts']}", text=form.get("description") or "",
+                    payload={"subject": form["subject"].strip(), "type": form.get("type_id"),
+                             "priority": form.get("priority_id")}), name="issue from shortcut")

@@ -1,0 +1,127 @@
+"""`/tracker`, as a conversation: what a person types, what trackerbot answers."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.slack.harness import Chat
+
+
+def test_empty_text_answers_with_help_in_the_acknowledgement(chat: Chat) -> None:
+    reply = chat.send("/tracker")
+    assert reply.status == 200
+    assert "/tracker issue 123" in reply.text
+    assert "/tracker digest daily" in reply.text
+    assert reply.ack.get("response_type", "ephemeral") == "ephemeral"
+    assert not [c for c in reply.calls if c.method != "auth.test"], "help needs no follow-up message"
+
+
+def test_unknown_subcommand_says_so_and_shows_examples(chat: Chat) -> None:
+    reply = chat.send("/tracker frobnicate 12")
+    assert "I don't know `frobnicate`" in reply.text
+    assert "/tracker project 7" in reply.text
+
+
+def test_issue_card_decodes_and_escapes_tracker_text(chat: Chat) -> None:
+    reply = chat.send("/tracker issue 1003")
+    card = reply.of("response_url")[-1]
+    assert card["replace_original"] in (True, "true")
+    header = card["blocks"][0]
+    assert header["type"] == "header"
+    assert header["text"]["text"] == "Replace <broken> Wacom tablet pen"  # plain text: decoded
+    assert "&lt;broken&gt;" not in header["text"]["text"]
+    assert "Issue_View.asp?ID=1003" in json.dumps(card["blocks"])
+
+
+def test_issue_number_is_forgiving(chat: Chat) -> None:
+    for text in ("/tracker ISSUE  #1007", "/tracker issue https://it.example.com/helpdesk/Issue_View.asp?ID=1007", "/tracker #1007"):
+        assert "New starter laptop: Jordan Lee" in chat.send(text).text, text
+
+
+def test_missing_issue_is_a_friendly_sentence(chat: Chat) -> None:
+    reply = chat.send("/tracker issue 999")
+    assert "Issue 999 does not exist in Issuetrak." in reply.text
+    assert "Traceback" not in reply.text
+
+
+def test_issue_without_a_number_gets_an_example(chat: Chat) -> None:
+    reply = chat.send("/tracker issue soon")
+    assert "/tracker issue 123" in reply.text
+
+
+def test_project_by_issuetrak_id_is_a_status_card(chat: Chat) -> None:
+    reply = chat.send("/tracker project 2")
+    text = reply.text
+    assert "R&amp;D lab move" in text or "R&D lab move" in text
+    assert "overdue" in text
+    labels = [b["text"]["text"] for b in reply.buttons()]
+    assert "Refresh" in labels
+    assert any(label.startswith("Open in") for label in labels)
+
+
+def test_project_by_jira_key_shows_projectrak_fields(chat: Chat) -> None:
+    reply = chat.send("/tracker project web")
+    assert "Projectrak" in reply.text
+    assert "%" in reply.text  # the progress bar
+
+
+def test_projects_lists_every_tracker(chat: Chat) -> None:
+    reply = chat.send("/tracker projects")
+    for label in ("Issuetrak", "Projectrak", "Kitsu"):
+        assert label in reply.text
+    assert "Grading suite upgrade" not in reply.text  # closed projects stay out
+
+
+def test_refresh_button_redraws_the_card(chat: Chat) -> None:
+    card = chat.send("/tracker project 1")
+    refresh = next(b for b in card.buttons() if b["action_id"] == "project_refresh")
+    again = chat.click(refresh)
+    assert again.status == 200
+    assert "Studio network refresh" in again.text
+
+
+def test_asset_by_key_and_paged_search(chat: Chat) -> None:
+    single = chat.send("/tracker asset LAPTOP-0042")
+    assert "LAPTOP-0042" in single.text
+    listing = chat.send("/tracker asset laptop")
+    more = [b for b in listing.buttons() if b["action_id"] == "asset_more"]
+    assert more, listing.text
+    assert json.loads(more[0]["value"])["start"] == 10
+    next_page = chat.click(more[0])
+    assert "Showing 11" in next_page.text
+
+
+def test_tracker_that_is_down_gets_a_clear_message(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+    issuetrak_server.state.fail_next.extend([503] * 10)
+    reply = chat.send("/tracker issue 1001")
+    assert "Issuetrak is not answering right now" in reply.text
+
+
+def test_acknowledges_at_once_while_the_tracker_is_slow(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+    issuetrak_server.state.latency = 3.5
+    started = time.monotonic()
+    response = chat.post(*_command_form(chat, "issue 1001"))
+    acknowledged = time.monotonic() - started
+    assert response.status_code == 200
+    assert acknowledged < 1.0, f"acknowledged after {acknowledged:.2f} s"
+    chat.settle()
+    assert "Render node rn-07" in json.dumps(chat.slack.of("response_url"))
+
+
+def test_requests_not_signed_by_slack_are_refused_before_any_listener(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+    body, content_type = _command_form(chat, "issue 1001")
+    assert chat.post(body, content_type, signature="v0=" + "0" * 64).status_code == 401
+    assert chat.post(body, content_type, timestamp=int(time.time()) - 600).status_code == 401
+    chat.settle()
+    assert not issuetrak_server.state.received
+    assert not chat.slack.calls
+
+
+def _command_form(chat: Chat, text: str) -> tuple[str, str]:
+    from urllib.parse import urlencode
+
+    return urlencode({
+        "team_id": "T0TRACKER", "channel_id": chat.channel, "user_id": chat.user, "command": "/tracker",
+        "text": text, "trigger_id": chat.trigger(), "response_url": f"{chat.response_base}/slow",
+    }), "application/x-www-form-urlencoded"

@@ -1,0 +1,41 @@
+"""The app manifest creates the app in one paste: it must satisfy Slack's own schema and name
+exactly the command, shortcuts and scopes the code uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from bot.views import ids
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "app-manifest.yml").read_text())
+
+
+def test_manifest_satisfies_slacks_schema() -> None:
+    schema = json.loads((ROOT / "tests/data/slack-manifest.schema.json").read_text())
+    jsonschema.validate(manifest(), schema)
+
+
+def test_manifest_matches_the_code() -> None:
+    features = manifest()["features"]
+    command = features["slash_commands"][0]
+    assert command["command"] == "/tracker" and command["usage_hint"]
+    assert {s["callback_id"] for s in features["shortcuts"]} == {ids.SHORTCUT_ADD_NOTE, ids.SHORTCUT_CREATE_ISSUE}
+    assert all(len(s["name"]) <= 24 for s in features["shortcuts"])
+    settings = manifest()["settings"]
+    assert settings["socket_mode_enabled"] is False
+    assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    assert set(manifest()["oauth_config"]["scopes"]["bot"]) == {
+        "commands", "chat:write", "users:read", "users:read.email", "channels:read", "groups:read",
+    }
+
+
+def test_procfile_runs_the_web_process() -> None:
+    assert (ROOT / "Procfile").read_text().splitlines()[0] == "web: python -m bot"
