@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = args.mode or "serve"
     try:
         settings = load_settings()
-        if mode in ("serve", "socket"):
-            settings.check_slack(socket=mode == "socket")
+        if mode != "shell":
+            settings.check_slack(mode)
     except SettingsError as exc:
         print(f"trackerbot cannot start: {exc}", file=sys.stderr)
         return 2

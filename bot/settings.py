@@ -148,9 +148,10 @@ class Settings(BaseSettings):
                 name = "KITSU_EMAIL" if self.KITSU_EMAIL is None else "KITSU_PASSWORD"
                 raise SettingsError(f"{name} is missing: Kitsu needs KITSU_EMAIL and KITSU_PASSWORD, or KITSU_TOKEN")
 
-    def check_slack(self, *, socket: bool = False) -> None:
-        """Raise `SettingsError` naming the first Slack setting a serving process lacks."""
-        needed = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if socket else ["SLACK_SIGNING_SECRET"])
+    def check_slack(self, mode: str) -> None:
+        """Raise `SettingsError` naming the first Slack setting the process `mode` lacks
+        ("serve" needs the signing secret, "socket" the app token, "digest" only the bot token)."""
+        needed = ["SLACK_BOT_TOKEN"] + {"serve": ["SLACK_SIGNING_SECRET"], "socket": ["SLACK_APP_TOKEN"]}.get(mode, [])
         for name in needed:
             if getattr(self, name) is None:
                 raise SettingsError(f"{name} is missing: set it to the value from your Slack app's settings")
