@@ -1,0 +1,482 @@
+"""Kitsu (Zou, CGWire's production tracker API): productions, assets, open tasks and people.
+
+Authentication, modelled on gazu without its gotcha (gazu drops the refresh token after one
+refresh): with an email and password the client logs in once, keeps both JWTs in one `Token`,
+and when Zou refuses the access token it refreshes it with the refresh token (Zou does not
+rotate it), logging in again only when the refresh is refused too. Zou answers 401 for an
+expired or revoked token and 422 for a malformed or forged one (flask-jwt-extended's default).
+With a bot token (`KITSU_TOKEN`, a Zou bot account whose token never expires) there is nothing
+to renew, so a refusal is reported at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncGenerator, Callable, Iterable
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+
+import httpx
+
+from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.errors import (
+    AuthenticationRefused,
+    InvalidInput,
+    NotConfigured,
+    NotFound,
+    TimedOut,
+    TrackerError,
+    Unavailable,
+)
+from bot.trackers.models import Asset, Person, ProjectStatus, Task, TrackerName
+from bot.trackers.tokens import BearerAuth, StaticBearerAuth, Token, TokenCache, jwt_expiry
+
+log = logging.getLogger(__name__)
+
+# Zou routes, relative to the API root (a bare Zou serves them at /, Kitsu's nginx at /api).
+# All documented facts (zou source; checked against zou 1.0.97, see trackers.md section 4).
+LOGIN = "auth/login"
+REFRESH = "auth/refresh-token"
+OPEN_PROJECTS = "data/projects/open"
+PROJECTS = "data/projects"
+PROJECT = "data/projects/{id}"
+PROJECT_STATUSES = "data/project-status"
+ASSET_TYPES = "data/asset-types"
+ASSETS = "data/assets"  # filters: name (ILIKE), project_id
+ENTITIES = "data/entities"  # every entity of a project (assets, shots, ...), for task names
+TASKS = "data/tasks"  # filters: project_id; relations=true adds assignees
+TASK_TYPES = "data/task-types"
+TASK_STATUSES = "data/task-status"
+PERSONS = "data/persons"
+
+# Kitsu web pages, relative to the web root (the API root minus /api). Assumptions read from
+# Kitsu's own links (zou emails_service builds .../productions/{project}/{assets|shots}/tasks/{task});
+# the asset page is an assumption. TV shows put an episode in the path: no task link for them.
+PROJECT_PAGE = "{web}/productions/{project_id}"
+ASSET_PAGE = "{web}/productions/{project_id}/assets/{asset_id}"
+TASK_PAGE = "{web}/productions/{project_id}/{kind}/tasks/{task_id}"
+_TASK_PAGE_KINDS = {"Asset": "assets", "Shot": "shots", "Edit": "edits"}
+
+LOGIN_RETRY_AFTER_SECONDS = 60.0  # Zou locks an account for a minute after 5 failed logins
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+# Zou's login answers flag why a login failed; each flag gets its own sentence.
+_LOGIN_FLAGS = {
+    "too_many_failed_login_attemps": (  # Zou's spelling
+        "Kitsu locked trackerbot's account for a minute after too many failed logins; "
+        "check KITSU_EMAIL and KITSU_PASSWORD, then try again in a minute."
+    ),
+    "default_password": "Kitsu wants trackerbot's account to change its default password before it can log in.",
+    "missing_OTP": "Kitsu asks trackerbot's account for a two-factor code; use a bot token (KITSU_TOKEN) instead.",
+    "wrong_OTP": "Kitsu asks trackerbot's account for a two-factor code; use a bot token (KITSU_TOKEN) instead.",
+    "unactive": "Kitsu says trackerbot's account is inactive; ask a Kitsu admin to reactivate it.",
+}
+_WRONG_LOGIN = "Kitsu refused trackerbot's login; ask an admin to check KITSU_EMAIL and KITSU_PASSWORD."
+_BOT_TOKEN_REFUSED = (
+    "Kitsu refused trackerbot's bot token (KITSU_TOKEN): it is expired, revoked or not a token "
+    "of this Kitsu; ask a Kitsu admin for a new one."
+)
+
+
+class KitsuRefused(AuthenticationRefused):
+    """Kitsu refused the bot's credentials, with a sentence saying why."""
+
+    def __init__(self, tracker: str, message: str) -> None:
+        TrackerError.__init__(self, tracker, message)
+
+
+class KitsuWrongURL(NotConfigured):
+    """KITSU_URL does not lead to Zou's API (often: the /api suffix is missing)."""
+
+    def __init__(self, tracker: str) -> None:
+        TrackerError.__init__(
+            self, tracker, "KITSU_URL does not lead to Kitsu's API; behind Kitsu's web server it ends in /api."
+        )
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def is_token_refusal(response: httpx.Response) -> bool:
+    """Zou refused the token itself: 401 (expired, revoked), or 422 with flask-jwt-extended's
+    `msg` body (malformed, forged, wrong kind of token). Zou's own errors use `message`."""
+    if response.status_code == 401:
+        return True
+    body = _json(response) if response.status_code == 422 else None
+    return isinstance(body, dict) and "msg" in body
+
+
+class _RefusalGuard(httpx.Auth):
+    """Run an inner auth flow; if the last answer still refuses the token, raise `error`.
+
+    Reads each answer first, so the inner flow's refusal test can look at the body.
+    """
+
+    requires_response_body = True
+
+    def __init__(self, inner: httpx.Auth, error: Callable[[], TrackerError]) -> None:
+        self.inner = inner
+        self._error = error
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        flow = self.inner.async_auth_flow(request)
+        request = await flow.__anext__()
+        while True:
+            response = yield request
+            await response.aread()
+            try:
+                request = await flow.asend(response)
+            except StopAsyncIteration:
+                break
+        if is_token_refusal(response):
+            raise self._error()
+
+
+def _web_root(url: str) -> str:
+    root = url.rstrip("/")
+    return root[: -len("/api")] if root.endswith("/api") else root
+
+
+def _day(value: Any) -> date | None:
+    """A Zou date ("2026-03-01") or datetime ("2026-03-01T00:00:00") as a date."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _ilike_pattern(words: str) -> str:
+    """`%big%robot%` for "big robot", with SQL wildcards in the words escaped."""
+    escaped = [re.sub(r"([\\%_])", r"\\\1", word) for word in words.split()]
+    return "%" + "%".join(escaped) + "%"
+
+
+def _full_name(person: dict[str, Any]) -> str:
+    name = person.get("full_name") or f"{person.get('first_name') or ''} {person.get('last_name') or ''}"
+    return name.strip() or str(person.get("email") or person.get("id"))
+
+
+def _by_id(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["id"]: row for row in rows if isinstance(row, dict) and "id" in row}
+
+
+class KitsuClient:
+    """Read productions, assets, open tasks and people from a Zou API root."""
+
+    name = TrackerName.KITSU.label
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        email: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        session: Token | None = None,
+        options: HttpOptions | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """`url` serves /auth/login (`https://host/api` behind Kitsu, the bare root of a Zou).
+
+        Give `token` (a bot account's token) or `email` and `password`. `session` resumes a
+        saved login (access and refresh tokens, like gazu's `tokens=`) instead of logging in first.
+        """
+        self.web = _web_root(url)
+        self._email = email
+        self._password = password
+        self._resume = session
+        self._login_refused: tuple[float, str] | None = None  # when, and why
+        self.tokens: TokenCache | None = None
+        auth: httpx.Auth
+        if token:
+            auth = _RefusalGuard(StaticBearerAuth(token), lambda: KitsuRefused(self.name, _BOT_TOKEN_REFUSED))
+        elif email and password:
+            self.tokens = TokenCache(self._mint)
+            auth = _RefusalGuard(
+                BearerAuth(self.tokens, is_refusal=is_token_refusal), lambda: AuthenticationRefused(self.name)
+            )
+        else:
+            raise NotConfigured(self.name)
+        self.http = TrackerHTTP(self.name, url, auth, options=options, transport=transport)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # ------------------------------------------------------------------ auth
+
+    async def _mint(self, previous: Token | None) -> Token:
+        """A usable token: the resumed session first, then a refresh, then a login."""
+        if previous is None and self._resume is not None:
+            resumed, self._resume = self._resume, None
+            return resumed
+        if previous is not None and previous.refresh_value and (
+            previous.refresh_expires_at is None or previous.refresh_expires_at > time.time()
+        ):
+            refreshed = await self._refresh(previous)
+            if refreshed is not None:
+                return refreshed
+        return await self._login()
+
+    async def _auth_call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A call to Zou's auth routes, outside the auth flow (and never logged with its body)."""
+        try:
+            return await self.http.client.request(method, path, auth=None, **kwargs)
+        except httpx.TimeoutException:
+            raise TimedOut(self.name) from None
+        except httpx.TransportError as exc:
+            log.warning("Kitsu %s %s failed: %s", method, path, type(exc).__name__)
+            raise Unavailable(self.name) from None
+
+    async def _refresh(self, previous: Token) -> Token | None:
+        """A new access token from the refresh token; None when Zou refuses the refresh token."""
+        response = await self._auth_call(
+            "GET", REFRESH, headers={"Authorization": f"Bearer {previous.refresh_value}"}
+        )
+        body = _json(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+            log.info("Kitsu access token refreshed")
+            access, refresh = body["access_token"], body.get("refresh_token")
+            if not refresh:  # Zou does not rotate the refresh token: keep it (gazu drops it)
+                return Token(access, jwt_expiry(access), previous.refresh_value, previous.refresh_expires_at)
+            return Token(access, jwt_expiry(access), refresh, jwt_expiry(refresh))
+        if response.status_code in (401, 422):
+            log.info("Kitsu refused the refresh token (%s); logging in again", response.status_code)
+            return None
+        log.warning("Kitsu refresh answered %s", response.status_code)
+        raise Unavailable(self.name)
+
+    async def _login(self) -> Token:
+        if self._login_refused is not None:
+            refused_at, message = self._login_refused
+            if time.monotonic() - refused_at < LOGIN_RETRY_AFTER_SECONDS:
+                raise KitsuRefused(self.name, message)  # do not walk a wrong password into Zou's lockout
+        response = await self._auth_call("POST", LOGIN, json={"email": self._email, "password": self._password})
+        body = _json(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+            self._login_refused = None
+            log.info("Logged in to Kitsu as %s", self._email)
+            access, refresh = body["access_token"], body.get("refresh_token")
+            return Token(access, jwt_expiry(access), refresh, jwt_expiry(refresh) if refresh else None)
+        if response.status_code in (400, 401, 403, 409):
+            flags = body if isinstance(body, dict) else {}
+            message = next((text for flag, text in _LOGIN_FLAGS.items() if flags.get(flag)), _WRONG_LOGIN)
+            log.warning("Kitsu refused the login of %s (%s)", self._email, response.status_code)
+            self._login_refused = (time.monotonic(), message)
+            raise KitsuRefused(self.name, message)
+        if response.status_code in (404, 405):
+            raise KitsuWrongURL(self.name)
+        log.warning("Kitsu login answered %s", response.status_code)
+        raise Unavailable(self.name)
+
+    # ------------------------------------------------------------------ reference data
+
+    async def _list(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return checked(self.name, await self.http.get(path, params=params), list)
+
+    async def _table(self, path: str) -> list[dict[str, Any]]:
+        """A list that changes rarely (statuses, types, people, projects), cached briefly."""
+        return await self.http.reference(path, partial(self._list, path))
+
+    async def _rows_by_id(self, path: str) -> dict[str, dict[str, Any]]:
+        return _by_id(await self._table(path))
+
+    async def asset_types(self) -> dict[str, str]:
+        """Asset type names by id (Character, Prop, ...)."""
+        return {type_id: row.get("name", "") for type_id, row in (await self._rows_by_id(ASSET_TYPES)).items()}
+
+    async def persons(self) -> list[Person]:
+        """The studio's people (bot accounts left out)."""
+        return [
+            Person(id=row["id"], name=_full_name(row), email=row.get("email"), active=bool(row.get("active", True)))
+            for row in await self._table(PERSONS)
+            if not row.get("is_bot")
+        ]
+
+    # ------------------------------------------------------------------ productions
+
+    def _project(self, row: dict[str, Any], statuses: dict[str, dict[str, Any]]) -> ProjectStatus:
+        status = statuses.get(row.get("project_status_id") or "", {}).get("name")
+        return ProjectStatus(
+            tracker=TrackerName.KITSU,
+            id=row["id"],
+            key=row.get("code") or None,
+            name=row.get("name") or row["id"],
+            status=status,
+            is_closed=(status or "").casefold() == "closed",
+            open_date=_day(row.get("start_date")),
+            target_date=_day(row.get("end_date")),
+            url=PROJECT_PAGE.format(web=self.web, project_id=row["id"]),
+        )
+
+    async def open_projects(self) -> list[ProjectStatus]:
+        """Productions whose status is open."""
+        statuses = await self._rows_by_id(PROJECT_STATUSES)
+        return [self._project(row, statuses) for row in await self._table(OPEN_PROJECTS)]
+
+    async def find_projects(self, words: str) -> list[ProjectStatus]:
+        """Productions whose name holds every word (any case), open ones first."""
+        wanted = words.casefold().split()
+        statuses = await self._rows_by_id(PROJECT_STATUSES)
+        found = [
+            self._project(row, statuses)
+            for row in await self._table(PROJECTS)
+            if all(word in (row.get("name") or "").casefold() for word in wanted)
+        ]
+        return sorted(found, key=lambda project: (project.is_closed, project.name.casefold()))
+
+    async def get_project(self, id_or_name: str) -> ProjectStatus:
+        """One production by id, or by its exact name (any case), with its overdue open tasks."""
+        wanted = id_or_name.strip()
+        if _UUID.fullmatch(wanted):
+            row = checked(
+                self.name, await self.http.get(PROJECT.format(id=wanted), not_found=f"Production {wanted}"), dict
+            )
+        else:
+            row = next(
+                (p for p in await self._table(PROJECTS) if (p.get("name") or "").casefold() == wanted.casefold()),
+                None,
+            )
+            if row is None:
+                raise NotFound(self.name, f'A production named "{wanted}"')
+        statuses = await self._rows_by_id(TASK_STATUSES)
+        today = date.today()
+        overdue = sum(
+            1
+            for task in await self._list(TASKS, {"project_id": row["id"]})
+            if not statuses.get(task.get("task_status_id") or "", {}).get("is_done")
+            and (due := _day(task.get("due_date"))) is not None
+            and due < today
+        )
+        project = self._project(row, await self._rows_by_id(PROJECT_STATUSES))
+        return project.model_copy(update={"overdue_tasks": overdue})
+
+    # ------------------------------------------------------------------ assets
+
+    async def find_assets(self, words: str, *, project_id: str | None = None) -> list[Asset]:
+        """Assets whose name holds the words in order (any case), canceled ones left out."""
+        if not words.split():
+            raise InvalidInput(self.name, "give a few letters of the asset's name")
+        params = {"name": _ilike_pattern(words)}
+        if project_id:
+            params["project_id"] = project_id
+        rows, types, projects, people = await asyncio.gather(
+            self._list(ASSETS, params),
+            self.asset_types(),
+            self._rows_by_id(PROJECTS),
+            self._rows_by_id(PERSONS),
+        )
+        assets = [self._asset(row, types, projects, people) for row in rows if not row.get("canceled")]
+        return sorted(assets, key=lambda asset: (asset.name.casefold(), asset.project or ""))
+
+    def _asset(
+        self,
+        row: dict[str, Any],
+        types: dict[str, str],
+        projects: dict[str, dict[str, Any]],
+        people: dict[str, dict[str, Any]],
+    ) -> Asset:
+        project_id = row.get("project_id") or ""
+        creator = people.get(row.get("created_by") or "")
+        description = row.get("description")
+        return Asset(
+            tracker=TrackerName.KITSU,
+            id=row["id"],
+            key=row.get("code") or None,
+            name=row.get("name") or row["id"],
+            collection=types.get(row.get("entity_type_id") or ""),
+            status=row.get("status"),
+            attributes={"Description": description} if description else {},
+            created_by=_full_name(creator) if creator else None,
+            created_at=_moment(row.get("created_at")),
+            project=projects.get(project_id, {}).get("name"),
+            url=ASSET_PAGE.format(web=self.web, project_id=project_id, asset_id=row["id"]) if project_id else None,
+        )
+
+    # ------------------------------------------------------------------ tasks
+
+    async def open_tasks(self, *, project_id: str | None = None, due_before: date | None = None) -> list[Task]:
+        """Tasks not done yet, of one production or of every open one, soonest due first.
+
+        With `due_before`, only tasks due before that day.
+        """
+        if project_id:
+            project_rows = [(await self._rows_by_id(PROJECTS)).get(project_id) or {"id": project_id}]
+        else:
+            project_rows = await self._table(OPEN_PROJECTS)
+        per_project = await asyncio.gather(*(self._project_tasks(row) for row in project_rows))
+        statuses, types, people = await asyncio.gather(
+            self._rows_by_id(TASK_STATUSES), self._rows_by_id(TASK_TYPES), self._rows_by_id(PERSONS)
+        )
+        tasks = []
+        for project, rows, entities in per_project:
+            for row in rows:
+                status = statuses.get(row.get("task_status_id") or "", {})
+                due = _day(row.get("due_date"))
+                if status.get("is_done") or (due_before is not None and (due is None or due >= due_before)):
+                    continue
+                tasks.append(self._task(row, project, entities, status, types, people, due))
+        return sorted(tasks, key=lambda task: (task.due_date or date.max, task.project or "", task.name))
+
+    async def _project_tasks(
+        self, project: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        rows, entities = await asyncio.gather(
+            self._list(TASKS, {"project_id": project["id"], "relations": "true"}),
+            self._list(ENTITIES, {"project_id": project["id"]}),
+        )
+        return project, rows, _by_id(entities)
+
+    def _task(
+        self,
+        row: dict[str, Any],
+        project: dict[str, Any],
+        entities: dict[str, dict[str, Any]],
+        status: dict[str, Any],
+        types: dict[str, dict[str, Any]],
+        people: dict[str, dict[str, Any]],
+        due: date | None,
+    ) -> Task:
+        task_type = types.get(row.get("task_type_id") or "", {})
+        entity = entities.get(row.get("entity_id") or "", {}).get("name")
+        kind = _TASK_PAGE_KINDS.get(task_type.get("for_entity") or "Asset")
+        url = None
+        if kind and project.get("production_type") != "tvshow":
+            url = TASK_PAGE.format(web=self.web, project_id=project["id"], kind=kind, task_id=row["id"])
+        type_name = task_type.get("name")
+        return Task(
+            id=row["id"],
+            name=" / ".join(part for part in (entity, type_name) if part) or row.get("name") or row["id"],
+            project=project.get("name"),
+            entity=entity,
+            task_type=type_name,
+            status=status.get("name"),
+            due_date=due,
+            assignees=[_full_name(people[pid]) for pid in row.get("assignees") or [] if pid in people],
+            url=url,
+        )
+
+    # ------------------------------------------------------------------ health
+
+    async def ping(self) -> str:
+        """One authenticated call (never cached): how many productions are open."""
+        count = len(await self._list(OPEN_PROJECTS))
+        return f"{count} open production{'s' if count != 1 else ''}"

@@ -1,0 +1,265 @@
+"""KitsuClient against a REAL Zou (started by scripts/zou-test-server.sh).
+
+Reads ZOU_TEST_URL (default http://127.0.0.1:5000) and the files the script writes in
+ZOU_STATE_DIR (default /tmp/zou-run): credentials.env, bot_token, secret_key. ZOU_TEST_EMAIL,
+ZOU_TEST_PASSWORD, ZOU_TEST_BOT_TOKEN and ZOU_TEST_SECRET_KEY override them. Without a Zou the
+tests skip, unless TRACKERBOT_REQUIRE_ZOU=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from bot.trackers.errors import AuthenticationRefused
+from bot.trackers.kitsu import KitsuClient
+from bot.trackers.tokens import Token, jwt_expiry
+from tests.fixtures.kitsu import KITSU_TEST_OPTIONS
+
+pytestmark = pytest.mark.zou
+
+ZOU_URL = os.environ.get("ZOU_TEST_URL", "http://127.0.0.1:5000").rstrip("/")
+STATE_DIR = Path(os.environ.get("ZOU_STATE_DIR", "/tmp/zou-run"))
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail when CI demands the real server."""
+    if os.environ.get("TRACKERBOT_REQUIRE_ZOU") == "1":
+        pytest.fail(f"{reason} (TRACKERBOT_REQUIRE_ZOU=1)")
+    pytest.skip(reason)
+
+
+def _read(name: str) -> str | None:
+    path = STATE_DIR / name
+    return path.read_text().strip() if path.is_file() else None
+
+
+def _env_file(name: str) -> dict[str, str]:
+    text = _read(name) or ""
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+@dataclass(frozen=True)
+class Zou:
+    url: str
+    email: str
+    password: str
+    bot_token: str
+    secret_key: str | None
+    admin_token: str  # a raw login of the test's own, to read rows the client is compared with
+
+    def rows(self, path: str, **params: str) -> Any:
+        response = httpx.get(
+            f"{self.url}/{path}", params=params, headers={"Authorization": f"Bearer {self.admin_token}"}, timeout=10
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def login(self) -> dict[str, Any]:
+        credentials = {"email": self.email, "password": self.password}
+        response = httpx.post(f"{self.url}/auth/login", json=credentials, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        if not self.secret_key:
+            _unavailable(f"no Zou secret key in {STATE_DIR}/secret_key or ZOU_TEST_SECRET_KEY")
+        return jwt.encode(claims, self.secret_key, algorithm="HS256")
+
+
+@pytest.fixture(scope="module")
+def zou() -> Zou:
+    try:
+        answer = httpx.get(f"{ZOU_URL}/", timeout=3).json()
+    except (httpx.HTTPError, ValueError):
+        answer = None
+    if not isinstance(answer, dict) or answer.get("api") != "Zou":
+        _unavailable(f"no Zou server at {ZOU_URL}: run scripts/zou-test-server.sh")
+    credentials = _env_file("credentials.env")
+    email = os.environ.get("ZOU_TEST_EMAIL") or credentials.get("ZOU_ADMIN_EMAIL")
+    password = os.environ.get("ZOU_TEST_PASSWORD") or credentials.get("ZOU_ADMIN_PASSWORD")
+    bot_token = os.environ.get("ZOU_TEST_BOT_TOKEN") or _read("bot_token")
+    if not (email and password and bot_token):
+        _unavailable(f"no Zou credentials in {STATE_DIR}: run scripts/zou-test-server.sh")
+    secret_key = os.environ.get("ZOU_TEST_SECRET_KEY") or _read("secret_key")
+    login = httpx.post(f"{ZOU_URL}/auth/login", json={"email": email, "password": password}, timeout=10)
+    if login.status_code != 200:
+        pytest.fail(f"Zou at {ZOU_URL} refused the test login: {login.status_code} {login.text[:200]}")
+    return Zou(ZOU_URL, email, password, bot_token, secret_key, login.json()["access_token"])
+
+
+class Calls:
+    """Every request a client sent, as "METHOD path STATUS" (an httpx event hook)."""
+
+    def __init__(self, client: KitsuClient) -> None:
+        self.seen: list[str] = []
+        client.http.client.event_hooks["response"].append(self._record)
+
+    async def _record(self, response: httpx.Response) -> None:
+        self.seen.append(f"{response.request.method} {response.request.url.path} {response.status_code}")
+
+
+@pytest.fixture
+async def client(zou: Zou) -> AsyncIterator[KitsuClient]:
+    client = KitsuClient(zou.url, email=zou.email, password=zou.password, options=KITSU_TEST_OPTIONS)
+    yield client
+    await client.aclose()
+
+
+def _expired_access(zou: Zou, person_id: str) -> str:
+    past = int(time.time()) - 3600
+    return zou.sign({
+        "fresh": False, "iat": past - 60, "nbf": past - 60, "jti": str(uuid.uuid4()), "type": "access",
+        "sub": person_id, "exp": past, "identity_type": "person",
+    })
+
+
+async def test_login_and_open_projects(zou: Zou, client: KitsuClient) -> None:
+    projects = {p.name: p for p in await client.open_projects()}
+    assert {"Demo Feature", "Demo Short"} <= set(projects)
+    assert "Demo Archive" not in projects  # closed by the seed
+    feature = projects["Demo Feature"]
+    assert (feature.status, feature.is_closed) == ("Open", False)
+    assert feature.open_date is not None and feature.target_date is not None
+    assert feature.url == f"{zou.url}/productions/{feature.id}"
+    token = client.tokens.peek() if client.tokens else None
+    assert token is not None and token.refresh_value and token.expires_at
+    assert token.refresh_expires_at == jwt_expiry(token.refresh_value) > token.expires_at > time.time()
+
+
+async def test_bot_token(zou: Zou) -> None:
+    bot = KitsuClient(zou.url, token=zou.bot_token, options=KITSU_TEST_OPTIONS)
+    try:
+        assert (await bot.ping()).endswith("open productions")
+        assert {"Demo Feature", "Demo Short"} <= {p.name for p in await bot.open_projects()}
+    finally:
+        await bot.aclose()
+
+
+async def test_get_project_counts_overdue_tasks(zou: Zou, client: KitsuClient) -> None:
+    feature = await client.get_project("demo FEATURE")
+    done = {s["id"] for s in zou.rows("data/task-status") if s["is_done"]}
+    today = date.today().isoformat()
+    expected = sum(
+        1 for t in zou.rows("data/tasks", project_id=feature.id)
+        if t["task_status_id"] not in done and t["due_date"] and t["due_date"][:10] < today
+    )
+    assert feature.overdue_tasks == expected >= 1
+    archive = await client.get_project("Demo Archive")
+    assert (archive.status, archive.is_closed) == ("Closed", True)
+    assert (await client.get_project(feature.id)).name == "Demo Feature"
+
+
+async def test_find_assets(zou: Zou, client: KitsuClient) -> None:
+    [hero] = await client.find_assets("hero")
+    assert (hero.name, hero.collection, hero.project) == ("Hero", "Character", "Demo Feature")
+    assert hero.url == f"{zou.url}/productions/{zou.rows('data/assets', name='Hero')[0]['project_id']}/assets/{hero.id}"
+    assert await client.find_assets("he_o") == []  # Zou's ILIKE: the underscore stays literal
+    assert {a.name for a in await client.find_assets("o")} >= {"Hero", "Sword", "Robot", "Teapot"}
+
+
+async def test_open_tasks(client: KitsuClient) -> None:
+    tasks = await client.open_tasks()
+    names = {t.name: t for t in tasks}
+    assert "Sword / Modeling" not in names  # done
+    assert not any(t.project == "Demo Archive" for t in tasks)  # closed production
+    hero = names["Hero / Modeling"]
+    assert (hero.project, hero.status, hero.assignees) == ("Demo Feature", "Work In Progress", ["Alice Artist"])
+    assert hero.url and hero.url.endswith(f"/assets/tasks/{hero.id}")
+    overdue = await client.open_tasks(due_before=date.today())
+    assert {"Hero / Modeling", "Robot / Modeling"} <= {t.name for t in overdue}
+    assert all(t.due_date and t.due_date < date.today() for t in overdue)
+
+
+async def test_persons(client: KitsuClient) -> None:
+    people = {p.email: p for p in await client.persons()}
+    assert people["alice@example.com"].name == "Alice Artist"
+    assert "slackbot@example.com" not in people
+
+
+@pytest.mark.parametrize("forgery", ["Not enough segments", "Signature verification failed"])
+async def test_forged_bot_token_is_a_friendly_refusal(zou: Zou, forgery: str) -> None:
+    token = "bogus" if forgery == "Not enough segments" else jwt.encode(
+        {"type": "access", "identity_type": "bot", "sub": str(uuid.uuid4()), "jti": str(uuid.uuid4())},
+        "some-other-key-of-thirty-two-bytes-or-more", algorithm="HS256",
+    )
+    direct = httpx.get(f"{zou.url}/data/projects/open", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert (direct.status_code, direct.json()) == (422, {"msg": forgery})
+    bot = KitsuClient(zou.url, token=token, options=KITSU_TEST_OPTIONS)
+    try:
+        with pytest.raises(AuthenticationRefused, match="KITSU_TOKEN"):
+            await bot.open_projects()
+    finally:
+        await bot.aclose()
+
+
+async def test_expired_access_token_is_refreshed(zou: Zou) -> None:
+    login = zou.login()
+    refresh = login["refresh_token"]
+    expired = _expired_access(zou, login["user"]["id"])
+    session = Token(expired, jwt_expiry(expired), refresh, jwt_expiry(refresh))
+    client = KitsuClient(zou.url, email=zou.email, password=zou.password, session=session, options=KITSU_TEST_OPTIONS)
+    calls = Calls(client)
+    try:
+        assert (await client.ping()).endswith("open productions")
+        await client.ping()
+    finally:
+        await client.aclose()
+    assert calls.seen == [
+        "GET /data/projects/open 401", "GET /auth/refresh-token 200",
+        "GET /data/projects/open 200", "GET /data/projects/open 200",
+    ]
+
+
+async def test_expired_refresh_token_means_a_new_login(zou: Zou) -> None:
+    person = zou.login()["user"]["id"]
+    expired_refresh = zou.sign({
+        "fresh": False, "iat": int(time.time()) - 7200, "jti": str(uuid.uuid4()), "type": "refresh",
+        "sub": person, "exp": int(time.time()) - 3600, "identity_type": "person",
+    })
+    # The refresh token's expiry is unknown to the client here, so Zou itself has to refuse it.
+    session = Token(_expired_access(zou, person), None, expired_refresh, None)
+    client = KitsuClient(zou.url, email=zou.email, password=zou.password, session=session, options=KITSU_TEST_OPTIONS)
+    calls = Calls(client)
+    try:
+        assert (await client.ping()).endswith("open productions")
+    finally:
+        await client.aclose()
+    assert calls.seen == [
+        "GET /data/projects/open 401", "GET /auth/refresh-token 401",
+        "POST /auth/login 200", "GET /data/projects/open 200",
+    ]
+
+
+async def test_forged_access_token_in_a_session_means_one_new_login(zou: Zou) -> None:
+    forged = jwt.encode({"type": "access", "sub": "x", "exp": time.time() + 3600}, "k" * 32, algorithm="HS256")
+    client = KitsuClient(
+        zou.url, email=zou.email, password=zou.password, session=Token(forged), options=KITSU_TEST_OPTIONS
+    )
+    calls = Calls(client)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+    assert calls.seen == ["GET /data/projects/open 422", "POST /auth/login 200", "GET /data/projects/open 200"]
+
+
+async def test_wrong_login_is_refused(zou: Zou) -> None:
+    # An unknown email: Zou answers 400 like a wrong password, and no real account nears its lockout.
+    client = KitsuClient(zou.url, email="nobody@example.com", password="not-it-123", options=KITSU_TEST_OPTIONS)
+    try:
+        with pytest.raises(AuthenticationRefused, match="KITSU_EMAIL and KITSU_PASSWORD"):
+            await client.ping()
+    finally:
+        await client.aclose()
