@@ -125,3 +125,16 @@ def _command_form(chat: Chat, text: str) -> tuple[str, str]:
         "team_id": "T0TRACKER", "channel_id": chat.channel, "user_id": chat.user, "command": "/tracker",
         "text": text, "trigger_id": chat.trigger(), "response_url": f"{chat.response_base}/slow",
     }), "application/x-www-form-urlencoded"
+
+
+def test_project_by_name_finds_a_kitsu_production(chat: Chat) -> None:
+    reply = chat.send("/tracker project moonrise")
+    assert reply.of("response_url")[-1]["blocks"][0]["text"]["text"] == "Moonrise"
+    assert "Kitsu" in reply.text
+    assert "Overdue tasks*\n3" in reply.text
+
+
+def test_asset_words_find_kitsu_assets(chat: Chat) -> None:
+    reply = chat.send("/tracker asset lunar rover")
+    assert "Lunar Rover" in reply.text
+    assert "Vehicle" in reply.text
