@@ -25,7 +25,7 @@ NO_TRACKERS = "No tracker is set up yet: an admin sets them in trackerbot's sett
 
 NOT_LINKED = (
     "I could not find your Issuetrak user (your Slack email {email} matches none), so nothing was written. "
-    "Link your account with `/tracker link <your Issuetrak user ID>`, then try again."
+    "Link your account with `/tracker link &lt;your Issuetrak user ID&gt;`, then try again."
 )
 LINKED = "Done: your Slack account is now tied to Issuetrak user *{user}*."
 LINK_UNKNOWN_USER = "Issuetrak has no active user with the ID “{user}”. Check the ID in Issuetrak › My Profile."

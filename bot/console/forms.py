@@ -1,0 +1,114 @@
+"""Asking a person for a modal's inputs, one field at a time: text with its prefilled value
+(Enter keeps it), numbered options for selects, y/n for checkboxes; and the `view.state.values`
+Slack would submit for the answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.console import payloads, render
+from bot.console.terminal import Cancelled, Output, Reader
+
+PROMPT_WIDTH = 60  # how much of a prefilled answer a prompt shows
+INITIAL = object()  # "no answer yet": start from the element's initial value
+
+
+class Form:
+    def __init__(self, reader: Reader, out: Output) -> None:
+        self.reader, self.out = reader, out
+
+    def ask(self, block: Mapping[str, Any], previous: Any) -> Any:
+        """The answer to one input block (`previous`: the last answer, or INITIAL); Ctrl-C or
+        the end of input raise Cancelled."""
+        element = block.get("element") or {}
+        label = render.text_of(block.get("label")) or "Value"
+        kind = element.get("type")
+        if kind in payloads.ONE_CHOICE:
+            answer = self._ask_choice(label, element, previous, optional=bool(block.get("optional")))
+            shown = render.text_of((answer or {}).get("text")) or "(none)"
+        elif kind in ("checkboxes", "multi_static_select"):
+            answer = self._ask_checks(label, element, previous)
+            shown = ", ".join(render.text_of(o.get("text")) for o in answer) or "(none)"
+        else:
+            initial = element.get("initial_date") if kind == "datepicker" else element.get("initial_value")
+            answer = self._ask_text(label, str(initial or "") if previous is INITIAL else previous,
+                                    optional=bool(block.get("optional")))
+            shown = _one_line(answer)
+        if not self.reader.interactive:
+            self.out.line(f"│ {label}: {shown}")
+        return answer
+
+    def _read(self, prompt: str) -> str:
+        line = self.reader.read(prompt, remember=False)
+        if line is None:
+            raise Cancelled
+        return line
+
+    def _ask_text(self, label: str, initial: str, *, optional: bool) -> str:
+        shown = _one_line(initial, PROMPT_WIDTH)
+        while True:
+            typed = self._read(f"│ {label} [{shown}]: " if initial else f"│ {label}: ")
+            answer = typed or initial
+            if answer or optional:
+                return answer
+            self.out.line(f"│ {label} is required.")
+
+    def _ask_choice(self, label: str, element: Mapping[str, Any], previous: Any, *, optional: bool) -> Any:
+        options = _options(element)
+        initial = element.get("initial_option") if previous is INITIAL else previous
+        if self.reader.interactive:
+            for number, option in enumerate(options, 1):
+                self.out.line(f"│   {number}. {render.text_of(option.get('text'))}")
+        default = render.text_of((initial or {}).get("text"))
+        while True:
+            typed = self._read(f"│ {label} [{default}]: " if default else f"│ {label}: ").strip()
+            if not typed and (initial or optional):
+                return initial
+            chosen = _pick(options, typed)
+            if chosen is not None:
+                return chosen
+            self.out.line(f"│ Pick a number from 1 to {len(options)}.")
+
+    def _ask_checks(self, label: str, element: Mapping[str, Any], previous: Any) -> list[dict[str, Any]]:
+        chosen = list(element.get("initial_options") or []) if previous is INITIAL else list(previous)
+        picked: list[dict[str, Any]] = []
+        for option in _options(element):
+            on = any(o.get("value") == option.get("value") for o in chosen)
+            while True:
+                typed = self._read(f"│ {label}: {render.text_of(option.get('text'))}? [{'Y/n' if on else 'y/N'}]: ")
+                answer = typed.strip().lower()
+                if answer in ("", "y", "yes", "n", "no"):
+                    break
+                self.out.line("│ Answer y or n.")
+            if answer in ("y", "yes") or (not answer and on):
+                picked.append(option)
+        return picked
+
+
+def _one_line(text: str, limit: int | None = None) -> str:
+    """`text` on one line (line breaks shown as ⏎), cut to `limit` characters."""
+    shown = " ⏎ ".join(text.splitlines())
+    return shown if limit is None or len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _options(element: Mapping[str, Any]) -> list[dict[str, Any]]:
+    groups = element.get("option_groups") or []
+    return list(element.get("options") or []) + [o for g in groups for o in g.get("options") or []]
+
+
+def _pick(options: list[dict[str, Any]], typed: str) -> dict[str, Any] | None:
+    """The option a person meant: by its number, or by its text (case-insensitive)."""
+    if typed.isdigit() and 1 <= int(typed) <= len(options):
+        return options[int(typed) - 1]
+    return next((o for o in options if render.text_of(o.get("text")).lower() == typed.lower()), None)
+
+
+def state_values(view: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """`view.state.values` for `answers` (block id -> answer) to the inputs of `view`."""
+    return {
+        str(block.get("block_id")): {
+            block["element"].get("action_id"): payloads.element_state(block["element"], answers[str(block.get("block_id"))])
+        }
+        for block in render.inputs(view)
+    }

@@ -1,0 +1,134 @@
+"""Slack-shaped request bodies, as Slack sends them over Socket Mode: slash commands, message
+shortcuts, modal submissions and button clicks. The console dispatches these into the same Bolt
+app production runs; nothing here decides what the bot answers."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+API_APP_ID = "A0TRACKERBOT"
+VERIFICATION_TOKEN = "console"  # Slack's deprecated verification token; Bolt does not check it
+_triggers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who types, where, and where Slack would take `response_url` answers."""
+
+    team: str
+    user: str
+    user_name: str
+    channel: str
+    channel_name: str
+    response_url: str
+
+
+def _trigger() -> str:
+    return f"{next(_triggers)}.{int(time.time())}.console"
+
+
+def _now_ts() -> str:
+    return f"{time.time():.6f}"
+
+
+def _user(who: Who) -> dict[str, Any]:
+    return {"id": who.user, "username": who.user_name, "name": who.user_name, "team_id": who.team}
+
+
+def slash_command(who: Who, command: str, text: str) -> dict[str, Any]:
+    return {
+        "token": VERIFICATION_TOKEN, "team_id": who.team, "team_domain": "trackerbot-demo",
+        "channel_id": who.channel, "channel_name": who.channel_name, "user_id": who.user,
+        "user_name": who.user_name, "command": command, "text": text, "api_app_id": API_APP_ID,
+        "is_enterprise_install": "false", "response_url": who.response_url, "trigger_id": _trigger(),
+    }
+
+
+def message_shortcut(who: Who, callback_id: str, message: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "message_action", "token": VERIFICATION_TOKEN, "action_ts": _now_ts(),
+        "team": {"id": who.team, "domain": "trackerbot-demo"}, "user": _user(who),
+        "channel": {"id": who.channel, "name": who.channel_name}, "is_enterprise_install": False,
+        "callback_id": callback_id, "trigger_id": _trigger(), "response_url": who.response_url,
+        "message_ts": message["ts"], "message": dict(message),
+    }
+
+
+def view_submission(who: Who, view: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    submitted = {
+        **view, "id": view.get("id") or "V0CONSOLE", "team_id": who.team, "app_id": API_APP_ID,
+        "state": {"values": dict(values)}, "hash": view.get("hash") or "console",
+    }
+    return {
+        "type": "view_submission", "token": VERIFICATION_TOKEN, "team": {"id": who.team, "domain": "trackerbot-demo"},
+        "user": _user(who), "api_app_id": API_APP_ID, "trigger_id": _trigger(), "view": submitted,
+        "response_urls": [], "is_enterprise_install": False,
+    }
+
+
+def block_action(who: Who, button: Mapping[str, Any], message: Mapping[str, Any], *, ephemeral: bool) -> dict[str, Any]:
+    """A click on `button` (an element of `message`'s blocks, with its `_block_id`)."""
+    action = {
+        "type": "button", "action_id": button.get("action_id", ""), "block_id": button.get("_block_id", ""),
+        "text": button.get("text") or {"type": "plain_text", "text": ""}, "action_ts": _now_ts(),
+    }
+    if "value" in button:
+        action["value"] = button["value"]
+    return {
+        "type": "block_actions", "token": VERIFICATION_TOKEN, "api_app_id": API_APP_ID, "user": _user(who),
+        "team": {"id": who.team, "domain": "trackerbot-demo"}, "is_enterprise_install": False,
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": who.channel,
+                      "is_ephemeral": ephemeral},
+        "channel": {"id": who.channel, "name": who.channel_name}, "message": dict(message),
+        "trigger_id": _trigger(), "response_url": who.response_url, "actions": [action],
+    }
+
+
+# --- modal answers ---------------------------------------------------------------------------
+
+TEXT_ELEMENTS = frozenset({"plain_text_input", "number_input", "email_text_input", "url_text_input"})
+ONE_CHOICE = frozenset({"static_select", "radio_buttons"})
+
+
+def element_state(element: Mapping[str, Any], answer: Any) -> dict[str, Any]:
+    """What `view.state.values[block][action]` holds for `answer`: a string for text inputs and
+    date pickers, an option (or None) for selects and radio buttons, a list of options for
+    checkboxes and multi-selects."""
+    kind = str(element.get("type"))
+    if kind in ONE_CHOICE:
+        return {"type": kind, "selected_option": answer}
+    if kind in ("checkboxes", "multi_static_select"):
+        return {"type": kind, "selected_options": list(answer or [])}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": answer or None}
+    return {"type": kind, "value": answer or None}
+
+
+# --- what Slack makes of typed text ----------------------------------------------------------
+
+_URL = re.compile(r"(https?://[^\s<>]+)")
+_MENTION = re.compile(r"@([A-Za-z0-9][\w.-]*)")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_text(typed: str, people: Mapping[str, str]) -> str:
+    """`typed` as Slack delivers it to apps: `&`, `<` and `>` escaped, links wrapped as
+    `<https://…>`, and `@name` of a known person (`people`: lower-case name -> user ID) as
+    `<@U…>`."""
+    parts = _URL.split(typed)
+    shown: list[str] = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            shown.append(f"<{_escape(part)}>")
+            continue
+        escaped = _escape(part)
+        shown.append(_MENTION.sub(lambda m: f"<@{people[m[1].lower()]}>" if m[1].lower() in people else m[0], escaped))
+    return "".join(shown)

@@ -1,0 +1,386 @@
+"""The console's prompt loop: each line becomes a Slack-shaped payload dispatched into the one
+Bolt app, and everything the app then posted to the Slack stand-in is rendered as text.
+
+Modals the app opens are walked through field by field and submitted back as Slack would
+submit them; buttons on the last card can be clicked. A line that fails is reported in one
+sentence and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.console import payloads, render
+from bot.console.demo import ConsoleSetup
+from bot.console.forms import INITIAL, Form, state_values
+from bot.console.terminal import Cancelled, Output, Reader
+from bot.runtime import Runtime
+from bot.slack_standin import TEAM_ID, Call, SlackState
+from bot.views import ids
+
+log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 60.0  # the longest the console waits for the bot's background work on one line
+DEFAULT_PERSON = ("you", "alice@example.com")  # Alice maps to the demo Issuetrak user amartin
+DEFAULT_CHANNEL = ("C0GENERAL", "general")
+_MODAL_METHODS = ("views.open", "views.update", "views.push")
+_SHOWN_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral", "response_url", *_MODAL_METHODS})
+
+HELP = """\
+Type what you would type in Slack, for example:
+  /tracker projects                 /tracker project 1        /tracker issue 1001
+  /tracker asset laptop             /tracker note 1001 printer fixed
+Console commands:
+  :as <name> [email]                act as another person (created if new)
+  :in <#channel>                    talk in another channel (created if new)
+  :shortcut <callback_id> <text>    post <text> here (\\n for a new line), then run a
+                                    message shortcut on it (add_issuetrak_note, create_issuetrak_issue)
+  :click <button>                   click a button on the last card, e.g. :click More
+  :digest                           this channel's digest, now
+  :json                             show or hide the raw Block Kit JSON
+  :help  :quit                      this text; leave (Ctrl-D too)
+In a modal, Enter keeps the value in [brackets]; Ctrl-C closes it. Lines starting with # are
+comments (for scripts piped in)."""
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", name.upper())[:9] or "X"
+
+
+@dataclass
+class Shown:
+    """A message the console rendered that has buttons, so `:click` can find them."""
+
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    ephemeral: bool
+
+
+class LineFailed(Exception):
+    """A line the console cannot carry out; the message is said to the person as is."""
+
+
+class Session:
+    def __init__(self, *, app: AsyncApp, runtime: Runtime, setup: ConsoleSetup, slack: SlackState,
+                 slack_url: str, reader: Reader, out: Output, log_path: Path) -> None:
+        self.app, self.runtime, self.setup, self.slack = app, runtime, setup, slack
+        self.slack_url = slack_url.rstrip("/")
+        self.reader, self.out, self.log_path = reader, out, log_path
+        self.show_json = False
+        self.last: Shown | None = None
+        self.pending_modal: dict[str, Any] | None = None
+        self._seen = len(slack.calls)
+        self._hooks = itertools.count(1)
+        self.user = self.become(*DEFAULT_PERSON)
+        slack.channels.setdefault(*DEFAULT_CHANNEL)
+        self.channel = DEFAULT_CHANNEL[0]
+        self._meta: dict[str, Callable[[str], Awaitable[None]]] = {
+            "as": self._as, "in": self._in, "shortcut": self._shortcut, "click": self._click,
+            "digest": self._digest, "json": self._json, "help": self._help,
+        }
+
+    # --- people and places ---------------------------------------------------------------------
+    @property
+    def person(self) -> str:
+        return self.slack.users[self.user].name
+
+    @property
+    def channel_name(self) -> str:
+        return self.slack.channels[self.channel]
+
+    def become(self, name: str, email: str | None = None) -> str:
+        """Switch to the person called `name`, creating them (with `email`, or name@example.com)."""
+        found = next((u for u in self.slack.users.values() if u.name.lower() == name.lower()), None)
+        if found is None:
+            user_id = "U0" + _slug(name)
+            while user_id in self.slack.users:
+                user_id += "X"
+            found = self.slack.add_user(user_id, name, email or f"{name.lower()}@example.com")
+        elif email:
+            found.email = email
+        return found.id
+
+    def who(self) -> payloads.Who:
+        hook = f"{self.slack_url}/response/h{next(self._hooks)}"
+        return payloads.Who(TEAM_ID, self.user, self.person, self.channel, self.channel_name, hook)
+
+    def _slack_text(self, typed: str) -> str:
+        return payloads.slack_text(typed, {u.name.lower(): u.id for u in self.slack.users.values()})
+
+    def name_of(self, user_id: str) -> str | None:
+        user = self.slack.users.get(user_id)
+        return user.name if user else None
+
+    # --- the loop ------------------------------------------------------------------------------
+    def banner(self) -> None:
+        """Which trackers are demo and which real, and who the person is."""
+        style = self.out.style
+        demo = ", ".join(name.label for name in self.setup.demos) or "none"
+        real = ", ".join(f"{name.label} ({self.setup.host(name)})" for name in self.setup.real) or "none"
+        self.out.line(style.bold("trackerbot console") + ": type what you would type in Slack (/tracker help); "
+                      ":help for the console's commands, :quit to leave.")
+        self.out.line(style.dim(f"Demo trackers (built-in data): {demo}. Real trackers: {real}."))
+        user = self.slack.users[self.user]
+        self.out.line(style.dim(f"You are {user.name} ({user.email}) in #{self.channel_name}."))
+
+    @property
+    def prompt(self) -> str:
+        return f"{self.person} in #{self.channel_name}> "
+
+    async def run(self) -> int:
+        """Read and carry out lines until `:quit` or the end of input; 0 when left normally."""
+        while True:
+            try:
+                line = self.reader.read(self.prompt)
+            except Cancelled:
+                continue
+            if line is None:
+                return 0
+            if not await self.handle(line):
+                return 0
+
+    async def handle(self, line: str) -> bool:
+        """Carry out one line; False when the person asked to leave."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        if line in (":quit", ":exit", ":q"):
+            return False
+        try:
+            await self._line(line)
+            while self.pending_modal is not None:
+                view, self.pending_modal = self.pending_modal, None
+                await self._fill(view)
+        except LineFailed as exc:
+            self.out.line(str(exc))
+        except Cancelled:
+            self.out.line("Cancelled.")
+        except Exception as exc:  # one sentence to the person, the details to the log
+            log.exception("console line failed: %s", line)
+            self.out.line(f"That did not work ({type(exc).__name__}); the details are in {self.log_path}.")
+        finally:
+            self.pending_modal = None  # a modal left open by a failed line is not walked later
+        return True
+
+    async def _line(self, line: str) -> None:
+        if line.startswith(":"):
+            name, _, rest = line[1:].partition(" ")
+            meta = self._meta.get(name.lower())
+            if meta is None:
+                raise LineFailed(f"There is no console command :{name}; :help lists them.")
+            await meta(rest.strip())
+        elif line.startswith("/"):
+            await self._slash(line)
+        else:
+            raise LineFailed("Type what you would type in Slack, e.g. /tracker projects (:help for more).")
+
+    # --- meta-commands -------------------------------------------------------------------------
+    async def _as(self, rest: str) -> None:
+        name, _, email = rest.partition(" ")
+        if not name:
+            raise LineFailed("Say who to act as, e.g. :as bob (or :as bob bob@example.com).")
+        self.user = self.become(name, email.strip() or None)
+        user = self.slack.users[self.user]
+        self.out.line(f"You are now {user.name} ({user.email}).")
+
+    async def _in(self, rest: str) -> None:
+        name = rest.lstrip("#").strip().lower()
+        if not name:
+            raise LineFailed("Say which channel, e.g. :in #design.")
+        found = next((cid for cid, cname in self.slack.channels.items() if cname == name), None)
+        if found is None:
+            found = "C0" + _slug(name)
+            while found in self.slack.channels:
+                found += "X"
+            self.slack.channels[found] = name
+        self.channel = found
+        self.out.line(f"You are now in #{name}.")
+
+    async def _shortcut(self, rest: str) -> None:
+        callback_id, _, text = rest.partition(" ")
+        if not callback_id or not text.strip():
+            raise LineFailed(f"Say which shortcut and the message, e.g. :shortcut {ids.SHORTCUT_ADD_NOTE} printer fixed.")
+        typed = text.strip().replace("\\n", "\n")  # "\n" starts a new line of the message
+        message = {"type": "message", "ts": self.slack.next_ts(), "text": self._slack_text(typed), "user": self.user}
+        self.out.line(f"{self.person} in #{self.channel_name}: {typed}")
+        await self.dispatch(payloads.message_shortcut(self.who(), callback_id, message),
+                            unhandled=f"trackerbot has no message shortcut {callback_id}.")
+
+    async def _click(self, rest: str) -> None:
+        if self.last is None:
+            raise LineFailed("There is no card with buttons yet.")
+        found = render.buttons(self.last.blocks)
+        wanted = rest.strip().strip("[]").lower()
+        button = next((b for b in found if render.element_label(b).lower() == wanted), None)
+        if button is None:
+            labels = " ".join(f"[{render.element_label(b)}]" for b in found)
+            raise LineFailed(f"The last card has no button “{rest.strip()}”; it has {labels}.")
+        if button.get("url"):
+            self.out.line(f"Opens {button['url']}")
+            return
+        message = {"type": "message", "ts": self.last.ts, "text": self.last.text, "blocks": self.last.blocks}
+        await self.dispatch(payloads.block_action(self.who(), button, message, ephemeral=self.last.ephemeral),
+                            unhandled="trackerbot does not handle that button.")
+
+    async def _digest(self, _rest: str) -> None:
+        await self._slash("/tracker digest now")
+
+    async def _json(self, _rest: str) -> None:
+        self.show_json = not self.show_json
+        self.out.line(f"Raw Block Kit JSON is {'on' if self.show_json else 'off'}.")
+
+    async def _help(self, _rest: str) -> None:
+        self.out.line(HELP)
+
+    async def _slash(self, line: str) -> None:
+        command, _, text = line.partition(" ")
+        await self.dispatch(payloads.slash_command(self.who(), command, self._slack_text(text.strip())),
+                            unhandled=f"trackerbot has no {command} command; try /tracker help.")
+
+    # --- dispatching and rendering -------------------------------------------------------------
+    async def dispatch(self, body: dict[str, Any], *, unhandled: str, show_ack: bool = True) -> dict[str, Any]:
+        """Dispatch `body` into the app, wait for the work it started, render what it posted;
+        returns the acknowledgement's body."""
+        before = asyncio.all_tasks()
+        response = await self.app.async_dispatch(AsyncBoltRequest(body=body, mode="socket_mode"))
+        if response.status == 404:
+            raise LineFailed(unhandled)
+        ack = _json_body(response.body)
+        if response.status >= 400:
+            log.warning("the app answered %s: %s", response.status, response.body)
+            raise LineFailed("trackerbot refused that request; the details are in the log.")
+        acked = show_ack and bool(ack.get("text") or ack.get("blocks"))
+        if acked:
+            self._message("trackerbot (only you)", ack.get("text"), ack.get("blocks"), ephemeral=True)
+        await self._settle(before)
+        if not self._show_calls() and show_ack and not acked:
+            self.out.line(self.out.style.dim(f"(trackerbot posted nothing; if that is a surprise, see {self.log_path})"))
+        return ack
+
+    async def _settle(self, before: set[asyncio.Task[Any]]) -> None:
+        """Wait for the listener code Bolt runs after the ack (tasks Bolt starts itself), then
+        for the background work the app spawned (`runtime.drain()`)."""
+        current = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        while (left := deadline - loop.time()) > 0:
+            pending = {t for t in asyncio.all_tasks() if t not in before and t is not current and not t.done()}
+            if pending:
+                await asyncio.wait(pending, timeout=left)
+            elif self.runtime.tasks:
+                await self.runtime.drain(timeout=left)
+            else:
+                return
+
+    def _show_calls(self) -> int:
+        """Render what the app posted since last time; returns how many posts that was."""
+        calls = self.slack.calls[self._seen:]
+        self._seen += len(calls)
+        shown = [c for c in calls if c.method in _SHOWN_METHODS]
+        for call in shown:
+            self._show_call(call)
+        return len(shown)
+
+    def _show_call(self, call: Call) -> None:
+        args = call.args
+        if call.method in ("chat.postMessage", "chat.update"):
+            heading = self._where(str(args.get("channel", "")), args.get("thread_ts"))
+            if call.method == "chat.update":
+                heading += " (edited)"
+            self._message(heading, args.get("text"), args.get("blocks"), ephemeral=False)
+        elif call.method == "chat.postEphemeral":
+            self._message("trackerbot (only you)", args.get("text"), args.get("blocks"), ephemeral=True)
+        elif call.method == "response_url":
+            if args.get("delete_original"):
+                self.out.line(self.out.style.dim("(trackerbot removed its earlier answer)"))
+            if args.get("text") or args.get("blocks"):
+                ephemeral = args.get("response_type") != "in_channel"
+                heading = "trackerbot (only you)" if ephemeral else self._where(self.channel, None)
+                self._message(heading, args.get("text"), args.get("blocks"), ephemeral=ephemeral)
+        elif call.method in _MODAL_METHODS:
+            self._modal(args.get("view") or {}, args.get("view_id"))
+
+    def _where(self, channel: str, thread_ts: object) -> str:
+        if channel in self.slack.channels:
+            heading = f"trackerbot in #{self.slack.channels[channel]}"
+            return heading + " (in thread)" if thread_ts else heading
+        person = self.name_of(channel) or channel
+        return f"trackerbot → {person} (direct message)"
+
+    def _message(self, heading: str, text: object, blocks: object, *, ephemeral: bool) -> None:
+        shown_blocks = blocks if isinstance(blocks, list) else []
+        style = self.out.style
+        self.out.line(style.dim(heading + ":"))
+        self.out.lines(render.message_lines(str(text or ""), shown_blocks, style, self.name_of))
+        if self.show_json and shown_blocks:
+            self.out.json(shown_blocks)
+        if render.buttons(shown_blocks):
+            self.last = Shown(self.slack.next_ts(), str(text or ""), shown_blocks, ephemeral)
+
+    def _modal(self, view: Mapping[str, Any], view_id: object) -> None:
+        self.out.lines(render.modal_lines(view, self.out.style), indent="")
+        if self.show_json:
+            self.out.json(view)
+        fields = render.inputs(view)
+        if fields and view.get("submit"):
+            self.pending_modal = {**view, "id": view_id or view.get("id") or "V0CONSOLE"}
+        else:
+            self.pending_modal = None
+            if fields:
+                self.out.line("│ (this modal cannot be submitted)")
+            self.out.line("└")
+
+    # --- modals --------------------------------------------------------------------------------
+    async def _fill(self, view: dict[str, Any]) -> None:
+        """Ask for each input of `view`, submit it, and follow what the app answers: errors
+        (ask those fields again), an updated or pushed modal, or done."""
+        form = Form(self.reader, self.out)
+        answers: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        while True:
+            for block in render.inputs(view):
+                block_id = str(block.get("block_id"))
+                if errors and block_id not in errors:
+                    continue
+                if block_id in errors:
+                    self.out.line(f"│ ! {errors[block_id]}")
+                answers[block_id] = form.ask(block, answers.get(block_id, INITIAL))
+            self.out.line("└ " + render.text_of(view.get("submit")))
+            ack = await self.dispatch(payloads.view_submission(self.who(), view, state_values(view, answers)), show_ack=False,
+                                      unhandled="trackerbot does not handle this modal.")
+            action = ack.get("response_action")
+            if action == "errors":
+                errors = {str(k): str(v) for k, v in (ack.get("errors") or {}).items()}
+                known = {str(b.get("block_id")) for b in render.inputs(view)}
+                if not errors.keys() & known:
+                    raise LineFailed("The modal was refused: " + " ".join(errors.values()))
+                continue
+            if action in ("update", "push") and isinstance(ack.get("view"), dict):
+                self._modal(ack["view"], view.get("id"))
+                if self.pending_modal is not None:
+                    view, self.pending_modal = self.pending_modal, None
+                    answers, errors = {}, {}
+                    continue
+            return
+
+
+def _json_body(body: str) -> dict[str, Any]:
+    if not body:
+        return {}
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return {"text": body}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,252 @@
+"""The console scripted through its input: the production app answers, the demo trackers
+record what it wrote, and the rendered output is what a person would read."""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.console import open_console, payloads, run_console
+from bot.console.render import PLAIN
+from bot.console.session import Session
+from bot.console.terminal import Output, StreamReader
+from bot.demo.issuetrak import IssuetrakState
+from bot.settings import Settings
+from bot.trackers.models import TrackerName
+from tests.fixtures.issuetrak import IssuetrakServer
+
+NO_TRACKERS = {
+    name: None
+    for name in (
+        "ISSUETRAK_URL", "ISSUETRAK_API_KEY", "PROJECTRAK_URL", "PROJECTRAK_API_KEY_ID", "PROJECTRAK_API_KEY",
+        "AIP_URL", "AIP_TOKEN", "KITSU_URL", "KITSU_EMAIL", "KITSU_PASSWORD", "KITSU_TOKEN",
+    )
+}
+
+
+def offline(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings with no tracker configured (whatever the environment says) and a fresh store."""
+    return Settings(_env_file=None, **{**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+                                       **overrides})
+
+
+async def run_script(settings: Settings, folder: Path, script: str) -> tuple[str, Session]:
+    """Feed `script` to a console session line by line; return what it printed and the session."""
+    out = io.StringIO()
+    async with open_console(settings, reader=StreamReader(io.StringIO(script)), out=Output(out, PLAIN),
+                            folder=folder) as session:
+        assert await session.run() == 0
+    return out.getvalue(), session
+
+
+def issuetrak_state(session: Session) -> IssuetrakState:
+    state = session.setup.demos[TrackerName.ISSUETRAK].state
+    assert isinstance(state, IssuetrakState)
+    return state
+
+
+async def test_commands_render_cards_and_buttons(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, "\n".join([
+        "/tracker project 1",
+        "/tracker projects",
+        "/tracker asset laptop",
+        ":click More",
+        "/tracker issue 1001",
+        ":click open in issuetrak",
+    ]))
+    # The project card: header, context, fields as "Label: value", progress bar, buttons.
+    assert "  Studio network refresh\n  › Issuetrak" in output
+    assert "Status: Open" in output and "Progress: ▓▓▓▓░░░░░░ 40%" in output
+    assert "[Refresh] [Open in Issuetrak]" in output
+    assert "*Status*" not in output
+    # Projects from every demo tracker that lists projects; mrkdwn links and escapes undone.
+    for tracker in ("*Issuetrak* · ", "*Projectrak* · ", "*Kitsu* · "):
+        assert tracker in output
+    assert "• R&D lab move (http://issuetrak.demo/helpdesk/Project_View.asp?ID=2) · Open" in output
+    assert "&amp;" not in output
+    # Asset search pages through the More button.
+    assert "Showing 1–10 of 12 for “laptop”" in output and "[More]" in output
+    assert "Showing 11–12 of 12 for “laptop”" in output and "LAPTOP-0042" in output
+    # The issue card, and a link button only says where it goes.
+    assert "Render node rn-07 drops off the farm overnight" in output and "Priority: High" in output
+    assert "Opens http://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001" in output
+    assert "(only you)" in output and "Traceback" not in output
+
+
+async def test_note_through_the_message_shortcut(tmp_path: Path) -> None:
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join([
+        ":shortcut add_issuetrak_note printer *fixed* & <tested>",
+        "1001",  # issue number
+        "",  # Enter keeps the message text
+        "n",  # not private
+    ]))
+    assert "you in #general: printer *fixed* & <tested>" in output
+    assert "┌ Add Issuetrak note" in output and "│ Issue number: 1001" in output
+    assert "trackerbot in #general (in thread):\n  Added note" in output
+    notes = [n for n in issuetrak_state(session).notes.values() if n["IssueNumber"] == 1001]
+    note = notes[-1]
+    assert note["CreatedBy"] == "amartin"  # alice@example.com, the console's default person
+    assert note["IsRichText"] is True and note["IsPrivate"] is False
+    assert "printer <strong>fixed</strong> &amp; &lt;tested&gt;" in note["NoteText"]
+    assert "#general" in note["NoteText"]
+
+
+async def test_modal_errors_are_asked_again(tmp_path: Path) -> None:
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join([
+        ":shortcut add_issuetrak_note spare pens arrived",
+        "999", "", "y",  # an issue that does not exist, private
+        "1003",  # asked again for the issue number only
+    ]))
+    assert "│ ! Issue 999 does not exist." in output
+    assert output.count("│ Issue number:") == 2 and output.count("│ Note:") == 1
+    note = list(issuetrak_state(session).notes.values())[-1]
+    assert note["IssueNumber"] == 1003 and note["IsPrivate"] is True
+
+
+async def test_a_person_without_an_issuetrak_user_is_told_how_to_link(tmp_path: Path) -> None:
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join([
+        ":as bob",
+        ":shortcut add_issuetrak_note the plotter is back",
+        "1001", "", "n",
+        ":as camille camille.dubois@example.com",
+        "/tracker note 1001 toner ordered",
+    ]))
+    assert "You are now bob (bob@example.com)." in output
+    assert "bob in #general: the plotter is back" in output
+    assert "/tracker link" in output
+    notes = issuetrak_state(session).notes.values()
+    assert not any("plotter is back" in n["NoteText"] for n in notes)
+    assert [n["CreatedBy"] for n in notes if "toner ordered" in n["NoteText"]] == ["cdubois"]
+
+
+async def test_digest_posts_in_the_channel(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, ":in #ops\n:digest\n")
+    assert "You are now in #ops." in output
+    assert "trackerbot in #ops:\n  Daily digest" in output
+    assert "Posted the digest in this channel." in output
+
+
+async def test_mistakes_get_one_sentence_and_the_loop_goes_on(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, "\n".join([
+        ":click Refresh",
+        "/weather paris",
+        ":shortcut no_such_shortcut hello",
+        ":frobnicate",
+        "just chatting",
+        ":json",
+        "/tracker help",
+    ]))
+    assert "There is no card with buttons yet." in output
+    assert "trackerbot has no /weather command; try /tracker help." in output
+    assert "trackerbot has no message shortcut no_such_shortcut." in output
+    assert "There is no console command :frobnicate" in output
+    assert "Type what you would type in Slack" in output
+    assert '"type": "section"' in output  # :json shows the raw Block Kit of the help that follows
+    assert "Traceback" not in output
+
+
+async def test_a_configured_tracker_is_used_for_real(tmp_path: Path, issuetrak_server: IssuetrakServer) -> None:
+    settings = offline(tmp_path, ISSUETRAK_URL=issuetrak_server.url, ISSUETRAK_API_KEY=issuetrak_server.state.api_key)
+    issuetrak_server.state.issues[1001]["Subject"] = "Only on the real server"
+    output, session = await run_script(settings, tmp_path, "/tracker issue 1001\n")
+    assert "Only on the real server" in output
+    assert TrackerName.ISSUETRAK not in session.setup.demos
+    assert issuetrak_server.requests_to("issues/false/1001") or issuetrak_server.requests_to("issues/true/1001")
+
+
+async def test_run_console_prints_a_banner_and_stops_at_quit(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = await run_console(offline(tmp_path), stdin=io.StringIO(":quit\n/tracker projects\n"), stdout=out,
+                             home=tmp_path / "home")
+    text = out.getvalue()
+    assert code == 0
+    assert "Demo trackers (built-in data): Issuetrak, Projectrak, AIP, Kitsu. Real trackers: none." in text
+    assert "You are you (alice@example.com) in #general." in text
+    assert "Working on it" not in text  # nothing after :quit ran
+    assert (tmp_path / "home" / "console.log").exists()
+
+
+async def test_a_database_it_cannot_use_stops_it_with_one_line(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = await run_console(offline(tmp_path, DATABASE_URL="mysql://db.example/trackerbot"),
+                             stdin=io.StringIO("/tracker projects\n"), stdout=out, home=tmp_path)
+    assert code == 2
+    assert out.getvalue().startswith("The console cannot start: DATABASE_URL names a database")
+    assert "mysql://" not in out.getvalue()
+
+
+def test_typed_text_arrives_as_slack_sends_it() -> None:
+    people = {"bob": "U0BOB"}
+    assert payloads.slack_text("a & <b> see https://x.example/?a=1&b=2 cc @bob and @nobody", people) == (
+        "a &amp; &lt;b&gt; see <https://x.example/?a=1&amp;b=2> cc <@U0BOB> and @nobody"
+    )
+
+
+def test_the_installed_entry_point_runs_with_no_settings(tmp_path: Path) -> None:
+    script = "/tracker projects\n/tracker project moonrise\n/tracker project WEB\n/tracker asset LAPTOP-0042\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "shell"], input=script, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path, env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "Real trackers: none." in done.stdout
+    for tracker in ("*Issuetrak* · ", "*Projectrak* · ", "*Kitsu* · "):
+        assert tracker in done.stdout
+    assert "› Kitsu" in done.stdout and "› Projectrak · WEB" in done.stdout
+    assert "MacBook Pro 14 (Alice)" in done.stdout  # the AIP asset card
+    assert (tmp_path / ".trackerbot" / "console.db").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_at_a_terminal_it_prompts_and_keeps_history(tmp_path: Path) -> None:
+    """Prompts, readline history between runs (commands only, not modal answers), Ctrl-D to leave."""
+    main, child = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "shell"], stdin=child, stdout=child, stderr=child, cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "TERM": "dumb"},
+    )
+    os.close(child)
+    terminal = Terminal(main)
+    try:
+        for prompt, answer in [
+            ("you in #general> ", ":shortcut add_issuetrak_note all good"), ("Issue number: ", "1001"),
+            ("Note [all good]: ", ""), ("[y/N]: ", "n"), ("you in #general> ", ":in #ops"),
+            ("you in #ops> ", "\x04"),
+        ]:
+            terminal.expect(prompt)
+            os.write(main, answer.encode() + (b"" if answer == "\x04" else b"\r"))
+        assert process.wait(timeout=20) == 0
+    finally:
+        process.kill()
+        os.close(main)
+    assert "Added note" in terminal.seen and "Traceback" not in terminal.seen
+    history = (tmp_path / ".trackerbot" / "history").read_text()
+    assert ":shortcut add_issuetrak_note all good" in history and ":in #ops" in history
+    assert "1001" not in history
+
+
+class Terminal:
+    """The person's side of a pseudo-terminal: waits for what the console shows."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.seen, self._checked = fd, "", 0
+
+    def expect(self, text: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (found := self.seen.find(text, self._checked)) < 0:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+            try:
+                chunk = os.read(self.fd, 65536) if ready else b""
+            except OSError:  # the console exited and closed the terminal
+                chunk = b""
+            assert chunk, f"the console never showed {text!r}; it showed:\n{self.seen}"
+            self.seen += chunk.decode(errors="replace")
+        self._checked = found + len(text)
