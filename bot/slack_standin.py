@@ -44,7 +44,8 @@ class SlackState:
     users: dict[str, SlackUser] = field(default_factory=dict)
     channels: dict[str, str] = field(default_factory=lambda: {"C0GENERAL": "general"})
     calls: list[Call] = field(default_factory=list)
-    rate_limit_next: int = 0  # answer the next N calls with 429 + Retry-After: 1
+    rate_limits: dict[str, int] = field(default_factory=dict)  # method -> answer its next N calls with 429
+    socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode tests)
     on_call: Callable[[Call], None] | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event | None = None
@@ -82,8 +83,8 @@ def create_app(state: SlackState) -> Starlette:
     async def api(request: Request) -> JSONResponse:
         method = request.path_params["method"]
         args = {**request.query_params, **_decode_args(await request.body(), request.headers.get("content-type", ""))}
-        if state.rate_limit_next > 0:
-            state.rate_limit_next -= 1
+        if state.rate_limits.get(method, 0) > 0:
+            state.rate_limits[method] -= 1
             state.record(Call(f"{method}:429", args))
             return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"})
         state.record(Call(method, args))
@@ -132,6 +133,8 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
         view = args.get("view") or {}
         view_id = args.get("view_id") or f"V{len(state.calls):06d}"
         return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{len(state.calls)}"}}
+    if method == "apps.connections.open":
+        return {"ok": True, "url": state.socket_url} if state.socket_url else {"ok": False, "error": "not_allowed"}
     if method == "conversations.open":
         return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U"))[1:]}}
     return {"ok": False, "error": "unknown_method"}
