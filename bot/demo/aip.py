@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.demo.projectrak import DemoKnobs, Endpoint, bearer_token, error, instrumented
+from bot.demo.wire import DemoKnobs, Endpoint, bearer_token, error, instrumented
 from bot.trackers.tokens import jwt_expiry
 
 DEFAULT_PAGE = 10
