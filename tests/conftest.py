@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.aip",
     "tests.fixtures.kitsu",
     "tests.fixtures.store",
+    "tests.fixtures.zou",
 ]

@@ -8,14 +8,10 @@ tests skip, unless TRACKERBOT_REQUIRE_ZOU=1 (CI), where they fail.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import httpx
 import jwt
@@ -25,79 +21,9 @@ from bot.trackers.errors import AuthenticationRefused
 from bot.trackers.kitsu import KitsuClient
 from bot.trackers.tokens import Token, jwt_expiry
 from tests.fixtures.kitsu import KITSU_TEST_OPTIONS
+from tests.fixtures.zou import Zou, zou  # noqa: F401 - zou: the fixture, also imported by other modules
 
 pytestmark = pytest.mark.zou
-
-ZOU_URL = os.environ.get("ZOU_TEST_URL", "http://127.0.0.1:5000").rstrip("/")
-STATE_DIR = Path(os.environ.get("ZOU_STATE_DIR", "/tmp/zou-run"))
-
-
-def _unavailable(reason: str) -> None:
-    """Skip, or fail when CI demands the real server."""
-    if os.environ.get("TRACKERBOT_REQUIRE_ZOU") == "1":
-        pytest.fail(f"{reason} (TRACKERBOT_REQUIRE_ZOU=1)")
-    pytest.skip(reason)
-
-
-def _read(name: str) -> str | None:
-    path = STATE_DIR / name
-    return path.read_text().strip() if path.is_file() else None
-
-
-def _env_file(name: str) -> dict[str, str]:
-    text = _read(name) or ""
-    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
-    return {key.strip(): value.strip() for key, value in pairs}
-
-
-@dataclass(frozen=True)
-class Zou:
-    url: str
-    email: str
-    password: str
-    bot_token: str
-    secret_key: str | None
-    admin_token: str  # a raw login of the test's own, to read rows the client is compared with
-
-    def rows(self, path: str, **params: str) -> Any:
-        response = httpx.get(
-            f"{self.url}/{path}", params=params, headers={"Authorization": f"Bearer {self.admin_token}"}, timeout=10
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def login(self) -> dict[str, Any]:
-        credentials = {"email": self.email, "password": self.password}
-        response = httpx.post(f"{self.url}/auth/login", json=credentials, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def sign(self, claims: dict[str, Any]) -> str:
-        if not self.secret_key:
-            _unavailable(f"no Zou secret key in {STATE_DIR}/secret_key or ZOU_TEST_SECRET_KEY")
-        return jwt.encode(claims, self.secret_key, algorithm="HS256")
-
-
-@pytest.fixture(scope="module")
-def zou() -> Zou:
-    try:
-        answer = httpx.get(f"{ZOU_URL}/", timeout=3).json()
-    except (httpx.HTTPError, ValueError):
-        answer = None
-    if not isinstance(answer, dict) or answer.get("api") != "Zou":
-        _unavailable(f"no Zou server at {ZOU_URL}: run scripts/zou-test-server.sh")
-    credentials = _env_file("credentials.env")
-    email = os.environ.get("ZOU_TEST_EMAIL") or credentials.get("ZOU_ADMIN_EMAIL")
-    password = os.environ.get("ZOU_TEST_PASSWORD") or credentials.get("ZOU_ADMIN_PASSWORD")
-    bot_token = os.environ.get("ZOU_TEST_BOT_TOKEN") or _read("bot_token")
-    if not (email and password and bot_token):
-        _unavailable(f"no Zou credentials in {STATE_DIR}: run scripts/zou-test-server.sh")
-    secret_key = os.environ.get("ZOU_TEST_SECRET_KEY") or _read("secret_key")
-    login = httpx.post(f"{ZOU_URL}/auth/login", json={"email": email, "password": password}, timeout=10)
-    if login.status_code != 200:
-        pytest.fail(f"Zou at {ZOU_URL} refused the test login: {login.status_code} {login.text[:200]}")
-    return Zou(ZOU_URL, email, password, bot_token, secret_key, login.json()["access_token"])
-
 
 class Calls:
     """Every request a client sent, as "METHOD path STATUS" (an httpx event hook)."""

@@ -1,0 +1,39 @@
+"""The Slack surface with Kitsu played by the real Zou (scripts/zou-test-server.sh)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures.zou import Zou
+from tests.slack.harness import Chat
+
+pytestmark = pytest.mark.zou
+
+
+@pytest.fixture
+def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Issuetrak from its contract server, Kitsu from the real Zou with the bot account's token."""
+    return {
+        "ISSUETRAK_URL": issuetrak_server.url, "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
+        "KITSU_URL": zou.url, "KITSU_TOKEN": zou.bot_token,
+    }
+
+
+def test_project_card_from_a_real_zou_production(chat: Chat, zou: Zou) -> None:
+    reply = chat.send("/tracker project demo feature")
+    card = reply.of("response_url")[-1]
+    assert card["blocks"][0]["text"]["text"] == "Demo Feature"
+    assert "Kitsu" in reply.text
+    assert f"{zou.url}/productions/" in str(card["blocks"])
+
+
+def test_projects_across_issuetrak_and_real_zou(chat: Chat) -> None:
+    reply = chat.send("/tracker projects")
+    assert "Demo Short" in reply.text and "Studio network refresh" in reply.text
+    assert "Demo Archive" not in reply.text  # closed in Zou
+
+
+def test_asset_lookup_in_real_zou(chat: Chat) -> None:
+    reply = chat.send("/tracker asset hero")
+    assert "Hero" in reply.text
+    assert "Character" in reply.text
