@@ -55,6 +55,11 @@ DIGEST_OFF = "This channel's daily digest is off."
 DIGEST_WAS_OFF = "This channel has no daily digest to turn off."
 DIGEST_LIST = "This channel gets its digest every day at {time} ({zone}){scope}, set up by <@{user}>."
 DIGEST_NONE = "This channel has no daily digest. Start one with `/tracker digest daily 09:00`."
+DIGEST_POSTED = "Posted the digest in this channel."
+DIGEST_UNKNOWN_SCOPE = (
+    "I found no tracker or project called “{scope}”. After the time, give a time zone like Europe/Paris, "
+    "then optionally issuetrak, projectrak, kitsu or a project's ID, key or name."
+)
 DIGEST_NOT_ALLOWED = "Only the people an admin listed can change this channel's digest."
 
 TRACKER_TROUBLE = "{error}"

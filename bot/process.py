@@ -10,7 +10,7 @@ from bot import logs
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_app import create_app
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.trackers.registry import build_trackers
 from bot.workers import Workers
 
@@ -50,13 +50,20 @@ async def serve_socket(settings: Settings) -> int:
 
 
 async def digest_once(settings: Settings) -> int:
+    """Post every digest due now, then exit: 0 when each one this run claimed was posted (or none
+    was due), 1 when a post or the database failed (cron shows it; the log has the details)."""
     from bot.services import digests
     from bot.slack_app import web_client
 
-    runtime = build_runtime(settings)
     try:
-        posted = await digests.post_due(runtime, web_client(runtime))
-    finally:
-        await runtime.aclose()
-    log.info("posted %d digest(s)", posted)
-    return 0
+        runtime = build_runtime(settings)
+        try:
+            done = await digests.post_due(runtime, web_client(runtime))
+        finally:
+            await runtime.aclose()
+            await runtime.store.aclose()
+    except StoreError as exc:
+        log.error("digest --once: %s", exc)
+        return 1
+    log.info("digest --once: %d digest(s) posted, %d failed", done.posted, done.failed)
+    return 1 if done.failed else 0

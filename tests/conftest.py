@@ -6,5 +6,6 @@ pytest_plugins = [
     "tests.fixtures.aip",
     "tests.fixtures.kitsu",
     "tests.fixtures.store",
+    "tests.fixtures.slack",
     "tests.fixtures.zou",
 ]

@@ -1,13 +1,22 @@
 """Channel digests: what needs attention across the trackers, on demand or every day at a
-channel's chosen local time, posted exactly once (the store's claims decide who posts)."""
+channel's chosen local time, posted exactly once (the store's claims decide who posts).
+
+`build` fans out to every tracker at once; each client's own bound (HttpOptions.max_in_flight)
+keeps N projects at about ceil(N / C) round trips. `post_due` claims each due digest before it
+posts, so two processes, a restart or `digest --once` run twice post it once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
+from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,18 +24,27 @@ from bot import messages
 from bot.runtime import Runtime
 from bot.store import check_timezone, local_due_date
 from bot.trackers.errors import TrackerError
-from bot.trackers.models import Issue, ProjectStatus, Task
+from bot.trackers.issuetrak import IssuetrakClient, SearchFilter
+from bot.trackers.kitsu import KitsuClient
+from bot.trackers.models import Issue, ProjectStatus, Task, TrackerName
+from bot.trackers.projectrak import ProjectrakClient
 from bot.views import digest as digest_view
+from bot.views.text import escape
 
 log = logging.getLogger(__name__)
 
-BEHIND_MARGIN = 20.0  # percentage points under the share of time elapsed that counts as "behind"
-TASKS_DUE_DAYS = 3
-POST_SPACING_SECONDS = 1.0  # chat.postMessage: about one message a second per channel
+BEHIND_MARGIN = 20.0  # percentage points under the share of time elapsed that count as "behind"
+HEALTHY = frozenset({"on track", "green", "ok", "healthy"})  # Projectrak health values that need nothing
+TASKS_DUE_DAYS = 3  # Kitsu tasks due from today to this many days ahead
+ISSUE_PAGE_SIZE = 100
+POST_SPACING_SECONDS = 1.0  # chat.postMessage: about one message a second per channel (slack.md)
+DIGEST_TRACKERS = (TrackerName.ISSUETRAK, TrackerName.PROJECTRAK, TrackerName.KITSU)
 
+# --- rules ----------------------------------------------------------------------------------------
 
 def behind(project: ProjectStatus, today: date) -> bool:
-    """Percent complete well under the share of time elapsed between open and target dates."""
+    """Percent complete more than BEHIND_MARGIN points under the share of time elapsed between
+    the open and target dates (exactly at the margin is not behind)."""
     if project.is_closed or project.percent_complete is None or not project.open_date or not project.target_date:
         return False
     span = (project.target_date - project.open_date).days
@@ -36,158 +54,271 @@ def behind(project: ProjectStatus, today: date) -> bool:
     return project.percent_complete < elapsed - BEHIND_MARGIN
 
 
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def attention_reasons(project: ProjectStatus, today: date) -> list[str]:
+    """Why a project needs attention today (empty: it does not). Overdue means the target date
+    has passed: on the target date itself a project is not overdue yet."""
     reasons = []
     if project.is_overdue(today):
-        reasons.append(f"overdue by {(today - project.target_date).days} d")  # type: ignore[operator]
+        reasons.append(f"overdue by {_days((today - project.target_date).days)}")  # type: ignore[operator]
     elif behind(project, today):
-        reasons.append("behind schedule")
-    if project.health and project.health.strip().lower() not in ("on track", "green", "ok", "healthy"):
-        reasons.append(project.health)
+        reasons.append(f"behind schedule ({project.percent_complete:.0f}% done)")
+    if project.health and project.health.strip().casefold() not in HEALTHY:
+        reasons.append(f"health: {project.health}")
     if project.overdue_tasks:
         reasons.append(f"{project.overdue_tasks} overdue task{'s' if project.overdue_tasks != 1 else ''}")
     return reasons
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a digest covers: everything, one tracker ("projectrak"), or the projects whose ID,
+    key or name is `ref` (any case)."""
+
+    ref: str | None = None
+
+    @property
+    def tracker(self) -> TrackerName | None:
+        wanted = (self.ref or "").strip().casefold()
+        return next((t for t in DIGEST_TRACKERS if t.value == wanted), None)
+
+    @property
+    def is_project(self) -> bool:
+        return bool(self.ref) and self.tracker is None
+
+    def takes(self, tracker: TrackerName) -> bool:
+        """Whether the digest reads this tracker at all."""
+        return self.is_project or self.tracker in (None, tracker)
+
+    def covers(self, project: ProjectStatus) -> bool:
+        if not self.is_project:
+            return self.takes(project.tracker)
+        wanted = (self.ref or "").strip().casefold()
+        return wanted in (project.id.casefold(), (project.key or "").casefold(), project.name.casefold())
+
+
+# --- the digest -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Attention:
+    project: ProjectStatus
+    reasons: list[str]
+
+
 @dataclass
 class Digest:
     today: date
-    attention: list[tuple[ProjectStatus, list[str]]] = field(default_factory=list)
+    scope: str | None = None
+    attention: list[Attention] = field(default_factory=list)
     projects_checked: int = 0
+    issues_read: bool = False  # whether Issuetrak's issues are part of this digest
     opened: list[Issue] = field(default_factory=list)
     closed: list[Issue] = field(default_factory=list)
     open_by_assignee: Counter[str] = field(default_factory=Counter)
-    tasks_due: dict[str, list[Task]] = field(default_factory=dict)
-    failures: dict[str, str] = field(default_factory=dict)
+    tasks_due: dict[str, list[Task]] = field(default_factory=dict)  # by person, soonest first
+    failures: dict[str, str] = field(default_factory=dict)  # tracker label -> friendly sentence
+
+    @property
+    def tasks_due_count(self) -> int:
+        return len({task.id for tasks in self.tasks_due.values() for task in tasks})
 
     @property
     def summary(self) -> str:
+        """The one line at the top (and the notification text)."""
         parts = [f"{len(self.attention)} of {self.projects_checked} projects need attention"]
-        if self.opened or self.closed or self.open_by_assignee:
-            parts.append(f"{len(self.opened)} issues opened and {len(self.closed)} closed in 24 h")
+        if self.issues_read:
+            parts.append(f"{len(self.opened)} issues opened, {len(self.closed)} closed in 24 h, "
+                         f"{sum(self.open_by_assignee.values())} open")
         if self.tasks_due:
-            parts.append(f"{sum(len(t) for t in self.tasks_due.values())} Kitsu tasks due in {TASKS_DUE_DAYS} days")
+            parts.append(f"{self.tasks_due_count} Kitsu tasks due within {_days(TASKS_DUE_DAYS)}")
+        if self.failures:
+            parts.append(f"{' and '.join(self.failures)} could not be read")
         return " · ".join(parts)
 
-
-def _in_scope(scope: str | None, tracker: str, project: ProjectStatus | None = None) -> bool:
-    if not scope:
-        return True
-    wanted = scope.lower()
-    if wanted == tracker:
-        return True
-    if project is not None:
-        return wanted in (project.id.lower(), (project.key or "").lower(), project.name.lower())
-    return False
+    def consider(self, projects: Iterable[ProjectStatus]) -> None:
+        for project in projects:
+            if project.is_closed:
+                continue
+            self.projects_checked += 1
+            if reasons := attention_reasons(project, self.today):
+                self.attention.append(Attention(project, reasons))
 
 
-async def build(rt: Runtime, scope: str | None = None) -> Digest:
-    """Fetch every tracker side by side (each bounded by its client's limit) and keep what matters."""
+async def build(rt: Runtime, scope: str | None = None, *, today: date | None = None) -> Digest:
+    """Read every tracker side by side (each bounded by its client's limit) and keep what matters.
+
+    `today` is the digest's local date (the clock's UTC date by default). A tracker that fails is
+    named in the digest; the others still make it."""
     now = rt.clock()
-    digest = Digest(today=now.date())
+    digest = Digest(today=today or now.date(), scope=scope)
+    wanted = Scope(scope)
     trackers = rt.trackers
-
-    async def guarded(label: str, work) -> None:  # type: ignore[no-untyped-def]
-        try:
-            await work
-        except TrackerError as exc:
-            digest.failures[label] = str(exc)
-
-    jobs = []
-    if trackers.issuetrak:
-        jobs.append(guarded("Issuetrak", _issuetrak(rt, digest, now, scope)))
-    if trackers.projectrak:
-        jobs.append(guarded("Projectrak", _projectrak(rt, digest, scope)))
-    if trackers.kitsu:
-        jobs.append(guarded("Kitsu", _kitsu(rt, digest, scope)))
+    jobs: list[Awaitable[None]] = []
+    if trackers.issuetrak and wanted.takes(TrackerName.ISSUETRAK):
+        jobs.append(_guarded(digest, trackers.issuetrak.name, _issuetrak(trackers.issuetrak, digest, wanted, now)))
+    if trackers.projectrak and wanted.takes(TrackerName.PROJECTRAK):
+        jobs.append(_guarded(digest, trackers.projectrak.name, _projectrak(trackers.projectrak, digest, wanted)))
+    if trackers.kitsu and wanted.takes(TrackerName.KITSU):
+        jobs.append(_guarded(digest, trackers.kitsu.name, _kitsu(trackers.kitsu, digest, wanted)))
     await asyncio.gather(*jobs)
-    digest.attention.sort(key=lambda pair: (pair[0].target_date or date.max, pair[0].name))
+    digest.attention.sort(key=lambda item: (item.project.target_date or date.max, item.project.name.casefold()))
     return digest
 
 
-def _consider(digest: Digest, projects: list[ProjectStatus], scope: str | None, tracker: str) -> None:
-    for project in projects:
-        if project.is_closed or not (_in_scope(scope, tracker) or _in_scope(scope, tracker, project)):
-            continue
-        digest.projects_checked += 1
-        if reasons := attention_reasons(project, digest.today):
-            digest.attention.append((project, reasons))
+async def _guarded(digest: Digest, label: str, work: Awaitable[None]) -> None:
+    try:
+        await work
+    except TrackerError as exc:
+        log.info("digest: %s", exc)
+        digest.failures[label] = str(exc)
 
 
-async def _issuetrak(rt: Runtime, digest: Digest, now: datetime, scope: str | None) -> None:
-    client = rt.trackers.issuetrak
-    assert client is not None
-    _consider(digest, await client.list_projects(), scope, "issuetrak")
-    if scope and scope.lower() != "issuetrak":
+async def _issuetrak(client: IssuetrakClient, digest: Digest, scope: Scope, now: datetime) -> None:
+    projects = [p for p in await client.list_projects() if scope.covers(p)]
+    digest.consider(projects)
+    if scope.is_project and not projects:
         return
-    since = (now - timedelta(hours=24)).replace(tzinfo=None).isoformat(timespec="seconds")
-    opened, closed, open_issues = await asyncio.gather(
-        client.search_all(filters=[("SubmittedDate", "GreaterThan", since)]),
-        client.search_all(filters=[("ClosedDate", "GreaterThan", since)]),
-        client.search_all(filters=[("Status", "Equal", "Open")]),
+    # Issues of the whole site, or of the projects the scope names.
+    bases: list[list[SearchFilter]] = (
+        [[("ProjectID", "Equal", int(p.id))] for p in projects] if scope.is_project else [[]]
     )
+    since = now - timedelta(hours=24)
+    opened, closed, still_open, users = await asyncio.gather(
+        _search(client, bases, ("SubmittedDate", "GreaterThan", since)),
+        _search(client, bases, ("ClosedDate", "GreaterThan", since)),
+        _search(client, bases, ("Status", "Equal", "Open")),
+        client.list_users(),
+    )
+    names = {user.id: user.name for user in users}
+    digest.issues_read = True
     digest.opened, digest.closed = opened, closed
-    digest.open_by_assignee = Counter(issue.assignee or "Unassigned" for issue in open_issues)
+    digest.open_by_assignee = Counter(
+        names.get(issue.assignee, issue.assignee) if issue.assignee else "Unassigned" for issue in still_open
+    )
 
 
-async def _projectrak(rt: Runtime, digest: Digest, scope: str | None) -> None:
-    client = rt.trackers.projectrak
-    assert client is not None
-    listed = [p for p in await client.list_projects() if _in_scope(scope, "projectrak") or _in_scope(scope, "projectrak", p)]
-    detailed = await asyncio.gather(*(client.get_project(p.key or p.id) for p in listed))
-    _consider(digest, list(detailed), scope, "projectrak")
+async def _search(client: IssuetrakClient, bases: Sequence[list[SearchFilter]], condition: SearchFilter) -> list[Issue]:
+    """Every issue matching `condition` under any of the base filters, page after page."""
+    pages = await asyncio.gather(
+        *(client.search_all(filters=[*base, condition], page_size=ISSUE_PAGE_SIZE) for base in bases)
+    )
+    return [issue for page in pages for issue in page]
 
 
-async def _kitsu(rt: Runtime, digest: Digest, scope: str | None) -> None:
-    client = rt.trackers.kitsu
-    assert client is not None
-    projects = [p for p in await client.open_projects() if _in_scope(scope, "kitsu") or _in_scope(scope, "kitsu", p)]
-    detailed = await asyncio.gather(*(client.get_project(p.id) for p in projects))
-    _consider(digest, list(detailed), scope, "kitsu")
-    soon = digest.today + timedelta(days=TASKS_DUE_DAYS)
-    for task in await client.open_tasks(due_before=soon + timedelta(days=1)):
-        if task.due_date is None or task.due_date < digest.today:
-            continue
-        for person in task.assignees or ["Unassigned"]:
-            digest.tasks_due.setdefault(person, []).append(task)
+async def _projectrak(client: ProjectrakClient, digest: Digest, scope: Scope) -> None:
+    listed = [p for p in await client.list_projects() if scope.covers(p)]
+    digest.consider(await _each(digest, client.name, [client.get_project(p.key or p.id) for p in listed]))
+
+
+async def _each(digest: Digest, label: str, calls: list[Awaitable[ProjectStatus]]) -> list[ProjectStatus]:
+    """Every project that could be read; the ones that could not are counted in the digest."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    for error in failed:
+        if not isinstance(error, TrackerError):
+            raise error
+    if failed:
+        digest.failures[label] = f"{len(failed)} of {len(results)} projects could not be read ({failed[0]})"
+    return [r for r in results if isinstance(r, ProjectStatus)]
+
+
+async def _kitsu(client: KitsuClient, digest: Digest, scope: Scope) -> None:
+    productions = [p for p in await client.open_projects() if scope.covers(p)]
+    if scope.is_project:  # only the named productions' tasks
+        batches = await asyncio.gather(*(client.open_tasks(project_id=p.id) for p in productions))
+        tasks = sorted((t for batch in batches for t in batch), key=lambda t: t.due_date or date.max)
+    else:
+        tasks = await client.open_tasks()
+    today, horizon = digest.today, digest.today + timedelta(days=TASKS_DUE_DAYS)
+    overdue = Counter(task.project for task in tasks if task.due_date is not None and task.due_date < today)
+    digest.consider(p.model_copy(update={"overdue_tasks": overdue[p.name]}) for p in productions)
+    for task in tasks:  # soonest first
+        if task.due_date is not None and today <= task.due_date <= horizon:
+            for person in task.assignees or ["Unassigned"]:
+                digest.tasks_due.setdefault(person, []).append(task)
 
 
 # --- posting --------------------------------------------------------------------------------------
 
-_channel_locks: dict[str, asyncio.Lock] = {}
+class Pacer:
+    """At most one post per `spacing` seconds in each channel. Each caller reserves the next free
+    slot before waiting, so concurrent posts line up without a lock (safe on any event loop)."""
+
+    def __init__(self, spacing: float = POST_SPACING_SECONDS, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+        self.spacing = spacing
+        self._clock = clock
+        self._sleep = sleep
+        self._next: dict[str, float] = {}
+
+    async def wait(self, channel: str) -> None:
+        now = self._clock()
+        self._next = {key: slot for key, slot in self._next.items() if slot > now}  # forget idle channels
+        slot = self._next.get(channel, now)
+        self._next[channel] = slot + self.spacing
+        if slot > now:
+            await self._sleep(slot - now)
 
 
-async def _post(client: AsyncWebClient, channel: str, digest: Digest) -> str:
-    """Post a digest, at most one message a second per channel."""
-    lock = _channel_locks.setdefault(channel, asyncio.Lock())
-    async with lock:
-        answer = await client.chat_postMessage(
-            channel=channel, text=digest.summary, blocks=digest_view.as_dicts(digest_view.digest_blocks(digest)),
-            unfurl_links=False,
-        )
-        await asyncio.sleep(POST_SPACING_SECONDS)
+PACER = Pacer()
+
+
+async def _post(client: AsyncWebClient, channel: str, digest: Digest, pacer: Pacer) -> str:
+    await pacer.wait(channel)
+    answer = await client.chat_postMessage(
+        channel=channel, text=digest.summary, blocks=digest_view.as_dicts(digest_view.digest_blocks(digest)),
+        unfurl_links=False, unfurl_media=False,
+    )
     return str(answer.get("ts", ""))
 
 
-async def post_now(rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, scope: str | None) -> str:
-    digest = await build(rt, scope)
-    await _post(client, channel, digest)
-    return "Posted the digest in this channel."
+async def post_now(rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, scope: str | None,
+                   pacer: Pacer = PACER) -> str:
+    """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without one)."""
+    sub = await rt.store.subscription(team, channel)
+    today = rt.clock().astimezone(ZoneInfo(sub.timezone if sub else "UTC")).date()
+    await _post(client, channel, await build(rt, scope, today=today), pacer)
+    return messages.DIGEST_POSTED
 
 
-async def post_due(rt: Runtime, client: AsyncWebClient) -> int:
-    """Post every digest due now that this process wins the claim for; returns how many."""
-    posted = 0
+@dataclass
+class DueRound:
+    """What one `post_due` did."""
+
+    posted: int = 0
+    failed: int = 0
+
+
+async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER) -> DueRound:
+    """Post every digest due now that this process wins the claim for.
+
+    The claim comes first: a digest whose post then fails stays claimed (at most once, never
+    twice); the failure is logged and the other channels still get theirs."""
+    done = DueRound()
+    built: dict[tuple[str | None, date], Digest] = {}  # channels with the same scope share one build
     for due in await rt.store.due_subscriptions(rt.clock()):
         sub = due.subscription
         if not await rt.store.claim_digest(sub.id, due.due_date, rt.clock()):
+            continue  # another process has it
+        scope = sub.scope[0] if sub.scope else None
+        try:
+            key = (scope, due.due_date)
+            if key not in built:
+                built[key] = await build(rt, scope, today=due.due_date)
+            ts = await _post(client, sub.channel_id, built[key], pacer)
+        except Exception:
+            log.exception("could not post the digest of subscription %s in %s", sub.id, sub.channel_id)
+            done.failed += 1
             continue
-        digest = await build(rt, sub.scope[0] if sub.scope else None)
-        ts = await _post(client, sub.channel_id, digest)
         await rt.store.mark_digest_posted(sub.id, due.due_date, ts)
-        posted += 1
-    return posted
+        done.posted += 1
+    return done
 
+
+# --- subscriptions --------------------------------------------------------------------------------
 
 def _may_change(rt: Runtime, user: str) -> bool:
     editors = rt.settings.digest_editors
@@ -195,13 +326,41 @@ def _may_change(rt: Runtime, user: str) -> bool:
 
 
 def _scope_text(scope: str | None) -> str:
-    return f" for {scope}" if scope else ""
+    return f" for {escape(scope)}" if scope else ""
 
 
-async def schedule(rt: Runtime, *, team: str, channel: str, user: str, at: time, zone: str, scope: str | None) -> str:
+async def _scope_known(rt: Runtime, scope: str) -> bool:
+    """Whether a digest scope names a tracker or an existing project (True when no tracker could say)."""
+    wanted = Scope(scope)
+    if wanted.tracker is not None:
+        return True
+    trackers = rt.trackers
+    listings: list[Awaitable[list[ProjectStatus]]] = []
+    if trackers.issuetrak:
+        listings.append(trackers.issuetrak.list_projects())
+    if trackers.projectrak:
+        listings.append(trackers.projectrak.list_projects())
+    if trackers.kitsu:
+        listings.append(trackers.kitsu.open_projects())
+    answers = await asyncio.gather(*listings, return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException) and not isinstance(answer, TrackerError):
+            raise answer
+    read = [projects for projects in answers if isinstance(projects, list)]
+    return not read or any(wanted.covers(p) for projects in read for p in projects)
+
+
+async def schedule(rt: Runtime, *, team: str, channel: str, user: str, at: time_of_day, zone: str,
+                   scope: str | None) -> str:
+    """`digest daily HH:MM [zone] [scope]`: set (or change) the channel's daily digest."""
     if not _may_change(rt, user):
         return messages.DIGEST_NOT_ALLOWED
-    check_timezone(zone)
+    try:
+        check_timezone(zone)
+    except ValueError as exc:
+        return str(exc)
+    if scope and not await _scope_known(rt, scope):
+        return messages.DIGEST_UNKNOWN_SCOPE.format(scope=escape(scope))
     hhmm = at.strftime("%H:%M")
     now = rt.clock()
     sub = await rt.store.subscribe(team, channel, hhmm, zone, [scope] if scope else [], user, now)
@@ -223,4 +382,3 @@ async def describe(rt: Runtime, *, team: str, channel: str) -> str:
         return messages.DIGEST_NONE
     return messages.DIGEST_LIST.format(time=sub.time, zone=sub.timezone,
                                        scope=_scope_text(sub.scope[0] if sub.scope else None), user=sub.created_by)
-

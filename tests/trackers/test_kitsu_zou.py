@@ -21,7 +21,7 @@ from bot.trackers.errors import AuthenticationRefused
 from bot.trackers.kitsu import KitsuClient
 from bot.trackers.tokens import Token, jwt_expiry
 from tests.fixtures.kitsu import KITSU_TEST_OPTIONS
-from tests.fixtures.zou import Zou, zou  # noqa: F401 - zou: the fixture, also imported by other modules
+from tests.fixtures.zou import Zou
 
 pytestmark = pytest.mark.zou
 

@@ -1,0 +1,86 @@
+"""`/tracker digest`, as a conversation: schedule, list, stop, and post the digest now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.slack_standin import TEAM_ID
+from tests.slack.harness import Chat, blocks_text
+
+
+async def subscription(chat: Chat):  # type: ignore[no-untyped-def]
+    return await chat.runtime.store.subscription(TEAM_ID, chat.channel)
+
+
+def test_schedule_list_and_stop_a_daily_digest(chat: Chat) -> None:
+    reply = chat.send("/tracker digest daily 09:00 Europe/Paris")
+    assert "This channel will get its digest every day at 09:00 (Europe/Paris)." in reply.text
+    assert not reply.of("chat.postMessage"), "scheduling posts nothing by itself"
+
+    listed = chat.send("/tracker digest list")
+    assert "every day at 09:00 (Europe/Paris), set up by <@U0ALICE>" in listed.text
+
+    assert "This channel's daily digest is off." in chat.send("/tracker digest off").text
+    assert "This channel has no daily digest." in chat.send("/tracker digest list").text
+    assert "This channel has no daily digest to turn off." in chat.send("/tracker digest off").text
+
+
+async def test_without_a_zone_the_persons_slack_time_zone_is_used(chat: Chat) -> None:
+    chat.slack.add_user("U0NYC", "Nia York", "nia@example.com", tz="America/New_York")
+    chat.user = "U0NYC"
+    reply = chat.send("/tracker digest daily 7:30 mob")
+    assert "every day at 07:30 (America/New_York) for mob." in reply.text
+    assert chat.slack.of("users.info")[-1]["user"] == "U0NYC"
+    sub = await subscription(chat)
+    assert (sub.time, sub.timezone, sub.scope, sub.created_by) == ("07:30", "America/New_York", ("mob",), "U0NYC")
+
+
+async def test_bad_times_unknown_zones_and_scopes_get_clear_answers(chat: Chat) -> None:
+    answers = {
+        "/tracker digest daily 25:00": "25:00 is not a time of day; use 00:00 to 23:59.",
+        "/tracker digest daily 9am": "Give a time as HH:MM, for example `/tracker digest daily 09:00 Europe/Paris`.",
+        "/tracker digest daily 09:00 Mars/Olympus_Mons": "I don't know the time zone `Mars/Olympus_Mons`",
+        "/tracker digest daily 09:00 Paris": "I found no tracker or project called “Paris”. After the time, give",
+        "/tracker digest weekly": "Use `/tracker digest now`, `digest daily 09:00 [Europe/Paris]`",
+    }
+    for text, expected in answers.items():
+        reply = chat.send(text)
+        assert expected in reply.text, text
+        assert "Traceback" not in reply.text
+    assert await subscription(chat) is None
+
+
+async def test_only_digest_editors_may_change_the_digest(chat: Chat) -> None:
+    chat.runtime.settings.DIGEST_EDITORS = "U0BOSS, U0OTHER"
+    refused = "Only the people an admin listed can change this channel's digest."
+    assert refused in chat.send("/tracker digest daily 09:00 UTC").text
+    assert await subscription(chat) is None
+
+    chat.user = "U0BOSS"
+    assert "every day at 09:00 (UTC)" in chat.send("/tracker digest daily 09:00 UTC").text
+    chat.user = "U0ALICE"
+    assert refused in chat.send("/tracker digest off").text
+    assert "every day at 09:00 (UTC), set up by <@U0BOSS>" in chat.send("/tracker digest list").text  # reading is open
+
+
+def test_digest_now_posts_the_digest_in_the_channel_whole_or_scoped(chat: Chat) -> None:
+    chat.channel = "C0NOW"
+    reply = chat.send("/tracker digest now")
+    assert "Posted the digest in this channel." in reply.text
+    [post] = reply.of("chat.postMessage")
+    assert post["channel"] == "C0NOW"
+    assert post["text"].startswith("7 of 10 projects need attention")
+    text = blocks_text(post["blocks"])
+    assert f"Daily digest · {datetime.now(UTC).day} " in text
+    for expected in ("R&amp;D lab move", "overdue by 5 days", "Mobile app 2.0", "behind schedule (20% done)",
+                     "health: Off track", "Moonrise", "3 overdue tasks", "#1012", "David Okafor: 3",
+                     "Kitsu tasks due soon"):
+        assert expected in text, expected
+    assert post.get("response_type") is None  # an ordinary message, not an ephemeral one
+
+    chat.channel = "C0SCOPE"
+    [scoped] = chat.send("/tracker digest now projectrak").of("chat.postMessage")
+    text = blocks_text(scoped["blocks"])
+    assert scoped["text"] == "3 of 5 projects need attention"
+    assert "Digest · projectrak ·" in text and "Mobile app 2.0" in text
+    assert "R&amp;D lab move" not in text and "Issuetrak, last 24 hours" not in text
