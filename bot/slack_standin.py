@@ -46,6 +46,7 @@ class SlackState:
     calls: list[Call] = field(default_factory=list)
     rate_limits: dict[str, int] = field(default_factory=dict)  # method -> answer its next N calls with 429
     socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode tests)
+    closed_channels: set[str] = field(default_factory=set)  # channels the bot is not a member of
     on_call: Callable[[Call], None] | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event | None = None
@@ -124,6 +125,8 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
         ts = str(args.get("message_ts", "")).replace(".", "")
         return {"ok": True, "channel": args.get("channel"),
                 "permalink": f"https://trackerbot-demo.slack.com/archives/{args.get('channel')}/p{ts}"}
+    if method in ("chat.postMessage", "chat.update") and args.get("channel") in state.closed_channels:
+        return {"ok": False, "error": "not_in_channel"}
     if method in ("chat.postMessage", "chat.update"):
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or state.next_ts(),
                 "message": {"text": args.get("text"), "blocks": args.get("blocks")}}

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from zoneinfo import ZoneInfo
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -264,6 +265,7 @@ class Pacer:
 
 
 PACER = Pacer()
+CLOSED_CHANNEL_ERRORS = ("not_in_channel", "channel_not_found", "is_archived")
 
 
 async def _post(client: AsyncWebClient, channel: str, digest: Digest, pacer: Pacer) -> str:
@@ -280,7 +282,12 @@ async def post_now(rt: Runtime, client: AsyncWebClient, *, team: str, channel: s
     """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without one)."""
     sub = await rt.store.subscription(team, channel)
     today = rt.clock().astimezone(ZoneInfo(sub.timezone if sub else "UTC")).date()
-    await _post(client, channel, await build(rt, scope, today=today), pacer)
+    try:
+        await _post(client, channel, await build(rt, scope, today=today), pacer)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in CLOSED_CHANNEL_ERRORS:
+            raise
+        return messages.DIGEST_NOT_IN_CHANNEL
     return messages.DIGEST_POSTED
 
 

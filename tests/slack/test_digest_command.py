@@ -84,3 +84,10 @@ def test_digest_now_posts_the_digest_in_the_channel_whole_or_scoped(chat: Chat) 
     assert scoped["text"] == "3 of 5 projects need attention"
     assert "Digest · projectrak ·" in text and "Mobile app 2.0" in text
     assert "R&amp;D lab move" not in text and "Issuetrak, last 24 hours" not in text
+
+
+def test_digest_now_in_a_channel_the_bot_is_not_in_says_how_to_invite_it(chat: Chat) -> None:
+    chat.slack.closed_channels.add(chat.channel)
+    reply = chat.send("/tracker digest now")
+    assert "/invite @trackerbot" in reply.text
+    assert not chat.slack.of("chat.postMessage")
