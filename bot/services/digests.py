@@ -187,18 +187,14 @@ async def _issuetrak(client: IssuetrakClient, digest: Digest, scope: Scope, now:
         [[("ProjectID", "Equal", int(p.id))] for p in projects] if scope.is_project else [[]]
     )
     since = now - timedelta(hours=24)
-    opened, closed, still_open, users = await asyncio.gather(
+    opened, closed, still_open = await asyncio.gather(
         _search(client, bases, ("SubmittedDate", "GreaterThan", since)),
         _search(client, bases, ("ClosedDate", "GreaterThan", since)),
         _search(client, bases, ("Status", "Equal", "Open")),
-        client.list_users(),
     )
-    names = {user.id: user.name for user in users}
     digest.issues_read = True
     digest.opened, digest.closed = opened, closed
-    digest.open_by_assignee = Counter(
-        names.get(issue.assignee, issue.assignee) if issue.assignee else "Unassigned" for issue in still_open
-    )
+    digest.open_by_assignee = Counter(issue.assignee or "Unassigned" for issue in still_open)
 
 
 async def _search(client: IssuetrakClient, bases: Sequence[list[SearchFilter]], condition: SearchFilter) -> list[Issue]:

@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
 from typing import Any, Literal
@@ -27,7 +28,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.trackers.core import HttpOptions, TrackerHTTP, checked
-from bot.trackers.errors import InvalidInput, Unavailable
+from bot.trackers.errors import InvalidInput, TrackerError, Unavailable
 from bot.trackers.models import Issue, IssuePage, Lookup, Note, Person, ProjectStatus, TrackerName
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,16 @@ def _filter_value(value: FilterValue) -> str | None:
     return str(value)
 
 
+@dataclass(frozen=True)
+class _Names:
+    types: dict[int, str]
+    priorities: dict[int, str]
+    people: dict[str, str]
+
+    def person(self, user_id: object) -> str | None:
+        return self.people.get(str(user_id), str(user_id)) if user_id else None
+
+
 class IssuetrakClient:
     """Issues, notes, projects, users and lookups of one Issuetrak site."""
 
@@ -251,9 +262,9 @@ class IssuetrakClient:
         path = ISSUE.format(include_notes=str(include_notes).lower(), number=number)
         body = await self.http.get(path, not_found=f"Issue {number}", not_found_statuses=(400,))
         dto = checked(self.name, body, dict)
-        types, priorities = await self._issue_names()
+        names = await self._names()
         with self._reading():
-            return self._issue(dto, types, priorities)
+            return self._issue(dto, names)
 
     async def search_issues(
         self,
@@ -289,10 +300,10 @@ class IssuetrakClient:
             ),
         }
         body = checked(self.name, await self.http.request("POST", ISSUE_SEARCH, body=query, idempotent=True), dict)
-        types, priorities = await self._issue_names()
+        names = await self._names()
         with self._reading():
             return IssuePage(
-                issues=[self._issue(dto, types, priorities) for dto in _collection(self.name, body)],
+                issues=[self._issue(dto, names) for dto in _collection(self.name, body)],
                 page_index=int(body.get("PageIndex", page_index)),
                 page_size=int(body.get("PageSize", page_size)),
                 total=int(body["TotalCount"]),
@@ -379,16 +390,18 @@ class IssuetrakClient:
     async def get_project(self, project_id: int) -> ProjectStatus:
         body = await self.http.get(PROJECT.format(project_id=project_id), not_found=f"Project {project_id}")
         dto = checked(self.name, body, dict)
+        names = await self._names()
         with self._reading():
-            return self._project(dto)
+            return self._project(dto, names)
 
     async def list_projects(self) -> list[ProjectStatus]:
         return await self.http.reference("projects", self._load_projects)
 
     async def _load_projects(self) -> list[ProjectStatus]:
         body = await self.http.get(PROJECTS, not_found="The project list")
+        names = await self._names()
         with self._reading():
-            return [self._project(dto) for dto in _collection(self.name, body)]
+            return [self._project(dto, names) for dto in _collection(self.name, body)]
 
     # --- users --------------------------------------------------------------------------------
     async def list_users(self) -> list[Person]:
@@ -440,9 +453,16 @@ class IssuetrakClient:
 
         return await self.http.reference(("lookup", path), load)
 
-    async def _issue_names(self) -> tuple[dict[int, str], dict[int, str]]:
+    async def _names(self) -> _Names:
+        """What the IDs in issues and projects stand for: type and priority names, and people's
+        names (an issue still reads when the users list cannot be had: its user IDs show instead)."""
         types, priorities = await asyncio.gather(self.issue_types(), self.priorities())
-        return {int(t.id): t.name for t in types}, {int(p.id): p.name for p in priorities}
+        try:
+            people = {user.id: user.name for user in await self.list_users()}
+        except TrackerError as exc:
+            log.info("%s users unavailable for names (%s)", self.name, type(exc).__name__)
+            people = {}
+        return _Names({int(t.id): t.name for t in types}, {int(p.id): p.name for p in priorities}, people)
 
     # --- DTO -> model -------------------------------------------------------------------------
     def _new_id(self, body: Any) -> int:
@@ -452,7 +472,7 @@ class IssuetrakClient:
             raise Unavailable(self.name)
         return int(body)
 
-    def _issue(self, dto: dict[str, Any], types: dict[int, str], priorities: dict[int, str]) -> Issue:
+    def _issue(self, dto: dict[str, Any], names: _Names) -> Issue:
         number = int(dto["IssueNumber"])
         project_id = dto.get("ProjectID")
         return Issue(
@@ -460,10 +480,10 @@ class IssuetrakClient:
             subject=_text(dto.get("Subject")) or "",
             description=_text(dto.get("Description"), rich=bool(dto.get("IsDescriptionRichText"))),
             status=dto.get("Status"),
-            priority=priorities.get(dto.get("PriorityID")),  # type: ignore[arg-type]
-            issue_type=types.get(dto.get("IssueTypeID")),  # type: ignore[arg-type]
-            assignee=dto.get("AssignedTo") or None,
-            submitted_by=dto.get("SubmittedBy") or None,
+            priority=names.priorities.get(dto.get("PriorityID")),  # type: ignore[arg-type]
+            issue_type=names.types.get(dto.get("IssueTypeID")),  # type: ignore[arg-type]
+            assignee=names.person(dto.get("AssignedTo")),
+            submitted_by=names.person(dto.get("SubmittedBy")),
             submitted_date=parse_datetime(dto.get("SubmittedDate")),
             target_date=parse_datetime(dto.get("TargetDate")),
             closed_date=parse_datetime(dto.get("ClosedDate")),
@@ -482,7 +502,7 @@ class IssuetrakClient:
             is_private=bool(dto.get("IsPrivate")),
         )
 
-    def _project(self, dto: dict[str, Any]) -> ProjectStatus:
+    def _project(self, dto: dict[str, Any], names: _Names) -> ProjectStatus:
         project_id = int(dto["ProjectID"])
         status = dto.get("Status")
         return ProjectStatus(
@@ -500,7 +520,7 @@ class IssuetrakClient:
             budget_actual=dto.get("ActualBudget"),
             hours_estimated=dto.get("EstimatedHours"),
             hours_actual=dto.get("ActualHours"),
-            owner=dto.get("ProjectManager") or None,
+            owner=names.person(dto.get("ProjectManager")),
             url=self.project_url(project_id),
         )
 

@@ -170,6 +170,9 @@ async def test_client_note_with_non_ascii_text_round_trips(
 async def test_retry_after_503_signs_again_with_a_new_request_id(
     issuetrak_server: IssuetrakServer, issuetrak_client: IssuetrakClient
 ) -> None:
+    await issuetrak_client.get_project(1)  # the names (users, lookups) are cached from here on
+    issuetrak_server.state.received.clear()
+    issuetrak_server.state.seen_request_ids.clear()
     issuetrak_server.state.fail_next.append(503)
     project = await issuetrak_client.get_project(3)
     assert project.name == "Render farm expansion"

@@ -25,7 +25,7 @@ async def test_get_issue_maps_names_dates_and_decodes_html(
     assert issue.subject == "Replace <broken> Wacom tablet pen"
     assert issue.description == "Pen tip worn & side button stuck."
     assert (issue.status, issue.priority, issue.issue_type) == ("Open", "Normal", "Hardware & Peripherals")
-    assert (issue.assignee, issue.submitted_by) == ("amartin", "cdubois")
+    assert (issue.assignee, issue.submitted_by) == ("Alice Martin", "Camille Dubois")  # names, not user IDs
     assert issue.submitted_date == issuetrak_server.state.created - timedelta(hours=6)
     assert not issue.is_closed and issue.notes == []
     assert issue.url == issuetrak_server.url.removesuffix("/api/v1") + "/Issue_View.asp?ID=1003"
@@ -157,7 +157,7 @@ async def test_projects_map_to_status(issuetrak_server: IssuetrakServer, issuetr
     )
     assert closed.is_closed and closed.status == "Closed" and not closed.is_overdue(today)
     assert closed.closed_date == today - timedelta(days=25)
-    assert not healthy.is_overdue(today) and healthy.owner == "bnguyen"
+    assert not healthy.is_overdue(today) and healthy.owner == "Bao Nguyen"
     assert (healthy.budget_estimated, healthy.budget_actual, healthy.hours_estimated, healthy.hours_actual) == (
         18000, 7000, 120, 50
     )
