@@ -1,5 +1,10 @@
 """Parsing `/tracker` text into a command. Forgiving (case, extra spaces, `#123`, a pasted
-Issuetrak URL) and total: anything it does not understand becomes `Help` with a reason."""
+Issuetrak URL) and total: anything it does not understand becomes `Help` with a reason.
+
+Control characters become spaces and invisible ones (zero-width, bidirectional overrides) go,
+everywhere. Words are squeezed, except a note's text, which keeps its lines and Slack's markup
+(links, mentions) for the note's HTML; its length is the write's business (`MAX_NOTE_CHARACTERS`
+in bot/services/writes.py), every other argument is at most `MAX_ARGUMENT` characters."""
 
 from __future__ import annotations
 
@@ -75,16 +80,26 @@ Command = (
     | DigestNow | DigestDaily | DigestOff | DigestList | LinkUser
 )
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_NUMBER = re.compile(r"#?(\d{1,9})")
-_TIME = re.compile(r"(\d{1,2})[:h.](\d{2})")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
+# Invisible characters that could disguise a word: zero-width, byte order mark, bidirectional
+# overrides and isolates.
+_INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: `\d` would take any script's digits
+_NUMBER = re.compile(r"#?([0-9]{1,9})")
+_TIME = re.compile(r"([0-9]{1,2})[:h.]([0-9]{2})")
 _USER_ID = re.compile(r"[\w.@\-]{1,100}")
+
+
+def _visible(text: str) -> str:
+    """The text with control characters as spaces and invisible ones gone (line breaks kept,
+    `\r\n` as `\n`)."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", _CONTROL.sub(" ", text))
 
 
 def clean(text: str) -> str:
     """Drop control characters, unwrap Slack's `<url|label>` to the url, squeeze spaces."""
-    text = _CONTROL.sub(" ", text or "")
-    text = re.sub(r"<(https?://[^|>]+)(?:\|[^>]*)?>", r"\1", text)
+    text = re.sub(r"<(https?://[^|>]+)(?:\|[^>]*)?>", r"\1", _visible(text))
     return " ".join(text.split())
 
 
@@ -96,15 +111,19 @@ def issue_number(token: str) -> int | None:
     if token.lower().startswith(("http://", "https://")):
         url = urlparse(token)
         for key, values in parse_qs(url.query).items():
-            if key.lower() in ("id", "issueid", "issuenumber") and values and values[0].isdigit():
+            if key.lower() in ("id", "issueid", "issuenumber") and values and _DIGITS.fullmatch(values[0]):
                 return int(values[0])
-        if match := re.search(r"/issues?/(?:\w+/)?(\d{1,9})/?$", url.path, re.IGNORECASE):
+        if match := re.search(r"/issues?/(?:\w+/)?([0-9]{1,9})/?$", url.path, re.IGNORECASE):
             return int(match.group(1))
     return None
 
 
 def parse(text: str) -> Command:
-    text = clean(text)
+    raw = _visible(text if isinstance(text, str) else "")
+    words = raw.split(None, 1)
+    if words and words[0].lower() == "note":
+        return _note(words[1] if len(words) > 1 else "")
+    text = clean(raw)
     if len(text) > MAX_ARGUMENT:
         return Help(f"That is {len(text):,} characters; `/tracker` takes at most {MAX_ARGUMENT:,}.")
     if not text:
@@ -128,8 +147,9 @@ def _issue(rest: str) -> Command:
 
 
 def _note(rest: str) -> Command:
-    first, _, text = rest.partition(" ")
-    number = issue_number(first)
+    """`note <issue> <text>`: `rest` is as typed (lines and Slack markup kept)."""
+    first, text = (rest.split(None, 1) + ["", ""])[:2]
+    number = issue_number(clean(first))
     if number is None:
         return Help("Give an issue number and the note, for example `/tracker note 123 printer fixed`.")
     if not text.strip():
@@ -194,7 +214,6 @@ def _link(rest: str) -> Command:
 
 _PARSERS = {
     "issue": _issue,
-    "note": _note,
     "project": _project,
     "projects": _projects,
     "asset": _asset,

@@ -32,11 +32,11 @@ LINK_UNKNOWN_USER = "Issuetrak has no active user with the ID “{user}”. Chec
 
 NOTE_ADDED = "Added note {note} to Issuetrak issue <{url}|#{issue}>."
 NOTE_ALREADY = "This message is already a note on Issuetrak issue <{url}|#{issue}> (note {note})."
-NOTE_SAVED = "Issuetrak is not answering, so I saved your note for issue #{issue}; I will post it when Issuetrak answers and tell you here."
+NOTE_SAVED = "Issuetrak is not answering, so I saved your note for issue #{issue}; I will post it when Issuetrak answers and tell you."
 NOTE_FAILED = "I could not post your note to Issuetrak issue #{issue}: {error}"
 ISSUE_CREATED = "Created Issuetrak issue <{url}|#{issue}>: {subject}"
 ISSUE_ALREADY = "This message already made Issuetrak issue <{url}|#{issue}>."
-ISSUE_SAVED = "Issuetrak is not answering, so I saved your new issue “{subject}”; I will create it when Issuetrak answers and tell you here."
+ISSUE_SAVED = "Issuetrak is not answering, so I saved your new issue “{subject}”; I will create it when Issuetrak answers and tell you."
 ISSUE_FAILED = "I could not create the Issuetrak issue “{subject}”: {error}"
 RETRY_BUTTON = "Try again"
 RETRY_QUEUED = "Trying again; I will tell you here when it is done."

@@ -4,18 +4,21 @@ served by uvicorn."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.health import Health
 from bot.runtime import Runtime
 from bot.workers import Workers
+
+log = logging.getLogger(__name__)
 
 
 def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None = None) -> Starlette:
@@ -23,7 +26,13 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
     health = Health(runtime.trackers)
 
     async def events(request: Request) -> Response:
-        return await slack.handle(request)
+        try:
+            return await slack.handle(request)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # Bolt parses the body before checking its signature: a body that is not a Slack
+            # payload at all fails there. Refuse it plainly instead of answering 500.
+            log.warning("refused a request that is not a Slack payload (%s)", type(exc).__name__)
+            return PlainTextResponse("Bad request", status_code=400)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse(await health.report())

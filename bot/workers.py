@@ -12,11 +12,9 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
-from bot.answers import tell
+from bot.answers import tell_outcome
 from bot.runtime import Runtime
 from bot.services import digests, writes
-from bot.views import cards, ids, notices
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +28,8 @@ async def deliver_due(rt: Runtime, client: AsyncWebClient, *, limit: int = 20) -
     items = await rt.store.claim_due(rt.clock(), limit, writes.LEASE_SECONDS)
     for item in items:
         outcome = await writes.deliver(rt, item)
-        if outcome.result is writes.Result.SAVED:
-            continue  # still waiting for Issuetrak; the person was told when they asked
-        blocks = None
-        if outcome.result is writes.Result.FAILED and outcome.item_id is not None:
-            blocks = cards.as_dicts(notices.retry_notice(outcome.sentence, ids.OUTBOX_RETRY, str(outcome.item_id),
-                                                       messages.RETRY_BUTTON))
-        await tell(client, item.requester, outcome.sentence, blocks)
+        if outcome.result is not writes.Result.SAVED:  # SAVED: still waiting; the person was told
+            await tell_outcome(client, item.requester, outcome)
     return len(items)
 
 

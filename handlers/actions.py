@@ -10,11 +10,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.answers import tell
+from bot.answers import tell_outcome
 from bot.runtime import Runtime
 from bot.services import lookup, writes
 from bot.trackers.models import TrackerName
-from bot.views import cards, ids
+from bot.views import cards, ids, notices
 from handlers.commands import show_assets
 from handlers.replies import Reply, guarded, show
 
@@ -62,18 +62,23 @@ async def more_assets(ack: Any, action: dict[str, Any], respond: Reply, context:
     rt.spawn(guarded(respond, show_assets(rt, respond, query, start), what="more assets"), name="more assets")
 
 
-async def retry_write(ack: Any, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
+async def retry_write(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply, client: AsyncWebClient,
                       context: dict[str, Any]) -> None:
     await ack()
     rt: Runtime = context["runtime"]
-    rt.spawn(_retry(rt, client, action.get("value", ""), (body.get("user") or {}).get("id", "")), name="retry write")
+    user = (body.get("user") or {}).get("id", "")
+    work = _retry(rt, client, respond, str(action.get("value") or ""), user)
+    rt.spawn(guarded(respond, work, what="retry write"), name="retry write")
 
 
-async def _retry(rt: Runtime, client: AsyncWebClient, value: str, user: str) -> None:
-    item = await rt.store.get(int(value)) if value.isdigit() else None
-    if item is None or item.requester.user_id != user:
-        return  # not this person's write: nothing to do, and nothing to reveal
-    if await rt.store.retry(item.id, rt.clock()):
-        claimed = await rt.store.claim(item.id, rt.clock(), writes.LEASE_SECONDS)
-        outcome = await writes.deliver(rt, claimed) if claimed else writes.describe(rt, item, repeat=True)
-        await tell(client, item.requester, outcome.sentence)
+async def _retry(rt: Runtime, client: AsyncWebClient, respond: Reply, value: str, user: str) -> None:
+    """"Try again" on a failed write: only its author's click counts (anyone else, or a value
+    that names no write, hears the button is out of date). The failure notice is replaced at once,
+    so the button cannot be clicked twice, and the outcome is told like the first one."""
+    item = await rt.store.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    if item is None or not user or item.requester.user_id != user:
+        await respond(text=messages.MODAL_EXPIRED, blocks=cards.as_dicts(cards.message(messages.MODAL_EXPIRED)),
+                      replace_original=False)
+        return
+    await show(respond, notices.notice(messages.RETRY_QUEUED), messages.RETRY_QUEUED)
+    await tell_outcome(client, item.requester, await writes.retry(rt, item.id))

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp) -> None:
-    app.shortcut(ids.SHORTCUT_ADD_NOTE)(add_note_shortcut)
-    app.shortcut(ids.SHORTCUT_CREATE_ISSUE)(create_issue_shortcut)
+    app.message_shortcut(ids.SHORTCUT_ADD_NOTE)(add_note_shortcut)
+    app.message_shortcut(ids.SHORTCUT_CREATE_ISSUE)(create_issue_shortcut)
 
 
 def origin(shortcut: dict[str, Any]) -> dict[str, Any]:

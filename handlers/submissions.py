@@ -1,18 +1,21 @@
 """Modal submissions: the note and the new issue. Input errors come back in the modal
-(`response_action: errors`); the write itself happens after the acknowledgement, and its
-answer goes to the message's thread (or to the person when the bot cannot post there)."""
+(`response_action: errors`); a modal whose signed `private_metadata` is missing, forged, stale
+or someone else's, or a channel closed to writes, replaces the modal with a sentence and writes
+nothing. The write itself happens after the acknowledgement, and its answer goes to the
+message's thread (or to the person when the bot cannot post there)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.answers import tell
+from bot.answers import tell_outcome
 from bot.runtime import Runtime
 from bot.services import writes
 from bot.slack_people import Directory
@@ -30,14 +33,35 @@ def register(app: AsyncApp) -> None:
     app.view(ids.ISSUE_MODAL)(issue_submitted)
 
 
+class _Refused(Exception):
+    """The modal cannot be used for a write; str() is the sentence shown in its place."""
+
+
+def _accepted(rt: Runtime, body: dict[str, Any], view: dict[str, Any],
+              parse: Callable[[Mapping[str, Any]], dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Where the modal came from (its signed metadata, checked to be this person's, in this
+    workspace, about a message in a channel open to writes) and the submitted values."""
+    origin = rt.signer.verify(view.get("private_metadata"))
+    user, team = (body.get("user") or {}).get("id"), (body.get("team") or {}).get("id")
+    if (origin is None or not user or origin.get("user") != user or origin.get("team") != team
+            or not all(isinstance(origin.get(k), str) and origin[k] for k in ("channel", "ts", "thread_ts"))):
+        raise _Refused(messages.MODAL_EXPIRED)
+    if not writes.allowed_here(rt, origin["channel"]):
+        raise _Refused(messages.WRITES_NOT_ALLOWED_HERE)
+    try:
+        return origin, parse((view.get("state") or {}).get("values") or {})
+    except (AttributeError, TypeError, ValueError):  # not the shape Slack gives a view
+        raise _Refused(messages.MODAL_EXPIRED) from None
+
+
 async def note_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
                          context: dict[str, Any]) -> None:
     rt: Runtime = context["runtime"]
-    origin = rt.signer.verify(view.get("private_metadata"))
-    if origin is None or origin.get("user") != (body.get("user") or {}).get("id"):
-        await ack(response_action="update", view=modals.result_modal("Add note", messages.MODAL_EXPIRED))
+    try:
+        origin, form = _accepted(rt, body, view, modals.parse_note_submission)
+    except _Refused as refusal:
+        await ack(response_action="update", view=modals.result_modal("Add note", str(refusal)))
         return
-    form = modals.parse_note_submission((view.get("state") or {}).get("values") or {})
     errors = _note_errors(rt, form)
     if not errors:
         errors = await _issue_check(rt, form["issue_number"])
@@ -47,7 +71,7 @@ async def note_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], c
     await ack()
     number = form["issue_number"]
     rt.spawn(_write(rt, client, context["directory"], origin, kind=OutboxKind.NOTE,
-                    key=f"note:{origin['channel']}:{origin['ts']}:{number}", text=form["text"],
+                    key=f"note:{origin['channel']}:{origin['ts']}:{number}:{origin['user']}", text=form["text"],
                     payload={"issue": number, "private": bool(form.get("private"))}), name="note from shortcut")
 
 
@@ -95,22 +119,24 @@ async def _write(rt: Runtime, client: AsyncWebClient, directory: Directory, orig
     except Exception:
         log.exception("saving a %s failed", kind)
         outcome = writes.Outcome(writes.Result.FAILED, messages.UNEXPECTED)
-    await tell(client, requester, outcome.sentence)
+    await tell_outcome(client, requester, outcome)
 
 
 async def issue_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
                           context: dict[str, Any]) -> None:
     rt: Runtime = context["runtime"]
-    origin = rt.signer.verify(view.get("private_metadata"))
-    if origin is None or origin.get("user") != (body.get("user") or {}).get("id"):
-        await ack(response_action="update", view=modals.result_modal("Create issue", messages.MODAL_EXPIRED))
+    try:
+        origin, form = _accepted(rt, body, view, modals.parse_issue_submission)
+        if form.get("type_id") is None or form.get("priority_id") is None:
+            raise _Refused(messages.MODAL_EXPIRED)  # the modal always has both chosen
+    except _Refused as refusal:
+        await ack(response_action="update", view=modals.result_modal("Create issue", str(refusal)))
         return
-    form = modals.parse_issue_submission((view.get("state") or {}).get("values") or {})
     if not (form.get("subject") or "").strip():
         await ack(response_action="errors", errors={ids.ISSUE_SUBJECT[0]: messages.SUBJECT_EMPTY})
         return
     await ack()
     rt.spawn(_write(rt, client, context["directory"], origin, kind=OutboxKind.ISSUE,
-                    key=f"issue:{origin['channel']}:{origin['ts']}", text=form.get("description") or "",
-                    payload={"subject": form["subject"].strip(), "type": form.get("type_id"),
-                             "priority": form.get("priority_id")}), name="issue from shortcut")
+                    key=f"issue:{origin['channel']}:{origin['ts']}:{origin['user']}", text=form.get("description") or "",
+                    payload={"subject": form["subject"].strip(), "type": form["type_id"],
+                             "priority": form["priority_id"]}), name="issue from shortcut")

@@ -2,12 +2,19 @@
 
 Each write is recorded in the store under an idempotency key before anyone is answered, then
 delivered at once if Issuetrak answers, or later by the outbox worker. The same key twice (a
-double click, a Slack retry) is one write. After an ambiguous failure (a timeout once the
-request was sent), the note is looked for on the issue before it is sent again.
+double click, a Slack retry) is one write: a request Slack retries (`X-Slack-Retry-Num`) carries
+the same trigger or message, so it is handled like any repeat and answered with where the one
+write stands (not dropped: the first request may have died before recording it).
+
+Issuetrak has no idempotency key of its own, so every note and issue carries a short tag made
+from the key, and every attempt but the very first looks for that tag on Issuetrak before
+sending again: an earlier attempt may have landed before its answer was lost (a timeout, a reset
+connection, a process killed mid-request).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,16 +27,21 @@ from bot import messages
 from bot.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.runtime import Runtime
 from bot.slack_people import SlackPerson
-from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester
+from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError, Unavailable
 from bot.views.text import escape
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 120.0
-BACKOFF_SECONDS = (15, 60, 120, 300, 600, 900, 1800)
+# A lease outlasts one attempt: the user lookup, the tag lookup and the write, each with the
+# tracker's timeouts and the read retries.
+LEASE_SECONDS = 300.0
+# Waits before attempts 2, 3, ...: a quick second try for a blip, then longer and longer; the
+# person hears about a give-up a little over an hour after asking.
+BACKOFF_SECONDS = (5, 30, 120, 300, 600, 900, 1800)
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 MAX_NOTE_CHARACTERS = 20_000
+SETTLE_SECONDS = 5.0  # how long a repeat waits for the first request's attempt to finish
 
 
 class Result(StrEnum):
@@ -91,13 +103,15 @@ async def link_person(rt: Runtime, *, team: str, slack_user: str, issuetrak_user
 
 
 def allowed_here(rt: Runtime, channel: str) -> bool:
+    """Whether writes may come from this channel (WRITE_CHANNELS; empty means anywhere)."""
     allowed = rt.settings.write_channels
     return not allowed or channel in allowed
 
 
 async def submit(rt: Runtime, *, key: str, kind: OutboxKind, payload: dict[str, Any], requester: Requester,
                  person: SlackPerson) -> Outcome:
-    """Record the write, then try to deliver it now."""
+    """Record the write, then try to deliver it now. A repeat of the same key is not written
+    again: the person hears how the first one went (a failed one is tried again)."""
     if not allowed_here(rt, requester.channel_id or ""):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     try:
@@ -110,32 +124,72 @@ async def submit(rt: Runtime, *, key: str, kind: OutboxKind, payload: dict[str, 
     payload = {**payload, "created_by": created_by, "email": person.email}
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
     if not created:
-        return describe(rt, item, repeat=True)
+        return await _repeat(rt, item)
     claimed = await rt.store.claim(item.id, rt.clock(), LEASE_SECONDS)
-    if claimed is None:
-        return describe(rt, item, repeat=True)
-    return await deliver(rt, claimed)
+    if claimed is None:  # a worker got there first
+        return await _repeat(rt, item)
+    return await deliver(rt, claimed, first_try=True)
 
 
-async def deliver(rt: Runtime, item: OutboxItem) -> Outcome:
-    """One delivery attempt of a claimed outbox item; the store row records how it went."""
+async def _repeat(rt: Runtime, item: OutboxItem) -> Outcome:
+    """A second request for a recorded write (double click, Slack retry): a failed write is tried
+    again; one still being sent gets a moment to finish, so the person hears "already posted"
+    rather than "saved for later"."""
+    if item.state is OutboxState.FAILED:
+        return await retry(rt, item.id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_SECONDS
+    while _in_flight(item) and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+        item = await rt.store.get(item.id) or item
+    return describe(rt, item, repeat=True)
+
+
+def _in_flight(item: OutboxItem) -> bool:
+    """Being sent, or recorded and about to be (not yet waiting for a retry)."""
+    return item.state is OutboxState.SENDING or (item.state is OutboxState.PENDING and item.attempts == 0)
+
+
+async def retry(rt: Runtime, item_id: int) -> Outcome:
+    """The person's "Try again" on a failed write: back in the queue with fresh attempts, and one
+    attempt now. A write in any other state is described as it stands."""
+    if await rt.store.retry(item_id, rt.clock()):
+        claimed = await rt.store.claim(item_id, rt.clock(), LEASE_SECONDS)
+        if claimed is not None:
+            return await deliver(rt, claimed)
+    item = await rt.store.get(item_id)
+    if item is None:
+        raise LookupError(f"outbox item {item_id} vanished")
+    return describe(rt, item, repeat=True)
+
+
+async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False) -> Outcome:
+    """One delivery attempt of a claimed outbox item; the store row records how it went.
+
+    `first_try` is only for the attempt made right after the write was recorded: nothing can
+    have reached Issuetrak before it, so it need not look for an earlier copy."""
     now = rt.clock()
     try:
-        result = await _perform(rt, item)
+        result = await _perform(rt, item, look_first=not first_try)
     except Unavailable as exc:
         if item.attempts >= MAX_ATTEMPTS:
             await rt.store.mark_failed(item.id, str(exc))
         else:
             delay = BACKOFF_SECONDS[min(item.attempts, len(BACKOFF_SECONDS)) - 1]
             await rt.store.mark_retry(item.id, str(exc), now + timedelta(seconds=delay))
-    except TrackerError as exc:
+    except (TrackerError, _NotLinked) as exc:
         await rt.store.mark_failed(item.id, str(exc))
-    except _NotLinked as exc:
-        await rt.store.mark_failed(item.id, str(exc))
+    except StoreError:
+        raise  # the database, not the write: the lease brings the row back
+    except Exception:
+        # A row that cannot be delivered must not come back forever: give up, and say so.
+        log.exception("outbox item %s could not be delivered", item.id)
+        await rt.store.mark_failed(item.id, messages.UNEXPECTED)
     else:
         await rt.store.mark_delivered(item.id, result, now)
     refreshed = await rt.store.get(item.id)
-    assert refreshed is not None
+    if refreshed is None:
+        raise LookupError(f"outbox item {item.id} vanished")
     return describe(rt, refreshed, repeat=False)
 
 
@@ -143,22 +197,28 @@ class _NotLinked(Exception):
     pass
 
 
-async def _perform(rt: Runtime, item: OutboxItem) -> dict[str, Any]:
+async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool) -> dict[str, Any]:
     issuetrak = rt.trackers.require_issuetrak()
     payload = item.payload
     created_by = payload.get("created_by") or await issuetrak_user(
         rt, item.requester.team_id, item.requester.user_id, payload.get("email"))
     if not created_by:
         raise _NotLinked(messages.NOT_LINKED.format(email=payload.get("email") or "(none)"))
+    tag = reference(item.key)
     if item.kind is OutboxKind.NOTE:
         issue = int(payload["issue"])
-        if item.attempts > 1:  # an earlier attempt may have landed before its answer was lost
-            tag = reference(item.key)
+        if look_first:
             for note in await issuetrak.notes_for_issue(issue):
                 if tag in note.text:
+                    log.info("outbox item %s was already on issue %s as note %s", item.id, issue, note.id)
                     return {"note": note.id, "issue": issue}
         note_id = await issuetrak.add_note(issue, payload["html"], created_by, private=bool(payload.get("private")))
         return {"note": note_id, "issue": issue}
+    if look_first:
+        found = await issuetrak.search_issues(filters=[("Description", "Contains", tag)], page_size=5)
+        if found.issues:
+            log.info("outbox item %s was already issue %s", item.id, found.issues[0].number)
+            return {"issue": found.issues[0].number, "subject": payload["subject"]}
     number = await issuetrak.create_issue(
         subject=payload["subject"], description=payload["html"], issue_type_id=int(payload["type"]),
         priority_id=int(payload["priority"]), submitted_by=created_by,
@@ -194,7 +254,10 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
 
 async def note_from_command(rt: Runtime, client: Any, directory: Any, *, team: str, person: SlackPerson,
                             channel_id: str, channel: str, issue: int, text: str, key: str) -> Outcome:
-    """`/tracker note 123 text`: the answer goes to the person (no message to thread under)."""
+    """`/tracker note 123 text`: the answer goes to the person (no message to thread under).
+    Refusals (channel, length, missing issue) come before anything is recorded."""
+    if not allowed_here(rt, channel_id):
+        return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     if len(text) > MAX_NOTE_CHARACTERS:
         return Outcome(Result.REFUSED, messages.NOTE_TOO_LONG.format(length=len(text), limit=MAX_NOTE_CHARACTERS))
     names = await mention_names(lambda uid: directory.person(client, team, uid), text)

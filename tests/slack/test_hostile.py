@@ -1,0 +1,349 @@
+"""Nobody let in, nothing slipped past: requests that are not Slack's are refused before any
+listener runs; hostile and broken input gets a clear answer and changes nothing; modals with
+forged, stale or someone else's metadata write nothing; writes obey WRITE_CHANNELS and
+ALLOW_PRIVATE_NOTES; and a whole conversation logged at DEBUG shows no secret."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import SecretStr
+
+from bot import logs, messages
+from bot.demo.kitsu import DEMO_PASSWORD
+from bot.services.writes import note_html, reference
+from bot.views import ids
+from tests.fixtures.aip import AipServer
+from tests.fixtures.issuetrak import IssuetrakServer
+from tests.fixtures.projectrak import ProjectrakServer
+from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, Chat, Reply, text_values
+from tests.test_notes_html import check
+
+FORM = "application/x-www-form-urlencoded"
+WRITES = ("/notes", "/issues")  # the paths of Issuetrak writes (searches are POSTs too, and harmless)
+
+
+def _writes(issuetrak_server: IssuetrakServer) -> list[tuple[str, str, bytes]]:
+    return [r for r in issuetrak_server.state.received if r[0] == "POST" and r[1].endswith(WRITES)]
+
+
+def _modal(reply: Reply) -> dict[str, Any]:
+    return (reply.of("views.open") + reply.of("views.update"))[-1]["view"]
+
+
+# --- requests that are not Slack's --------------------------------------------------------------
+
+
+def _interactions(chat: Chat, view: dict[str, Any]) -> dict[str, str]:
+    """Form bodies of a shortcut, a note submission and a retry click, as Slack would send them."""
+    common = {"team": {"id": "T0TRACKER"}, "user": {"id": chat.user}, "api_app_id": "A0TRACKER", "trigger_id": "t"}
+    payloads = {
+        "shortcut": {**common, "type": "message_action", "callback_id": ids.SHORTCUT_ADD_NOTE,
+                     "message": {"text": "hi", "ts": "1.2"}, "channel": {"id": chat.channel}},
+        "submission": {**common, "type": "view_submission", "view": {
+            **view, "state": {"values": text_values(note_issue=("issue_number", "1001"), note_text=("text", "x"))}}},
+        "button": {**common, "type": "block_actions", "actions": [
+            {"action_id": ids.OUTBOX_RETRY, "block_id": "b", "value": "1", "type": "button"}]},
+    }
+    return {name: urlencode({"payload": json.dumps(p)}) for name, p in payloads.items()}
+
+
+def test_requests_that_are_not_slacks_are_refused_before_any_listener(
+        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "hello"))
+    calls, received = len(chat.slack.calls), len(issuetrak_server.state.received)
+    command = urlencode({"team_id": "T0TRACKER", "channel_id": chat.channel, "user_id": chat.user,
+                         "command": "/tracker", "text": "note 1001 forged", "trigger_id": "t",
+                         "response_url": f"{chat.response_base}/forged"})
+    for name, body in {"command": command, **_interactions(chat, view)}.items():
+        now = str(int(time.time()))
+        refusals = {
+            "no signature headers": chat.http.post(chat.events_url, content=body, headers={"Content-Type": FORM}),
+            "timestamp only": chat.http.post(chat.events_url, content=body, headers={
+                "Content-Type": FORM, "X-Slack-Request-Timestamp": now}),
+            "signature only": chat.http.post(chat.events_url, content=body, headers={
+                "Content-Type": FORM, "X-Slack-Signature": _signature(SIGNING_SECRET, now, body)}),
+            "bad signature": chat.post(body, FORM, signature="v0=" + "1" * 64),
+            "stale timestamp": chat.post(body, FORM, timestamp=int(time.time()) - 6 * 60),
+            "another app's secret": chat.post(body, FORM, timestamp=int(now),
+                                              signature=_signature("not-our-secret", now, body)),
+            "body changed after signing": chat.post(body + "&extra=1", FORM, timestamp=int(now),
+                                                    signature=_signature(SIGNING_SECRET, now, body)),
+        }
+        for how, response in refusals.items():
+            assert response.status_code == 401, (name, how, response.status_code)
+    chat.settle()
+    assert chat.slack.calls[calls:] == [] and len(issuetrak_server.state.received) == received
+
+
+async def test_an_unsigned_body_that_is_not_json_is_refused_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
+    from bot.slack_app import create_app
+    from bot.store import Store
+    from bot.trackers.registry import Trackers
+    from bot.web import create_web_app
+
+    settings = load_settings(_env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                             DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}")
+    runtime = Runtime(settings=settings, trackers=Trackers(), store=Store(settings.DATABASE_URL))
+    transport = httpx.ASGITransport(app=create_web_app(runtime, create_app(runtime)), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+        for body in ("payload=%7Bnot+json", urlencode({"payload": "[1, 2]"})):
+            response = await client.post("/slack/events", content=body, headers={"Content-Type": FORM})
+            assert response.status_code in (400, 401)
+
+
+def _signature(secret: str, timestamp: str, body: str) -> str:
+    from slack_sdk.signature import SignatureVerifier
+
+    return SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+# --- hostile and broken input -------------------------------------------------------------------
+
+HUGE = "x" * 40_000
+HOSTILE = {  # subcommand -> arguments: missing, extra, huge, Unicode, control characters, injection-shaped
+    "issue": ["", "1001 1002", HUGE, "١٠٠١", "\x00\x1b[31m#10\x0701", "1001; DROP TABLE issues; --", "<!channel>",
+              "0", "99999999999"],
+    "note": ["", "1003", f"1003 {HUGE}", "١٠٠٣ hello", "1003 \x00\x07\x1b", "999999 <script>alert(1)</script>",
+             "'; DELETE FROM outbox; -- hello", "-1 hi"],
+    "project": ["", HUGE, "💥 ünïcödé 完成", "\x00\x7f", "' OR 1=1 --", "<!channel> <@U0ALICE>",
+                "{{7*7}} ${jndi:x}"],
+    "projects": ["extra words here", HUGE, "\u202e\u200b"],
+    "asset": ["", HUGE, "ノートパソコン", "../../../etc/passwd", "\x00", "*",
+              "<https://evil.example|LAPTOP-0042>"],
+    "digest": ["", "weekly", f"daily {HUGE}", "daily 25:00", "daily 09:00 Mars/Olympus", "daily 09:00 ../../etc/passwd",
+               "daily 09:00 '; DROP TABLE digest_subscriptions; --", "daily\x0009:00", "off now please", "list all"],
+    "link": ["", "two words", HUGE, "ünï", "\x00", "' OR '1'='1", "../admin", "<@U0ALICE>", "nobody-here"],
+    "frobnicate": ["", HUGE],
+}
+
+
+def test_every_subcommand_with_hostile_arguments_gets_an_answer_and_changes_nothing(
+        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    notes, issues = dict(issuetrak_server.state.notes), dict(issuetrak_server.state.issues)
+    for verb, arguments in HOSTILE.items():
+        for argument in arguments:
+            reply = chat.send(f"/tracker {verb} {argument}".rstrip())
+            shown = f"/tracker {verb} {argument[:40]!r}"
+            assert reply.status == 200, shown
+            answers = [reply.ack.get("text", "")] + [a.get("text", "") for a in reply.of("response_url")]
+            final = answers[-1]
+            assert final and final != messages.WORKING, shown
+            assert messages.UNEXPECTED not in reply.text and "Traceback" not in reply.text, (shown, reply.text[:300])
+            assert not [c for c in reply.calls if c.method == "chat.postMessage"], shown  # nothing posted for others
+            blocks = [c.args.get("blocks") for c in reply.calls] + [reply.ack.get("blocks")]
+            assert "<!channel>" not in json.dumps(blocks), shown  # shown escaped, never as a mention
+    assert "The note is 40,000 characters" in chat.send(f"/tracker note 1003 {HUGE}").text
+    assert issuetrak_server.state.notes == notes and issuetrak_server.state.issues == issues
+    assert not _writes(issuetrak_server)
+    assert _no_subscription_or_link(chat)
+
+
+def _no_subscription_or_link(chat: Chat) -> bool:
+    import asyncio
+
+    async def check() -> bool:
+        store = chat.runtime.store
+        return (await store.subscription("T0TRACKER", chat.channel) is None
+                and await store.linked_person("T0TRACKER", chat.user) is None)
+
+    return asyncio.run(check())
+
+
+NO_LISTENER = [
+    {"type": "weird_new_type"},
+    {"type": "block_actions", "actions": [{"action_id": "no_such_button", "block_id": "b", "value": "1"}]},
+    {"type": "block_actions"},
+    {"type": "message_action", "callback_id": "no_such_shortcut", "trigger_id": "t", "message": {"ts": "1.2"}},
+    {"type": "view_submission", "view": {"type": "modal", "callback_id": "no_such_modal", "state": {"values": {}}}},
+    {"type": "view_closed", "view": {"type": "modal", "callback_id": ids.NOTE_MODAL}},
+    {"type": "block_suggestion", "action_id": "anything", "value": "x"},
+]
+
+
+def test_broken_payloads_change_nothing(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    """Bolt answers 404 to what no listener matches. That is right for trackerbot: it subscribes to
+    no events (which Slack would retry), Slack shows the person its own error for an unknown
+    interaction, and nothing runs. A slash command missing its fields still gets an answer."""
+    for payload in NO_LISTENER:
+        reply = chat.interact(payload)
+        assert reply.status == 404, payload
+        assert [c.method for c in reply.calls if c.method != "auth.test"] == [], payload
+    assert not issuetrak_server.state.received
+    assert chat.post(urlencode({"command": "/other", "text": "x"}), FORM).status_code == 404
+
+    bare = chat.post(urlencode({"command": "/tracker"}), FORM)
+    assert bare.status_code == 200 and "/tracker issue 123" in bare.text
+    nobody = chat.post(urlencode({"command": "/tracker", "text": "note 1003 hi", "team_id": "T0TRACKER",
+                                  "response_url": f"{chat.response_base}/nobody"}), FORM)
+    chat.settle()
+    assert nobody.status_code == 200
+    assert "/tracker link" in chat.slack.of("response_url")[-1]["text"]  # no person, so nobody to write as
+    assert not _writes(issuetrak_server)
+
+
+def test_modals_with_broken_forged_stale_or_someone_elses_metadata_write_nothing(
+        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "hello", ts="1700000000.000900"))
+    values = text_values(note_issue=("issue_number", "1001"), note_text=("text", "x"))
+    signer = chat.runtime.signer
+    variants = {
+        "missing": {k: v for k, v in view.items() if k != "private_metadata"},
+        "empty": {**view, "private_metadata": ""},
+        "not a string": {**view, "private_metadata": {"user": chat.user}},
+        "non-ASCII": {**view, "private_metadata": "é.é"},
+        "unsigned": {**view, "private_metadata": json.dumps({"team": "T0TRACKER", "user": chat.user})},
+        "signed for another team": {**view, "private_metadata": signer.sign(
+            {"team": "T0OTHER", "user": chat.user, "channel": chat.channel, "ts": "1.2", "thread_ts": "1.2"})},
+        "signed without a message": {**view, "private_metadata": signer.sign(
+            {"team": "T0TRACKER", "user": chat.user, "channel": chat.channel, "ts": "", "thread_ts": ""})},
+    }
+    for name, forged in variants.items():
+        reply = chat.submit(forged, values)
+        assert reply.ack.get("response_action") == "update", name
+        assert messages.MODAL_EXPIRED in json.dumps(reply.ack["view"]), name
+    chat.user = "U0NOBODY"  # Alice's modal submitted by someone else
+    assert messages.MODAL_EXPIRED in json.dumps(chat.submit(view, values).ack["view"])
+    chat.user = "U0ALICE"
+    signer.clock = lambda: time.time() + 2 * 24 * 3600  # the modal was left open for two days
+    assert messages.MODAL_EXPIRED in json.dumps(chat.submit(view, values).ack["view"])
+    signer.clock = time.time
+    huge = chat.submit(view, text_values(note_issue=("issue_number", "1001"), note_text=("text", HUGE)))
+    assert "40,000 characters" in huge.ack["errors"][ids.NOTE_TEXT[0]]
+    broken_state = chat.interact({"type": "view_submission",
+                                  "view": {**view, "state": {"values": ["not", "a", "map"]}}})
+    assert messages.MODAL_EXPIRED in json.dumps(broken_state.ack["view"])
+    assert not _writes(issuetrak_server)
+    assert "Added note" in chat.submit(view, values).text  # the genuine one still works
+
+
+# --- permissions ----------------------------------------------------------------------------------
+
+
+def test_who_may_write_what_and_where(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    """WRITE_CHANNELS limits where writes come from; private notes need ALLOW_PRIVATE_NOTES; and
+    writes need a person tied to an Issuetrak user."""
+    chat.slack.channels["C0IT"] = "it"
+    chat.runtime.settings.WRITE_CHANNELS = "C0IT, C0OPS"
+    received = len(issuetrak_server.state.received)
+    assert messages.WRITES_NOT_ALLOWED_HERE in chat.send("/tracker note 1003 from general").text
+    assert len(issuetrak_server.state.received) == received  # refused before any tracker call
+    view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "from general"))
+    refused = chat.submit(view, text_values(note_issue=("issue_number", "1003"), note_text=("text", "from general")))
+    assert messages.WRITES_NOT_ALLOWED_HERE in json.dumps(refused.ack["view"])
+    assert not _writes(issuetrak_server)
+
+    chat.channel = "C0IT"
+    assert "Added note" in chat.send("/tracker note 1003 from it").text
+    view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "from it too"))
+    assert "Added note" in chat.submit(view, text_values(note_issue=("issue_number", "1003"),
+                                                         note_text=("text", "from it too"))).text
+    assert len(_writes(issuetrak_server)) == 2
+    chat.runtime.settings.WRITE_CHANNELS = ""
+
+    # Private notes, only while ALLOW_PRIVATE_NOTES is on
+    private = {"note_private": {"private": {"type": "checkboxes", "selected_options": [{"value": "private"}]}}}
+    view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "secret plan"))
+    assert ids.NOTE_PRIVATE[0] in [b.get("block_id") for b in view["blocks"]]
+    chat.submit(view, text_values(note_issue=("issue_number", "1003"), note_text=("text", "secret plan")) | private)
+    written = [n for n in issuetrak_server.state.notes.values() if "secret plan" in n["NoteText"]]
+    assert [n["IsPrivate"] for n in written] == [True]
+
+    chat.runtime.settings.ALLOW_PRIVATE_NOTES = False
+    view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "another plan"))
+    assert ids.NOTE_PRIVATE[0] not in [b.get("block_id") for b in view["blocks"]]
+    values = text_values(note_issue=("issue_number", "1003"), note_text=("text", "another plan"))
+    forced = chat.submit(view, values | private)
+    assert forced.ack["errors"] == {ids.NOTE_PRIVATE[0]: messages.PRIVATE_NOT_ALLOWED}
+    assert not [n for n in issuetrak_server.state.notes.values() if "another plan" in n["NoteText"]]
+
+    # A person with no Issuetrak user writes nothing, and is told how to link
+    chat.user = "U0NOBODY"
+    writes_so_far = len(_writes(issuetrak_server))
+    view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "not mine to write", ts="1700000000.000950"))
+    reply = chat.submit(view, text_values(note_issue=("issue_number", "1003"), note_text=("text", "not mine to write")))
+    (answer,) = reply.of("chat.postMessage")
+    assert answer["thread_ts"] == "1700000000.000950" and "/tracker link" in answer["text"]
+    assert len(_writes(issuetrak_server)) == writes_so_far
+
+
+# --- secrets ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def debug_log() -> Iterator[io.StringIO]:
+    """Everything logged, at DEBUG, through bot.logs.configure (the root logger is put back after)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    yield stream
+    root.handlers[:], root.level = saved[0], saved[1]
+
+
+def test_a_whole_conversation_at_debug_logs_no_secret(
+        chat: Chat, issuetrak_server: IssuetrakServer, projectrak_server: ProjectrakServer, aip_server: AipServer,
+        debug_log: io.StringIO) -> None:
+    settings = chat.runtime.settings
+    logs.configure("DEBUG", settings.secret_values(), stream=debug_log)
+    careless = logging.getLogger("bot.careless")
+
+    async def log_everything(request: httpx.Request) -> None:
+        """What a careless debugging session adds: every tracker request's headers and body."""
+        careless.debug("%s %s headers=%s body=%s", request.method, request.url, dict(request.headers),
+                       request.content)
+
+    for client in chat.runtime.trackers.configured().values():
+        client.http.client.event_hooks["request"].append(log_everything)
+    chat.send("/tracker issue 1003")
+    chat.send("/tracker projects")  # Issuetrak, Projectrak (a minted JWT) and Kitsu (a login)
+    chat.send("/tracker project web")
+    chat.send("/tracker asset LAPTOP-0042")  # AIP's bearer token
+    view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "logged note"))
+    chat.submit(view, text_values(note_issue=("issue_number", "1003"), note_text=("text", "logged note")))
+    issuetrak_server.state.fail_next.extend([503] * 3)
+    assert "not answering" in chat.send("/tracker issue 1001").text  # a tracker failure, logged
+    revealed = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in vars(settings).items()}
+    careless.info("settings: %r", revealed)
+    logged = debug_log.getvalue()
+
+    assert logged.count("\n") > 50 and "Issuetrak answered 503" in logged
+    assert "x-issuetrak-api-authorization" in logged and "/api-keys/jwt" in logged  # the careless lines are there
+    secrets = {
+        "Slack bot token": BOT_TOKEN, "signing secret": SIGNING_SECRET,
+        "Issuetrak key": issuetrak_server.state.api_key, "Projectrak key": projectrak_server.state.api_key,
+        "AIP token": aip_server.state.token, "Kitsu password": DEMO_PASSWORD,
+    }
+    assert set(secrets.values()) <= set(settings.secret_values())
+    for name, value in secrets.items():
+        assert value not in logged, name
+    assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.", logged), "a JWT (a minted Projectrak or Kitsu token) was logged"
+    assert not re.search(r"xox[a-z]-", logged)
+
+
+# --- the note written to Issuetrak ---------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(), names=st.dictionaries(st.from_regex(r"U[0-9A-Z]{3}", fullmatch=True), st.text(max_size=30)),
+       person=st.text(max_size=40), channel=st.text(max_size=40), permalink=st.none() | st.text(max_size=60),
+       key=st.text(min_size=1, max_size=60), escaped=st.booleans())
+def test_the_whole_note_is_safe_html_and_carries_its_tag(text: str, names: dict[str, str], person: str, channel: str,
+                                                          permalink: str | None, key: str, escaped: bool) -> None:
+    """What is sent to Issuetrak (message, footer and tag) is safe HTML for any message, names,
+    person, channel and link; and it carries the tag a re-send looks for."""
+    html = note_html(text, names=names, person=person, channel=channel, permalink=permalink, key=key,
+                     slack_escaped=escaped)
+    body, tag = html.rsplit("<p><small>", 1)
+    check(body)
+    assert tag == f"{reference(key)}</small></p>"

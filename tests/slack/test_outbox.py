@@ -1,0 +1,350 @@
+"""Nothing lost, nothing twice: notes and issues go through the outbox while Issuetrak is down,
+slow, flaky or loses its answers; each person hears "saved" and then "posted" (or a failure with a
+"Try again" button that works); Slack retries, double submits and worker retries after a lost
+answer all make one note.
+
+Issuetrak is the strict contract server behind `Faults`, an ASGI layer that plays a bad network:
+503s, requests dropped before the server sees them, answers lost after the server wrote (sent
+after the client's read timeout), and connections cut halfway through the answer. The outbox
+worker is `deliver_due` in a runtime of its own (its own tracker clients, the same database),
+as in a second process, with the clock moved past each backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.demo.issuetrak import IssuetrakState, create_app
+from bot.demo.loopback import serve_in_thread
+from bot.runtime import Runtime
+from bot.services import writes
+from bot.slack_app import web_client
+from bot.store import Store
+from bot.trackers.core import HttpOptions
+from bot.trackers.registry import build_trackers
+from bot.views import ids
+from bot.workers import deliver_due
+from tests.fixtures.issuetrak import IssuetrakServer
+from tests.slack.harness import Chat, text_values
+
+READ_TIMEOUT = 0.3  # the bot's read timeout for Issuetrak in these tests
+HANG = 0.6  # how long a "dropped" or "lost" answer keeps the client waiting (beyond READ_TIMEOUT)
+FAULTS = ("503", "drop", "lost", "reset")
+FORM = "application/x-www-form-urlencoded"
+Worker = tuple[Runtime, AsyncWebClient]
+Clock = list[datetime]
+
+
+@dataclass
+class Faults:
+    """An ASGI layer in front of a contract server that misbehaves like a bad network.
+
+    `script` holds (method, path suffix, fault) for the next matching requests; otherwise `down`
+    answers everything with 503 and `rate` picks a random fault for that share of requests.
+    Faults: "503"; "drop" (the server never sees it; the client times out); "lost" (the server
+    handles it, the answer comes after the client gave up); "reset" (the server handles it, the
+    connection is cut halfway through the answer)."""
+
+    app: Any = None
+    script: list[tuple[str, str, str]] = field(default_factory=list)
+    down: bool = False
+    rate: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(6))
+    injected: list[tuple[str, str, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _choose(self, method: str, path: str) -> str | None:
+        with self._lock:
+            for entry in self.script:
+                if entry[0] == method and path.endswith(entry[1]):
+                    self.script.remove(entry)
+                    return entry[2]
+            if self.down:
+                return "503"
+            if self.rate and self.rng.random() < self.rate:
+                return self.rng.choice(FAULTS)
+            return None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        fault = self._choose(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        self.injected.append((scope["method"], scope["path"], fault))
+        if fault in ("503", "drop"):
+            if fault == "drop":
+                await asyncio.sleep(HANG)
+            await _answer_503(send)
+            return
+        held: list[dict[str, Any]] = []
+
+        async def hold(message: dict[str, Any]) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)  # the server does the work...
+        if fault == "lost":
+            await asyncio.sleep(HANG)  # ...and answers after the client gave up
+            for message in held:
+                await send(message)
+        else:  # ...and the connection breaks halfway through the answer
+            await send(held[0])
+            await send({"type": "http.response.body", "body": b"{", "more_body": True})
+
+
+async def _answer_503(send: Any) -> None:
+    body = json.dumps({"Message": "An error has occurred."}).encode()
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+def faults() -> Faults:
+    return Faults()
+
+
+@pytest.fixture
+def issuetrak_server(faults: Faults) -> Iterator[IssuetrakServer]:
+    """The Issuetrak contract server behind `faults` (this module's own, replacing the shared one)."""
+    state = IssuetrakState()
+    faults.app = create_app(state)
+    with serve_in_thread(faults) as base_url:
+        yield IssuetrakServer(base_url + state.prefix, state)
+
+
+@pytest.fixture(autouse=True)
+def short_reads(runtime: Runtime) -> None:
+    """The bot gives up on an Issuetrak answer after READ_TIMEOUT (settings, not a stand-in)."""
+    runtime.trackers.require_issuetrak().http.client.timeout = httpx.Timeout(READ_TIMEOUT, connect=2.0)
+
+
+@pytest.fixture
+async def worker(runtime: Runtime) -> AsyncIterator[Worker]:
+    """The outbox worker's side: same settings, database and clock, its own tracker clients."""
+    settings = runtime.settings
+    options = HttpOptions(read_timeout=READ_TIMEOUT, connect_timeout=2.0, wait_initial=0.01, wait_max=0.05)
+    rt = Runtime(settings=settings, trackers=build_trackers(settings, options=options),
+                 store=Store(settings.DATABASE_URL), clock=runtime.clock)
+    yield rt, web_client(rt)
+    await rt.aclose()
+    await rt.store.aclose()
+
+
+async def run_worker(worker: Worker, clock: Clock, *, rounds: int = 1) -> None:
+    """`rounds` passes of the outbox worker, each after every backoff has run out."""
+    rt, client = worker
+    for _ in range(rounds):
+        clock[0] += timedelta(hours=1)
+        await deliver_due(rt, client)
+
+
+def notes_with(server: IssuetrakServer, marker: str) -> list[dict[str, Any]]:
+    return [n for n in server.state.notes.values() if marker in n["NoteText"]]
+
+
+def said(chat: Chat, fragment: str) -> list[dict[str, Any]]:
+    """Every message to a person (answers to requests, thread replies, DMs) containing `fragment`."""
+    found = []
+    for call in chat.slack.calls:
+        if call.method in ("response_url", "chat.postMessage", "chat.postEphemeral"):
+            if fragment in str(call.args.get("text", "")) + json.dumps(call.args.get("blocks") or []):
+                found.append(call.args)
+    return found
+
+
+def open_note_modal(chat: Chat, text: str, ts: str) -> dict[str, Any]:
+    opened = chat.shortcut(ids.SHORTCUT_ADD_NOTE, text, ts=ts)
+    return opened.of("views.open")[-1]["view"]
+
+
+def note_values(issue: int, text: str) -> dict[str, dict[str, Any]]:
+    return text_values(note_issue=("issue_number", str(issue)), note_text=("text", text))
+
+
+# --- Issuetrak down, then back ----------------------------------------------------------------
+
+
+async def test_saved_while_down_then_posted_and_told_in_the_thread_and_by_dm(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    faults.down = True
+    by_command = chat.send("/tracker note 1003 pen arrived (command)")
+    assert "I saved your note for issue #1003" in by_command.text
+    view = open_note_modal(chat, "pen arrived (shortcut)", "1700000000.000200")
+    submitted = chat.submit(view, note_values(1003, "pen arrived (shortcut)"))
+    assert submitted.status == 200 and "response_action" not in submitted.ack  # Issuetrak's silence is no error
+    saved = submitted.of("chat.postMessage")
+    assert saved[-1]["thread_ts"] == "1700000000.000200" and "I saved your note" in saved[-1]["text"]
+    assert not notes_with(issuetrak_server, "pen arrived")
+
+    await run_worker(worker, clock)  # still down: nobody is told again
+    assert len(said(chat, "I saved your note")) == 2 and not said(chat, "Added note")
+
+    faults.down = False
+    await run_worker(worker, clock, rounds=2)
+    for how in ("command", "shortcut"):
+        assert len(notes_with(issuetrak_server, f"pen arrived ({how})")) == 1
+    (dm,) = [m for m in said(chat, "Added note") if m["channel"] == "U0ALICE"]
+    (thread,) = [m for m in said(chat, "Added note") if m.get("thread_ts") == "1700000000.000200"]
+    assert "#1003" in dm["text"] and "#1003" in thread["text"]
+    assert notes_with(issuetrak_server, "(command)")[0]["CreatedBy"] == "amartin"  # found once Issuetrak was back
+
+
+async def test_last_retry_fails_with_a_try_again_button_that_works_once(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    faults.down = True
+    chat.send("/tracker note 1001 swapped the PSU")
+    await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS - 2)
+    assert not said(chat, "I could not post")  # attempts left: nobody is bothered
+    await run_worker(worker, clock, rounds=2)
+    (failed,) = said(chat, "I could not post your note to Issuetrak issue #1001")
+    assert failed["channel"] == "U0ALICE" and "not answering" in failed["text"]
+    (button,) = [e for b in failed["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert button["action_id"] == ids.OUTBOX_RETRY and button["text"]["text"] == messages.RETRY_BUTTON
+    await run_worker(worker, clock, rounds=3)
+    assert len(said(chat, "I could not post")) == 1  # given up means given up: no more attempts, no more messages
+
+    chat.user = "U0NOBODY"  # someone else's click does nothing but say so
+    other = chat.click(button)
+    assert messages.MODAL_EXPIRED in other.text
+    assert other.of("response_url")[-1].get("replace_original") in (False, "false")  # the button stays for Alice
+    chat.user = "U0ALICE"
+    assert messages.MODAL_EXPIRED in chat.click({**button, "value": "999999"}).text
+    assert messages.MODAL_EXPIRED in chat.click({**button, "value": "1 OR 1=1"}).text
+    assert not notes_with(issuetrak_server, "swapped the PSU")
+
+    faults.down = False
+    retried = chat.click(button)
+    replaced = retried.of("response_url")[0]
+    assert replaced["text"] == messages.RETRY_QUEUED and replaced["replace_original"] in (True, "true")
+    (note,) = notes_with(issuetrak_server, "swapped the PSU")
+    assert f"Added note {note['NoteID']} to Issuetrak issue" in retried.text
+    again = chat.click(button)  # a double click on the old button
+    assert "already a note" in again.text
+    assert len(notes_with(issuetrak_server, "swapped the PSU")) == 1
+
+
+# --- the same write twice -------------------------------------------------------------------------
+
+
+async def test_the_same_write_twice_is_one_note(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    """A Slack retry carries the same body (same trigger_id): it is processed like the first and
+    the write's idempotency key makes it one note; double submits of a modal at the same moment
+    too. Every request is answered with where the one note stands."""
+    command = urlencode({"team_id": "T0TRACKER", "channel_id": chat.channel, "user_id": chat.user,
+                         "command": "/tracker", "text": "note 1007 laptop imaged", "trigger_id": "trigger-retried",
+                         "response_url": f"{chat.response_base}/retried"})
+    first = chat.post(command, FORM)
+    retry = chat.post(command, FORM, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    chat.settle()
+    assert first.status_code == retry.status_code == 200
+    (note,) = notes_with(issuetrak_server, "laptop imaged")
+    answers = [c.args["text"] for c in chat.slack.calls if c.method == "response_url"]
+    assert len(answers) == 2 and all(f"note {note['NoteID']}" in a for a in answers)
+    assert sum(a.startswith("Added note") for a in answers) == 1  # the other: "This message is already a note…"
+
+    view = open_note_modal(chat, "render node back online", "1700000000.000300")
+    submission = urlencode({"payload": json.dumps({
+        "type": "view_submission", "team": {"id": "T0TRACKER"}, "user": {"id": chat.user}, "api_app_id": "A0TRACKER",
+        "trigger_id": "t",
+        "view": {**view, "id": "V1", "state": {"values": note_values(1001, "render node back online")}},
+    })})
+    statuses: list[int] = []
+    def submit() -> None:
+        statuses.append(chat.post(submission, FORM).status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    chat.settle()
+    assert statuses == [200, 200, 200]
+    (note,) = notes_with(issuetrak_server, "render node back online")
+    in_thread = [m["text"] for m in said(chat, f"note {note['NoteID']}") if m.get("thread_ts") == "1700000000.000300"]
+    assert len(in_thread) == 3 and sum(a.startswith("Added note") for a in in_thread) == 1
+
+
+# --- answers lost after the write ---------------------------------------------------------------
+
+
+async def test_writes_whose_answer_was_lost_are_found_not_repeated(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    """Issuetrak wrote the note (or issue) but the answer never arrived: the person hears "saved",
+    and the worker finds the write by its tag instead of sending it again."""
+    for fault in ("lost", "reset"):
+        faults.script.append(("POST", "/notes", fault))
+        reply = chat.send(f"/tracker note 1009 alert rule {fault}")
+        assert "I saved your note" in reply.text  # the bot cannot know the note landed
+        (note,) = notes_with(issuetrak_server, f"alert rule {fault}")  # ...but it did
+        await run_worker(worker, clock)
+        assert len(notes_with(issuetrak_server, f"alert rule {fault}")) == 1
+        (told,) = said(chat, f"Added note {note['NoteID']} ")
+        assert told["channel"] == "U0ALICE"
+        assert ("POST", issuetrak_server.path("notes"), fault) in faults.injected
+
+    opened = chat.shortcut(ids.SHORTCUT_CREATE_ISSUE, "Scanner offline", ts="1700000000.000400")
+    view = (opened.of("views.open") + opened.of("views.update"))[-1]["view"]
+    values = text_values(issue_subject=("subject", "Scanner offline"), issue_description=("description", "E42"))
+    values["issue_type"] = {"type": {"type": "static_select", "selected_option": {"value": "1"}}}
+    values["issue_priority"] = {"priority": {"type": "static_select", "selected_option": {"value": "2"}}}
+    faults.script.append(("POST", "/issues", "lost"))
+    before = set(issuetrak_server.state.issues)
+    assert "I saved your new issue" in chat.submit(view, values).text
+    await run_worker(worker, clock)
+    (number,) = set(issuetrak_server.state.issues) - before
+    (told,) = said(chat, "Created Issuetrak issue")
+    assert f"#{number}" in told["text"] and told["thread_ts"] == "1700000000.000400"
+
+
+# --- under fire -----------------------------------------------------------------------------------
+
+
+async def test_under_thirty_percent_faults_every_note_lands_once_and_everyone_is_told(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat.slack.add_user("U0BAO", "Bao Nguyen", "bao.nguyen@example.com")
+    faults.rate = 0.3
+    sent: list[tuple[str, str]] = []
+    for i, issue in enumerate([1001, 1003, 1007, 1009, 1001, 1003, 1007, 1009]):
+        chat.user = ("U0ALICE", "U0BAO")[i % 2]
+        marker = f"note-{i}-{uuid.uuid4().hex[:8]}"
+        if i % 3:
+            chat.send(f"/tracker note {issue} {marker}")
+        else:
+            view = open_note_modal(chat, marker, f"1700000001.{i:06d}")
+            chat.submit(view, note_values(issue, marker))
+        sent.append((chat.user, marker))
+    for _ in range(12):
+        if all(_delivered_and_told(chat, issuetrak_server, marker) for _, marker in sent):
+            break
+        await run_worker(worker, clock)
+    faults.rate = 0.0
+
+    kinds = {fault for _, _, fault in faults.injected}
+    unseen = sum(f in ("503", "drop") for _, _, f in faults.injected)
+    assert len(faults.injected) >= 0.2 * (len(issuetrak_server.state.received) + unseen)
+    assert kinds == set(FAULTS), kinds
+    assert any(m == "POST" and f in ("lost", "reset") for m, _, f in faults.injected), "no answer lost after a write"
+    for user, marker in sent:
+        (note,) = notes_with(issuetrak_server, marker)
+        assert note["CreatedBy"] == {"U0ALICE": "amartin", "U0BAO": "bnguyen"}[user]
+        (told,) = said(chat, f"Added note {note['NoteID']} ")
+        assert told.get("channel") in (None, user, chat.channel), told  # the request's answer, the DM or the thread
+
+
+def _delivered_and_told(chat: Chat, server: IssuetrakServer, marker: str) -> bool:
+    notes = notes_with(server, marker)
+    return bool(notes) and bool(said(chat, f"Added note {notes[0]['NoteID']} "))
