@@ -15,7 +15,9 @@ import uvicorn
 @contextmanager
 def serve_in_thread(app: Any, *, log_level: str = "warning") -> Iterator[str]:
     """Run `app` under uvicorn on a free loopback port; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only then, and keep-alive answers
+    # would otherwise wait for the client's delayed ACK (~40 ms each).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

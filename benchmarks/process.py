@@ -1,0 +1,92 @@
+"""trackerbot as people run it: `python -m bot` in a subprocess, on a free loopback port, with a
+temporary SQLite store, pointed at the benchmark servers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from benchmarks.servers import REPO_ROOT, Servers, free_port
+
+SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-bench-0000000000-benchtoken"
+START_TIMEOUT_SECONDS = 30.0
+
+
+def _status_kib(pid: int, field: str) -> int:
+    """A `VmHWM:`/`VmRSS:` line of /proc/<pid>/status, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/{pid}/status")
+
+
+@dataclass
+class Bot:
+    url: str
+    pid: int
+    startup_seconds: float  # from exec to the first 200 from /healthz
+    log_path: Path
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the bot process has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        """The process's high-water resident set size, in MB (10^6 bytes, as the target is)."""
+        return _status_kib(self.pid, "VmHWM:") * 1024 / 1e6
+
+
+@contextmanager
+def running_bot(servers: Servers, *, log_level: str = "INFO") -> Iterator[Bot]:
+    """Start the bot, wait for `/healthz`, and kill it afterwards (without waiting for the
+    background work a load left queued: a graceful stop would drain it for minutes)."""
+    with tempfile.TemporaryDirectory(prefix="trackerbot-bench-") as workdir:
+        port = free_port()
+        env = {
+            **os.environ, **servers.bot_environment(),
+            "PYTHONPATH": str(REPO_ROOT), "PORT": str(port), "LOG_LEVEL": log_level,
+            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "DATABASE_URL": f"sqlite:///{workdir}/bot.db",
+        }
+        log_path = Path(workdir) / "bot.log"
+        with log_path.open("wb") as log:
+            started = time.monotonic()
+            # cwd is the empty work directory, so no developer's .env is read.
+            process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log,
+                                       stderr=subprocess.STDOUT)
+            try:
+                url = f"http://127.0.0.1:{port}"
+                startup = _wait_healthy(url, process, started)
+                yield Bot(url, process.pid, startup, log_path)
+            finally:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], started: float) -> float:
+    with httpx.Client(timeout=10) as client:
+        while time.monotonic() - started < START_TIMEOUT_SECONDS:
+            if process.poll() is not None:
+                raise RuntimeError(f"trackerbot exited with {process.returncode} before /healthz answered")
+            try:
+                if client.get(f"{url}/healthz").status_code == 200:
+                    return time.monotonic() - started
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
+    raise RuntimeError("trackerbot did not answer /healthz in time")

@@ -1,0 +1,54 @@
+"""The suite: every measurement, several runs each, against one servers process."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks import ack, digest, overhead, tokens, vendor
+from benchmarks.report import Row
+from benchmarks.servers import Servers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    name: str
+    once: Callable[[Servers, bool, int], Any]  # (servers, quick, run index) -> one run's figures
+    rows: Callable[[list[Any]], list[Row]]
+
+
+MEASUREMENTS: tuple[Measurement, ...] = (
+    Measurement("ack", lambda s, quick, i: ack.measure(s, run=i, cards=2 if quick else 3), ack.rows),
+    Measurement("tokens", lambda s, quick, i: tokens.measure(s), tokens.rows),
+    Measurement("digest", lambda s, quick, i: digest.measure(s, sample=10 if quick else digest.SEQUENTIAL_SAMPLE),
+                digest.rows),
+    Measurement("overhead", lambda s, quick, i: overhead.measure(s, calls=60 if quick else overhead.CALLS),
+                overhead.rows),
+    Measurement("vendor", lambda s, quick, i: vendor.measure(s), vendor.rows),
+)
+NAMES = tuple(m.name for m in MEASUREMENTS)
+
+
+def measure(measurement: Measurement, servers: Servers, *, runs: int, quick: bool) -> list[Row]:
+    started = time.monotonic()
+    results = []
+    for index in range(runs):
+        results.append(measurement.once(servers, quick, index))
+        log.info("  %s run %d/%d done (%.0f s)", measurement.name, index + 1, runs, time.monotonic() - started)
+    return measurement.rows(results)
+
+
+def run(names: Sequence[str] = NAMES, *, runs: int, quick: bool) -> list[Row]:
+    """Start the servers, run the named measurements `runs` times each, return the table rows."""
+    rows: list[Row] = []
+    with Servers.start() as servers:
+        for measurement in MEASUREMENTS:
+            if measurement.name in names:
+                log.info("%s ...", measurement.name)
+                rows += measure(measurement, servers, runs=runs, quick=quick)
+    return rows
