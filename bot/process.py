@@ -10,6 +10,7 @@ from bot import logs
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_app import create_app
+from bot.slack_session import SharedSession
 from bot.store import Store, StoreError
 from bot.trackers.registry import build_trackers
 from bot.workers import Workers
@@ -37,6 +38,8 @@ async def serve_socket(settings: Settings) -> int:
 
     runtime = build_runtime(settings)
     app = create_app(runtime, socket_mode=True)
+    shared = SharedSession(app)
+    await shared.open()
     workers = Workers(runtime, app.client)
     workers.start()
     assert settings.SLACK_APP_TOKEN is not None
@@ -46,6 +49,7 @@ async def serve_socket(settings: Settings) -> int:
     finally:
         await workers.stop()
         await runtime.aclose()
+        await shared.close()
     return 0
 
 

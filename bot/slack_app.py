@@ -39,6 +39,9 @@ def create_app(runtime: Runtime, *, socket_mode: bool = False) -> AsyncApp:
         # Socket Mode and the console carry no signature; HTTP always checks it.
         request_verification_enabled=secret is not None and not socket_mode,
         raise_error_for_unhandled_request=False,
+        # Every listener acknowledges at once and hands slow work to `runtime.spawn`, so the
+        # response can wait for the listener to return (no 10 ms polling for the ack).
+        process_before_response=True,
     )
 
     directory = Directory()

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from bot.health import Health
 from bot.runtime import Runtime
+from bot.slack_session import SharedSession
 from bot.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None = None) -> Starlette:
     slack = AsyncSlackRequestHandler(app)
     health = Health(runtime.trackers)
+    shared = SharedSession(app)
 
     async def events(request: Request) -> Response:
         try:
@@ -39,6 +41,7 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await shared.open()
         if workers is not None:
             workers.start()
         try:
@@ -47,6 +50,7 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
             if workers is not None:
                 await workers.stop()
             await runtime.aclose()
+            await shared.close()
 
     return Starlette(
         routes=[Route("/slack/events", events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],

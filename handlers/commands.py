@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -22,9 +23,14 @@ def register(app: AsyncApp) -> None:
     app.command("/tracker")(tracker_command)
 
 
-def help_view(reason: str | None) -> list[Any]:
-    blocks = cards.help_blocks(messages.HELP_EXAMPLES)
-    return (cards.message(reason) + blocks) if reason else blocks
+@functools.cache
+def _help_dicts() -> tuple[dict[str, Any], ...]:
+    """The help text never changes: render it once."""
+    return tuple(cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES)))
+
+
+def help_view(reason: str | None) -> list[dict[str, Any]]:
+    return (cards.as_dicts(cards.message(reason)) if reason else []) + list(_help_dicts())
 
 
 async def tracker_command(ack: Any, command: dict[str, Any], respond: Reply, client: AsyncWebClient,
@@ -32,7 +38,7 @@ async def tracker_command(ack: Any, command: dict[str, Any], respond: Reply, cli
     cmd = parsed.parse(command.get("text", ""))
     if isinstance(cmd, parsed.Help):
         # No tracker call: the answer fits in the acknowledgement itself.
-        await ack(text=cmd.reason or messages.HELP_INTRO, blocks=cards.as_dicts(help_view(cmd.reason)))
+        await ack(text=cmd.reason or messages.HELP_INTRO, blocks=help_view(cmd.reason))
         return
     await ack(text=messages.WORKING)
     rt: Runtime = context["runtime"]

@@ -43,7 +43,7 @@ async def add_note_shortcut(ack: Any, shortcut: dict[str, Any], client: AsyncWeb
         text=text, issue_number=None, private_allowed=rt.settings.ALLOW_PRIVATE_NOTES,
         private_metadata=rt.signer.sign(origin(shortcut)),
     )
-    await client.views_open(trigger_id=shortcut["trigger_id"], view=view)
+    rt.spawn(client.views_open(trigger_id=shortcut["trigger_id"], view=view), name="note modal")
 
 
 async def create_issue_shortcut(ack: Any, shortcut: dict[str, Any], client: AsyncWebClient,
