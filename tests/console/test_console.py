@@ -190,7 +190,12 @@ def test_typed_text_arrives_as_slack_sends_it() -> None:
 
 
 def test_the_installed_entry_point_runs_with_no_settings(tmp_path: Path) -> None:
-    script = "/tracker projects\n/tracker project moonrise\n/tracker project WEB\n/tracker asset LAPTOP-0042\n"
+    script = "\n".join([
+        "/tracker projects", "/tracker project moonrise", "/tracker project WEB", "/tracker asset LAPTOP-0042",
+        "/tracker asset laptop", ":click More",  # an asset search with paging
+        ":shortcut add_issuetrak_note printer fixed", "1001", "", "n",  # the modal, field by field
+        ":digest",
+    ]) + "\n"
     done = subprocess.run(
         [sys.executable, "-m", "bot", "shell"], input=script, capture_output=True, text=True, timeout=60,
         cwd=tmp_path, env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
@@ -202,6 +207,9 @@ def test_the_installed_entry_point_runs_with_no_settings(tmp_path: Path) -> None
         assert tracker in done.stdout
     assert "› Kitsu" in done.stdout and "› Projectrak · WEB" in done.stdout
     assert "MacBook Pro 14 (Alice)" in done.stdout  # the AIP asset card
+    assert "Showing 11" in done.stdout  # the second page of the search
+    assert "Added note" in done.stdout
+    assert "Daily digest" in done.stdout
     assert (tmp_path / ".trackerbot" / "console.db").exists()
 
 
