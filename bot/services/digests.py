@@ -121,6 +121,7 @@ class Digest:
     open_by_assignee: Counter[str] = field(default_factory=Counter)
     tasks_due: dict[str, list[Task]] = field(default_factory=dict)  # by person, soonest first
     failures: dict[str, str] = field(default_factory=dict)  # tracker label -> friendly sentence
+    warnings: list[str] = field(default_factory=list)  # for whoever runs the bot (a token near expiry)
 
     @property
     def tasks_due_count(self) -> int:
@@ -165,6 +166,8 @@ async def build(rt: Runtime, scope: str | None = None, *, today: date | None = N
     if trackers.kitsu and wanted.takes(TrackerName.KITSU):
         jobs.append(_guarded(digest, trackers.kitsu.name, _kitsu(trackers.kitsu, digest, wanted)))
     await asyncio.gather(*jobs)
+    if trackers.aip and (warning := trackers.aip.token_expiry_warning(now)):
+        digest.warnings.append(warning)  # the AIP token cannot be renewed by the bot: say so daily
     digest.attention.sort(key=lambda item: (item.project.target_date or date.max, item.project.name.casefold()))
     return digest
 

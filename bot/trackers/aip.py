@@ -149,5 +149,8 @@ class AipClient:
         )
 
     async def ping(self) -> str:
+        """"30 assets", with the token's expiry warning when it is near (shown by /healthz)."""
         total = (await self.search("", max_result=1)).total
-        return f"{total} asset{'s' if total != 1 else ''}"
+        detail = f"{total} asset{'s' if total != 1 else ''}"
+        warning = self.token_expiry_warning()
+        return f"{detail}; {warning}" if warning else detail

@@ -38,8 +38,9 @@ def digest_blocks(digest: Digest) -> list[Block]:
         *_issues(digest),
         *_tasks(digest),
     ]
-    if digest.failures:
-        notes = [f"{label}: {error}" for label, error in digest.failures.items()][:MAX_CONTEXT_ELEMENTS]
+    if digest.failures or digest.warnings:
+        notes = [f"{label}: {error}" for label, error in digest.failures.items()] + digest.warnings
+        notes = notes[:MAX_CONTEXT_ELEMENTS]
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(truncate(note, 2000))) for note in notes]))
     return blocks
 
