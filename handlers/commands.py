@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -50,13 +51,18 @@ async def tracker_command(ack: Any, command: dict[str, Any], respond: Reply, cli
     rt.spawn(guarded(respond, _run(cmd, asked), what=f"/tracker {type(cmd).__name__}"), name="/tracker")
 
 
+@dataclass(frozen=True, kw_only=True)
 class Asked:
     """Who asked, where, and how to answer them."""
 
-    def __init__(self, *, rt: Runtime, client: AsyncWebClient, directory: Directory, reply: Reply,
-                 team: str, user: str, channel: str, trigger: str) -> None:
-        self.rt, self.client, self.directory, self.reply = rt, client, directory, reply
-        self.team, self.user, self.channel, self.trigger = team, user, channel, trigger
+    rt: Runtime
+    client: AsyncWebClient
+    directory: Directory
+    reply: Reply
+    team: str
+    user: str
+    channel: str
+    trigger: str
 
     @property
     def today(self) -> date:
