@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from bot import messages
 from bot.runtime import Runtime
 from bot.trackers.errors import NotConfigured, NotFound, TrackerError
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
@@ -54,7 +55,7 @@ async def find_projects(rt: Runtime, ref: str) -> Gathered:
     gathered = Gathered()
     ref = ref.strip()
     if not trackers.configured():
-        raise NotConfigured("Any tracker")
+        raise NotConfigured("trackers", messages.NO_TRACKERS)
     if ref.isdigit() and trackers.issuetrak:
         project = await _settle("Issuetrak", trackers.issuetrak.get_project(int(ref)), gathered)
         if project:
@@ -111,7 +112,7 @@ async def open_projects(rt: Runtime) -> Gathered:
     trackers = rt.trackers
     gathered = Gathered()
     if not trackers.configured():
-        raise NotConfigured("Any tracker")
+        raise NotConfigured("trackers", messages.NO_TRACKERS)
     jobs: list[Awaitable[list[ProjectStatus] | None]] = []
     if trackers.issuetrak:
         jobs.append(_settle("Issuetrak", trackers.issuetrak.list_projects(), gathered))

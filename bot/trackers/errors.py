@@ -17,8 +17,8 @@ class TrackerError(Exception):
 
 
 class NotConfigured(TrackerError):
-    def __init__(self, tracker: str) -> None:
-        super().__init__(tracker, f"{tracker} is not set up for this workspace yet.")
+    def __init__(self, tracker: str, message: str | None = None) -> None:
+        super().__init__(tracker, message or f"{tracker} is not set up for this workspace yet.")
 
 
 class AuthenticationRefused(TrackerError):

@@ -1,0 +1,30 @@
+"""A tracker with no settings is off: commands that need it say so, and nothing else breaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.slack.harness import Chat
+
+
+@pytest.fixture
+def tracker_settings() -> dict[str, str]:
+    return {}
+
+
+@pytest.mark.parametrize(("command", "answer"), [
+    ("/tracker projects", "No tracker is set up yet"),
+    ("/tracker project WEB", "No tracker is set up yet"),
+    ("/tracker issue 12", "Issuetrak is not set up for this workspace yet."),
+    ("/tracker note 12 hello", "Issuetrak is not set up for this workspace yet."),
+    ("/tracker asset laptop", "AIP or Kitsu is not set up for this workspace yet."),
+    ("/tracker link jdoe", "Issuetrak is not set up for this workspace yet."),
+])
+def test_commands_say_the_tracker_is_not_set_up(chat: Chat, command: str, answer: str) -> None:
+    reply = chat.send(command)
+    assert answer in reply.text
+    assert "went wrong" not in reply.text
+
+
+def test_help_still_works(chat: Chat) -> None:
+    assert "/tracker issue 123" in chat.send("/tracker help").text
