@@ -18,6 +18,7 @@ T = TypeVar("T")
 JIRA_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,9}")
 ASSET_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+")
 ASSET_PAGE_SIZE = 10
+PROJECTRAK_LIST_DETAILS = 50
 
 
 @dataclass
@@ -117,12 +118,21 @@ async def open_projects(rt: Runtime) -> Gathered:
     if trackers.issuetrak:
         jobs.append(_settle("Issuetrak", trackers.issuetrak.list_projects(), gathered))
     if trackers.projectrak:
-        jobs.append(_settle("Projectrak", trackers.projectrak.list_projects(), gathered))
+        jobs.append(_settle("Projectrak", _projectrak_statuses(rt), gathered))
     if trackers.kitsu:
         jobs.append(_settle("Kitsu", trackers.kitsu.open_projects(), gathered))
     for found in await asyncio.gather(*jobs):
         gathered.projects.extend(p for p in found or [] if not p.is_closed)
     return gathered
+
+
+async def _projectrak_statuses(rt: Runtime) -> list[ProjectStatus]:
+    """Projectrak's project list carries no status: read the values of the first projects (a
+    list shows a few per tracker), side by side within the client's bound."""
+    client = rt.trackers.projectrak
+    assert client is not None
+    listed = (await client.list_projects())[:PROJECTRAK_LIST_DETAILS]
+    return list(await asyncio.gather(*(client.get_project(p.key or p.id) for p in listed)))
 
 
 @dataclass

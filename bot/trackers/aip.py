@@ -71,7 +71,9 @@ def _when(value: Any) -> datetime | None:
 
 def _asset(row: dict[str, Any]) -> Asset:
     asset = row.get("asset") if isinstance(row.get("asset"), dict) else {}
-    collection = asset.get("collectionName") or asset.get("collectionId")
+    # No collections endpoint is known: without a name on the row, say which collection by number.
+    collection = asset.get("collectionName") or (
+        f"Collection {asset['collectionId']}" if asset.get("collectionId") is not None else None)
     key = _attribute_text(asset.get("key"))
     own = _attributes(row.get("attributes"))
     return Asset(

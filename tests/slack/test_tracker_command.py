@@ -138,3 +138,10 @@ def test_asset_words_find_kitsu_assets(chat: Chat) -> None:
     reply = chat.send("/tracker asset lunar rover")
     assert "Lunar Rover" in reply.text
     assert "Vehicle" in reply.text
+
+
+def test_projects_shows_projectrak_status_and_leaves_done_projects_out(chat: Chat) -> None:
+    reply = chat.send("/tracker projects")
+    assert "Website relaunch" in reply.text
+    assert "Spring campaign" not in reply.text  # Done in Projectrak
+    assert "%" in reply.text.split("Projectrak", 1)[1]  # progress from Projectrak's values

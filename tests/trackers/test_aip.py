@@ -21,7 +21,7 @@ def _client(server: AipServer, token: str | None = None, options: HttpOptions = 
 async def test_an_asset_maps_onto_the_card(aip_client: AipClient) -> None:
     asset = await aip_client.get_asset("LAPTOP-0042")
     assert (asset.key, asset.name, asset.status) == ("LAPTOP-0042", "MacBook Pro 14 (Alice)", "In use")
-    assert asset.id == "5012" and asset.collection == "1"  # no collections endpoint: the id shows
+    assert asset.id == "5012" and asset.collection == "Collection 1"  # no collections endpoint: the id shows
     assert list(asset.attributes)[:5] == ["Serial number", "Assignee", "Location", "Purchase date", "Warranty until"]
     assert asset.attributes["Assignee"] == "Alice Martin"
     assert asset.attributes["Company"] == "Northwind Studio"  # a global attribute, sent as a dict
