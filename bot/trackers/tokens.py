@@ -2,7 +2,9 @@
 
 The cache is a `cachetools.TLRUCache` (a TTL cache whose time-to-use is computed per item), so
 each token lives exactly as long as the token itself says (a JWT's `exp`, Projectrak's
-`expired`) minus a safety margin.
+`expired`) minus a safety margin: the margin, or a quarter of the life left when the token is
+stored if that is shorter (a 10-second token is still used for 7.5 seconds, not re-minted on
+every call).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import jwt
 from cachetools import TLRUCache
 
 SAFETY_MARGIN_SECONDS = 60.0
+SHORT_LIFE_SHARE = 0.25
 _KEY = "token"
 
 
@@ -59,7 +62,7 @@ class TokenCache:
     def _time_to_use(self, _key: str, token: Token, now: float) -> float:
         if token.expires_at is None:
             return math.inf
-        return token.expires_at - self._margin
+        return token.expires_at - min(self._margin, max(0.0, token.expires_at - now) * SHORT_LIFE_SHARE)
 
     def peek(self) -> Token | None:
         return self._cache.get(_KEY)

@@ -56,7 +56,7 @@ async def test_a_token_past_its_life_is_reminted_once_before_the_server_refuses_
         await client.list_fields()
         await client.list_fields()
         assert state.mints == 1
-        await asyncio.sleep(1.1)  # past the token's life less the 1 s margin
+        await asyncio.sleep(1.6)  # past the token's life less its margin (a quarter of 2 s: 0.5 s)
         await asyncio.gather(*(client.list_fields() for _ in range(20)))
     finally:
         await client.aclose()
@@ -107,3 +107,23 @@ async def test_a_wrong_key_is_refused_with_a_friendly_message_and_no_secret(
     assert "wrong-k3y-value" not in message and state.key_id not in message
     assert [(r.path, r.status) for r in state.requests] == [("/api-keys/jwt", 401)]
     assert state.received("POST", "/api-keys/jwt")[0].body == {"name": state.key_id, "password": "wrong-k3y-value"}
+
+
+async def test_a_token_shorter_lived_than_the_margin_is_still_reused() -> None:
+    """A 10-second token with the default 60-second margin serves calls for 7.5 seconds."""
+    from bot.trackers.tokens import Token, TokenCache
+
+    now = [1_000.0]
+    minted: list[Token] = []
+
+    async def mint(_previous: Token | None) -> Token:
+        minted.append(Token(f"t{len(minted)}", expires_at=now[0] + 10))
+        return minted[-1]
+
+    cache = TokenCache(mint, clock=lambda: now[0])
+    assert (await cache.get()).value == "t0"
+    now[0] += 7.4
+    assert (await cache.get()).value == "t0"
+    now[0] += 0.2
+    assert (await cache.get()).value == "t1"
+    assert cache.mints == 2
