@@ -63,5 +63,12 @@ DIGEST_UNKNOWN_SCOPE = (
 )
 DIGEST_NOT_ALLOWED = "Only the people an admin listed can change this channel's digest."
 
-TRACKER_TROUBLE = "{error}"
+HOME_LINKED = "Your notes and issues are written in Issuetrak as *{user}*."
+HOME_NOT_LINKED = (
+    "Your Slack email {email} matches no Issuetrak user, so you cannot write to Issuetrak yet: "
+    "type `/tracker link &lt;your Issuetrak user ID&gt;`."
+)
+HOME_IDENTITY_UNKNOWN = "I could not check your Issuetrak user just now: {error}"
+HOME_NO_ISSUETRAK = "Issuetrak is not set up for this workspace, so notes and issues cannot be written yet."
+
 UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Please try again."

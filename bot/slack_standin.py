@@ -132,6 +132,8 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
                 "message": {"text": args.get("text"), "blocks": args.get("blocks")}}
     if method == "chat.postEphemeral":
         return {"ok": True, "message_ts": state.next_ts()}
+    if method == "views.publish":
+        return {"ok": True, "view": {**(args.get("view") or {}), "id": f"VHOME{args.get('user_id', '')}"}}
     if method in ("views.open", "views.update", "views.push"):
         view = args.get("view") or {}
         view_id = args.get("view_id") or f"V{len(state.calls):06d}"

@@ -27,7 +27,7 @@ def register(app: AsyncApp) -> None:
 @functools.cache
 def _help_dicts() -> tuple[dict[str, Any], ...]:
     """The help text never changes: render it once."""
-    return tuple(cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES)))
+    return tuple(cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES) + notices.notice(messages.HELP_SHORTCUTS)))
 
 
 def help_view(reason: str | None) -> list[dict[str, Any]]:

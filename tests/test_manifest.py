@@ -32,6 +32,8 @@ def test_manifest_matches_the_code() -> None:
     settings = manifest()["settings"]
     assert settings["socket_mode_enabled"] is False
     assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]  # the events handlers/ listens to
+    assert features["app_home"]["home_tab_enabled"] is True
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "users:read", "users:read.email", "channels:read", "groups:read",
     }

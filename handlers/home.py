@@ -1,0 +1,30 @@
+"""The App Home tab, published when a person opens it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import Runtime
+from bot.services import home
+
+
+def register(app: AsyncApp) -> None:
+    app.event("app_home_opened")(home_opened)
+
+
+async def home_opened(ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
+                      context: dict[str, Any]) -> None:
+    await ack()
+    if event.get("tab", "home") != "home":
+        return
+    rt: Runtime = context["runtime"]
+    team, user = body.get("team_id", ""), event.get("user", "")
+    rt.spawn(_publish(rt, client, context["directory"], team, user), name="app home")
+
+
+async def _publish(rt: Runtime, client: AsyncWebClient, directory: Any, team: str, user: str) -> None:
+    person = await directory.person(client, team, user)
+    await client.views_publish(user_id=user, view=await home.view_for(rt, team=team, person=person))
