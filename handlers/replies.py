@@ -1,5 +1,5 @@
-"""How a listener answers when the work behind it fails: a tracker's friendly sentence, or a
-generic apology with the details in the log, never a stack trace."""
+"""How a listener answers when the work behind it fails: a tracker's (or the database's)
+friendly sentence, or a generic apology with the details in the log, never a stack trace."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import messages
+from bot.store.records import StoreError
 from bot.trackers.errors import TrackerError
 from bot.views import cards
 
@@ -20,7 +21,7 @@ async def guarded(reply: Reply, work: Awaitable[None], *, what: str) -> None:
     """Await `work`; turn any failure into one clear ephemeral answer through `reply`."""
     try:
         await work
-    except TrackerError as exc:
+    except (TrackerError, StoreError) as exc:  # their str() is a sentence meant for people
         log.info("%s: %s", what, exc)
         await reply(text=str(exc), blocks=cards.as_dicts(cards.message(str(exc))), replace_original=True)
     except Exception:
