@@ -19,7 +19,7 @@ from bot.answers import tell_outcome
 from bot.runtime import Runtime
 from bot.services import writes
 from bot.slack_people import Directory
-from bot.store.records import OutboxKind, Requester
+from bot.store.records import OutboxKind, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
 
@@ -116,6 +116,9 @@ async def _write(rt: Runtime, client: AsyncWebClient, directory: Directory, orig
     try:
         outcome = await writes.submit(rt, key=key, kind=kind, requester=requester, person=person,
                                       payload={**payload, "html": html})
+    except (TrackerError, StoreError) as exc:  # e.g. the database is down: nothing was recorded
+        log.warning("saving a %s failed: %s", kind, exc)
+        outcome = writes.Outcome(writes.Result.FAILED, str(exc))
     except Exception:
         log.exception("saving a %s failed", kind)
         outcome = writes.Outcome(writes.Result.FAILED, messages.UNEXPECTED)
