@@ -56,6 +56,10 @@ DIGEST_WAS_OFF = "This channel has no daily digest to turn off."
 DIGEST_LIST = "This channel gets its digest every day at {time} ({zone}){scope}, set up by <@{user}>."
 DIGEST_NONE = "This channel has no daily digest. Start one with `/tracker digest daily 09:00`."
 DIGEST_POSTED = "Posted the digest in this channel."
+DIGEST_CHANNEL_CLOSED = (
+    "I could not post today's digest in <#{channel}>: I am not a member of it any more. "
+    "Invite me with `/invite @trackerbot` there, or stop it with `/tracker digest off`."
+)
 DIGEST_NOT_IN_CHANNEL = "I can't post in this channel yet: invite me with `/invite @trackerbot`, then try again."
 DIGEST_UNKNOWN_SCOPE = (
     "I found no tracker or project called “{scope}”. After the time, give a time zone like Europe/Paris, "

@@ -22,8 +22,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.answers import tell
 from bot.runtime import Runtime
-from bot.store import check_timezone, local_due_date
+from bot.store import Requester, check_timezone, local_due_date
 from bot.trackers.errors import TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, SearchFilter
 from bot.trackers.kitsu import KitsuClient
@@ -315,6 +316,14 @@ async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER)
             if key not in built:
                 built[key] = await build(rt, scope, today=due.due_date)
             ts = await _post(client, sub.channel_id, built[key], pacer)
+        except SlackApiError as exc:
+            log.warning("could not post the digest of subscription %s in %s: %s", sub.id, sub.channel_id,
+                        exc.response.get("error"))
+            done.failed += 1
+            if exc.response.get("error") in CLOSED_CHANNEL_ERRORS:
+                await tell(client, Requester(sub.team_id, sub.created_by),
+                           messages.DIGEST_CHANNEL_CLOSED.format(channel=sub.channel_id))
+            continue
         except Exception:
             log.exception("could not post the digest of subscription %s in %s", sub.id, sub.channel_id)
             done.failed += 1

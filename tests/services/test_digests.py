@@ -530,3 +530,20 @@ async def test_kitsu_part_against_the_real_zou(zou: Zou, sqlite_store: Store, sl
     for tasks in digest.tasks_due.values():  # real tasks may have no due date: only dated ones, in the window
         assert all(t.due_date is not None and today <= t.due_date <= today + timedelta(days=3) for t in tasks)
     assert len(digest_blocks(digest)) <= 50
+
+
+async def test_a_digest_for_a_channel_the_bot_left_tells_whoever_set_it_up(
+        sqlite_url: str, slack_url: str, slack_state: SlackState) -> None:
+    clock = [at(10, 6)]
+    runtime = make_runtime(Store(sqlite_url), clock, slack_url)
+    await digests.schedule(runtime, team=TEAM_ID, channel="C0GONE", user="U0ALICE",
+                           at=datetime(2025, 1, 1, 9).time(), zone="Europe/Paris", scope=None)
+    slack_state.closed_channels.add("C0GONE")
+    clock[0] = at(10, 8)
+    done = await digests.post_due(runtime, web_client(runtime), pacer=Pacer(0))
+    assert (done.posted, done.failed) == (0, 1)
+    [told] = posts(slack_state, "U0ALICE")
+    assert "not a member of it any more" in told["text"] and "<#C0GONE>" in told["text"]
+    clock[0] = at(10, 9)
+    assert (await digests.post_due(runtime, web_client(runtime), pacer=Pacer(0))).failed == 0  # told once a day
+    await runtime.store.aclose()
