@@ -76,3 +76,11 @@ HOME_IDENTITY_UNKNOWN = "I could not check your Issuetrak user just now: {error}
 HOME_NO_ISSUETRAK = "Issuetrak is not set up for this workspace, so notes and issues cannot be written yet."
 
 UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Please try again."
+
+# --- identity: links, link requests, guests, reads -----------------------------------------------
+
+# --- the outbox: delivery across processes ---------------------------------------------------------
+
+# --- digests and answers -------------------------------------------------------------------------------
+
+# --- hostile requests and /healthz -----------------------------------------------------------------------

@@ -346,9 +346,10 @@ def mentioned_ids(text: str) -> tuple[set[str], set[str]]:
     return users, channels
 
 
-def note_footer_html(*, person: str, channel: str | None, permalink: str | None) -> str:
-    """"Posted from Slack by <person> in #<channel> · view message", everything escaped."""
-    footer = f"Posted from Slack by {_esc(person)}"
+def note_footer_html(*, person: str, person_id: str, channel: str | None, permalink: str | None) -> str:
+    """"Posted from Slack by <person> (<Slack user ID>) in #<channel> · view message", everything
+    escaped. The ID is there because anyone can change their display name to anything."""
+    footer = f"Posted from Slack by {_esc(person)} ({_esc(person_id)})"
     if channel:
         footer += f" in #{_esc(channel.lstrip('#'))}"
     href = safe_url(permalink)

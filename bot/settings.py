@@ -33,6 +33,11 @@ def _check_secret(name: str, value: SecretStr | None) -> SecretStr | None:
     return value
 
 
+def _id_set(value: str) -> frozenset[str]:
+    """Slack IDs from a comma-separated setting."""
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
 
@@ -62,6 +67,11 @@ class Settings(BaseSettings):
     ALLOW_PRIVATE_NOTES: bool = True
     WRITE_CHANNELS: str = ""  # comma-separated channel IDs allowed to write to Issuetrak; empty: all
     DIGEST_EDITORS: str = ""  # comma-separated Slack user IDs allowed to change digests; empty: anyone
+    # Who may do what (the contract's settings): identity links, guests, reads, the detailed /healthz.
+    TRACKER_ADMINS: str = ""  # comma-separated Slack user IDs who approve links and link or unlink anyone
+    ALLOW_GUESTS: bool = False  # Slack guests (restricted accounts) may read and write only when true
+    OPEN_READS: bool = False  # reading issues and notes needs an Issuetrak identity unless true
+    HEALTHZ_TOKEN: SecretStr | None = None  # a bearer token that unlocks the detailed /healthz
     PORT: int = 3000
     LOG_LEVEL: str = "INFO"
 
@@ -75,7 +85,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ISSUETRAK_API_KEY",
-        "PROJECTRAK_API_KEY", "AIP_TOKEN", "KITSU_PASSWORD", "KITSU_TOKEN",
+        "PROJECTRAK_API_KEY", "AIP_TOKEN", "KITSU_PASSWORD", "KITSU_TOKEN", "HEALTHZ_TOKEN",
     )
     @classmethod
     def _secrets(cls, value: SecretStr | None, info) -> SecretStr | None:
@@ -91,11 +101,15 @@ class Settings(BaseSettings):
 
     @property
     def write_channels(self) -> frozenset[str]:
-        return frozenset(c.strip() for c in self.WRITE_CHANNELS.split(",") if c.strip())
+        return _id_set(self.WRITE_CHANNELS)
 
     @property
     def digest_editors(self) -> frozenset[str]:
-        return frozenset(u.strip() for u in self.DIGEST_EDITORS.split(",") if u.strip())
+        return _id_set(self.DIGEST_EDITORS)
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return _id_set(self.TRACKER_ADMINS)
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log masker."""

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import commands as parsed
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import digests, lookup, writes
+from bot.services import digests, identity, lookup, writes
 from bot.slack_people import Directory
 from bot.trackers.models import AssetPage
 from bot.views import cards, notices
@@ -95,7 +95,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             )
             await show(reply, notices.notice(outcome.sentence), outcome.sentence)
         case parsed.LinkUser(user):
-            sentence = await writes.link_person(rt, team=asked.team, slack_user=asked.user, issuetrak_user=user)
+            sentence = await identity.link_person(rt, team=asked.team, slack_user=asked.user, issuetrak_user=user)
             await show(reply, notices.notice(sentence), sentence)
         case parsed.DigestNow(scope):
             sentence = await digests.post_now(rt, asked.client, team=asked.team, channel=asked.channel, scope=scope)

@@ -110,8 +110,8 @@ async def _write(rt: Runtime, client: AsyncWebClient, directory: Directory, orig
     channel_name = await directory.channel_name(client, team, channel)
     link = await directory.permalink(client, channel, origin["ts"])
     names = await writes.mention_names(lambda uid: directory.person(client, team, uid), text)
-    html = writes.note_html(text, names=names, person=person.name, channel=channel_name, permalink=link, key=key,
-                            slack_escaped=False)
+    html = writes.note_html(text, names=names, person=person.name, person_id=person.id, channel=channel_name,
+                            permalink=link, key=key, slack_escaped=False)
     requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=origin["thread_ts"])
     try:
         outcome = await writes.submit(rt, key=key, kind=kind, requester=requester, person=person,

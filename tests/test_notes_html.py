@@ -169,12 +169,14 @@ def test_safe_url() -> None:
 
 
 def test_footer() -> None:
-    footer = note_footer_html(person="Ana <Ruiz>", channel="#it-help", permalink="https://studio.slack.com/archives/C1/p1?x=\"y")
+    footer = note_footer_html(person="Ana <Ruiz>", person_id="U0ANA", channel="#it-help",
+                              permalink="https://studio.slack.com/archives/C1/p1?x=\"y")
     assert footer == (
-        "<p>Posted from Slack by Ana &lt;Ruiz&gt; in #it-help · "
+        "<p>Posted from Slack by Ana &lt;Ruiz&gt; (U0ANA) in #it-help · "
         '<a href="https://studio.slack.com/archives/C1/p1?x=&quot;y" rel="noopener noreferrer">view message</a></p>'
     )
-    assert note_footer_html(person="Ana", channel=None, permalink="javascript:alert(1)") == "<p>Posted from Slack by Ana</p>"
+    assert (note_footer_html(person="Ana", person_id="U0ANA", channel=None, permalink="javascript:alert(1)")
+            == "<p>Posted from Slack by Ana (U0ANA)</p>")
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -223,5 +225,5 @@ def test_every_word_survives(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(person=st.text(), channel=st.none() | st.text(), permalink=st.none() | st.text() | st.just("https://s.slack.com/p1"))
 def test_footer_is_always_safe(person: str, channel: str | None, permalink: str | None) -> None:
-    text = check(note_footer_html(person=person, channel=channel, permalink=permalink))
+    text = check(note_footer_html(person=person, person_id="U0ANA", channel=channel, permalink=permalink))
     assert " ".join(person.split()) in " ".join(html.unescape(text).split())

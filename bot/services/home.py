@@ -6,7 +6,7 @@ from slack_sdk.models.views import View
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services.writes import issuetrak_user
+from bot.services.identity import issuetrak_user
 from bot.slack_people import SlackPerson
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import TrackerName

@@ -26,6 +26,7 @@ from typing import Any
 from bot import messages
 from bot.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.runtime import Runtime
+from bot.services.identity import issuetrak_user
 from bot.slack_people import SlackPerson
 from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError, Unavailable
@@ -71,35 +72,15 @@ async def mention_names(directory_lookup: Callable[[str], Awaitable[SlackPerson]
     return {user_id: (await directory_lookup(user_id)).name for user_id in sorted(users)}
 
 
-def note_html(text: str, *, names: dict[str, str], person: str, channel: str, permalink: str | None, key: str,
-              slack_escaped: bool) -> str:
+def note_html(text: str, *, names: dict[str, str], person: str, person_id: str, channel: str,
+              permalink: str | None, key: str, slack_escaped: bool) -> str:
     """The note: the message as safe HTML, then who posted it from where, and the write's tag.
 
     `slack_escaped` says whether the text still carries Slack's `&amp;` escaping (a command's
     text) or was edited in a modal (where `editable_text` undid it)."""
     body = mrkdwn_to_html(text, resolve_user=names.get, slack_escaped=slack_escaped)
-    footer = note_footer_html(person=person, channel=channel, permalink=permalink)
+    footer = note_footer_html(person=person, person_id=person_id, channel=channel, permalink=permalink)
     return f"{body}{footer}<p><small>{reference(key)}</small></p>"
-
-
-async def issuetrak_user(rt: Runtime, team: str, slack_user: str, email: str | None) -> str | None:
-    """The Issuetrak user a Slack person writes as: an explicit link first, then the email."""
-    linked = await rt.store.linked_person(team, slack_user)
-    if linked:
-        return linked
-    if not email:
-        return None
-    found = await rt.trackers.require_issuetrak().find_user_by_email(email)
-    return found.id if found and found.active else None
-
-
-async def link_person(rt: Runtime, *, team: str, slack_user: str, issuetrak_user: str) -> str:
-    users = await rt.trackers.require_issuetrak().list_users()
-    match = next((u for u in users if u.id.lower() == issuetrak_user.lower() and u.active), None)
-    if match is None:
-        return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
-    await rt.store.link_person(team, slack_user, match.id)
-    return messages.LINKED.format(user=match.id)
 
 
 def allowed_here(rt: Runtime, channel: str) -> bool:
@@ -261,7 +242,7 @@ async def note_from_command(rt: Runtime, client: Any, directory: Any, *, team: s
     if len(text) > MAX_NOTE_CHARACTERS:
         return Outcome(Result.REFUSED, messages.NOTE_TOO_LONG.format(length=len(text), limit=MAX_NOTE_CHARACTERS))
     names = await mention_names(lambda uid: directory.person(client, team, uid), text)
-    html = note_html(text, names=names, person=person.name, channel=channel, permalink=None, key=key,
+    html = note_html(text, names=names, person=person.name, person_id=person.id, channel=channel, permalink=None, key=key,
                      slack_escaped=True)
     try:
         await rt.trackers.require_issuetrak().get_issue(issue)

@@ -342,7 +342,7 @@ def test_the_whole_note_is_safe_html_and_carries_its_tag(text: str, names: dict[
                                                           permalink: str | None, key: str, escaped: bool) -> None:
     """What is sent to Issuetrak (message, footer and tag) is safe HTML for any message, names,
     person, channel and link; and it carries the tag a re-send looks for."""
-    html = note_html(text, names=names, person=person, channel=channel, permalink=permalink, key=key,
+    html = note_html(text, names=names, person=person, person_id="U0ANA", channel=channel, permalink=permalink, key=key,
                      slack_escaped=escaped)
     body, tag = html.rsplit("<p><small>", 1)
     check(body)

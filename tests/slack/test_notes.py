@@ -24,7 +24,7 @@ def test_note_command_writes_html_attributed_to_the_person(chat: Chat, issuetrak
     assert note["IsRichText"] is True
     assert "<strong>pen</strong>" in note["NoteText"]
     assert "<script>" not in note["NoteText"]
-    assert "Alice Martin" in note["NoteText"]
+    assert "Alice Martin (U0ALICE)" in note["NoteText"]  # the name can be changed to anything; the ID cannot
 
 
 def test_unmapped_person_is_told_how_to_link_and_nothing_is_written(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
