@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -21,17 +22,38 @@ async def tell(client: AsyncWebClient, requester: Requester, sentence: str,
     """Answer in the message's thread; if the bot may not post there (or there is no thread),
     tell the person in a direct message. False when Slack took neither: telling is the last step
     of work already done, so a refusal is logged rather than raised into the outbox worker."""
-    places = [(requester.channel_id, requester.thread_ts)] if requester.channel_id and requester.thread_ts else []
-    for channel, thread_ts in [*places, (requester.user_id, None)]:
-        try:
-            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=sentence, blocks=blocks,
-                                          unfurl_links=False)
-            return True
-        except SlackApiError as exc:
-            reason = str(exc.response.get("error"))
-        except Exception as exc:  # noqa: BLE001 - Slack unreachable: the worker must go on
-            reason = type(exc).__name__
-        log.warning("could not tell %s in %s: %s", requester.user_id, "the thread" if thread_ts else "a DM", reason)
+    in_thread = bool(requester.channel_id and requester.thread_ts)
+    return (in_thread and await _posted(requester, "the thread", client.chat_postMessage(
+        channel=requester.channel_id, thread_ts=requester.thread_ts, text=sentence, blocks=blocks,
+        unfurl_links=False))) or await _dm(client, requester, sentence, blocks)
+
+
+async def tell_person(client: AsyncWebClient, requester: Requester, sentence: str,
+                      blocks: list[dict[str, Any]] | None = None) -> bool:
+    """Tell only the person: ephemeral in the message's thread, else (no thread, or Slack
+    refused) in a direct message. False when Slack took neither."""
+    in_thread = bool(requester.channel_id and requester.thread_ts)
+    return (in_thread and await _posted(requester, "the thread (ephemeral)", client.chat_postEphemeral(
+        channel=requester.channel_id, user=requester.user_id, thread_ts=requester.thread_ts, text=sentence,
+        blocks=blocks))) or await _dm(client, requester, sentence, blocks)
+
+
+async def _dm(client: AsyncWebClient, requester: Requester, sentence: str,
+              blocks: list[dict[str, Any]] | None) -> bool:
+    return await _posted(requester, "a DM", client.chat_postMessage(
+        channel=requester.user_id, text=sentence, blocks=blocks, unfurl_links=False))
+
+
+async def _posted(requester: Requester, where: str, post: Awaitable[Any]) -> bool:
+    """Whether Slack took the message; a refusal is logged."""
+    try:
+        await post
+        return True
+    except SlackApiError as exc:
+        reason = str(exc.response.get("error"))
+    except Exception as exc:  # noqa: BLE001 - Slack unreachable: the worker must go on
+        reason = type(exc).__name__
+    log.warning("could not tell %s in %s: %s", requester.user_id, where, reason)
     return False
 
 
@@ -44,5 +66,9 @@ def outcome_blocks(outcome: Outcome) -> list[dict[str, Any]] | None:
 
 
 async def tell_outcome(client: AsyncWebClient, requester: Requester, outcome: Outcome) -> bool:
-    """`tell` the outcome of a write, with the retry button when it failed."""
-    return await tell(client, requester, outcome.sentence, outcome_blocks(outcome))
+    """Tell how a write went, with the retry button when it failed. Only the success of a public
+    write is said in the message's thread; everything else (saved for later, a failure and its
+    details, a private note, a missing Issuetrak user and the email it was looked up by) goes to
+    the person alone."""
+    say = tell if outcome.public else tell_person
+    return await say(client, requester, outcome.sentence, outcome_blocks(outcome))

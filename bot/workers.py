@@ -15,22 +15,58 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answers import tell_outcome
 from bot.runtime import Runtime
 from bot.services import digests, writes
+from bot.trackers.errors import TrackerError
 
 log = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_SECONDS = 5.0
 DIGEST_INTERVAL_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
+PROBE_SECONDS = 10.0
+WAKE_DEBOUNCE_SECONDS = 1.0
 
 
-async def deliver_due(rt: Runtime, client: AsyncWebClient, *, limit: int = 20) -> int:
-    """Deliver what is due in the outbox and tell each person; returns how many were tried."""
-    items = await rt.store.claim_due(rt.clock(), limit, writes.LEASE_SECONDS)
-    for item in items:
-        outcome = await writes.deliver(rt, item)
+async def deliver_due(rt: Runtime, client: AsyncWebClient, *, limit: int = 20,
+                      timing: writes.Timing = writes.TIMING) -> int:
+    """Deliver what is due in the outbox and tell each person; returns how many were tried.
+
+    Rows are claimed one at a time, each with a lease of its own, so a slow tracker never lets a
+    claimed row's lease run out while it waits its turn. When nothing is due but writes wait out
+    a backoff, a cheap probe asks whether Issuetrak answers again; if it does they are all due now."""
+    tried = await _deliver_claimed(rt, client, limit, timing)
+    if tried == 0 and await rt.store.has_waiting(rt.clock()) and await tracker_answers(rt):
+        await rt.store.make_waiting_due(rt.clock())
+        tried = await _deliver_claimed(rt, client, limit, timing)
+    return tried
+
+
+async def _deliver_claimed(rt: Runtime, client: AsyncWebClient, limit: int, timing: writes.Timing) -> int:
+    tracker_answered = False
+    for tried in range(limit):
+        item = next(iter(await rt.store.claim_due(rt.clock(), 1, timing.lease_seconds)), None)
+        if item is None:
+            return tried
+        outcome = await writes.deliver(rt, item, timing=timing)
+        if outcome is None:
+            continue  # the claim was taken over: its new holder tells the person
         if outcome.result is not writes.Result.SAVED:  # SAVED: still waiting; the person was told
             await tell_outcome(client, item.requester, outcome)
-    return len(items)
+        if outcome.result is writes.Result.DELIVERED and not tracker_answered:
+            tracker_answered = True  # Issuetrak answers: nothing need wait out its backoff
+            await rt.store.make_waiting_due(rt.clock())
+    return limit
+
+
+async def tracker_answers(rt: Runtime) -> bool:
+    """A cheap probe: whether Issuetrak answers one signed call now."""
+    issuetrak = rt.trackers.issuetrak
+    if issuetrak is None:
+        return False
+    try:
+        await asyncio.wait_for(issuetrak.ping(), PROBE_SECONDS)
+    except (TrackerError, TimeoutError):
+        return False
+    return True
 
 
 class Workers:
@@ -39,6 +75,9 @@ class Workers:
     Each job runs at once on start, then every interval; never two runs of one job at a time
     (max_instances=1), and runs missed while the loop was busy collapse into one (coalesce).
     Job failures are logged by APScheduler and the job runs again at its next interval.
+
+    Any answer from Issuetrak (to anyone's request in this process) makes the writes waiting out a
+    backoff due, and wakes the outbox worker at once (at most once a second).
     """
 
     def __init__(self, rt: Runtime, client: AsyncWebClient, *, outbox_seconds: float = OUTBOX_INTERVAL_SECONDS,
@@ -54,6 +93,11 @@ class Workers:
             timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
         self._running: set[asyncio.Task[object]] = set()
+        self._answered = False  # Issuetrak answered since the outbox worker last looked
+        self._delivering = False
+        self._last_wake = float("-inf")
+        if rt.trackers.issuetrak is not None:
+            rt.trackers.issuetrak.http.on_success = self._tracker_answered
 
     def start(self) -> None:
         """Schedule the jobs on the running event loop."""
@@ -87,7 +131,24 @@ class Workers:
             self._running.discard(task)
 
     async def _outbox(self) -> int:
-        return await deliver_due(self.rt, self.client)
+        self._delivering = True
+        try:
+            if self._answered:
+                self._answered = False
+                await self.rt.store.make_waiting_due(self.rt.clock())
+            return await deliver_due(self.rt, self.client)
+        finally:
+            self._delivering = False
+
+    def _tracker_answered(self) -> None:
+        """Issuetrak answered a call: waiting writes are due, and the worker runs now unless it is
+        running already (it looks again at its next interval)."""
+        self._answered = True
+        loop = asyncio.get_running_loop()
+        if self._delivering or not self.scheduler.running or loop.time() - self._last_wake < WAKE_DEBOUNCE_SECONDS:
+            return
+        self._last_wake = loop.time()
+        self.scheduler.modify_job("outbox worker", next_run_time=datetime.now(UTC))
 
     async def _digests(self) -> digests.DueRound:
         done = await digests.post_due(self.rt, self.client, pacer=self.pacer)

@@ -32,6 +32,7 @@ from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET
 
 TRIGGER = "trigger-kill-9"
+ROOT = Path(__file__).resolve().parents[1]  # the bot under test is this checkout's, whatever is installed
 
 
 def _free_port() -> int:
@@ -109,7 +110,7 @@ def test_a_note_saved_before_kill_9_is_delivered_once_after_restart(
     port = _free_port()
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     env = {
-        "PATH": os.environ.get("PATH", ""), "LOG_LEVEL": "INFO", "PORT": str(port), "DATABASE_URL": database_url,
+        "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO", "PORT": str(port), "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": f"{slack_url}/api/",
         "ISSUETRAK_URL": issuetrak_server.url, "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
     }

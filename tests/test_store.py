@@ -201,8 +201,8 @@ async def test_outbox_lifecycle(store: Store) -> None:
     assert (first.state, first.attempts) == (OutboxState.SENDING, 1)
     assert first.next_attempt_at == NOW + timedelta(seconds=605)
 
-    assert await store.mark_retry(first.id, "Issuetrak did not answer.", NOW + timedelta(minutes=5))
-    assert await store.mark_retry(first.id, "again", NOW) is False  # only a claimed row
+    assert await store.mark_retry(first, "Issuetrak did not answer.", NOW + timedelta(minutes=5))
+    assert await store.mark_retry(first, "again", NOW) is False  # only a claimed row
     assert [i.key for i in await store.claim_due(NOW + timedelta(minutes=4), 10, 600)] == ["k2"]
     (again,) = await store.claim_due(NOW + timedelta(minutes=5), 10, 60)
     assert (again.key, again.attempts, again.last_error) == ("k0", 2, "Issuetrak did not answer.")
@@ -215,8 +215,8 @@ async def test_outbox_lifecycle(store: Store) -> None:
     assert delivered.delivered_at == NOW + timedelta(minutes=6)
     assert await store.mark_delivered(again.id, {"note_id": 992}, NOW) is False
 
-    assert await store.mark_failed(second.id, "Issuetrak refused the note.")
-    assert await store.mark_failed(second.id, "twice") is False
+    assert await store.mark_failed(second, "Issuetrak refused the note.")
+    assert await store.mark_failed(second, "twice") is False
     failed = await store.get(second.id)
     assert failed is not None
     assert (failed.state, failed.last_error) == (OutboxState.FAILED, "Issuetrak refused the note.")
@@ -237,7 +237,7 @@ async def test_claim_one_row_to_deliver_it_at_once(store: Store) -> None:
     assert (claimed.id, claimed.state, claimed.attempts) == (item.id, OutboxState.SENDING, 1)
     assert await store.claim(item.id, NOW, 120) is None  # a worker holds it
     assert [i.key for i in await store.claim_due(NOW, 10, 120)] == ["other"]
-    await store.mark_retry(item.id, "Issuetrak did not answer.", NOW + timedelta(seconds=60))
+    await store.mark_retry(claimed, "Issuetrak did not answer.", NOW + timedelta(seconds=60))
     assert await store.claim(item.id, NOW + timedelta(seconds=59), 120) is None
     assert await store.claim(item.id, NOW + timedelta(seconds=60), 120) is not None
     assert await store.claim(9999, NOW, 120) is None

@@ -9,7 +9,16 @@ write stands (not dropped: the first request may have died before recording it).
 Issuetrak has no idempotency key of its own, so every note and issue carries a short tag made
 from the key, and every attempt but the very first looks for that tag on Issuetrak before
 sending again: an earlier attempt may have landed before its answer was lost (a timeout, a reset
-connection, a process killed mid-request).
+connection, a process killed mid-request). An attempt that sent the write without hearing back
+leaves a mark on the row (`sent_at`); the next attempts look for the tag twice, a moment apart,
+and do not send again until Issuetrak has had `settle_seconds` to show the first one.
+
+Several processes deliver side by side: each claims one row at a time, each attempt is bounded
+well inside its lease, every state change is fenced by the claim (row id + attempts), and the
+claim is checked once more right before the write is sent.
+
+The rules are checked again at send time (WRITE_CHANNELS, ALLOW_PRIVATE_NOTES): settings may have
+changed since the write was saved.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -28,19 +37,21 @@ from bot.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.runtime import Runtime
 from bot.services.identity import issuetrak_user
 from bot.slack_people import SlackPerson
+from bot.store.outbox import SENT_AT
 from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, StoreError
-from bot.trackers.errors import NotFound, TrackerError, Unavailable
+from bot.trackers.errors import NotFound, TimedOut, TrackerError, Unavailable
+from bot.trackers.models import TrackerName
 from bot.views.text import escape
 
 log = logging.getLogger(__name__)
 
-# A lease outlasts one attempt: the user lookup, the tag lookup and the write, each with the
-# tracker's timeouts and the read retries.
-LEASE_SECONDS = 300.0
-# Waits before attempts 2, 3, ...: a quick second try for a blip, then longer and longer; the
-# person hears about a give-up a little over an hour after asking.
+# Waits before attempts 2, 3, ...: a quick second try for a blip, then longer and longer. Any
+# answer from Issuetrak cuts the wait short (the worker makes waiting writes due at once), so the
+# backoff only paces attempts while it stays down; the person hears about a give-up once the
+# attempts are spent and a little over an hour has passed since asking.
 BACKOFF_SECONDS = (5, 30, 120, 300, 600, 900, 1800)
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
+GIVE_UP_AFTER = timedelta(seconds=sum(BACKOFF_SECONDS))
 MAX_NOTE_CHARACTERS = 20_000
 SETTLE_SECONDS = 5.0  # how long a repeat waits for the first request's attempt to finish
 
@@ -59,6 +70,26 @@ class Outcome:
     result: Result
     sentence: str
     item_id: int | None = None
+    public: bool = False  # the success of a public write: fit for the message's thread
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long a claim lasts, how long one attempt may take (well inside the lease: the user
+    lookup, the tag lookups and the write, with every timeout and read retry), and how carefully
+    a write sent without an answer is looked for before it is sent again."""
+
+    lease_seconds: float = 300.0
+    attempt_seconds: float = 120.0
+    settle_seconds: float = 60.0  # how long Issuetrak may take to show a write it was sent
+    second_look_seconds: float = 2.0  # between the two looks for such a write
+
+    def __post_init__(self) -> None:
+        if not 0 < self.attempt_seconds <= self.lease_seconds / 2:
+            raise ValueError("an attempt must take at most half of the lease")
+
+
+TIMING = Timing()
 
 
 def reference(key: str) -> str:
@@ -105,17 +136,21 @@ async def submit(rt: Runtime, *, key: str, kind: OutboxKind, payload: dict[str, 
     payload = {**payload, "created_by": created_by, "email": person.email}
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
     if not created:
-        return await _repeat(rt, item)
-    claimed = await rt.store.claim(item.id, rt.clock(), LEASE_SECONDS)
+        return await _repeat(rt, item, payload)
+    claimed = await rt.store.claim(item.id, rt.clock(), TIMING.lease_seconds)
     if claimed is None:  # a worker got there first
-        return await _repeat(rt, item)
-    return await deliver(rt, claimed, first_try=True)
+        return await _repeat(rt, item, payload)
+    return await _told(rt, item.id, await deliver(rt, claimed, first_try=True))
 
 
-async def _repeat(rt: Runtime, item: OutboxItem) -> Outcome:
-    """A second request for a recorded write (double click, Slack retry): a failed write is tried
-    again; one still being sent gets a moment to finish, so the person hears "already posted"
-    rather than "saved for later"."""
+async def _repeat(rt: Runtime, item: OutboxItem, payload: dict[str, Any]) -> Outcome:
+    """A second request for a recorded write (double click, Slack retry, a corrected form sent
+    again): a write not sent yet goes out with what the person sent this time, and a failed one
+    is tried again; one still being sent gets a moment to finish, so the person hears "already
+    posted" rather than "saved for later"."""
+    stored = {name: value for name, value in item.payload.items() if name != SENT_AT}
+    if payload != stored and await rt.store.resubmit(item.id, payload, rt.clock()):
+        return await _attempt_now(rt, item.id)
     if item.state is OutboxState.FAILED:
         return await retry(rt, item.id)
     loop = asyncio.get_running_loop()
@@ -135,76 +170,158 @@ async def retry(rt: Runtime, item_id: int) -> Outcome:
     """The person's "Try again" on a failed write: back in the queue with fresh attempts, and one
     attempt now. A write in any other state is described as it stands."""
     if await rt.store.retry(item_id, rt.clock()):
-        claimed = await rt.store.claim(item_id, rt.clock(), LEASE_SECONDS)
-        if claimed is not None:
-            return await deliver(rt, claimed)
+        return await _attempt_now(rt, item_id)
+    return await _told(rt, item_id, None)
+
+
+async def _attempt_now(rt: Runtime, item_id: int) -> Outcome:
+    """One attempt at a write that is due, unless a worker claims it first."""
+    claimed = await rt.store.claim(item_id, rt.clock(), TIMING.lease_seconds)
+    return await _told(rt, item_id, None if claimed is None else await deliver(rt, claimed))
+
+
+async def _told(rt: Runtime, item_id: int, outcome: Outcome | None) -> Outcome:
+    """The outcome of an attempt, or where the write stands when the attempt had no say (a
+    worker held or took over the claim)."""
+    if outcome is not None:
+        return outcome
     item = await rt.store.get(item_id)
     if item is None:
         raise LookupError(f"outbox item {item_id} vanished")
     return describe(rt, item, repeat=True)
 
 
-async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False) -> Outcome:
-    """One delivery attempt of a claimed outbox item; the store row records how it went.
+async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False, timing: Timing = TIMING) -> Outcome | None:
+    """One delivery attempt of a claimed outbox item; the store row records how it went, and
+    the outcome says what to tell the person. None when this claim no longer holds the row (its
+    lease ran out and another worker took it over): that worker tells the person.
 
     `first_try` is only for the attempt made right after the write was recorded: nothing can
     have reached Issuetrak before it, so it need not look for an earlier copy."""
-    now = rt.clock()
-    try:
-        result = await _perform(rt, item, look_first=not first_try)
-    except Unavailable as exc:
-        if item.attempts >= MAX_ATTEMPTS:
-            await rt.store.mark_failed(item.id, str(exc))
-        else:
-            delay = BACKOFF_SECONDS[min(item.attempts, len(BACKOFF_SECONDS)) - 1]
-            await rt.store.mark_retry(item.id, str(exc), now + timedelta(seconds=delay))
-    except (TrackerError, _NotLinked) as exc:
-        await rt.store.mark_failed(item.id, str(exc))
-    except StoreError:
-        raise  # the database, not the write: the lease brings the row back
-    except Exception:
-        # A row that cannot be delivered must not come back forever: give up, and say so.
-        log.exception("outbox item %s could not be delivered", item.id)
-        await rt.store.mark_failed(item.id, messages.UNEXPECTED)
+    refusal = refused_now(rt, item)
+    if refusal is not None:
+        held = await rt.store.mark_failed(item, refusal)
     else:
-        await rt.store.mark_delivered(item.id, result, now)
+        held = await _attempt(rt, item, look_first=not first_try, timing=timing)
+    if not held:
+        log.info("outbox item %s: claim %s was taken over; its new holder tells the person", item.id, item.attempts)
+        return None
     refreshed = await rt.store.get(item.id)
     if refreshed is None:
         raise LookupError(f"outbox item {item.id} vanished")
     return describe(rt, refreshed, repeat=False)
 
 
+def refused_now(rt: Runtime, item: OutboxItem) -> str | None:
+    """Why the rules forbid this write today (they may have changed since it was saved), or None."""
+    if not allowed_here(rt, item.requester.channel_id or ""):
+        return messages.WRITES_NOT_ALLOWED_HERE
+    if item.payload.get("private") and not rt.settings.ALLOW_PRIVATE_NOTES:
+        return messages.PRIVATE_NOT_ALLOWED
+    return None
+
+
+async def _attempt(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: Timing) -> bool:
+    """Try the write within `timing.attempt_seconds` and record how it went under the claim;
+    False when the claim no longer held."""
+    now = rt.clock()
+    try:
+        async with asyncio.timeout(timing.attempt_seconds):
+            result = await _perform(rt, item, look_first=look_first, timing=timing)
+    except _LookAgain as later:
+        return await rt.store.mark_retry(item, str(TimedOut(TrackerName.ISSUETRAK.label)), later.at)
+    except _ClaimLost:
+        return False
+    except (Unavailable, TimeoutError) as exc:
+        error = str(exc) if isinstance(exc, Unavailable) else str(TimedOut(TrackerName.ISSUETRAK.label))
+        if item.attempts >= MAX_ATTEMPTS and now - item.created_at >= GIVE_UP_AFTER:
+            return await rt.store.mark_failed(item, error)
+        delay = BACKOFF_SECONDS[min(item.attempts, len(BACKOFF_SECONDS)) - 1]
+        return await rt.store.mark_retry(item, error, now + timedelta(seconds=delay))
+    except (TrackerError, _NotLinked) as exc:
+        return await rt.store.mark_failed(item, str(exc))
+    except StoreError:
+        raise  # the database, not the write: the lease brings the row back
+    except Exception:
+        # A row that cannot be delivered must not come back forever: give up, and say so.
+        log.exception("outbox item %s could not be delivered", item.id)
+        return await rt.store.mark_failed(item, messages.UNEXPECTED)
+    return await rt.store.mark_delivered(item.id, result, now)
+
+
 class _NotLinked(Exception):
     pass
 
 
-async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool) -> dict[str, Any]:
+class _ClaimLost(Exception):
+    """Right before sending, the row was no longer ours (or its lease was nearly out)."""
+
+
+class _LookAgain(Exception):
+    """An earlier attempt sent the write without hearing back and it is not on Issuetrak yet:
+    look again at `at`, when Issuetrak has had time to show it, before sending anything."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(at)
+        self.at = at
+
+
+async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: Timing) -> dict[str, Any]:
     issuetrak = rt.trackers.require_issuetrak()
     payload = item.payload
     created_by = payload.get("created_by") or await issuetrak_user(
         rt, item.requester.team_id, item.requester.user_id, payload.get("email"))
     if not created_by:
         raise _NotLinked(messages.NOT_LINKED.format(email=payload.get("email") or "(none)"))
-    tag = reference(item.key)
+    if look_first:
+        earlier = await _earlier_copy(rt, item, timing)
+        if earlier is not None:
+            return earlier
+    if not await rt.store.start_sending(item, rt.clock(), timing.attempt_seconds):
+        raise _ClaimLost
     if item.kind is OutboxKind.NOTE:
         issue = int(payload["issue"])
-        if look_first:
-            for note in await issuetrak.notes_for_issue(issue):
-                if tag in note.text:
-                    log.info("outbox item %s was already on issue %s as note %s", item.id, issue, note.id)
-                    return {"note": note.id, "issue": issue}
         note_id = await issuetrak.add_note(issue, payload["html"], created_by, private=bool(payload.get("private")))
         return {"note": note_id, "issue": issue}
-    if look_first:
-        found = await issuetrak.search_issues(filters=[("Description", "Contains", tag)], page_size=5)
-        if found.issues:
-            log.info("outbox item %s was already issue %s", item.id, found.issues[0].number)
-            return {"issue": found.issues[0].number, "subject": payload["subject"]}
     number = await issuetrak.create_issue(
         subject=payload["subject"], description=payload["html"], issue_type_id=int(payload["type"]),
         priority_id=int(payload["priority"]), submitted_by=created_by,
     )
     return {"issue": number, "subject": payload["subject"]}
+
+
+async def _earlier_copy(rt: Runtime, item: OutboxItem, timing: Timing) -> dict[str, Any] | None:
+    """What an earlier attempt wrote, found by the write's tag, or None. When one was sent
+    without an answer, Issuetrak may still be committing it: it is looked for twice, a moment
+    apart, and raises _LookAgain until `settle_seconds` after it was sent."""
+    found = await _find(rt, item)
+    sent_at = item.payload.get(SENT_AT)
+    if found is not None or sent_at is None:
+        return found
+    await asyncio.sleep(timing.second_look_seconds)
+    found = await _find(rt, item)
+    settled = datetime.fromisoformat(sent_at) + timedelta(seconds=timing.settle_seconds)
+    if found is None and rt.clock() < settled:
+        raise _LookAgain(settled)
+    return found
+
+
+async def _find(rt: Runtime, item: OutboxItem) -> dict[str, Any] | None:
+    """The note or issue carrying this write's tag, as the result to record, or None."""
+    issuetrak = rt.trackers.require_issuetrak()
+    tag = reference(item.key)
+    if item.kind is OutboxKind.NOTE:
+        issue = int(item.payload["issue"])
+        for note in await issuetrak.notes_for_issue(issue):
+            if tag in note.text:
+                log.info("outbox item %s was already on issue %s as note %s", item.id, issue, note.id)
+                return {"note": note.id, "issue": issue}
+        return None
+    found = await issuetrak.search_issues(filters=[("Description", "Contains", tag)], page_size=5)
+    if found.issues:
+        log.info("outbox item %s was already issue %s", item.id, found.issues[0].number)
+        return {"issue": found.issues[0].number, "subject": item.payload["subject"]}
+    return None
 
 
 def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
@@ -216,13 +333,13 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
     url = issuetrak.issue_url(int(issue)) if issuetrak and issue else ""
     subject = escape(payload.get("subject", ""))
     if item.state is OutboxState.DELIVERED:
+        done = Result.ALREADY if repeat else Result.DELIVERED
+        public = not payload.get("private")
         if is_note:
             template = messages.NOTE_ALREADY if repeat else messages.NOTE_ADDED
-            return Outcome(Result.ALREADY if repeat else Result.DELIVERED,
-                           template.format(note=result.get("note"), issue=issue, url=url), item.id)
+            return Outcome(done, template.format(note=result.get("note"), issue=issue, url=url), item.id, public)
         template = messages.ISSUE_ALREADY if repeat else messages.ISSUE_CREATED
-        return Outcome(Result.ALREADY if repeat else Result.DELIVERED,
-                       template.format(issue=issue, url=url, subject=subject), item.id)
+        return Outcome(done, template.format(issue=issue, url=url, subject=subject), item.id, public)
     if item.state is OutboxState.FAILED:
         error = escape(item.last_error or "Issuetrak refused it.")
         sentence = (messages.NOTE_FAILED.format(issue=issue, error=error) if is_note

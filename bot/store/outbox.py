@@ -4,6 +4,12 @@ Life of a row: pending -> (claim_due, claim) sending -> delivered | pending agai
 retry() puts a failed row back to pending.
 A claimed row carries a lease: `next_attempt_at` is when it comes back if its worker dies, so
 leases must outlast one delivery attempt (the tracker's timeout and retries included).
+
+Every claim adds one to `attempts`, so (id, attempts) names one claim: the fencing token. A
+worker changes a row only while it still holds that claim (`mark_retry`, `mark_failed`,
+`start_sending`); a worker whose lease ran out and whose row was claimed again changes nothing.
+`mark_delivered` is the exception on purpose: a write that reached the tracker is a fact whoever
+reports it, and recording it stops the row's current holder at its `start_sending` check.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, re
 from bot.store.schema import dialect_insert, outbox
 
 MAX_KEY_LENGTH = 255
+SENT_AT = "sent_at"  # payload key: when a write of this row was last sent without a known answer
 
 
 def _item(row: RowMapping) -> OutboxItem:
@@ -37,6 +44,17 @@ def _due(now: datetime) -> ColumnElement[bool]:
     """Pending rows whose time has come, and sending rows whose worker's lease ran out."""
     waiting = outbox.c.state.in_([OutboxState.PENDING.value, OutboxState.SENDING.value])
     return waiting & (outbox.c.next_attempt_at <= now)
+
+
+def _waiting(now: datetime) -> ColumnElement[bool]:
+    """Pending rows that were tried and wait for their next attempt."""
+    return (outbox.c.state == OutboxState.PENDING.value) & (outbox.c.attempts > 0) & (outbox.c.next_attempt_at > now)
+
+
+def _held(claim: OutboxItem) -> ColumnElement[bool]:
+    """The row is still being sent under this claim (nobody claimed it again since)."""
+    return (outbox.c.id == claim.id) & (outbox.c.state == OutboxState.SENDING.value) & (
+        outbox.c.attempts == claim.attempts)
 
 
 def _claim(
@@ -106,29 +124,79 @@ class OutboxStore(StoreBase):
         """Record the tracker's answer (note id, issue number). Delivery is the truth even for a
         row already given up on, so this applies to any row not yet delivered."""
         return await self._change(
-            item_id, outbox.c.state != OutboxState.DELIVERED.value,
+            (outbox.c.id == item_id) & (outbox.c.state != OutboxState.DELIVERED.value),
             state=OutboxState.DELIVERED.value, result=result, delivered_at=now, last_error=None,
         )
 
-    async def mark_retry(self, item_id: int, error: str, next_attempt_at: datetime) -> bool:
-        """Give a claimed row back to the queue, to be tried again from next_attempt_at."""
+    async def mark_retry(self, claim: OutboxItem, error: str, next_attempt_at: datetime) -> bool:
+        """Give a claimed row back to the queue, to be tried again from next_attempt_at; False
+        when the claim is no longer held (its lease ran out and another worker claimed the row)."""
         return await self._change(
-            item_id, outbox.c.state == OutboxState.SENDING.value,
-            state=OutboxState.PENDING.value, last_error=error, next_attempt_at=next_attempt_at,
+            _held(claim), state=OutboxState.PENDING.value, last_error=error, next_attempt_at=next_attempt_at,
         )
 
-    async def mark_failed(self, item_id: int, error: str) -> bool:
-        """Give up on a claimed row; `error` is the sentence shown to the person."""
-        return await self._change(
-            item_id, outbox.c.state == OutboxState.SENDING.value,
-            state=OutboxState.FAILED.value, last_error=error,
-        )
+    async def mark_failed(self, claim: OutboxItem, error: str) -> bool:
+        """Give up on a claimed row; `error` is the sentence shown to the person. False when the
+        claim is no longer held."""
+        return await self._change(_held(claim), state=OutboxState.FAILED.value, last_error=error)
+
+    async def start_sending(self, claim: OutboxItem, now: datetime, within_seconds: float) -> bool:
+        """Right before the write is sent: True when the claim is still held and its lease has
+        `within_seconds` left, and then the row records that a write may be on its way
+        (`payload["sent_at"]`, so a later attempt knows to look for it carefully)."""
+        require_aware(now)
+        lease_left = outbox.c.next_attempt_at >= now + timedelta(seconds=within_seconds)
+
+        def run(conn: Connection) -> bool:
+            row = conn.execute(
+                select(outbox.c.payload).where(_held(claim), lease_left).with_for_update()
+            ).mappings().first()
+            if row is None:
+                return False
+            payload = {**row["payload"], SENT_AT: now.isoformat()}
+            return conn.execute(update(outbox).where(_held(claim)).values(payload=payload)).rowcount == 1
+
+        return await self._run(run)
 
     async def retry(self, item_id: int, now: datetime) -> bool:
         """A failed row back to pending with a fresh count of attempts (the person's retry button)."""
         return await self._change(
-            item_id, outbox.c.state == OutboxState.FAILED.value,
+            (outbox.c.id == item_id) & (outbox.c.state == OutboxState.FAILED.value),
             state=OutboxState.PENDING.value, attempts=0, next_attempt_at=now, last_error=None,
+        )
+
+    async def resubmit(self, item_id: int, payload: dict[str, Any], now: datetime) -> bool:
+        """A write sent again by the person before it went out (a corrected form): what they
+        sent now replaces the stored payload, and the row is due at once (a failed one with a
+        fresh count of attempts). False for a row being sent or delivered. A row whose earlier
+        payload may already have reached the tracker keeps that mark, so it is looked for first."""
+        require_aware(now)
+
+        def run(conn: Connection) -> bool:
+            row = conn.execute(select(outbox.c.state, outbox.c.payload).where(outbox.c.id == item_id)
+                               .with_for_update()).mappings().first()
+            if row is None or row["state"] not in (OutboxState.PENDING.value, OutboxState.FAILED.value):
+                return False
+            sent = {SENT_AT: row["payload"][SENT_AT]} if SENT_AT in row["payload"] else {}
+            values: dict[str, Any] = {"payload": {**payload, **sent}, "next_attempt_at": now}
+            if row["state"] == OutboxState.FAILED.value:
+                values.update(state=OutboxState.PENDING.value, attempts=0, last_error=None)
+            return conn.execute(
+                update(outbox).where(outbox.c.id == item_id, outbox.c.state == row["state"]).values(**values)
+            ).rowcount == 1
+
+        return await self._run(run)
+
+    async def make_waiting_due(self, now: datetime) -> int:
+        """The tracker answers again: every write waiting out a backoff is due now. Returns how many."""
+        return await self._run(lambda conn: conn.execute(
+            update(outbox).where(_waiting(now)).values(next_attempt_at=now)
+        ).rowcount)
+
+    async def has_waiting(self, now: datetime) -> bool:
+        """Whether some write waits out a backoff (worth probing the tracker for)."""
+        return await self._run(
+            lambda conn: conn.execute(select(outbox.c.id).where(_waiting(now)).limit(1)).first() is not None
         )
 
     async def get(self, ref: int | str) -> OutboxItem | None:
@@ -141,12 +209,10 @@ class OutboxStore(StoreBase):
 
         return await self._run(run)
 
-    async def _change(self, item_id: int, condition: ColumnElement[bool], **values: Any) -> bool:
-        """Apply `values` to the row if `condition` holds; True when it did."""
+    async def _change(self, condition: ColumnElement[bool], **values: Any) -> bool:
+        """Apply `values` to the one row `condition` picks, if it does; True when it did."""
 
         def run(conn: Connection) -> bool:
-            return conn.execute(
-                update(outbox).where(outbox.c.id == item_id, condition).values(**values)
-            ).rowcount == 1
+            return conn.execute(update(outbox).where(condition).values(**values)).rowcount == 1
 
         return await self._run(run)

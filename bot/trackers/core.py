@@ -34,6 +34,7 @@ class HttpOptions:
     wait_initial: float = 0.2
     wait_max: float = 2.0
     reference_ttl: float = 300.0
+    pool_timeout: float = 10.0  # waiting for a free connection is bounded too
 
 
 class _RetryableStatus(Exception):
@@ -81,7 +82,7 @@ class TrackerHTTP:
             auth=auth,
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "trackerbot/0.1"},
-            timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout, pool=None),
+            timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout, pool=options.pool_timeout),
             limits=httpx.Limits(
                 max_connections=options.max_in_flight, max_keepalive_connections=options.max_in_flight
             ),
@@ -89,6 +90,7 @@ class TrackerHTTP:
         self._slots = asyncio.Semaphore(options.max_in_flight)
         self._reference: TTLCache[Hashable, Any] = TTLCache(maxsize=256, ttl=options.reference_ttl)
         self._loading: dict[Hashable, asyncio.Future[Any]] = {}
+        self.on_success: Callable[[], None] | None = None  # called whenever the tracker answers 2xx
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -159,6 +161,8 @@ class TrackerHTTP:
     def _decode(self, response: httpx.Response, not_found: str, not_found_statuses: tuple[int, ...]) -> Any:
         status = response.status_code
         if status < 300:
+            if self.on_success is not None:
+                self.on_success()
             if not response.content:
                 return None
             try:

@@ -273,8 +273,9 @@ def test_who_may_write_what_and_where(chat: Chat, issuetrak_server: IssuetrakSer
     writes_so_far = len(_writes(issuetrak_server))
     view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "not mine to write", ts="1700000000.000950"))
     reply = chat.submit(view, text_values(note_issue=("issue_number", "1003"), note_text=("text", "not mine to write")))
-    (answer,) = reply.of("chat.postMessage")
+    (answer,) = reply.of("chat.postEphemeral")  # it names their email: only they see it
     assert answer["thread_ts"] == "1700000000.000950" and "/tracker link" in answer["text"]
+    assert answer["user"] == "U0NOBODY" and not reply.of("chat.postMessage")
     assert len(_writes(issuetrak_server)) == writes_so_far
 
 

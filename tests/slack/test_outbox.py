@@ -186,8 +186,9 @@ async def test_saved_while_down_then_posted_and_told_in_the_thread_and_by_dm(
     view = open_note_modal(chat, "pen arrived (shortcut)", "1700000000.000200")
     submitted = chat.submit(view, note_values(1003, "pen arrived (shortcut)"))
     assert submitted.status == 200 and "response_action" not in submitted.ack  # Issuetrak's silence is no error
-    saved = submitted.of("chat.postMessage")
-    assert saved[-1]["thread_ts"] == "1700000000.000200" and "I saved your note" in saved[-1]["text"]
+    (saved,) = submitted.of("chat.postEphemeral")  # only the person hears it, in the thread
+    assert saved["thread_ts"] == "1700000000.000200" and saved["user"] == "U0ALICE"
+    assert "I saved your note" in saved["text"] and not submitted.of("chat.postMessage")
     assert not notes_with(issuetrak_server, "pen arrived")
 
     await run_worker(worker, clock)  # still down: nobody is told again
