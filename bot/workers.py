@@ -5,11 +5,13 @@ claims), so several processes can run them side by side."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import tell_outcome
@@ -24,6 +26,7 @@ DIGEST_INTERVAL_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 PROBE_SECONDS = 10.0
 WAKE_DEBOUNCE_SECONDS = 1.0
+_IN_OUTBOX_RUN = contextvars.ContextVar("in_outbox_run", default=False)
 
 
 async def deliver_due(rt: Runtime, client: AsyncWebClient, *, limit: int = 20,
@@ -93,8 +96,8 @@ class Workers:
             timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
         self._running: set[asyncio.Task[object]] = set()
-        self._answered = False  # Issuetrak answered since the outbox worker last looked
-        self._delivering = False
+        self._delivering = asyncio.Lock()  # one outbox run at a time: the interval's or a wake-up's
+        self._wake: asyncio.Task[None] | None = None
         self._last_wake = float("-inf")
         if rt.trackers.issuetrak is not None:
             rt.trackers.issuetrak.http.on_success = self._tracker_answered
@@ -131,24 +134,28 @@ class Workers:
             self._running.discard(task)
 
     async def _outbox(self) -> int:
-        self._delivering = True
-        try:
-            if self._answered:
-                self._answered = False
-                await self.rt.store.make_waiting_due(self.rt.clock())
-            return await deliver_due(self.rt, self.client)
-        finally:
-            self._delivering = False
+        async with self._delivering:
+            token = _IN_OUTBOX_RUN.set(True)
+            try:
+                return await deliver_due(self.rt, self.client)
+            finally:
+                _IN_OUTBOX_RUN.reset(token)
 
     def _tracker_answered(self) -> None:
-        """Issuetrak answered a call: waiting writes are due, and the worker runs now unless it is
-        running already (it looks again at its next interval)."""
-        self._answered = True
+        """Issuetrak answered someone's call in this process: the writes waiting out a backoff are
+        due now, and an outbox run starts (after the one in progress, if any). Answers to the
+        outbox run's own calls are left out: `deliver_due` acts on those itself."""
         loop = asyncio.get_running_loop()
-        if self._delivering or not self.scheduler.running or loop.time() - self._last_wake < WAKE_DEBOUNCE_SECONDS:
+        if (_IN_OUTBOX_RUN.get() or self.scheduler.state != STATE_RUNNING
+                or (self._wake is not None and not self._wake.done())
+                or loop.time() - self._last_wake < WAKE_DEBOUNCE_SECONDS):
             return
         self._last_wake = loop.time()
-        self.scheduler.modify_job("outbox worker", next_run_time=datetime.now(UTC))
+        self._wake = loop.create_task(self._tracked(self._woken), name="outbox wake-up")
+
+    async def _woken(self) -> int:
+        await self.rt.store.make_waiting_due(self.rt.clock())
+        return await self._outbox()
 
     async def _digests(self) -> digests.DueRound:
         done = await digests.post_due(self.rt, self.client, pacer=self.pacer)

@@ -37,7 +37,7 @@ from bot.store import Store
 from bot.trackers.core import HttpOptions
 from bot.trackers.registry import build_trackers
 from bot.views import ids
-from bot.workers import deliver_due
+from bot.workers import Workers, deliver_due
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, text_values
 
@@ -45,6 +45,7 @@ READ_TIMEOUT = 0.3  # the bot's read timeout for Issuetrak in these tests
 HANG = 0.6  # how long a "dropped" or "lost" answer keeps the client waiting (beyond READ_TIMEOUT)
 FAULTS = ("503", "drop", "lost", "reset")
 FORM = "application/x-www-form-urlencoded"
+FAST_OPTIONS = HttpOptions(read_timeout=READ_TIMEOUT, connect_timeout=2.0, wait_initial=0.01, wait_max=0.05)
 Worker = tuple[Runtime, AsyncWebClient]
 Clock = list[datetime]
 
@@ -57,7 +58,9 @@ class Faults:
     answers everything with 503 and `rate` picks a random fault for that share of requests.
     Faults: "503"; "drop" (the server never sees it; the client times out); "lost" (the server
     handles it, the answer comes after the client gave up); "reset" (the server handles it, the
-    connection is cut halfway through the answer)."""
+    connection is cut halfway through the answer). Scripted only: "slow" (a slow commit: the
+    client times out, and the server writes only once the next read of an issue's notes was
+    answered without it; every later request sees the write)."""
 
     app: Any = None
     script: list[tuple[str, str, str]] = field(default_factory=list)
@@ -66,6 +69,8 @@ class Faults:
     rng: random.Random = field(default_factory=lambda: random.Random(6))
     injected: list[tuple[str, str, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _first_look: asyncio.Future[None] | None = None  # a slow commit waits for it
+    _committed: asyncio.Event | None = None
 
     def _choose(self, method: str, path: str) -> str | None:
         with self._lock:
@@ -82,9 +87,26 @@ class Faults:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         fault = self._choose(scope["method"], scope["path"]) if scope["type"] == "http" else None
         if fault is None:
+            await self._committing(scope)
             await self.app(scope, receive, send)
+            if self._first_look is not None and scope["method"] == "GET" and "/notes/issue/" in scope["path"]:
+                self._first_look.set_result(None)  # ...answered without the write: now it lands
+                self._first_look = None
             return
         self.injected.append((scope["method"], scope["path"], fault))
+        if fault == "slow":
+            self._first_look, self._committed = asyncio.get_running_loop().create_future(), asyncio.Event()
+            request = [await receive()]
+            while request[-1].get("more_body"):
+                request.append(await receive())
+            await self._first_look  # the client times out meanwhile
+
+            async def replay() -> dict[str, Any]:
+                return request.pop(0) if request else {"type": "http.disconnect"}
+
+            await self.app(scope, replay, send)
+            self._committed.set()
+            return
         if fault in ("503", "drop"):
             if fault == "drop":
                 await asyncio.sleep(HANG)
@@ -103,6 +125,13 @@ class Faults:
         else:  # ...and the connection breaks halfway through the answer
             await send(held[0])
             await send({"type": "http.response.body", "body": b"{", "more_body": True})
+
+
+    async def _committing(self, scope: dict[str, Any]) -> None:
+        """Requests after a slow commit's first look wait until the write has landed."""
+        first_look = self._first_look is not None and scope["method"] == "GET" and "/notes/issue/" in scope["path"]
+        if self._committed is not None and not first_look:
+            await self._committed.wait()
 
 
 async def _answer_503(send: Any) -> None:
@@ -136,20 +165,23 @@ def short_reads(runtime: Runtime) -> None:
 async def worker(runtime: Runtime) -> AsyncIterator[Worker]:
     """The outbox worker's side: same settings, database and clock, its own tracker clients."""
     settings = runtime.settings
-    options = HttpOptions(read_timeout=READ_TIMEOUT, connect_timeout=2.0, wait_initial=0.01, wait_max=0.05)
-    rt = Runtime(settings=settings, trackers=build_trackers(settings, options=options),
+    rt = Runtime(settings=settings, trackers=build_trackers(settings, options=FAST_OPTIONS),
                  store=Store(settings.DATABASE_URL), clock=runtime.clock)
     yield rt, web_client(rt)
     await rt.aclose()
     await rt.store.aclose()
 
 
-async def run_worker(worker: Worker, clock: Clock, *, rounds: int = 1) -> None:
-    """`rounds` passes of the outbox worker, each after every backoff has run out."""
+# The production timing, but a short real wait between the two looks for a write sent without an answer.
+TIMING = writes.Timing(second_look_seconds=0.05)
+
+
+async def run_worker(worker: Worker, clock: Clock, *, rounds: int = 1, after: timedelta = timedelta(hours=1)) -> None:
+    """`rounds` passes of the outbox worker, each `after` the last (by default: after every backoff ran out)."""
     rt, client = worker
     for _ in range(rounds):
-        clock[0] += timedelta(hours=1)
-        await deliver_due(rt, client)
+        clock[0] += after
+        await deliver_due(rt, client, timing=TIMING)
 
 
 def notes_with(server: IssuetrakServer, marker: str) -> list[dict[str, Any]]:
@@ -349,3 +381,152 @@ async def test_under_thirty_percent_faults_every_note_lands_once_and_everyone_is
 def _delivered_and_told(chat: Chat, server: IssuetrakServer, marker: str) -> bool:
     notes = notes_with(server, marker)
     return bool(notes) and bool(said(chat, f"Added note {notes[0]['NoteID']} "))
+
+
+# --- a write sent without an answer -------------------------------------------------------------
+
+
+async def test_a_slow_commit_after_a_timed_out_post_is_found_by_a_second_look(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    """The POST times out and Issuetrak writes the note only after the next attempt's first look
+    came back empty: the second look, a moment later, finds it, and nothing is sent again."""
+    faults.script.append(("POST", "/notes", "slow"))
+    assert "I saved your note" in chat.send("/tracker note 1009 badge reader rebooted").text
+    await run_worker(worker, clock)
+    (note,) = notes_with(issuetrak_server, "badge reader rebooted")
+    assert len(issuetrak_server.requests_to("notes")) == 1
+    (told,) = said(chat, "Added note")
+    assert f"Added note {note['NoteID']} " in told["text"]
+
+
+async def test_after_a_timed_out_post_nothing_is_sent_again_before_issuetrak_had_time_to_show_it(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    faults.script.append(("POST", "/notes", "drop"))  # Issuetrak never got it, but the bot cannot know
+    assert "I saved your note" in chat.send("/tracker note 1009 door code changed").text
+    await run_worker(worker, clock, after=timedelta(seconds=10))  # past the backoff, not past the settle time
+    assert not issuetrak_server.requests_to("notes") and not said(chat, "Added note")
+    assert len([r for r in issuetrak_server.requests_to("notes/issue/1009")]) == 2  # looked twice
+    await run_worker(worker, clock, after=timedelta(seconds=TIMING.settle_seconds))
+    assert len(notes_with(issuetrak_server, "door code changed")) == 1
+    assert len(said(chat, "Added note")) == 1
+
+
+# --- Issuetrak answers again ----------------------------------------------------------------------
+
+
+async def test_saved_notes_go_out_on_the_next_tick_after_issuetrak_answers_again(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    """During a long outage the backoff grows; the tick after Issuetrak answers a probe, every
+    waiting note goes out, not after its backoff."""
+    faults.down = True
+    for n in range(3):
+        chat.send(f"/tracker note 1003 outage note {n}")
+    await run_worker(worker, clock, rounds=3)  # the next waits are now 300 s
+    assert not notes_with(issuetrak_server, "outage note")
+    faults.down = False
+    await run_worker(worker, clock, after=timedelta(seconds=5))  # one tick
+    assert all(len(notes_with(issuetrak_server, f"outage note {n}")) == 1 for n in range(3))
+    assert len(said(chat, "Added note")) == 3
+
+
+async def test_any_answer_from_issuetrak_wakes_the_outbox_worker(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    """In a serving process, any call Issuetrak answers (someone's `/tracker issue`, here made on
+    the process's own client) makes the waiting notes due and wakes the outbox worker at once,
+    long before its next interval."""
+    faults.down = True
+    chat.send("/tracker note 1003 toner replaced")
+    rt, client = worker
+    workers = Workers(rt, client, outbox_seconds=3600, digest_seconds=3600)
+    workers.start()  # its first run finds Issuetrak down: a probe, tried three times
+    loop = asyncio.get_running_loop()
+    try:
+        probes = lambda: [f for f in faults.injected if f[1].endswith("/projects")]  # noqa: E731
+        deadline = loop.time() + 10
+        while len(probes()) < FAST_OPTIONS.attempts and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        clock[0] += timedelta(seconds=1)  # the note waits out its backoff
+        faults.down = False
+        await rt.trackers.require_issuetrak().get_issue(1001)
+        deadline = loop.time() + 10  # a generous bound; it takes milliseconds
+        while not said(chat, "Added note") and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+    finally:
+        await workers.stop()
+    assert len(notes_with(issuetrak_server, "toner replaced")) == 1
+    assert len(said(chat, "Added note")) == 1
+
+
+# --- the rules at send time -----------------------------------------------------------------------
+
+
+async def test_rules_are_checked_again_when_a_saved_write_is_sent(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    """WRITE_CHANNELS and ALLOW_PRIVATE_NOTES may change while a write waits: the worker and the
+    "Try again" button follow the rules of the moment."""
+    settings = chat.runtime.settings
+    faults.down = True
+    chat.send("/tracker note 1001 from general, saved")
+    settings.WRITE_CHANNELS = "C0IT"
+    faults.down = False
+    await run_worker(worker, clock)
+    assert not notes_with(issuetrak_server, "from general")
+    (refused,) = said(chat, "I could not post your note")
+    assert messages.WRITES_NOT_ALLOWED_HERE in refused["text"]
+    settings.WRITE_CHANNELS = ""
+
+    private = {"note_private": {"private": {"type": "checkboxes", "selected_options": [{"value": "private"}]}}}
+    faults.down = True
+    view = open_note_modal(chat, "salary review", "1700000000.000700")
+    chat.submit(view, note_values(1001, "salary review") | private)
+    await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS)
+    (failed,) = said(chat, "I could not post your note")[1:]
+    (button,) = [e for b in failed["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    settings.ALLOW_PRIVATE_NOTES = False
+    faults.down = False
+    assert messages.PRIVATE_NOT_ALLOWED in chat.click(button).text
+    assert not notes_with(issuetrak_server, "salary review")
+
+
+# --- a corrected form -----------------------------------------------------------------------------
+
+
+async def test_a_corrected_form_sent_again_posts_what_was_typed_last(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    faults.down = True
+    view = open_note_modal(chat, "fan noisy", "1700000000.000800")
+    chat.submit(view, note_values(1003, "fan noisy"))
+    chat.submit(open_note_modal(chat, "fan noisy", "1700000000.000800"), note_values(1003, "fan noisy, replaced"))
+    await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS)  # given up
+    assert said(chat, "I could not post your note")
+    faults.down = False
+    again = chat.submit(open_note_modal(chat, "fan noisy", "1700000000.000800"),
+                        note_values(1003, "fan noisy, replaced and tested"))
+    (note,) = notes_with(issuetrak_server, "fan noisy")
+    assert "fan noisy, replaced and tested" in note["NoteText"]
+    assert f"Added note {note['NoteID']} " in again.text
+
+
+# --- who hears what -------------------------------------------------------------------------------
+
+
+async def test_only_a_public_success_is_said_in_the_thread(
+        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    thread = "1700000000.000900"
+    public = chat.submit(open_note_modal(chat, "fixed", thread), note_values(1001, "fixed"))
+    (posted,) = public.of("chat.postMessage")
+    assert posted["thread_ts"] == thread and "Added note" in posted["text"]
+
+    private = {"note_private": {"private": {"type": "checkboxes", "selected_options": [{"value": "private"}]}}}
+    secret = chat.submit(open_note_modal(chat, "root cause: Bob", "1700000000.000901"),
+                         note_values(1001, "root cause: Bob") | private)
+    (told,) = secret.of("chat.postEphemeral")
+    assert told["user"] == "U0ALICE" and "Added note" in told["text"] and not secret.of("chat.postMessage")
+
+    faults.down = True
+    chat.submit(open_note_modal(chat, "later", "1700000000.000902"), note_values(1001, "later"))
+    await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS)
+    (failed,) = said(chat, "I could not post your note")
+    assert failed["user"] == "U0ALICE" and failed["thread_ts"] == "1700000000.000902"
+    in_threads = [c.args for c in chat.slack.calls if c.method == "chat.postMessage" and c.args.get("thread_ts")]
+    assert [m["text"] for m in in_threads] == [posted["text"]]
