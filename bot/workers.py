@@ -26,7 +26,7 @@ DIGEST_INTERVAL_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 PROBE_SECONDS = 10.0
 WAKE_DEBOUNCE_SECONDS = 1.0
-_IN_OUTBOX_RUN = contextvars.ContextVar("in_outbox_run", default=False)
+_IN_OUTBOX_RUN: contextvars.ContextVar[bool] = contextvars.ContextVar("in_outbox_run", default=False)
 
 
 async def deliver_due(rt: Runtime, client: AsyncWebClient, *, limit: int = 20,
@@ -119,8 +119,9 @@ class Workers:
         if not self.scheduler.running:
             return
         self.scheduler.pause()
-        if self._running:
-            await asyncio.wait(set(self._running), timeout=timeout)
+        running = self._running | ({self._wake} if self._wake is not None and not self._wake.done() else set())
+        if running:
+            await asyncio.wait(running, timeout=timeout)
         self.scheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
 

@@ -9,6 +9,7 @@ and lowercased path, a fresh request id and a 7-digit UTC timestamp within the a
 from __future__ import annotations
 
 import asyncio
+import random
 import hmac
 import json
 import logging
@@ -69,6 +70,8 @@ class IssuetrakState:
     clock_skew: float = 300.0
     latency: float = 0.0
     fail_next: list[int] = field(default_factory=list)
+    fail_rate: float = 0.0  # share of requests answered 503 (after the signature check), at random
+    rng: random.Random = field(default_factory=lambda: random.Random(30))
     demo: bool = True  # fill every empty collection with the demo studio
 
     def __post_init__(self) -> None:
@@ -159,6 +162,8 @@ class _Api:
             state.seen_request_ids.append(request.headers[REQUEST_ID_HEADER])
             if state.fail_next:
                 return _error(state.fail_next.pop(0), "An error has occurred.")
+            if state.fail_rate and state.rng.random() < state.fail_rate:
+                return _error(503, "An error has occurred.")
             if request.method == "POST" and request.headers.get("content-type", "").split(";")[0] != "application/json":
                 return _error(415, "The request entity's media type is not supported for this resource.")
             try:

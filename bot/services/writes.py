@@ -40,6 +40,7 @@ from bot.slack_people import SlackPerson
 from bot.store.outbox import SENT_AT
 from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, StoreError
 from bot.trackers.errors import NotFound, TimedOut, TrackerError, Unavailable
+from bot.trackers.issuetrak import IssuetrakClient
 from bot.trackers.models import TrackerName
 from bot.views.text import escape
 
@@ -123,7 +124,8 @@ def allowed_here(rt: Runtime, channel: str) -> bool:
 async def submit(rt: Runtime, *, key: str, kind: OutboxKind, payload: dict[str, Any], requester: Requester,
                  person: SlackPerson) -> Outcome:
     """Record the write, then try to deliver it now. A repeat of the same key is not written
-    again: the person hears how the first one went (a failed one is tried again)."""
+    again: the person hears how the first one went (a failed one is tried again, and one not
+    sent yet goes out with what the repeat carries: a corrected form)."""
     if not allowed_here(rt, requester.channel_id or ""):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     try:
@@ -279,6 +281,20 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
             return earlier
     if not await rt.store.start_sending(item, rt.clock(), timing.attempt_seconds):
         raise _ClaimLost
+    try:
+        return await _send(issuetrak, item, created_by)
+    except TimedOut:
+        raise  # no answer: the write may still land, so the row's mark stays
+    except TrackerError:
+        # Issuetrak answered: an error status means nothing was written, and an answer cut off
+        # halfway comes after the write, which the next attempt's first look finds.
+        await rt.store.forget_sent(item)
+        raise
+
+
+async def _send(issuetrak: IssuetrakClient, item: OutboxItem, created_by: str) -> dict[str, Any]:
+    """The write itself; its result as recorded on the row."""
+    payload = item.payload
     if item.kind is OutboxKind.NOTE:
         issue = int(payload["issue"])
         note_id = await issuetrak.add_note(issue, payload["html"], created_by, private=bool(payload.get("private")))

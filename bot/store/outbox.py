@@ -80,6 +80,17 @@ def _claim(
     return sorted((_item(row) for row in rows), key=lambda item: order[item.id])
 
 
+def _mark_sent(conn: Connection, claim: OutboxItem, sent_at: str | None, *only: ColumnElement[bool]) -> bool:
+    """Set (or, with None, drop) the row's `sent_at` mark, if the claim still holds it (and `only`)."""
+    row = conn.execute(select(outbox.c.payload).where(_held(claim), *only).with_for_update()).mappings().first()
+    if row is None:
+        return False
+    payload = {name: value for name, value in row["payload"].items() if name != SENT_AT}
+    if sent_at is not None:
+        payload[SENT_AT] = sent_at
+    return conn.execute(update(outbox).where(_held(claim)).values(payload=payload)).rowcount == 1
+
+
 class OutboxStore(StoreBase):
     async def enqueue(
         self, key: str, kind: OutboxKind | str, payload: dict[str, Any], requester: Requester,
@@ -146,17 +157,11 @@ class OutboxStore(StoreBase):
         (`payload["sent_at"]`, so a later attempt knows to look for it carefully)."""
         require_aware(now)
         lease_left = outbox.c.next_attempt_at >= now + timedelta(seconds=within_seconds)
+        return await self._run(lambda conn: _mark_sent(conn, claim, now.isoformat(), lease_left))
 
-        def run(conn: Connection) -> bool:
-            row = conn.execute(
-                select(outbox.c.payload).where(_held(claim), lease_left).with_for_update()
-            ).mappings().first()
-            if row is None:
-                return False
-            payload = {**row["payload"], SENT_AT: now.isoformat()}
-            return conn.execute(update(outbox).where(_held(claim)).values(payload=payload)).rowcount == 1
-
-        return await self._run(run)
+    async def forget_sent(self, claim: OutboxItem) -> bool:
+        """The tracker answered the write with an error: nothing of it can land later."""
+        return await self._run(lambda conn: _mark_sent(conn, claim, None))
 
     async def retry(self, item_id: int, now: datetime) -> bool:
         """A failed row back to pending with a fresh count of attempts (the person's retry button)."""

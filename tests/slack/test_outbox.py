@@ -410,6 +410,11 @@ async def test_after_a_timed_out_post_nothing_is_sent_again_before_issuetrak_had
     assert len(notes_with(issuetrak_server, "door code changed")) == 1
     assert len(said(chat, "Added note")) == 1
 
+    faults.script.append(("POST", "/notes", "503"))  # an answer: nothing was written, no need to wait
+    assert "I saved your note" in chat.send("/tracker note 1009 door code changed again").text
+    await run_worker(worker, clock, after=timedelta(seconds=10))
+    assert len(notes_with(issuetrak_server, "door code changed again")) == 1
+
 
 # --- Issuetrak answers again ----------------------------------------------------------------------
 
