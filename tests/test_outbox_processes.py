@@ -119,3 +119,49 @@ async def test_a_claim_that_was_taken_over_changes_nothing(store: Store) -> None
     assert await store.mark_retry(fresh, "Issuetrak did not answer.", later + timedelta(minutes=1))
     assert not await store.mark_retry(fresh, "twice", later)  # only while sending under that claim
 
+
+
+async def test_a_worker_whose_claim_was_taken_over_while_it_looked_sends_nothing(
+        runtime: Runtime, issuetrak_server: IssuetrakServer, clock: list[datetime]) -> None:
+    """Right before the POST the claim is checked once more: a worker that lost its row while it
+    was looking for an earlier copy stops there, and the new holder posts the one note."""
+    key = "note:taken-over"
+    item, _ = await runtime.store.enqueue(key, OutboxKind.NOTE, note_payload(key, "patch panel"), ALICE, clock[0])
+    first = await runtime.store.claim(item.id, clock[0], SHORT.lease_seconds)
+    clock[0] += timedelta(seconds=SHORT.lease_seconds)  # its lease ran out (a stalled process)
+    second = await runtime.store.claim(item.id, clock[0], SHORT.lease_seconds)
+    assert first is not None and second is not None
+
+    assert await writes.deliver(runtime, first, timing=SHORT) is None  # nobody to tell: not its row any more
+    assert not issuetrak_server.requests_to("notes")
+    outcome = await writes.deliver(runtime, second, timing=SHORT)
+    assert outcome is not None and outcome.result is writes.Result.DELIVERED
+    assert tagged(issuetrak_server)(key) == 1
+
+
+async def test_an_attempt_is_cut_off_well_inside_its_lease(
+        runtime: Runtime, issuetrak_server: IssuetrakServer, clock: list[datetime]) -> None:
+    """Issuetrak slower than the attempt's bound: the attempt ends, the row goes back to the
+    queue under its own claim (never left "sending" past its lease), and the next attempt finds
+    the note Issuetrak wrote after all instead of sending it again."""
+    key = "note:cut-off"
+    item, _ = await runtime.store.enqueue(key, OutboxKind.NOTE, note_payload(key, "UPS swapped"), ALICE, clock[0])
+    claimed = await runtime.store.claim(item.id, clock[0], SHORT.lease_seconds)
+    assert claimed is not None
+    issuetrak_server.state.latency = 3 * SHORT.attempt_seconds  # well under the client's read timeout
+    outcome = await writes.deliver(runtime, claimed, first_try=True, timing=SHORT)
+    assert outcome is not None and outcome.result is writes.Result.SAVED
+    row = await runtime.store.get(item.id)
+    assert row is not None and row.state is OutboxState.PENDING and "sent_at" in row.payload
+
+    issuetrak_server.state.latency = 0.0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10  # Issuetrak finishes the slow write in its own time
+    while not tagged(issuetrak_server)(key) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    clock[0] += timedelta(hours=1)
+    again = await runtime.store.claim(item.id, clock[0], SHORT.lease_seconds)
+    assert again is not None
+    outcome = await writes.deliver(runtime, again, timing=SHORT)
+    assert outcome is not None and outcome.result is writes.Result.DELIVERED
+    assert tagged(issuetrak_server)(key) == 1
