@@ -10,8 +10,9 @@ Issuetrak has no idempotency key of its own, so every note and issue carries a s
 from the key, and every attempt but the very first looks for that tag on Issuetrak before
 sending again: an earlier attempt may have landed before its answer was lost (a timeout, a reset
 connection, a process killed mid-request). An attempt that sent the write without hearing back
-leaves a mark on the row (`sent_at`); the next attempts look for the tag twice, a moment apart,
-and do not send again until Issuetrak has had `settle_seconds` to show the first one.
+leaves a mark on the row (`sent_at`); the next attempts look for the tag but send nothing until
+Issuetrak has had `settle_seconds` to show the first one, and then look twice, a moment apart,
+before sending again. An error status in answer to the write clears the mark: nothing landed.
 
 Several processes deliver side by side: each claims one row at a time, each attempt is bounded
 well inside its lease, every state change is fenced by the claim (row id + attempts), and the
@@ -308,18 +309,18 @@ async def _send(issuetrak: IssuetrakClient, item: OutboxItem, created_by: str) -
 
 async def _earlier_copy(rt: Runtime, item: OutboxItem, timing: Timing) -> dict[str, Any] | None:
     """What an earlier attempt wrote, found by the write's tag, or None. When one was sent
-    without an answer, Issuetrak may still be committing it: it is looked for twice, a moment
-    apart, and raises _LookAgain until `settle_seconds` after it was sent."""
+    without an answer, Issuetrak may still be committing it: until `settle_seconds` after it was
+    sent, a miss raises _LookAgain (nothing is sent); after that, a miss is looked at twice, a
+    moment apart, before the write may be sent again."""
     found = await _find(rt, item)
     sent_at = item.payload.get(SENT_AT)
     if found is not None or sent_at is None:
         return found
-    await asyncio.sleep(timing.second_look_seconds)
-    found = await _find(rt, item)
     settled = datetime.fromisoformat(sent_at) + timedelta(seconds=timing.settle_seconds)
-    if found is None and rt.clock() < settled:
+    if rt.clock() < settled:
         raise _LookAgain(settled)
-    return found
+    await asyncio.sleep(timing.second_look_seconds)
+    return await _find(rt, item)
 
 
 async def _find(rt: Runtime, item: OutboxItem) -> dict[str, Any] | None:

@@ -193,10 +193,22 @@ class OutboxStore(StoreBase):
         return await self._run(run)
 
     async def make_waiting_due(self, now: datetime) -> int:
-        """The tracker answers again: every write waiting out a backoff is due now. Returns how many."""
-        return await self._run(lambda conn: conn.execute(
-            update(outbox).where(_waiting(now)).values(next_attempt_at=now)
-        ).rowcount)
+        """The tracker answers again: every write waiting out a backoff is due now. Returns how
+        many. Rows another transaction holds at this moment are left to it (PostgreSQL skips
+        them), so two processes doing this at once never wait on each other's locks."""
+        require_aware(now)
+
+        def run(conn: Connection) -> int:
+            ids = conn.execute(
+                select(outbox.c.id).where(_waiting(now)).order_by(outbox.c.id).with_for_update(skip_locked=True)
+            ).scalars().all()
+            if not ids:
+                return 0
+            return conn.execute(
+                update(outbox).where(outbox.c.id.in_(ids), _waiting(now)).values(next_attempt_at=now)
+            ).rowcount
+
+        return await self._run(run)
 
     async def has_waiting(self, now: datetime) -> bool:
         """Whether some write waits out a backoff (worth probing the tracker for)."""
