@@ -20,7 +20,7 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -88,7 +88,10 @@ async def running_bot() -> AsyncIterator[Bot]:
             ISSUETRAK_URL=issuetrak_url + issuetrak.prefix, ISSUETRAK_API_KEY=issuetrak.api_key,
         )
         offset = [timedelta(0)]
-        clock: Callable[[], datetime] = lambda: utc_now() + offset[0]  # noqa: E731
+
+        def clock() -> datetime:
+            return utc_now() + offset[0]
+
         rt = Runtime(settings=settings, trackers=build_trackers(settings), store=Store(settings.DATABASE_URL),
                      clock=clock)
         workers = Workers(rt, web_client(rt))

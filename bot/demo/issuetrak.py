@@ -9,10 +9,10 @@ and lowercased path, a fresh request id and a 7-digit UTC timestamp within the a
 from __future__ import annotations
 
 import asyncio
-import random
 import hmac
 import json
 import logging
+import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field

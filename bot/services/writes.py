@@ -56,6 +56,7 @@ MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 GIVE_UP_AFTER = timedelta(seconds=sum(BACKOFF_SECONDS))
 MAX_NOTE_CHARACTERS = 20_000
 SETTLE_SECONDS = 5.0  # how long a repeat waits for the first request's attempt to finish
+TIMED_OUT = str(TimedOut(TrackerName.ISSUETRAK.label))  # an attempt cut off at its time bound
 
 
 class Result(StrEnum):
@@ -194,14 +195,15 @@ async def _told(rt: Runtime, item_id: int, outcome: Outcome | None) -> Outcome:
     return describe(rt, item, repeat=True)
 
 
-async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False, timing: Timing = TIMING) -> Outcome | None:
+async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False,
+                  timing: Timing = TIMING) -> Outcome | None:
     """One delivery attempt of a claimed outbox item; the store row records how it went, and
     the outcome says what to tell the person. None when this claim no longer holds the row (its
     lease ran out and another worker took it over): that worker tells the person.
 
     `first_try` is only for the attempt made right after the write was recorded: nothing can
     have reached Issuetrak before it, so it need not look for an earlier copy."""
-    refusal = refused_now(rt, item)
+    refusal = _refused_now(rt, item)
     if refusal is not None:
         held = await rt.store.mark_failed(item, refusal)
     else:
@@ -215,7 +217,7 @@ async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False, tim
     return describe(rt, refreshed, repeat=False)
 
 
-def refused_now(rt: Runtime, item: OutboxItem) -> str | None:
+def _refused_now(rt: Runtime, item: OutboxItem) -> str | None:
     """Why the rules forbid this write today (they may have changed since it was saved), or None."""
     if not allowed_here(rt, item.requester.channel_id or ""):
         return messages.WRITES_NOT_ALLOWED_HERE
@@ -232,11 +234,11 @@ async def _attempt(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         async with asyncio.timeout(timing.attempt_seconds):
             result = await _perform(rt, item, look_first=look_first, timing=timing)
     except _LookAgain as later:
-        return await rt.store.mark_retry(item, str(TimedOut(TrackerName.ISSUETRAK.label)), later.at)
+        return await rt.store.mark_retry(item, TIMED_OUT, later.at)
     except _ClaimLost:
         return False
     except (Unavailable, TimeoutError) as exc:
-        error = str(exc) if isinstance(exc, Unavailable) else str(TimedOut(TrackerName.ISSUETRAK.label))
+        error = str(exc) if isinstance(exc, Unavailable) else TIMED_OUT
         if item.attempts >= MAX_ATTEMPTS and now - item.created_at >= GIVE_UP_AFTER:
             return await rt.store.mark_failed(item, error)
         delay = BACKOFF_SECONDS[min(item.attempts, len(BACKOFF_SECONDS)) - 1]

@@ -190,12 +190,9 @@ def notes_with(server: IssuetrakServer, marker: str) -> list[dict[str, Any]]:
 
 def said(chat: Chat, fragment: str) -> list[dict[str, Any]]:
     """Every message to a person (answers to requests, thread replies, DMs) containing `fragment`."""
-    found = []
-    for call in chat.slack.calls:
-        if call.method in ("response_url", "chat.postMessage", "chat.postEphemeral"):
-            if fragment in str(call.args.get("text", "")) + json.dumps(call.args.get("blocks") or []):
-                found.append(call.args)
-    return found
+    return [call.args for call in chat.slack.calls
+            if call.method in ("response_url", "chat.postMessage", "chat.postEphemeral")
+            and fragment in str(call.args.get("text", "")) + json.dumps(call.args.get("blocks") or [])]
 
 
 def open_note_modal(chat: Chat, text: str, ts: str) -> dict[str, Any]:
@@ -447,9 +444,9 @@ async def test_any_answer_from_issuetrak_wakes_the_outbox_worker(
     workers.start()  # its first run finds Issuetrak down: a probe, tried three times
     loop = asyncio.get_running_loop()
     try:
-        probes = lambda: [f for f in faults.injected if f[1].endswith("/projects")]  # noqa: E731
         deadline = loop.time() + 10
-        while len(probes()) < FAST_OPTIONS.attempts and loop.time() < deadline:
+        while len([f for f in faults.injected if f[1].endswith("/projects")]) < FAST_OPTIONS.attempts \
+                and loop.time() < deadline:
             await asyncio.sleep(0.02)
         clock[0] += timedelta(seconds=1)  # the note waits out its backoff
         faults.down = False
