@@ -10,6 +10,9 @@ worker changes a row only while it still holds that claim (`mark_retry`, `mark_f
 `start_sending`); a worker whose lease ran out and whose row was claimed again changes nothing.
 `mark_delivered` is the exception on purpose: a write that reached the tracker is a fact whoever
 reports it, and recording it stops the row's current holder at its `start_sending` check.
+`retry` and `resubmit` of a failed row count attempts from 0 again; a token can then come back,
+which is safe only because every attempt ends well inside its lease (writes.Timing): by the time
+a row has failed, no earlier holder is still at work.
 """
 
 from __future__ import annotations
