@@ -82,5 +82,7 @@ UNEXPECTED = "Something went wrong on trackerbot's side; the team has the detail
 # --- the outbox: delivery across processes ---------------------------------------------------------
 
 # --- digests and answers -------------------------------------------------------------------------------
+TOOK_TOO_LONG = "That took too long, so I stopped; please try again in a minute."
+INTERRUPTED = "I was stopped before I could finish (trackerbot may be restarting); please try again in a minute."
 
 # --- hostile requests and /healthz -----------------------------------------------------------------------
