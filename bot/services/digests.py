@@ -322,7 +322,7 @@ async def post_now(rt: Runtime, client: AsyncWebClient, *, team: str, channel: s
         await rt.store.release_digest_now(team, channel, now)  # nothing was posted: the next ask may come at once
         if isinstance(exc, SlackApiError) and _slack_error(exc) in CLOSED_CHANNEL_ERRORS:
             return messages.DIGEST_NOT_IN_CHANNEL
-        if isinstance(exc, Exception) and passing(exc):
+        if passing(exc):
             log.warning("could not post the digest in %s (%s)", channel, _reason(exc))
             return messages.DIGEST_NOW_NOT_TAKEN
         raise

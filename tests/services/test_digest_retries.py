@@ -144,3 +144,27 @@ async def test_two_processes_retrying_after_failures_post_each_digest_once(
     assert sum(failed for each in rounds for _, failed in each) == 4
     assert await store_pair[1].due_subscriptions(NOW) == []
 
+
+
+async def test_two_processes_asked_for_digest_now_at_once_post_it_once(
+        store_pair: tuple[Store, Store], slack_url: str, slack_state: SlackState) -> None:
+    barrier = threading.Barrier(2)
+
+    def process(n: int) -> str:
+        async def run() -> str:
+            runtime = make_runtime(store_pair[n], [NOW], slack_url)
+            barrier.wait(timeout=10)
+            return await digests.post_now(runtime, web_client(runtime), team=TEAM_ID, channel="C0BUSY",
+                                          user=f"U0ASKER{n}", scope=None, pacer=Pacer(0))
+
+        return asyncio.run(run())
+
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(2) as pool:
+        answers = await asyncio.gather(*(loop.run_in_executor(pool, process, n) for n in range(2)))
+
+    assert sorted(answers) == [
+        "A digest was asked for in this channel less than a minute ago; ask again in 60 s.",
+        "Posted the digest in this channel.",
+    ]
+    assert len(posts(slack_state, "C0BUSY")) == 1
