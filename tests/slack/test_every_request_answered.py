@@ -1,5 +1,6 @@
 """Every acknowledged request ends in an answer: a request that gives up waiting on Issuetrak's
-shared reference data (the note form's issue check) leaves the others waiting on it answered."""
+shared reference data (the note form's issue check, the /healthz probe) leaves the others
+waiting on it answered."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import anyio.to_thread
+import httpx
 import pytest
 
 from bot.demo.issuetrak import IssuetrakState, create_app
 from bot.demo.loopback import serve_in_thread
 from bot.slack_standin import TEAM_ID
 from bot.views import ids
+from bot import health
 from handlers import submissions
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, text_values
@@ -85,3 +88,20 @@ def test_a_note_form_check_that_times_out_leaves_a_command_waiting_on_the_same_l
     assert len(issuetrak_server.requests_to("issuetypes")) == 1, "one load, shared"
     notes = [n for n in issuetrak_server.state.notes.values() if n["IssueNumber"] == 1001]
     assert "Rebooted rn-07" in notes[-1]["NoteText"]
+
+
+def test_a_health_probe_that_times_out_leaves_a_command_waiting_on_the_same_load_answered(
+        chat: Chat, bot_url: str, gate: Gate, issuetrak_server: IssuetrakServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(health, "PING_TIMEOUT_SECONDS", 0.5)
+
+    with ThreadPoolExecutor(2) as pool:
+        probe = pool.submit(httpx.get, f"{bot_url}/healthz", timeout=10)  # Issuetrak's ping starts the load
+        assert gate.arrived.wait(10)
+        command = pool.submit(chat.send, "/tracker issue 1001")
+        assert probe.result(timeout=10).json()["trackers"]["issuetrak"]["reachable"] is False
+        gate.opened.set()
+        reply = command.result(timeout=20)
+
+    assert "Render node rn-07 drops off the farm overnight" in reply.text
+    assert len(issuetrak_server.requests_to("issuetypes")) == 1, "one load, shared"
