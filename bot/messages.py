@@ -82,5 +82,10 @@ UNEXPECTED = "Something went wrong on trackerbot's side; the team has the detail
 # --- the outbox: delivery across processes ---------------------------------------------------------
 
 # --- digests and answers -------------------------------------------------------------------------------
+TOOK_TOO_LONG = "That took too long, so I stopped; please try again in a minute."
+INTERRUPTED = "I was stopped before I could finish (trackerbot may be restarting); please try again in a minute."
+DIGEST_NOW_NOT_ALLOWED = "Only the people an admin listed can post this channel's digest."
+DIGEST_NOW_NOT_TAKEN = "Slack did not take the digest just now; please try again in a minute."
+DIGEST_NOW_TOO_SOON = "A digest was asked for in this channel less than a minute ago; ask again in {seconds} s."
 
 # --- hostile requests and /healthz -----------------------------------------------------------------------

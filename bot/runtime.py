@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -19,9 +19,15 @@ from bot.trackers.registry import Trackers
 
 log = logging.getLogger(__name__)
 
+CANCEL_GRACE_SECONDS = 2.0  # what cancelled background work gets to answer its person before drain returns
+
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _names(tasks: Iterable[asyncio.Task[Any]]) -> str:
+    return ", ".join(sorted(task.get_name() for task in tasks))
 
 
 @dataclass
@@ -48,13 +54,29 @@ class Runtime:
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():
+            log.warning("background task %s was cancelled", task.get_name())
+        elif task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Wait for the background work started so far (tests, the console, shutdown)."""
-        while self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=timeout)
+    async def drain(self, timeout: float = 10.0, *, grace: float = CANCEL_GRACE_SECONDS) -> None:
+        """Wait up to `timeout` seconds for the background work started so far (and the work it
+        starts); then cancel what is left, give it up to `grace` seconds to answer its person,
+        and return. What was left is logged by name (tests, the console, shutdown)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self.tasks), timeout=left)
+        if not self.tasks:
+            return
+        log.warning("%d background task(s) still running after %.1f s, cancelled: %s",
+                    len(self.tasks), timeout, _names(self.tasks))
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.wait(set(self.tasks), timeout=grace)
+        if self.tasks:
+            log.error("%d background task(s) did not stop when cancelled: %s",
+                      len(self.tasks), _names(self.tasks))
 
     async def aclose(self) -> None:
         await self.drain()

@@ -17,11 +17,12 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 TEAM_ID = "T0TRACKER"
 BOT_USER_ID = "U0TRACKBOT"
+DROP = "drop"
 
 
 @dataclass
@@ -47,6 +48,9 @@ class SlackState:
     rate_limits: dict[str, int] = field(default_factory=dict)  # method -> answer its next N calls with 429
     socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode tests)
     closed_channels: set[str] = field(default_factory=set)  # channels the bot is not a member of
+    # method -> how its next calls fail, one entry a call: a status (5xx, 429), DROP (the connection
+    # closes before the answer) or an error code answered as Slack does ({"ok": false, "error": ...})
+    failures: dict[str, list[int | str]] = field(default_factory=dict)
     on_call: Callable[[Call], None] | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event | None = None
@@ -81,9 +85,13 @@ def _decode_args(raw: bytes, content_type: str) -> dict[str, Any]:
 
 
 def create_app(state: SlackState) -> Starlette:
-    async def api(request: Request) -> JSONResponse:
+    async def api(request: Request) -> Response:
         method = request.path_params["method"]
         args = {**request.query_params, **_decode_args(await request.body(), request.headers.get("content-type", ""))}
+        if state.failures.get(method):
+            failure = state.failures[method].pop(0)
+            state.record(Call(f"{method}:{failure}", args))
+            return _failure(failure)
         if state.rate_limits.get(method, 0) > 0:
             state.rate_limits[method] -= 1
             state.record(Call(f"{method}:429", args))
@@ -101,6 +109,26 @@ def create_app(state: SlackState) -> Starlette:
         Route("/api/{method}", api, methods=["POST", "GET"]),
         Route("/response/{hook}", response_url, methods=["POST"]),
     ])
+
+
+def _failure(failure: int | str) -> Response:
+    if failure == DROP:
+        return _Dropped()
+    if failure == 429:
+        return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "0"})
+    if isinstance(failure, int):  # what a load balancer in front of Slack answers
+        return HTMLResponse(f"<html><body>{failure} Service Unavailable</body></html>", status_code=failure)
+    return JSONResponse({"ok": False, "error": failure})
+
+
+class _Dropped(Response):
+    """Starts an answer, then the connection closes under it."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
+        await send({"type": "http.response.body", "body": b'{"ok": tr', "more_body": True})
+        raise ConnectionAbortedError("the Slack stand-in dropped the connection, as asked")
 
 
 def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -98,7 +98,8 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             sentence = await identity.link_person(rt, team=asked.team, slack_user=asked.user, issuetrak_user=user)
             await show(reply, notices.notice(sentence), sentence)
         case parsed.DigestNow(scope):
-            sentence = await digests.post_now(rt, asked.client, team=asked.team, channel=asked.channel, scope=scope)
+            sentence = await digests.post_now(rt, asked.client, team=asked.team, channel=asked.channel,
+                                              user=asked.user, scope=scope)
             await show(reply, notices.notice(sentence), sentence)
         case parsed.DigestDaily(at, zone, scope):
             person = await asked.directory.person(asked.client, asked.team, asked.user)

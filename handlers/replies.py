@@ -1,8 +1,10 @@
 """How a listener answers when the work behind it fails: a tracker's (or the database's)
-friendly sentence, or a generic apology with the details in the log, never a stack trace."""
+friendly sentence, one for work that took too long or was stopped, or a generic apology with
+the details in the log; never a stack trace, and never silence."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,18 +20,33 @@ Reply = Callable[..., Awaitable[Any]]
 
 
 async def guarded(reply: Reply, work: Awaitable[None], *, what: str) -> None:
-    """Await `work`; turn any failure into one clear ephemeral answer through `reply`."""
+    """Await `work`; turn any failure into one clear ephemeral answer through `reply`.
+
+    Work that is cancelled (shutdown, or a shared load cancelled under it) still answers the
+    person first; the cancellation then goes on if it was aimed at this task."""
     try:
         await work
     except (TrackerError, StoreError) as exc:  # their str() is a sentence meant for people
         log.info("%s: %s", what, exc)
-        await reply(text=str(exc), blocks=cards.as_dicts(cards.message(str(exc))), replace_original=True)
+        await _say(reply, str(exc))
+    except TimeoutError:
+        log.warning("%s took too long and was given up", what)
+        await _say(reply, messages.TOOK_TOO_LONG)
+    except asyncio.CancelledError:
+        log.warning("%s was stopped before it finished", what)
+        await _say(reply, messages.INTERRUPTED)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
     except Exception:
         log.exception("%s failed", what)
-        await reply(text=messages.UNEXPECTED, blocks=cards.as_dicts(cards.message(messages.UNEXPECTED)),
-                    replace_original=True)
+        await _say(reply, messages.UNEXPECTED)
 
 
 async def show(reply: Reply, blocks: list[Any], text: str) -> None:
     """Replace the "working on it" answer with a view."""
     await reply(text=text, blocks=cards.as_dicts(blocks), replace_original=True)
+
+
+async def _say(reply: Reply, sentence: str) -> None:
+    await show(reply, cards.message(sentence), sentence)

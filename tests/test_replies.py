@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot import messages
@@ -37,3 +38,12 @@ async def test_a_database_outage_is_its_own_sentence() -> None:
 async def test_anything_else_is_an_apology_with_the_details_in_the_log(caplog) -> None:  # type: ignore[no-untyped-def]
     assert await _answer_to(KeyError("secret-detail")) == messages.UNEXPECTED
     assert "secret-detail" in caplog.text  # in the log for the team, not in Slack
+
+
+async def test_work_that_timed_out_says_so() -> None:
+    assert await _answer_to(TimeoutError()) == messages.TOOK_TOO_LONG
+
+
+async def test_work_cancelled_under_it_still_answers_and_the_listener_goes_on() -> None:
+    # e.g. a shared load cancelled by someone else: this task was not cancelled itself
+    assert await _answer_to(asyncio.CancelledError()) == messages.INTERRUPTED

@@ -3,13 +3,15 @@ channel's chosen local time, posted exactly once (the store's claims decide who 
 
 `build` fans out to every tracker at once; each client's own bound (HttpOptions.max_in_flight)
 keeps N projects at about ceil(N / C) round trips. `post_due` claims each due digest before it
-posts, so two processes, a restart or `digest --once` run twice post it once.
+posts, so two processes, a restart or `digest --once` run twice post it once; a post that fails
+for a passing reason gives its claim back and is posted by a later round the same day.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -18,13 +20,14 @@ from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.answers import tell
 from bot.runtime import Runtime
-from bot.store import Requester, check_timezone, local_due_date
+from bot.store import DueDigest, Requester, check_timezone, local_due_date
 from bot.trackers.errors import TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, SearchFilter
 from bot.trackers.kitsu import KitsuClient
@@ -41,6 +44,7 @@ TASKS_DUE_DAYS = 3  # Kitsu tasks due from today to this many days ahead
 ISSUE_PAGE_SIZE = 100
 POST_SPACING_SECONDS = 1.0  # chat.postMessage: about one message a second per channel (slack.md)
 DIGEST_TRACKERS = (TrackerName.ISSUETRAK, TrackerName.PROJECTRAK, TrackerName.KITSU)
+DIGEST_NOW_EVERY = timedelta(minutes=1)  # one `digest now` per channel per minute, across processes
 
 # --- rules ----------------------------------------------------------------------------------------
 
@@ -266,6 +270,29 @@ class Pacer:
 
 PACER = Pacer()
 CLOSED_CHANNEL_ERRORS = ("not_in_channel", "channel_not_found", "is_archived")
+PASSING_SLACK_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                                  "request_timeout"})
+
+
+def _slack_error(exc: SlackApiError) -> str | None:
+    """Slack's error code, when the answer was Slack's JSON (a 5xx from a proxy is not)."""
+    data = exc.response.data
+    return data.get("error") if isinstance(data, dict) else None
+
+
+def passing(exc: BaseException) -> bool:
+    """Whether a post that failed this way may well work when tried again soon: Slack's 5xx,
+    rate limits and its own passing errors, or the network (after the client's own retries)."""
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        return status >= 500 or status == 429 or _slack_error(exc) in PASSING_SLACK_ERRORS
+    return isinstance(exc, (aiohttp.ClientError, TimeoutError, OSError))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"Slack answered {exc.response.status_code} {_slack_error(exc) or ''}".rstrip()
+    return type(exc).__name__
 
 
 async def _post(client: AsyncWebClient, channel: str, digest: Digest, pacer: Pacer) -> str:
@@ -277,17 +304,28 @@ async def _post(client: AsyncWebClient, channel: str, digest: Digest, pacer: Pac
     return str(answer.get("ts", ""))
 
 
-async def post_now(rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, scope: str | None,
-                   pacer: Pacer = PACER) -> str:
-    """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without one)."""
+async def post_now(rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, user: str,
+                   scope: str | None, pacer: Pacer = PACER) -> str:
+    """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without
+    one). Only digest editors may ask (everyone when there are none), once a minute per channel."""
+    if not _may_change(rt, user):
+        return messages.DIGEST_NOW_NOT_ALLOWED
+    now = rt.clock()
+    if (last := await rt.store.claim_digest_now(team, channel, user, now, DIGEST_NOW_EVERY)) is not None:
+        seconds = math.ceil((last + DIGEST_NOW_EVERY - now).total_seconds())
+        return messages.DIGEST_NOW_TOO_SOON.format(seconds=max(1, seconds))
     sub = await rt.store.subscription(team, channel)
-    today = rt.clock().astimezone(ZoneInfo(sub.timezone if sub else "UTC")).date()
+    today = now.astimezone(ZoneInfo(sub.timezone if sub else "UTC")).date()
     try:
         await _post(client, channel, await build(rt, scope, today=today), pacer)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in CLOSED_CHANNEL_ERRORS:
-            raise
-        return messages.DIGEST_NOT_IN_CHANNEL
+    except BaseException as exc:
+        await rt.store.release_digest_now(team, channel, now)  # nothing was posted: the next ask may come at once
+        if isinstance(exc, SlackApiError) and _slack_error(exc) in CLOSED_CHANNEL_ERRORS:
+            return messages.DIGEST_NOT_IN_CHANNEL
+        if passing(exc):
+            log.warning("could not post the digest in %s (%s)", channel, _reason(exc))
+            return messages.DIGEST_NOW_NOT_TAKEN
+        raise
     return messages.DIGEST_POSTED
 
 
@@ -302,13 +340,16 @@ class DueRound:
 async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER) -> DueRound:
     """Post every digest due now that this process wins the claim for.
 
-    The claim comes first: a digest whose post then fails stays claimed (at most once, never
-    twice); the failure is logged and the other channels still get theirs."""
+    The claim comes first, so a digest is posted at most once. A post that fails for a passing
+    reason (Slack 5xx, rate limit, the network, this process stopping) gives its claim back: the
+    next round posts it. One that Slack refuses for good (the bot left the channel) settles the
+    day, and whoever set the digest up is told, once. The other channels still get theirs."""
     done = DueRound()
     built: dict[tuple[str | None, date], Digest] = {}  # channels with the same scope share one build
     for due in await rt.store.due_subscriptions(rt.clock()):
         sub = due.subscription
-        if not await rt.store.claim_digest(sub.id, due.due_date, rt.clock()):
+        claimed_at = rt.clock()
+        if not await rt.store.claim_digest(sub.id, due.due_date, claimed_at):
             continue  # another process has it
         scope = sub.scope[0] if sub.scope else None
         try:
@@ -316,28 +357,41 @@ async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER)
             if key not in built:
                 built[key] = await build(rt, scope, today=due.due_date)
             ts = await _post(client, sub.channel_id, built[key], pacer)
-        except SlackApiError as exc:
-            log.warning("could not post the digest of subscription %s in %s: %s", sub.id, sub.channel_id,
-                        exc.response.get("error"))
+        except asyncio.CancelledError:
+            await rt.store.release_digest(sub.id, due.due_date, claimed_at)
+            raise
+        except Exception as exc:  # noqa: BLE001 - told apart in _post_failed; the other channels go on
             done.failed += 1
-            if exc.response.get("error") in CLOSED_CHANNEL_ERRORS:
-                await tell(client, Requester(sub.team_id, sub.created_by),
-                           messages.DIGEST_CHANNEL_CLOSED.format(channel=sub.channel_id))
-            continue
-        except Exception:
-            log.exception("could not post the digest of subscription %s in %s", sub.id, sub.channel_id)
-            done.failed += 1
+            await _post_failed(rt, client, due, claimed_at, exc)
             continue
         await rt.store.mark_digest_posted(sub.id, due.due_date, ts)
         done.posted += 1
     return done
 
 
+async def _post_failed(rt: Runtime, client: AsyncWebClient, due: DueDigest, claimed_at: datetime,
+                       exc: Exception) -> None:
+    """Give the claim back after a passing failure; otherwise settle the day (never a loop)."""
+    sub = due.subscription
+    where = f"subscription {sub.id} in {sub.channel_id}"
+    if passing(exc):
+        log.warning("could not post the digest of %s (%s); the next round tries again", where, _reason(exc))
+        await rt.store.release_digest(sub.id, due.due_date, claimed_at)
+        return
+    log.error("could not post the digest of %s (%s); not tried again today", where, _reason(exc),
+              exc_info=None if isinstance(exc, SlackApiError) else exc)
+    await rt.store.settle_digest(sub.id, due.due_date, rt.clock())
+    if isinstance(exc, SlackApiError) and _slack_error(exc) in CLOSED_CHANNEL_ERRORS:
+        await tell(client, Requester(sub.team_id, sub.created_by),
+                   messages.DIGEST_CHANNEL_CLOSED.format(channel=sub.channel_id))
+
+
 # --- subscriptions --------------------------------------------------------------------------------
 
 def _may_change(rt: Runtime, user: str) -> bool:
+    """DIGEST_EDITORS (anyone when empty) and TRACKER_ADMINS may change and post digests."""
     editors = rt.settings.digest_editors
-    return not editors or user in editors
+    return not editors or user in editors or user in rt.settings.admins
 
 
 def _scope_text(scope: str | None) -> str:
@@ -381,7 +435,7 @@ async def schedule(rt: Runtime, *, team: str, channel: str, user: str, at: time_
     sub = await rt.store.subscribe(team, channel, hhmm, zone, [scope] if scope else [], user, now)
     # Today's time already passed: start tomorrow rather than posting the moment it is set.
     if (due := local_due_date(sub, now)) is not None:
-        await rt.store.claim_digest(sub.id, due, now)
+        await rt.store.settle_digest(sub.id, due, now)
     return messages.DIGEST_SCHEDULED.format(time=hhmm, zone=zone, scope=_scope_text(scope))
 
 

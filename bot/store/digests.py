@@ -3,16 +3,25 @@
 A digest is due from its local time ("HH:MM" in the subscription's zone) until the end of that
 local day: one missed while the bot was down is still due later the same local day, never the
 next. Posting is claimed first (claim_digest), so only one process posts a given day's digest.
+
+A claim row is in one of three states: being posted (no posted_ts), posted (posted_ts is the
+message's ts) or settled without a post (posted_ts is SETTLED: set up after that day's time, or
+Slack refused the post for good). A post that fails for a passing reason releases its claim, so
+the day is due again; a claim still being posted after STALE_CLAIM (its process died between
+claim and post) is due again and taken over by the next claim.
+
+`digest now` is held per channel the same way: a claim row on the day NOW_DAY, whose claimed_at
+is the channel's last `digest now` (so the limit holds across processes).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, delete, or_, select, update
 
 from bot.store.base import StoreBase
 from bot.store.records import DueDigest, Subscription, require_aware
@@ -20,6 +29,11 @@ from bot.store.schema import dialect_insert, digest_claims, digest_subscriptions
 
 _TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 subs = digest_subscriptions
+claims = digest_claims
+
+STALE_CLAIM = timedelta(minutes=10)  # a post takes seconds; a claim this old without one was abandoned
+SETTLED = "settled"  # posted_ts of a day settled without a post
+NOW_DAY = date(1, 1, 1)  # the claim row that holds a channel's last `digest now`
 
 
 def check_time(value: str) -> str:
@@ -106,7 +120,8 @@ class DigestStore(StoreBase):
         return await self._run(_enabled_subscriptions)
 
     async def due_subscriptions(self, now: datetime) -> list[DueDigest]:
-        """(subscription, local date) for each digest due at `now` and not yet claimed."""
+        """(subscription, local date) for each digest due at `now` and not posted, settled or
+        being posted (a claim abandoned for STALE_CLAIM is due again)."""
         require_aware(now)
 
         def run(conn: Connection) -> list[DueDigest]:
@@ -116,36 +131,115 @@ class DigestStore(StoreBase):
             ]
             if not candidates:
                 return []
-            claimed = {tuple(row) for row in conn.execute(
-                select(digest_claims.c.subscription_id, digest_claims.c.due_date).where(
-                    digest_claims.c.subscription_id.in_([c.subscription.id for c in candidates]),
-                    digest_claims.c.due_date.in_({c.due_date for c in candidates}),
+            held = {tuple(row) for row in conn.execute(
+                select(claims.c.subscription_id, claims.c.due_date).where(
+                    claims.c.subscription_id.in_([c.subscription.id for c in candidates]),
+                    claims.c.due_date.in_({c.due_date for c in candidates}),
+                    _held(now),
                 )
             )}
-            return [c for c in candidates if (c.subscription.id, c.due_date) not in claimed]
+            return [c for c in candidates if (c.subscription.id, c.due_date) not in held]
 
         return await self._run(run)
 
     async def claim_digest(self, subscription_id: int, due_date: date, now: datetime) -> bool:
-        """True for exactly one caller per (subscription, local date): the one that should post."""
+        """True for exactly one caller per (subscription, local date) at a time: the one that
+        should post. A claim abandoned for STALE_CLAIM is taken over."""
 
         def run(conn: Connection) -> bool:
+            stmt = dialect_insert(conn, claims).values(subscription_id=subscription_id, due_date=due_date,
+                                                       claimed_at=now)
             return conn.execute(
-                dialect_insert(conn, digest_claims).values(
-                    subscription_id=subscription_id, due_date=due_date, claimed_at=now,
-                ).on_conflict_do_nothing().returning(digest_claims.c.subscription_id)
+                stmt.on_conflict_do_update(
+                    index_elements=[claims.c.subscription_id, claims.c.due_date],
+                    set_={"claimed_at": stmt.excluded.claimed_at},
+                    where=~_held(now),
+                ).returning(claims.c.subscription_id)
             ).first() is not None
 
         return await self._run(run)
+
+    async def release_digest(self, subscription_id: int, due_date: date, claimed_at: datetime) -> bool:
+        """Give up a claim taken at `claimed_at` that has not posted, so the day is due again;
+        False when it is no longer this caller's (taken over, or posted)."""
+
+        def run(conn: Connection) -> bool:
+            return conn.execute(
+                delete(claims).where(
+                    claims.c.subscription_id == subscription_id, claims.c.due_date == due_date,
+                    claims.c.claimed_at == claimed_at, claims.c.posted_ts.is_(None),
+                )
+            ).rowcount == 1
+
+        return await self._run(run)
+
+    async def settle_digest(self, subscription_id: int, due_date: date, now: datetime) -> None:
+        """The day's digest is not to be posted (nor retried), whether claimed or not."""
+
+        def run(conn: Connection) -> None:
+            stmt = dialect_insert(conn, claims).values(subscription_id=subscription_id, due_date=due_date,
+                                                       claimed_at=now, posted_ts=SETTLED)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=[claims.c.subscription_id, claims.c.due_date], set_={"posted_ts": SETTLED},
+                where=claims.c.posted_ts.is_(None),
+            ))
+
+        await self._run(run)
 
     async def mark_digest_posted(self, subscription_id: int, due_date: date, ts: str) -> bool:
         """Keep the posted message's ts with its claim; False when there is no such claim."""
 
         def run(conn: Connection) -> bool:
             return conn.execute(
-                update(digest_claims).where(
-                    digest_claims.c.subscription_id == subscription_id, digest_claims.c.due_date == due_date,
-                ).values(posted_ts=ts)
+                update(claims).where(claims.c.subscription_id == subscription_id, claims.c.due_date == due_date)
+                .values(posted_ts=ts)
             ).rowcount == 1
 
         return await self._run(run)
+
+    async def claim_digest_now(self, team_id: str, channel_id: str, user: str, now: datetime,
+                               every: timedelta) -> datetime | None:
+        """Take the channel's `digest now` turn: None when taken, else when the last one was
+        claimed (less than `every` ago). A channel without a digest gets a disabled
+        subscription row to hold its turn."""
+        require_aware(now)
+
+        def run(conn: Connection) -> datetime | None:
+            conn.execute(dialect_insert(conn, subs).values(
+                team_id=team_id, channel_id=channel_id, time="00:00", timezone="UTC", scope=[], created_by=user,
+                created_at=now, enabled=False,
+            ).on_conflict_do_nothing())
+            sub_id = conn.execute(
+                select(subs.c.id).where(subs.c.team_id == team_id, subs.c.channel_id == channel_id)
+            ).scalar_one()
+            stmt = dialect_insert(conn, claims).values(subscription_id=sub_id, due_date=NOW_DAY, claimed_at=now)
+            taken = conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[claims.c.subscription_id, claims.c.due_date],
+                    set_={"claimed_at": stmt.excluded.claimed_at}, where=claims.c.claimed_at <= now - every,
+                ).returning(claims.c.subscription_id)
+            ).first()
+            if taken is not None:
+                return None
+            return conn.execute(
+                select(claims.c.claimed_at).where(claims.c.subscription_id == sub_id, claims.c.due_date == NOW_DAY)
+            ).scalar_one()
+
+        return await self._run(run)
+
+    async def release_digest_now(self, team_id: str, channel_id: str, claimed_at: datetime) -> None:
+        """Give back a `digest now` turn that posted nothing (the person may try again at once)."""
+
+        def run(conn: Connection) -> None:
+            sub_id = select(subs.c.id).where(subs.c.team_id == team_id, subs.c.channel_id == channel_id)
+            conn.execute(delete(claims).where(
+                claims.c.subscription_id.in_(sub_id), claims.c.due_date == NOW_DAY,
+                claims.c.claimed_at == claimed_at,
+            ))
+
+        await self._run(run)
+
+
+def _held(now: datetime) -> ColumnElement[bool]:
+    """Claims nobody else may take at `now`: posted, settled, or still being posted."""
+    return or_(claims.c.posted_ts.is_not(None), claims.c.claimed_at > now - STALE_CLAIM)

@@ -183,26 +183,24 @@ class TrackerHTTP:
 
     async def reference(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
         """Reference data (projects, users, lookups) cached for `reference_ttl`, loaded once
-        however many callers ask at the same time."""
+        however many callers ask at the same time.
+
+        The load runs as a task of its own: a caller that gives up (a 2 s check, a health probe
+        timing out) stops waiting without cancelling it, so every other caller still gets the
+        value or the error. A load that fails is not cached; the next caller loads again."""
         if key in self._reference:
             return self._reference[key]
         pending = self._loading.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
-        try:
-            value = await load()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: a lone caller re-raises it below
-            raise
-        else:
-            self._reference[key] = value
-            future.set_result(value)
-            return value
-        finally:
-            del self._loading[key]
+        if pending is None:
+            pending = self._loading[key] = asyncio.ensure_future(load())  # held here until done
+
+            def loaded(task: asyncio.Future[Any]) -> None:
+                del self._loading[key]
+                if not task.cancelled() and task.exception() is None:  # exception(): marks it retrieved
+                    self._reference[key] = task.result()
+
+            pending.add_done_callback(loaded)
+        return await asyncio.shield(pending)
 
     def forget_reference(self) -> None:
         self._reference.clear()

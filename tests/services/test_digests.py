@@ -231,7 +231,8 @@ async def test_scope_limits_the_digest_to_a_tracker_or_a_project(rt: Runtime, pr
 async def test_a_failing_tracker_is_named_and_the_others_still_make_the_digest(
         rt: Runtime, projectrak_server: Any, slack_state: SlackState) -> None:
     projectrak_server.state.fail_next.extend([503] * 20)
-    await digests.post_now(rt, web_client(rt), team=TEAM_ID, channel="C0DOWN", scope=None, pacer=Pacer(0))
+    await digests.post_now(rt, web_client(rt), team=TEAM_ID, channel="C0DOWN", user="U0ALICE", scope=None,
+                           pacer=Pacer(0))
     [post] = posts(slack_state, "C0DOWN")
     text = blocks_text(post["blocks"])
     assert "Projectrak could not be read" in post["text"]
@@ -443,12 +444,18 @@ async def test_posts_in_one_channel_are_spaced_by_the_pacer() -> None:
 async def test_post_now_waits_for_the_channels_next_slot(sqlite_store: Store, slack_url: str,
                                                          slack_state: SlackState) -> None:
     runtime = make_runtime(sqlite_store, [at(10, 9)], slack_url)
+    await sqlite_store.subscribe(TEAM_ID, "C0PACE", "00:00", "UTC", [], "U0ALICE", at(10, 8))
     pacer, client = Pacer(0.3), web_client(runtime)
-    await asyncio.gather(*(digests.post_now(runtime, client, team=TEAM_ID, channel=channel, scope=None, pacer=pacer)
-                           for channel in ("C0PACE", "C0PACE", "C0OTHER")))
+    # The channel's daily digest and a `digest now` in the same second; another channel beside them.
+    await asyncio.gather(
+        digests.post_due(runtime, client, pacer=pacer),
+        *(digests.post_now(runtime, client, team=TEAM_ID, channel=channel, user="U0ALICE", scope=None, pacer=pacer)
+          for channel in ("C0PACE", "C0OTHER")),
+    )
     calls = [c for c in slack_state.calls if c.method == "chat.postMessage"]
     paced = sorted(c.at for c in calls if c.args["channel"] == "C0PACE")
     other = next(c.at for c in calls if c.args["channel"] == "C0OTHER")
+    assert len(paced) == 2
     assert paced[1] - paced[0] >= 0.28
     assert other < paced[1]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.slack_standin import TEAM_ID
 from tests.slack.harness import Chat, blocks_text
@@ -91,3 +91,49 @@ def test_digest_now_in_a_channel_the_bot_is_not_in_says_how_to_invite_it(chat: C
     reply = chat.send("/tracker digest now")
     assert "/invite @trackerbot" in reply.text
     assert "went wrong" not in reply.text
+
+
+def test_only_digest_editors_and_admins_may_post_the_digest_now(chat: Chat) -> None:
+    chat.runtime.settings.DIGEST_EDITORS = "U0BOSS"
+    chat.runtime.settings.TRACKER_ADMINS = "U0ADMIN"
+    refused = chat.send("/tracker digest now")
+    assert "Only the people an admin listed can post this channel's digest." in refused.text
+    assert not refused.of("chat.postMessage")
+
+    for user, channel in (("U0BOSS", "C0BOSS"), ("U0ADMIN", "C0ADMIN")):
+        chat.user, chat.channel = user, channel
+        reply = chat.send("/tracker digest now")
+        assert "Posted the digest in this channel." in reply.text
+        assert [post["channel"] for post in reply.of("chat.postMessage")] == [channel]
+
+
+def test_digest_now_is_once_a_minute_per_channel_and_the_second_caller_is_told_plainly(chat: Chat) -> None:
+    start = chat.runtime.clock()
+    assert len(chat.send("/tracker digest now").of("chat.postMessage")) == 1
+
+    chat.user = "U0NOBODY"
+    chat.runtime.clock = lambda: start + timedelta(seconds=20)
+    again = chat.send("/tracker digest now")
+    assert "A digest was asked for in this channel less than a minute ago; ask again in 40 s." in again.text
+    assert not again.of("chat.postMessage")
+
+    chat.channel = "C0ELSEWHERE"  # another channel has its own minute
+    assert len(chat.send("/tracker digest now").of("chat.postMessage")) == 1
+
+    chat.channel = "C0GENERAL"
+    chat.runtime.clock = lambda: start + timedelta(seconds=60)
+    assert len(chat.send("/tracker digest now").of("chat.postMessage")) == 1
+
+
+def test_a_digest_now_that_posted_nothing_can_be_asked_again_at_once(chat: Chat) -> None:
+    chat.slack.closed_channels.add(chat.channel)
+    assert "/invite @trackerbot" in chat.send("/tracker digest now").text
+    chat.slack.closed_channels.discard(chat.channel)  # invited
+    assert len(chat.send("/tracker digest now").of("chat.postMessage")) == 1
+
+    chat.slack.failures["chat.postMessage"] = [503]
+    chat.runtime.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+    failed = chat.send("/tracker digest now")
+    assert "Slack did not take the digest just now; please try again in a minute." in failed.text
+    assert not failed.of("chat.postMessage")
+    assert len(chat.send("/tracker digest now").of("chat.postMessage")) == 1
