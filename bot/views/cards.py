@@ -76,7 +76,8 @@ def _header(text: str, fallback: str = "(untitled)") -> HeaderBlock:
 
 
 def _section(mrkdwn: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate_mrkdwn(mrkdwn, SECTION_LIMIT) or "—"))
+    text = truncate_mrkdwn(mrkdwn, SECTION_LIMIT)
+    return SectionBlock(text=MarkdownTextObject(text=text if text.strip() else "—"))  # Slack refuses blank text
 
 
 def _fields(pairs: Sequence[tuple[str, str]]) -> SectionBlock:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
@@ -356,6 +356,7 @@ text_or_none = st.none() | st.text(max_size=300)
     money=st.none() | st.floats(allow_nan=True, allow_infinity=True),
     attributes=st.dictionaries(st.text(max_size=50), st.text(max_size=300), max_size=30),
 )
+@example(name=" ", status=None, owner=None, url=None, percent=None, money=None, attributes={})  # blank text
 def test_cards_never_break_whatever_the_trackers_return(name, status, owner, url, percent, money, attributes) -> None:
     p = ProjectStatus(
         tracker=TrackerName.PROJECTRAK, id="1", name=name, status=status, owner=owner, url=url,
