@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import messages
+from bot.slack_people import SlackBusy
 from bot.store.records import StoreError
 from bot.trackers.errors import TrackerError
 from bot.views import cards
@@ -21,7 +22,7 @@ async def guarded(reply: Reply, work: Awaitable[None], *, what: str) -> None:
     """Await `work`; turn any failure into one clear ephemeral answer through `reply`."""
     try:
         await work
-    except (TrackerError, StoreError) as exc:  # their str() is a sentence meant for people
+    except (TrackerError, StoreError, SlackBusy) as exc:  # their str() is a sentence meant for people
         log.info("%s: %s", what, exc)
         await reply(text=str(exc), blocks=cards.as_dicts(cards.message(str(exc))), replace_original=True)
     except Exception:
