@@ -328,9 +328,15 @@ def test_guests_may_neither_read_nor_write_unless_allowed(
     assert messages.GUEST_REFUSED in submitted.of("chat.postMessage")[-1]["text"]
     assert len(issuetrak_server.state.notes) == before
     assert "Guest accounts" in json.dumps(_home_opened(chat, "U0CAM").of("views.publish")[0]["view"])
+    replayed = [{"action_id": ids.PROJECT_REFRESH, "value": "issuetrak:1"},  # buttons of someone else's cards
+                {"action_id": ids.ASSET_MORE, "value": json.dumps({"q": "laptop", "start": 0})}]
+    for button in replayed:
+        answer = chat.click(button).of("response_url")
+        assert [a["text"] for a in answer] == [messages.GUEST_REFUSED], button
 
     chat.runtime.settings.ALLOW_GUESTS = True
     assert "Issue #1001" in chat.send("/tracker issue 1001").text
+    assert messages.GUEST_REFUSED not in chat.click(replayed[0]).text
     assert _note_by(chat, issuetrak_server, "U0CAM")[1] == "cdubois"
 
 
