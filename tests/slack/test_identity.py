@@ -127,6 +127,14 @@ def test_a_link_request_goes_to_the_admins_and_only_an_approval_lets_the_person_
     assert (link.how, link.linked_by) == (LinkHow.REQUEST, "U0ADMIN")
 
 
+def test_a_request_no_admin_could_be_told_of_says_so(chat: Chat, slack_state: SlackState) -> None:
+    _admins(chat)
+    slack_state.closed_channels |= {"D0ADMIN", "D0BOSS"}  # Slack refuses the direct messages
+    reply = _as(chat, "U0NOBODY").send("/tracker link bnguyen")
+    assert "could not reach any admin" in reply.text
+    assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+
+
 def test_a_denied_request_is_told_and_writes_nothing(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
     _admins(chat)
     buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))
@@ -364,6 +372,12 @@ def test_a_person_slack_cannot_look_up_just_now_hears_slack_is_busy_and_stays_li
     assert messages.SLACK_BUSY in reply.text and "nothing was written" not in reply.text
     assert not _store(chat, lambda s: s.link_audit(TEAM))  # nothing recorded about Alice
     assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"  # the lookup failure was not cached
+
+
+def test_the_home_tab_waits_when_slack_is_busy(chat: Chat, slack_state: SlackState) -> None:
+    slack_state.rate_limits["users.info"] = 4
+    assert not _home_opened(chat, "U0ALICE").of("views.publish")  # nothing claimed about Alice meanwhile
+    assert "written in Issuetrak as *amartin*" in json.dumps(_home_opened(chat, "U0ALICE").of("views.publish"))
 
 
 def test_mentions_are_looked_up_up_to_a_cap_and_unknown_people_once(
