@@ -371,6 +371,10 @@ def test_a_person_slack_cannot_look_up_just_now_hears_slack_is_busy_and_stays_li
     assert author is None
     assert messages.SLACK_BUSY in reply.text and "nothing was written" not in reply.text
     assert not _store(chat, lambda s: s.link_audit(TEAM))  # nothing recorded about Alice
+    view = chat.shortcut(ids.SHORTCUT_ADD_NOTE, "fixed").of("views.open")[-1]["view"]
+    slack_state.rate_limits["users.info"] = 4
+    submitted = chat.submit(view, text_values(note_issue=("issue_number", "1001"), note_text=("text", "fixed")))
+    assert messages.SLACK_BUSY in submitted.of("chat.postMessage")[-1]["text"]
     assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"  # the lookup failure was not cached
 
 
