@@ -105,10 +105,13 @@ LINK_REQUESTED = (
     "their answer here. Until then nothing is read or written as *{user}*."
 )
 LINK_REQUEST_UNDELIVERED = (
-    "I recorded your request to write as *{user}*, but could not reach any admin ({admins}) just now; "
-    "ask one of them to look at it."
+    "I could not reach any admin ({admins}) just now, so your request to write as *{user}* is dropped; "
+    "try again later, or ask one of them directly."
 )
-LINK_ALREADY_ASKED = "You already asked to write as *{user}*; an admin has not answered yet."
+REQUEST_WITHDRAWN = "Your pending request to write as *{user}* is withdrawn."
+LINK_ALREADY_ASKED = (
+    "You already asked to write as *{user}*; an admin has not answered yet (`/tracker unlink` withdraws it)."
+)
 LINK_ALREADY = "You already write as Issuetrak user *{user}*."
 LINK_TAKEN = "Issuetrak user *{user}* is tied to <@{holder}>; unlink them first with `/tracker unlink @person`."
 LINK_EMAIL_TAKEN = (

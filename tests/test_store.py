@@ -274,11 +274,17 @@ async def test_link_requests_are_decided_once(store: Store) -> None:
     assert not late.decided and late.request and late.request.decided_by == "UADMIN"
     assert await linked(store, "T1", "U2") == "bnguyen"
 
+    assert await store.withdraw_request("T1", "U2", NOW) is None  # nothing pending
+    withdrawn, _ = await store.request_link("T1", "U3", "cdubois", NOW)
+    assert (await store.withdraw_request("T1", "U3", NOW)).state is RequestState.WITHDRAWN  # type: ignore[union-attr]
+    stale = await store.decide_request("T1", withdrawn.id, admin="UADMIN", approve=True, now=NOW)
+    assert not stale.decided and await store.person_link("T1", "U3") is None
+
     denied, _ = await store.request_link("T1", "U2", "cdubois", NOW)  # a new request once decided
     assert (await store.decide_request("T1", denied.id, admin="UADMIN", approve=False, now=NOW)).decided
     assert await linked(store, "T1", "U2") == "bnguyen"
     assert [e.action for e in await store.link_audit("T1")] == [
-        AuditAction.DENY, AuditAction.REQUEST, AuditAction.APPROVE, AuditAction.REQUEST]
+        AuditAction.DENY, AuditAction.REQUEST, AuditAction.REQUEST, AuditAction.APPROVE, AuditAction.REQUEST]
 
 
 async def test_an_approval_for_a_user_someone_else_took_meanwhile_decides_nothing(store: Store) -> None:

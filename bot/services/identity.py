@@ -159,7 +159,8 @@ async def link_self(rt: Runtime, client: AsyncWebClient, *, team: str, person: S
     blocks = links.request_blocks(request.id, person, user)
     text = messages.LINK_REQUEST_TEXT.format(person=person.id, user=user.id)
     told = [admin for admin in sorted(rt.settings.admins) if await _dm(client, admin, text, blocks)]
-    if not told:
+    if not told:  # nobody could decide it: let the person ask again later
+        await rt.store.withdraw_request(team, person.id, rt.clock())
         return messages.LINK_REQUEST_UNDELIVERED.format(user=user.id, admins=approvers(rt))
     return messages.LINK_REQUESTED.format(user=user.id, approvers=approvers(rt))
 
@@ -189,13 +190,18 @@ async def link_other(rt: Runtime, *, team: str, admin: str, person: str, issuetr
 
 
 async def unlink(rt: Runtime, *, team: str, actor: str, person: str | None) -> str:
-    """`/tracker unlink` (oneself) or `unlink @person` (admins only)."""
+    """`/tracker unlink` (oneself, which also withdraws one's pending request) or `unlink @person`
+    (admins only)."""
     target = person or actor
     if target != actor and actor not in rt.settings.admins:
         return messages.ADMINS_ONLY
     gone = await rt.store.unlink_person(team, target, by=actor, now=rt.clock())
     if target == actor:
-        return messages.UNLINKED.format(user=gone) if gone else messages.NOT_TIED
+        withdrawn = await rt.store.withdraw_request(team, actor, rt.clock())
+        said = [messages.UNLINKED.format(user=gone) if gone else messages.NOT_TIED]
+        if withdrawn:
+            said.append(messages.REQUEST_WITHDRAWN.format(user=withdrawn.issuetrak_user_id))
+        return " ".join(said)
     return messages.UNLINKED_OTHER.format(person=target, user=gone) if gone else messages.NOT_TIED_OTHER.format(
         person=target)
 
@@ -222,6 +228,8 @@ async def decide(rt: Runtime, client: AsyncWebClient, *, team: str, admin: str, 
     if decision.taken_by is not None:
         return Answer(messages.LINK_APPROVE_TAKEN.format(user=request.issuetrak_user_id,
                                                          holder=decision.taken_by.slack_user_id), replace=False)
+    if request.state is RequestState.WITHDRAWN:
+        return Answer(messages.LINK_REQUEST_GONE, replace=True)
     if not decision.decided:
         state = "approved" if request.state is RequestState.APPROVED else "denied"
         return Answer(messages.LINK_ALREADY_DECIDED.format(state=state, admin=request.decided_by), replace=True)

@@ -167,6 +167,19 @@ class PeopleStore(StoreBase):
         except LookupError:
             return await self._run(run)
 
+    async def withdraw_request(self, team_id: str, slack_user_id: str, now: datetime) -> LinkRequest | None:
+        """Withdraw the person's pending request (its buttons then say it is out of date); None if none."""
+
+        def run(conn: Connection) -> LinkRequest | None:
+            row = conn.execute(update(link_requests).where(
+                requests.team_id == team_id, requests.slack_user_id == slack_user_id,
+                requests.state == RequestState.PENDING.value,
+            ).values(state=RequestState.WITHDRAWN.value, decided_by=slack_user_id, decided_at=require_aware(now))
+                .returning(*link_requests.c)).mappings().first()
+            return _request(row) if row else None
+
+        return await self._run(run)
+
     async def decide_request(self, team_id: str, request_id: int, *, admin: str, approve: bool,
                              now: datetime) -> Decision:
         """Approve (tie the person to the user) or deny a pending request, exactly once: of two

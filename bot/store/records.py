@@ -40,6 +40,7 @@ class RequestState(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     DENIED = "denied"
+    WITHDRAWN = "withdrawn"  # by the person, or because no admin could be told
 
 
 class AuditAction(StrEnum):

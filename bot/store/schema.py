@@ -58,7 +58,7 @@ person_links = Table(
 )
 
 # Requests to be tied to an Issuetrak user whose email is not the person's, for an admin to decide.
-# state: "pending", then "approved" or "denied"; one pending request per person at a time.
+# state: "pending", then "approved", "denied" or "withdrawn"; one pending request per person at a time.
 link_requests = Table(
     "link_requests", metadata,
     Column("id", Integer, primary_key=True),

@@ -133,6 +133,18 @@ def test_a_request_no_admin_could_be_told_of_says_so(chat: Chat, slack_state: Sl
     reply = _as(chat, "U0NOBODY").send("/tracker link bnguyen")
     assert "could not reach any admin" in reply.text
     assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+    slack_state.closed_channels.clear()
+    assert "asked an admin" in chat.send("/tracker link bnguyen").text  # the person may ask again
+
+
+def test_a_person_withdraws_their_request_and_its_buttons_go_stale(chat: Chat) -> None:
+    _admins(chat)
+    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))
+    assert "request to write as *bnguyen* is withdrawn" in chat.send("/tracker unlink").text
+    stale = _as(chat, "U0ADMIN").click(buttons[ids.LINK_APPROVE])
+    assert stale.of("response_url")[0]["text"] == messages.LINK_REQUEST_GONE
+    assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+    assert "asked an admin" in _as(chat, "U0NOBODY").send("/tracker link cdubois").text
 
 
 def test_a_denied_request_is_told_and_writes_nothing(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
