@@ -73,11 +73,17 @@ class DigestList:
 @dataclass(frozen=True)
 class LinkUser:
     issuetrak_user: str
+    person: str | None = None  # a Slack user ID: an admin linking someone else
+
+
+@dataclass(frozen=True)
+class Unlink:
+    person: str | None = None  # None: the caller themselves
 
 
 Command = (
     Help | ShowIssue | AddNote | ShowProject | ListProjects | FindAsset
-    | DigestNow | DigestDaily | DigestOff | DigestList | LinkUser
+    | DigestNow | DigestDaily | DigestOff | DigestList | LinkUser | Unlink
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
@@ -88,6 +94,7 @@ _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: `\d` would take any script's 
 _NUMBER = re.compile(r"#?([0-9]{1,9})")
 _TIME = re.compile(r"([0-9]{1,2})[:h.]([0-9]{2})")
 _USER_ID = re.compile(r"[\w.@\-]{1,100}")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^<>]{0,100})?>")  # <@U123> or <@U123|name>
 
 
 def _visible(text: str) -> str:
@@ -207,9 +214,20 @@ def _daily(args: str) -> Command:
 
 
 def _link(rest: str) -> Command:
-    if not rest or " " in rest or not _USER_ID.fullmatch(rest):
-        return Help("Give your Issuetrak user ID, for example `/tracker link jdoe`.")
-    return LinkUser(rest)
+    person = _MENTION.match(rest)
+    user = rest[person.end():].strip() if person else rest
+    if not _USER_ID.fullmatch(user):
+        return Help("Give your Issuetrak user ID, for example `/tracker link jdoe` "
+                    "(admins: `/tracker link @person jdoe`).")
+    return LinkUser(user, person.group(1) if person else None)
+
+
+def _unlink(rest: str) -> Command:
+    if not rest:
+        return Unlink()
+    if person := _MENTION.fullmatch(rest):
+        return Unlink(person.group(1))
+    return Help("Type `/tracker unlink` to untie yourself (admins: `/tracker unlink @person`).")
 
 
 _PARSERS = {
@@ -220,4 +238,5 @@ _PARSERS = {
     "assets": _asset,
     "digest": _digest,
     "link": _link,
+    "unlink": _unlink,
 }

@@ -10,7 +10,8 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/tracker asset LAPTOP-0042 · asset laptop", "an asset card, or the assets that match"),
     ("/tracker digest now", "this channel's digest, now"),
     ("/tracker digest daily 09:00 Europe/Paris · digest off · digest list", "schedule, stop or show this channel's digest"),
-    ("/tracker link jdoe", "tie your Slack account to your Issuetrak user"),
+    ("/tracker link jdoe", "write as your Issuetrak user (your email matches it), or ask an admin to approve it"),
+    ("/tracker unlink", "stop writing as your Issuetrak user (admins: `unlink @person`, `link @person jdoe`)"),
 ]
 HELP_INTRO = "Here is what `/tracker` can do:"
 HELP_SHORTCUTS = "From any message's ⋯ menu: *Add as Issuetrak note* and *Create Issuetrak issue*."
@@ -24,8 +25,9 @@ NO_PROJECTS = "There are no open projects in {where}."
 NO_TRACKERS = "No tracker is set up yet: an admin sets them in trackerbot's settings."
 
 NOT_LINKED = (
-    "I could not find your Issuetrak user (your Slack email {email} matches none), so nothing was written. "
-    "Link your account with `/tracker link &lt;your Issuetrak user ID&gt;`, then try again."
+    "I could not find your Issuetrak user (your Slack email {email} matches no active Issuetrak user), so "
+    "nothing was written. If your Issuetrak user has another email, ask for it with "
+    "`/tracker link &lt;your Issuetrak user ID&gt;`: an admin approves it."
 )
 LINKED = "Done: your Slack account is now tied to Issuetrak user *{user}*."
 LINK_UNKNOWN_USER = "Issuetrak has no active user with the ID “{user}”. Check the ID in Issuetrak › My Profile."
@@ -70,7 +72,7 @@ DIGEST_NOT_ALLOWED = "Only the people an admin listed can change this channel's 
 HOME_LINKED = "Your notes and issues are written in Issuetrak as *{user}*."
 HOME_NOT_LINKED = (
     "Your Slack email {email} matches no Issuetrak user, so you cannot write to Issuetrak yet: "
-    "type `/tracker link &lt;your Issuetrak user ID&gt;`."
+    "type `/tracker link &lt;your Issuetrak user ID&gt;` to ask an admin to approve it."
 )
 HOME_IDENTITY_UNKNOWN = "I could not check your Issuetrak user just now: {error}"
 HOME_NO_ISSUETRAK = "Issuetrak is not set up for this workspace, so notes and issues cannot be written yet."
@@ -78,6 +80,81 @@ HOME_NO_ISSUETRAK = "Issuetrak is not set up for this workspace, so notes and is
 UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Please try again."
 
 # --- identity: links, link requests, guests, reads -----------------------------------------------
+
+SLACK_BUSY = "Slack is busy and could not tell me who you are just now, so nothing was done; try again in a minute."
+GUEST_REFUSED = "Guest accounts cannot use trackerbot in this workspace; ask a workspace admin if you need it."
+READ_NEEDS_IDENTITY = (
+    "Reading Issuetrak from Slack needs your Issuetrak user, and your Slack email {email} matches no active "
+    "Issuetrak user. If your Issuetrak user has another email, type `/tracker link &lt;your Issuetrak user ID&gt;` "
+    "to ask an admin to approve it."
+)
+EMAIL_USER_TAKEN = (
+    "Your Slack email matches Issuetrak user *{user}*, but that user is tied to another Slack person "
+    "(<@{holder}>), so nothing was read or written as it. Ask {approvers} to sort it out."
+)
+APPROVERS = "an admin ({admins})"
+NO_APPROVERS = "whoever runs trackerbot (no admin is set in TRACKER_ADMINS)"
+
+LINK_ONLY_EMAIL = (
+    "Issuetrak user *{user}* has another email than yours ({email}). Only the Issuetrak user whose email is your "
+    "Slack email can be yours without an admin, and this workspace has none set (TRACKER_ADMINS): ask whoever "
+    "runs trackerbot to add admins, or to fix the email in Issuetrak."
+)
+LINK_REQUESTED = (
+    "Issuetrak user *{user}* has another email than yours, so I asked {approvers} to approve it; I will tell you "
+    "their answer here. Until then nothing is read or written as *{user}*."
+)
+LINK_REQUEST_UNDELIVERED = (
+    "I could not reach any admin ({admins}) just now, so your request to write as *{user}* is dropped; "
+    "try again later, or ask one of them directly."
+)
+REQUEST_WITHDRAWN = "Your pending request to write as *{user}* is withdrawn."
+LINK_ALREADY_ASKED = (
+    "You already asked to write as *{user}*; an admin has not answered yet (`/tracker unlink` withdraws it)."
+)
+LINK_ALREADY = "You already write as Issuetrak user *{user}*."
+LINK_TAKEN = "Issuetrak user *{user}* is tied to <@{holder}>; unlink them first with `/tracker unlink @person`."
+LINK_EMAIL_TAKEN = (
+    "Issuetrak user *{user}* is tied to another Slack person (<@{holder}>); ask {approvers} to sort it out."
+)
+LINKED_OTHER = "Done: <@{person}> now writes in Issuetrak as *{user}*."
+ADMINS_ONLY = "Only trackerbot's admins (TRACKER_ADMINS) can link or unlink other people."
+UNLINKED = (
+    "Done: you no longer write as Issuetrak user *{user}* (if your Slack email is its email, you are matched "
+    "to it again)."
+)
+UNLINKED_OTHER = "Done: <@{person}> no longer writes as Issuetrak user *{user}*."
+NOT_TIED = "You are not tied to an Issuetrak user by a link."
+NOT_TIED_OTHER = "<@{person}> is not tied to an Issuetrak user by a link."
+
+LINK_REQUEST_TITLE = "<@{person}> asks to write in Issuetrak as *{user}*, whose email is not theirs."
+LINK_REQUEST_SLACK = "*Slack*\n{name}\n`{id}`\n{email}"
+LINK_REQUEST_ISSUETRAK = "*Issuetrak*\n{name}\n`{id}`\n{email}"
+LINK_REQUEST_TEXT = "<@{person}> asks to write in Issuetrak as {user}."
+APPROVE_BUTTON = "Approve"
+DENY_BUTTON = "Deny"
+LINK_APPROVED = "Approved by <@{admin}>: <@{person}> now writes in Issuetrak as *{user}*."
+LINK_DENIED = "Denied by <@{admin}>: <@{person}> does not write as *{user}*."
+LINK_ALREADY_DECIDED = "This request was already {state} by <@{admin}>."
+LINK_REQUEST_GONE = "This link request is out of date."
+LINK_APPROVE_TAKEN = (
+    "Issuetrak user *{user}* is now tied to <@{holder}>, so this request is still open: unlink them first "
+    "(`/tracker unlink @person`), then approve again, or deny it."
+)
+DECIDE_ADMINS_ONLY = "Only trackerbot's admins (TRACKER_ADMINS) can approve or deny link requests."
+YOUR_LINK_APPROVED = "An admin approved your request: you now write in Issuetrak as *{user}*."
+YOUR_LINK_DENIED = "An admin denied your request to write in Issuetrak as *{user}*."
+
+HOME_GUEST = "Guest accounts cannot read or write Issuetrak through trackerbot in this workspace."
+HOME_LINK_AUDIT = "*Link decisions* (admins only)"
+HOME_NO_AUDIT = "No link decisions yet."
+AUDIT_ACTIONS = {
+    "link": "<@{actor}> tied <@{subject}> to *{user}*",
+    "request": "<@{subject}> asked to write as *{user}*",
+    "approve": "<@{actor}> approved <@{subject}> as *{user}*",
+    "deny": "<@{actor}> denied <@{subject}> as *{user}*",
+    "unlink": "<@{actor}> untied <@{subject}> from *{user}*",
+}
 
 # --- the outbox: delivery across processes ---------------------------------------------------------
 

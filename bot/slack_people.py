@@ -1,17 +1,37 @@
-"""Who is who on the Slack side: names, emails and time zones from `users.info`, channel
-names from `conversations.info`, message permalinks; cached briefly per app, since a note
-with many mentions or a digest would otherwise ask again and again."""
+"""Who is who on the Slack side: names, emails, time zones and guest flags from `users.info`,
+channel names from `conversations.info`, message permalinks; cached briefly per app (a person
+Slack does not know is cached too), since a note with many mentions or a digest would otherwise
+ask again and again.
+
+A failure that passes (Slack's rate limit, its 5xx, the network) is `SlackBusy`, never "this
+person has no email": who someone is must not be decided on a lookup that did not happen."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+import aiohttp
 from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
+
 log = logging.getLogger(__name__)
+
+MAX_MENTIONS = 20  # names looked up for one note; further mentions stay a plain `@U…`
+_PASSING_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                             "request_timeout"})
+
+
+class SlackBusy(Exception):
+    """Slack could not say who someone is just now; str() is a sentence for the person."""
+
+    def __init__(self) -> None:
+        super().__init__(messages.SLACK_BUSY)
 
 
 @dataclass(frozen=True)
@@ -20,6 +40,13 @@ class SlackPerson:
     name: str
     email: str | None
     tz: str | None
+    guest: bool = False  # a multi- or single-channel guest (`is_restricted`, `is_ultra_restricted`)
+    known: bool = True  # False: Slack has no such user
+
+
+def _passing(exc: SlackApiError) -> bool:
+    status = getattr(exc.response, "status_code", 200)
+    return status == 429 or status >= 500 or exc.response.get("error") in _PASSING_ERRORS
 
 
 class Directory:
@@ -28,6 +55,7 @@ class Directory:
         self._channels: TTLCache[tuple[str, str], str] = TTLCache(maxsize=1024, ttl=ttl)
 
     async def person(self, client: AsyncWebClient, team: str, user_id: str) -> SlackPerson:
+        """Who `user_id` is; SlackBusy when Slack could not say just now (not cached)."""
         cached = self._people.get((team, user_id))
         if cached is not None:
             return cached
@@ -35,18 +63,35 @@ class Directory:
             answer = await client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
-            return SlackPerson(user_id, "someone", None, None)
-        user = answer["user"]
-        profile = user.get("profile") or {}
-        found = SlackPerson(
-            id=user_id,
-            name=profile.get("display_name") or profile.get("real_name") or user.get("real_name")
-            or user.get("name") or "someone",
-            email=profile.get("email"),
-            tz=user.get("tz"),
-        )
+            if _passing(exc):
+                raise SlackBusy() from exc
+            found = SlackPerson(user_id, "someone", None, None, known=False)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("users.info failed for %s: %s", user_id, type(exc).__name__)
+            raise SlackBusy() from exc
+        else:
+            found = _person(user_id, answer["user"])
         self._people[(team, user_id)] = found
         return found
+
+    async def mention_names(self, client: AsyncWebClient, team: str, user_ids: Iterable[str],
+                            cap: int = MAX_MENTIONS) -> dict[str, str]:
+        """Names for the mentioned users: the first `cap` (in ID order) are looked up; the others,
+        people Slack does not know, and everyone after Slack says it is busy, keep their ID."""
+        names: dict[str, str] = {}
+        busy = False
+        for count, user_id in enumerate(sorted(set(user_ids))):
+            names[user_id] = user_id
+            if busy or count >= cap:
+                continue
+            try:
+                person = await self.person(client, team, user_id)
+            except SlackBusy:
+                busy = True
+                continue
+            if person.known:
+                names[user_id] = person.name
+        return names
 
     async def channel_name(self, client: AsyncWebClient, team: str, channel_id: str) -> str:
         cached = self._channels.get((team, channel_id))
@@ -67,3 +112,15 @@ class Directory:
         except SlackApiError:
             return None
         return answer.get("permalink")
+
+
+def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
+    profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+    return SlackPerson(
+        id=user_id,
+        name=profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+        or user.get("name") or "someone",
+        email=profile.get("email") or None,
+        tz=user.get("tz"),
+        guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+    )

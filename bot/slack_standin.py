@@ -31,6 +31,8 @@ class SlackUser:
     name: str
     email: str | None = None
     tz: str = "Europe/Paris"
+    is_restricted: bool = False  # a multi-channel guest
+    is_ultra_restricted: bool = False  # a single-channel guest
 
 
 @dataclass
@@ -142,6 +144,7 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
         return {"ok": True, "user": {
             "id": user.id, "team_id": TEAM_ID, "name": user.name.lower().replace(" ", "."), "real_name": user.name,
             "tz": user.tz, "profile": {"real_name": user.name, "display_name": user.name, "email": user.email},
+            "is_restricted": user.is_restricted, "is_ultra_restricted": user.is_ultra_restricted,
         }}
     if method == "conversations.info":
         channel = str(args.get("channel"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import actions, commands, home, shortcuts, submissions
+from handlers import actions, commands, home, links, shortcuts, submissions
 
 
 def register_all(app: AsyncApp) -> None:
-    for surface in (commands, shortcuts, submissions, actions, home):
+    for surface in (commands, shortcuts, submissions, actions, links, home):
         surface.register(app)

@@ -12,7 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.answers import tell_outcome
 from bot.runtime import Runtime
-from bot.services import lookup, writes
+from bot.services import identity, lookup, writes
+from bot.slack_people import Directory
 from bot.trackers.models import TrackerName
 from bot.views import cards, ids, notices
 from handlers.commands import show_assets
@@ -33,13 +34,30 @@ async def open_in_tracker(ack: Any) -> None:
     await ack()
 
 
-async def refresh_project(ack: Any, action: dict[str, Any], respond: Reply, context: dict[str, Any]) -> None:
+async def _shut_out(rt: Runtime, client: AsyncWebClient, directory: Directory, respond: Reply,
+                    body: dict[str, Any]) -> bool:
+    """A guest's click (when guests may not use the bot) is answered with the refusal, like their
+    commands: the buttons of a card could be replayed by anyone."""
+    user = (body.get("user") or {}).get("id", "")
+    team = (body.get("team") or {}).get("id", "")
+    if not identity.shut_out(rt, await directory.person(client, team, user)):
+        return False
+    await show(respond, notices.notice(messages.GUEST_REFUSED), messages.GUEST_REFUSED)
+    return True
+
+
+async def refresh_project(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply,
+                          client: AsyncWebClient, context: dict[str, Any]) -> None:
     await ack()
     rt: Runtime = context["runtime"]
-    rt.spawn(guarded(respond, _refresh(rt, respond, action.get("value", "")), what="refresh"), name="refresh")
+    work = _refresh(rt, client, context["directory"], respond, body, action.get("value", ""))
+    rt.spawn(guarded(respond, work, what="refresh"), name="refresh")
 
 
-async def _refresh(rt: Runtime, respond: Reply, value: str) -> None:
+async def _refresh(rt: Runtime, client: AsyncWebClient, directory: Directory, respond: Reply, body: dict[str, Any],
+                   value: str) -> None:
+    if await _shut_out(rt, client, directory, respond, body):
+        return
     tracker, _, project_id = value.partition(":")
     try:
         name = TrackerName(tracker)
@@ -50,7 +68,8 @@ async def _refresh(rt: Runtime, respond: Reply, value: str) -> None:
     await show(respond, cards.project_card(project, rt.clock().date()), project.name)
 
 
-async def more_assets(ack: Any, action: dict[str, Any], respond: Reply, context: dict[str, Any]) -> None:
+async def more_assets(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply,
+                      client: AsyncWebClient, context: dict[str, Any]) -> None:
     await ack()
     rt: Runtime = context["runtime"]
     try:
@@ -59,7 +78,14 @@ async def more_assets(ack: Any, action: dict[str, Any], respond: Reply, context:
     except (ValueError, KeyError, TypeError):
         await show(respond, cards.message(messages.MODAL_EXPIRED), messages.MODAL_EXPIRED)
         return
-    rt.spawn(guarded(respond, show_assets(rt, respond, query, start), what="more assets"), name="more assets")
+    work = _more(rt, client, context["directory"], respond, body, query, start)
+    rt.spawn(guarded(respond, work, what="more assets"), name="more assets")
+
+
+async def _more(rt: Runtime, client: AsyncWebClient, directory: Directory, respond: Reply, body: dict[str, Any],
+                query: str, start: int) -> None:
+    if not await _shut_out(rt, client, directory, respond, body):
+        await show_assets(rt, respond, query, start)
 
 
 async def retry_write(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply, client: AsyncWebClient,

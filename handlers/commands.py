@@ -14,7 +14,7 @@ from bot import commands as parsed
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import digests, identity, lookup, writes
-from bot.slack_people import Directory
+from bot.slack_people import Directory, SlackPerson
 from bot.trackers.models import AssetPage
 from bot.views import cards, notices
 from handlers.replies import Reply, guarded, show
@@ -68,11 +68,26 @@ class Asked:
     def today(self) -> date:
         return self.rt.clock().date()
 
+    async def person(self) -> SlackPerson:
+        """Who asked (SlackBusy when Slack cannot say just now)."""
+        return await self.directory.person(self.client, self.team, self.user)
+
+
+async def _say(reply: Reply, sentence: str) -> None:
+    await show(reply, notices.notice(sentence), sentence)
+
 
 async def _run(cmd: parsed.Command, asked: Asked) -> None:
     rt, reply = asked.rt, asked.reply
+    person = await asked.person()
+    if identity.shut_out(rt, person):
+        await _say(reply, messages.GUEST_REFUSED)
+        return
     match cmd:
         case parsed.ShowIssue(number):
+            if refusal := await identity.read_refusal(rt, asked.team, person):
+                await _say(reply, refusal)
+                return
             issue = await lookup.get_issue(rt, number)
             await show(reply, cards.issue_card(issue, asked.today), f"Issue #{issue.number}: {issue.subject}")
         case parsed.ShowProject(ref):
@@ -87,22 +102,25 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
         case parsed.FindAsset(query):
             await show_assets(rt, reply, query, 0)
         case parsed.AddNote(number, text):
-            person = await asked.directory.person(asked.client, asked.team, asked.user)
             channel = await asked.directory.channel_name(asked.client, asked.team, asked.channel)
             outcome = await writes.note_from_command(
                 rt, asked.client, asked.directory, team=asked.team, person=person, channel_id=asked.channel,
                 channel=channel, issue=number, text=text, key=f"command:{asked.trigger}",
             )
             await show(reply, notices.notice(outcome.sentence), outcome.sentence)
-        case parsed.LinkUser(user):
-            sentence = await identity.link_person(rt, team=asked.team, slack_user=asked.user, issuetrak_user=user)
-            await show(reply, notices.notice(sentence), sentence)
+        case parsed.LinkUser(user, None):
+            await _say(reply, await identity.link_self(rt, asked.client, team=asked.team, person=person,
+                                                       issuetrak_user=user))
+        case parsed.LinkUser(user, someone):
+            await _say(reply, await identity.link_other(rt, team=asked.team, admin=asked.user, person=someone,
+                                                        issuetrak_user=user))
+        case parsed.Unlink(someone):
+            await _say(reply, await identity.unlink(rt, team=asked.team, actor=asked.user, person=someone))
         case parsed.DigestNow(scope):
             sentence = await digests.post_now(rt, asked.client, team=asked.team, channel=asked.channel,
                                               user=asked.user, scope=scope)
             await show(reply, notices.notice(sentence), sentence)
         case parsed.DigestDaily(at, zone, scope):
-            person = await asked.directory.person(asked.client, asked.team, asked.user)
             sentence = await digests.schedule(
                 rt, team=asked.team, channel=asked.channel, user=asked.user, at=at,
                 zone=zone or person.tz or "UTC", scope=scope,

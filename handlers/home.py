@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -9,6 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services import home
+from bot.slack_people import SlackBusy
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp) -> None:
@@ -26,5 +30,9 @@ async def home_opened(ack: Any, event: dict[str, Any], body: dict[str, Any], cli
 
 
 async def _publish(rt: Runtime, client: AsyncWebClient, directory: Any, team: str, user: str) -> None:
-    person = await directory.person(client, team, user)
+    try:
+        person = await directory.person(client, team, user)
+    except SlackBusy:  # the Home tab is published again the next time the person opens it
+        log.info("Home tab for %s not published: Slack is busy", user)
+        return
     await client.views_publish(user_id=user, view=await home.view_for(rt, team=team, person=person))

@@ -18,7 +18,7 @@ from bot import messages
 from bot.answers import tell_outcome
 from bot.runtime import Runtime
 from bot.services import writes
-from bot.slack_people import Directory
+from bot.slack_people import Directory, SlackBusy
 from bot.store.records import OutboxKind, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
@@ -106,17 +106,17 @@ async def _write(rt: Runtime, client: AsyncWebClient, directory: Directory, orig
     """Turn the text into a note's HTML (mentions resolved, footer with who, where and the
     permalink), record the write, and tell the person how it went."""
     team, user, channel = origin["team"], origin["user"], origin["channel"]
-    person = await directory.person(client, team, user)
-    channel_name = await directory.channel_name(client, team, channel)
-    link = await directory.permalink(client, channel, origin["ts"])
-    names = await writes.mention_names(lambda uid: directory.person(client, team, uid), text)
-    html = writes.note_html(text, names=names, person=person.name, person_id=person.id, channel=channel_name,
-                            permalink=link, key=key, slack_escaped=False)
     requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=origin["thread_ts"])
     try:
+        person = await directory.person(client, team, user)
+        channel_name = await directory.channel_name(client, team, channel)
+        link = await directory.permalink(client, channel, origin["ts"])
+        names = await writes.mention_names(directory, client, team, text)
+        html = writes.note_html(text, names=names, person=person.name, person_id=person.id, channel=channel_name,
+                                permalink=link, key=key, slack_escaped=False)
         outcome = await writes.submit(rt, key=key, kind=kind, requester=requester, person=person,
                                       payload={**payload, "html": html})
-    except (TrackerError, StoreError) as exc:  # e.g. the database is down: nothing was recorded
+    except (TrackerError, StoreError, SlackBusy) as exc:  # e.g. the database is down: nothing was recorded
         log.warning("saving a %s failed: %s", kind, exc)
         outcome = writes.Outcome(writes.Result.FAILED, str(exc))
     except Exception:

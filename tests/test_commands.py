@@ -26,6 +26,7 @@ from bot.commands import (
     ListProjects,
     ShowIssue,
     ShowProject,
+    Unlink,
     parse,
 )
 
@@ -52,6 +53,11 @@ COMMAND_TYPES = get_args(Command)
     ("digest off", DigestOff()),
     ("digest list", DigestList()),
     ("link jdoe", LinkUser("jdoe")),
+    ("link <@U0BAO|bao> bnguyen", LinkUser("bnguyen", "U0BAO")),
+    ("link <@U0BAO>  bnguyen", LinkUser("bnguyen", "U0BAO")),
+    ("unlink", Unlink()),
+    ("UNLINK <@U0BAO|bao>", Unlink("U0BAO")),
+    ("unlink <@W0ENTERPRISE>", Unlink("W0ENTERPRISE")),
     ("help", Help()),
     ("", Help()),
 ])
@@ -80,6 +86,9 @@ def test_control_and_invisible_characters_are_not_part_of_words() -> None:
     "project", "asset", "digest", "digest sometimes", "digest daily", "digest daily 25:00", "digest daily 9:75",
     "digest daily 09:00 Mars/Olympus", "digest daily 09:00 ../../etc/passwd", "digest daily noon",
     "link", "link two words", "link <script>", "link ' OR '1'='1", "link a/b",
+    "link <@U0BAO>", "link <@U0BAO> bnguyen extra", "link <@U0BAO> <@U0ALICE> x", "link bnguyen <@U0BAO>",
+    "link <@U0BAO|a> <@U0ALICE>", "link <@u0bao> bnguyen", "link <!channel> bnguyen",
+    "unlink bnguyen", "unlink <@U0BAO> <@U0ALICE>", "unlink <!here>", "unlink @bao",
 ])
 def test_missing_extra_and_malformed_arguments_get_help_with_a_reason(text: str) -> None:
     result = parse(text)

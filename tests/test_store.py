@@ -5,22 +5,29 @@ calls released together from many threads, each with its own event loop and conn
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Connection, select
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, insert, inspect, select
 
-from bot.store import OutboxItem, OutboxKind, OutboxState, Requester, Store, StoreError, StoreUnavailable
+from bot.store import (
+    AuditAction, LinkHow, OutboxItem, OutboxKind, OutboxState, Requester, RequestState, Store, StoreError,
+    StoreUnavailable,
+)
 from bot.store.engine import database_url, open_engine
-from bot.store.migrations import Migration, migrate
-from bot.store.schema import schema_version
+from bot.store.migrations import UPGRADES, Migration, migrate
+from bot.store.schema import metadata, schema_version
+from tests.fixtures.store import fresh_pg_schema
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+LATEST = 1 + len(UPGRADES)
 ALICE = Requester(team_id="T1", user_id="U1", channel_id="C1", thread_ts="1736942400.000100")
 T = TypeVar("T")
 
@@ -74,8 +81,9 @@ def test_unreachable_database_is_a_friendly_error_without_the_password() -> None
 
 async def test_in_memory_sqlite_is_one_database_across_threads() -> None:
     store = Store("sqlite://")
-    await asyncio.gather(*(store.link_person("T1", f"U{n}", f"user{n}") for n in range(20)))
-    assert [await store.linked_person("T1", f"U{n}") for n in range(20)] == [f"user{n}" for n in range(20)]
+    await asyncio.gather(*(store.link_person("T1", f"U{n}", f"user{n}", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
+                           for n in range(20)))
+    assert [(await linked(store, "T1", f"U{n}")) for n in range(20)] == [f"user{n}" for n in range(20)]
     await store.aclose()
 
 
@@ -84,11 +92,11 @@ async def test_in_memory_sqlite_is_one_database_across_threads() -> None:
 
 async def test_opening_twice_keeps_schema_and_data(store_url: str) -> None:
     first = Store(store_url)
-    await first.link_person("T1", "U1", "alice")
+    await first.link_person("T1", "U1", "alice", how=LinkHow.EMAIL, by="U1", now=NOW)
     second = Store(store_url)
-    assert first.schema_version == second.schema_version == 1
-    assert await second.linked_person("T1", "U1") == "alice"
-    assert versions(store_url) == [1]
+    assert first.schema_version == second.schema_version == LATEST
+    assert await linked(second, "T1", "U1") == "alice"
+    assert versions(store_url) == list(range(1, LATEST + 1))
     await first.aclose()
     await second.aclose()
 
@@ -112,14 +120,78 @@ def test_concurrent_start_creates_the_schema_once(store_url: str) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    assert [store.schema_version for store in opened] == [1] * starters
-    assert versions(store_url) == [1]
+    assert [store.schema_version for store in opened] == [LATEST] * starters
+    assert versions(store_url) == list(range(1, LATEST + 1))
     for store in opened:
         asyncio.run(store.aclose())
 
 
-@pytest.mark.usefixtures("store")  # a database at the baseline version
+def v1_database(url: str, links: list[tuple[str, str, str]]) -> None:
+    """A database as trackerbot left it at schema version 1 (the tables as they were then), with
+    these (team, slack user, issuetrak user) links."""
+    old = MetaData()
+    Table("schema_version", old, Column("version", Integer, primary_key=True, autoincrement=False),
+          Column("description", Text, nullable=False))
+    v1_links = Table("person_links", old, Column("team_id", String(32), primary_key=True),
+                     Column("slack_user_id", String(32), primary_key=True),
+                     Column("issuetrak_user_id", String(255), nullable=False))
+    for table in metadata.sorted_tables:  # the other tables have not changed since version 1
+        if table.name not in ("schema_version", "person_links", "link_requests", "link_audit"):
+            table.to_metadata(old)
+    engine = open_engine(url)
+    try:
+        with engine.begin() as conn:
+            old.create_all(conn)
+            conn.execute(insert(old.tables["schema_version"]).values(version=1, description="baseline"))
+            if links:
+                conn.execute(insert(v1_links), [{"team_id": t, "slack_user_id": u, "issuetrak_user_id": i}
+                                                for t, u, i in links])
+    finally:
+        engine.dispose()
+
+
+def shape(url: str) -> dict[str, Any]:
+    """The tables, their columns (name, type, nullable) and indexes, as the database reports them."""
+    engine = open_engine(url)
+    try:
+        found = inspect(engine)
+        return {table: (
+            sorted((c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in found.get_columns(table)),
+            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
+        ) for table in sorted(found.get_table_names())}
+    finally:
+        engine.dispose()
+
+
+def test_a_version_1_database_is_upgraded_to_the_shape_of_a_new_one(store_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    v1_database(store_url, [("T1", "U1", "amartin"), ("T1", "U2", "bnguyen"), ("T1", "U3", "bnguyen"),
+                            ("T2", "U2", "bnguyen")])
+    upgraded = Store(store_url)
+    assert upgraded.schema_version == LATEST and versions(store_url) == [1, 2]
+
+    async def check() -> None:
+        # Version 1 links were self-service: each now counts only while the email matches.
+        kept = await upgraded.person_link("T1", "U1")
+        assert kept and (kept.issuetrak_user_id, kept.how, kept.linked_by) == ("amartin", LinkHow.EMAIL, "U1")
+        # Two people had tied themselves to bnguyen in T1: neither keeps it; T2's one does.
+        assert await upgraded.person_link("T1", "U2") is None and await upgraded.person_link("T1", "U3") is None
+        assert await linked(upgraded, "T2", "U2") == "bnguyen"
+        # The new tables and the one-person-per-user rule work on the upgraded database.
+        taken = await upgraded.link_person("T1", "U9", "amartin", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
+        assert taken.slack_user_id == "U1"
+        assert (await upgraded.request_link("T1", "U9", "cdubois", NOW))[1] is True
+        await upgraded.aclose()
+
+    asyncio.run(check())
+    with ExitStack() as stack:
+        fresh = (f"sqlite:///{tmp_path / 'fresh.db'}" if store_url.startswith("sqlite")
+                 else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"])))
+        asyncio.run(Store(fresh).aclose())
+        assert shape(store_url) == shape(fresh)
+
+
 def test_upgrades_run_once_in_order_and_a_newer_schema_is_refused(store_url: str) -> None:
+    v1_database(store_url, [])
     ran: list[int] = []
 
     def add_column(conn: Connection) -> None:
@@ -134,28 +206,107 @@ def test_upgrades_run_once_in_order_and_a_newer_schema_is_refused(store_url: str
                 assert migrate(conn, upgrades) == 2
         with pytest.raises(ValueError), engine.begin() as conn:
             migrate(conn, [Migration(3, "skips 2", add_column)])
+        with engine.begin() as conn:
+            conn.execute(insert(schema_version).values(version=LATEST + 1, description="from the future"))
     finally:
         engine.dispose()
     assert ran == [2]
-    assert versions(store_url) == [1, 2]
+    assert versions(store_url) == [1, 2, LATEST + 1]
     with pytest.raises(StoreError, match="newer trackerbot"):
         Store(store_url)
 
 
-# --- person links ------------------------------------------------------------------------------
+# --- person links, link requests, audit ---------------------------------------------------------
+
+
+async def linked(store: Store, team: str, user: str) -> str | None:
+    link = await store.person_link(team, user)
+    return link.issuetrak_user_id if link else None
 
 
 async def test_person_links(store: Store) -> None:
-    assert await store.linked_person("T1", "U1") is None
-    await store.link_person("T1", "U1", "alice")
-    await store.link_person("T2", "U1", "someone-else")
-    assert await store.linked_person("T1", "U1") == "alice"
-    await store.link_person("T1", "U1", "alice.b")
-    assert await store.linked_person("T1", "U1") == "alice.b"
-    assert await store.unlink_person("T1", "U1") is True
-    assert await store.unlink_person("T1", "U1") is False
-    assert await store.linked_person("T1", "U1") is None
-    assert await store.linked_person("T2", "U1") == "someone-else"
+    assert await store.person_link("T1", "U1") is None
+    await store.link_person("T1", "U1", "alice", how=LinkHow.EMAIL, by="U1", now=NOW)
+    await store.link_person("T2", "U1", "someone-else", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
+    link = await store.person_link("T1", "U1")
+    assert link is not None and (link.issuetrak_user_id, link.how, link.linked_by, link.linked_at) == (
+        "alice", LinkHow.EMAIL, "U1", NOW)
+    await store.link_person("T1", "U1", "alice.b", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
+    assert await linked(store, "T1", "U1") == "alice.b"
+    assert await store.forget_email_link("T1", "U1", "alice.b") is False  # explicit links stay
+    assert await store.unlink_person("T1", "U1", by="U1", now=NOW) == "alice.b"
+    assert await store.unlink_person("T1", "U1", by="U1", now=NOW) is None
+    assert await store.person_link("T1", "U1") is None
+    assert await linked(store, "T2", "U1") == "someone-else"
+    actions = [(e.action, e.actor, e.subject, e.issuetrak_user_id) for e in await store.link_audit("T1")]
+    assert actions == [(AuditAction.UNLINK, "U1", "U1", "alice.b"), (AuditAction.LINK, "UADMIN", "U1", "alice.b"),
+                       (AuditAction.LINK, "U1", "U1", "alice")]
+
+
+async def test_an_issuetrak_user_belongs_to_one_slack_person(store: Store) -> None:
+    await store.link_person("T1", "U1", "amartin", how=LinkHow.EMAIL, by="U1", now=NOW)
+    holder = await store.link_person("T1", "U2", "amartin", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
+    assert holder.slack_user_id == "U1"
+    assert await store.person_link("T1", "U2") is None
+    assert len(await store.link_audit("T1")) == 1  # the refused link changed and recorded nothing
+
+
+async def test_many_people_claiming_one_user_at_once_one_wins(store_pair: tuple[Store, Store]) -> None:
+    async def claim(n: int) -> str:
+        holder = await store_pair[n % 2].link_person("T1", f"U{n}", "amartin", how=LinkHow.EMAIL, by=f"U{n}", now=NOW)
+        return holder.slack_user_id
+
+    holders = await race(8, claim)
+    assert len(set(holders)) == 1
+    assert [await linked(store_pair[0], "T1", f"U{n}") for n in range(8)].count("amartin") == 1
+
+
+async def test_link_requests_are_decided_once(store: Store) -> None:
+    request, created = await store.request_link("T1", "U2", "bnguyen", NOW)
+    again, created_again = await store.request_link("T1", "U2", "cdubois", NOW)
+    assert created and not created_again and again.id == request.id  # one pending request a person
+    assert (await store.decide_request("T2", request.id, admin="UADMIN", approve=True, now=NOW)).request is None
+    decision = await store.decide_request("T1", request.id, admin="UADMIN", approve=True, now=NOW)
+    assert decision.decided and decision.request and decision.request.state is RequestState.APPROVED
+    link = await store.person_link("T1", "U2")
+    assert link and (link.issuetrak_user_id, link.how, link.linked_by) == ("bnguyen", LinkHow.REQUEST, "UADMIN")
+    late = await store.decide_request("T1", request.id, admin="UOTHER", approve=False, now=NOW)
+    assert not late.decided and late.request and late.request.decided_by == "UADMIN"
+    assert await linked(store, "T1", "U2") == "bnguyen"
+
+    assert await store.withdraw_request("T1", "U2", NOW) is None  # nothing pending
+    withdrawn, _ = await store.request_link("T1", "U3", "cdubois", NOW)
+    assert (await store.withdraw_request("T1", "U3", NOW)).state is RequestState.WITHDRAWN  # type: ignore[union-attr]
+    stale = await store.decide_request("T1", withdrawn.id, admin="UADMIN", approve=True, now=NOW)
+    assert not stale.decided and await store.person_link("T1", "U3") is None
+
+    denied, _ = await store.request_link("T1", "U2", "cdubois", NOW)  # a new request once decided
+    assert (await store.decide_request("T1", denied.id, admin="UADMIN", approve=False, now=NOW)).decided
+    assert await linked(store, "T1", "U2") == "bnguyen"
+    assert [e.action for e in await store.link_audit("T1")] == [
+        AuditAction.DENY, AuditAction.REQUEST, AuditAction.REQUEST, AuditAction.APPROVE, AuditAction.REQUEST]
+
+
+async def test_an_approval_for_a_user_someone_else_took_meanwhile_decides_nothing(store: Store) -> None:
+    request, _ = await store.request_link("T1", "U2", "amartin", NOW)
+    await store.link_person("T1", "U1", "amartin", how=LinkHow.EMAIL, by="U1", now=NOW)
+    decision = await store.decide_request("T1", request.id, admin="UADMIN", approve=True, now=NOW)
+    assert not decision.decided and decision.taken_by and decision.taken_by.slack_user_id == "U1"
+    assert decision.request and decision.request.state is RequestState.PENDING
+    assert await store.person_link("T1", "U2") is None
+
+
+async def test_two_admins_clicking_at_once_one_decides(store_pair: tuple[Store, Store]) -> None:
+    request, _ = await store_pair[0].request_link("T1", "U2", "bnguyen", NOW)
+
+    async def click(n: int) -> bool:
+        decision = await store_pair[n % 2].decide_request("T1", request.id, admin=f"UADMIN{n}", approve=n % 2 == 0,
+                                                          now=NOW)
+        return decision.decided
+
+    assert sorted(await race(6, click)) == [False] * 5 + [True]
+    decisions = [e for e in await store_pair[0].link_audit("T1") if e.action in (AuditAction.APPROVE, AuditAction.DENY)]
+    assert len(decisions) == 1
 
 
 # --- outbox ------------------------------------------------------------------------------------

@@ -1,26 +1,239 @@
-"""Who a Slack person is in Issuetrak: the user their notes and issues are written as."""
+"""Who a Slack person is in Issuetrak, and what they may do there.
+
+The only self-service identity is the email match: the person's Slack email equals the Issuetrak
+user's `EmailAddress` (case-insensitive). It is stored as an "email" link the first time it is used,
+so that an Issuetrak user belongs to one Slack person at a time, and re-checked on every use: when
+either email changes, the match goes with it. Any other tie is made by an admin, directly
+(`link @person <id>`) or by approving a person's request; those stay until someone unlinks them.
+
+Guests (`is_restricted`/`is_ultra_restricted`) may neither read nor write unless ALLOW_GUESTS, and
+reading issues needs an identity unless OPEN_READS."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot import messages
 from bot.runtime import Runtime
+from bot.slack_people import SlackPerson
+from bot.store.records import LinkHow, RequestState
+from bot.trackers.errors import Unavailable
+from bot.trackers.models import Person
+from bot.views import links
+
+log = logging.getLogger(__name__)
 
 
-async def issuetrak_user(rt: Runtime, team: str, slack_user: str, email: str | None) -> str | None:
-    """The Issuetrak user a Slack person writes as: an explicit link first, then the email."""
-    linked = await rt.store.linked_person(team, slack_user)
-    if linked:
-        return linked
-    if not email:
+class Refusal(StrEnum):
+    GUEST = "guest"  # a Slack guest, and ALLOW_GUESTS is off
+    NO_MATCH = "no_match"  # no email match and no link an admin made
+    TAKEN = "taken"  # the email matches an Issuetrak user another Slack person holds
+    ISSUETRAK_DOWN = "issuetrak_down"  # the email could not be checked: Issuetrak did not answer
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The Issuetrak user a Slack person acts as (`user`, and `how` they came to), or why none.
+    `detail` is Issuetrak's own sentence (ISSUETRAK_DOWN) or the matched Issuetrak user (TAKEN,
+    with `holder` the Slack person who holds it)."""
+
+    user: str | None = None
+    how: LinkHow | None = None
+    refusal: Refusal | None = None
+    detail: str = ""
+    holder: str | None = None
+
+
+def approvers(rt: Runtime) -> str:
+    """Whom a person asks to have a link made or fixed."""
+    admins = sorted(rt.settings.admins)
+    if not admins:
+        return messages.NO_APPROVERS
+    return messages.APPROVERS.format(admins=", ".join(f"<@{admin}>" for admin in admins))
+
+
+def shut_out(rt: Runtime, person: SlackPerson) -> bool:
+    """Whether the person is a Slack guest and guests may not use the bot."""
+    return person.guest and not rt.settings.ALLOW_GUESTS
+
+
+def _same_email(person: SlackPerson, user: Person) -> bool:
+    mine = (person.email or "").strip().casefold()
+    return bool(mine) and mine == (user.email or "").strip().casefold()
+
+
+async def identify(rt: Runtime, team: str, person: SlackPerson) -> Standing:
+    """Who the person is in Issuetrak: a link an admin made, else the email match (claimed for
+    them unless another Slack person holds that user). Issuetrak errors other than not answering
+    propagate (NotConfigured, refused credentials)."""
+    if shut_out(rt, person):
+        return Standing(refusal=Refusal.GUEST)
+    link = await rt.store.person_link(team, person.id)
+    if link is not None and link.how is not LinkHow.EMAIL:
+        return Standing(user=link.issuetrak_user_id, how=link.how)
+    issuetrak = rt.trackers.require_issuetrak()
+    try:
+        users = await issuetrak.list_users()
+    except Unavailable as exc:
+        return Standing(refusal=Refusal.ISSUETRAK_DOWN, detail=str(exc))
+    if link is not None:
+        held = next((u for u in users if u.id == link.issuetrak_user_id), None)
+        if held is not None and held.active and _same_email(person, held):
+            return Standing(user=held.id, how=LinkHow.EMAIL)
+        log.info("an email link of %s ended: the emails no longer match", person.id)
+        await rt.store.forget_email_link(team, person.id, link.issuetrak_user_id)
+    matches = [u for u in users if u.active and _same_email(person, u)]
+    if not matches:
+        return Standing(refusal=Refusal.NO_MATCH)
+    return await _claim(rt, team, person, matches[0], LinkHow.EMAIL, by=person.id)
+
+
+async def _claim(rt: Runtime, team: str, person: SlackPerson, user: Person, how: LinkHow, *, by: str) -> Standing:
+    holder = await rt.store.link_person(team, person.id, user.id, how=how, by=by, now=rt.clock())
+    if holder.slack_user_id != person.id:
+        return Standing(refusal=Refusal.TAKEN, detail=user.id, holder=holder.slack_user_id)
+    return Standing(user=user.id, how=how)
+
+
+def refusal_sentence(rt: Runtime, standing: Standing, person: SlackPerson, *, reading: bool = False) -> str:
+    """Why the person may not act as anyone, and what to do about it."""
+    email = person.email or "(none)"
+    match standing.refusal:
+        case Refusal.GUEST:
+            return messages.GUEST_REFUSED
+        case Refusal.TAKEN:
+            return messages.EMAIL_USER_TAKEN.format(user=standing.detail, holder=standing.holder,
+                                                    approvers=approvers(rt))
+        case Refusal.ISSUETRAK_DOWN:
+            return standing.detail
+    return (messages.READ_NEEDS_IDENTITY if reading else messages.NOT_LINKED).format(email=email)
+
+
+async def read_refusal(rt: Runtime, team: str, person: SlackPerson) -> str | None:
+    """None when the person may read issues; else the sentence saying why not."""
+    if shut_out(rt, person):
+        return messages.GUEST_REFUSED
+    if rt.settings.OPEN_READS:
         return None
-    found = await rt.trackers.require_issuetrak().find_user_by_email(email)
-    return found.id if found and found.active else None
+    standing = await identify(rt, team, person)
+    return None if standing.user else refusal_sentence(rt, standing, person, reading=True)
 
 
-async def link_person(rt: Runtime, *, team: str, slack_user: str, issuetrak_user: str) -> str:
+# --- link, unlink, requests --------------------------------------------------------------------
+
+
+async def _active_user(rt: Runtime, user_id: str) -> Person | None:
     users = await rt.trackers.require_issuetrak().list_users()
-    match = next((u for u in users if u.id.lower() == issuetrak_user.lower() and u.active), None)
-    if match is None:
+    return next((u for u in users if u.id.casefold() == user_id.casefold() and u.active), None)
+
+
+async def link_self(rt: Runtime, client: AsyncWebClient, *, team: str, person: SlackPerson, issuetrak_user: str) -> str:
+    """`/tracker link <id>`: the user whose email is the person's (or, for an admin, any user)
+    is theirs at once; any other becomes a request the admins approve or deny."""
+    user = await _active_user(rt, issuetrak_user)
+    if user is None:
         return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
-    await rt.store.link_person(team, slack_user, match.id)
-    return messages.LINKED.format(user=match.id)
+    current = await rt.store.person_link(team, person.id)
+    if current is not None and current.issuetrak_user_id == user.id and (
+            current.how is not LinkHow.EMAIL or _same_email(person, user)):
+        return messages.LINK_ALREADY.format(user=user.id)
+    is_admin = person.id in rt.settings.admins
+    if is_admin or _same_email(person, user):
+        standing = await _claim(rt, team, person, user, LinkHow.ADMIN if is_admin else LinkHow.EMAIL, by=person.id)
+        if standing.refusal is Refusal.TAKEN and is_admin:
+            return messages.LINK_TAKEN.format(user=user.id, holder=standing.holder)
+        if standing.refusal is Refusal.TAKEN:
+            return messages.LINK_EMAIL_TAKEN.format(user=user.id, holder=standing.holder, approvers=approvers(rt))
+        return messages.LINKED.format(user=user.id)
+    if not rt.settings.admins:
+        return messages.LINK_ONLY_EMAIL.format(user=user.id, email=person.email or "(none)")
+    request, created = await rt.store.request_link(team, person.id, user.id, rt.clock())
+    if not created:
+        return messages.LINK_ALREADY_ASKED.format(user=request.issuetrak_user_id)
+    blocks = links.request_blocks(request.id, person, user)
+    text = messages.LINK_REQUEST_TEXT.format(person=person.id, user=user.id)
+    told = [admin for admin in sorted(rt.settings.admins) if await _dm(client, admin, text, blocks)]
+    if not told:  # nobody could decide it: let the person ask again later
+        await rt.store.withdraw_request(team, person.id, rt.clock())
+        return messages.LINK_REQUEST_UNDELIVERED.format(user=user.id, admins=approvers(rt))
+    return messages.LINK_REQUESTED.format(user=user.id, approvers=approvers(rt))
+
+
+async def _dm(client: AsyncWebClient, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
+    """A direct message from the bot; False (logged) when Slack refused it."""
+    try:
+        opened = await client.conversations_open(users=user)
+        await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
+    except SlackApiError as exc:
+        log.warning("could not send a direct message to %s: %s", user, exc.response.get("error"))
+        return False
+    return True
+
+
+async def link_other(rt: Runtime, *, team: str, admin: str, person: str, issuetrak_user: str) -> str:
+    """`/tracker link @person <id>`, for admins only."""
+    if admin not in rt.settings.admins:
+        return messages.ADMINS_ONLY
+    user = await _active_user(rt, issuetrak_user)
+    if user is None:
+        return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
+    holder = await rt.store.link_person(team, person, user.id, how=LinkHow.ADMIN, by=admin, now=rt.clock())
+    if holder.slack_user_id != person:
+        return messages.LINK_TAKEN.format(user=user.id, holder=holder.slack_user_id)
+    return messages.LINKED_OTHER.format(person=person, user=user.id)
+
+
+async def unlink(rt: Runtime, *, team: str, actor: str, person: str | None) -> str:
+    """`/tracker unlink` (oneself, which also withdraws one's pending request) or `unlink @person`
+    (admins only)."""
+    target = person or actor
+    if target != actor and actor not in rt.settings.admins:
+        return messages.ADMINS_ONLY
+    gone = await rt.store.unlink_person(team, target, by=actor, now=rt.clock())
+    if target == actor:
+        withdrawn = await rt.store.withdraw_request(team, actor, rt.clock())
+        said = [messages.UNLINKED.format(user=gone) if gone else messages.NOT_TIED]
+        if withdrawn:
+            said.append(messages.REQUEST_WITHDRAWN.format(user=withdrawn.issuetrak_user_id))
+        return " ".join(said)
+    return messages.UNLINKED_OTHER.format(person=target, user=gone) if gone else messages.NOT_TIED_OTHER.format(
+        person=target)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the clicking admin sees: `sentence`, in place of the request (`replace`) or beside it."""
+
+    sentence: str
+    replace: bool
+
+
+async def decide(rt: Runtime, client: AsyncWebClient, *, team: str, admin: str, value: str, approve: bool) -> Answer:
+    """An Approve or Deny click on a link request: only an admin's counts, once; the requester
+    hears the outcome by direct message."""
+    if admin not in rt.settings.admins:
+        return Answer(messages.DECIDE_ADMINS_ONLY, replace=False)
+    if not (value.isascii() and value.isdigit() and len(value) < 19):
+        return Answer(messages.LINK_REQUEST_GONE, replace=True)
+    decision = await rt.store.decide_request(team, int(value), admin=admin, approve=approve, now=rt.clock())
+    request = decision.request
+    if request is None:
+        return Answer(messages.LINK_REQUEST_GONE, replace=True)
+    if decision.taken_by is not None:
+        return Answer(messages.LINK_APPROVE_TAKEN.format(user=request.issuetrak_user_id,
+                                                         holder=decision.taken_by.slack_user_id), replace=False)
+    if request.state is RequestState.WITHDRAWN:
+        return Answer(messages.LINK_REQUEST_GONE, replace=True)
+    if not decision.decided:
+        state = "approved" if request.state is RequestState.APPROVED else "denied"
+        return Answer(messages.LINK_ALREADY_DECIDED.format(state=state, admin=request.decided_by), replace=True)
+    told = messages.YOUR_LINK_APPROVED if approve else messages.YOUR_LINK_DENIED
+    await _dm(client, request.slack_user_id, told.format(user=request.issuetrak_user_id))
+    done = messages.LINK_APPROVED if approve else messages.LINK_DENIED
+    return Answer(done.format(admin=admin, person=request.slack_user_id, user=request.issuetrak_user_id), replace=True)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -36,8 +35,8 @@ from typing import Any
 from bot import messages
 from bot.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.runtime import Runtime
-from bot.services.identity import issuetrak_user
-from bot.slack_people import SlackPerson
+from bot.services.identity import Refusal, identify, refusal_sentence
+from bot.slack_people import Directory, SlackPerson
 from bot.store.outbox import SENT_AT
 from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, StoreError
 from bot.trackers.errors import NotFound, TimedOut, TrackerError, Unavailable
@@ -100,10 +99,10 @@ def reference(key: str) -> str:
     return "tb-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
-async def mention_names(directory_lookup: Callable[[str], Awaitable[SlackPerson]], text: str) -> dict[str, str]:
-    """Names for the `<@U…>` mentions in a message, resolved once each."""
+async def mention_names(directory: Directory, client: Any, team: str, text: str) -> dict[str, str]:
+    """Names for the `<@U…>` mentions in a message: a bounded number looked up, the rest kept as IDs."""
     users, _channels = mentioned_ids(text)
-    return {user_id: (await directory_lookup(user_id)).name for user_id in sorted(users)}
+    return await directory.mention_names(client, team, users)
 
 
 def note_html(text: str, *, names: dict[str, str], person: str, person_id: str, channel: str,
@@ -130,13 +129,10 @@ async def submit(rt: Runtime, *, key: str, kind: OutboxKind, payload: dict[str, 
     sent yet goes out with what the repeat carries: a corrected form)."""
     if not allowed_here(rt, requester.channel_id or ""):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
-    try:
-        created_by = await issuetrak_user(rt, requester.team_id, requester.user_id, person.email)
-    except Unavailable:
-        created_by = None  # Issuetrak is down: find the user when delivering
-    else:
-        if created_by is None:
-            return Outcome(Result.NOT_LINKED, messages.NOT_LINKED.format(email=person.email or "(none)"))
+    standing = await identify(rt, requester.team_id, person)
+    if standing.user is None and standing.refusal is not Refusal.ISSUETRAK_DOWN:
+        return Outcome(Result.NOT_LINKED, refusal_sentence(rt, standing, person))
+    created_by = standing.user  # None while Issuetrak is down: found when delivering
     payload = {**payload, "created_by": created_by, "email": person.email}
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
     if not created:
@@ -274,10 +270,15 @@ class _LookAgain(Exception):
 async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: Timing) -> dict[str, Any]:
     issuetrak = rt.trackers.require_issuetrak()
     payload = item.payload
-    created_by = payload.get("created_by") or await issuetrak_user(
-        rt, item.requester.team_id, item.requester.user_id, payload.get("email"))
-    if not created_by:
-        raise _NotLinked(messages.NOT_LINKED.format(email=payload.get("email") or "(none)"))
+    created_by = payload.get("created_by")
+    if not created_by:  # Issuetrak was down when the write was recorded (the person was no guest then)
+        person = SlackPerson(item.requester.user_id, "", payload.get("email"), None)
+        standing = await identify(rt, item.requester.team_id, person)
+        if standing.refusal is Refusal.ISSUETRAK_DOWN:
+            raise Unavailable(issuetrak.name)
+        if standing.user is None:
+            raise _NotLinked(refusal_sentence(rt, standing, person))
+        created_by = standing.user
     if look_first:
         earlier = await _earlier_copy(rt, item, timing)
         if earlier is not None:
@@ -377,7 +378,7 @@ async def note_from_command(rt: Runtime, client: Any, directory: Any, *, team: s
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     if len(text) > MAX_NOTE_CHARACTERS:
         return Outcome(Result.REFUSED, messages.NOTE_TOO_LONG.format(length=len(text), limit=MAX_NOTE_CHARACTERS))
-    names = await mention_names(lambda uid: directory.person(client, team, uid), text)
+    names = await mention_names(directory, client, team, text)
     html = note_html(text, names=names, person=person.name, person_id=person.id, channel=channel, permalink=None, key=key,
                      slack_escaped=True)
     try:

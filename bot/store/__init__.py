@@ -1,4 +1,5 @@
-"""trackerbot's store: person links, the outbox of tracker writes, digest subscriptions and claims.
+"""trackerbot's store: person links, link requests and their audit, the outbox of tracker writes,
+digest subscriptions and claims.
 
 `Store(DATABASE_URL)` opens SQLite or PostgreSQL and upgrades the schema itself; every operation is
 async (one transaction in a worker thread) and takes the current time as an argument.
@@ -6,10 +7,10 @@ async (one transaction in a worker thread) and takes the current time as an argu
 
 from bot.store.digests import DigestStore, check_time, check_timezone, local_due_date
 from bot.store.outbox import OutboxStore
-from bot.store.people import PeopleStore
+from bot.store.people import Decision, PeopleStore
 from bot.store.records import (
-    DueDigest, OutboxItem, OutboxKind, OutboxState, Requester, StoreError, StoreUnavailable,
-    Subscription,
+    AuditAction, AuditEntry, DueDigest, LinkHow, LinkRequest, OutboxItem, OutboxKind, OutboxState,
+    PersonLink, Requester, RequestState, StoreError, StoreUnavailable, Subscription,
 )
 
 
@@ -18,6 +19,7 @@ class Store(PeopleStore, OutboxStore, DigestStore):
 
 
 __all__ = [
+    "AuditAction", "AuditEntry", "Decision", "LinkHow", "LinkRequest", "PersonLink", "RequestState",
     "DueDigest", "OutboxItem", "OutboxKind", "OutboxState", "Requester", "Store", "StoreError",
     "StoreUnavailable", "Subscription", "check_time", "check_timezone", "local_due_date",
 ]

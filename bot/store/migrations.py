@@ -16,10 +16,10 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
 
 from bot.store.records import StoreError
-from bot.store.schema import metadata, schema_version
+from bot.store.schema import link_audit, link_requests, metadata, person_links, schema_version
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,35 @@ class Migration:
 
 BASELINE_VERSION = 1
 BASELINE_DESCRIPTION = "person links, tracker-write outbox, digest subscriptions and claims"
-UPGRADES: tuple[Migration, ...] = ()
+
+
+def _identity_links(conn: Connection) -> None:
+    """Version 2: how and by whom each link was made, one Slack person per Issuetrak user, link
+    requests and the audit of link decisions.
+
+    Version 1 links were self-service and unchecked, so each becomes an email link: it counts only
+    while the person's Slack email matches that Issuetrak user. Issuetrak users that several people
+    had tied themselves to are let go (their rightful owner is matched again by email)."""
+    links = person_links.c
+    for name in ("how", "linked_by", "linked_at"):
+        column = links[name]
+        ddl = f"ALTER TABLE person_links ADD COLUMN {name} {column.type.compile(dialect=conn.dialect)}"
+        if column.server_default is not None:
+            ddl += f" DEFAULT '{column.server_default.arg}' NOT NULL"  # type: ignore[attr-defined]
+        conn.exec_driver_sql(ddl)
+    conn.execute(update(person_links).values(linked_by=links.slack_user_id))
+    shared = (select(links.team_id, links.issuetrak_user_id)
+              .group_by(links.team_id, links.issuetrak_user_id).having(func.count() > 1))
+    conn.execute(delete(person_links).where(tuple_(links.team_id, links.issuetrak_user_id).in_(shared)))
+    for index in person_links.indexes:
+        index.create(conn)
+    link_requests.create(conn)
+    link_audit.create(conn)
+
+
+UPGRADES: tuple[Migration, ...] = (
+    Migration(2, "link provenance, one Slack person per Issuetrak user, link requests and audit", _identity_links),
+)
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.
 _PG_LOCK_KEY = zlib.crc32(b"trackerbot.store.migrations")

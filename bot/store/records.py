@@ -28,6 +28,65 @@ class OutboxState(StrEnum):
     FAILED = "failed"
 
 
+class LinkHow(StrEnum):
+    """How a Slack person came to write as an Issuetrak user."""
+
+    EMAIL = "email"  # their Slack email is the Issuetrak user's (re-checked on every use)
+    ADMIN = "admin"  # an admin tied them
+    REQUEST = "request"  # an admin approved their request
+
+
+class RequestState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"  # by the person, or because no admin could be told
+
+
+class AuditAction(StrEnum):
+    LINK = "link"
+    REQUEST = "request"
+    APPROVE = "approve"
+    DENY = "deny"
+    UNLINK = "unlink"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonLink:
+    """A Slack person (team, user) tied to an Issuetrak user; `linked_by` and `linked_at` are
+    unknown (None) for links carried over from schema version 1."""
+
+    team_id: str
+    slack_user_id: str
+    issuetrak_user_id: str
+    how: LinkHow
+    linked_by: str | None
+    linked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRequest:
+    id: int
+    team_id: str
+    slack_user_id: str
+    issuetrak_user_id: str
+    state: RequestState
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One link decision: `actor` did `action` about the Slack person `subject`."""
+
+    action: AuditAction
+    actor: str
+    subject: str
+    issuetrak_user_id: str | None
+    at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Requester:
     """Who asked for a write and where to answer them."""

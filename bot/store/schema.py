@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON, Boolean, Column, Connection, Date, DateTime, ForeignKey, Index, Integer, MetaData,
-    String, Table, Text, UniqueConstraint,
+    String, Table, Text, UniqueConstraint, text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -43,11 +43,48 @@ schema_version = Table(
     Column("description", Text, nullable=False),
 )
 
+# Who writes as whom. `how`: "email" (the Slack email matched the Issuetrak user's; re-checked on
+# every use), "admin" (an admin tied them) or "request" (an admin approved the person's request).
+# An Issuetrak user belongs to at most one Slack person per workspace.
 person_links = Table(
     "person_links", metadata,
     Column("team_id", String(32), primary_key=True),
     Column("slack_user_id", String(32), primary_key=True),
     Column("issuetrak_user_id", String(255), nullable=False),
+    Column("how", String(16), nullable=False, server_default="email"),
+    Column("linked_by", String(32)),
+    Column("linked_at", UTCDateTime),
+    Index("uq_person_links_issuetrak_user", "team_id", "issuetrak_user_id", unique=True),
+)
+
+# Requests to be tied to an Issuetrak user whose email is not the person's, for an admin to decide.
+# state: "pending", then "approved", "denied" or "withdrawn"; one pending request per person at a time.
+link_requests = Table(
+    "link_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("slack_user_id", String(32), nullable=False),
+    Column("issuetrak_user_id", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(32)),
+    Column("decided_at", UTCDateTime),
+    Index("uq_link_requests_pending", "team_id", "slack_user_id", unique=True,
+          sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+)
+
+# Every link decision: action is "link", "request", "approve", "deny" or "unlink"; `actor` did it,
+# `subject` is the Slack person it was about.
+link_audit = Table(
+    "link_audit", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(32), nullable=False),
+    Column("subject", String(32), nullable=False),
+    Column("issuetrak_user_id", String(255)),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_link_audit_team_at", "team_id", "at"),
 )
 
 outbox = Table(

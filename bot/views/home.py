@@ -1,5 +1,5 @@
 """The App Home tab: who trackerbot thinks you are in Issuetrak, which trackers are set up,
-the digests of your workspace, and what you can type."""
+the digests of your workspace, what you can type, and for admins the latest link decisions."""
 
 from __future__ import annotations
 
@@ -8,17 +8,25 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject
 from slack_sdk.models.views import View
 
-from bot.store.records import Subscription
+from bot import messages
+from bot.store.records import AuditEntry, Subscription
 from bot.views.cards import help_blocks, list_section
 from bot.views.text import escape
 
 MAX_DIGEST_LINES = 20
 
 
+def audit_line(entry: AuditEntry) -> str:
+    what = messages.AUDIT_ACTIONS[entry.action.value].format(
+        actor=escape(entry.actor), subject=escape(entry.subject), user=escape(entry.issuetrak_user_id or "?"))
+    return f"• {entry.at:%Y-%m-%d %H:%M} UTC · {what}"
+
+
 def home_view(*, identity: str, trackers: Sequence[tuple[str, bool]], digests: Sequence[Subscription],
-              examples: Sequence[tuple[str, str]]) -> View:
+              examples: Sequence[tuple[str, str]], audit: Sequence[AuditEntry] | None = None) -> View:
     """`identity` is a sentence already written for the person (bot.messages); `trackers` pairs
-    each tracker's label with whether it is set up."""
+    each tracker's label with whether it is set up; `audit` (admins only, newest first) the link
+    decisions to show."""
     set_up = " · ".join(f"{'✅' if on else '▫️'} {escape(label)}" for label, on in trackers)
     digest_lines = [f"• <#{escape(s.channel_id)}> every day at {escape(s.time)} ({escape(s.timezone)})" for s in digests]
     blocks: list[Block] = [
@@ -31,4 +39,7 @@ def home_view(*, identity: str, trackers: Sequence[tuple[str, bool]], digests: S
         DividerBlock(),
         *help_blocks(examples),
     ]
+    if audit is not None:
+        lines = [audit_line(entry) for entry in audit] or [messages.HOME_NO_AUDIT]
+        blocks += [DividerBlock(), list_section(messages.HOME_LINK_AUDIT, lines, max_lines=len(lines))[0]]
     return View(type="home", blocks=blocks)

@@ -110,8 +110,8 @@ def loading_modal(title: str, callback_id: str) -> View:
 
 def result_modal(title: str, text: str) -> View:
     """A modal saying what happened (done, or what went wrong); `text` is shown as written."""
-    body = truncate_mrkdwn(escape(text), SECTION_LIMIT) or "—"
-    return _modal(title, [SectionBlock(text=MarkdownTextObject(text=body))])
+    body = truncate_mrkdwn(escape(text), SECTION_LIMIT)
+    return _modal(title, [SectionBlock(text=MarkdownTextObject(text=body if body.strip() else "—"))])
 
 
 def note_modal(*, text: str, issue_number: int | None, private_allowed: bool, private_metadata: str) -> View:

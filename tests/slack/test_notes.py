@@ -35,12 +35,15 @@ def test_unmapped_person_is_told_how_to_link_and_nothing_is_written(chat: Chat, 
     assert len(issuetrak_server.state.notes) == before
 
 
-def test_link_then_note(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_linking_oneself_to_someone_elses_user_writes_nothing_as_them(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+    """The hole this replaced: `/tracker link bnguyen` made anyone bnguyen. Now it needs an admin
+    (tests/slack/test_identity.py has each refusal)."""
     chat.user = "U0NOBODY"
     assert "no active user" in chat.send("/tracker link esato").text  # inactive in Issuetrak
-    assert "bnguyen" in chat.send("/tracker link BNguyen").text
-    chat.send("/tracker note 1001 rebooted rn-07")
-    assert _notes_on(issuetrak_server, 1001)[-1]["CreatedBy"] == "bnguyen"
+    assert "Only the Issuetrak user whose email is your Slack email" in chat.send("/tracker link BNguyen").text
+    before = len(issuetrak_server.state.notes)
+    assert "nothing was written" in chat.send("/tracker note 1001 rebooted rn-07").text
+    assert len(issuetrak_server.state.notes) == before
 
 
 def test_note_on_a_missing_issue(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,50 @@
+"""Approve and Deny on a link request sent to the admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import Runtime
+from bot.services import identity
+from bot.views import cards, ids, notices
+from handlers.replies import Reply, guarded, show
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.LINK_APPROVE)(approve_link)
+    app.action(ids.LINK_DENY)(deny_link)
+
+
+async def approve_link(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply,
+                       client: AsyncWebClient, context: dict[str, Any]) -> None:
+    await _decide(ack, action, body, respond, client, context, approve=True)
+
+
+async def deny_link(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply,
+                    client: AsyncWebClient, context: dict[str, Any]) -> None:
+    await _decide(ack, action, body, respond, client, context, approve=False)
+
+
+async def _decide(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply, client: AsyncWebClient,
+                  context: dict[str, Any], *, approve: bool) -> None:
+    await ack()
+    rt: Runtime = context["runtime"]
+    admin = (body.get("user") or {}).get("id", "")
+    team = (body.get("team") or {}).get("id", "")
+    work = _answer(rt, client, respond, team=team, admin=admin, value=str(action.get("value") or ""), approve=approve)
+    rt.spawn(guarded(respond, work, what="link decision"), name="link decision")
+
+
+async def _answer(rt: Runtime, client: AsyncWebClient, respond: Reply, *, team: str, admin: str, value: str,
+                  approve: bool) -> None:
+    """The decision replaces the request (no button left to click twice); a refusal is said to the
+    clicker alone, beside the request."""
+    answer = await identity.decide(rt, client, team=team, admin=admin, value=value, approve=approve)
+    if answer.replace:
+        await show(respond, notices.notice(answer.sentence), answer.sentence)
+    else:
+        await respond(text=answer.sentence, blocks=cards.as_dicts(notices.notice(answer.sentence)),
+                      replace_original=False, response_type="ephemeral")
