@@ -345,7 +345,7 @@ def test_guests_may_neither_read_nor_write_unless_allowed(
     view = chat.shortcut(ids.SHORTCUT_ADD_NOTE, "fixed").of("views.open")[-1]["view"]
     before = len(issuetrak_server.state.notes)
     submitted = chat.submit(view, text_values(note_issue=("issue_number", "1001"), note_text=("text", "fixed")))
-    assert messages.GUEST_REFUSED in submitted.of("chat.postMessage")[-1]["text"]
+    assert messages.GUEST_REFUSED in submitted.of("chat.postEphemeral")[-1]["text"]  # only to the person
     assert len(issuetrak_server.state.notes) == before
     assert "Guest accounts" in json.dumps(_home_opened(chat, "U0CAM").of("views.publish")[0]["view"])
     replayed = [{"action_id": ids.PROJECT_REFRESH, "value": "issuetrak:1"},  # buttons of someone else's cards
@@ -386,7 +386,7 @@ def test_a_person_slack_cannot_look_up_just_now_hears_slack_is_busy_and_stays_li
     view = chat.shortcut(ids.SHORTCUT_ADD_NOTE, "fixed").of("views.open")[-1]["view"]
     slack_state.rate_limits["users.info"] = 4
     submitted = chat.submit(view, text_values(note_issue=("issue_number", "1001"), note_text=("text", "fixed")))
-    assert messages.SLACK_BUSY in submitted.of("chat.postMessage")[-1]["text"]
+    assert messages.SLACK_BUSY in submitted.of("chat.postEphemeral")[-1]["text"]  # only to the person
     assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"  # the lookup failure was not cached
 
 
