@@ -73,6 +73,11 @@ class Asked:
         return await self.directory.person(self.client, self.team, self.user)
 
 
+# Commands that show Issuetrak issues (a card, or a digest of open issues) to whoever asks: they
+# need an Issuetrak identity, like any read (OPEN_READS lifts it).
+_READS_ISSUES = (parsed.ShowIssue, parsed.DigestNow, parsed.DigestDaily)
+
+
 async def _say(reply: Reply, sentence: str) -> None:
     await show(reply, notices.notice(sentence), sentence)
 
@@ -83,11 +88,12 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
     if identity.shut_out(rt, person):
         await _say(reply, messages.GUEST_REFUSED)
         return
+    if (isinstance(cmd, _READS_ISSUES) and rt.trackers.issuetrak is not None
+            and (refusal := await identity.read_refusal(rt, asked.team, person))):
+        await _say(reply, refusal)
+        return
     match cmd:
         case parsed.ShowIssue(number):
-            if refusal := await identity.read_refusal(rt, asked.team, person):
-                await _say(reply, refusal)
-                return
             issue = await lookup.get_issue(rt, number)
             await show(reply, cards.issue_card(issue, asked.today), f"Issue #{issue.number}: {issue.subject}")
         case parsed.ShowProject(ref):

@@ -373,6 +373,17 @@ def test_reading_issues_needs_an_identity_unless_reads_are_open(
     assert "Render node rn-07" in chat.send("/tracker issue 1001").text
 
 
+def test_a_digest_of_issues_needs_an_identity_too(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    """`digest now` and `digest daily` would post open issues in the channel: the same rule as a card."""
+    for typed in ("/tracker digest now", "/tracker digest daily 09:00 UTC"):
+        refused = _as(chat, "U0NOBODY").send(typed)
+        assert "needs your Issuetrak user" in refused.text, typed
+        assert not refused.of("chat.postMessage"), typed
+    assert not _store(chat, lambda s: s.subscriptions())
+    chat.runtime.settings.OPEN_READS = True
+    assert _as(chat, "U0NOBODY").send("/tracker digest now").of("chat.postMessage")
+
+
 # --- Slack busy, mentions ----------------------------------------------------------------------
 
 
