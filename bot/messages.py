@@ -84,3 +84,7 @@ UNEXPECTED = "Something went wrong on trackerbot's side; the team has the detail
 # --- digests and answers -------------------------------------------------------------------------------
 
 # --- hostile requests and /healthz -----------------------------------------------------------------------
+BODY_TOO_LARGE = "Request body too large."
+BAD_REQUEST = "Bad request."
+BAD_SIGNATURE = "Invalid request signature."
+HEALTHZ_BAD_TOKEN = "Wrong or malformed Authorization header; send `Authorization: Bearer <HEALTHZ_TOKEN>`, or none."

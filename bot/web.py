@@ -1,5 +1,17 @@
 """The HTTP process: Starlette routes for Slack (`POST /slack/events`) and `GET /healthz`,
-served by uvicorn."""
+served by uvicorn.
+
+`POST /slack/events` is guarded before Bolt sees anything, because Bolt reads the whole body,
+parses it, and only then checks the signature (logging the whole body of a request that fails):
+1. a body over `MAX_BODY_BYTES` is refused with 413, by its Content-Length before a byte is read,
+   or, without one (chunked), as soon as the bytes counted while streaming pass the limit;
+2. a body that is not UTF-8 (Slack sends UTF-8 JSON or ASCII forms) gets 400;
+3. the signature is checked (slack_sdk's SignatureVerifier, which also refuses a timestamp more
+   than 5 minutes away): 401, and the body is never logged;
+4. only then is the body parsed: a signed body that is still malformed gets 400.
+Bolt's own signature check stays on behind this one: it costs one HMAC, and it keeps refusing
+should a route ever reach Bolt some other way.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +19,19 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import (
+    to_async_bolt_request,
+    to_starlette_response,
+)
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import messages
 from bot.health import Health
 from bot.runtime import Runtime
 from bot.slack_session import SharedSession
@@ -21,23 +39,78 @@ from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads stay far below 1 MiB
+# What parsing a signed but malformed body can raise, in Bolt or in our listeners' readers.
+MALFORMED = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
+
+
+class BodyTooLarge(Exception):
+    """The request's body is over `MAX_BODY_BYTES` (declared or counted)."""
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, refused (`BodyTooLarge`) as soon as it is known to be over `limit`: by a
+    Content-Length over it before anything is read, else by counting while streaming. A
+    Content-Length that is not a number raises ValueError."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isascii() or not declared.isdigit()):
+        raise ValueError("Content-Length is not a number")
+    if declared is not None and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def signed(verifier: SignatureVerifier, body: str, headers: Headers) -> bool:
+    """Whether Slack signed `body` (with a timestamp within 5 minutes). Headers that are absent
+    or malformed (a timestamp that is not ASCII digits, a signature that is not ASCII) are
+    simply not a signature."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12 and signature.isascii()):
+        return False
+    return verifier.is_valid(body, timestamp, signature)
+
 
 def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None = None) -> Starlette:
-    slack = AsyncSlackRequestHandler(app)
+    runtime.settings.check_slack("serve")  # serving HTTP needs the signing secret
+    assert runtime.settings.SLACK_SIGNING_SECRET is not None
+    verifier = SignatureVerifier(runtime.settings.SLACK_SIGNING_SECRET.get_secret_value())
     health = Health(runtime.trackers)
     shared = SharedSession(app)
 
     async def events(request: Request) -> Response:
         try:
-            return await slack.handle(request)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            # Bolt parses the body before checking its signature: a body that is not a Slack
-            # payload at all fails there. Refuse it plainly instead of answering 500.
-            log.warning("refused a request that is not a Slack payload (%s)", type(exc).__name__)
-            return PlainTextResponse("Bad request", status_code=400)
+            body = await read_body(request)
+            text = body.decode("utf-8")  # Slack sends UTF-8 (JSON) or ASCII (forms)
+        except BodyTooLarge:
+            log.info("refused a request body over %d bytes", MAX_BODY_BYTES)
+            # Closing the connection stops the client sending the rest (uvicorn would otherwise
+            # read and discard it to keep the connection alive).
+            return PlainTextResponse(messages.BODY_TOO_LARGE, status_code=413, headers={"Connection": "close"})
+        except (ValueError, ClientDisconnect):
+            return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
+        if not signed(verifier, text, request.headers):
+            # Never the body, nor the signature: only that one was refused.
+            log.info("refused a request without a valid Slack signature (%d bytes)", len(body))
+            return PlainTextResponse(messages.BAD_SIGNATURE, status_code=401)
+        try:
+            bolt_request = to_async_bolt_request(request, body)
+            return to_starlette_response(await app.async_dispatch(bolt_request))
+        except MALFORMED as exc:
+            log.warning("refused a signed request that is not a Slack payload (%s)", type(exc).__name__)
+            return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
 
-    async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse(await health.report())
+    async def healthz(request: Request) -> JSONResponse:
+        view = health.view_for(request.headers.get("authorization"), runtime.settings.HEALTHZ_TOKEN)
+        if view is None:
+            return JSONResponse({"error": messages.HEALTHZ_BAD_TOKEN}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(await health.report(view))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

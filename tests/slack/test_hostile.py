@@ -5,6 +5,8 @@ ALLOW_PRIVATE_NOTES; and a whole conversation logged at DEBUG shows no secret.""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import logging
@@ -19,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
+from slack_sdk.signature import SignatureVerifier
 
 from bot import logs, messages
 from bot.demo.kitsu import DEMO_PASSWORD
@@ -329,6 +332,8 @@ def test_a_whole_conversation_at_debug_logs_no_secret(
         assert value not in logged, name
     assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.", logged), "a JWT (a minted Projectrak or Kitsu token) was logged"
     assert not re.search(r"xox[a-z]-", logged)
+    # Every response_url the bot was given (and answered on) is masked: anyone holding one can post.
+    assert chat.slack.of("response_url") and chat.response_base not in logged, logged[logged.find(chat.response_base) - 100:][:700]
 
 
 # --- the note written to Issuetrak ---------------------------------------------------------------------
@@ -347,3 +352,159 @@ def test_the_whole_note_is_safe_html_and_carries_its_tag(text: str, names: dict[
     body, tag = html.rsplit("<p><small>", 1)
     check(body)
     assert tag == f"{reference(key)}</small></p>"
+
+
+# --- bodies: too big, unsigned, malformed ------------------------------------------------------------
+
+MB = 1024 * 1024
+CHUNK = b"x" * 65536
+
+
+class Chunks:
+    """A 64 MB body handed to httpx 64 KB at a time, counting how much of it was ever asked for."""
+
+    def __init__(self, total: int = 64 * MB) -> None:
+        self.total, self.pulled = total, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.pulled < self.total:
+            self.pulled += len(CHUNK)
+            yield CHUNK
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(chat: Chat) -> None:
+    """By its Content-Length before a byte is read, or (chunked, no length) once 1 MiB is
+    counted; either way the client never gets to send most of the 64 MB."""
+    declared, chunked = Chunks(), Chunks()
+    headers = {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=0"}
+    with_length = chat.http.post(chat.events_url, content=iter(declared),
+                                 headers={**headers, "Content-Length": str(declared.total)})
+    without_length = chat.http.post(chat.events_url, content=iter(chunked), headers=headers)
+    assert with_length.status_code == 413 and without_length.status_code == 413
+    assert with_length.text == messages.BODY_TOO_LARGE
+    assert declared.pulled < 16 * MB and chunked.pulled < 16 * MB, (declared.pulled, chunked.pulled)
+    assert chat.send("/tracker help").status == 200  # the bot is still there
+
+
+def test_a_body_just_under_the_limit_is_still_read(chat: Chat) -> None:
+    from bot.web import MAX_BODY_BYTES
+
+    body = urlencode({"command": "/tracker", "text": "help", "team_id": "T0TRACKER"})
+    padded = body + "&pad=" + "p" * (MAX_BODY_BYTES - len(body) - len("&pad="))
+    assert len(padded) == MAX_BODY_BYTES
+    assert chat.post(padded, FORM).status_code == 200
+    assert chat.post(padded + "p", FORM).status_code == 413
+
+
+@pytest.fixture
+def info_log() -> Iterator[io.StringIO]:
+    """Everything logged at INFO through bot.logs.configure, as `python -m bot` logs (put back after)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    logs.configure("INFO", [SIGNING_SECRET, BOT_TOKEN], stream=stream)
+    yield stream
+    root.handlers[:], root.level = saved[0], saved[1]
+
+
+def test_the_body_of_an_unsigned_request_is_never_logged(chat: Chat, info_log: io.StringIO) -> None:
+    body = urlencode({"command": "/tracker", "text": "issue 1", "marker": "UNSIGNED-MARKER-" + "m" * 60_000})
+    assert chat.post(body, FORM, signature="v0=" + "0" * 64).status_code == 401
+    assert chat.post(body, FORM, timestamp=int(time.time()) - 3600).status_code == 401
+    logged = info_log.getvalue()
+    assert "refused a request without a valid Slack signature" in logged
+    assert "UNSIGNED-MARKER" not in logged and "mmmmmmmm" not in logged
+
+
+def _signed_post(chat: Chat, body: bytes, content_type: str, *, timestamp: str | None = None) -> httpx.Response:
+    """`body` as bytes (not necessarily UTF-8), signed with the app's secret."""
+    ts = timestamp or str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    signature = f"v0={digest}"
+    return chat.http.post(chat.events_url, content=body, headers={
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+
+
+NESTED = "[" * 100_000 + "]" * 100_000
+MALFORMED_SIGNED = {  # body, content type: what only the holder of the signing secret could send
+    "not UTF-8": (b"command=/tracker&text=\xff\xfe\xfa", FORM),
+    "nested JSON payload": (urlencode({"payload": NESTED}).encode(), FORM),
+    "nested JSON event": (NESTED.encode(), "application/json"),
+    "a JSON list": (b"[1, 2]", "application/json"),
+    "broken JSON": (b'{"type": ', "application/json"),
+    "payload that is a list": (urlencode({"payload": "[1, 2]"}).encode(), FORM),
+    "payload that is not JSON": (b"payload=%7Bnot+json", FORM),
+    "payload that is a string": (urlencode({"payload": '"x"'}).encode(), FORM),
+    "a binary blob": (bytes(range(256)) * 100, "application/octet-stream"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_SIGNED))
+def test_a_signed_but_malformed_body_gets_400_not_500(chat: Chat, issuetrak_server: IssuetrakServer,
+                                                      name: str) -> None:
+    body, content_type = MALFORMED_SIGNED[name]
+    response = _signed_post(chat, body, content_type)
+    assert response.status_code in (400, 404), (name, response.status_code, response.text[:200])
+    assert "Traceback" not in response.text
+    chat.settle()
+    assert not issuetrak_server.state.received
+
+
+BAD_HEADERS = {  # X-Slack-Request-Timestamp, X-Slack-Signature
+    "a timestamp that is not a number": ("yesterday", None),
+    "an Arabic-digit timestamp": ("١٧٠٠٠٠٠٠٠٠", None),
+    "a timestamp with a sign": ("+1700000000", None),
+    "a timestamp of 5,000 digits": ("9" * 5000, None),
+    "a float timestamp": ("1.7e9", None),
+    "an empty timestamp": ("", None),
+    "a non-ASCII signature": (None, "v0=é" + "0" * 62),
+    "an empty signature": (None, ""),
+    "a huge signature": (None, "v0=" + "0" * 60_000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_HEADERS))
+def test_malformed_signature_headers_get_401_not_500(chat: Chat, name: str) -> None:
+    timestamp, signature = BAD_HEADERS[name]
+    body = urlencode({"command": "/tracker", "text": "help", "team_id": "T0TRACKER"})
+    headers = {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(int(time.time())),
+               "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
+                   timestamp=str(int(time.time())), body=body)}
+    if timestamp is not None:
+        headers["X-Slack-Request-Timestamp"] = timestamp
+    if signature is not None:
+        headers["X-Slack-Signature"] = signature
+    response = chat.http.post(chat.events_url, content=body.encode("utf-8"),
+                              headers={k: v.encode("utf-8") for k, v in headers.items()})  # type: ignore[misc]
+    assert response.status_code == 401, (name, response.status_code, response.text[:200])
+
+
+async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, debug_log: io.StringIO) -> None:  # type: ignore[no-untyped-def]
+    """apps.connections.open answers a wss URL whose `ticket` lets anyone open the app's socket;
+    slack_sdk logs that answer at DEBUG."""
+    import asyncio
+
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.slack_app import create_app
+    from tests.slack.test_socket_mode import _slack_socket
+
+    logs.configure("DEBUG", runtime.settings.secret_values(), stream=debug_log)
+    ticket = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    envelope = {"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
+                "payload": {"team_id": "T0TRACKER", "channel_id": "C0GENERAL", "user_id": "U0ALICE",
+                            "command": "/tracker", "text": "help", "trigger_id": "t1"}}
+    runner, url = await _slack_socket(envelope, acks)
+    slack_state.socket_url = f"{url}?ticket={ticket}&app_id=A0TRACKER"
+    handler = AsyncSocketModeHandler(create_app(runtime, socket_mode=True), "xapp-1-A0TRACKER-1-abcdef0123")
+    try:
+        await handler.connect_async()
+        await asyncio.wait_for(acks.get(), 10)
+    finally:
+        await handler.close_async()
+        await runner.cleanup()
+        await runtime.trackers.aclose()
+    logged = debug_log.getvalue()
+    assert "apps.connections.open" in logged and "ticket=" in logged
+    assert ticket not in logged and ticket[:8] not in logged
