@@ -79,6 +79,7 @@ def test_requests_that_are_not_slacks_are_refused_before_any_listener(
                 "Content-Type": FORM, "X-Slack-Signature": _signature(SIGNING_SECRET, now, body)}),
             "bad signature": chat.post(body, FORM, signature="v0=" + "1" * 64),
             "stale timestamp": chat.post(body, FORM, timestamp=int(time.time()) - 6 * 60),
+            "timestamp from the future": chat.post(body, FORM, timestamp=int(time.time()) + 6 * 60),
             "another app's secret": chat.post(body, FORM, timestamp=int(now),
                                               signature=_signature("not-our-secret", now, body)),
             "body changed after signing": chat.post(body + "&extra=1", FORM, timestamp=int(now),

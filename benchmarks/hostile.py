@@ -1,0 +1,87 @@
+"""Hostile bodies on `python -m bot`: a 60 MB unsigned body, sent once with a Content-Length and
+once chunked (no length), must be refused with 413 without the bot ever holding it, so its peak
+RSS (VmHWM) stays within the memory target; and the unsigned 60 kB POST that used to freeze the
+process (Bolt logged its body; the masker took 94 s over it) is refused at once, with `/healthz`
+answering right after (the README's notes give the figures from before the fix)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from benchmarks.ack import RSS_TARGET_MB
+from benchmarks.process import running_bot
+from benchmarks.report import Row, Spread, ms
+from benchmarks.servers import Servers
+
+MEGABYTE = 1024 * 1024
+BODY_MEGABYTES = 60
+CHUNK = b"x" * 65536
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# A slash command whose text is one 60k-character word, unsigned: Bolt parsed it, refused it and
+# logged it whole, and the old masker took minutes over that line.
+FREEZE_BODY = b"command=%2Ftracker&text=" + b"x" * 60_000
+FREEZE_TARGET_SECONDS = 0.050
+
+
+@dataclass(frozen=True)
+class BodyRun:
+    megabytes: int  # the size of each big body
+    fresh_rss_mb: float  # VmHWM once the bot answered /healthz
+    peak_rss_mb: float  # VmHWM after both 60 MB bodies were refused
+    declared: float  # seconds to the 413 of the body with a Content-Length
+    chunked: float  # seconds to the 413 of the chunked body
+    unsigned: float  # seconds to the 401 of the 60 kB unsigned body
+    healthz: float  # seconds to /healthz right after it
+
+
+def _chunks(megabytes: int) -> Iterator[bytes]:
+    for _ in range(megabytes * MEGABYTE // len(CHUNK)):
+        yield CHUNK
+
+
+def _post(client: httpx.Client, url: str, content: bytes | Iterator[bytes], expected: int) -> float:
+    started = time.perf_counter()
+    response = client.post(url, content=content, headers=FORM)
+    seconds = time.perf_counter() - started
+    if response.status_code != expected:
+        raise RuntimeError(f"the bot answered {response.status_code} to a hostile body, not {expected}")
+    return seconds
+
+
+def measure(servers: Servers, *, megabytes: int = BODY_MEGABYTES) -> BodyRun:
+    servers.set_latency(0.0)
+    body = b"x" * (megabytes * MEGABYTE)
+    with running_bot(servers) as bot, httpx.Client(timeout=60) as client:
+        fresh = bot.peak_rss_mb()
+        declared = _post(client, bot.events_url, body, 413)
+        chunked = _post(client, bot.events_url, _chunks(megabytes), 413)
+        peak = bot.peak_rss_mb()
+        unsigned = _post(client, bot.events_url, FREEZE_BODY, 401)
+        started = time.perf_counter()
+        if client.get(f"{bot.url}/healthz").status_code != 200:
+            raise RuntimeError("/healthz did not answer 200 after the hostile bodies")
+        healthz = time.perf_counter() - started
+    return BodyRun(megabytes, fresh, peak, declared, chunked, unsigned, healthz)
+
+
+def mb(value: float) -> str:
+    return f"{value:.0f} MB"
+
+
+def rows(runs: Sequence[BodyRun]) -> list[Row]:
+    peak, fresh = Spread.of([r.peak_rss_mb for r in runs]), Spread.of([r.fresh_rss_mb for r in runs])
+    declared, chunked = Spread.of([r.declared for r in runs]), Spread.of([r.chunked for r in runs])
+    unsigned, healthz = Spread.of([r.unsigned for r in runs]), Spread.of([r.healthz for r in runs])
+    return [
+        Row(f"Peak RSS (VmHWM) of `python -m bot` refusing a {runs[0].megabytes} MB unsigned body, with a Content-Length "
+            "and chunked (413 after)",
+            f"{peak.show(mb)} (fresh bot {fresh.show(mb)}); 413 in {declared.show(ms)} / {chunked.show(ms)}",
+            f"< {RSS_TARGET_MB:.0f} MB", f"{peak.median / RSS_TARGET_MB:.2f} × target", peak.median < RSS_TARGET_MB),
+        Row("An unsigned 60 kB POST (a command whose text is one 60k-character word): its 401, then `/healthz`",
+            f"{unsigned.show(ms)}; `/healthz` {healthz.show(ms)}", f"< {FREEZE_TARGET_SECONDS * 1000:.0f} ms",
+            f"{unsigned.median / FREEZE_TARGET_SECONDS:.2f} × target", unsigned.median < FREEZE_TARGET_SECONDS),
+    ]
