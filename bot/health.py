@@ -1,5 +1,6 @@
 """`/healthz`: for each tracker, configured or not, and reachable (one authenticated call,
-cached a few seconds so a busy probe cannot hammer the trackers).
+cached a few seconds so a busy probe cannot hammer the trackers, and given up on after
+`PING_TIMEOUT_SECONDS` even when the ping does not stop when cancelled).
 
 Two views of the same cached report:
 - public (no `Authorization` header): only `configured` and `reachable` per tracker;
@@ -75,10 +76,22 @@ class Health:
     async def _probe(client: Any) -> dict[str, Any]:
         if client is None:
             return {"configured": False, "reachable": False, "detail": "not configured"}
+        ping = asyncio.ensure_future(client.ping())
+        # Not wait_for: it waits for the cancelled ping to finish, and a ping waiting on a shared,
+        # shielded fetch would hold /healthz as long as the hung tracker does.
+        await asyncio.wait({ping}, timeout=PING_TIMEOUT_SECONDS)
+        if not ping.done():
+            ping.cancel()
+            ping.add_done_callback(_retrieve)
+            return {"configured": True, "reachable": False, "detail": f"{client.name} did not answer in time"}
         try:
-            detail = await asyncio.wait_for(client.ping(), PING_TIMEOUT_SECONDS)
+            detail = ping.result()
         except TrackerError as exc:
             return {"configured": True, "reachable": False, "detail": str(exc)}
-        except TimeoutError:
-            return {"configured": True, "reachable": False, "detail": f"{client.name} did not answer in time"}
         return {"configured": True, "reachable": True, "detail": detail}
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Read the outcome of a ping given up on, so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()

@@ -2,7 +2,12 @@
 configured secrets themselves (as written, URL-encoded or JSON-escaped), and anything shaped
 like a Slack token, a JWT, a bearer or basic credential, an authorization header (Issuetrak's
 signature included) or a key, token, secret or password given as `name=value` or `"name": value`,
-including inside formatted exceptions and stack traces."""
+including inside formatted exceptions and stack traces; and, since anyone holding one can post
+into the channel or open the app's socket, Slack's response_url and webhook URLs and the Socket
+Mode `ticket`.
+
+Each message is cut to `MESSAGE_LIMIT` characters (tracebacks to `TRACE_LIMIT`) before it is
+masked, and the patterns take time linear in the line, so no line can stall the process."""
 
 from __future__ import annotations
 
@@ -66,7 +71,6 @@ class SecretMasker(logging.Filter):
         super().__init__()
         found = {v for s in secrets if s and len(s) >= MIN_SECRET_LENGTH for v in _variants(s)}
         self.secrets = sorted(found, key=len, reverse=True)
-
         self._margin = max([WINDOW_MARGIN, *map(len, self.secrets)])
 
     def mask(self, text: str) -> str:

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.masker import ADVERSARIAL, MEGABYTE
 from bot.logs import MASK, MESSAGE_LIMIT, TRACE_LIMIT, SecretMasker, configure
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
@@ -163,19 +164,6 @@ def test_a_configured_secret_never_survives(secret: str, before: str, after: str
 
 
 # --- a line of any size is masked in time linear in its length ------------------------------------
-
-MEGABYTE = 1024 * 1024
-# Each one made the old patterns rescan from every position (40k characters took 38 s).
-ADVERSARIAL = {
-    "one word": "x" * MEGABYTE,
-    "JWT starts": "eyJ" * (MEGABYTE // 3),
-    "key names": "token" * (MEGABYTE // 5),
-    "hyphenated": "a-" * (MEGABYTE // 2),
-    "names without values": "token: " * (MEGABYTE // 7),
-    "bearer words": "bearer " * (MEGABYTE // 7),
-    "one name, then spaces": "password" + " " * MEGABYTE,
-}
-
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_a_megabyte_line_is_logged_in_well_under_50_ms(logged: io.StringIO, name: str) -> None:

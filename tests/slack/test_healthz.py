@@ -4,6 +4,9 @@ the public only configured/reachable, the counts, token expiry and error text on
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -94,3 +97,34 @@ def test_unconfigured_tracker_is_reported_off(issuetrak_server, tmp_path) -> Non
     report = asyncio.run(probe())["trackers"]
     assert report["issuetrak"] == {"configured": True, "reachable": True, "detail": "4 projects"}
     assert report["kitsu"] == {"configured": False, "reachable": False, "detail": "not configured"}
+
+
+class StubbornClient:
+    """A tracker client whose ping does not stop when cancelled (as a caller waiting on a shared,
+    shielded fetch does) until the test releases it."""
+
+    name = "AIP"
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def ping(self) -> str:
+        while not self.release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.release.wait()
+        return "1 asset"
+
+
+async def test_a_ping_that_ignores_cancellation_cannot_hold_healthz(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import health
+    from bot.trackers.registry import Trackers
+
+    monkeypatch.setattr(health, "PING_TIMEOUT_SECONDS", 0.05)
+    stubborn = StubbornClient()
+    probe = asyncio.ensure_future(health.Health(Trackers(aip=stubborn)).report(health.View.DETAILED))  # type: ignore[arg-type]
+    done, _ = await asyncio.wait({probe}, timeout=10)  # generous: the timeout is 50 ms
+    stubborn.release.set()
+    await asyncio.wait({probe})
+    assert done, "/healthz waited for a ping that ignored its cancellation"
+    assert probe.result()["trackers"]["aip"] == {"configured": True, "reachable": False,
+                                                 "detail": "AIP did not answer in time"}
