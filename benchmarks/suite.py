@@ -31,8 +31,9 @@ MEASUREMENTS: tuple[Measurement, ...] = (
                 overhead.rows),
     Measurement("vendor", lambda s, quick, i: vendor.measure(s), vendor.rows),
     Measurement("masker", lambda s, quick, i: masker.measure(), masker.rows),
-    Measurement("hostile", lambda s, quick, i: hostile.measure(s, megabytes=8 if quick else hostile.BODY_MEGABYTES),
-                hostile.rows),
+    Measurement("hostile", lambda s, quick, i: hostile.measure(
+        s, megabytes=8 if quick else hostile.BODY_MEGABYTES, burst=20 if quick else hostile.BURST_REQUESTS),
+        hostile.rows),
 )
 NAMES = tuple(m.name for m in MEASUREMENTS)
 

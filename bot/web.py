@@ -4,7 +4,8 @@ served by uvicorn.
 `POST /slack/events` is guarded before Bolt sees anything, because Bolt reads the whole body,
 parses it, and only then checks the signature (logging the whole body of a request that fails):
 1. a body over `MAX_BODY_BYTES` is refused with 413, by its Content-Length before a byte is read,
-   or, without one (chunked), as soon as the bytes counted while streaming pass the limit;
+   or, without one (chunked), as soon as the bytes counted while streaming pass the limit; and
+   a body that would take all the bodies held at once over `MAX_BUFFERED_BYTES` gets 503;
 2. a body that is not UTF-8 (Slack sends UTF-8 JSON or ASCII forms) gets 400;
 3. the signature is checked (slack_sdk's SignatureVerifier, which also refuses a timestamp more
    than 5 minutes away): 401, and the body is never logged;
@@ -17,13 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
-from slack_bolt.adapter.starlette.async_handler import (
-    to_async_bolt_request,
-    to_starlette_response,
-)
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -40,6 +38,10 @@ from bot.workers import Workers
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads stay far below 1 MiB
+# The bytes of all request bodies held at once, together: eight bodies of the largest size, or
+# thousands of ordinary Slack payloads (a few KB each). Many big bodies sent at once get 503
+# instead of the process's memory.
+MAX_BUFFERED_BYTES = 8 * MAX_BODY_BYTES
 # What parsing a signed but malformed body can raise, in Bolt or in our listeners' readers.
 MALFORMED = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
 
@@ -48,21 +50,58 @@ class BodyTooLarge(Exception):
     """The request's body is over `MAX_BODY_BYTES` (declared or counted)."""
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The whole body, refused (`BodyTooLarge`) as soon as it is known to be over `limit`: by a
-    Content-Length over it before anything is read, else by counting while streaming. A
-    Content-Length that is not a number raises ValueError."""
+class TooManyBodies(Exception):
+    """Reading this body would take the bodies held at once over the shared budget."""
+
+
+class BodyBudget:
+    """The bytes of request bodies held at once, across requests (one process, one event loop)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    @contextlib.contextmanager
+    def share(self) -> Iterator[Callable[[int], None]]:
+        """A `take(n)` for one request, raising `TooManyBodies` when `n` more bytes would go over
+        the budget; whatever the request took is given back when the block ends."""
+        taken = 0
+
+        def take(size: int) -> None:
+            nonlocal taken
+            if self.held + size > self.limit:
+                raise TooManyBodies
+            self.held += size
+            taken += size
+
+        try:
+            yield take
+        finally:
+            self.held -= taken
+
+
+async def read_body(request: Request, take: Callable[[int], None], limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, refused as soon as it is known to be over `limit` (`BodyTooLarge`) or over
+    the shared budget (`take` raises): by its Content-Length before anything is read, else
+    (chunked) by counting while streaming. A Content-Length that is not a number raises
+    ValueError."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isascii() or not declared.isdigit()):
         raise ValueError("Content-Length is not a number")
-    if declared is not None and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
+    if declared is not None:
+        if int(declared) > limit:
             raise BodyTooLarge
-    return bytes(body)
+        take(int(declared))  # the server reads no more than the declared length
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        if declared is None:
+            take(len(chunk))
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def signed(verifier: SignatureVerifier, body: str, headers: Headers) -> bool:
@@ -76,30 +115,43 @@ def signed(verifier: SignatureVerifier, body: str, headers: Headers) -> bool:
     return verifier.is_valid(body, timestamp, signature)
 
 
+def _closing(text: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    """A refusal that closes the connection, so the client stops sending the rest of its body
+    (uvicorn would otherwise read and discard it to keep the connection alive)."""
+    return PlainTextResponse(text, status_code=status, headers={"Connection": "close", **(headers or {})})
+
+
 def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None = None) -> Starlette:
     runtime.settings.check_slack("serve")  # serving HTTP needs the signing secret
     assert runtime.settings.SLACK_SIGNING_SECRET is not None
     verifier = SignatureVerifier(runtime.settings.SLACK_SIGNING_SECRET.get_secret_value())
     health = Health(runtime.trackers)
+    budget = BodyBudget(MAX_BUFFERED_BYTES)
     shared = SharedSession(app)
 
     async def events(request: Request) -> Response:
+        with budget.share() as take:
+            return await _events(request, take)
+
+    async def _events(request: Request, take: Callable[[int], None]) -> Response:
         try:
-            body = await read_body(request)
+            body = await read_body(request, take)
             text = body.decode("utf-8")  # Slack sends UTF-8 (JSON) or ASCII (forms)
         except BodyTooLarge:
             log.info("refused a request body over %d bytes", MAX_BODY_BYTES)
-            # Closing the connection stops the client sending the rest (uvicorn would otherwise
-            # read and discard it to keep the connection alive).
-            return PlainTextResponse(messages.BODY_TOO_LARGE, status_code=413, headers={"Connection": "close"})
+            return _closing(messages.BODY_TOO_LARGE, 413)
+        except TooManyBodies:
+            log.warning("refused a request body: %d bytes of bodies already held", budget.held)
+            return _closing(messages.TOO_MANY_BODIES, 503, {"Retry-After": "1"})
         except (ValueError, ClientDisconnect):
             return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
         if not signed(verifier, text, request.headers):
             # Never the body, nor the signature: only that one was refused.
             log.info("refused a request without a valid Slack signature (%d bytes)", len(body))
             return PlainTextResponse(messages.BAD_SIGNATURE, status_code=401)
+        del body  # the text is what Bolt reads
         try:
-            bolt_request = to_async_bolt_request(request, body)
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
             return to_starlette_response(await app.async_dispatch(bolt_request))
         except MALFORMED as exc:
             log.warning("refused a signed request that is not a Slack payload (%s)", type(exc).__name__)

@@ -509,3 +509,49 @@ async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, d
     logged = debug_log.getvalue()
     assert "apps.connections.open" in logged and "ticket=" in logged
     assert ticket not in logged and ticket[:8] not in logged
+
+
+async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(
+        runtime, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Five requests declare 650 kB bodies at once against a 2 MB budget for all bodies held
+    together: the two that do not fit are refused at once (503) before any of their bytes is
+    sent; the three that fit are read to the end (401, unsigned); and then the budget is whole
+    again (a 1 MB body is read)."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    from bot import web
+    from bot.demo.loopback import serve_in_thread
+    from bot.slack_app import create_app
+
+    monkeypatch.setattr(web, "MAX_BUFFERED_BYTES", 2 * MB)
+    size = 650_000
+    head = (f"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: {FORM}\r\nContent-Length: {size}\r\n"
+            f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0=0\r\n\r\n").encode()
+
+    async def status(reader: asyncio.StreamReader) -> int:
+        return int((await reader.readline()).split()[1])
+
+    with serve_in_thread(web.create_web_app(runtime, create_app(runtime)), lifespan="on") as url:
+        address = urlsplit(url)
+        connections = [await asyncio.open_connection(address.hostname, address.port) for _ in range(5)]
+        for _, writer in connections:
+            writer.write(head)  # the headers only: each request now waits for its body
+            await writer.drain()
+        answers = {asyncio.ensure_future(status(reader)): writer for reader, writer in connections}
+        refused: set[asyncio.Future[int]] = set()
+        while len(refused) < 2:
+            done, _ = await asyncio.wait(set(answers) - refused, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+            assert done, f"only {len(refused)} of the requests over the budget were refused"
+            refused |= done
+        assert [answer.result() for answer in refused] == [503, 503]
+        for answer, writer in answers.items():
+            if answer not in refused:
+                writer.write(b"x" * size)
+        read = [answer for answer in answers if answer not in refused]
+        assert [await asyncio.wait_for(answer, 10) for answer in read] == [401, 401, 401]
+        for writer in answers.values():
+            writer.close()
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            after = await client.post("/slack/events", content=b"x" * MB, headers={"Content-Type": FORM})
+        assert after.status_code == 401
