@@ -5,7 +5,8 @@ served by uvicorn.
 parses it, and only then checks the signature (logging the whole body of a request that fails):
 1. a body over `MAX_BODY_BYTES` is refused with 413, by its Content-Length before a byte is read,
    or, without one (chunked), as soon as the bytes counted while streaming pass the limit; and
-   a body that would take all the bodies held at once over `MAX_BUFFERED_BYTES` gets 503;
+   a body that would take all the bodies held at once over `MAX_BUFFERED_BYTES` gets 503, and
+   one still arriving after `BODY_SECONDS` gets 408 (so slow clients cannot hold the budget);
 2. a body that is not UTF-8 (Slack sends UTF-8 JSON or ASCII forms) gets 400;
 3. the signature is checked (slack_sdk's SignatureVerifier, which also refuses a timestamp more
    than 5 minutes away): 401, and the body is never logged;
@@ -16,6 +17,7 @@ should a route ever reach Bolt some other way.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -42,6 +44,7 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads stay far below 1 MiB
 # thousands of ordinary Slack payloads (a few KB each). Many big bodies sent at once get 503
 # instead of the process's memory.
 MAX_BUFFERED_BYTES = 8 * MAX_BODY_BYTES
+BODY_SECONDS = 10.0  # Slack sends its small bodies at once; a body still arriving after this is not Slack's
 # What parsing a signed but malformed body can raise, in Bolt or in our listeners' readers.
 MALFORMED = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
 
@@ -81,26 +84,25 @@ class BodyBudget:
 
 
 async def read_body(request: Request, take: Callable[[int], None], limit: int = MAX_BODY_BYTES) -> bytes:
-    """The whole body, refused as soon as it is known to be over `limit` (`BodyTooLarge`) or over
-    the shared budget (`take` raises): by its Content-Length before anything is read, else
-    (chunked) by counting while streaming. A Content-Length that is not a number raises
-    ValueError."""
+    """The whole body, refused as soon as it is known to be over `limit` (`BodyTooLarge`: by its
+    Content-Length before anything is read, else by counting while streaming), over the shared
+    budget (`take` raises, for each chunk as it arrives: a client holds only what it has sent),
+    or not all there within `BODY_SECONDS` (TimeoutError). A Content-Length that is not a number
+    raises ValueError."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isascii() or not declared.isdigit()):
         raise ValueError("Content-Length is not a number")
-    if declared is not None:
-        if int(declared) > limit:
-            raise BodyTooLarge
-        take(int(declared))  # the server reads no more than the declared length
+    if declared is not None and int(declared) > limit:
+        raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        if declared is None:
+    async with asyncio.timeout(BODY_SECONDS):
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
             take(len(chunk))
-        chunks.append(chunk)
+            chunks.append(chunk)
     return b"".join(chunks)
 
 
@@ -143,6 +145,9 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
         except TooManyBodies:
             log.warning("refused a request body: %d bytes of bodies already held", budget.held)
             return _closing(messages.TOO_MANY_BODIES, 503, {"Retry-After": "1"})
+        except TimeoutError:
+            log.info("refused a request body still arriving after %.0f s", BODY_SECONDS)
+            return _closing(messages.BODY_TOO_SLOW, 408)
         except (ValueError, ClientDisconnect):
             return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
         if not signed(verifier, text, request.headers):

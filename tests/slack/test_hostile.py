@@ -511,13 +511,24 @@ async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, d
     assert ticket not in logged and ticket[:8] not in logged
 
 
-async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(
-        runtime, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """Five requests declare 650 kB bodies at once against a 2 MB budget for all bodies held
-    together: the two that do not fit are refused at once (503) before any of their bytes is
-    sent; the three that fit are read to the end (401, unsigned); and then the budget is whole
-    again (a 1 MB body is read)."""
-    import asyncio
+def _raw_head(size: int) -> bytes:
+    """The head of an unsigned form POST to /slack/events declaring a `size`-byte body."""
+    return (f"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: {FORM}\r\nContent-Length: {size}\r\n"
+            f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0=0\r\n\r\n").encode()
+
+
+async def _status(reader: Any) -> int | str:
+    """The status code of the answer on a raw connection, or "reset" when the bot closed it while
+    the client was still sending (the answer is then lost to the client)."""
+    try:
+        return int((await reader.readline()).split()[1])
+    except (ConnectionResetError, IndexError):
+        return "reset"
+
+
+@pytest.fixture
+def raw_bot(runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """(host, port, URL) of a bot whose shared body budget is 2 MB."""
     from urllib.parse import urlsplit
 
     from bot import web
@@ -525,33 +536,58 @@ async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(
     from bot.slack_app import create_app
 
     monkeypatch.setattr(web, "MAX_BUFFERED_BYTES", 2 * MB)
-    size = 650_000
-    head = (f"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: {FORM}\r\nContent-Length: {size}\r\n"
-            f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0=0\r\n\r\n").encode()
-
-    async def status(reader: asyncio.StreamReader) -> int:
-        return int((await reader.readline()).split()[1])
-
     with serve_in_thread(web.create_web_app(runtime, create_app(runtime)), lifespan="on") as url:
         address = urlsplit(url)
-        connections = [await asyncio.open_connection(address.hostname, address.port) for _ in range(5)]
-        for _, writer in connections:
-            writer.write(head)  # the headers only: each request now waits for its body
-            await writer.drain()
-        answers = {asyncio.ensure_future(status(reader)): writer for reader, writer in connections}
-        refused: set[asyncio.Future[int]] = set()
-        while len(refused) < 2:
-            done, _ = await asyncio.wait(set(answers) - refused, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-            assert done, f"only {len(refused)} of the requests over the budget were refused"
-            refused |= done
-        assert [answer.result() for answer in refused] == [503, 503]
-        for answer, writer in answers.items():
-            if answer not in refused:
-                writer.write(b"x" * size)
-        read = [answer for answer in answers if answer not in refused]
-        assert [await asyncio.wait_for(answer, 10) for answer in read] == [401, 401, 401]
-        for writer in answers.values():
-            writer.close()
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            after = await client.post("/slack/events", content=b"x" * MB, headers={"Content-Type": FORM})
+        yield address.hostname, address.port, url
+
+
+async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(raw_bot) -> None:  # type: ignore[no-untyped-def]
+    """Five requests each send 600 kB of a 650 kB body at once, against a 2 MB budget for all
+    bodies held together: the two that do not fit are refused at once (503, connection closed);
+    the three that fit are read to the end when the rest comes (401, unsigned); and then the
+    budget is whole again (a 1 MB body is read)."""
+    import asyncio
+
+    host, port, url = raw_bot
+    connections = [await asyncio.open_connection(host, port) for _ in range(5)]
+    for _, writer in connections:
+        writer.write(_raw_head(650_000) + b"x" * 600_000)
+    answers = {asyncio.ensure_future(_status(reader)): writer for reader, writer in connections}
+    refused: set[asyncio.Future[int | str]] = set()
+    while len(refused) < 2:
+        done, _ = await asyncio.wait(set(answers) - refused, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        assert done, f"only {len(refused)} of the requests over the budget were refused"
+        refused |= done
+    assert {answer.result() for answer in refused} <= {503, "reset"} and len(refused) == 2
+    held = [answer for answer in answers if answer not in refused]
+    for answer in held:
+        answers[answer].write(b"x" * 50_000)
+    assert [await asyncio.wait_for(answer, 10) for answer in held] == [401, 401, 401]
+    for writer in answers.values():
+        writer.close()
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        after = await client.post("/slack/events", content=b"x" * MB, headers={"Content-Type": FORM})
         assert after.status_code == 401
+
+
+async def test_a_body_still_arriving_after_the_deadline_gets_408_and_gives_the_budget_back(
+        raw_bot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Slow clients (a body sent a byte now and then, or never finished) cannot hold a worker or
+    the body budget: after BODY_SECONDS they get 408 and the connection is closed."""
+    import asyncio
+
+    from bot import web
+
+    monkeypatch.setattr(web, "BODY_SECONDS", 0.5)
+    host, port, url = raw_bot
+    stalled = [await asyncio.open_connection(host, port) for _ in range(4)]
+    for _, writer in stalled:
+        writer.write(_raw_head(1_000_000) + b"x" * 600_000)  # 4 x 600 kB would not fit in 2 MB together
+    statuses = await asyncio.wait_for(asyncio.gather(*(_status(reader) for reader, _ in stalled)), 10)
+    assert statuses.count(408) >= 2 and set(statuses) <= {408, 503, "reset"}, statuses
+    for _, writer in stalled:
+        writer.close()
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        after = await client.post("/slack/events", content=b"x" * MB, headers={"Content-Type": FORM})
+        assert after.status_code == 401
+        assert (await client.get("/healthz")).status_code == 200
