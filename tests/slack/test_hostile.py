@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
@@ -591,3 +591,38 @@ async def test_a_body_still_arriving_after_the_deadline_gets_408_and_gives_the_b
         after = await client.post("/slack/events", content=b"x" * MB, headers={"Content-Type": FORM})
         assert after.status_code == 401
         assert (await client.get("/healthz")).status_code == 200
+
+
+HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+                      max_size=40).map(str.strip)
+CONTENT_TYPES = st.sampled_from([FORM, "application/json", "text/plain", "multipart/form-data; boundary=x",
+                                 "application/x-www-form-urlencoded; charset=latin-1", ""])
+FORMS = st.dictionaries(st.sampled_from(["payload", "command", "text", "team_id", "user_id", "type", "ssl_check"]),
+                        st.one_of(st.text(max_size=60), st.from_regex(r"[\[\{\"0-9a-z:,\]\} ]{0,60}", fullmatch=True)),
+                        max_size=4).map(urlencode)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=300), FORMS.map(str.encode)), content_type=CONTENT_TYPES,
+       timestamp=st.one_of(st.none(), HEADER_TEXT), signature=st.one_of(st.none(), HEADER_TEXT),
+       sign=st.booleans())
+def test_no_body_or_header_gets_a_500(chat: Chat, issuetrak_server: IssuetrakServer, body: bytes,
+                                      content_type: str, timestamp: str | None, signature: str | None,
+                                      sign: bool) -> None:
+    """Whatever the body and the signature headers, signed or not: 400, 401 or 404, never 500,
+    and nothing reaches a tracker."""
+    headers = {"Content-Type": content_type}
+    if sign:
+        timestamp = str(int(time.time()))
+        signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body,
+                                     hashlib.sha256).hexdigest()
+    if timestamp is not None:
+        headers["X-Slack-Request-Timestamp"] = timestamp
+    if signature is not None:
+        headers["X-Slack-Signature"] = signature
+    response = chat.http.post(chat.events_url, content=body,
+                              headers={k: v.encode("latin-1") for k, v in headers.items()})  # type: ignore[misc]
+    assert response.status_code < 500, (response.status_code, response.text[:200])
+    assert response.status_code in (200, 400, 401, 404), response.status_code
+    chat.settle()
+    assert not [r for r in issuetrak_server.state.received if r[0] == "POST" and r[1].endswith(WRITES)]
