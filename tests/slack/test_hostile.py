@@ -452,6 +452,17 @@ def test_a_signed_but_malformed_body_gets_400_not_500(chat: Chat, issuetrak_serv
     assert not issuetrak_server.state.received
 
 
+@pytest.mark.parametrize("name", sorted(name for name, (body, _) in MALFORMED_SIGNED.items() if body.isascii()))
+def test_an_unsigned_malformed_body_is_refused_for_its_signature_before_any_parsing(chat: Chat, name: str) -> None:
+    """The same bodies unsigned: 401 every time, so nothing of an unsigned body is ever parsed.
+    (A body that is not even UTF-8 gets 400 before its signature is checked: Slack signs text.)"""
+    body, content_type = MALFORMED_SIGNED[name]
+    response = chat.http.post(chat.events_url, content=body, headers={
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64})
+    assert (response.status_code, response.text) == (401, messages.BAD_SIGNATURE), name
+
+
 BAD_HEADERS = {  # X-Slack-Request-Timestamp, X-Slack-Signature
     "a timestamp that is not a number": ("yesterday", None),
     "an Arabic-digit timestamp": ("١٧٠٠٠٠٠٠٠٠", None),
