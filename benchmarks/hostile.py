@@ -1,6 +1,7 @@
 """Hostile bodies on `python -m bot`: a 60 MB unsigned body, sent once with a Content-Length and
 once chunked (no length), must be refused with 413 without the bot ever holding it, so its peak
-RSS (VmHWM) stays within the memory target; so must a burst of 200 unsigned 1 MiB bodies sent at
+RSS (VmHWM) stays within the memory target; so must a 60 MB header that never ends (431 once the
+head passes 64 KB), and a burst of 200 unsigned 1 MiB bodies sent at
 once (the shared budget for bodies held at once refuses most with 503); and the unsigned 60 kB POST that used to freeze the
 process (Bolt logged its body; the masker took 94 s over it) is refused at once, with `/healthz`
 answering right after (the README's notes give the figures from before the fix)."""
@@ -8,10 +9,12 @@ answering right after (the README's notes give the figures from before the fix).
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -40,6 +43,8 @@ class BodyRun:
     chunked: float  # seconds to the 413 of the chunked body
     unsigned: float  # seconds to the 401 of the 60 kB unsigned body
     healthz: float  # seconds to /healthz right after it
+    head: float  # seconds until the bot closed the connection sending the endless header
+    head_rss_mb: float  # VmHWM after it
     burst_rss_mb: float  # VmHWM after the burst of 1 MiB bodies
     burst: dict[str, int]  # how the burst was answered: "401", "503", or the client's transport error
 
@@ -56,6 +61,20 @@ def _post(client: httpx.Client, url: str, content: bytes | Iterator[bytes], expe
     if response.status_code != expected:
         raise RuntimeError(f"the bot answered {response.status_code} to a hostile body, not {expected}")
     return seconds
+
+
+def _endless_head(url: str, megabytes: int) -> float:
+    """Send one header `megabytes` long that never ends; seconds until the bot closes on it."""
+    address = urlsplit(url)
+    started = time.perf_counter()
+    with socket.create_connection((address.hostname, address.port), timeout=60) as sock:
+        sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slack-Signature: v0=")
+        try:
+            for _ in range(megabytes * MEGABYTE // len(CHUNK)):
+                sock.sendall(CHUNK)
+        except OSError:
+            return time.perf_counter() - started
+    raise RuntimeError(f"the bot took a {megabytes} MB header without closing the connection")
 
 
 async def _burst(url: str, requests: int) -> dict[str, int]:
@@ -85,9 +104,11 @@ def measure(servers: Servers, *, megabytes: int = BODY_MEGABYTES, burst: int = B
         if client.get(f"{bot.url}/healthz").status_code != 200:
             raise RuntimeError("/healthz did not answer 200 after the hostile bodies")
         healthz = time.perf_counter() - started
+        head = _endless_head(bot.url, megabytes)
+        head_peak = bot.peak_rss_mb()
         outcomes = asyncio.run(_burst(bot.events_url, burst))
         burst_peak = bot.peak_rss_mb()
-    return BodyRun(megabytes, fresh, peak, declared, chunked, unsigned, healthz, burst_peak, outcomes)
+    return BodyRun(megabytes, fresh, peak, declared, chunked, unsigned, healthz, head, head_peak, burst_peak, outcomes)
 
 
 def mb(value: float) -> str:
@@ -104,11 +125,15 @@ def rows(runs: Sequence[BodyRun]) -> list[Row]:
     declared, chunked = Spread.of([r.declared for r in runs]), Spread.of([r.chunked for r in runs])
     unsigned, healthz = Spread.of([r.unsigned for r in runs]), Spread.of([r.healthz for r in runs])
     burst = Spread.of([r.burst_rss_mb for r in runs])
+    head, head_peak = Spread.of([r.head for r in runs]), Spread.of([r.head_rss_mb for r in runs])
     return [
         Row(f"Peak RSS (VmHWM) of `python -m bot` refusing a {runs[0].megabytes} MB unsigned body, with a Content-Length "
             "and chunked (413 after)",
             f"{peak.show(mb)} (fresh bot {fresh.show(mb)}); 413 in {declared.show(ms)} / {chunked.show(ms)}",
             f"< {RSS_TARGET_MB:.0f} MB", f"{peak.median / RSS_TARGET_MB:.2f} × target", peak.median < RSS_TARGET_MB),
+        Row(f"Peak RSS (VmHWM) after a {runs[0].megabytes} MB header that never ends (431 past 64 KB)",
+            f"{head_peak.show(mb)}; connection closed after {head.show(ms)}", f"< {RSS_TARGET_MB:.0f} MB",
+            f"{head_peak.median / RSS_TARGET_MB:.2f} × target", head_peak.median < RSS_TARGET_MB),
         Row(f"Peak RSS (VmHWM) after {sum(runs[0].burst.values())} unsigned 1 MiB bodies sent at once "
             f"(answers, first run: {_outcomes(runs[0].burst)})",
             burst.show(mb), f"< {RSS_TARGET_MB:.0f} MB", f"{burst.median / RSS_TARGET_MB:.2f} × target",

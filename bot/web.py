@@ -1,5 +1,5 @@
 """The HTTP process: Starlette routes for Slack (`POST /slack/events`) and `GET /healthz`,
-served by uvicorn.
+served by uvicorn (with `BoundedHttpToolsProtocol`, which refuses a request head over 64 KB).
 
 `POST /slack/events` is guarded before Bolt sees anything, because Bolt reads the whole body,
 parses it, and only then checks the signature (logging the whole body of a request that fails):
@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
@@ -30,6 +31,7 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bot import messages
 from bot.health import Health
@@ -45,6 +47,7 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads stay far below 1 MiB
 # instead of the process's memory.
 MAX_BUFFERED_BYTES = 8 * MAX_BODY_BYTES
 BODY_SECONDS = 10.0  # Slack sends its small bodies at once; a body still arriving after this is not Slack's
+MAX_HEAD_BYTES = 64 * 1024  # a request line and headers together; Slack's are well under 8 KB
 # What parsing a signed but malformed body can raise, in Bolt or in our listeners' readers.
 MALFORMED = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
 
@@ -121,6 +124,48 @@ def _closing(text: str, status: int, headers: dict[str, str] | None = None) -> R
     """A refusal that closes the connection, so the client stops sending the rest of its body
     (uvicorn would otherwise read and discard it to keep the connection alive)."""
     return PlainTextResponse(text, status_code=status, headers={"Connection": "close", **(headers or {})})
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, refusing with 431 (and closing) a request whose request line
+    and headers together pass `MAX_HEAD_BYTES`: httptools buffers a head until it is complete,
+    with no limit of its own, so a never-ending header would otherwise take all the memory.
+
+    httptools gives no offsets, so a chunk counts as head only when it was all head: no head
+    and no message ended while it was parsed, and a head was still open after it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_head = True  # between requests, or inside one's request line and headers
+        self._ends = 0  # heads and messages ended so far on this connection
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._ends += 1
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_head = True
+        self._ends += 1
+        super().on_message_complete()
+
+    def data_received(self, data: bytes) -> None:
+        ends = self._ends
+        super().data_received(data)
+        if self._ends != ends:
+            self._head_bytes = 0
+            return
+        if not self._in_head or self.transport.is_closing():
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > MAX_HEAD_BYTES:
+            log.info("refused a request whose head passed %d bytes", MAX_HEAD_BYTES)
+            text = messages.HEAD_TOO_LARGE.encode()
+            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                 b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+                                 b"content-length: %d\r\n\r\n%s" % (len(text), text))
+            self.transport.close()
 
 
 def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None = None) -> Starlette:

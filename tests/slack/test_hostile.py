@@ -638,3 +638,61 @@ def test_no_body_or_header_gets_a_500(chat: Chat, issuetrak_server: IssuetrakSer
     assert response.status_code in (200, 400, 401, 404), response.status_code
     chat.settle()
     assert not [r for r in issuetrak_server.state.received if r[0] == "POST" and r[1].endswith(WRITES)]
+
+
+@pytest.fixture(scope="module")
+def served_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """`python -m bot` as it is deployed (its own uvicorn settings), no tracker, on a free port."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from benchmarks.servers import free_port
+
+    workdir = tmp_path_factory.mktemp("served-bot")
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "PYTHONPATH": str(Path(__file__).parents[2]),
+           "PORT": str(port), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": "http://127.0.0.1:9/api/", "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}"}
+    with (workdir / "bot.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None and time.monotonic() < deadline, (workdir / "bot.log").read_text()
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            yield "127.0.0.1", port
+        finally:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize("head", [
+    b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slack-Signature: v0=" + b"0" * 70_000,  # one endless header
+    b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n" + b"X-A: b\r\n" * 10_000,  # endless small headers
+    b"GET /healthz?" + b"q" * 70_000,  # an endless request line
+])
+def test_a_request_head_over_64_kb_is_refused_with_431(served_bot: tuple[str, int], head: bytes) -> None:
+    """httptools buffers a head, however long, until it ends: one that never ends would take all
+    the memory. `python -m bot` answers 431 and closes once it passes 64 KB; big bodies are not
+    heads and still get through."""
+    import socket
+
+    with socket.create_connection(served_bot, timeout=10) as sock:
+        sock.sendall(head)  # the head never ends
+        try:
+            answer = sock.recv(200)
+        except ConnectionResetError:
+            answer = b"reset"  # closed while our bytes were still unread: the answer is lost, not the point
+    assert answer.startswith(b"HTTP/1.1 431 ") or answer in (b"", b"reset"), answer
+    # Ordinary requests, big bodies included, still get through, several on one connection.
+    with httpx.Client(base_url=f"http://{served_bot[0]}:{served_bot[1]}", timeout=10) as client:
+        for size in (300_000, MB, 10, MB):
+            assert client.post("/slack/events", content=b"x" * size, headers={"Content-Type": FORM}).status_code == 401
+        assert client.get("/healthz").status_code == 200
