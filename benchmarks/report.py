@@ -106,8 +106,8 @@ bot's pooled client with the way Issuetrak's own sample calls the API. The **log
 code before the fix: the same unsigned 60 kB POST froze `python -m bot` for 55 s (the issue saw
 94 s), `/healthz` waiting 55 s behind it (Bolt logged the unsigned body whole and the masker
 took quadratic time over it); a 60 MB unsigned body got no answer within 120 s, and the bot's
-peak RSS reached 281 MB. With the size limit but before the bodies held at once shared an 8 MiB
-budget, 200 unsigned 1 MiB bodies at once took it to 180 MB; what the burst still adds to a fresh
-bot (about 30 MB) is uvicorn's per-connection buffers, and it grows slowly: 600 such bodies at
-once reached 129 MB.
+peak RSS reached 281 MB; a 60 MB header that never ends took it to 202 MB. With the size limit
+but before the bodies held at once shared an 8 MiB budget, 200 unsigned 1 MiB bodies at once
+took it to 180 MB; what the burst still adds to a fresh bot (about 30 MB) is uvicorn's
+per-connection buffers, and it grows slowly: 600 such bodies at once reached 129 MB.
 """
