@@ -101,5 +101,13 @@ trackers pay: one login however many people ask at once, and a 500-project diges
 about ceil(500 / C) round trips of wall time instead of 500. **Client overhead** is the bot's own
 cost per tracker call; **memory** and **start-up** decide how small a machine can host the bot
 and how soon it answers again after a restart or deploy. The **vendor baseline** compares the
-bot's pooled client with the way Issuetrak's own sample calls the API.
+bot's pooled client with the way Issuetrak's own sample calls the API. The **log masker** and
+**hostile body** rows are what anyone on the internet can make the bot do. Measured here on the
+code before the fix: the same unsigned 60 kB POST froze `python -m bot` for 55 s (the issue saw
+94 s), `/healthz` waiting 55 s behind it (Bolt logged the unsigned body whole and the masker
+took quadratic time over it); a 60 MB unsigned body got no answer within 120 s, and the bot's
+peak RSS reached 281 MB; a 60 MB header that never ends took it to 202 MB. With the size limit
+but before the bodies held at once shared an 8 MiB budget, 200 unsigned 1 MiB bodies at once
+took it to 180 MB; what the burst still adds to a fresh bot (about 30 MB) is uvicorn's
+per-connection buffers, and it grows slowly: 600 such bodies at once reached 129 MB.
 """

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import ack, digest, overhead, tokens, vendor
+from benchmarks import ack, digest, hostile, masker, overhead, tokens, vendor
 from benchmarks.report import Row
 from benchmarks.servers import Servers
 
@@ -30,6 +30,10 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement("overhead", lambda s, quick, i: overhead.measure(s, calls=60 if quick else overhead.CALLS),
                 overhead.rows),
     Measurement("vendor", lambda s, quick, i: vendor.measure(s), vendor.rows),
+    Measurement("masker", lambda s, quick, i: masker.measure(), masker.rows),
+    Measurement("hostile", lambda s, quick, i: hostile.measure(
+        s, megabytes=8 if quick else hostile.BODY_MEGABYTES, burst=20 if quick else hostile.BURST_REQUESTS),
+        hostile.rows),
 )
 NAMES = tuple(m.name for m in MEASUREMENTS)
 

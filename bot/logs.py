@@ -2,7 +2,12 @@
 configured secrets themselves (as written, URL-encoded or JSON-escaped), and anything shaped
 like a Slack token, a JWT, a bearer or basic credential, an authorization header (Issuetrak's
 signature included) or a key, token, secret or password given as `name=value` or `"name": value`,
-including inside formatted exceptions and stack traces."""
+including inside formatted exceptions and stack traces; and, since anyone holding one can post
+into the channel or open the app's socket, Slack's response_url and webhook URLs and the Socket
+Mode `ticket`.
+
+Each message is cut to `MESSAGE_LIMIT` characters (tracebacks to `TRACE_LIMIT`) before it is
+masked, and the patterns take time linear in the line, so no line can stall the process."""
 
 from __future__ import annotations
 
@@ -17,22 +22,43 @@ from urllib.parse import quote, quote_plus
 
 MASK = "[redacted]"
 MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
+MESSAGE_LIMIT = 4096  # characters of a message kept (and masked); the rest is counted, not logged
+TRACE_LIMIT = 16384  # the same for a formatted exception or stack
+WINDOW_MARGIN = 512  # masked beyond the cut, so a secret that straddles it is masked whole
 
+# Every pattern below runs in time linear in the line: each alternative starts with a literal,
+# and every run of characters is matched possessively (`++`, `*+`), so no position is scanned
+# twice. (The old `[\w-]*token` prefix rescanned every run of word characters from each of its
+# positions: 40k characters took 38 s.)
+_TOKEN_RUN = r"[A-Za-z0-9_-]"
 _SHAPES = re.compile(
-    r"xox[a-z]-[A-Za-z0-9-]+"                                      # Slack bot/user/app/refresh tokens
-    r"|xapp-[A-Za-z0-9-]+"                                         # Slack app-level tokens
-    r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"          # JWTs
-    r"|(?i:\bbearer)\s+[A-Za-z0-9._~+/=-]{8,}"                     # bearer credentials
-    r"|\bBasic\s+[A-Za-z0-9+/=]{8,}"                                # basic credentials
+    r"(?:xox[a-z]|xapp|xwfp)-[A-Za-z0-9-]++"                        # Slack bot/user/refresh/app/workflow tokens
+    rf"|eyJ{_TOKEN_RUN}*+(?P<jwt>\.{_TOKEN_RUN}++\.{_TOKEN_RUN}*+)?"  # JWTs (the whole run is taken; see _shape)
+    r"|(?i:\bbearer)\s{1,8}+[A-Za-z0-9._~+/=-]{8,}+"                # bearer credentials
+    r"|\bBasic\s{1,8}+[A-Za-z0-9+/=]{8,}+"                          # basic credentials
+    # Slack's response_url and incoming webhooks (anyone holding one can post to the channel),
+    # as written or URL-encoded.
+    r"|(?i:(?:https?(?::|%3A)(?://|%2F%2F))?hooks\.slack(?:-gov)?\.com(?:/|%2F)[^\s'\"<>&]++)"
 )
 # A named credential: the name is kept, its value masked. Covers headers as httpx and dicts
 # print them ('x-issuetrak-api-authorization': '…', Authorization: Bearer …), query strings
-# (?api_key=…&token=…) and JSON bodies ("password": "…").
+# (?api_key=…&token=…), JSON bodies ("password": "…"), a `response_url` (whatever its host) and
+# the Socket Mode `?ticket=` in the WebSocket URL.
 _NAMED = re.compile(
-    r"(?i)((?:[\w-]*authorization|[\w-]*api[_-]?key|[\w-]*token|[\w-]*secret|password|passwd|signature)"
-    r"['\"]?\s*[:=]\s*['\"]?(?:(?:bearer|basic|token)\s+)?)"
-    r"(?!\[redacted\])([^\s'\",&;}\]]+)"
+    r"(?i)((?:authorization|api[_-]?key|token|secret|password|passwd|signature|response_url|(?<=[?&])ticket)"
+    r"['\"]?\s{0,8}+[:=]\s{0,8}+['\"]?(?:(?:bearer|basic|token)\s{1,8}+)?)"
+    r"(?!\[redacted\])([^\s'\",&;}\]]++)"
 )
+# slack_sdk's webhook client only ever posts to a response_url or an incoming webhook, so every
+# URL in its lines is one, whatever its host.
+WEBHOOK_LOGGER = "slack_sdk.webhook"
+_URL = re.compile(r"(?i:https?)://[^\s'\",]++")
+
+
+def _shape(match: re.Match[str]) -> str:
+    """A shape's mask; a run that starts like a JWT but is not one (no two dots) stays as is."""
+    text = match.group(0)
+    return text if text.startswith("eyJ") and match.group("jwt") is None else MASK
 
 
 def _variants(secret: str) -> set[str]:
@@ -45,27 +71,39 @@ class SecretMasker(logging.Filter):
         super().__init__()
         found = {v for s in secrets if s and len(s) >= MIN_SECRET_LENGTH for v in _variants(s)}
         self.secrets = sorted(found, key=len, reverse=True)
+        self._margin = max([WINDOW_MARGIN, *map(len, self.secrets)])
 
     def mask(self, text: str) -> str:
+        """`text` with every secret masked, in time linear in its length."""
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        text = _SHAPES.sub(MASK, text)
+        text = _SHAPES.sub(_shape, text)
         return _NAMED.sub(lambda m: m.group(1) + MASK, text)
+
+    def cut(self, text: str, limit: int = MESSAGE_LIMIT) -> str:
+        """The first `limit` characters of `text`, masked, and how many more there were. A bit
+        beyond the cut is masked too, so a secret that straddles it leaves no prefix behind."""
+        if len(text) <= limit:
+            return self.mask(text)
+        head = self.mask(text[:limit + self._margin])[:limit]
+        return f"{head}… [{len(text) - limit:,} more characters]"
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string must not break the caller
             message = f"{record.msg!s} {record.args!r}"
-        record.msg = self.mask(message)
+        if record.name.startswith(WEBHOOK_LOGGER):
+            message = _URL.sub(MASK, message)
+        record.msg = self.cut(message)
         record.args = None
         if record.exc_info and record.exc_info[0] is not None:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
             record.exc_info = None
         if record.exc_text:  # also when another handler formatted it first
-            record.exc_text = self.mask(record.exc_text)
+            record.exc_text = self.cut(record.exc_text, TRACE_LIMIT)
         if record.stack_info:
-            record.stack_info = self.mask(record.stack_info)
+            record.stack_info = self.cut(record.stack_info, TRACE_LIMIT)
         return True
 
 

@@ -166,3 +166,10 @@ DIGEST_NOW_NOT_TAKEN = "Slack did not take the digest just now; please try again
 DIGEST_NOW_TOO_SOON = "A digest was asked for in this channel less than a minute ago; ask again in {seconds} s."
 
 # --- hostile requests and /healthz -----------------------------------------------------------------------
+BODY_TOO_LARGE = "Request body too large."
+BAD_REQUEST = "Bad request."
+BAD_SIGNATURE = "Invalid request signature."
+HEALTHZ_BAD_TOKEN = "Wrong or malformed Authorization header; send `Authorization: Bearer <HEALTHZ_TOKEN>`, or none."
+TOO_MANY_BODIES = "Too many requests at once; try again in a moment."
+BODY_TOO_SLOW = "The request body took too long to arrive."
+HEAD_TOO_LARGE = "Request line and headers too large."

@@ -24,12 +24,13 @@ def build_runtime(settings: Settings) -> Runtime:
 
 
 def serve_http(settings: Settings) -> int:
-    from bot.web import create_web_app
+    from bot.web import BoundedHttpToolsProtocol, create_web_app
 
     runtime = build_runtime(settings)
     app = create_app(runtime)
     web = create_web_app(runtime, app, workers=Workers(runtime, app.client))
-    uvicorn.run(web, host="0.0.0.0", port=settings.PORT, log_config=None, access_log=False)
+    uvicorn.run(web, host="0.0.0.0", port=settings.PORT, log_config=None, access_log=False,
+                http=BoundedHttpToolsProtocol)
     return 0
 
 

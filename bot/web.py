@@ -1,19 +1,39 @@
 """The HTTP process: Starlette routes for Slack (`POST /slack/events`) and `GET /healthz`,
-served by uvicorn."""
+served by uvicorn (with `BoundedHttpToolsProtocol`, which refuses a request head over 64 KB).
+
+`POST /slack/events` is guarded before Bolt sees anything, because Bolt reads the whole body,
+parses it, and only then checks the signature (logging the whole body of a request that fails):
+1. a body over `MAX_BODY_BYTES` is refused with 413, by its Content-Length before a byte is read,
+   or, without one (chunked), as soon as the bytes counted while streaming pass the limit; and
+   a body that would take all the bodies held at once over `MAX_BUFFERED_BYTES` gets 503, and
+   one still arriving after `BODY_SECONDS` gets 408 (so slow clients cannot hold the budget);
+2. a body that is not UTF-8 (Slack sends UTF-8 JSON or ASCII forms) gets 400;
+3. the signature is checked (slack_sdk's SignatureVerifier, which also refuses a timestamp more
+   than 5 minutes away): 401, and the body is never logged;
+4. only then is the body parsed: a signed body that is still malformed gets 400.
+Bolt's own signature check stays on behind this one: it costs one HMAC, and it keeps refusing
+should a route ever reach Bolt some other way.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from bot import messages
 from bot.health import Health
 from bot.runtime import Runtime
 from bot.slack_session import SharedSession
@@ -21,23 +41,178 @@ from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads stay far below 1 MiB
+# The bytes of all request bodies held at once, together: eight bodies of the largest size, or
+# thousands of ordinary Slack payloads (a few KB each). Many big bodies sent at once get 503
+# instead of the process's memory.
+MAX_BUFFERED_BYTES = 8 * MAX_BODY_BYTES
+BODY_SECONDS = 10.0  # Slack sends its small bodies at once; a body still arriving after this is not Slack's
+MAX_HEAD_BYTES = 64 * 1024  # a request line and headers together; Slack's are well under 8 KB
+# What parsing a signed but malformed body can raise, in Bolt or in our listeners' readers.
+MALFORMED = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
+
+
+class BodyTooLarge(Exception):
+    """The request's body is over `MAX_BODY_BYTES` (declared or counted)."""
+
+
+class TooManyBodies(Exception):
+    """Reading this body would take the bodies held at once over the shared budget."""
+
+
+class BodyBudget:
+    """The bytes of request bodies held at once, across requests (one process, one event loop)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    @contextlib.contextmanager
+    def share(self) -> Iterator[Callable[[int], None]]:
+        """A `take(n)` for one request, raising `TooManyBodies` when `n` more bytes would go over
+        the budget; whatever the request took is given back when the block ends."""
+        taken = 0
+
+        def take(size: int) -> None:
+            nonlocal taken
+            if self.held + size > self.limit:
+                raise TooManyBodies
+            self.held += size
+            taken += size
+
+        try:
+            yield take
+        finally:
+            self.held -= taken
+
+
+async def read_body(request: Request, take: Callable[[int], None], limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, refused as soon as it is known to be over `limit` (`BodyTooLarge`: by its
+    Content-Length before anything is read, else by counting while streaming), over the shared
+    budget (`take` raises, for each chunk as it arrives: a client holds only what it has sent),
+    or not all there within `BODY_SECONDS` (TimeoutError). A Content-Length that is not a number
+    raises ValueError."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isascii() or not declared.isdigit()):
+        raise ValueError("Content-Length is not a number")
+    if declared is not None and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async with asyncio.timeout(BODY_SECONDS):
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
+            take(len(chunk))
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def signed(verifier: SignatureVerifier, body: str, headers: Headers) -> bool:
+    """Whether Slack signed `body` (with a timestamp within 5 minutes). Headers that are absent
+    or malformed (a timestamp that is not ASCII digits, a signature that is not ASCII) are
+    simply not a signature."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12 and signature.isascii()):
+        return False
+    return verifier.is_valid(body, timestamp, signature)
+
+
+def _closing(text: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    """A refusal that closes the connection, so the client stops sending the rest of its body
+    (uvicorn would otherwise read and discard it to keep the connection alive)."""
+    return PlainTextResponse(text, status_code=status, headers={"Connection": "close", **(headers or {})})
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, refusing with 431 (and closing) a request whose request line
+    and headers together pass `MAX_HEAD_BYTES`: httptools buffers a head until it is complete,
+    with no limit of its own, so a never-ending header would otherwise take all the memory.
+
+    httptools gives no offsets, so a chunk counts as head only when it was all head: no head
+    and no message ended while it was parsed, and a head was still open after it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_head = True  # between requests, or inside one's request line and headers
+        self._ends = 0  # heads and messages ended so far on this connection
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._ends += 1
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_head = True
+        self._ends += 1
+        super().on_message_complete()
+
+    def data_received(self, data: bytes) -> None:
+        ends = self._ends
+        super().data_received(data)
+        if self._ends != ends:
+            self._head_bytes = 0
+            return
+        if not self._in_head or self.transport.is_closing():
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > MAX_HEAD_BYTES:
+            log.info("refused a request whose head passed %d bytes", MAX_HEAD_BYTES)
+            text = messages.HEAD_TOO_LARGE.encode()
+            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                 b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+                                 b"content-length: %d\r\n\r\n%s" % (len(text), text))
+            self.transport.close()
+
 
 def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None = None) -> Starlette:
-    slack = AsyncSlackRequestHandler(app)
+    runtime.settings.check_slack("serve")  # serving HTTP needs the signing secret
+    assert runtime.settings.SLACK_SIGNING_SECRET is not None
+    verifier = SignatureVerifier(runtime.settings.SLACK_SIGNING_SECRET.get_secret_value())
     health = Health(runtime.trackers)
+    budget = BodyBudget(MAX_BUFFERED_BYTES)
     shared = SharedSession(app)
 
     async def events(request: Request) -> Response:
-        try:
-            return await slack.handle(request)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            # Bolt parses the body before checking its signature: a body that is not a Slack
-            # payload at all fails there. Refuse it plainly instead of answering 500.
-            log.warning("refused a request that is not a Slack payload (%s)", type(exc).__name__)
-            return PlainTextResponse("Bad request", status_code=400)
+        with budget.share() as take:
+            return await _events(request, take)
 
-    async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse(await health.report())
+    async def _events(request: Request, take: Callable[[int], None]) -> Response:
+        try:
+            body = await read_body(request, take)
+            text = body.decode("utf-8")  # Slack sends UTF-8 (JSON) or ASCII (forms)
+        except BodyTooLarge:
+            log.info("refused a request body over %d bytes", MAX_BODY_BYTES)
+            return _closing(messages.BODY_TOO_LARGE, 413)
+        except TooManyBodies:
+            log.warning("refused a request body: %d bytes of bodies already held", budget.held)
+            return _closing(messages.TOO_MANY_BODIES, 503, {"Retry-After": "1"})
+        except TimeoutError:
+            log.info("refused a request body still arriving after %.0f s", BODY_SECONDS)
+            return _closing(messages.BODY_TOO_SLOW, 408)
+        except (ValueError, ClientDisconnect):
+            return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
+        if not signed(verifier, text, request.headers):
+            # Never the body, nor the signature: only that one was refused.
+            log.info("refused a request without a valid Slack signature (%d bytes)", len(body))
+            return PlainTextResponse(messages.BAD_SIGNATURE, status_code=401)
+        del body  # the text is what Bolt reads
+        try:
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
+            return to_starlette_response(await app.async_dispatch(bolt_request))
+        except MALFORMED as exc:
+            log.warning("refused a signed request that is not a Slack payload (%s)", type(exc).__name__)
+            return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
+
+    async def healthz(request: Request) -> JSONResponse:
+        view = health.view_for(request.headers.get("authorization"), runtime.settings.HEALTHZ_TOKEN)
+        if view is None:
+            return JSONResponse({"error": messages.HEALTHZ_BAD_TOKEN}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(await health.report(view))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -1,18 +1,45 @@
-"""The benchmark suite stays runnable: one measurement in its quick form, against the real
+"""The benchmark suite stays runnable: measurements in their quick form, against the real
 servers process, rendered into the table."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
 
 from benchmarks import suite
 from benchmarks.report import table
 from benchmarks.servers import Servers
 
 
-def test_overhead_measurement_runs_in_its_quick_form() -> None:
-    overhead = next(m for m in suite.MEASUREMENTS if m.name == "overhead")
-    with Servers.start(project_count=6) as servers:
-        rows = suite.measure(overhead, servers, runs=1, quick=True)
+@pytest.fixture(scope="module")
+def servers() -> Iterator[Servers]:
+    with Servers.start(project_count=6) as running:
+        yield running
+
+
+def _measurement(name: str) -> suite.Measurement:
+    return next(m for m in suite.MEASUREMENTS if m.name == name)
+
+
+def test_overhead_measurement_runs_in_its_quick_form(servers: Servers) -> None:
+    rows = suite.measure(_measurement("overhead"), servers, runs=1, quick=True)
     assert [row.measurement.split(":")[0] for row in rows] == ["Client overhead per call"] * 2
     assert all(row.result.startswith("CPU +") and row.met is not None for row in rows)
     rendered = table(rows, runs=1, seconds=1.0)
     assert rendered.count("| Client overhead per call") == 2
+
+
+def test_masker_and_hostile_body_measurements_run_in_their_quick_form(servers: Servers) -> None:
+    """The hostile-body run refuses (413) an 8 MB body twice, an 8 MB header (431), a burst of 20 unsigned 1 MiB bodies
+    (401 or 503) and a 60 kB unsigned one (401) on a real `python -m bot`; any other answer stops
+    the measurement."""
+    rows = [*suite.measure(_measurement("masker"), servers, runs=1, quick=True),
+            *suite.measure(_measurement("hostile"), servers, runs=1, quick=True)]
+    assert [row.measurement.split(":")[0].split(" (")[0] for row in rows] == [
+        "Log masker", "Peak RSS", "Peak RSS", "Peak RSS", "An unsigned 60 kB POST"]
+    assert all(row.met is not None for row in rows)
+    assert "refusing a 8 MB unsigned body" in rows[1].measurement and "413 in" in rows[1].result
+    assert "after a 8 MB header that never ends" in rows[2].measurement
+    assert "after 20 unsigned 1 MiB bodies sent at once" in rows[3].measurement
+    assert table(rows, runs=1, seconds=1.0).count("\n| ") == 6  # the header and five rows

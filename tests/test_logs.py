@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from urllib.parse import quote_plus
 
@@ -15,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.logs import MASK, SecretMasker, configure
+from benchmarks.masker import ADVERSARIAL, MEGABYTE
+from bot.logs import MASK, MESSAGE_LIMIT, TRACE_LIMIT, SecretMasker, configure
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
 SHAPES = {
@@ -24,6 +26,10 @@ SHAPES = {
     "slack refresh token": "xoxe-1-My0xLTEyMzQ",
     "slack app token": "xapp-1-A0123-456-abcdef0123",
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3QifQ.c2lnbmF0dXJlLXZhbHVl",
+    "slack workflow token": "xwfp-1-A0123-abcdef0123",
+    "slack response_url": "https://hooks.slack.com/commands/T0TRACKER/1234567890/AbCdEf0123456789",
+    "slack incoming webhook": "https://hooks.slack.com/services/T0TRACKER/B0123/AbCdEf0123456789",
+    "url-encoded response_url": "https%3A%2F%2Fhooks.slack.com%2Factions%2FT0TRACKER%2F123%2FAbCdEf0123",
 }
 CONFIGURED = ["kitsu-p@ss word&1", "ZGVtby1rZXktZm9yLXRoZS1pc3N1ZXRyYWstY29udHJhY3Q=", "aip-token-0123456789"]
 
@@ -56,12 +62,19 @@ def test_token_shapes_are_masked_at_every_level(logged: io.StringIO, level: int,
     "refresh_token=r3fr3sh-t0k3n-v4lue",
     "client_secret: s3cr3t-v4lue-123",
     "X-Projectrak-Signature=ab12cd34ef56",
+    # Anyone holding a response_url may post into the channel, whatever its host (the stand-in's too)
+    "{'response_url': 'http://127.0.0.1:8000/response/r3sp0nse-cmd1', 'text': 'issue 1'}",
+    'payload={"type": "block_actions", "response_url": "https://slack.example/r3sp0nse/x"}',
+    "command=%2Ftracker&response_url=http%3A%2F%2F127.0.0.1%3A9%2Fr3sp0nse&text=x",
+    # The Socket Mode ticket, as slack_sdk logs apps.connections.open's answer
+    'body: {"ok": true, "url": "wss://wss-primary.slack.com/link/?ticket=t1ck3t-0123-abcd&app_id=A0TRACKER"}',
 ])
 def test_named_credentials_keep_their_name_and_lose_their_value(logged: io.StringIO, line: str) -> None:
     logging.getLogger("httpx").debug(line)
     out = logged.getvalue()
     assert MASK in out
-    for secret in ("sk-live", "dXNlcjpw", "q2Ls0Jw", "k3y-v4lue", "hunter2", "r3fr3sh", "s3cr3t", "ab12cd34"):
+    for secret in ("sk-live", "dXNlcjpw", "q2Ls0Jw", "k3y-v4lue", "hunter2", "r3fr3sh", "s3cr3t", "ab12cd34",
+                   "r3sp0nse", "t1ck3t"):
         assert secret not in out
 
 
@@ -126,6 +139,9 @@ def test_a_bad_format_string_does_not_break_the_caller(logged: io.StringIO) -> N
     "basic authentication is off",
     "outbox item 12 was already on issue 1003 as note 7",
     "token_type: bearer",
+    "ticket: 12 open, see https://api.slack.com/apps?ticket",
+    "the response_url expired after 30 minutes",
+    "headers a.b.c and eyJ-not-a-jwt, eyJhbGciOiJIUzI1NiJ9 alone",
 ])
 def test_ordinary_lines_stay_readable(line: str) -> None:
     assert SecretMasker(CONFIGURED).mask(line) == line
@@ -145,3 +161,48 @@ SECRET = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, e
 def test_a_configured_secret_never_survives(secret: str, before: str, after: str) -> None:
     masked = SecretMasker([secret]).mask(f"{before}{secret}{after}")
     assert secret not in masked
+
+
+# --- a line of any size is masked in time linear in its length ------------------------------------
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_a_megabyte_line_is_logged_in_well_under_50_ms(logged: io.StringIO, name: str) -> None:
+    """The brief's bound: each message is cut to MESSAGE_LIMIT characters before it is masked."""
+    line = ADVERSARIAL[name] + CONFIGURED[2]
+    log = logging.getLogger("slack_bolt.App")
+    started = time.perf_counter()
+    log.info("body: %s", line)
+    elapsed = time.perf_counter() - started
+    out = logged.getvalue()
+    assert elapsed < 0.050, f"{elapsed * 1000:.1f} ms"
+    assert len(out) < MESSAGE_LIMIT + 200 and f"… [{len(line) + 6 - MESSAGE_LIMIT:,} more characters]" in out
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_the_patterns_take_linear_time_even_uncut(name: str) -> None:
+    """The patterns alone, on 20k characters (which took the old ones seconds): a generous bound
+    that only a quadratic pattern misses; the whole uncut megabyte is in the benchmark."""
+    text = ADVERSARIAL[name][:20_000]
+    started = time.perf_counter()
+    SecretMasker(CONFIGURED).mask(text)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_long_message_is_cut_and_a_secret_across_the_cut_is_masked_whole(logged: io.StringIO) -> None:
+    for secret in (CONFIGURED[0], SLACK_BOT, SHAPES["jwt"]):
+        for offset in range(3, len(secret)):  # the cut falls inside the secret
+            logged.truncate(0)
+            logged.seek(0)
+            logging.getLogger("bot").warning("%s%s%s", "." * (MESSAGE_LIMIT - offset), secret, "tail" * 10_000)
+            out = logged.getvalue()
+            assert secret[:offset] not in out.partition(": ")[2].lstrip("."), (secret, offset)
+            assert "more characters]" in out and "tail" * 10 not in out
+
+
+def test_a_long_traceback_is_cut_too(logged: io.StringIO) -> None:
+    try:
+        raise ValueError("x" * MEGABYTE + SLACK_BOT)
+    except ValueError:
+        logging.getLogger("bot").exception("failed")
+    out = logged.getvalue()
+    assert "Traceback" in out and "more characters]" in out and len(out) < TRACE_LIMIT + MESSAGE_LIMIT

@@ -5,6 +5,8 @@ ALLOW_PRIVATE_NOTES; and a whole conversation logged at DEBUG shows no secret.""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import logging
@@ -16,9 +18,10 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
+from slack_sdk.signature import SignatureVerifier
 
 from bot import logs, messages
 from bot.demo.kitsu import DEMO_PASSWORD
@@ -77,6 +80,7 @@ def test_requests_that_are_not_slacks_are_refused_before_any_listener(
                 "Content-Type": FORM, "X-Slack-Signature": _signature(SIGNING_SECRET, now, body)}),
             "bad signature": chat.post(body, FORM, signature="v0=" + "1" * 64),
             "stale timestamp": chat.post(body, FORM, timestamp=int(time.time()) - 6 * 60),
+            "timestamp from the future": chat.post(body, FORM, timestamp=int(time.time()) + 6 * 60),
             "another app's secret": chat.post(body, FORM, timestamp=int(now),
                                               signature=_signature("not-our-secret", now, body)),
             "body changed after signing": chat.post(body + "&extra=1", FORM, timestamp=int(now),
@@ -332,6 +336,8 @@ def test_a_whole_conversation_at_debug_logs_no_secret(
         assert value not in logged, name
     assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.", logged), "a JWT (a minted Projectrak or Kitsu token) was logged"
     assert not re.search(r"xox[a-z]-", logged)
+    # Every response_url the bot was given (and answered on) is masked: anyone holding one can post.
+    assert chat.slack.of("response_url") and chat.response_base not in logged, logged[logged.find(chat.response_base) - 100:][:700]
 
 
 # --- the note written to Issuetrak ---------------------------------------------------------------------
@@ -350,3 +356,346 @@ def test_the_whole_note_is_safe_html_and_carries_its_tag(text: str, names: dict[
     body, tag = html.rsplit("<p><small>", 1)
     check(body)
     assert tag == f"{reference(key)}</small></p>"
+
+
+# --- bodies: too big, unsigned, malformed ------------------------------------------------------------
+
+MB = 1024 * 1024
+CHUNK = b"x" * 65536
+
+
+class Chunks:
+    """A 128 MB body handed to httpx 64 KB at a time, counting how much of it was ever asked for."""
+
+    def __init__(self, total: int = 128 * MB) -> None:
+        self.total, self.pulled = total, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.pulled < self.total:
+            self.pulled += len(CHUNK)
+            yield CHUNK
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(chat: Chat) -> None:
+    """By its Content-Length before a byte is read, or (chunked, no length) once 1 MiB is
+    counted; either way the client never gets to send most of the 128 MB (what it does send
+    fills the socket buffers: at most 4 MB to send and 32 MB to receive on this kernel)."""
+    declared, chunked = Chunks(), Chunks()
+    headers = {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=0"}
+    with_length = chat.http.post(chat.events_url, content=iter(declared),
+                                 headers={**headers, "Content-Length": str(declared.total)})
+    without_length = chat.http.post(chat.events_url, content=iter(chunked), headers=headers)
+    assert with_length.status_code == 413 and without_length.status_code == 413
+    assert with_length.text == messages.BODY_TOO_LARGE
+    assert declared.pulled < 48 * MB and chunked.pulled < 48 * MB, (declared.pulled, chunked.pulled)
+    assert chat.send("/tracker help").status == 200  # the bot is still there
+
+
+def test_a_body_just_under_the_limit_is_still_read(chat: Chat) -> None:
+    from bot.web import MAX_BODY_BYTES
+
+    body = urlencode({"command": "/tracker", "text": "help", "team_id": "T0TRACKER"})
+    padded = body + "&pad=" + "p" * (MAX_BODY_BYTES - len(body) - len("&pad="))
+    assert len(padded) == MAX_BODY_BYTES
+    assert chat.post(padded, FORM).status_code == 200
+    assert chat.post(padded + "p", FORM).status_code == 413
+
+
+@pytest.fixture
+def info_log() -> Iterator[io.StringIO]:
+    """Everything logged at INFO through bot.logs.configure, as `python -m bot` logs (put back after)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    logs.configure("INFO", [SIGNING_SECRET, BOT_TOKEN], stream=stream)
+    yield stream
+    root.handlers[:], root.level = saved[0], saved[1]
+
+
+def test_the_body_of_an_unsigned_request_is_never_logged(chat: Chat, info_log: io.StringIO) -> None:
+    body = urlencode({"command": "/tracker", "text": "issue 1", "marker": "UNSIGNED-MARKER-" + "m" * 60_000})
+    assert chat.post(body, FORM, signature="v0=" + "0" * 64).status_code == 401
+    assert chat.post(body, FORM, timestamp=int(time.time()) - 3600).status_code == 401
+    logged = info_log.getvalue()
+    assert "refused a request without a valid Slack signature" in logged
+    assert "UNSIGNED-MARKER" not in logged and "mmmmmmmm" not in logged
+
+
+def _signed_post(chat: Chat, body: bytes, content_type: str, *, timestamp: str | None = None) -> httpx.Response:
+    """`body` as bytes (not necessarily UTF-8), signed with the app's secret."""
+    ts = timestamp or str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    signature = f"v0={digest}"
+    return chat.http.post(chat.events_url, content=body, headers={
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+
+
+NESTED = "[" * 100_000 + "]" * 100_000
+MALFORMED_SIGNED = {  # body, content type: what only the holder of the signing secret could send
+    "not UTF-8": (b"command=/tracker&text=\xff\xfe\xfa", FORM),
+    "nested JSON payload": (urlencode({"payload": NESTED}).encode(), FORM),
+    "nested JSON event": (NESTED.encode(), "application/json"),
+    "a JSON list": (b"[1, 2]", "application/json"),
+    "broken JSON": (b'{"type": ', "application/json"),
+    "payload that is a list": (urlencode({"payload": "[1, 2]"}).encode(), FORM),
+    "payload that is not JSON": (b"payload=%7Bnot+json", FORM),
+    "payload that is a string": (urlencode({"payload": '"x"'}).encode(), FORM),
+    "a binary blob": (bytes(range(256)) * 100, "application/octet-stream"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_SIGNED))
+def test_a_signed_but_malformed_body_gets_400_not_500(chat: Chat, issuetrak_server: IssuetrakServer,
+                                                      name: str) -> None:
+    body, content_type = MALFORMED_SIGNED[name]
+    response = _signed_post(chat, body, content_type)
+    assert response.status_code in (400, 404), (name, response.status_code, response.text[:200])
+    assert "Traceback" not in response.text
+    chat.settle()
+    assert not issuetrak_server.state.received
+
+
+@pytest.mark.parametrize("name", sorted(name for name, (body, _) in MALFORMED_SIGNED.items() if body.isascii()))
+def test_an_unsigned_malformed_body_is_refused_for_its_signature_before_any_parsing(chat: Chat, name: str) -> None:
+    """The same bodies unsigned: 401 every time, so nothing of an unsigned body is ever parsed.
+    (A body that is not even UTF-8 gets 400 before its signature is checked: Slack signs text.)"""
+    body, content_type = MALFORMED_SIGNED[name]
+    response = chat.http.post(chat.events_url, content=body, headers={
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64})
+    assert (response.status_code, response.text) == (401, messages.BAD_SIGNATURE), name
+
+
+BAD_HEADERS = {  # X-Slack-Request-Timestamp, X-Slack-Signature
+    "a timestamp that is not a number": ("yesterday", None),
+    "an Arabic-digit timestamp": ("١٧٠٠٠٠٠٠٠٠", None),
+    "a timestamp with a sign": ("+1700000000", None),
+    "a timestamp of 5,000 digits": ("9" * 5000, None),
+    "a float timestamp": ("1.7e9", None),
+    "an empty timestamp": ("", None),
+    "a non-ASCII signature": (None, "v0=é" + "0" * 62),
+    "an empty signature": (None, ""),
+    "a huge signature": (None, "v0=" + "0" * 60_000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_HEADERS))
+def test_malformed_signature_headers_get_401_not_500(chat: Chat, name: str) -> None:
+    timestamp, signature = BAD_HEADERS[name]
+    body = urlencode({"command": "/tracker", "text": "help", "team_id": "T0TRACKER"})
+    headers = {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(int(time.time())),
+               "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
+                   timestamp=str(int(time.time())), body=body)}
+    if timestamp is not None:
+        headers["X-Slack-Request-Timestamp"] = timestamp
+    if signature is not None:
+        headers["X-Slack-Signature"] = signature
+    response = chat.http.post(chat.events_url, content=body.encode("utf-8"),
+                              headers={k: v.encode("utf-8") for k, v in headers.items()})  # type: ignore[misc]
+    assert response.status_code == 401, (name, response.status_code, response.text[:200])
+
+
+async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, debug_log: io.StringIO) -> None:  # type: ignore[no-untyped-def]
+    """apps.connections.open answers a wss URL whose `ticket` lets anyone open the app's socket;
+    slack_sdk logs that answer at DEBUG."""
+    import asyncio
+
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.slack_app import create_app
+    from tests.slack.test_socket_mode import _slack_socket
+
+    logs.configure("DEBUG", runtime.settings.secret_values(), stream=debug_log)
+    ticket = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    envelope = {"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
+                "payload": {"team_id": "T0TRACKER", "channel_id": "C0GENERAL", "user_id": "U0ALICE",
+                            "command": "/tracker", "text": "help", "trigger_id": "t1"}}
+    runner, url = await _slack_socket(envelope, acks)
+    slack_state.socket_url = f"{url}?ticket={ticket}&app_id=A0TRACKER"
+    handler = AsyncSocketModeHandler(create_app(runtime, socket_mode=True), "xapp-1-A0TRACKER-1-abcdef0123")
+    try:
+        await handler.connect_async()
+        await asyncio.wait_for(acks.get(), 10)
+    finally:
+        await handler.close_async()
+        await runner.cleanup()
+        await runtime.trackers.aclose()
+    logged = debug_log.getvalue()
+    assert "apps.connections.open" in logged and "ticket=" in logged
+    assert ticket not in logged and ticket[:8] not in logged
+
+
+def _raw_head(size: int) -> bytes:
+    """The head of an unsigned form POST to /slack/events declaring a `size`-byte body."""
+    return (f"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: {FORM}\r\nContent-Length: {size}\r\n"
+            f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0=0\r\n\r\n").encode()
+
+
+async def _status(reader: Any) -> int | str:
+    """The status code of the answer on a raw connection, or "reset" when the bot closed it while
+    the client was still sending (the answer is then lost to the client)."""
+    try:
+        return int((await reader.readline()).split()[1])
+    except (ConnectionResetError, IndexError):
+        return "reset"
+
+
+@pytest.fixture
+def raw_bot(runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """(host, port, URL) of a bot whose shared body budget is 2 MB."""
+    from urllib.parse import urlsplit
+
+    from bot import web
+    from bot.demo.loopback import serve_in_thread
+    from bot.slack_app import create_app
+
+    monkeypatch.setattr(web, "MAX_BUFFERED_BYTES", 2 * MB)
+    with serve_in_thread(web.create_web_app(runtime, create_app(runtime)), lifespan="on") as url:
+        address = urlsplit(url)
+        yield address.hostname, address.port, url
+
+
+async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(raw_bot) -> None:  # type: ignore[no-untyped-def]
+    """Five requests each send 600 kB of a 650 kB body at once, against a 2 MB budget for all
+    bodies held together: the two that do not fit are refused at once (503, connection closed);
+    the three that fit are read to the end when the rest comes (401, unsigned); and then the
+    budget is whole again (a 1 MB body is read)."""
+    import asyncio
+
+    host, port, url = raw_bot
+    connections = [await asyncio.open_connection(host, port) for _ in range(5)]
+    for _, writer in connections:
+        writer.write(_raw_head(650_000) + b"x" * 600_000)
+    answers = {asyncio.ensure_future(_status(reader)): writer for reader, writer in connections}
+    refused: set[asyncio.Future[int | str]] = set()
+    while len(refused) < 2:
+        done, _ = await asyncio.wait(set(answers) - refused, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        assert done, f"only {len(refused)} of the requests over the budget were refused"
+        refused |= done
+    assert {answer.result() for answer in refused} <= {503, "reset"} and len(refused) == 2
+    held = [answer for answer in answers if answer not in refused]
+    for answer in held:
+        answers[answer].write(b"x" * 50_000)
+    assert [await asyncio.wait_for(answer, 10) for answer in held] == [401, 401, 401]
+    for writer in answers.values():
+        writer.close()
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        after = await client.post("/slack/events", content=b"x" * MB, headers={"Content-Type": FORM})
+        assert after.status_code == 401
+
+
+async def test_a_body_still_arriving_after_the_deadline_gets_408_and_gives_the_budget_back(
+        raw_bot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Slow clients (a body sent a byte now and then, or never finished) cannot hold a worker or
+    the body budget: after BODY_SECONDS they get 408 and the connection is closed."""
+    import asyncio
+
+    from bot import web
+
+    monkeypatch.setattr(web, "BODY_SECONDS", 0.5)
+    host, port, url = raw_bot
+    stalled = [await asyncio.open_connection(host, port) for _ in range(4)]
+    for _, writer in stalled:
+        writer.write(_raw_head(1_000_000) + b"x" * 600_000)  # 4 x 600 kB would not fit in 2 MB together
+    statuses = await asyncio.wait_for(asyncio.gather(*(_status(reader) for reader, _ in stalled)), 10)
+    assert statuses.count(408) >= 2 and set(statuses) <= {408, 503, "reset"}, statuses
+    for _, writer in stalled:
+        writer.close()
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        after = await client.post("/slack/events", content=b"x" * MB, headers={"Content-Type": FORM})
+        assert after.status_code == 401
+        assert (await client.get("/healthz")).status_code == 200
+
+
+HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+                      max_size=40).map(str.strip)
+CONTENT_TYPES = st.sampled_from([FORM, "application/json", "text/plain", "multipart/form-data; boundary=x",
+                                 "application/x-www-form-urlencoded; charset=latin-1", ""])
+FORMS = st.dictionaries(st.sampled_from(["payload", "command", "text", "team_id", "user_id", "type", "ssl_check"]),
+                        st.one_of(st.text(max_size=60), st.from_regex(r"[\[\{\"0-9a-z:,\]\} ]{0,60}", fullmatch=True)),
+                        max_size=4).map(urlencode)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=300), FORMS.map(str.encode)), content_type=CONTENT_TYPES,
+       timestamp=st.one_of(st.none(), HEADER_TEXT), signature=st.one_of(st.none(), HEADER_TEXT),
+       sign=st.booleans())
+def test_no_body_or_header_gets_a_500(chat: Chat, issuetrak_server: IssuetrakServer, body: bytes,
+                                      content_type: str, timestamp: str | None, signature: str | None,
+                                      sign: bool) -> None:
+    """Whatever the body and the signature headers, signed or not: 400, 401 or 404, never 500,
+    and nothing reaches a tracker."""
+    headers = {"Content-Type": content_type}
+    if sign:
+        timestamp = str(int(time.time()))
+        signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body,
+                                     hashlib.sha256).hexdigest()
+    if timestamp is not None:
+        headers["X-Slack-Request-Timestamp"] = timestamp
+    if signature is not None:
+        headers["X-Slack-Signature"] = signature
+    response = chat.http.post(chat.events_url, content=body,
+                              headers={k: v.encode("latin-1") for k, v in headers.items()})  # type: ignore[misc]
+    assert response.status_code < 500, (response.status_code, response.text[:200])
+    assert response.status_code in (200, 400, 401, 404), response.status_code
+    chat.settle()
+    assert not [r for r in issuetrak_server.state.received if r[0] == "POST" and r[1].endswith(WRITES)]
+
+
+@pytest.fixture(scope="module")
+def served_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """`python -m bot` as it is deployed (its own uvicorn settings), no tracker, on a free port."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from benchmarks.servers import free_port
+
+    workdir = tmp_path_factory.mktemp("served-bot")
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "PYTHONPATH": str(Path(__file__).parents[2]),
+           "PORT": str(port), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": "http://127.0.0.1:9/api/", "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}"}
+    with (workdir / "bot.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None and time.monotonic() < deadline, (workdir / "bot.log").read_text()
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            yield "127.0.0.1", port
+        finally:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize("head", [
+    b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slack-Signature: v0=" + b"0" * 70_000,  # one endless header
+    b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n" + b"X-A: b\r\n" * 10_000,  # endless small headers
+    b"GET /healthz?" + b"q" * 70_000,  # an endless request line
+])
+def test_a_request_head_over_64_kb_is_refused_with_431(served_bot: tuple[str, int], head: bytes) -> None:
+    """httptools buffers a head, however long, until it ends: one that never ends would take all
+    the memory. `python -m bot` answers 431 and closes once it passes 64 KB; big bodies are not
+    heads and still get through."""
+    import socket
+
+    with socket.create_connection(served_bot, timeout=10) as sock:
+        sock.sendall(head)  # the head never ends
+        try:
+            answer = sock.recv(200)
+        except ConnectionResetError:
+            answer = b"reset"  # closed while our bytes were still unread: the answer is lost, not the point
+    assert answer.startswith(b"HTTP/1.1 431 ") or answer in (b"", b"reset"), answer
+    # Ordinary requests, big bodies included, still get through, several on one connection.
+    with httpx.Client(base_url=f"http://{served_bot[0]}:{served_bot[1]}", timeout=10) as client:
+        for size in (300_000, MB, 10, MB):
+            assert client.post("/slack/events", content=b"x" * size, headers={"Content-Type": FORM}).status_code == 401
+        assert client.get("/healthz").status_code == 200

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.demo.aip import AipState
+from bot.runtime import Runtime
 from tests.slack.harness import Chat
 
 
@@ -19,8 +21,10 @@ def aip_state() -> AipState:
     return state
 
 
-def test_healthz_warns_about_the_aip_token(bot_url: str) -> None:
-    aip = httpx.get(f"{bot_url}/healthz", timeout=10).json()["trackers"]["aip"]
+def test_healthz_warns_about_the_aip_token(bot_url: str, runtime: Runtime) -> None:
+    runtime.settings.HEALTHZ_TOKEN = SecretStr("healthz-t0ken-0123456789")  # the warning is in the detailed view
+    headers = {"Authorization": "Bearer healthz-t0ken-0123456789"}
+    aip = httpx.get(f"{bot_url}/healthz", headers=headers, timeout=10).json()["trackers"]["aip"]
     assert aip["reachable"] is True
     assert "The AIP token expires in 5 days" in aip["detail"]
 
