@@ -116,7 +116,10 @@ def issue_number(token: str) -> int | None:
     if match := _NUMBER.fullmatch(token):
         return int(match.group(1))
     if token.lower().startswith(("http://", "https://")):
-        url = urlparse(token)
+        try:
+            url = urlparse(token)
+        except ValueError:  # e.g. an unclosed "[" where an IPv6 host would be
+            return None
         for key, values in parse_qs(url.query).items():
             if key.lower() in ("id", "issueid", "issuenumber") and values and _DIGITS.fullmatch(values[0]):
                 return int(values[0])
