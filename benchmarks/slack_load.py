@@ -34,6 +34,7 @@ def _signed(form: dict[str, str], hook: str) -> SignedRequest:
     body = urlencode(form)
     timestamp = str(int(time.time()))
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None  # None only without a timestamp or a body
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": timestamp,

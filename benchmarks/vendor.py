@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from hashlib import sha512
 from urllib.parse import urlparse
 from uuid import uuid4
@@ -46,7 +46,7 @@ class SampleApiAuthorization:
         parts = urlparse(endpoint_url)
         path = parts.path.lower()
         request_id = str(uuid4()).lower()
-        timestamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+        timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
         signed = self._hash("\n".join([verb, request_id, timestamp, path, query, body]))
         connection = http.client.HTTPConnection(parts.netloc.lower())
         try:

@@ -22,20 +22,22 @@ async def tell(client: AsyncWebClient, requester: Requester, sentence: str,
     """Answer in the message's thread; if the bot may not post there (or there is no thread),
     tell the person in a direct message. False when Slack took neither: telling is the last step
     of work already done, so a refusal is logged rather than raised into the outbox worker."""
-    in_thread = bool(requester.channel_id and requester.thread_ts)
-    return (in_thread and await _posted(requester, "the thread", client.chat_postMessage(
-        channel=requester.channel_id, thread_ts=requester.thread_ts, text=sentence, blocks=blocks,
-        unfurl_links=False))) or await _dm(client, requester, sentence, blocks)
+    channel, thread = requester.channel_id, requester.thread_ts
+    if channel and thread and await _posted(requester, "the thread", client.chat_postMessage(
+            channel=channel, thread_ts=thread, text=sentence, blocks=blocks, unfurl_links=False)):
+        return True
+    return await _dm(client, requester, sentence, blocks)
 
 
 async def tell_person(client: AsyncWebClient, requester: Requester, sentence: str,
                       blocks: list[dict[str, Any]] | None = None) -> bool:
     """Tell only the person: ephemeral in the message's thread, else (no thread, or Slack
     refused) in a direct message. False when Slack took neither."""
-    in_thread = bool(requester.channel_id and requester.thread_ts)
-    return (in_thread and await _posted(requester, "the thread (ephemeral)", client.chat_postEphemeral(
-        channel=requester.channel_id, user=requester.user_id, thread_ts=requester.thread_ts, text=sentence,
-        blocks=blocks))) or await _dm(client, requester, sentence, blocks)
+    channel, thread = requester.channel_id, requester.thread_ts
+    if channel and thread and await _posted(requester, "the thread (ephemeral)", client.chat_postEphemeral(
+            channel=channel, user=requester.user_id, thread_ts=thread, text=sentence, blocks=blocks)):
+        return True
+    return await _dm(client, requester, sentence, blocks)
 
 
 async def _dm(client: AsyncWebClient, requester: Requester, sentence: str,

@@ -128,7 +128,7 @@ def issue_number(token: str) -> int | None:
     return None
 
 
-def parse(text: str) -> Command:
+def parse(text: object) -> Command:
     raw = _visible(text if isinstance(text, str) else "")
     words = raw.split(None, 1)
     if words and words[0].lower() == "note":
@@ -143,8 +143,8 @@ def parse(text: str) -> Command:
     rest = rest.strip()
     parser = _PARSERS.get(verb)
     if parser is None:
-        if issue_number(verb) is not None and not rest:
-            return ShowIssue(issue_number(verb))  # `/tracker #123` reads as an issue
+        if (number := issue_number(verb)) is not None and not rest:
+            return ShowIssue(number)  # `/tracker #123` reads as an issue
         return Help(None if verb in ("help", "?") else f"I don't know `{verb[:40]}`.")
     return parser(rest)
 
@@ -158,7 +158,7 @@ def _issue(rest: str) -> Command:
 
 def _note(rest: str) -> Command:
     """`note <issue> <text>`: `rest` is as typed (lines and Slack markup kept)."""
-    first, text = (rest.split(None, 1) + ["", ""])[:2]
+    first, text = [*rest.split(None, 1), "", ""][:2]
     number = issue_number(clean(first))
     if number is None:
         return Help("Give an issue number and the note, for example `/tracker note 123 printer fixed`.")

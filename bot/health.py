@@ -70,7 +70,7 @@ class Health:
                 return self._cached[1]
             configured = self.trackers.configured()
             results = await asyncio.gather(*(self._probe(configured.get(name)) for name in TrackerName))
-            report = {"trackers": {name.value: result for name, result in zip(TrackerName, results)}}
+            report = {"trackers": {name.value: result for name, result in zip(TrackerName, results, strict=True)}}
             self._cached = (self._clock(), report)
             return report
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from itertools import groupby
 from urllib.parse import urlsplit
 
-
 Resolver = Callable[[str], "str | None"]
 
 _TOKEN = re.compile(r"<([^<>]*)>")
@@ -156,7 +155,7 @@ class _TextRenderer(_Renderer):
 
     def listing(self, numbers: list[str] | None, items: list[str]) -> str:
         marks = [f"{n}." for n in numbers] if numbers is not None else ["•"] * len(items)
-        return "\n".join(f"{mark} {item}" for mark, item in zip(marks, items))
+        return "\n".join(f"{mark} {item}" for mark, item in zip(marks, items, strict=True))
 
     def join(self, pieces: list[tuple[bool, str]]) -> str:
         return "\n".join(rendered for _, rendered in pieces)

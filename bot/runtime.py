@@ -9,7 +9,7 @@ import logging
 import os
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.metadata import MetadataSigner
@@ -23,7 +23,7 @@ CANCEL_GRACE_SECONDS = 2.0  # what cancelled background work gets to answer its 
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _names(tasks: Iterable[asyncio.Task[Any]]) -> str:

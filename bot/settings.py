@@ -6,9 +6,10 @@ malformed value, stops start-up with one line naming the setting (`SettingsError
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlparse
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PROJECTRAK_URL = "https://profields-cloud.deiser.com"
@@ -77,8 +78,8 @@ class Settings(BaseSettings):
 
     @field_validator("SLACK_API_URL", "ISSUETRAK_URL", "PROJECTRAK_URL", "AIP_URL", "KITSU_URL")
     @classmethod
-    def _urls(cls, value: str | None, info) -> str | None:
-        checked = _check_url(info.field_name, value)
+    def _urls(cls, value: str | None, info: ValidationInfo) -> str | None:
+        checked = _check_url(str(info.field_name), value)
         if info.field_name == "SLACK_API_URL":
             return (checked or "https://slack.com/api") + "/"
         return checked
@@ -88,8 +89,8 @@ class Settings(BaseSettings):
         "PROJECTRAK_API_KEY", "AIP_TOKEN", "KITSU_PASSWORD", "KITSU_TOKEN", "HEALTHZ_TOKEN",
     )
     @classmethod
-    def _secrets(cls, value: SecretStr | None, info) -> SecretStr | None:
-        return _check_secret(info.field_name, value)
+    def _secrets(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return _check_secret(str(info.field_name), value)
 
     @field_validator("LOG_LEVEL")
     @classmethod
@@ -157,21 +158,20 @@ class Settings(BaseSettings):
         kitsu_any = kitsu_login or self.KITSU_TOKEN is not None
         if kitsu_any and not self.KITSU_URL:
             raise SettingsError("KITSU_URL is missing: Kitsu needs KITSU_URL and a login or KITSU_TOKEN")
-        if self.KITSU_URL and self.KITSU_TOKEN is None:
-            if self.KITSU_EMAIL is None or self.KITSU_PASSWORD is None:
-                name = "KITSU_EMAIL" if self.KITSU_EMAIL is None else "KITSU_PASSWORD"
-                raise SettingsError(f"{name} is missing: Kitsu needs KITSU_EMAIL and KITSU_PASSWORD, or KITSU_TOKEN")
+        if self.KITSU_URL and self.KITSU_TOKEN is None and (self.KITSU_EMAIL is None or self.KITSU_PASSWORD is None):
+            name = "KITSU_EMAIL" if self.KITSU_EMAIL is None else "KITSU_PASSWORD"
+            raise SettingsError(f"{name} is missing: Kitsu needs KITSU_EMAIL and KITSU_PASSWORD, or KITSU_TOKEN")
 
     def check_slack(self, mode: str) -> None:
         """Raise `SettingsError` naming the first Slack setting the process `mode` lacks
         ("serve" needs the signing secret, "socket" the app token, "digest" only the bot token)."""
-        needed = ["SLACK_BOT_TOKEN"] + {"serve": ["SLACK_SIGNING_SECRET"], "socket": ["SLACK_APP_TOKEN"]}.get(mode, [])
+        needed = ["SLACK_BOT_TOKEN", *{"serve": ["SLACK_SIGNING_SECRET"], "socket": ["SLACK_APP_TOKEN"]}.get(mode, [])]
         for name in needed:
             if getattr(self, name) is None:
                 raise SettingsError(f"{name} is missing: set it to the value from your Slack app's settings")
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning pydantic's report into one line that names the setting."""
     try:
         settings = Settings(**overrides)

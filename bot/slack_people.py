@@ -115,7 +115,8 @@ class Directory:
 
 
 def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
-    profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+    given = user.get("profile")
+    profile: dict[str, Any] = given if isinstance(given, dict) else {}
     return SlackPerson(
         id=user_id,
         name=profile.get("display_name") or profile.get("real_name") or user.get("real_name")

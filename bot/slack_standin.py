@@ -7,6 +7,7 @@ The tests serve it on loopback; the console serves it in-process and renders wha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -79,10 +80,8 @@ def _decode_args(raw: bytes, content_type: str) -> dict[str, Any]:
     args: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
     for key in ("blocks", "view", "attachments"):  # slack_sdk sends these JSON-encoded in forms
         if isinstance(args.get(key), str):
-            try:
+            with contextlib.suppress(ValueError):
                 args[key] = json.loads(args[key])
-            except ValueError:
-                pass
     return args
 
 

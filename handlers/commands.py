@@ -117,7 +117,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
         case parsed.LinkUser(user, None):
             await _say(reply, await identity.link_self(rt, asked.client, team=asked.team, person=person,
                                                        issuetrak_user=user))
-        case parsed.LinkUser(user, someone):
+        case parsed.LinkUser(user, str(someone)):
             await _say(reply, await identity.link_other(rt, team=asked.team, admin=asked.user, person=someone,
                                                         issuetrak_user=user))
         case parsed.Unlink(someone):

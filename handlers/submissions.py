@@ -96,7 +96,7 @@ async def _issue_check(rt: Runtime, number: int) -> dict[str, str]:
         await asyncio.wait_for(rt.trackers.require_issuetrak().get_issue(number), CHECK_SECONDS)
     except NotFound:
         return {ids.NOTE_ISSUE[0]: messages.ISSUE_DOES_NOT_EXIST.format(number=number)}
-    except (TrackerError, asyncio.TimeoutError):
+    except (TimeoutError, TrackerError):
         pass
     return {}
 

@@ -54,7 +54,7 @@ def test_secrets_are_secret_str() -> None:
 
 def test_python_m_bot_without_slack_settings_stops_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert done.stderr.strip() == "trackerbot cannot start: SLACK_BOT_TOKEN is missing: set it to the value from your Slack app's settings"
     assert "Traceback" not in done.stderr + done.stdout

@@ -18,7 +18,15 @@ import pytest
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, insert, inspect, select
 
 from bot.store import (
-    AuditAction, LinkHow, OutboxItem, OutboxKind, OutboxState, Requester, RequestState, Store, StoreError,
+    AuditAction,
+    LinkHow,
+    OutboxItem,
+    OutboxKind,
+    OutboxState,
+    Requester,
+    RequestState,
+    Store,
+    StoreError,
     StoreUnavailable,
 )
 from bot.store.engine import database_url, open_engine
@@ -111,7 +119,7 @@ def test_concurrent_start_creates_the_schema_once(store_url: str) -> None:
         barrier.wait()
         try:
             opened.append(Store(store_url))
-        except BaseException as err:  # collected and asserted below
+        except BaseException as err:  # noqa: BLE001 - collected and asserted below
             errors.append(err)
 
     threads = [threading.Thread(target=start) for _ in range(starters)]
@@ -204,7 +212,7 @@ def test_upgrades_run_once_in_order_and_a_newer_schema_is_refused(store_url: str
         for _ in range(2):
             with engine.begin() as conn:
                 assert migrate(conn, upgrades) == 2
-        with pytest.raises(ValueError), engine.begin() as conn:
+        with pytest.raises(ValueError, match="in order"), engine.begin() as conn:
             migrate(conn, [Migration(3, "skips 2", add_column)])
         with engine.begin() as conn:
             conn.execute(insert(schema_version).values(version=LATEST + 1, description="from the future"))
@@ -338,9 +346,9 @@ async def test_enqueue_records_the_write_and_who_asked(store: Store) -> None:
     assert await store.get(item.id) == item
     assert await store.get("k1") == item
     assert await store.get("missing") is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="comment"):
         await store.enqueue("k2", "comment", {}, ALICE, NOW)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         await store.enqueue("k3", "note", {}, ALICE, NOW.replace(tzinfo=None))
 
 
@@ -519,5 +527,5 @@ async def test_a_time_skipped_by_daylight_saving_is_due_once_the_clock_passes_it
 
 
 async def test_due_subscriptions_refuses_a_naive_now(sqlite_store: Store) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         await sqlite_store.due_subscriptions(datetime(2025, 1, 15, 12, 0))

@@ -16,7 +16,7 @@ import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -58,7 +58,7 @@ class IssuetrakState:
 
     api_key: str = DEMO_API_KEY
     prefix: str = "/helpdesk/api/v1"  # virtual folders, so signed paths are exercised
-    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     notes: dict[int, dict[str, Any]] = field(default_factory=dict)
     projects: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -101,7 +101,7 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def _dto(record: dict[str, Any]) -> dict[str, Any]:
-    query_date = format_timestamp(datetime.now(timezone.utc))
+    query_date = format_timestamp(datetime.now(UTC))
     metadata = [{"Key": "APIVersion", "Value": "v1"}, {"Key": "QueryDate", "Value": query_date}]
     return {"ExtensionData": [], "Metadata": metadata, **record}
 
@@ -182,8 +182,8 @@ class _Api:
             return "missing authorization header"
         if not _TIMESTAMP.fullmatch(timestamp):
             return "timestamp not in the 7-digit UTC format"
-        sent = datetime.strptime(timestamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
-        if abs((datetime.now(timezone.utc) - sent).total_seconds()) > self.state.clock_skew:
+        sent = datetime.strptime(timestamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+        if abs((datetime.now(UTC) - sent).total_seconds()) > self.state.clock_skew:
             return "timestamp outside the allowed clock skew"
         if request_id in self.state.seen_request_ids:
             return "replayed request id"
@@ -250,7 +250,7 @@ class _Api:
             if not self.state.lookup_exists(path, dto.get(key)):
                 raise _ApiError(400, f"{key} {dto.get(key)!r} does not exist.")
         number = max(self.state.issues, default=0) + 1
-        submitted = parse_datetime(dto.get("SubmittedDate")) or datetime.now(timezone.utc)
+        submitted = parse_datetime(dto.get("SubmittedDate")) or datetime.now(UTC)
         self.state.issues[number] = _issue_record(
             number,
             subject,
@@ -288,7 +288,7 @@ class _Api:
         if not isinstance(text, str) or not text.strip():
             raise _ApiError(400, "NoteText is required.")
         note_id = max(self.state.notes, default=0) + 1
-        created = parse_datetime(dto.get("CreatedDate")) or datetime.now(timezone.utc)
+        created = parse_datetime(dto.get("CreatedDate")) or datetime.now(UTC)
         self.state.notes[note_id] = _note_record(
             note_id, number, text, dto["CreatedBy"], created, private=dto.get("IsPrivate") is True,
             rich=dto.get("IsRichText") is True,

@@ -128,7 +128,7 @@ def _dataset(today: date) -> dict[str, list[dict[str, Any]]]:
         {"id": _id("project-status", name), "name": name, "color": "#000000", "type": "ProjectStatus", **common}
         for name in ("Open", "Closed")
     ]
-    asset_types = [
+    asset_types: list[dict[str, Any]] = [
         {"id": _id("asset-type", name), "name": name, "short_name": None, "description": None,
          "task_types": [], "archived": False, "type": "AssetType", **common}
         for name in _ASSET_TYPES
@@ -158,7 +158,7 @@ def _dataset(today: date) -> dict[str, list[dict[str, Any]]]:
         for name, code, kind, status, start, end in _PRODUCTIONS
     ]
     manager = _id("person", DEMO_EMAIL)
-    assets = [
+    assets: list[dict[str, Any]] = [
         {"id": _id("asset", name), "name": name, "code": None, "description": description or None,
          "canceled": canceled, "status": "running", "project_id": _id("project", production),
          "entity_type_id": _id("asset-type", kind), "parent_id": None, "source_id": None,

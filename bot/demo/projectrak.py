@@ -23,7 +23,6 @@ from starlette.routing import Route
 
 from bot.demo.wire import DemoKnobs, Endpoint, bearer_token, error, instrumented, json_body
 
-
 # --- Projectrak data -------------------------------------------------------------------------
 
 @dataclass

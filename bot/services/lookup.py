@@ -105,7 +105,7 @@ async def refresh_project(rt: Runtime, tracker: TrackerName, project_id: str) ->
         listed = await trackers.projectrak.list_projects()  # type: ignore[union-attr]
         key = next((p.key for p in listed if p.id == project_id and p.key), project_id)
         return await trackers.projectrak.get_project(key)  # type: ignore[union-attr]
-    return await client.get_project(project_id)  # type: ignore[union-attr]
+    return await client.get_project(project_id)  # type: ignore[union-attr, arg-type]
 
 
 async def open_projects(rt: Runtime) -> Gathered:

@@ -9,8 +9,20 @@ from bot.store.digests import DigestStore, check_time, check_timezone, local_due
 from bot.store.outbox import OutboxStore
 from bot.store.people import Decision, PeopleStore
 from bot.store.records import (
-    AuditAction, AuditEntry, DueDigest, LinkHow, LinkRequest, OutboxItem, OutboxKind, OutboxState,
-    PersonLink, Requester, RequestState, StoreError, StoreUnavailable, Subscription,
+    AuditAction,
+    AuditEntry,
+    DueDigest,
+    LinkHow,
+    LinkRequest,
+    OutboxItem,
+    OutboxKind,
+    OutboxState,
+    PersonLink,
+    Requester,
+    RequestState,
+    StoreError,
+    StoreUnavailable,
+    Subscription,
 )
 
 
@@ -19,7 +31,23 @@ class Store(PeopleStore, OutboxStore, DigestStore):
 
 
 __all__ = [
-    "AuditAction", "AuditEntry", "Decision", "LinkHow", "LinkRequest", "PersonLink", "RequestState",
-    "DueDigest", "OutboxItem", "OutboxKind", "OutboxState", "Requester", "Store", "StoreError",
-    "StoreUnavailable", "Subscription", "check_time", "check_timezone", "local_due_date",
+    "AuditAction",
+    "AuditEntry",
+    "Decision",
+    "DueDigest",
+    "LinkHow",
+    "LinkRequest",
+    "OutboxItem",
+    "OutboxKind",
+    "OutboxState",
+    "PersonLink",
+    "RequestState",
+    "Requester",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "Subscription",
+    "check_time",
+    "check_timezone",
+    "local_due_date",
 ]

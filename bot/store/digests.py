@@ -68,7 +68,7 @@ def _subscription(row: RowMapping) -> Subscription:
     )
 
 
-def _enabled_subscriptions(conn: Connection, *conditions: object) -> list[Subscription]:
+def _enabled_subscriptions(conn: Connection, *conditions: ColumnElement[bool]) -> list[Subscription]:
     rows = conn.execute(select(subs).where(subs.c.enabled, *conditions).order_by(subs.c.id)).mappings()
     return [_subscription(row) for row in rows]
 
@@ -221,9 +221,10 @@ class DigestStore(StoreBase):
             ).first()
             if taken is not None:
                 return None
-            return conn.execute(
+            claimed: datetime = conn.execute(
                 select(claims.c.claimed_at).where(claims.c.subscription_id == sub_id, claims.c.due_date == NOW_DAY)
             ).scalar_one()
+            return claimed
 
         return await self._run(run)
 

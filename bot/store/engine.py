@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Any
 
@@ -62,13 +63,11 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         if not in_memory:
-            try:
+            # OperationalError: another connection is switching the file to WAL at this moment (SQLite
+            # answers "locked" at once, without its busy wait). WAL is a property of the file: theirs
+            # holds for this connection too.
+            with contextlib.suppress(sqlite3.OperationalError):
                 cursor.execute("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError:
-                # Another connection is switching the file to WAL at this moment (SQLite answers
-                # "locked" at once, without its busy wait). WAL is a property of the file: theirs
-                # holds for this connection too.
-                pass
         cursor.close()
 
     @event.listens_for(engine, "begin")

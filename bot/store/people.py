@@ -16,7 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.store.base import StoreBase
 from bot.store.records import (
-    AuditAction, AuditEntry, LinkHow, LinkRequest, PersonLink, RequestState, require_aware,
+    AuditAction,
+    AuditEntry,
+    LinkHow,
+    LinkRequest,
+    PersonLink,
+    RequestState,
+    require_aware,
 )
 from bot.store.schema import dialect_insert, link_audit, link_requests, person_links
 

@@ -6,8 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Connection, Date, DateTime, ForeignKey, Index, Integer, MetaData,
-    String, Table, Text, UniqueConstraint, text,
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -134,5 +147,6 @@ digest_claims = Table(
 
 def dialect_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that knows ON CONFLICT on the connection's dialect (PostgreSQL or SQLite)."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

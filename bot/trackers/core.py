@@ -214,4 +214,4 @@ def checked(tracker: str, value: Any, kind: type) -> Any:
     return value
 
 
-__all__ = ["HttpOptions", "TrackerHTTP", "TrackerError", "checked"]
+__all__ = ["HttpOptions", "TrackerError", "TrackerHTTP", "checked"]

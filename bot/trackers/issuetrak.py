@@ -19,7 +19,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Any, Literal
 from urllib.parse import quote, urlparse
@@ -70,7 +70,7 @@ SearchFilter = tuple[str, SearchOperation, FilterValue]
 def format_datetime(moment: datetime) -> str:
     """Issuetrak's date format: UTC, 7 fractional digits, no zone (naive values count as UTC)."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
 
 
@@ -89,7 +89,7 @@ def parse_datetime(value: object) -> datetime | None:
     except ValueError:
         log.warning("Issuetrak sent an unreadable date: %r", value[:40])
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _date(value: object) -> date | None:
@@ -109,7 +109,7 @@ def _new_request_id() -> str:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class IssuetrakSignature(httpx.Auth):

@@ -131,8 +131,8 @@ def list_section(
     reserve = 40  # room for the "…and N more" line
     text = title or ""
     shown = 0
-    for line in lines[:max_lines]:
-        line = truncate_mrkdwn(line, LIST_LINE_LIMIT)
+    for full in lines[:max_lines]:
+        line = truncate_mrkdwn(full, LIST_LINE_LIMIT)
         candidate = f"{text}\n{line}" if text else line
         if len(candidate) > budget - reserve:
             break

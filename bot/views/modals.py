@@ -222,8 +222,8 @@ def parse_issue_submission(state_values: Mapping[str, Any]) -> dict[str, Any]:
 def subject_from(text: str) -> str:
     """A subject for a new issue: the first non-empty line of a Slack message's text, without
     its markup, at most 150 characters."""
-    for line in mrkdwn_to_text(text).split("\n"):
-        line = " ".join(line.split())
+    for raw in mrkdwn_to_text(text).split("\n"):
+        line = " ".join(raw.split())
         if line:
             return truncate(line, SUBJECT_LIMIT)
     return ""

@@ -3,7 +3,14 @@ parts were escaped (or are our own links), shown as mrkdwn; optionally with a bu
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from bot.views.text import truncate, truncate_mrkdwn
 
@@ -16,6 +23,6 @@ def notice(mrkdwn: str) -> list[Block]:
 
 def retry_notice(mrkdwn: str, action_id: str, value: str, button: str) -> list[Block]:
     """A failure the person can retry with one click."""
-    return notice(mrkdwn) + [ActionsBlock(elements=[
+    return [*notice(mrkdwn), ActionsBlock(elements=[
         ButtonElement(text=PlainTextObject(text=truncate(button, 75)), action_id=action_id, value=value[:2000]),
     ])]

@@ -33,8 +33,8 @@ from bot.trackers.registry import build_trackers
 from bot.views.digest import digest_blocks
 from bot.web import create_web_app
 from bot.workers import Workers
-from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, blocks_text
 from tests.fixtures.zou import Zou
+from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, blocks_text
 
 FAST = HttpOptions(wait_initial=0.01, wait_max=0.05, read_timeout=10.0)
 TODAY = date(2025, 3, 10)

@@ -15,11 +15,11 @@ import anyio.to_thread
 import httpx
 import pytest
 
+from bot import health
 from bot.demo.issuetrak import IssuetrakState, create_app
 from bot.demo.loopback import serve_in_thread
 from bot.slack_standin import TEAM_ID
 from bot.views import ids
-from bot import health
 from handlers import submissions
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, text_values

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -29,7 +29,7 @@ from tests.fixtures.issuetrak import FAST_RETRIES, IssuetrakServer
 
 KEY = "dUd4ZzQ3dDNvM1lrYzFoY1lHYmh3anRjQkJHb1dBWWdWTHdOd25kZm9GQQ="  # seed-001's sample key
 FIXED_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
-FIXED_TIME = datetime(2025, 3, 1, 9, 15, 2, 123456, tzinfo=timezone.utc)
+FIXED_TIME = datetime(2025, 3, 1, 9, 15, 2, 123456, tzinfo=UTC)
 
 
 def expected_signature(message: str) -> str:
@@ -122,7 +122,7 @@ async def test_replayed_request_id_is_refused(issuetrak_server: IssuetrakServer)
 async def test_timestamps_outside_the_skew_are_refused(
     issuetrak_server: IssuetrakServer, offset: int, status: int
 ) -> None:
-    moment = datetime.now(timezone.utc) + timedelta(seconds=offset)
+    moment = datetime.now(UTC) + timedelta(seconds=offset)
     auth = IssuetrakSignature(issuetrak_server.state.api_key, clock=lambda: moment)
     async with httpx.AsyncClient(auth=auth) as raw:
         response = await raw.get(f"{issuetrak_server.url}/projects/1")
@@ -132,7 +132,7 @@ async def test_timestamps_outside_the_skew_are_refused(
 
 async def test_six_digit_timestamp_is_refused_even_when_signed(issuetrak_server: IssuetrakServer) -> None:
     url = f"{issuetrak_server.url}/projects"
-    timestamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     path = httpx.URL(url).path
     headers = {
         REQUEST_ID_HEADER: FIXED_ID,
@@ -205,10 +205,10 @@ async def test_project_ids_get_the_vendor_status_codes(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2014-02-27T11:30:10.0000000", datetime(2014, 2, 27, 11, 30, 10, tzinfo=timezone.utc)),
-        ("2014-09-10T17:28:08.3227351Z", datetime(2014, 9, 10, 17, 28, 8, 322735, tzinfo=timezone.utc)),
-        ("2014-12-23T13:30:00", datetime(2014, 12, 23, 13, 30, tzinfo=timezone.utc)),
-        ("2014-12-23T13:30:00.5+02:00", datetime(2014, 12, 23, 11, 30, 0, 500000, tzinfo=timezone.utc)),
+        ("2014-02-27T11:30:10.0000000", datetime(2014, 2, 27, 11, 30, 10, tzinfo=UTC)),
+        ("2014-09-10T17:28:08.3227351Z", datetime(2014, 9, 10, 17, 28, 8, 322735, tzinfo=UTC)),
+        ("2014-12-23T13:30:00", datetime(2014, 12, 23, 13, 30, tzinfo=UTC)),
+        ("2014-12-23T13:30:00.5+02:00", datetime(2014, 12, 23, 11, 30, 0, 500000, tzinfo=UTC)),
         ("not a date", None),
         ("", None),
         (None, None),
@@ -218,7 +218,7 @@ def test_dates_are_read_robustly(text: str | None, expected: datetime | None) ->
     assert parse_datetime(text) == expected
 
 
-@given(st.datetimes(min_value=datetime(1900, 1, 1), timezones=st.just(timezone.utc)))
+@given(st.datetimes(min_value=datetime(1900, 1, 1), timezones=st.just(UTC)))
 def test_dates_round_trip_through_the_wire_format(moment: datetime) -> None:
     text = format_datetime(moment)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}", text)

@@ -188,7 +188,7 @@ async def test_users_and_email_lookup(issuetrak_client: IssuetrakClient) -> None
     assert await issuetrak_client.find_user_by_email("nobody@example.com") is None
     emi = await issuetrak_client.get_user("esato")
     assert (emi.name, emi.email, emi.active) == ("Emi Sato", "emi.sato@example.com", False)
-    with pytest.raises(NotFound, match="User ghost does not exist in Issuetrak."):
+    with pytest.raises(NotFound, match=r"User ghost does not exist in Issuetrak\."):
         await issuetrak_client.get_user("ghost")
 
 
