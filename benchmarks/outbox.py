@@ -29,16 +29,16 @@ from pathlib import Path
 from benchmarks.report import Spread, secs
 from bot.demo.issuetrak import IssuetrakState, create_app
 from bot.demo.loopback import serve_in_thread
-from bot.runtime import Runtime, utc_now
+from bot.running.runtime import Runtime, utc_now
 from bot.services import writes
 from bot.settings import load_settings
-from bot.slack_app import web_client
-from bot.slack_people import SlackPerson
-from bot.slack_standin import TEAM_ID, SlackState
-from bot.slack_standin import create_app as create_slack_standin
+from bot.slack.app import web_client
+from bot.slack.people import SlackPerson
+from bot.demo.slack import TEAM_ID, SlackState
+from bot.demo.slack import create_app as create_slack_standin
 from bot.store import OutboxKind, Requester, Store
 from bot.trackers.registry import build_trackers
-from bot.workers import Workers, deliver_due
+from bot.running.workers import Workers, deliver_due
 
 FLAKY_NOTES, FLAKY_RATE, FLAKY_TARGET = 40, 0.3, 90.0
 OUTAGE_NOTES, OUTAGE_MINUTES, OUTAGE_TARGET = 10, (1, 2, 5, 10), 15.0
@@ -105,7 +105,7 @@ async def running_bot() -> AsyncIterator[Bot]:
 
 async def flaky() -> float:
     async with running_bot() as bot:
-        bot.workers.start()
+        bot.running.workers.start()
         bot.issuetrak.fail_rate = FLAKY_RATE
         started = time.monotonic()
         keys = await bot.submit("flaky", FLAKY_NOTES)
@@ -120,7 +120,7 @@ async def outage() -> float:
         for minute in OUTAGE_MINUTES:
             bot.offset[0] = timedelta(minutes=minute)
             await deliver_due(bot.rt, client)
-        bot.workers.start()  # the serving process's worker, on its interval
+        bot.running.workers.start()  # the serving process's worker, on its interval
         await asyncio.sleep(1.0)  # its first run finds Issuetrak still down
         bot.issuetrak.fail_rate = 0.0
         return await bot.all_posted(keys, time.monotonic())

@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services import home
-from bot.slack_people import SlackBusy
+from bot.slack.people import SlackBusy
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.answers import tell
-from bot.runtime import Runtime
+from bot.slack.telling import tell
+from bot.running.runtime import Runtime
 from bot.store import DueDigest, Requester, check_timezone, local_due_date
 from bot.trackers.errors import TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, SearchFilter

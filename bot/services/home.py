@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_sdk.models.views import View
 
 from bot import messages
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services.identity import Refusal, identify, refusal_sentence
-from bot.slack_people import SlackPerson
+from bot.slack.people import SlackPerson
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import TrackerName
 from bot.views.home import home_view

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services import digests
 from bot.services.digests import Pacer
-from bot.slack_app import web_client
-from bot.slack_standin import DROP, TEAM_ID, SlackState
+from bot.slack.app import web_client
+from bot.demo.slack import DROP, TEAM_ID, SlackState
 from bot.store import Store
 from bot.store.digests import STALE_CLAIM
 from tests.services.test_digests import at, make_runtime, posts, until

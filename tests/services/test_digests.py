@@ -20,19 +20,19 @@ from bot.demo.issuetrak import IssuetrakState
 from bot.demo.loopback import serve_in_thread
 from bot.demo.projectrak import ProjectrakState
 from bot.demo.projectrak import create_app as create_projectrak
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services import digests
 from bot.services.digests import Attention, Digest, Pacer, attention_reasons, behind
 from bot.settings import load_settings
-from bot.slack_app import create_app, web_client
-from bot.slack_standin import TEAM_ID, SlackState
+from bot.slack.app import create_app, web_client
+from bot.demo.slack import TEAM_ID, SlackState
 from bot.store import OutboxKind, Requester, Store
 from bot.trackers.core import HttpOptions
 from bot.trackers.models import Issue, ProjectStatus, Task, TrackerName
 from bot.trackers.registry import build_trackers
 from bot.views.digest import digest_blocks
-from bot.web import create_web_app
-from bot.workers import Workers
+from bot.slack.web import create_web_app
+from bot.running.workers import Workers
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, blocks_text
 from tests.fixtures.zou import Zou
 

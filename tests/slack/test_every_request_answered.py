@@ -17,9 +17,9 @@ import pytest
 
 from bot.demo.issuetrak import IssuetrakState, create_app
 from bot.demo.loopback import serve_in_thread
-from bot.slack_standin import TEAM_ID
+from bot.demo.slack import TEAM_ID
 from bot.views import ids
-from bot import health
+from bot.running import health
 from handlers import submissions
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, text_values

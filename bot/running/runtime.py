@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.metadata import MetadataSigner
+from bot.slack.metadata import MetadataSigner
 from bot.settings import Settings
 from bot.store import Store
 from bot.trackers.registry import Trackers

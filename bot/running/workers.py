@@ -14,8 +14,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers import tell_outcome
-from bot.runtime import Runtime
+from bot.slack.telling import tell_outcome
+from bot.running.runtime import Runtime
 from bot.services import digests, writes
 from bot.trackers.errors import TrackerError
 
