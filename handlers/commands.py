@@ -14,6 +14,7 @@ from bot.slack import command_parser as parsed
 from bot import messages
 from bot.running.runtime import Runtime
 from bot.services import digests, identity, lookup, writes
+from bot.slack import digest_posting
 from bot.slack.people import Directory, SlackPerson
 from bot.trackers.models import AssetPage
 from bot.views import cards, sentence_blocks
@@ -123,7 +124,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
         case parsed.Unlink(someone):
             await _say(reply, await identity.unlink(rt, team=asked.team, actor=asked.user, person=someone))
         case parsed.DigestNow(scope):
-            sentence = await digests.post_now(rt, asked.client, team=asked.team, channel=asked.channel,
+            sentence = await digest_posting.post_now(rt, asked.client, team=asked.team, channel=asked.channel,
                                               user=asked.user, scope=scope)
             await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestDaily(at, zone, scope):

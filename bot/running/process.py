@@ -57,13 +57,13 @@ async def serve_socket(settings: Settings) -> int:
 async def digest_once(settings: Settings) -> int:
     """Post every digest due now, then exit: 0 when each one this run claimed was posted (or none
     was due), 1 when a post or the database failed (cron shows it; the log has the details)."""
-    from bot.services import digests
+    from bot.slack import digest_posting
     from bot.slack.app import web_client
 
     try:
         runtime = build_runtime(settings)
         try:
-            done = await digests.post_due(runtime, web_client(runtime))
+            done = await digest_posting.post_due(runtime, web_client(runtime))
         finally:
             await runtime.aclose()
             await runtime.store.aclose()
