@@ -29,16 +29,16 @@ from pathlib import Path
 from benchmarks.report import Spread, secs
 from bot.demo.issuetrak import IssuetrakState, create_app
 from bot.demo.loopback import serve_in_thread
-from bot.runtime import Runtime, utc_now
+from bot.demo.slack import TEAM_ID, SlackState
+from bot.demo.slack import create_app as create_slack_standin
+from bot.running.runtime import Runtime, utc_now
+from bot.running.workers import Workers, deliver_due
 from bot.services import writes
 from bot.settings import load_settings
-from bot.slack_app import web_client
-from bot.slack_people import SlackPerson
-from bot.slack_standin import TEAM_ID, SlackState
-from bot.slack_standin import create_app as create_slack_standin
+from bot.slack.app import web_client
+from bot.slack.people import SlackPerson
 from bot.store import OutboxKind, Requester, Store
 from bot.trackers.registry import build_trackers
-from bot.workers import Workers, deliver_due
 
 FLAKY_NOTES, FLAKY_RATE, FLAKY_TARGET = 40, 0.3, 90.0
 OUTAGE_NOTES, OUTAGE_MINUTES, OUTAGE_TARGET = 10, (1, 2, 5, 10), 15.0

@@ -37,8 +37,8 @@ from starlette.routing import Mount, Route
 
 from bot.demo import aip, issuetrak, kitsu, projectrak
 from bot.demo.kitsu import DEMO_EMAIL, DEMO_PASSWORD
-from bot.slack_standin import SlackState
-from bot.slack_standin import create_app as create_slack_standin
+from bot.demo.slack import SlackState
+from bot.demo.slack import create_app as create_slack_standin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOKEN_SECONDS = projectrak.ProjectrakState.token_seconds

@@ -16,7 +16,7 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.process import SIGNING_SECRET
-from bot.slack_standin import TEAM_ID
+from bot.demo.slack import TEAM_ID
 from bot.views.ids import SHORTCUT_CREATE_ISSUE
 
 USER = "U0ALICE"

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trackerbot cannot start: {exc}", file=sys.stderr)
         return 2
 
-    from bot import process  # imported late: settings errors must not wait for heavy imports
+    from bot.running import process  # imported late: settings errors must not wait for heavy imports
 
     if mode == "serve":
         return process.serve_http(settings)

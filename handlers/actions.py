@@ -10,14 +10,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.answers import tell_outcome
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services import identity, lookup, writes
-from bot.slack_people import Directory
+from bot.slack.people import Directory
+from bot.slack.telling import tell_outcome
 from bot.trackers.models import TrackerName
-from bot.views import cards, ids, notices
+from bot.views import cards, ids, sentence_blocks
 from handlers.commands import show_assets
-from handlers.replies import Reply, guarded, show
+from handlers.responding import Reply, guarded, show
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def _shut_out(rt: Runtime, client: AsyncWebClient, directory: Directory, r
     team = (body.get("team") or {}).get("id", "")
     if not identity.shut_out(rt, await directory.person(client, team, user)):
         return False
-    await show(respond, notices.notice(messages.GUEST_REFUSED), messages.GUEST_REFUSED)
+    await show(respond, sentence_blocks.notice(messages.GUEST_REFUSED), messages.GUEST_REFUSED)
     return True
 
 
@@ -106,5 +106,5 @@ async def _retry(rt: Runtime, client: AsyncWebClient, respond: Reply, value: str
         await respond(text=messages.MODAL_EXPIRED, blocks=cards.as_dicts(cards.message(messages.MODAL_EXPIRED)),
                       replace_original=False)
         return
-    await show(respond, notices.notice(messages.RETRY_QUEUED), messages.RETRY_QUEUED)
+    await show(respond, sentence_blocks.notice(messages.RETRY_QUEUED), messages.RETRY_QUEUED)
     await tell_outcome(client, item.requester, await writes.retry(rt, item.id))

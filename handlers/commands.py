@@ -10,14 +10,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import commands as parsed
 from bot import messages
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services import digests, identity, lookup, writes
-from bot.slack_people import Directory, SlackPerson
+from bot.slack import command_parser as parsed
+from bot.slack import digest_posting
+from bot.slack.people import Directory, SlackPerson
 from bot.trackers.models import AssetPage
-from bot.views import cards, notices
-from handlers.replies import Reply, guarded, show
+from bot.views import cards, sentence_blocks
+from handlers.responding import Reply, guarded, show
 
 
 def register(app: AsyncApp) -> None:
@@ -27,7 +28,7 @@ def register(app: AsyncApp) -> None:
 @functools.cache
 def _help_dicts() -> tuple[dict[str, Any], ...]:
     """The help text never changes: render it once."""
-    return tuple(cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES) + notices.notice(messages.HELP_SHORTCUTS)))
+    return tuple(cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES) + sentence_blocks.notice(messages.HELP_SHORTCUTS)))
 
 
 def help_view(reason: str | None) -> list[dict[str, Any]]:
@@ -79,7 +80,7 @@ _READS_ISSUES = (parsed.ShowIssue, parsed.DigestNow, parsed.DigestDaily)
 
 
 async def _say(reply: Reply, sentence: str) -> None:
-    await show(reply, notices.notice(sentence), sentence)
+    await show(reply, sentence_blocks.notice(sentence), sentence)
 
 
 async def _run(cmd: parsed.Command, asked: Asked) -> None:
@@ -113,7 +114,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
                 rt, asked.client, asked.directory, team=asked.team, person=person, channel_id=asked.channel,
                 channel=channel, issue=number, text=text, key=f"command:{asked.trigger}",
             )
-            await show(reply, notices.notice(outcome.sentence), outcome.sentence)
+            await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
         case parsed.LinkUser(user, None):
             await _say(reply, await identity.link_self(rt, asked.client, team=asked.team, person=person,
                                                        issuetrak_user=user))
@@ -123,21 +124,21 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
         case parsed.Unlink(someone):
             await _say(reply, await identity.unlink(rt, team=asked.team, actor=asked.user, person=someone))
         case parsed.DigestNow(scope):
-            sentence = await digests.post_now(rt, asked.client, team=asked.team, channel=asked.channel,
+            sentence = await digest_posting.post_now(rt, asked.client, team=asked.team, channel=asked.channel,
                                               user=asked.user, scope=scope)
-            await show(reply, notices.notice(sentence), sentence)
+            await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestDaily(at, zone, scope):
             sentence = await digests.schedule(
                 rt, team=asked.team, channel=asked.channel, user=asked.user, at=at,
                 zone=zone or person.tz or "UTC", scope=scope,
             )
-            await show(reply, notices.notice(sentence), sentence)
+            await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestOff():
             sentence = await digests.unschedule(rt, team=asked.team, channel=asked.channel, user=asked.user)
-            await show(reply, notices.notice(sentence), sentence)
+            await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestList():
             sentence = await digests.describe(rt, team=asked.team, channel=asked.channel)
-            await show(reply, notices.notice(sentence), sentence)
+            await show(reply, sentence_blocks.notice(sentence), sentence)
 
 
 async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None:

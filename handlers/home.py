@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services import home
-from bot.slack_people import SlackBusy
+from bot.slack.people import SlackBusy
+from bot.views.home import home_view
 
 log = logging.getLogger(__name__)
 
@@ -35,4 +36,7 @@ async def _publish(rt: Runtime, client: AsyncWebClient, directory: Any, team: st
     except SlackBusy:  # the Home tab is published again the next time the person opens it
         log.info("Home tab for %s not published: Slack is busy", user)
         return
-    await client.views_publish(user_id=user, view=await home.view_for(rt, team=team, person=person))
+    page = await home.page_for(rt, team=team, person=person)
+    await client.views_publish(user_id=user, view=home_view(identity=page.identity, trackers=page.trackers,
+                                                            digests=page.digests, examples=page.examples,
+                                                            audit=page.audit))

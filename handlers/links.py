@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services import identity
-from bot.views import cards, ids, notices
-from handlers.replies import Reply, guarded, show
+from bot.views import cards, ids, sentence_blocks
+from handlers.responding import Reply, guarded, show
 
 
 def register(app: AsyncApp) -> None:
@@ -44,7 +44,7 @@ async def _answer(rt: Runtime, client: AsyncWebClient, respond: Reply, *, team: 
     clicker alone, beside the request."""
     answer = await identity.decide(rt, client, team=team, admin=admin, value=value, approve=approve)
     if answer.replace:
-        await show(respond, notices.notice(answer.sentence), answer.sentence)
+        await show(respond, sentence_blocks.notice(answer.sentence), answer.sentence)
     else:
-        await respond(text=answer.sentence, blocks=cards.as_dicts(notices.notice(answer.sentence)),
+        await respond(text=answer.sentence, blocks=cards.as_dicts(sentence_blocks.notice(answer.sentence)),
                       replace_original=False, response_type="ephemeral")

@@ -10,8 +10,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.notes_html import editable_text
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
+from bot.slack.notes_html import editable_text
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
 

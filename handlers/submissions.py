@@ -15,10 +15,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.answers import tell_outcome
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services import writes
-from bot.slack_people import Directory, SlackBusy
+from bot.slack.people import Directory, SlackBusy
+from bot.slack.telling import tell_outcome
 from bot.store.records import OutboxKind, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.slack_standin import TEAM_ID, SlackState
+from bot.demo.slack import TEAM_ID, SlackState
 from bot.store import Store
 from tests.slack.harness import BOT_TOKEN, blocks_text
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.metadata import MAX_AGE_SECONDS, MAX_LENGTH, MetadataSigner
+from bot.slack.metadata import MAX_AGE_SECONDS, MAX_LENGTH, MetadataSigner
 
 ORIGIN = {"team": "T1", "user": "U1", "channel": "C1", "ts": "1700000000.000100", "thread_ts": "1700000000.000100"}
 

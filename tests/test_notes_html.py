@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.notes_html import (
+from bot.slack.notes_html import (
     editable_text,
     mentioned_ids,
     mrkdwn_to_html,

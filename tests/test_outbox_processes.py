@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.runtime import Runtime
+from bot.demo.slack import TEAM_ID, SlackState
+from bot.running.runtime import Runtime
+from bot.running.workers import deliver_due
 from bot.services import writes
 from bot.settings import Settings, load_settings
-from bot.slack_app import web_client
-from bot.slack_standin import TEAM_ID, SlackState
+from bot.slack.app import web_client
 from bot.store import OutboxKind, OutboxState, Requester, Store
 from bot.trackers.registry import build_trackers
-from bot.workers import deliver_due
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import FAST
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET

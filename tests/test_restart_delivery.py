@@ -25,8 +25,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.demo.loopback import serve_in_thread
-from bot.slack_standin import TEAM_ID, SlackState
-from bot.slack_standin import create_app as create_slack_standin
+from bot.demo.slack import TEAM_ID, SlackState
+from bot.demo.slack import create_app as create_slack_standin
 from bot.store import OutboxState, Store
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET

@@ -22,11 +22,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.console import payloads, render
-from bot.console.demo import ConsoleSetup
+from bot.console.demo_trackers import ConsoleSetup
 from bot.console.forms import INITIAL, Form, state_values
 from bot.console.terminal import Cancelled, Output, Reader
-from bot.runtime import Runtime
-from bot.slack_standin import TEAM_ID, Call, SlackState
+from bot.demo.slack import TEAM_ID, Call, SlackState
+from bot.running.runtime import Runtime
 from bot.views import ids
 
 log = logging.getLogger(__name__)

@@ -1,16 +1,17 @@
-"""What the App Home tab shows a person."""
+"""What the App Home tab shows a person (handlers/home.py renders and publishes it)."""
 
 from __future__ import annotations
 
-from slack_sdk.models.views import View
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot import messages
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services.identity import Refusal, identify, refusal_sentence
-from bot.slack_people import SlackPerson
+from bot.slack.people import SlackPerson
+from bot.store.records import AuditEntry, Subscription
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import TrackerName
-from bot.views.home import home_view
 
 AUDIT_LINES = 15  # link decisions an admin sees on the Home tab
 
@@ -35,11 +36,22 @@ async def identity(rt: Runtime, team: str, person: SlackPerson) -> str:
     return refusal_sentence(rt, standing, person)
 
 
-async def view_for(rt: Runtime, *, team: str, person: SlackPerson) -> View:
+@dataclass(frozen=True)
+class HomePage:
+    """What one person's Home tab shows; `audit` only for admins."""
+
+    identity: str
+    trackers: list[tuple[str, bool]]  # each tracker's label, and whether it is set up
+    digests: list[Subscription]
+    examples: Sequence[tuple[str, str]]
+    audit: list[AuditEntry] | None
+
+
+async def page_for(rt: Runtime, *, team: str, person: SlackPerson) -> HomePage:
     configured = rt.trackers.configured()
     digests = [s for s in await rt.store.subscriptions() if s.team_id == team]
     audit = await rt.store.link_audit(team, AUDIT_LINES) if person.id in rt.settings.admins else None
-    return home_view(
+    return HomePage(
         identity=await identity(rt, team, person),
         trackers=[(name.label, name in configured) for name in TrackerName],
         digests=digests, examples=messages.HELP_EXAMPLES, audit=audit,

@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.runtime import Runtime
-from bot.slack_people import SlackPerson
+from bot.running.runtime import Runtime
+from bot.slack.people import SlackPerson
 from bot.store.records import LinkHow, RequestState
 from bot.trackers.errors import Unavailable
 from bot.trackers.models import Person

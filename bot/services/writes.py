@@ -33,10 +33,10 @@ from enum import StrEnum
 from typing import Any
 
 from bot import messages
-from bot.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 from bot.services.identity import Refusal, identify, refusal_sentence
-from bot.slack_people import Directory, SlackPerson
+from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
+from bot.slack.people import Directory, SlackPerson
 from bot.store.outbox import SENT_AT
 from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, StoreError
 from bot.trackers.errors import NotFound, TimedOut, TrackerError, Unavailable

@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, PlainTextObject, SectionBlock
 
 from bot import messages
-from bot.slack_people import SlackPerson
+from bot.slack.people import SlackPerson
 from bot.trackers.models import Person
 from bot.views import ids
 from bot.views.cards import as_dicts

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.notes_html import mrkdwn_to_text
+from bot.slack.notes_html import mrkdwn_to_text
 from bot.trackers.models import Lookup
 from bot.views import ids
 from bot.views.text import escape, truncate, truncate_mrkdwn

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from bot.notes_html import safe_url
+from bot.slack.notes_html import safe_url
 
 ELLIPSIS = "…"
 

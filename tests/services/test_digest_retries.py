@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.runtime import Runtime
-from bot.services import digests
-from bot.services.digests import Pacer
-from bot.slack_app import web_client
-from bot.slack_standin import DROP, TEAM_ID, SlackState
+from bot.demo.slack import DROP, TEAM_ID, SlackState
+from bot.running.runtime import Runtime
+from bot.slack import digest_posting
+from bot.slack.app import web_client
+from bot.slack.digest_posting import Pacer
 from bot.store import Store
 from bot.store.digests import STALE_CLAIM
 from tests.services.test_digests import at, make_runtime, posts, until
@@ -26,7 +26,7 @@ NOW = at(10, 9)
 
 
 async def round_(runtime: Runtime) -> tuple[int, int]:
-    done = await digests.post_due(runtime, web_client(runtime), pacer=Pacer(0))
+    done = await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))
     return done.posted, done.failed
 
 
@@ -154,7 +154,7 @@ async def test_two_processes_asked_for_digest_now_at_once_post_it_once(
         async def run() -> str:
             runtime = make_runtime(store_pair[n], [NOW], slack_url)
             barrier.wait(timeout=10)
-            return await digests.post_now(runtime, web_client(runtime), team=TEAM_ID, channel="C0BUSY",
+            return await digest_posting.post_now(runtime, web_client(runtime), team=TEAM_ID, channel="C0BUSY",
                                           user=f"U0ASKER{n}", scope=None, pacer=Pacer(0))
 
         return asyncio.run(run())

@@ -20,19 +20,21 @@ from bot.demo.issuetrak import IssuetrakState
 from bot.demo.loopback import serve_in_thread
 from bot.demo.projectrak import ProjectrakState
 from bot.demo.projectrak import create_app as create_projectrak
-from bot.runtime import Runtime
+from bot.demo.slack import TEAM_ID, SlackState
+from bot.running.runtime import Runtime
+from bot.running.workers import Workers
 from bot.services import digests
-from bot.services.digests import Attention, Digest, Pacer, attention_reasons, behind
+from bot.services.digests import Attention, Digest, attention_reasons, behind
 from bot.settings import load_settings
-from bot.slack_app import create_app, web_client
-from bot.slack_standin import TEAM_ID, SlackState
+from bot.slack import digest_posting
+from bot.slack.app import create_app, web_client
+from bot.slack.digest_posting import Pacer
+from bot.slack.web import create_web_app
 from bot.store import OutboxKind, Requester, Store
 from bot.trackers.core import HttpOptions
 from bot.trackers.models import Issue, ProjectStatus, Task, TrackerName
 from bot.trackers.registry import build_trackers
 from bot.views.digest import digest_blocks
-from bot.web import create_web_app
-from bot.workers import Workers
 from tests.fixtures.zou import Zou
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, blocks_text
 
@@ -231,7 +233,7 @@ async def test_scope_limits_the_digest_to_a_tracker_or_a_project(rt: Runtime, pr
 async def test_a_failing_tracker_is_named_and_the_others_still_make_the_digest(
         rt: Runtime, projectrak_server: Any, slack_state: SlackState) -> None:
     projectrak_server.state.fail_next.extend([503] * 20)
-    await digests.post_now(rt, web_client(rt), team=TEAM_ID, channel="C0DOWN", user="U0ALICE", scope=None,
+    await digest_posting.post_now(rt, web_client(rt), team=TEAM_ID, channel="C0DOWN", user="U0ALICE", scope=None,
                            pacer=Pacer(0))
     [post] = posts(slack_state, "C0DOWN")
     text = blocks_text(post["blocks"])
@@ -320,7 +322,7 @@ def test_a_long_digest_is_summarised_within_slack_limits() -> None:
 # --- posting exactly once -------------------------------------------------------------------------
 
 async def post_due(runtime: Runtime) -> int:
-    done = await digests.post_due(runtime, web_client(runtime), pacer=Pacer(0))
+    done = await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))
     assert done.failed == 0
     return done.posted
 
@@ -448,8 +450,8 @@ async def test_post_now_waits_for_the_channels_next_slot(sqlite_store: Store, sl
     pacer, client = Pacer(0.3), web_client(runtime)
     # The channel's daily digest and a `digest now` in the same second; another channel beside them.
     await asyncio.gather(
-        digests.post_due(runtime, client, pacer=pacer),
-        *(digests.post_now(runtime, client, team=TEAM_ID, channel=channel, user="U0ALICE", scope=None, pacer=pacer)
+        digest_posting.post_due(runtime, client, pacer=pacer),
+        *(digest_posting.post_now(runtime, client, team=TEAM_ID, channel=channel, user="U0ALICE", scope=None, pacer=pacer)
           for channel in ("C0PACE", "C0OTHER")),
     )
     calls = [c for c in slack_state.calls if c.method == "chat.postMessage"]
@@ -547,10 +549,10 @@ async def test_a_digest_for_a_channel_the_bot_left_tells_whoever_set_it_up(
                            at=datetime(2025, 1, 1, 9).time(), zone="Europe/Paris", scope=None)
     slack_state.closed_channels.add("C0GONE")
     clock[0] = at(10, 8)
-    done = await digests.post_due(runtime, web_client(runtime), pacer=Pacer(0))
+    done = await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))
     assert (done.posted, done.failed) == (0, 1)
     [told] = posts(slack_state, "U0ALICE")
     assert "not a member of it any more" in told["text"] and "<#C0GONE>" in told["text"]
     clock[0] = at(10, 9)
-    assert (await digests.post_due(runtime, web_client(runtime), pacer=Pacer(0))).failed == 0  # told once a day
+    assert (await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))).failed == 0  # told once a day
     await runtime.store.aclose()

@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.runtime import Runtime
-from bot.slack_standin import TEAM_ID, Call, SlackState
+from bot.demo.slack import TEAM_ID, Call, SlackState
+from bot.running.runtime import Runtime
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-0000000000-secrettoken"

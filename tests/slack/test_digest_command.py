@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.slack_standin import TEAM_ID
+from bot.demo.slack import TEAM_ID
 from tests.slack.harness import Chat, blocks_text
 
 

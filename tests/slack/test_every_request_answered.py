@@ -15,10 +15,10 @@ import anyio.to_thread
 import httpx
 import pytest
 
-from bot import health
 from bot.demo.issuetrak import IssuetrakState, create_app
 from bot.demo.loopback import serve_in_thread
-from bot.slack_standin import TEAM_ID
+from bot.demo.slack import TEAM_ID
+from bot.running import health
 from bot.views import ids
 from handlers import submissions
 from tests.fixtures.issuetrak import IssuetrakServer

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
 
 HEALTHZ_TOKEN = "healthz-t0ken-0123456789"
 DETAILED = {"Authorization": f"Bearer {HEALTHZ_TOKEN}"}
@@ -80,7 +80,7 @@ def test_healthz_is_cached_and_names_an_unreachable_tracker(bot_url: str, aip_se
 def test_unconfigured_tracker_is_reported_off(issuetrak_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from bot.health import Health, View
+    from bot.running.health import Health, View
     from bot.settings import load_settings
     from bot.trackers.registry import build_trackers
 
@@ -116,7 +116,7 @@ class StubbornClient:
 
 
 async def test_a_ping_that_ignores_cancellation_cannot_hold_healthz(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import health
+    from bot.running import health
     from bot.trackers.registry import Trackers
 
     monkeypatch.setattr(health, "PING_TIMEOUT_SECONDS", 0.05)

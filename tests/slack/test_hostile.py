@@ -93,12 +93,12 @@ def test_requests_that_are_not_slacks_are_refused_before_any_listener(
 
 
 async def test_an_unsigned_body_that_is_not_json_is_refused_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bot.runtime import Runtime
+    from bot.running.runtime import Runtime
     from bot.settings import load_settings
-    from bot.slack_app import create_app
+    from bot.slack.app import create_app
+    from bot.slack.web import create_web_app
     from bot.store import Store
     from bot.trackers.registry import Trackers
-    from bot.web import create_web_app
 
     settings = load_settings(_env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                              DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}")
@@ -392,7 +392,7 @@ def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(chat: Chat)
 
 
 def test_a_body_just_under_the_limit_is_still_read(chat: Chat) -> None:
-    from bot.web import MAX_BODY_BYTES
+    from bot.slack.web import MAX_BODY_BYTES
 
     body = urlencode({"command": "/tracker", "text": "help", "team_id": "T0TRACKER"})
     padded = body + "&pad=" + "p" * (MAX_BODY_BYTES - len(body) - len("&pad="))
@@ -502,7 +502,7 @@ async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, d
 
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.slack_app import create_app
+    from bot.slack.app import create_app
     from tests.slack.test_socket_mode import _slack_socket
 
     logs.configure("DEBUG", runtime.settings.secret_values(), stream=debug_log)
@@ -546,9 +546,9 @@ def raw_bot(runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untype
     """(host, port, URL) of a bot whose shared body budget is 2 MB."""
     from urllib.parse import urlsplit
 
-    from bot import web
     from bot.demo.loopback import serve_in_thread
-    from bot.slack_app import create_app
+    from bot.slack import web
+    from bot.slack.app import create_app
 
     monkeypatch.setattr(web, "MAX_BUFFERED_BYTES", 2 * MB)
     with serve_in_thread(web.create_web_app(runtime, create_app(runtime)), lifespan="on") as url:
@@ -591,7 +591,7 @@ async def test_a_body_still_arriving_after_the_deadline_gets_408_and_gives_the_b
     the body budget: after BODY_SECONDS they get 408 and the connection is closed."""
     import asyncio
 
-    from bot import web
+    from bot.slack import web
 
     monkeypatch.setattr(web, "BODY_SECONDS", 0.5)
     host, port, url = raw_bot

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot import messages
-from bot.runtime import Runtime
+from bot.demo.slack import SlackState
+from bot.running.runtime import Runtime
 from bot.services import identity
-from bot.slack_people import MAX_MENTIONS, SlackPerson
-from bot.slack_standin import SlackState
+from bot.slack.people import MAX_MENTIONS, SlackPerson
 from bot.store import AuditAction, LinkHow
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
@@ -213,7 +213,7 @@ def test_two_admins_clicking_at_once_decide_once(chat: Chat, issuetrak_server: I
 
 
 def _client(runtime: Runtime) -> Any:
-    from bot.slack_app import web_client
+    from bot.slack.app import web_client
 
     return web_client(runtime)
 

@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.runtime import Runtime
-from bot.slack_app import create_app
-from bot.slack_standin import TEAM_ID, SlackState
+from bot.demo.slack import TEAM_ID, SlackState
+from bot.running.runtime import Runtime
+from bot.slack.app import create_app
 
 
 async def _slack_socket(envelope: dict[str, Any], acks: asyncio.Queue[dict[str, Any]]) -> tuple[web.AppRunner, str]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.metadata import MetadataSigner
 from bot.settings import Settings
+from bot.slack.metadata import MetadataSigner
 from bot.store import Store
 from bot.trackers.registry import Trackers
 

@@ -7,13 +7,13 @@ import logging
 import uvicorn
 
 from bot import logs
-from bot.runtime import Runtime
+from bot.running.runtime import Runtime
+from bot.running.workers import Workers
 from bot.settings import Settings
-from bot.slack_app import create_app
-from bot.slack_session import SharedSession
+from bot.slack.app import create_app
+from bot.slack.session import SharedSession
 from bot.store import Store, StoreError
 from bot.trackers.registry import build_trackers
-from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def build_runtime(settings: Settings) -> Runtime:
 
 
 def serve_http(settings: Settings) -> int:
-    from bot.web import BoundedHttpToolsProtocol, create_web_app
+    from bot.slack.web import BoundedHttpToolsProtocol, create_web_app
 
     runtime = build_runtime(settings)
     app = create_app(runtime)
@@ -57,13 +57,13 @@ async def serve_socket(settings: Settings) -> int:
 async def digest_once(settings: Settings) -> int:
     """Post every digest due now, then exit: 0 when each one this run claimed was posted (or none
     was due), 1 when a post or the database failed (cron shows it; the log has the details)."""
-    from bot.services import digests
-    from bot.slack_app import web_client
+    from bot.slack import digest_posting
+    from bot.slack.app import web_client
 
     try:
         runtime = build_runtime(settings)
         try:
-            done = await digests.post_due(runtime, web_client(runtime))
+            done = await digest_posting.post_due(runtime, web_client(runtime))
         finally:
             await runtime.aclose()
             await runtime.store.aclose()

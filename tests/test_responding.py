@@ -9,7 +9,7 @@ from bot import messages
 from bot.store.base import UNAVAILABLE
 from bot.store.records import StoreUnavailable
 from bot.trackers.errors import Unavailable
-from handlers.replies import guarded
+from handlers.responding import guarded
 
 
 async def _answer_to(error: BaseException) -> str:

@@ -14,9 +14,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers import tell_outcome
-from bot.runtime import Runtime
-from bot.services import digests, writes
+from bot.running.runtime import Runtime
+from bot.services import writes
+from bot.slack import digest_posting
+from bot.slack.telling import tell_outcome
 from bot.trackers.errors import TrackerError
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class Workers:
     """
 
     def __init__(self, rt: Runtime, client: AsyncWebClient, *, outbox_seconds: float = OUTBOX_INTERVAL_SECONDS,
-                 digest_seconds: float = DIGEST_INTERVAL_SECONDS, pacer: digests.Pacer = digests.PACER) -> None:
+                 digest_seconds: float = DIGEST_INTERVAL_SECONDS, pacer: digest_posting.Pacer = digest_posting.PACER) -> None:
         self.rt = rt
         self.client = client
         self.pacer = pacer
@@ -158,8 +159,8 @@ class Workers:
         await self.rt.store.make_waiting_due(self.rt.clock())
         return await self._outbox()
 
-    async def _digests(self) -> digests.DueRound:
-        done = await digests.post_due(self.rt, self.client, pacer=self.pacer)
+    async def _digests(self) -> digest_posting.DueRound:
+        done = await digest_posting.post_due(self.rt, self.client, pacer=self.pacer)
         if done.posted or done.failed:
             log.info("digests: %d posted, %d failed", done.posted, done.failed)
         return done

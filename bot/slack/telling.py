@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.services.writes import Outcome, Result
 from bot.store.records import Requester
-from bot.views import cards, ids, notices
+from bot.views import cards, ids, sentence_blocks
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def outcome_blocks(outcome: Outcome) -> list[dict[str, Any]] | None:
     """A failed write's sentence with a "Try again" button; None (text only) for the others."""
     if outcome.result is not Result.FAILED or outcome.item_id is None:
         return None
-    return cards.as_dicts(notices.retry_notice(outcome.sentence, ids.OUTBOX_RETRY, str(outcome.item_id),
+    return cards.as_dicts(sentence_blocks.retry_notice(outcome.sentence, ids.OUTBOX_RETRY, str(outcome.item_id),
                                                messages.RETRY_BUTTON))
 
 

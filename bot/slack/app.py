@@ -13,8 +13,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.runtime import Runtime
-from bot.slack_people import Directory
+from bot.running.runtime import Runtime
+from bot.slack.people import Directory
 
 
 def web_client(runtime: Runtime) -> AsyncWebClient:

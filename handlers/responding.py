@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import messages
-from bot.slack_people import SlackBusy
+from bot.slack.people import SlackBusy
 from bot.store.records import StoreError
 from bot.trackers.errors import TrackerError
 from bot.views import cards

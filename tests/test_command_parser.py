@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import (
+from bot.slack.command_parser import (
     MAX_ARGUMENT,
     AddNote,
     Command,

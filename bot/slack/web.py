@@ -34,10 +34,10 @@ from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bot import messages
-from bot.health import Health
-from bot.runtime import Runtime
-from bot.slack_session import SharedSession
-from bot.workers import Workers
+from bot.running.health import Health
+from bot.running.runtime import Runtime
+from bot.running.workers import Workers
+from bot.slack.session import SharedSession
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,18 @@
+"""trackerbot: Slack chat-ops for Issuetrak, Projectrak, AIP and Kitsu.
+
+The rooms (docs/architecture.md draws how a request goes through them):
+
+- `bot.slack`: the Slack edge. The Bolt app (`app`), the HTTP server around it (`web`), the
+  shared Slack session, the people directory, signed metadata, mrkdwn-to-HTML, the `/tracker`
+  command parser, and telling people outcomes after the request (`telling`).
+- `handlers` (a sibling package): one Slack listener module per surface, each with `register(app)`.
+- `bot.services`: plain async functions between the listeners and the trackers.
+- `bot.views`: every Block Kit view.
+- `bot.trackers`: the tracker clients and their normalized models; nothing of Slack.
+- `bot.store`: the SQLAlchemy store (links, outbox, digests).
+- `bot.running`: running the process: start-up and shutdown, the runtime every listener gets,
+  the background workers and the health report.
+- `bot.demo`: stand-ins: the tracker contract servers and the local Slack Web API.
+- `bot.console`: `python -m bot shell`, the offline console over the production app.
+- `bot.settings`, `bot.logs`, `bot.messages` (every sentence said to people), `bot.__main__`.
+"""
