@@ -28,7 +28,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.trackers.core import HttpOptions, TrackerHTTP, checked
-from bot.trackers.errors import InvalidInput, TrackerError, Unavailable
+from bot.trackers.errors import InvalidInput, NotFound, TrackerError, Unavailable
 from bot.trackers.models import Issue, IssueActivity, IssuePage, Lookup, Note, Person, ProjectStatus, TrackerName
 
 log = logging.getLogger(__name__)
@@ -423,10 +423,12 @@ class IssuetrakClient:
         return await self.http.reference("projects", self._load_projects)
 
     def names_one_project(self, ref: str) -> bool:
-        """ProjectSource: a project ID."""
-        return ref.isdigit()
+        """ProjectSource: a project ID (ASCII digits: "²" is a digit that int() refuses)."""
+        return ref.isascii() and ref.isdigit()
 
     async def read_project(self, ref: str) -> ProjectStatus:
+        if not self.names_one_project(ref):  # not an id this bot put on a card: a forged Refresh
+            raise NotFound(self.name, "That project")
         return await self.get_project(int(ref))
 
     async def find_projects(self, words: str) -> list[ProjectStatus]:

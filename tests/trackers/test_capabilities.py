@@ -69,16 +69,17 @@ async def test_only_the_entries_the_settings_turn_on_are_built(issuetrak_server)
 
 def test_tracker_keys_behave_as_the_enum_they_replace() -> None:
     assert list(TrackerName) == [I, P, A, K]
-    assert TrackerName("kitsu") is K and K == "kitsu" and {K: 1}["kitsu"] == 1
+    by_key: dict[str, int] = {K: 1}
+    assert TrackerName("kitsu") is K and K == "kitsu" and by_key["kitsu"] == 1
     assert (K.value, K.name, K.label, str(K), f"{K}") == ("kitsu", "KITSU", "Kitsu", "kitsu", "kitsu")
     assert pickle.loads(pickle.dumps(K)) is K
     with pytest.raises(ValueError):
         TrackerName("jira")
-    project = ProjectStatus(tracker="aip", id="1", name="x")
+    project = ProjectStatus.model_validate({"tracker": "aip", "id": "1", "name": "x"})
     assert project.tracker is A and project.model_copy(deep=True).tracker is A
     assert project.model_dump(mode="json")["tracker"] == "aip"
     with pytest.raises(ValidationError):
-        ProjectStatus(tracker="jira", id="1", name="x")
+        ProjectStatus.model_validate({"tracker": "jira", "id": "1", "name": "x"})
 
 
 def test_new_keys_are_guarded() -> None:
