@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bot.trackers.capabilities import Probe
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import TrackerName
 from bot.trackers.registry import Trackers
@@ -68,14 +69,14 @@ class Health:
         async with self._lock:
             if self._cached and self._clock() - self._cached[0] < CACHE_SECONDS:
                 return self._cached[1]
-            configured = self.trackers.configured()
-            results = await asyncio.gather(*(self._probe(configured.get(name)) for name in TrackerName))
-            report = {"trackers": {name.value: result for name, result in zip(TrackerName, results, strict=True)}}
+            probes, names = self.trackers.probes(), list(TrackerName)
+            results = await asyncio.gather(*(self._probe(probes.get(name)) for name in names))
+            report = {"trackers": {name.value: result for name, result in zip(names, results, strict=True)}}
             self._cached = (self._clock(), report)
             return report
 
     @staticmethod
-    async def _probe(client: Any) -> dict[str, Any]:
+    async def _probe(client: Probe | None) -> dict[str, Any]:
         if client is None:
             return {"configured": False, "reachable": False, "detail": "not configured"}
         ping = asyncio.ensure_future(client.ping())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
@@ -19,20 +19,16 @@ from datetime import time as time_of_day
 from bot import messages
 from bot.running.runtime import Runtime
 from bot.store import check_timezone, local_due_date
+from bot.trackers.capabilities import IssueSource, ProjectSource, TaskSource
 from bot.trackers.errors import TrackerError
-from bot.trackers.issuetrak import IssuetrakClient, SearchFilter
-from bot.trackers.kitsu import KitsuClient
 from bot.trackers.models import Issue, ProjectStatus, Task, TrackerName
-from bot.trackers.projectrak import ProjectrakClient
 from bot.views.text import escape
 
 log = logging.getLogger(__name__)
 
 BEHIND_MARGIN = 20.0  # percentage points under the share of time elapsed that count as "behind"
 HEALTHY = frozenset({"on track", "green", "ok", "healthy"})  # Projectrak health values that need nothing
-TASKS_DUE_DAYS = 3  # Kitsu tasks due from today to this many days ahead
-ISSUE_PAGE_SIZE = 100
-DIGEST_TRACKERS = (TrackerName.ISSUETRAK, TrackerName.PROJECTRAK, TrackerName.KITSU)
+TASKS_DUE_DAYS = 3  # tasks due from today to this many days ahead
 DIGEST_NOW_EVERY = timedelta(minutes=1)  # one `digest now` per channel per minute, across processes
 
 # --- rules ----------------------------------------------------------------------------------------
@@ -70,15 +66,20 @@ def attention_reasons(project: ProjectStatus, today: date) -> list[str]:
 
 @dataclass(frozen=True)
 class Scope:
-    """What a digest covers: everything, one tracker ("projectrak"), or the projects whose ID,
-    key or name is `ref` (any case)."""
+    """What a digest covers: everything, one of `trackers` (the configured project sources, by
+    key: "projectrak"), or the projects whose ID, key or name is `ref` (any case)."""
 
     ref: str | None = None
+    trackers: frozenset[TrackerName] = frozenset()
+
+    @classmethod
+    def of(cls, rt: Runtime, ref: str | None) -> Scope:
+        return cls(ref, frozenset(source.tracker for source in rt.trackers.project_sources()))
 
     @property
     def tracker(self) -> TrackerName | None:
         wanted = (self.ref or "").strip().casefold()
-        return next((t for t in DIGEST_TRACKERS if t.value == wanted), None)
+        return next((t for t in self.trackers if t.value == wanted), None)
 
     @property
     def is_project(self) -> bool:
@@ -150,18 +151,15 @@ async def build(rt: Runtime, scope: str | None = None, *, today: date | None = N
     named in the digest; the others still make it."""
     now = rt.clock()
     digest = Digest(today=today or now.date(), scope=scope)
-    wanted = Scope(scope)
+    wanted = Scope.of(rt, scope)
     trackers = rt.trackers
-    jobs: list[Awaitable[None]] = []
-    if trackers.issuetrak and wanted.takes(TrackerName.ISSUETRAK):
-        jobs.append(_guarded(digest, trackers.issuetrak.name, _issuetrak(trackers.issuetrak, digest, wanted, now)))
-    if trackers.projectrak and wanted.takes(TrackerName.PROJECTRAK):
-        jobs.append(_guarded(digest, trackers.projectrak.name, _projectrak(trackers.projectrak, digest, wanted)))
-    if trackers.kitsu and wanted.takes(TrackerName.KITSU):
-        jobs.append(_guarded(digest, trackers.kitsu.name, _kitsu(trackers.kitsu, digest, wanted)))
-    await asyncio.gather(*jobs)
-    if trackers.aip and (warning := trackers.aip.token_expiry_warning(now)):
-        digest.warnings.append(warning)  # the AIP token cannot be renewed by the bot: say so daily
+    await asyncio.gather(*(
+        _guarded(digest, source.name, _tracker(source, digest, wanted, now))
+        for source in trackers.project_sources() if wanted.takes(source.tracker)
+    ))
+    for watch in trackers.credential_watches():
+        if warning := watch.token_expiry_warning(now):
+            digest.warnings.append(warning)  # a token the bot cannot renew: say so daily
     digest.attention.sort(key=lambda item: (item.project.target_date or date.max, item.project.name.casefold()))
     return digest
 
@@ -174,65 +172,50 @@ async def _guarded(digest: Digest, label: str, work: Awaitable[None]) -> None:
         digest.failures[label] = str(exc)
 
 
-async def _issuetrak(client: IssuetrakClient, digest: Digest, scope: Scope, now: datetime) -> None:
-    projects = [p for p in await client.list_projects() if scope.covers(p)]
+async def _tracker(source: ProjectSource, digest: Digest, scope: Scope, now: datetime) -> None:
+    """One tracker's part: its projects (with overdue task counts from a task source), the tasks
+    due soon, and the issue activity of an issue source."""
+    listed = [p for p in await source.list_projects() if scope.covers(p)]
+    projects = listed if source.lists_statuses else await _each(digest, source, listed)
+    if isinstance(source, TaskSource):
+        projects = await _tasks(source, digest, scope, projects)
     digest.consider(projects)
-    if scope.is_project and not projects:
-        return
-    # Issues of the whole site, or of the projects the scope names.
-    bases: list[list[SearchFilter]] = (
-        [[("ProjectID", "Equal", int(p.id))] for p in projects] if scope.is_project else [[]]
-    )
-    since = now - timedelta(hours=24)
-    opened, closed, still_open = await asyncio.gather(
-        _search(client, bases, ("SubmittedDate", "GreaterThan", since)),
-        _search(client, bases, ("ClosedDate", "GreaterThan", since)),
-        _search(client, bases, ("Status", "Equal", "Open")),
-    )
-    digest.issues_read = True
-    digest.opened, digest.closed = opened, closed
-    digest.open_by_assignee = Counter(issue.assignee or "Unassigned" for issue in still_open)
+    if isinstance(source, IssueSource) and not (scope.is_project and not projects):
+        # Issues of the whole site, or of the projects the scope names.
+        activity = await source.issue_activity(now - timedelta(hours=24), projects if scope.is_project else None)
+        digest.issues_read = True
+        digest.opened, digest.closed = activity.opened, activity.closed
+        digest.open_by_assignee = Counter(issue.assignee or "Unassigned" for issue in activity.still_open)
 
 
-async def _search(client: IssuetrakClient, bases: Sequence[list[SearchFilter]], condition: SearchFilter) -> list[Issue]:
-    """Every issue matching `condition` under any of the base filters, page after page."""
-    pages = await asyncio.gather(
-        *(client.search_all(filters=[*base, condition], page_size=ISSUE_PAGE_SIZE) for base in bases)
-    )
-    return [issue for page in pages for issue in page]
-
-
-async def _projectrak(client: ProjectrakClient, digest: Digest, scope: Scope) -> None:
-    listed = [p for p in await client.list_projects() if scope.covers(p)]
-    digest.consider(await _each(digest, client.name, [client.get_project(p.key or p.id) for p in listed]))
-
-
-async def _each(digest: Digest, label: str, calls: list[Awaitable[ProjectStatus]]) -> list[ProjectStatus]:
-    """Every project that could be read; the ones that could not are counted in the digest."""
-    results = await asyncio.gather(*calls, return_exceptions=True)
+async def _each(digest: Digest, source: ProjectSource, listed: list[ProjectStatus]) -> list[ProjectStatus]:
+    """Each listed project read with its status; the ones that could not be read are counted in
+    the digest."""
+    results = await asyncio.gather(*(source.read_project(p.id) for p in listed), return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
     for error in failed:
         if not isinstance(error, TrackerError):
             raise error
     if failed:
-        digest.failures[label] = f"{len(failed)} of {len(results)} projects could not be read ({failed[0]})"
+        digest.failures[source.name] = f"{len(failed)} of {len(results)} projects could not be read ({failed[0]})"
     return [r for r in results if isinstance(r, ProjectStatus)]
 
 
-async def _kitsu(client: KitsuClient, digest: Digest, scope: Scope) -> None:
-    productions = [p for p in await client.open_projects() if scope.covers(p)]
-    if scope.is_project:  # only the named productions' tasks
-        batches = await asyncio.gather(*(client.open_tasks(project_id=p.id) for p in productions))
+async def _tasks(source: TaskSource, digest: Digest, scope: Scope,
+                 projects: list[ProjectStatus]) -> list[ProjectStatus]:
+    """Note each person's tasks due soon; the projects with their overdue task counts."""
+    if scope.is_project:  # only the named projects' tasks
+        batches = await asyncio.gather(*(source.open_tasks(project_id=p.id) for p in projects))
         tasks = sorted((t for batch in batches for t in batch), key=lambda t: t.due_date or date.max)
     else:
-        tasks = await client.open_tasks()
+        tasks = await source.open_tasks()
     today, horizon = digest.today, digest.today + timedelta(days=TASKS_DUE_DAYS)
     overdue = Counter(task.project for task in tasks if task.due_date is not None and task.due_date < today)
-    digest.consider(p.model_copy(update={"overdue_tasks": overdue[p.name]}) for p in productions)
     for task in tasks:  # soonest first
         if task.due_date is not None and today <= task.due_date <= horizon:
             for person in task.assignees or ["Unassigned"]:
                 digest.tasks_due.setdefault(person, []).append(task)
+    return [p.model_copy(update={"overdue_tasks": overdue[p.name]}) for p in projects]
 
 
 # --- subscriptions --------------------------------------------------------------------------------
@@ -249,18 +232,10 @@ def _scope_text(scope: str | None) -> str:
 
 async def _scope_known(rt: Runtime, scope: str) -> bool:
     """Whether a digest scope names a tracker or an existing project (True when no tracker could say)."""
-    wanted = Scope(scope)
+    wanted = Scope.of(rt, scope)
     if wanted.tracker is not None:
         return True
-    trackers = rt.trackers
-    listings: list[Awaitable[list[ProjectStatus]]] = []
-    if trackers.issuetrak:
-        listings.append(trackers.issuetrak.list_projects())
-    if trackers.projectrak:
-        listings.append(trackers.projectrak.list_projects())
-    if trackers.kitsu:
-        listings.append(trackers.kitsu.open_projects())
-    answers = await asyncio.gather(*listings, return_exceptions=True)
+    answers = await asyncio.gather(*(s.list_projects() for s in rt.trackers.project_sources()), return_exceptions=True)
     for answer in answers:
         if isinstance(answer, BaseException) and not isinstance(answer, TrackerError):
             raise answer

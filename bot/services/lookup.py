@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot import messages
 from bot.running.runtime import Runtime
+from bot.trackers.capabilities import ProjectSource
 from bot.trackers.errors import NotConfigured, NotFound, TrackerError
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
 
 T = TypeVar("T")
 
-JIRA_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,9}")
-ASSET_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+")
 ASSET_PAGE_SIZE = 10
-PROJECTRAK_LIST_DETAILS = 50
+LIST_DETAILS = 50  # projects read one by one for a list, per tracker whose list carries no status
 
 
 @dataclass
@@ -50,93 +48,69 @@ async def get_issue(rt: Runtime, number: int) -> Issue:
 
 
 async def find_projects(rt: Runtime, ref: str) -> Gathered:
-    """An Issuetrak project by ID, a Jira key with its Projectrak fields, or a name matched
-    across Issuetrak, Projectrak and Kitsu (exact matches first)."""
+    """A project by a tracker's own reference (an Issuetrak ID, a Jira key), else a name matched
+    across every project source (exact matches first)."""
     trackers = rt.trackers
     gathered = Gathered()
     ref = ref.strip()
     if not trackers.configured():
         raise NotConfigured("trackers", messages.NO_TRACKERS)
-    if ref.isdigit() and trackers.issuetrak:
-        project = await _settle("Issuetrak", trackers.issuetrak.get_project(int(ref)), gathered)
-        if project:
-            gathered.projects.append(project)
-            return gathered
-    if JIRA_KEY.fullmatch(ref) and trackers.projectrak:
-        project = await _settle("Projectrak", trackers.projectrak.get_project(ref), gathered)
-        if project:
-            gathered.projects.append(project)
-            return gathered
+    sources = trackers.project_sources()
+    for source in sources:
+        if source.names_one_project(ref):
+            project = await _settle(source.name, source.read_project(ref), gathered)
+            if project:
+                gathered.projects.append(project)
+                return gathered
     gathered.searched.clear()
-    jobs: list[Awaitable[list[ProjectStatus] | None]] = []
-    if trackers.issuetrak:
-        jobs.append(_settle("Issuetrak", _issuetrak_by_name(rt, ref), gathered))
-    if trackers.projectrak:
-        jobs.append(_settle("Projectrak", trackers.projectrak.find_projects(ref), gathered))
-    if trackers.kitsu:
-        jobs.append(_settle("Kitsu", trackers.kitsu.find_projects(ref), gathered))
+    jobs = [_settle(source.name, source.find_projects(ref), gathered) for source in sources]
     for found in await asyncio.gather(*jobs):
         gathered.projects.extend(found or [])
     exact = [p for p in gathered.projects if p.name.lower() == ref.lower() or (p.key or "").lower() == ref.lower()]
     if len(exact) == 1:
         gathered.projects = exact
-    if len(gathered.projects) == 1 and gathered.projects[0].tracker is not TrackerName.ISSUETRAK:
-        # Name searches answer with summaries; a card shows the project's full status.
+    if len(gathered.projects) == 1:
         only = gathered.projects[0]
-        gathered.projects = [await refresh_project(rt, only.tracker, only.id)]
+        source = next(s for s in sources if s.tracker is only.tracker)
+        if not source.finds_statuses:  # a summary: a card shows the project's full status
+            gathered.projects = [await source.read_project(only.id)]
     return gathered
 
 
-async def _issuetrak_by_name(rt: Runtime, words: str) -> list[ProjectStatus]:
-    assert rt.trackers.issuetrak is not None
-    needle = words.lower()
-    return [p for p in await rt.trackers.issuetrak.list_projects() if needle in p.name.lower()]
-
-
 async def refresh_project(rt: Runtime, tracker: TrackerName, project_id: str) -> ProjectStatus:
-    trackers = rt.trackers
-    client = trackers.configured().get(tracker)
-    if client is None:
+    source = next((s for s in rt.trackers.project_sources() if s.tracker is tracker), None)
+    if source is None:
         raise NotConfigured(tracker.label)
-    if tracker is TrackerName.ISSUETRAK:
-        return await trackers.issuetrak.get_project(int(project_id))  # type: ignore[union-attr]
-    if tracker is TrackerName.PROJECTRAK:
-        # Projectrak reads values by Jira key; cards carry the project's id.
-        listed = await trackers.projectrak.list_projects()  # type: ignore[union-attr]
-        key = next((p.key for p in listed if p.id == project_id and p.key), project_id)
-        return await trackers.projectrak.get_project(key)  # type: ignore[union-attr]
-    return await client.get_project(project_id)  # type: ignore[union-attr, arg-type]
+    return await source.read_project(project_id)
 
 
 async def open_projects(rt: Runtime) -> Gathered:
-    """Open projects of every configured tracker, fetched side by side."""
+    """Open projects of every project source, fetched side by side."""
     trackers = rt.trackers
     gathered = Gathered()
     if not trackers.configured():
         raise NotConfigured("trackers", messages.NO_TRACKERS)
-    jobs: list[Awaitable[list[ProjectStatus] | None]] = []
-    if trackers.issuetrak:
-        jobs.append(_settle("Issuetrak", trackers.issuetrak.list_projects(), gathered))
-    if trackers.projectrak:
-        jobs.append(_settle("Projectrak", _projectrak_statuses(rt), gathered))
-    if trackers.kitsu:
-        jobs.append(_settle("Kitsu", trackers.kitsu.open_projects(), gathered))
+    jobs = [_settle(source.name, _statuses(source), gathered) for source in trackers.project_sources()]
     for found in await asyncio.gather(*jobs):
         gathered.projects.extend(p for p in found or [] if not p.is_closed)
     return gathered
 
 
-async def _projectrak_statuses(rt: Runtime) -> list[ProjectStatus]:
-    """Projectrak's project list carries no status: read the values of the first projects (a
-    list shows a few per tracker), side by side within the client's bound."""
-    client = rt.trackers.projectrak
-    assert client is not None
-    listed = (await client.list_projects())[:PROJECTRAK_LIST_DETAILS]
-    return list(await asyncio.gather(*(client.get_project(p.key or p.id) for p in listed)))
+async def _statuses(source: ProjectSource) -> list[ProjectStatus]:
+    """A tracker's projects with their status. A list that carries none (Projectrak's) is read
+    project by project, the first few only (a list shows a few per tracker), side by side within
+    the client's bound."""
+    listed = await source.list_projects()
+    if source.lists_statuses:
+        return listed
+    return list(await asyncio.gather(*(source.read_project(p.id) for p in listed[:LIST_DETAILS])))
 
 
 @dataclass
 class AssetResult:
+    """`page`: the paging source's matches (AIP); `kitsu`: every match of the sources that do not
+    page (Kitsu's), shown under them on the first page only."""
+
     single: Asset | None = None
     page: AssetPage | None = None
     kitsu: list[Asset] = field(default_factory=list)
@@ -148,28 +122,30 @@ class AssetResult:
 
 
 async def find_assets(rt: Runtime, query: str, *, start_at: int = 0) -> AssetResult:
-    """An AIP asset by key, else an AIP search (paged) and Kitsu assets by name."""
-    trackers = rt.trackers
-    if trackers.aip is None and trackers.kitsu is None:
+    """An asset by its key, else a search of every asset source (the paging one paged)."""
+    sources = rt.trackers.asset_sources()
+    if not sources:
         raise NotConfigured("AIP or Kitsu")
     result = AssetResult()
     gathered = Gathered()
-    if trackers.aip and start_at == 0 and ASSET_KEY.fullmatch(query):
-        asset = await _settle("AIP", trackers.aip.get_asset(query.upper()), gathered)
-        if asset:
-            result.single = asset
-            return result
-    jobs: list[Awaitable[object]] = []
-    if trackers.aip:
-        jobs.append(_settle("AIP", trackers.aip.search(query, start_at=start_at, max_result=ASSET_PAGE_SIZE), gathered))
-    if trackers.kitsu and start_at == 0:
-        jobs.append(_settle("Kitsu", trackers.kitsu.find_assets(query), gathered))
-    answers = await asyncio.gather(*jobs)
-    for answer in answers:
-        if isinstance(answer, AssetPage):
+    if start_at == 0:
+        for source in sources:
+            asset = await _settle(source.name, source.asset_by_key(query), gathered)
+            if asset:
+                result.single = asset
+                return result
+    searched = [source for source in sources if source.pages or start_at == 0]
+    answers = await asyncio.gather(*(
+        _settle(source.name, source.search_assets(query, start_at=start_at, size=ASSET_PAGE_SIZE), gathered)
+        for source in searched
+    ))
+    for source, answer in zip(searched, answers, strict=True):
+        if answer is None:
+            continue
+        if source.pages:
             result.page = answer
-        elif isinstance(answer, list):
-            result.kitsu = answer
+        else:
+            result.kitsu.extend(answer.assets)
     result.failures = gathered.failures
     if result.page and not result.page.assets:
         result.page = None

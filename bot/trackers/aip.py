@@ -1,13 +1,14 @@
 """Assets & Inventory Plugin (AIP) for Jira Cloud client: find assets and read one.
 
-Auth is documented (seed-002): a JWT made by an admin in AIP › Settings › API Token, sent as a
-bearer token. The bot cannot renew it, so a refusal is final (no replay) and the client says
-when the token is about to expire.
+Auth is documented (docs/trackers.md): a JWT made by an admin in AIP › Settings › API Token,
+sent as a bearer token. The bot cannot renew it, so a refusal is final (no replay) and the client
+says when the token is about to expire.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # shows its collection's id unless the row carries a name.
 SEARCH_PATH = "assets/search"
 ASSET_PATH = "assets/{key}"
+ASSET_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+")
 TOKEN_SETTINGS = "AIP › Settings › API Token"
 
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
@@ -91,7 +93,9 @@ def _asset(row: dict[str, Any]) -> Asset:
 
 
 class AipClient:
+    tracker = TrackerName.AIP
     name = TrackerName.AIP.label
+    pages = True  # AssetSource: search answers page by page
 
     def __init__(
         self,
@@ -134,6 +138,15 @@ class AipClient:
         key = key.strip()
         row = await self.http.get(ASSET_PATH.format(key=quote(key, safe="")), not_found=f"Asset {key}")
         return _asset(checked(self.name, row, dict))
+
+    async def asset_by_key(self, ref: str) -> Asset | None:
+        """AssetSource: the asset a key ("ART-12", any case) names; None when `ref` is no key."""
+        if ASSET_KEY.fullmatch(ref) is None:
+            return None
+        return await self.get_asset(ref.upper())
+
+    async def search_assets(self, words: str, *, start_at: int, size: int) -> AssetPage:
+        return await self.search(words, start_at=start_at, max_result=size)
 
     async def search(self, query: str, *, start_at: int = 0, max_result: int = 10) -> AssetPage:
         """One page of assets matching `query` (startAt is 0-based: an assumption checked by tests

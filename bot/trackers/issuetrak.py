@@ -1,7 +1,7 @@
 """Issuetrak REST API v1 client.
 
 Every request is signed with the site's API key (HMAC-SHA512 over verb, request id, timestamp,
-lowercased path and the exact body, as in Issuetrak's own samples, seed-001). The key never
+lowercased path and the exact body, as in Issuetrak's own samples; see docs/trackers.md). The key never
 expires, so there is no token to cache: each attempt, retries included, gets a new request id and
 timestamp. Issuetrak stores text HTML-encoded and never decodes it; this client decodes it once.
 """
@@ -28,13 +28,13 @@ import httpx
 from pydantic import SecretStr
 
 from bot.trackers.core import HttpOptions, TrackerHTTP, checked
-from bot.trackers.errors import InvalidInput, TrackerError, Unavailable
-from bot.trackers.models import Issue, IssuePage, Lookup, Note, Person, ProjectStatus, TrackerName
+from bot.trackers.errors import InvalidInput, NotFound, TrackerError, Unavailable
+from bot.trackers.models import Issue, IssueActivity, IssuePage, Lookup, Note, Person, ProjectStatus, TrackerName
 
 log = logging.getLogger(__name__)
 
 # --- Paths, relative to the API root `{site}[/virtual dirs]/api/v1` -----------------------------
-# Documented (trackers.md section 1): issues, notes, projects, users and the lookup list paths.
+# Documented (docs/trackers.md): issues, notes, projects, users and the lookup list paths.
 ISSUE = "issues/{include_notes}/{number}"  # 400 (not 404) when the issue does not exist
 ISSUES = "issues"  # POST CreateIssueDTO -> the new IssueNumber
 ISSUE_SEARCH = "issues/search"  # POST SearchIssueDTO; the only endpoint that pages for real
@@ -56,6 +56,8 @@ LOOKUPS: dict[str, tuple[str, str]] = {
 # Issuetrak's classic ASP pages; check them against a live site.
 ISSUE_PAGE = "Issue_View.asp?ID={number}"
 PROJECT_PAGE = "Project_View.asp?ID={project_id}"
+
+ISSUE_PAGE_SIZE = 100  # issues per search page when reading them all
 
 REQUEST_ID_HEADER = "X-IssueTrak-API-Request-ID"
 TIMESTAMP_HEADER = "X-IssueTrak-API-Timestamp"
@@ -219,7 +221,10 @@ class _Names:
 class IssuetrakClient:
     """Issues, notes, projects, users and lookups of one Issuetrak site."""
 
+    tracker = TrackerName.ISSUETRAK
     name = TrackerName.ISSUETRAK.label
+    lists_statuses = True  # ProjectSource: the project list carries every status
+    finds_statuses = True
 
     def __init__(
         self,
@@ -333,6 +338,26 @@ class IssuetrakClient:
         """`iter_issues` collected into a list (same keyword arguments)."""
         return [issue async for issue in self.iter_issues(**query)]
 
+    async def issue_activity(self, since: datetime, projects: Sequence[ProjectStatus] | None) -> IssueActivity:
+        """IssueSource: every issue submitted or closed after `since`, and every open one, of the
+        whole site or of `projects`, page after page."""
+        bases: list[list[SearchFilter]] = (
+            [[("ProjectID", "Equal", int(p.id))] for p in projects] if projects is not None else [[]]
+        )
+        opened, closed, still_open = await asyncio.gather(
+            self._matching(bases, ("SubmittedDate", "GreaterThan", since)),
+            self._matching(bases, ("ClosedDate", "GreaterThan", since)),
+            self._matching(bases, ("Status", "Equal", "Open")),
+        )
+        return IssueActivity(opened=opened, closed=closed, still_open=still_open)
+
+    async def _matching(self, bases: Sequence[list[SearchFilter]], condition: SearchFilter) -> list[Issue]:
+        """Every issue matching `condition` under any of the base filters."""
+        pages = await asyncio.gather(
+            *(self.search_all(filters=[*base, condition], page_size=ISSUE_PAGE_SIZE) for base in bases)
+        )
+        return [issue for page in pages for issue in page]
+
     async def create_issue(
         self,
         *,
@@ -396,6 +421,20 @@ class IssuetrakClient:
 
     async def list_projects(self) -> list[ProjectStatus]:
         return await self.http.reference("projects", self._load_projects)
+
+    def names_one_project(self, ref: str) -> bool:
+        """ProjectSource: a project ID (ASCII digits: "²" is a digit that int() refuses)."""
+        return ref.isascii() and ref.isdigit()
+
+    async def read_project(self, ref: str) -> ProjectStatus:
+        if not self.names_one_project(ref):  # not an id this bot put on a card: a forged Refresh
+            raise NotFound(self.name, "That project")
+        return await self.get_project(int(ref))
+
+    async def find_projects(self, words: str) -> list[ProjectStatus]:
+        """Projects whose name holds `words` (any case)."""
+        needle = words.lower()
+        return [p for p in await self.list_projects() if needle in p.name.lower()]
 
     async def _load_projects(self) -> list[ProjectStatus]:
         body = await self.http.get(PROJECTS, not_found="The project list")

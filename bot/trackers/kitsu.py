@@ -32,13 +32,13 @@ from bot.trackers.errors import (
     TrackerError,
     Unavailable,
 )
-from bot.trackers.models import Asset, Person, ProjectStatus, Task, TrackerName
+from bot.trackers.models import Asset, AssetPage, Person, ProjectStatus, Task, TrackerName
 from bot.trackers.tokens import BearerAuth, StaticBearerAuth, Token, TokenCache, jwt_expiry
 
 log = logging.getLogger(__name__)
 
 # Zou routes, relative to the API root (a bare Zou serves them at /, Kitsu's nginx at /api).
-# All documented facts (zou source; checked against zou 1.0.97, see trackers.md section 4).
+# All confirmed by Zou's source and checked against a real Zou (docs/trackers.md).
 LOGIN = "auth/login"
 REFRESH = "auth/refresh-token"
 OPEN_PROJECTS = "data/projects/open"
@@ -182,7 +182,11 @@ def _by_id(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 class KitsuClient:
     """Read productions, assets, open tasks and people from a Zou API root."""
 
+    tracker = TrackerName.KITSU
     name = TrackerName.KITSU.label
+    lists_statuses = True  # ProjectSource: open productions come with their status
+    finds_statuses = False  # a card also counts the production's overdue tasks
+    pages = False  # AssetSource: every match on the first page
 
     def __init__(
         self,
@@ -332,6 +336,17 @@ class KitsuClient:
         statuses = await self._rows_by_id(PROJECT_STATUSES)
         return [self._project(row, statuses) for row in await self._table(OPEN_PROJECTS)]
 
+    async def list_projects(self) -> list[ProjectStatus]:
+        """ProjectSource: the open productions."""
+        return await self.open_projects()
+
+    def names_one_project(self, ref: str) -> bool:
+        """ProjectSource: productions are found by name only."""
+        return False
+
+    async def read_project(self, ref: str) -> ProjectStatus:
+        return await self.get_project(ref)
+
     async def find_projects(self, words: str) -> list[ProjectStatus]:
         """Productions whose name holds every word (any case), open ones first."""
         wanted = words.casefold().split()
@@ -370,6 +385,15 @@ class KitsuClient:
         return project.model_copy(update={"overdue_tasks": overdue})
 
     # ------------------------------------------------------------------ assets
+
+    async def asset_by_key(self, ref: str) -> Asset | None:
+        """AssetSource: Kitsu assets have no key of their own to look up."""
+        return None
+
+    async def search_assets(self, words: str, *, start_at: int, size: int) -> AssetPage:
+        """AssetSource: every asset `find_assets` finds, as one page."""
+        assets = await self.find_assets(words)
+        return AssetPage(assets=assets, total=len(assets))
 
     async def find_assets(self, words: str, *, project_id: str | None = None) -> list[Asset]:
         """Assets whose name holds the words in order (any case), canceled ones left out."""

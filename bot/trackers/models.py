@@ -6,21 +6,99 @@ Slack.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from datetime import date, datetime
-from enum import StrEnum
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 
-class TrackerName(StrEnum):
-    ISSUETRAK = "issuetrak"
-    PROJECTRAK = "projectrak"
-    AIP = "aip"
-    KITSU = "kitsu"
+class _Names(type):
+    """Iterating `TrackerName` gives every registered tracker, in registration order."""
+
+    def __iter__(cls) -> Iterator[TrackerName]:
+        return iter(list(TrackerName._known.values()))
+
+    def __len__(cls) -> int:
+        return len(TrackerName._known)
+
+
+class TrackerName(str, metaclass=_Names):
+    """A tracker's key ("issuetrak"): an open set, so a new tracker adds its own with `register`
+    without editing the code that loops over trackers. Each key has one instance (`is` compares
+    them, as with an enum); `TrackerName("kitsu")` looks one up and raises ValueError for a key
+    nobody registered. It compares and hashes as its plain string."""
+
+    __slots__ = ()
+    _known: ClassVar[dict[str, TrackerName]] = {}
+    _labels: ClassVar[dict[str, str]] = {}
+    ISSUETRAK: ClassVar[TrackerName]
+    PROJECTRAK: ClassVar[TrackerName]
+    AIP: ClassVar[TrackerName]
+    KITSU: ClassVar[TrackerName]
+
+    def __new__(cls, value: str) -> TrackerName:
+        try:
+            return cls._known[str(value)]
+        except KeyError:
+            raise ValueError(f"{value!r} is not a known tracker") from None
+
+    @classmethod
+    def register(cls, value: str, label: str) -> TrackerName:
+        """Add a tracker key (lower-case letters) with the label people read ("Issuetrak")."""
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+            raise ValueError(f"a tracker key is lower-case letters, digits and _: {value!r}")
+        if value in cls._known:
+            raise ValueError(f"{value!r} is already a tracker")
+        name = str.__new__(cls, value)
+        cls._known[value] = name
+        cls._labels[value] = label
+        return name
+
+    @classmethod
+    def unregister(cls, name: TrackerName) -> None:
+        """Forget a tracker added with `register` (the four built in stay)."""
+        if name in BUILT_IN:
+            raise ValueError(f"{name!r} is built in")
+        cls._known.pop(name, None)
+        cls._labels.pop(name, None)
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def name(self) -> str:
+        """The key in capitals, as in the settings' names (ISSUETRAK_URL)."""
+        return self.value.upper()
 
     @property
     def label(self) -> str:
-        return {"issuetrak": "Issuetrak", "projectrak": "Projectrak", "aip": "AIP", "kitsu": "Kitsu"}[self.value]
+        return TrackerName._labels[self.value]
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"TrackerName.{self.name}"
+
+    def __reduce__(self) -> tuple[type[TrackerName], tuple[str]]:
+        return TrackerName, (self.value,)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(), serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json")
+        )
+
+
+TrackerName.ISSUETRAK = TrackerName.register("issuetrak", "Issuetrak")
+TrackerName.PROJECTRAK = TrackerName.register("projectrak", "Projectrak")
+TrackerName.AIP = TrackerName.register("aip", "AIP")
+TrackerName.KITSU = TrackerName.register("kitsu", "Kitsu")
+BUILT_IN = frozenset(TrackerName)
 
 
 class ProjectStatus(BaseModel):
@@ -100,6 +178,14 @@ class Issue(BaseModel):
     @property
     def is_closed(self) -> bool:
         return self.closed_date is not None or (self.status or "").lower() == "closed"
+
+
+class IssueActivity(BaseModel):
+    """What changed in a tracker's issues: opened and closed since a moment, and still open."""
+
+    opened: list[Issue] = Field(default_factory=list)
+    closed: list[Issue] = Field(default_factory=list)
+    still_open: list[Issue] = Field(default_factory=list)
 
 
 class IssuePage(BaseModel):

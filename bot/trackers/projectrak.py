@@ -1,8 +1,9 @@
 """Projectrak (Deiser) client: Jira projects and their Projectrak field values.
 
-Auth is documented (seed-000): an API key ID and key are exchanged for a JWT at `/api-keys/jwt`,
-sent as a bearer token, and re-minted when it expires or is refused. The answer names the JWT's
-expiry (`expired`) and the Jira site (`baseUrl`), which the bot uses for project links.
+Auth is documented (docs/trackers.md): an API key ID and key are exchanged for a JWT at
+`/api-keys/jwt`, sent as a bearer token, and re-minted when it expires or is refused. The answer
+names the JWT's expiry (`expired`) and the Jira site (`baseUrl`), which the bot uses for project
+links.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.trackers.tokens import BearerAuth, Token, TokenCache, jwt_expiry
 
 log = logging.getLogger(__name__)
 
-# Paths, relative to PROJECTRAK_URL. Documented (seed-000): MINT_PATH and FIELDS_PATH (the shape
+# Paths, relative to PROJECTRAK_URL (docs/trackers.md). Documented: MINT_PATH and FIELDS_PATH (the shape
 # of /fields is not). ASSUMPTIONS until checked against the live Swagger: PROJECTS_PATH,
 # VALUES_PATH, the answers' field names, and Jira's /browse/{KEY} link on the site's baseUrl.
 MINT_PATH = "api-keys/jwt"
@@ -34,6 +35,7 @@ VALUES_PATH = "projects/{key}/values"
 BROWSE_URL = "{site}/browse/{key}"
 EXPIRED_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # e.g. 2022-02-18T02:22:15.121+0000 (documented)
 
+JIRA_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,9}")
 CLOSED_STATUSES = frozenset({"done", "closed", "completed", "cancelled", "canceled"})
 
 
@@ -132,7 +134,10 @@ def project_updates(values: list[Any]) -> dict[str, Any]:
 
 
 class ProjectrakClient:
+    tracker = TrackerName.PROJECTRAK
     name = TrackerName.PROJECTRAK.label
+    lists_statuses = False  # ProjectSource: the list has no values; each project is read
+    finds_statuses = False
 
     def __init__(
         self,
@@ -216,6 +221,17 @@ class ProjectrakClient:
             VALUES_PATH.format(key=quote(project.key, safe="")), not_found=f"Project {project.key}"
         )
         return project.model_copy(update=project_updates(checked(self.name, values, list)))
+
+    def names_one_project(self, ref: str) -> bool:
+        """ProjectSource: a Jira project key."""
+        return JIRA_KEY.fullmatch(ref) is not None
+
+    async def read_project(self, ref: str) -> ProjectStatus:
+        """A project with its values, by its id (as cards carry it) or its key or exact name:
+        Projectrak reads values by Jira key."""
+        listed = await self.list_projects()
+        key = next((p.key for p in listed if p.id == ref and p.key), ref)
+        return await self.get_project(key)
 
     async def find_projects(self, words: str) -> list[ProjectStatus]:
         """Projects whose key or name contains every word (any case); id, key, name and link

@@ -81,6 +81,20 @@ def test_refresh_button_redraws_the_card(chat: Chat) -> None:
     assert "Studio network refresh" in again.text
 
 
+def test_a_project_number_in_other_digits_is_searched_as_a_name(chat: Chat) -> None:
+    reply = chat.send("/tracker project ²")  # a digit to str.isdigit, not to int()
+    assert "I found no project matching “²”" in reply.text
+    assert "Something went wrong" not in reply.text
+
+
+def test_a_forged_refresh_of_an_issuetrak_project_gets_a_sentence(chat: Chat) -> None:
+    card = chat.send("/tracker project 1")
+    refresh = next(b for b in card.buttons() if b["action_id"] == "project_refresh")
+    forged = chat.click({**refresh, "value": "issuetrak:1 OR 2"})
+    assert "That project does not exist in Issuetrak." in forged.text
+    assert "Something went wrong" not in forged.text
+
+
 def test_asset_by_key_and_paged_search(chat: Chat) -> None:
     single = chat.send("/tracker asset LAPTOP-0042")
     assert "LAPTOP-0042" in single.text
