@@ -22,8 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one run of each measurement, fewer samples")
     parser.add_argument("--runs", type=int, help=f"runs per measurement (default {FULL_RUNS}, 1 with --quick)")
     parser.add_argument("--only", action="append", choices=suite.NAMES, help="run only this measurement (repeatable)")
-    parser.add_argument("--output", type=Path,
-                        help=f"where to write the table (default {RESULTS.name}; nowhere with --only)")
+    parser.add_argument(
+        "--output", type=Path, help=f"where to write the table (default {RESULTS.name}; nowhere with --only)"
+    )
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else FULL_RUNS)
     output = args.output or (None if args.only else RESULTS)
@@ -35,8 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows, runs=runs, seconds=time.monotonic() - started)
     log.info("\n%s", text)
     if output is not None:
-        command = " ".join(["python -m benchmarks", *(["--quick"] if args.quick else []),
-                            *([f"--runs {args.runs}"] if args.runs else [])])
+        command = " ".join(
+            [
+                "python -m benchmarks",
+                *(["--quick"] if args.quick else []),
+                *([f"--runs {args.runs}"] if args.runs else []),
+            ]
+        )
         output.write_text(f"<!-- written by `{command}`; paste into the README -->\n\n{text}\n{MEANING}")
         log.info("written to %s", output)
     return 0

@@ -67,20 +67,23 @@ def _card_seconds(servers: Servers, url: str, hook: str) -> float:
     return card["at"] - sent.started
 
 
-def measure(servers: Servers, *, run: int, cards: int, requests: int = LOAD_REQUESTS,
-            in_flight: int = LOAD_IN_FLIGHT) -> AckRun:
+def measure(
+    servers: Servers, *, run: int, cards: int, requests: int = LOAD_REQUESTS, in_flight: int = LOAD_IN_FLIGHT
+) -> AckRun:
     response_base = servers.response_url("").rstrip("/")
     servers.set_latency(0.0)
     with running_bot(servers) as bot:
         _card_seconds(servers, bot.events_url, f"r{run}-warm")
-        asyncio.run(slack_load.send_all(bot.events_url, [slack_load.create_issue_shortcut(f"r{run}-warm-sc",
-                                                                                           response_base)], 1))
+        asyncio.run(
+            slack_load.send_all(bot.events_url, [slack_load.create_issue_shortcut(f"r{run}-warm-sc", response_base)], 1)
+        )
         servers.set_latency(LOAD_LATENCY_SECONDS)
         card_times = [_card_seconds(servers, bot.events_url, f"r{run}-card{i}") for i in range(cards)]
 
         keys = itertools.cycle(PROJECT_KEYS)
-        commands = [slack_load.command(f"project {next(keys)}", f"r{run}-cmd{i}", response_base)
-                    for i in range(requests)]
+        commands = [
+            slack_load.command(f"project {next(keys)}", f"r{run}-cmd{i}", response_base) for i in range(requests)
+        ]
         cpu = bot.cpu_seconds()
         command_acks = asyncio.run(slack_load.send_all(bot.events_url, commands, in_flight))
         command_cpu, cpu = (bot.cpu_seconds() - cpu) / requests, bot.cpu_seconds()
@@ -92,15 +95,18 @@ def measure(servers: Servers, *, run: int, cards: int, requests: int = LOAD_REQU
         modal_opens = [opened[s.request.hook]["at"] - s.started for s in shortcut_acks]
         peak = bot.peak_rss_mb()
         return AckRun(
-            startup=bot.startup_seconds, cards=card_times,
-            command_acks=[s.seconds for s in command_acks], shortcut_acks=[s.seconds for s in shortcut_acks],
-            command_cpu=command_cpu, shortcut_cpu=shortcut_cpu,
-            modal_opens=modal_opens, peak_rss_mb=peak,
+            startup=bot.startup_seconds,
+            cards=card_times,
+            command_acks=[s.seconds for s in command_acks],
+            shortcut_acks=[s.seconds for s in shortcut_acks],
+            command_cpu=command_cpu,
+            shortcut_cpu=shortcut_cpu,
+            modal_opens=modal_opens,
+            peak_rss_mb=peak,
         )
 
 
-def _latency_row(label: str, runs: Sequence[list[float]], cpu: Sequence[float], requests: int,
-                 in_flight: int) -> Row:
+def _latency_row(label: str, runs: Sequence[list[float]], cpu: Sequence[float], requests: int, in_flight: int) -> Row:
     """Acknowledgement latency; with the bot's CPU per request, since with `in_flight` requests
     always waiting on one event loop, a request waits about `in_flight` x that CPU."""
     p50 = Spread.of([percentile(r, 0.50) for r in runs])
@@ -123,22 +129,47 @@ def rows(runs: Sequence[AckRun], *, requests: int = LOAD_REQUESTS, in_flight: in
     rss = Spread.of([r.peak_rss_mb for r in runs])
     startup = Spread.of([r.startup for r in runs])
     return [
-        _latency_row("`/tracker project <key>`", [r.command_acks for r in runs], [r.command_cpu for r in runs],
-                     requests, in_flight),
-        _latency_row("the *Create Issuetrak issue* shortcut", [r.shortcut_acks for r in runs],
-                     [r.shortcut_cpu for r in runs], requests, in_flight),
-        Row("Shortcut click to modal open (views.open), p99 under the same load",
-            modal.show(ms), f"< {MODAL_DEADLINE_SECONDS:.0f} s (trigger life)",
-            f"{modal.median / MODAL_DEADLINE_SECONDS:.3f} × deadline", modal.median < MODAL_DEADLINE_SECONDS),
-        Row(f"`/tracker project WEB` to its card on response_url, tracker {LOAD_LATENCY_SECONDS:.0f} s "
+        _latency_row(
+            "`/tracker project <key>`",
+            [r.command_acks for r in runs],
+            [r.command_cpu for r in runs],
+            requests,
+            in_flight,
+        ),
+        _latency_row(
+            "the *Create Issuetrak issue* shortcut",
+            [r.shortcut_acks for r in runs],
+            [r.shortcut_cpu for r in runs],
+            requests,
+            in_flight,
+        ),
+        Row(
+            "Shortcut click to modal open (views.open), p99 under the same load",
+            modal.show(ms),
+            f"< {MODAL_DEADLINE_SECONDS:.0f} s (trigger life)",
+            f"{modal.median / MODAL_DEADLINE_SECONDS:.3f} × deadline",
+            modal.median < MODAL_DEADLINE_SECONDS,
+        ),
+        Row(
+            f"`/tracker project WEB` to its card on response_url, tracker {LOAD_LATENCY_SECONDS:.0f} s "
             f"(median of {len(runs[0].cards)} per run)",
             f"{cards.show(secs)} = tracker + {overhead.show(ms)}",
             f"tracker + < {CARD_OVERHEAD_TARGET_SECONDS * 1000:.0f} ms",
             f"{cards.median / LOAD_LATENCY_SECONDS:.3f} × floor ({LOAD_LATENCY_SECONDS:.0f} s)",
-            overhead.median < CARD_OVERHEAD_TARGET_SECONDS),
-        Row("Peak RSS of the bot process after the ack load (VmHWM)", rss.show(lambda v: f"{v:.0f} MB"),
-            f"< {RSS_TARGET_MB:.0f} MB", f"{rss.median / RSS_TARGET_MB:.2f} × target", rss.median < RSS_TARGET_MB),
-        Row("Start-up: `python -m bot` to the first 200 from `/healthz` (trackers at 0 ms)", startup.show(secs),
-            f"< {STARTUP_TARGET_SECONDS:.0f} s", f"{startup.median / STARTUP_TARGET_SECONDS:.2f} × target",
-            startup.median < STARTUP_TARGET_SECONDS),
+            overhead.median < CARD_OVERHEAD_TARGET_SECONDS,
+        ),
+        Row(
+            "Peak RSS of the bot process after the ack load (VmHWM)",
+            rss.show(lambda v: f"{v:.0f} MB"),
+            f"< {RSS_TARGET_MB:.0f} MB",
+            f"{rss.median / RSS_TARGET_MB:.2f} × target",
+            rss.median < RSS_TARGET_MB,
+        ),
+        Row(
+            "Start-up: `python -m bot` to the first 200 from `/healthz` (trackers at 0 ms)",
+            startup.show(secs),
+            f"< {STARTUP_TARGET_SECONDS:.0f} s",
+            f"{startup.median / STARTUP_TARGET_SECONDS:.2f} × target",
+            startup.median < STARTUP_TARGET_SECONDS,
+        ),
     ]

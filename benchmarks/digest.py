@@ -41,15 +41,20 @@ class DigestRun:
 
 
 def _client(servers: Servers) -> ProjectrakClient:
-    return ProjectrakClient(servers.urls["projectrak"], servers.secrets["projectrak_key_id"],
-                            servers.secrets["projectrak_key"])
+    return ProjectrakClient(
+        servers.urls["projectrak"], servers.secrets["projectrak_key_id"], servers.secrets["projectrak_key"]
+    )
 
 
 async def _digest_seconds(servers: Servers) -> tuple[float, int, int]:
     client = _client(servers)
-    settings = load_settings(_env_file=None, PROJECTRAK_URL=servers.urls["projectrak"],
-                             PROJECTRAK_API_KEY_ID=servers.secrets["projectrak_key_id"],
-                             PROJECTRAK_API_KEY=servers.secrets["projectrak_key"], DATABASE_URL="sqlite://")
+    settings = load_settings(
+        _env_file=None,
+        PROJECTRAK_URL=servers.urls["projectrak"],
+        PROJECTRAK_API_KEY_ID=servers.secrets["projectrak_key_id"],
+        PROJECTRAK_API_KEY=servers.secrets["projectrak_key"],
+        DATABASE_URL="sqlite://",
+    )
     rt = Runtime(settings=settings, trackers=Trackers(projectrak=client), store=Store(settings.DATABASE_URL))
     try:
         started = time.perf_counter()
@@ -88,10 +93,19 @@ def rows(runs: Sequence[DigestRun]) -> list[Row]:
     sequential = Spread.of([r.sequential for r in runs])
     speedup = Spread.of([r.sequential / r.seconds for r in runs])
     return [
-        Row(f"Digest fan-out: {first.projects} Projectrak projects at {LATENCY_SECONDS * 1000:.0f} ms, "
+        Row(
+            f"Digest fan-out: {first.projects} Projectrak projects at {LATENCY_SECONDS * 1000:.0f} ms, "
             f"C = {first.bound} (cold: token and project list included)",
-            took.show(secs), f"≤ {TARGET_RATIO} × floor ({secs(first.floor)})", f"{ratio.show(times)} floor",
-            ratio.median <= TARGET_RATIO),
-        Row(f"Same projects fetched one by one ({SEQUENTIAL_SAMPLE} timed, scaled to {first.projects})",
-            sequential.show(secs), "—", f"fan-out is {speedup.show(times)} faster", None),
+            took.show(secs),
+            f"≤ {TARGET_RATIO} × floor ({secs(first.floor)})",
+            f"{ratio.show(times)} floor",
+            ratio.median <= TARGET_RATIO,
+        ),
+        Row(
+            f"Same projects fetched one by one ({SEQUENTIAL_SAMPLE} timed, scaled to {first.projects})",
+            sequential.show(secs),
+            "—",
+            f"fan-out is {speedup.show(times)} faster",
+            None,
+        ),
     ]

@@ -83,8 +83,9 @@ async def _burst(url: str, requests: int) -> dict[str, int]:
     body = b"x" * MEGABYTE
     limits = httpx.Limits(max_connections=requests)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        answers = await asyncio.gather(*(client.post(url, content=body, headers=FORM) for _ in range(requests)),
-                                       return_exceptions=True)
+        answers = await asyncio.gather(
+            *(client.post(url, content=body, headers=FORM) for _ in range(requests)), return_exceptions=True
+        )
     outcomes = Counter(str(a.status_code) if isinstance(a, httpx.Response) else type(a).__name__ for a in answers)
     if set(outcomes) - {"401", "503", "ReadError", "WriteError", "RemoteProtocolError"}:
         raise RuntimeError(f"the bot answered a burst of unsigned bodies with {dict(outcomes)}")
@@ -127,18 +128,34 @@ def rows(runs: Sequence[BodyRun]) -> list[Row]:
     burst = Spread.of([r.burst_rss_mb for r in runs])
     head, head_peak = Spread.of([r.head for r in runs]), Spread.of([r.head_rss_mb for r in runs])
     return [
-        Row(f"Peak RSS (VmHWM) of `python -m bot` refusing a {runs[0].megabytes} MB unsigned body, with a Content-Length "
+        Row(
+            f"Peak RSS (VmHWM) of `python -m bot` refusing a {runs[0].megabytes} MB unsigned body, with a Content-Length "
             "and chunked (413 after)",
             f"{peak.show(mb)} (fresh bot {fresh.show(mb)}); 413 in {declared.show(ms)} / {chunked.show(ms)}",
-            f"< {RSS_TARGET_MB:.0f} MB", f"{peak.median / RSS_TARGET_MB:.2f} × target", peak.median < RSS_TARGET_MB),
-        Row(f"Peak RSS (VmHWM) after a {runs[0].megabytes} MB header that never ends (431 past 64 KB)",
-            f"{head_peak.show(mb)}; connection closed after {head.show(ms)}", f"< {RSS_TARGET_MB:.0f} MB",
-            f"{head_peak.median / RSS_TARGET_MB:.2f} × target", head_peak.median < RSS_TARGET_MB),
-        Row(f"Peak RSS (VmHWM) after {sum(runs[0].burst.values())} unsigned 1 MiB bodies sent at once "
+            f"< {RSS_TARGET_MB:.0f} MB",
+            f"{peak.median / RSS_TARGET_MB:.2f} × target",
+            peak.median < RSS_TARGET_MB,
+        ),
+        Row(
+            f"Peak RSS (VmHWM) after a {runs[0].megabytes} MB header that never ends (431 past 64 KB)",
+            f"{head_peak.show(mb)}; connection closed after {head.show(ms)}",
+            f"< {RSS_TARGET_MB:.0f} MB",
+            f"{head_peak.median / RSS_TARGET_MB:.2f} × target",
+            head_peak.median < RSS_TARGET_MB,
+        ),
+        Row(
+            f"Peak RSS (VmHWM) after {sum(runs[0].burst.values())} unsigned 1 MiB bodies sent at once "
             f"(answers, first run: {_outcomes(runs[0].burst)})",
-            burst.show(mb), f"< {RSS_TARGET_MB:.0f} MB", f"{burst.median / RSS_TARGET_MB:.2f} × target",
-            burst.median < RSS_TARGET_MB),
-        Row("An unsigned 60 kB POST (a command whose text is one 60k-character word): its 401, then `/healthz`",
-            f"{unsigned.show(ms)}; `/healthz` {healthz.show(ms)}", f"< {FREEZE_TARGET_SECONDS * 1000:.0f} ms",
-            f"{unsigned.median / FREEZE_TARGET_SECONDS:.2f} × target", unsigned.median < FREEZE_TARGET_SECONDS),
+            burst.show(mb),
+            f"< {RSS_TARGET_MB:.0f} MB",
+            f"{burst.median / RSS_TARGET_MB:.2f} × target",
+            burst.median < RSS_TARGET_MB,
+        ),
+        Row(
+            "An unsigned 60 kB POST (a command whose text is one 60k-character word): its 401, then `/healthz`",
+            f"{unsigned.show(ms)}; `/healthz` {healthz.show(ms)}",
+            f"< {FREEZE_TARGET_SECONDS * 1000:.0f} ms",
+            f"{unsigned.median / FREEZE_TARGET_SECONDS:.2f} × target",
+            unsigned.median < FREEZE_TARGET_SECONDS,
+        ),
     ]

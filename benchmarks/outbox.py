@@ -60,9 +60,14 @@ class Bot:
         keys = [f"bench:{label}:{n}" for n in range(count)]
         for key in keys:
             html = f"<p>{label} note</p><p><small>{writes.reference(key)}</small></p>"
-            await writes.submit(self.rt, key=key, kind=OutboxKind.NOTE, person=ALICE,
-                                payload={"issue": 1001, "html": html, "private": False},
-                                requester=Requester(team_id=TEAM_ID, user_id=ALICE.id, channel_id="C0GENERAL"))
+            await writes.submit(
+                self.rt,
+                key=key,
+                kind=OutboxKind.NOTE,
+                person=ALICE,
+                payload={"issue": 1001, "html": html, "private": False},
+                requester=Requester(team_id=TEAM_ID, user_id=ALICE.id, channel_id="C0GENERAL"),
+            )
         return keys
 
     async def all_posted(self, keys: list[str], since: float) -> float:
@@ -80,20 +85,28 @@ class Bot:
 async def running_bot() -> AsyncIterator[Bot]:
     issuetrak, slack = IssuetrakState(), SlackState()
     slack.add_user(ALICE.id, ALICE.name, ALICE.email or "")
-    with (tempfile.TemporaryDirectory() as folder, serve_in_thread(create_app(issuetrak)) as issuetrak_url,
-          serve_in_thread(create_slack_standin(slack)) as slack_url):
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        serve_in_thread(create_app(issuetrak)) as issuetrak_url,
+        serve_in_thread(create_slack_standin(slack)) as slack_url,
+    ):
         settings = load_settings(
-            _env_file=None, SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET="bench-signing-secret",
-            SLACK_API_URL=f"{slack_url}/api/", DATABASE_URL=f"sqlite:///{Path(folder) / 'bot.db'}",
-            ISSUETRAK_URL=issuetrak_url + issuetrak.prefix, ISSUETRAK_API_KEY=issuetrak.api_key,
+            _env_file=None,
+            SLACK_BOT_TOKEN="xoxb-bench",
+            SLACK_SIGNING_SECRET="bench-signing-secret",
+            SLACK_API_URL=f"{slack_url}/api/",
+            DATABASE_URL=f"sqlite:///{Path(folder) / 'bot.db'}",
+            ISSUETRAK_URL=issuetrak_url + issuetrak.prefix,
+            ISSUETRAK_API_KEY=issuetrak.api_key,
         )
         offset = [timedelta(0)]
 
         def clock() -> datetime:
             return utc_now() + offset[0]
 
-        rt = Runtime(settings=settings, trackers=build_trackers(settings), store=Store(settings.DATABASE_URL),
-                     clock=clock)
+        rt = Runtime(
+            settings=settings, trackers=build_trackers(settings), store=Store(settings.DATABASE_URL), clock=clock
+        )
         workers = Workers(rt, web_client(rt))
         try:
             yield Bot(rt, issuetrak, workers, offset)
@@ -130,12 +143,14 @@ def row(flaky_seconds: list[float], outage_seconds: list[float]) -> str:
     """The README's table row for these runs."""
     flaky_spread, outage_spread = Spread.of(flaky_seconds), Spread.of(outage_seconds)
     met = flaky_spread.high <= FLAKY_TARGET and outage_spread.high <= OUTAGE_TARGET
-    return (f"| Outbox: {FLAKY_NOTES} notes at {FLAKY_RATE:.0%} 5xx, all on Issuetrak / {OUTAGE_NOTES} notes saved "
-            f"during a {OUTAGE_MINUTES[-1]}-minute outage, all on Issuetrak after it ends (worker every 5 s) "
-            f"| {flaky_spread.show(secs)} / {outage_spread.show(secs)} "
-            f"| ≤ {FLAKY_TARGET:.0f} s / ≤ {OUTAGE_TARGET:.0f} s "
-            f"| {flaky_spread.high / FLAKY_TARGET:.2f} / {outage_spread.high / OUTAGE_TARGET:.2f} × target at worst "
-            f"| {'met' if met else '**missed**'} |")
+    return (
+        f"| Outbox: {FLAKY_NOTES} notes at {FLAKY_RATE:.0%} 5xx, all on Issuetrak / {OUTAGE_NOTES} notes saved "
+        f"during a {OUTAGE_MINUTES[-1]}-minute outage, all on Issuetrak after it ends (worker every 5 s) "
+        f"| {flaky_spread.show(secs)} / {outage_spread.show(secs)} "
+        f"| ≤ {FLAKY_TARGET:.0f} s / ≤ {OUTAGE_TARGET:.0f} s "
+        f"| {flaky_spread.high / FLAKY_TARGET:.2f} / {outage_spread.high / OUTAGE_TARGET:.2f} × target at worst "
+        f"| {'met' if met else '**missed**'} |"
+    )
 
 
 async def measure(runs: int) -> str:
@@ -143,8 +158,7 @@ async def measure(runs: int) -> str:
     for run in range(runs):
         flaky_seconds.append(await flaky())
         outage_seconds.append(await outage())
-        log.info("outbox run %d/%d: flaky %.2f s, outage %.2f s", run + 1, runs, flaky_seconds[-1],
-                 outage_seconds[-1])
+        log.info("outbox run %d/%d: flaky %.2f s, outage %.2f s", run + 1, runs, flaky_seconds[-1], outage_seconds[-1])
     return row(flaky_seconds, outage_seconds)
 
 

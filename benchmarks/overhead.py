@@ -58,8 +58,10 @@ async def _measure(servers: Servers, calls: int) -> OverheadRun:
     url = servers.urls["projectrak"]
     client = ProjectrakClient(url, servers.secrets["projectrak_key_id"], servers.secrets["projectrak_key"])
     async with httpx.AsyncClient(base_url=url + "/") as raw:
-        minted = await raw.post(MINT_PATH, json={"name": servers.secrets["projectrak_key_id"],
-                                                 "password": servers.secrets["projectrak_key"]})
+        minted = await raw.post(
+            MINT_PATH,
+            json={"name": servers.secrets["projectrak_key_id"], "password": servers.secrets["projectrak_key"]},
+        )
         raw.headers["Authorization"] = f"Bearer {minted.raise_for_status().json()['jwt']}"
         path = VALUES_PATH.format(key="WEB")
 
@@ -67,7 +69,9 @@ async def _measure(servers: Servers, calls: int) -> OverheadRun:
             return (await raw.get(path)).raise_for_status().json()
 
         ways: dict[str, Callable[[], Awaitable[object]]] = {
-            "raw": bare, "core": lambda: client.http.get(path), "client": lambda: client.get_project("WEB"),
+            "raw": bare,
+            "core": lambda: client.http.get(path),
+            "client": lambda: client.get_project("WEB"),
         }
         try:
             for call in ways.values():  # connections, token and project list, before the clock
@@ -97,10 +101,14 @@ def rows(runs: Sequence[OverheadRun]) -> list[Row]:
         cpu = Spread.of([getattr(r, name).cpu - r.raw.cpu for r in runs])
         wall = Spread.of([getattr(r, name).wall - r.raw.wall for r in runs])
         ratio = Spread.of([getattr(r, name).wall / r.raw.wall for r in runs])
-        found.append(Row(
-            f"Client overhead per call: {label} vs a raw httpx GET (round trip {raw_wall.show(us)}, "
-            f"of which client CPU {raw_cpu.show(us)}), no latency",
-            f"CPU +{cpu.show(us)}; wall +{wall.show(us)}", f"< {TARGET_SECONDS * 1e6:.0f} µs",
-            f"wall {ratio.show(lambda v: f'{v:.2f}×')} raw", cpu.median < TARGET_SECONDS,
-        ))
+        found.append(
+            Row(
+                f"Client overhead per call: {label} vs a raw httpx GET (round trip {raw_wall.show(us)}, "
+                f"of which client CPU {raw_cpu.show(us)}), no latency",
+                f"CPU +{cpu.show(us)}; wall +{wall.show(us)}",
+                f"< {TARGET_SECONDS * 1e6:.0f} µs",
+                f"wall {ratio.show(lambda v: f'{v:.2f}×')} raw",
+                cpu.median < TARGET_SECONDS,
+            )
+        )
     return found

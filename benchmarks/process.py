@@ -58,17 +58,22 @@ def running_bot(servers: Servers, *, log_level: str = "INFO") -> Iterator[Bot]:
     with tempfile.TemporaryDirectory(prefix="trackerbot-bench-") as workdir:
         port = free_port()
         env = {
-            **os.environ, **servers.bot_environment(),
-            "PYTHONPATH": str(REPO_ROOT), "PORT": str(port), "LOG_LEVEL": log_level,
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            **os.environ,
+            **servers.bot_environment(),
+            "PYTHONPATH": str(REPO_ROOT),
+            "PORT": str(port),
+            "LOG_LEVEL": log_level,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "DATABASE_URL": f"sqlite:///{workdir}/bot.db",
         }
         log_path = Path(workdir) / "bot.log"
         with log_path.open("wb") as log:
             started = time.monotonic()
             # cwd is the empty work directory, so no developer's .env is read.
-            process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log,
-                                       stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
             try:
                 url = f"http://127.0.0.1:{port}"
                 startup = _wait_healthy(url, process, started)

@@ -74,8 +74,10 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return (f"{os.cpu_count()} × {model}, {platform.system()} {platform.release()}, "
-            f"{platform.python_implementation()} {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} × {model}, {platform.system()} {platform.release()}, "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
 
 
 def table(rows: Sequence[Row], *, runs: int, seconds: float) -> str:

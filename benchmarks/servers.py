@@ -72,13 +72,15 @@ def control_app(states: States) -> Starlette:
         return JSONResponse({"token_seconds": states.projectrak.token_seconds})
 
     async def counters(_: Request) -> JSONResponse:
-        return JSONResponse({
-            "projectrak_mints": states.projectrak.mints,
-            "projectrak_requests": len(states.projectrak.requests),
-            "issuetrak_requests": len(states.issuetrak.received),
-            "kitsu_logins": states.kitsu.logins,
-            "slack_calls": len(states.slack.calls),
-        })
+        return JSONResponse(
+            {
+                "projectrak_mints": states.projectrak.mints,
+                "projectrak_requests": len(states.projectrak.requests),
+                "issuetrak_requests": len(states.issuetrak.received),
+                "kitsu_logins": states.kitsu.logins,
+                "slack_calls": len(states.slack.calls),
+            }
+        )
 
     async def calls(request: Request) -> JSONResponse:
         """Slack stand-in calls of one method from index `since` on: when, and the few arguments
@@ -86,28 +88,37 @@ def control_app(states: States) -> Starlette:
         method = request.query_params["method"]
         since = int(request.query_params.get("since", "0"))
         found = [
-            {"at": call.at, "hook": call.args.get("_hook"), "trigger_id": call.args.get("trigger_id"),
-             "text": str(call.args.get("text") or "")[:200]}
-            for call in states.slack.calls[since:] if call.method == method
+            {
+                "at": call.at,
+                "hook": call.args.get("_hook"),
+                "trigger_id": call.args.get("trigger_id"),
+                "text": str(call.args.get("text") or "")[:200],
+            }
+            for call in states.slack.calls[since:]
+            if call.method == method
         ]
         return JSONResponse({"calls": found, "total": len(states.slack.calls)})
 
     async def secrets(_: Request) -> JSONResponse:
         """The demo credentials (AIP's token is made afresh by each state)."""
-        return JSONResponse({
-            "issuetrak_key": states.issuetrak.api_key,
-            "projectrak_key_id": states.projectrak.key_id,
-            "projectrak_key": states.projectrak.api_key,
-            "aip_token": states.aip.token,
-        })
+        return JSONResponse(
+            {
+                "issuetrak_key": states.issuetrak.api_key,
+                "projectrak_key_id": states.projectrak.key_id,
+                "projectrak_key": states.projectrak.api_key,
+                "aip_token": states.aip.token,
+            }
+        )
 
-    return Starlette(routes=[
-        Route("/secrets", secrets),
-        Route("/latency", latency, methods=["POST"]),
-        Route("/projectrak/token-seconds", token_seconds, methods=["POST"]),
-        Route("/counters", counters),
-        Route("/calls", calls),
-    ])
+    return Starlette(
+        routes=[
+            Route("/secrets", secrets),
+            Route("/latency", latency, methods=["POST"]),
+            Route("/projectrak/token-seconds", token_seconds, methods=["POST"]),
+            Route("/counters", counters),
+            Route("/calls", calls),
+        ]
+    )
 
 
 def create_app(project_count: int) -> Starlette:
@@ -119,14 +130,16 @@ def create_app(project_count: int) -> Starlette:
         slack=SlackState(),
     )
     states.slack.add_user("U0ALICE", "Alice Martin", "alice@example.com")
-    return Starlette(routes=[
-        Mount("/issuetrak", issuetrak.create_app(states.issuetrak)),
-        Mount("/projectrak", projectrak.create_app(states.projectrak)),
-        Mount("/aip", aip.create_app(states.aip)),
-        Mount("/kitsu", kitsu.create_app(states.kitsu)),
-        Mount("/slack", create_slack_standin(states.slack)),
-        Mount("/control", control_app(states)),
-    ])
+    return Starlette(
+        routes=[
+            Mount("/issuetrak", issuetrak.create_app(states.issuetrak)),
+            Mount("/projectrak", projectrak.create_app(states.projectrak)),
+            Mount("/aip", aip.create_app(states.aip)),
+            Mount("/kitsu", kitsu.create_app(states.kitsu)),
+            Mount("/slack", create_slack_standin(states.slack)),
+            Mount("/control", control_app(states)),
+        ]
+    )
 
 
 @dataclass
@@ -141,8 +154,15 @@ class Servers:
     @contextmanager
     def start(cls, *, project_count: int = 500) -> Iterator[Servers]:
         root = f"http://127.0.0.1:{free_port()}"
-        command = [sys.executable, "-m", "benchmarks.servers", "--port", root.rsplit(":", 1)[1],
-                   "--projects", str(project_count)]
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.servers",
+            "--port",
+            root.rsplit(":", 1)[1],
+            "--projects",
+            str(project_count),
+        ]
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
         try:
@@ -222,8 +242,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--projects", type=int, default=500, help="Projectrak projects to serve")
     args = parser.parse_args()
-    uvicorn.run(create_app(args.projects), host="127.0.0.1", port=args.port, log_level="warning",
-                lifespan="off", access_log=False)
+    uvicorn.run(
+        create_app(args.projects),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

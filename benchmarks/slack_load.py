@@ -45,23 +45,40 @@ def _signed(form: dict[str, str], hook: str) -> SignedRequest:
 
 def command(text: str, hook: str, response_base: str) -> SignedRequest:
     """`/tracker <text>`; the answer's response_url is `<response_base>/<hook>`."""
-    return _signed({
-        "token": "legacy", "team_id": TEAM_ID, "team_domain": "demo", "channel_id": CHANNEL,
-        "channel_name": "general", "user_id": USER, "user_name": "alice", "command": "/tracker",
-        "text": text, "api_app_id": "A0TRACKER", "trigger_id": hook,
-        "response_url": f"{response_base}/{hook}",
-    }, hook)
+    return _signed(
+        {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "team_domain": "demo",
+            "channel_id": CHANNEL,
+            "channel_name": "general",
+            "user_id": USER,
+            "user_name": "alice",
+            "command": "/tracker",
+            "text": text,
+            "api_app_id": "A0TRACKER",
+            "trigger_id": hook,
+            "response_url": f"{response_base}/{hook}",
+        },
+        hook,
+    )
 
 
 def create_issue_shortcut(hook: str, response_base: str) -> SignedRequest:
     """The "Create Issuetrak issue" message shortcut (it fetches Issuetrak's lookups after the ack)."""
     ts = "1700000000.000100"
     payload = {
-        "type": "message_action", "callback_id": SHORTCUT_CREATE_ISSUE, "trigger_id": hook,
-        "team": {"id": TEAM_ID, "domain": "demo"}, "user": {"id": USER, "team_id": TEAM_ID},
-        "api_app_id": "A0TRACKER", "token": "legacy", "message_ts": ts,
+        "type": "message_action",
+        "callback_id": SHORTCUT_CREATE_ISSUE,
+        "trigger_id": hook,
+        "team": {"id": TEAM_ID, "domain": "demo"},
+        "user": {"id": USER, "team_id": TEAM_ID},
+        "api_app_id": "A0TRACKER",
+        "token": "legacy",
+        "message_ts": ts,
         "message": {"type": "message", "text": "The printer on floor 2 jams again", "ts": ts, "user": USER},
-        "channel": {"id": CHANNEL, "name": "general"}, "response_url": f"{response_base}/{hook}",
+        "channel": {"id": CHANNEL, "name": "general"},
+        "response_url": f"{response_base}/{hook}",
     }
     return _signed({"payload": json.dumps(payload)}, hook)
 

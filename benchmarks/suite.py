@@ -25,15 +25,21 @@ class Measurement:
 MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement("ack", lambda s, quick, i: ack.measure(s, run=i, cards=2 if quick else 3), ack.rows),
     Measurement("tokens", lambda s, quick, i: tokens.measure(s), tokens.rows),
-    Measurement("digest", lambda s, quick, i: digest.measure(s, sample=10 if quick else digest.SEQUENTIAL_SAMPLE),
-                digest.rows),
-    Measurement("overhead", lambda s, quick, i: overhead.measure(s, calls=60 if quick else overhead.CALLS),
-                overhead.rows),
+    Measurement(
+        "digest", lambda s, quick, i: digest.measure(s, sample=10 if quick else digest.SEQUENTIAL_SAMPLE), digest.rows
+    ),
+    Measurement(
+        "overhead", lambda s, quick, i: overhead.measure(s, calls=60 if quick else overhead.CALLS), overhead.rows
+    ),
     Measurement("vendor", lambda s, quick, i: vendor.measure(s), vendor.rows),
     Measurement("masker", lambda s, quick, i: masker.measure(), masker.rows),
-    Measurement("hostile", lambda s, quick, i: hostile.measure(
-        s, megabytes=8 if quick else hostile.BODY_MEGABYTES, burst=20 if quick else hostile.BURST_REQUESTS),
-        hostile.rows),
+    Measurement(
+        "hostile",
+        lambda s, quick, i: hostile.measure(
+            s, megabytes=8 if quick else hostile.BODY_MEGABYTES, burst=20 if quick else hostile.BURST_REQUESTS
+        ),
+        hostile.rows,
+    ),
 )
 NAMES = tuple(m.name for m in MEASUREMENTS)
 

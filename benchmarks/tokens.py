@@ -30,8 +30,12 @@ async def _calls(client: ProjectrakClient, keys: Sequence[str], calls: int) -> N
 
 
 async def _measure(servers: Servers, calls: int) -> MintRun:
-    client = ProjectrakClient(servers.urls["projectrak"], servers.secrets["projectrak_key_id"],
-                              servers.secrets["projectrak_key"], token_margin=TOKEN_MARGIN)
+    client = ProjectrakClient(
+        servers.urls["projectrak"],
+        servers.secrets["projectrak_key_id"],
+        servers.secrets["projectrak_key"],
+        token_margin=TOKEN_MARGIN,
+    )
     try:
         before = servers.counters()["projectrak_mints"]
         await _calls(client, ("WEB", "MOB", "OPS", "DATA"), calls)
@@ -60,8 +64,15 @@ def measure(servers: Servers, *, calls: int = CALLS) -> MintRun:
 def rows(runs: Sequence[MintRun], *, calls: int = CALLS) -> list[Row]:
     def row(label: str, values: list[int]) -> Row:
         spread = Spread.of(values)
-        return Row(f"Token mints, {calls} concurrent Projectrak calls, {label}", spread.show(lambda v: f"{v:.0f}"),
-                   "1", f"{spread.high:.0f} at worst", spread.high == 1)
+        return Row(
+            f"Token mints, {calls} concurrent Projectrak calls, {label}",
+            spread.show(lambda v: f"{v:.0f}"),
+            "1",
+            f"{spread.high:.0f} at worst",
+            spread.high == 1,
+        )
 
-    return [row("cold cache", [r.cold for r in runs]),
-            row("after the cached token expired", [r.after_expiry for r in runs])]
+    return [
+        row("cold cache", [r.cold for r in runs]),
+        row("after the cached token expired", [r.after_expiry for r in runs]),
+    ]

@@ -50,10 +50,17 @@ class SampleApiAuthorization:
         signed = self._hash("\n".join([verb, request_id, timestamp, path, query, body]))
         connection = http.client.HTTPConnection(parts.netloc.lower())
         try:
-            connection.request(verb, parts.path, body, {
-                "X-IssueTrak-API-Request-ID": request_id, "X-IssueTrak-API-Timestamp": timestamp,
-                "X-IssueTrak-API-Authorization": signed, "content-type": "application/json",
-            })
+            connection.request(
+                verb,
+                parts.path,
+                body,
+                {
+                    "X-IssueTrak-API-Request-ID": request_id,
+                    "X-IssueTrak-API-Timestamp": timestamp,
+                    "X-IssueTrak-API-Authorization": signed,
+                    "content-type": "application/json",
+                },
+            )
             response = connection.getresponse()
             if response.status != 200:
                 raise RuntimeError(f"Issuetrak answered {response.status} to the sample's call")
@@ -66,8 +73,11 @@ def sample_reads(site_url: str, api_key: str, reads: int) -> float:
     """Seconds for `reads` issue reads, the sample's way (`performGet` per call)."""
     started = time.perf_counter()
     for i in range(reads):
-        json.loads(SampleApiAuthorization(api_key).perform_api_call(
-            "GET", f"{site_url}/issues/false/{ISSUES[i % len(ISSUES)]}").decode())
+        json.loads(
+            SampleApiAuthorization(api_key)
+            .perform_api_call("GET", f"{site_url}/issues/false/{ISSUES[i % len(ISSUES)]}")
+            .decode()
+        )
     return time.perf_counter() - started
 
 
@@ -121,14 +131,22 @@ def rows(runs: Sequence[VendorRun], *, reads: int = READS) -> list[Row]:
 
     per_read = Spread.of([r.sample / reads for r in runs])
     return [
-        Row(f"Vendor-sample baseline, {reads} Issuetrak reads, tracker at 0 ms: the seed-001 way (new connection "
+        Row(
+            f"Vendor-sample baseline, {reads} Issuetrak reads, tracker at 0 ms: the seed-001 way (new connection "
             f"and signer per call; {per_read.show(ms)} a read) / bot's pooled client one by one / side by side "
             f"(C = {bound})",
-            f"{took('sample')} / {took('pooled_sequential')} / {took('pooled_concurrent')}", "—",
+            f"{took('sample')} / {took('pooled_sequential')} / {took('pooled_concurrent')}",
+            "—",
             f"sample ÷ pooled: {ratio('sample', 'pooled_sequential')} one by one, "
-            f"{ratio('sample', 'pooled_concurrent')} side by side", None),
-        Row(f"The same with the tracker taking {SLOW_LATENCY_SECONDS * 1000:.0f} ms: the seed-001 way / "
+            f"{ratio('sample', 'pooled_concurrent')} side by side",
+            None,
+        ),
+        Row(
+            f"The same with the tracker taking {SLOW_LATENCY_SECONDS * 1000:.0f} ms: the seed-001 way / "
             f"bot's pooled client side by side (C = {bound})",
-            f"{took('slow_sample')} / {took('slow_pooled_concurrent')}", "—",
-            f"sample ÷ pooled: {ratio('slow_sample', 'slow_pooled_concurrent')}", None),
+            f"{took('slow_sample')} / {took('slow_pooled_concurrent')}",
+            "—",
+            f"sample ÷ pooled: {ratio('slow_sample', 'slow_pooled_concurrent')}",
+            None,
+        ),
     ]

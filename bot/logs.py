@@ -32,10 +32,10 @@ WINDOW_MARGIN = 512  # masked beyond the cut, so a secret that straddles it is m
 # positions: 40k characters took 38 s.)
 _TOKEN_RUN = r"[A-Za-z0-9_-]"
 _SHAPES = re.compile(
-    r"(?:xox[a-z]|xapp|xwfp)-[A-Za-z0-9-]++"                        # Slack bot/user/refresh/app/workflow tokens
+    r"(?:xox[a-z]|xapp|xwfp)-[A-Za-z0-9-]++"  # Slack bot/user/refresh/app/workflow tokens
     rf"|eyJ{_TOKEN_RUN}*+(?P<jwt>\.{_TOKEN_RUN}++\.{_TOKEN_RUN}*+)?"  # JWTs (the whole run is taken; see _shape)
-    r"|(?i:\bbearer)\s{1,8}+[A-Za-z0-9._~+/=-]{8,}+"                # bearer credentials
-    r"|\bBasic\s{1,8}+[A-Za-z0-9+/=]{8,}+"                          # basic credentials
+    r"|(?i:\bbearer)\s{1,8}+[A-Za-z0-9._~+/=-]{8,}+"  # bearer credentials
+    r"|\bBasic\s{1,8}+[A-Za-z0-9+/=]{8,}+"  # basic credentials
     # Slack's response_url and incoming webhooks (anyone holding one can post to the channel),
     # as written or URL-encoded.
     r"|(?i:(?:https?(?::|%3A)(?://|%2F%2F))?hooks\.slack(?:-gov)?\.com(?:/|%2F)[^\s'\"<>&]++)"
@@ -85,7 +85,7 @@ class SecretMasker(logging.Filter):
         beyond the cut is masked too, so a secret that straddles it leaves no prefix behind."""
         if len(text) <= limit:
             return self.mask(text)
-        head = self.mask(text[:limit + self._margin])[:limit]
+        head = self.mask(text[: limit + self._margin])[:limit]
         return f"{head}… [{len(text) - limit:,} more characters]"
 
     def filter(self, record: logging.LogRecord) -> bool:

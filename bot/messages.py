@@ -5,11 +5,17 @@ from __future__ import annotations
 HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/tracker issue 123", "an Issuetrak issue card"),
     ("/tracker note 123 printer fixed", "add a note to Issuetrak issue 123, as you"),
-    ("/tracker project 7 · project WEB · project moonrise", "a project status card from Issuetrak, Projectrak or Kitsu"),
+    (
+        "/tracker project 7 · project WEB · project moonrise",
+        "a project status card from Issuetrak, Projectrak or Kitsu",
+    ),
     ("/tracker projects", "the open projects across trackers"),
     ("/tracker asset LAPTOP-0042 · asset laptop", "an asset card, or the assets that match"),
     ("/tracker digest now", "this channel's digest, now"),
-    ("/tracker digest daily 09:00 Europe/Paris · digest off · digest list", "schedule, stop or show this channel's digest"),
+    (
+        "/tracker digest daily 09:00 Europe/Paris · digest off · digest list",
+        "schedule, stop or show this channel's digest",
+    ),
     ("/tracker link jdoe", "write as your Issuetrak user (your email matches it), or ask an admin to approve it"),
     ("/tracker unlink", "stop writing as your Issuetrak user (admins: `unlink @person`, `link @person jdoe`)"),
 ]

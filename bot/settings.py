@@ -85,8 +85,15 @@ class Settings(BaseSettings):
         return checked
 
     @field_validator(
-        "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ISSUETRAK_API_KEY",
-        "PROJECTRAK_API_KEY", "AIP_TOKEN", "KITSU_PASSWORD", "KITSU_TOKEN", "HEALTHZ_TOKEN",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "ISSUETRAK_API_KEY",
+        "PROJECTRAK_API_KEY",
+        "AIP_TOKEN",
+        "KITSU_PASSWORD",
+        "KITSU_TOKEN",
+        "HEALTHZ_TOKEN",
     )
     @classmethod
     def _secrets(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
@@ -153,7 +160,9 @@ class Settings(BaseSettings):
             if present and missing:
                 raise SettingsError(f"{missing[0]} is missing: {tracker} needs {' and '.join(n for n, _ in pairs)}")
         if self.PROJECTRAK_URL and not self.projectrak_on:
-            raise SettingsError("PROJECTRAK_API_KEY_ID is missing: Projectrak needs PROJECTRAK_API_KEY_ID and PROJECTRAK_API_KEY")
+            raise SettingsError(
+                "PROJECTRAK_API_KEY_ID is missing: Projectrak needs PROJECTRAK_API_KEY_ID and PROJECTRAK_API_KEY"
+            )
         kitsu_login = self.KITSU_EMAIL is not None or self.KITSU_PASSWORD is not None
         kitsu_any = kitsu_login or self.KITSU_TOKEN is not None
         if kitsu_any and not self.KITSU_URL:

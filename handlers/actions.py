@@ -34,8 +34,9 @@ async def open_in_tracker(ack: Any) -> None:
     await ack()
 
 
-async def _shut_out(rt: Runtime, client: AsyncWebClient, directory: Directory, respond: Reply,
-                    body: dict[str, Any]) -> bool:
+async def _shut_out(
+    rt: Runtime, client: AsyncWebClient, directory: Directory, respond: Reply, body: dict[str, Any]
+) -> bool:
     """A guest's click (when guests may not use the bot) is answered with the refusal, like their
     commands: the buttons of a card could be replayed by anyone."""
     user = (body.get("user") or {}).get("id", "")
@@ -46,16 +47,23 @@ async def _shut_out(rt: Runtime, client: AsyncWebClient, directory: Directory, r
     return True
 
 
-async def refresh_project(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply,
-                          client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def refresh_project(
+    ack: Any,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: Reply,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
     await ack()
     rt: Runtime = context["runtime"]
     work = _refresh(rt, client, context["directory"], respond, body, action.get("value", ""))
     rt.spawn(guarded(respond, work, what="refresh"), name="refresh")
 
 
-async def _refresh(rt: Runtime, client: AsyncWebClient, directory: Directory, respond: Reply, body: dict[str, Any],
-                   value: str) -> None:
+async def _refresh(
+    rt: Runtime, client: AsyncWebClient, directory: Directory, respond: Reply, body: dict[str, Any], value: str
+) -> None:
     if await _shut_out(rt, client, directory, respond, body):
         return
     tracker, _, project_id = value.partition(":")
@@ -68,8 +76,14 @@ async def _refresh(rt: Runtime, client: AsyncWebClient, directory: Directory, re
     await show(respond, cards.project_card(project, rt.clock().date()), project.name)
 
 
-async def more_assets(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply,
-                      client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def more_assets(
+    ack: Any,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: Reply,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
     await ack()
     rt: Runtime = context["runtime"]
     try:
@@ -82,14 +96,27 @@ async def more_assets(ack: Any, action: dict[str, Any], body: dict[str, Any], re
     rt.spawn(guarded(respond, work, what="more assets"), name="more assets")
 
 
-async def _more(rt: Runtime, client: AsyncWebClient, directory: Directory, respond: Reply, body: dict[str, Any],
-                query: str, start: int) -> None:
+async def _more(
+    rt: Runtime,
+    client: AsyncWebClient,
+    directory: Directory,
+    respond: Reply,
+    body: dict[str, Any],
+    query: str,
+    start: int,
+) -> None:
     if not await _shut_out(rt, client, directory, respond, body):
         await show_assets(rt, respond, query, start)
 
 
-async def retry_write(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply, client: AsyncWebClient,
-                      context: dict[str, Any]) -> None:
+async def retry_write(
+    ack: Any,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: Reply,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
     await ack()
     rt: Runtime = context["runtime"]
     user = (body.get("user") or {}).get("id", "")
@@ -98,13 +125,16 @@ async def retry_write(ack: Any, action: dict[str, Any], body: dict[str, Any], re
 
 
 async def _retry(rt: Runtime, client: AsyncWebClient, respond: Reply, value: str, user: str) -> None:
-    """"Try again" on a failed write: only its author's click counts (anyone else, or a value
+    """ "Try again" on a failed write: only its author's click counts (anyone else, or a value
     that names no write, hears the button is out of date). The failure notice is replaced at once,
     so the button cannot be clicked twice, and the outcome is told like the first one."""
     item = await rt.store.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
     if item is None or not user or item.requester.user_id != user:
-        await respond(text=messages.MODAL_EXPIRED, blocks=cards.as_dicts(cards.message(messages.MODAL_EXPIRED)),
-                      replace_original=False)
+        await respond(
+            text=messages.MODAL_EXPIRED,
+            blocks=cards.as_dicts(cards.message(messages.MODAL_EXPIRED)),
+            replace_original=False,
+        )
         return
     await show(respond, sentence_blocks.notice(messages.RETRY_QUEUED), messages.RETRY_QUEUED)
     await tell_outcome(client, item.requester, await writes.retry(rt, item.id))

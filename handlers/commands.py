@@ -28,15 +28,18 @@ def register(app: AsyncApp) -> None:
 @functools.cache
 def _help_dicts() -> tuple[dict[str, Any], ...]:
     """The help text never changes: render it once."""
-    return tuple(cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES) + sentence_blocks.notice(messages.HELP_SHORTCUTS)))
+    return tuple(
+        cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES) + sentence_blocks.notice(messages.HELP_SHORTCUTS))
+    )
 
 
 def help_view(reason: str | None) -> list[dict[str, Any]]:
     return (cards.as_dicts(cards.message(reason)) if reason else []) + list(_help_dicts())
 
 
-async def tracker_command(ack: Any, command: dict[str, Any], respond: Reply, client: AsyncWebClient,
-                          context: dict[str, Any]) -> None:
+async def tracker_command(
+    ack: Any, command: dict[str, Any], respond: Reply, client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     cmd = parsed.parse(command.get("text", ""))
     if isinstance(cmd, parsed.Help):
         # No tracker call: the answer fits in the acknowledgement itself.
@@ -45,9 +48,14 @@ async def tracker_command(ack: Any, command: dict[str, Any], respond: Reply, cli
     await ack(text=messages.WORKING)
     rt: Runtime = context["runtime"]
     asked = Asked(
-        rt=rt, client=client, directory=context["directory"], reply=respond,
-        team=command.get("team_id", ""), user=command.get("user_id", ""),
-        channel=command.get("channel_id", ""), trigger=command.get("trigger_id", ""),
+        rt=rt,
+        client=client,
+        directory=context["directory"],
+        reply=respond,
+        team=command.get("team_id", ""),
+        user=command.get("user_id", ""),
+        channel=command.get("channel_id", ""),
+        trigger=command.get("trigger_id", ""),
     )
     rt.spawn(guarded(respond, _run(cmd, asked), what=f"/tracker {type(cmd).__name__}"), name="/tracker")
 
@@ -89,8 +97,11 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
     if identity.shut_out(rt, person):
         await _say(reply, messages.GUEST_REFUSED)
         return
-    if (isinstance(cmd, _READS_ISSUES) and rt.trackers.issuetrak is not None
-            and (refusal := await identity.read_refusal(rt, asked.team, person))):
+    if (
+        isinstance(cmd, _READS_ISSUES)
+        and rt.trackers.issuetrak is not None
+        and (refusal := await identity.read_refusal(rt, asked.team, person))
+    ):
         await _say(reply, refusal)
         return
     match cmd:
@@ -111,26 +122,43 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
         case parsed.AddNote(number, text):
             channel = await asked.directory.channel_name(asked.client, asked.team, asked.channel)
             outcome = await writes.note_from_command(
-                rt, asked.client, asked.directory, team=asked.team, person=person, channel_id=asked.channel,
-                channel=channel, issue=number, text=text, key=f"command:{asked.trigger}",
+                rt,
+                asked.client,
+                asked.directory,
+                team=asked.team,
+                person=person,
+                channel_id=asked.channel,
+                channel=channel,
+                issue=number,
+                text=text,
+                key=f"command:{asked.trigger}",
             )
             await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
         case parsed.LinkUser(user, None):
-            await _say(reply, await identity.link_self(rt, asked.client, team=asked.team, person=person,
-                                                       issuetrak_user=user))
+            await _say(
+                reply, await identity.link_self(rt, asked.client, team=asked.team, person=person, issuetrak_user=user)
+            )
         case parsed.LinkUser(user, str(someone)):
-            await _say(reply, await identity.link_other(rt, team=asked.team, admin=asked.user, person=someone,
-                                                        issuetrak_user=user))
+            await _say(
+                reply,
+                await identity.link_other(rt, team=asked.team, admin=asked.user, person=someone, issuetrak_user=user),
+            )
         case parsed.Unlink(someone):
             await _say(reply, await identity.unlink(rt, team=asked.team, actor=asked.user, person=someone))
         case parsed.DigestNow(scope):
-            sentence = await digest_posting.post_now(rt, asked.client, team=asked.team, channel=asked.channel,
-                                              user=asked.user, scope=scope)
+            sentence = await digest_posting.post_now(
+                rt, asked.client, team=asked.team, channel=asked.channel, user=asked.user, scope=scope
+            )
             await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestDaily(at, zone, scope):
             sentence = await digests.schedule(
-                rt, team=asked.team, channel=asked.channel, user=asked.user, at=at,
-                zone=zone or person.tz or "UTC", scope=scope,
+                rt,
+                team=asked.team,
+                channel=asked.channel,
+                user=asked.user,
+                at=at,
+                zone=zone or person.tz or "UTC",
+                scope=scope,
             )
             await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestOff():
@@ -146,7 +174,9 @@ async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None
         project = found.projects[0]
         await show(asked.reply, cards.project_card(project, asked.today), f"{project.name}: {project.status or ''}")
     elif found.projects:
-        await show(asked.reply, cards.projects_list(found.projects, asked.today, found.failures), f"Projects matching {ref}")
+        await show(
+            asked.reply, cards.projects_list(found.projects, asked.today, found.failures), f"Projects matching {ref}"
+        )
     else:
         sentence = messages.NO_PROJECT.format(ref=ref, where=found.where)
         failures = " ".join(found.failures.values())

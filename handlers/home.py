@@ -20,8 +20,9 @@ def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(home_opened)
 
 
-async def home_opened(ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
-                      context: dict[str, Any]) -> None:
+async def home_opened(
+    ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     await ack()
     if event.get("tab", "home") != "home":
         return
@@ -37,6 +38,13 @@ async def _publish(rt: Runtime, client: AsyncWebClient, directory: Any, team: st
         log.info("Home tab for %s not published: Slack is busy", user)
         return
     page = await home.page_for(rt, team=team, person=person)
-    await client.views_publish(user_id=user, view=home_view(identity=page.identity, trackers=page.trackers,
-                                                            digests=page.digests, examples=page.examples,
-                                                            audit=page.audit))
+    await client.views_publish(
+        user_id=user,
+        view=home_view(
+            identity=page.identity,
+            trackers=page.trackers,
+            digests=page.digests,
+            examples=page.examples,
+            audit=page.audit,
+        ),
+    )

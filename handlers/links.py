@@ -18,18 +18,38 @@ def register(app: AsyncApp) -> None:
     app.action(ids.LINK_DENY)(deny_link)
 
 
-async def approve_link(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply,
-                       client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def approve_link(
+    ack: Any,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: Reply,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
     await _decide(ack, action, body, respond, client, context, approve=True)
 
 
-async def deny_link(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply,
-                    client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def deny_link(
+    ack: Any,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: Reply,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
     await _decide(ack, action, body, respond, client, context, approve=False)
 
 
-async def _decide(ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Reply, client: AsyncWebClient,
-                  context: dict[str, Any], *, approve: bool) -> None:
+async def _decide(
+    ack: Any,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: Reply,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+    *,
+    approve: bool,
+) -> None:
     await ack()
     rt: Runtime = context["runtime"]
     admin = (body.get("user") or {}).get("id", "")
@@ -38,13 +58,18 @@ async def _decide(ack: Any, action: dict[str, Any], body: dict[str, Any], respon
     rt.spawn(guarded(respond, work, what="link decision"), name="link decision")
 
 
-async def _answer(rt: Runtime, client: AsyncWebClient, respond: Reply, *, team: str, admin: str, value: str,
-                  approve: bool) -> None:
+async def _answer(
+    rt: Runtime, client: AsyncWebClient, respond: Reply, *, team: str, admin: str, value: str, approve: bool
+) -> None:
     """The decision replaces the request (no button left to click twice); a refusal is said to the
     clicker alone, beside the request."""
     answer = await identity.decide(rt, client, team=team, admin=admin, value=value, approve=approve)
     if answer.replace:
         await show(respond, sentence_blocks.notice(answer.sentence), answer.sentence)
     else:
-        await respond(text=answer.sentence, blocks=cards.as_dicts(sentence_blocks.notice(answer.sentence)),
-                      replace_original=False, response_type="ephemeral")
+        await respond(
+            text=answer.sentence,
+            blocks=cards.as_dicts(sentence_blocks.notice(answer.sentence)),
+            replace_original=False,
+            response_type="ephemeral",
+        )

@@ -35,19 +35,24 @@ def origin(shortcut: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def add_note_shortcut(ack: Any, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def add_note_shortcut(
+    ack: Any, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     await ack()
     rt: Runtime = context["runtime"]
     text = editable_text((shortcut.get("message") or {}).get("text", ""))
     view = modals.note_modal(
-        text=text, issue_number=None, private_allowed=rt.settings.ALLOW_PRIVATE_NOTES,
+        text=text,
+        issue_number=None,
+        private_allowed=rt.settings.ALLOW_PRIVATE_NOTES,
         private_metadata=rt.signer.sign(origin(shortcut)),
     )
     rt.spawn(client.views_open(trigger_id=shortcut["trigger_id"], view=view), name="note modal")
 
 
-async def create_issue_shortcut(ack: Any, shortcut: dict[str, Any], client: AsyncWebClient,
-                                context: dict[str, Any]) -> None:
+async def create_issue_shortcut(
+    ack: Any, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     await ack()
     rt: Runtime = context["runtime"]
     rt.spawn(_open_issue_modal(rt, shortcut, client), name="create issue modal")
@@ -56,7 +61,8 @@ async def create_issue_shortcut(ack: Any, shortcut: dict[str, Any], client: Asyn
 async def _open_issue_modal(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
     """A loading modal at once, then the form once Issuetrak's types and priorities are in."""
     opened = await client.views_open(
-        trigger_id=shortcut["trigger_id"], view=modals.loading_modal(messages.LOADING_TITLE, ids.ISSUE_MODAL),
+        trigger_id=shortcut["trigger_id"],
+        view=modals.loading_modal(messages.LOADING_TITLE, ids.ISSUE_MODAL),
     )
     view_id = opened["view"]["id"]
     text = editable_text((shortcut.get("message") or {}).get("text", ""))
@@ -67,7 +73,10 @@ async def _open_issue_modal(rt: Runtime, shortcut: dict[str, Any], client: Async
         await client.views_update(view_id=view_id, view=modals.result_modal("Create issue", str(exc)))
         return
     view = modals.issue_modal(
-        subject=modals.subject_from(text), description=text, types=types, priorities=priorities,
+        subject=modals.subject_from(text),
+        description=text,
+        types=types,
+        priorities=priorities,
         private_metadata=rt.signer.sign(origin(shortcut)),
     )
     await client.views_update(view_id=view_id, view=view)

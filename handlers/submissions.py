@@ -37,14 +37,20 @@ class _Refused(Exception):
     """The modal cannot be used for a write; str() is the sentence shown in its place."""
 
 
-def _accepted(rt: Runtime, body: dict[str, Any], view: dict[str, Any],
-              parse: Callable[[Mapping[str, Any]], dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _accepted(
+    rt: Runtime, body: dict[str, Any], view: dict[str, Any], parse: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Where the modal came from (its signed metadata, checked to be this person's, in this
     workspace, about a message in a channel open to writes) and the submitted values."""
     origin = rt.signer.verify(view.get("private_metadata"))
     user, team = (body.get("user") or {}).get("id"), (body.get("team") or {}).get("id")
-    if (origin is None or not user or origin.get("user") != user or origin.get("team") != team
-            or not all(isinstance(origin.get(k), str) and origin[k] for k in ("channel", "ts", "thread_ts"))):
+    if (
+        origin is None
+        or not user
+        or origin.get("user") != user
+        or origin.get("team") != team
+        or not all(isinstance(origin.get(k), str) and origin[k] for k in ("channel", "ts", "thread_ts"))
+    ):
         raise _Refused(messages.MODAL_EXPIRED)
     if not writes.allowed_here(rt, origin["channel"]):
         raise _Refused(messages.WRITES_NOT_ALLOWED_HERE)
@@ -54,8 +60,9 @@ def _accepted(rt: Runtime, body: dict[str, Any], view: dict[str, Any],
         raise _Refused(messages.MODAL_EXPIRED) from None
 
 
-async def note_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
-                         context: dict[str, Any]) -> None:
+async def note_submitted(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     rt: Runtime = context["runtime"]
     try:
         origin, form = _accepted(rt, body, view, modals.parse_note_submission)
@@ -70,9 +77,19 @@ async def note_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], c
         return
     await ack()
     number = form["issue_number"]
-    rt.spawn(_write(rt, client, context["directory"], origin, kind=OutboxKind.NOTE,
-                    key=f"note:{origin['channel']}:{origin['ts']}:{number}:{origin['user']}", text=form["text"],
-                    payload={"issue": number, "private": bool(form.get("private"))}), name="note from shortcut")
+    rt.spawn(
+        _write(
+            rt,
+            client,
+            context["directory"],
+            origin,
+            kind=OutboxKind.NOTE,
+            key=f"note:{origin['channel']}:{origin['ts']}:{number}:{origin['user']}",
+            text=form["text"],
+            payload={"issue": number, "private": bool(form.get("private"))},
+        ),
+        name="note from shortcut",
+    )
 
 
 def _note_errors(rt: Runtime, form: dict[str, Any]) -> dict[str, str]:
@@ -90,7 +107,7 @@ def _note_errors(rt: Runtime, form: dict[str, Any]) -> dict[str, str]:
 
 
 async def _issue_check(rt: Runtime, number: int) -> dict[str, str]:
-    """"Issue 999 does not exist" while the modal is still open, if Issuetrak answers in time;
+    """ "Issue 999 does not exist" while the modal is still open, if Issuetrak answers in time;
     when it is slow or down the note is saved and delivered later instead."""
     try:
         await asyncio.wait_for(rt.trackers.require_issuetrak().get_issue(number), CHECK_SECONDS)
@@ -101,8 +118,17 @@ async def _issue_check(rt: Runtime, number: int) -> dict[str, str]:
     return {}
 
 
-async def _write(rt: Runtime, client: AsyncWebClient, directory: Directory, origin: dict[str, Any], *,
-                 kind: OutboxKind, key: str, text: str, payload: dict[str, Any]) -> None:
+async def _write(
+    rt: Runtime,
+    client: AsyncWebClient,
+    directory: Directory,
+    origin: dict[str, Any],
+    *,
+    kind: OutboxKind,
+    key: str,
+    text: str,
+    payload: dict[str, Any],
+) -> None:
     """Turn the text into a note's HTML (mentions resolved, footer with who, where and the
     permalink), record the write, and tell the person how it went."""
     team, user, channel = origin["team"], origin["user"], origin["channel"]
@@ -112,10 +138,19 @@ async def _write(rt: Runtime, client: AsyncWebClient, directory: Directory, orig
         channel_name = await directory.channel_name(client, team, channel)
         link = await directory.permalink(client, channel, origin["ts"])
         names = await writes.mention_names(directory, client, team, text)
-        html = writes.note_html(text, names=names, person=person.name, person_id=person.id, channel=channel_name,
-                                permalink=link, key=key, slack_escaped=False)
-        outcome = await writes.submit(rt, key=key, kind=kind, requester=requester, person=person,
-                                      payload={**payload, "html": html})
+        html = writes.note_html(
+            text,
+            names=names,
+            person=person.name,
+            person_id=person.id,
+            channel=channel_name,
+            permalink=link,
+            key=key,
+            slack_escaped=False,
+        )
+        outcome = await writes.submit(
+            rt, key=key, kind=kind, requester=requester, person=person, payload={**payload, "html": html}
+        )
     except (TrackerError, StoreError, SlackBusy) as exc:  # e.g. the database is down: nothing was recorded
         log.warning("saving a %s failed: %s", kind, exc)
         outcome = writes.Outcome(writes.Result.FAILED, str(exc))
@@ -125,8 +160,9 @@ async def _write(rt: Runtime, client: AsyncWebClient, directory: Directory, orig
     await tell_outcome(client, requester, outcome)
 
 
-async def issue_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient,
-                          context: dict[str, Any]) -> None:
+async def issue_submitted(
+    ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
     rt: Runtime = context["runtime"]
     try:
         origin, form = _accepted(rt, body, view, modals.parse_issue_submission)
@@ -139,7 +175,16 @@ async def issue_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any], 
         await ack(response_action="errors", errors={ids.ISSUE_SUBJECT[0]: messages.SUBJECT_EMPTY})
         return
     await ack()
-    rt.spawn(_write(rt, client, context["directory"], origin, kind=OutboxKind.ISSUE,
-                    key=f"issue:{origin['channel']}:{origin['ts']}:{origin['user']}", text=form.get("description") or "",
-                    payload={"subject": form["subject"].strip(), "type": form["type_id"],
-                             "priority": form["priority_id"]}), name="issue from shortcut")
+    rt.spawn(
+        _write(
+            rt,
+            client,
+            context["directory"],
+            origin,
+            kind=OutboxKind.ISSUE,
+            key=f"issue:{origin['channel']}:{origin['ts']}:{origin['user']}",
+            text=form.get("description") or "",
+            payload={"subject": form["subject"].strip(), "type": form["type_id"], "priority": form["priority_id"]},
+        ),
+        name="issue from shortcut",
+    )

@@ -34,10 +34,17 @@ def test_masker_and_hostile_body_measurements_run_in_their_quick_form(servers: S
     """The hostile-body run refuses (413) an 8 MB body twice, an 8 MB header (431), a burst of 20 unsigned 1 MiB bodies
     (401 or 503) and a 60 kB unsigned one (401) on a real `python -m bot`; any other answer stops
     the measurement."""
-    rows = [*suite.measure(_measurement("masker"), servers, runs=1, quick=True),
-            *suite.measure(_measurement("hostile"), servers, runs=1, quick=True)]
+    rows = [
+        *suite.measure(_measurement("masker"), servers, runs=1, quick=True),
+        *suite.measure(_measurement("hostile"), servers, runs=1, quick=True),
+    ]
     assert [row.measurement.split(":")[0].split(" (")[0] for row in rows] == [
-        "Log masker", "Peak RSS", "Peak RSS", "Peak RSS", "An unsigned 60 kB POST"]
+        "Log masker",
+        "Peak RSS",
+        "Peak RSS",
+        "Peak RSS",
+        "An unsigned 60 kB POST",
+    ]
     assert all(row.met is not None for row in rows)
     assert "refusing a 8 MB unsigned body" in rows[1].measurement and "413 in" in rows[1].result
     assert "after a 8 MB header that never ends" in rows[2].measurement

@@ -33,34 +33,37 @@ from bot.slack.command_parser import (
 COMMAND_TYPES = get_args(Command)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("issue 123", ShowIssue(123)),
-    ("ISSUE   #123", ShowIssue(123)),
-    ("#77", ShowIssue(77)),
-    ("issue <https://it.example.com/helpdesk/Issue_View.asp?ID=1007&amp;x=1>", ShowIssue(1007)),
-    ("issue https://it.example.com/api/v1/issues/false/42", ShowIssue(42)),
-    ("note 5 printer fixed", AddNote(5, "printer fixed")),
-    ("project 7", ShowProject("7")),
-    ("project #WEB", ShowProject("WEB")),
-    ("projects", ListProjects()),
-    ("asset LAPTOP-0042", FindAsset("LAPTOP-0042")),
-    ("assets laptop", FindAsset("laptop")),
-    ("digest now", DigestNow()),
-    ("digest now web", DigestNow("web")),
-    ("digest daily 9h05 Europe/Paris", DigestDaily(time(9, 5), "Europe/Paris")),
-    ("digest daily 09:00", DigestDaily(time(9, 0), None)),
-    ("digest daily 17:30 UTC render farm", DigestDaily(time(17, 30), "UTC", "render farm")),
-    ("digest off", DigestOff()),
-    ("digest list", DigestList()),
-    ("link jdoe", LinkUser("jdoe")),
-    ("link <@U0BAO|bao> bnguyen", LinkUser("bnguyen", "U0BAO")),
-    ("link <@U0BAO>  bnguyen", LinkUser("bnguyen", "U0BAO")),
-    ("unlink", Unlink()),
-    ("UNLINK <@U0BAO|bao>", Unlink("U0BAO")),
-    ("unlink <@W0ENTERPRISE>", Unlink("W0ENTERPRISE")),
-    ("help", Help()),
-    ("", Help()),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("issue 123", ShowIssue(123)),
+        ("ISSUE   #123", ShowIssue(123)),
+        ("#77", ShowIssue(77)),
+        ("issue <https://it.example.com/helpdesk/Issue_View.asp?ID=1007&amp;x=1>", ShowIssue(1007)),
+        ("issue https://it.example.com/api/v1/issues/false/42", ShowIssue(42)),
+        ("note 5 printer fixed", AddNote(5, "printer fixed")),
+        ("project 7", ShowProject("7")),
+        ("project #WEB", ShowProject("WEB")),
+        ("projects", ListProjects()),
+        ("asset LAPTOP-0042", FindAsset("LAPTOP-0042")),
+        ("assets laptop", FindAsset("laptop")),
+        ("digest now", DigestNow()),
+        ("digest now web", DigestNow("web")),
+        ("digest daily 9h05 Europe/Paris", DigestDaily(time(9, 5), "Europe/Paris")),
+        ("digest daily 09:00", DigestDaily(time(9, 0), None)),
+        ("digest daily 17:30 UTC render farm", DigestDaily(time(17, 30), "UTC", "render farm")),
+        ("digest off", DigestOff()),
+        ("digest list", DigestList()),
+        ("link jdoe", LinkUser("jdoe")),
+        ("link <@U0BAO|bao> bnguyen", LinkUser("bnguyen", "U0BAO")),
+        ("link <@U0BAO>  bnguyen", LinkUser("bnguyen", "U0BAO")),
+        ("unlink", Unlink()),
+        ("UNLINK <@U0BAO|bao>", Unlink("U0BAO")),
+        ("unlink <@W0ENTERPRISE>", Unlink("W0ENTERPRISE")),
+        ("help", Help()),
+        ("", Help()),
+    ],
+)
 def test_what_people_type(text: str, expected: Command) -> None:
     assert parse(text) == expected
 
@@ -79,25 +82,70 @@ def test_control_and_invisible_characters_are_not_part_of_words() -> None:
     assert parse("\u2066issue 5\u2069") == ShowIssue(5)
 
 
-@pytest.mark.parametrize("text", [
-    "issue", "issue soon", "issue 12 13", "issue 1234567890", "issue ١٢٣", "issue ＃１２", "issue -4",
-    "issue 12; DROP TABLE issues", "issue ../../etc/passwd", "issue javascript:alert(1)",
-    "note", "note 12", "note twelve text", "note ١٢ text", "note 12   \n  ",
-    "project", "asset", "digest", "digest sometimes", "digest daily", "digest daily 25:00", "digest daily 9:75",
-    "digest daily 09:00 Mars/Olympus", "digest daily 09:00 ../../etc/passwd", "digest daily noon",
-    "link", "link two words", "link <script>", "link ' OR '1'='1", "link a/b",
-    "link <@U0BAO>", "link <@U0BAO> bnguyen extra", "link <@U0BAO> <@U0ALICE> x", "link bnguyen <@U0BAO>",
-    "link <@U0BAO|a> <@U0ALICE>", "link <@u0bao> bnguyen", "link <!channel> bnguyen",
-    "unlink bnguyen", "unlink <@U0BAO> <@U0ALICE>", "unlink <!here>", "unlink @bao",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "issue",
+        "issue soon",
+        "issue 12 13",
+        "issue 1234567890",
+        "issue ١٢٣",
+        "issue ＃１２",
+        "issue -4",
+        "issue 12; DROP TABLE issues",
+        "issue ../../etc/passwd",
+        "issue javascript:alert(1)",
+        "note",
+        "note 12",
+        "note twelve text",
+        "note ١٢ text",
+        "note 12   \n  ",
+        "project",
+        "asset",
+        "digest",
+        "digest sometimes",
+        "digest daily",
+        "digest daily 25:00",
+        "digest daily 9:75",
+        "digest daily 09:00 Mars/Olympus",
+        "digest daily 09:00 ../../etc/passwd",
+        "digest daily noon",
+        "link",
+        "link two words",
+        "link <script>",
+        "link ' OR '1'='1",
+        "link a/b",
+        "link <@U0BAO>",
+        "link <@U0BAO> bnguyen extra",
+        "link <@U0BAO> <@U0ALICE> x",
+        "link bnguyen <@U0BAO>",
+        "link <@U0BAO|a> <@U0ALICE>",
+        "link <@u0bao> bnguyen",
+        "link <!channel> bnguyen",
+        "unlink bnguyen",
+        "unlink <@U0BAO> <@U0ALICE>",
+        "unlink <!here>",
+        "unlink @bao",
+    ],
+)
 def test_missing_extra_and_malformed_arguments_get_help_with_a_reason(text: str) -> None:
     result = parse(text)
     assert isinstance(result, Help) and result.reason, result
 
 
-@pytest.mark.parametrize("verb", [
-    "issue", "project", "projects", "asset", "digest now", "digest daily 09:00", "link", "frob",
-])
+@pytest.mark.parametrize(
+    "verb",
+    [
+        "issue",
+        "project",
+        "projects",
+        "asset",
+        "digest now",
+        "digest daily 09:00",
+        "link",
+        "frob",
+    ],
+)
 def test_forty_thousand_characters_are_refused_with_the_limit(verb: str) -> None:
     result = parse(f"{verb} " + "x" * 40_000)
     assert result == Help(f"That is {40_001 + len(verb):,} characters; `/tracker` takes at most {MAX_ARGUMENT:,}.")
@@ -116,13 +164,51 @@ def test_unknown_words_are_quoted_briefly() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-HOSTILE_WORDS = st.sampled_from([
-    "issue", "note", "project", "projects", "asset", "assets", "digest", "now", "daily", "off", "list", "link",
-    "help", "#", "#12", "12", "09:00", "Europe/Paris", "UTC", "<@U1>", "<!channel>", "<https://x.example|x>",
-    "<https://x.example/Issue_View.asp?ID=9>", "&lt;script&gt;", "<script>", "'; DROP TABLE outbox; --",
-    "{{7*7}}", "${jndi:ldap://x}", "%00", "\x00", "\x1b[2J", "\u202e", "\u200b", "\r\n", "\n", "\t", " ",
-    "١٢٣", "🎉", "é", "x" * 3001,
-])
+HOSTILE_WORDS = st.sampled_from(
+    [
+        "issue",
+        "note",
+        "project",
+        "projects",
+        "asset",
+        "assets",
+        "digest",
+        "now",
+        "daily",
+        "off",
+        "list",
+        "link",
+        "help",
+        "#",
+        "#12",
+        "12",
+        "09:00",
+        "Europe/Paris",
+        "UTC",
+        "<@U1>",
+        "<!channel>",
+        "<https://x.example|x>",
+        "<https://x.example/Issue_View.asp?ID=9>",
+        "&lt;script&gt;",
+        "<script>",
+        "'; DROP TABLE outbox; --",
+        "{{7*7}}",
+        "${jndi:ldap://x}",
+        "%00",
+        "\x00",
+        "\x1b[2J",
+        "\u202e",
+        "\u200b",
+        "\r\n",
+        "\n",
+        "\t",
+        " ",
+        "١٢٣",
+        "🎉",
+        "é",
+        "x" * 3001,
+    ]
+)
 HOSTILE_TEXT = st.one_of(
     st.text(),
     st.lists(HOSTILE_WORDS | st.text(max_size=6), max_size=12).map(" ".join),
@@ -155,8 +241,10 @@ def test_parse_is_total(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(number=st.integers(min_value=1, max_value=999_999_999),
-       text=st.text(alphabet=st.characters(exclude_categories=["Cc", "Cs", "Zl", "Zp", "Cf"]), min_size=1))
+@given(
+    number=st.integers(min_value=1, max_value=999_999_999),
+    text=st.text(alphabet=st.characters(exclude_categories=["Cc", "Cs", "Zl", "Zp", "Cf"]), min_size=1),
+)
 def test_a_note_is_kept_as_typed(number: int, text: str) -> None:
     """Whatever follows the issue number is the note, every visible character of it."""
     command = parse(f"note #{number} {text}")

@@ -34,7 +34,8 @@ async def test_a_released_claim_is_due_again_and_only_its_claimant_can_release_i
 
 
 async def test_a_claim_abandoned_by_a_crashed_process_is_taken_over_by_exactly_one(
-        store_pair: tuple[Store, Store]) -> None:
+    store_pair: tuple[Store, Store],
+) -> None:
     stores = store_pair
     sub = await stores[0].subscribe("T1", "C1", "09:00", "UTC", [], "U1", NOW)
     crashed_at = NOW - STALE_CLAIM
@@ -65,7 +66,8 @@ async def test_a_settled_day_is_never_due_nor_claimed_again(store: Store) -> Non
 
 
 async def test_digest_now_takes_one_turn_per_channel_per_minute_across_processes(
-        store_pair: tuple[Store, Store]) -> None:
+    store_pair: tuple[Store, Store],
+) -> None:
     stores = store_pair
 
     async def ask(n: int) -> datetime | None:

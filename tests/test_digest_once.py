@@ -18,13 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def digest_once(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run it from this source tree (not whichever one the environment has installed)."""
-    return subprocess.run([sys.executable, "-m", "bot", "digest", "--once"], env={**env, "PYTHONPATH": str(ROOT)},
-                          cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "digest", "--once"],
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 async def test_digest_once_posts_what_is_due_and_a_second_run_posts_nothing(
-        tracker_settings: dict[str, str], slack_url: str, slack_state: SlackState,
-        sqlite_url: str, tmp_path: Path) -> None:
+    tracker_settings: dict[str, str], slack_url: str, slack_state: SlackState, sqlite_url: str, tmp_path: Path
+) -> None:
     store = Store(sqlite_url)
     now = datetime.now(UTC)
     await store.subscribe(TEAM_ID, "C0CRON", "00:00", "UTC", [], "U0ALICE", now)  # due all day, every day
@@ -32,8 +39,15 @@ async def test_digest_once_posts_what_is_due_and_a_second_run_posts_nothing(
     noon = f"Etc/GMT{now.hour - 12:+d}" if now.hour != 12 else "UTC"  # Etc/GMT-2 is UTC+2
     await store.subscribe(TEAM_ID, "C0LATER", "18:00", noon, [], "U0ALICE", now)
     await store.aclose()
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "SLACK_BOT_TOKEN": BOT_TOKEN,
-           "SLACK_API_URL": f"{slack_url}/api/", "DATABASE_URL": sqlite_url, "LOG_LEVEL": "INFO", **tracker_settings}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": f"{slack_url}/api/",
+        "DATABASE_URL": sqlite_url,
+        "LOG_LEVEL": "INFO",
+        **tracker_settings,
+    }
 
     first = digest_once(env, tmp_path)
     assert first.returncode == 0, first.stderr
@@ -58,13 +72,20 @@ def test_digest_once_needs_the_bot_token(tmp_path: Path) -> None:
 
 
 async def test_a_run_that_slack_failed_exits_1_and_the_next_run_posts_the_digest(
-        tracker_settings: dict[str, str], slack_url: str, slack_state: SlackState,
-        sqlite_url: str, tmp_path: Path) -> None:
+    tracker_settings: dict[str, str], slack_url: str, slack_state: SlackState, sqlite_url: str, tmp_path: Path
+) -> None:
     store = Store(sqlite_url)
     await store.subscribe(TEAM_ID, "C0CRON", "00:00", "UTC", [], "U0ALICE", datetime.now(UTC))
     await store.aclose()
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "SLACK_BOT_TOKEN": BOT_TOKEN,
-           "SLACK_API_URL": f"{slack_url}/api/", "DATABASE_URL": sqlite_url, "LOG_LEVEL": "INFO", **tracker_settings}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": f"{slack_url}/api/",
+        "DATABASE_URL": sqlite_url,
+        "LOG_LEVEL": "INFO",
+        **tracker_settings,
+    }
     slack_state.failures["chat.postMessage"] = [503]
 
     failed = digest_once(env, tmp_path)

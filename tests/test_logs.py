@@ -53,28 +53,41 @@ def test_token_shapes_are_masked_at_every_level(logged: io.StringIO, level: int,
     assert SHAPES[name] not in out and f"calling with {MASK} now" in out
 
 
-@pytest.mark.parametrize("line", [
-    "Authorization: Bearer sk-live-abcdefgh12345678",
-    "authorization=Basic dXNlcjpwYXNzd29yZA==",
-    "headers={'x-issuetrak-api-authorization': 'q2Ls0Jw+gN1dTQ6t5o3MGm5DbYw5/7vh8w==', 'accept': 'application/json'}",
-    "GET https://aip.example.com/rest/assets?api_key=k3y-v4lue-99&startAt=0",
-    '{"email": "ana@example.com", "password": "hunter2hunter2"}',
-    "refresh_token=r3fr3sh-t0k3n-v4lue",
-    "client_secret: s3cr3t-v4lue-123",
-    "X-Projectrak-Signature=ab12cd34ef56",
-    # Anyone holding a response_url may post into the channel, whatever its host (the stand-in's too)
-    "{'response_url': 'http://127.0.0.1:8000/response/r3sp0nse-cmd1', 'text': 'issue 1'}",
-    'payload={"type": "block_actions", "response_url": "https://slack.example/r3sp0nse/x"}',
-    "command=%2Ftracker&response_url=http%3A%2F%2F127.0.0.1%3A9%2Fr3sp0nse&text=x",
-    # The Socket Mode ticket, as slack_sdk logs apps.connections.open's answer
-    'body: {"ok": true, "url": "wss://wss-primary.slack.com/link/?ticket=t1ck3t-0123-abcd&app_id=A0TRACKER"}',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Authorization: Bearer sk-live-abcdefgh12345678",
+        "authorization=Basic dXNlcjpwYXNzd29yZA==",
+        "headers={'x-issuetrak-api-authorization': 'q2Ls0Jw+gN1dTQ6t5o3MGm5DbYw5/7vh8w==', 'accept': 'application/json'}",
+        "GET https://aip.example.com/rest/assets?api_key=k3y-v4lue-99&startAt=0",
+        '{"email": "ana@example.com", "password": "hunter2hunter2"}',
+        "refresh_token=r3fr3sh-t0k3n-v4lue",
+        "client_secret: s3cr3t-v4lue-123",
+        "X-Projectrak-Signature=ab12cd34ef56",
+        # Anyone holding a response_url may post into the channel, whatever its host (the stand-in's too)
+        "{'response_url': 'http://127.0.0.1:8000/response/r3sp0nse-cmd1', 'text': 'issue 1'}",
+        'payload={"type": "block_actions", "response_url": "https://slack.example/r3sp0nse/x"}',
+        "command=%2Ftracker&response_url=http%3A%2F%2F127.0.0.1%3A9%2Fr3sp0nse&text=x",
+        # The Socket Mode ticket, as slack_sdk logs apps.connections.open's answer
+        'body: {"ok": true, "url": "wss://wss-primary.slack.com/link/?ticket=t1ck3t-0123-abcd&app_id=A0TRACKER"}',
+    ],
+)
 def test_named_credentials_keep_their_name_and_lose_their_value(logged: io.StringIO, line: str) -> None:
     logging.getLogger("httpx").debug(line)
     out = logged.getvalue()
     assert MASK in out
-    for secret in ("sk-live", "dXNlcjpw", "q2Ls0Jw", "k3y-v4lue", "hunter2", "r3fr3sh", "s3cr3t", "ab12cd34",
-                   "r3sp0nse", "t1ck3t"):
+    for secret in (
+        "sk-live",
+        "dXNlcjpw",
+        "q2Ls0Jw",
+        "k3y-v4lue",
+        "hunter2",
+        "r3fr3sh",
+        "s3cr3t",
+        "ab12cd34",
+        "r3sp0nse",
+        "t1ck3t",
+    ):
         assert secret not in out
 
 
@@ -92,7 +105,8 @@ def test_configured_secrets_are_masked_as_written_encoded_and_escaped(logged: io
 
 def test_httpx_exceptions_and_tracebacks_that_echo_headers_are_masked(logged: io.StringIO) -> None:
     request = httpx.Request(
-        "GET", "https://aip.example.com/rest/assets?token=t0k3n-in-the-url",
+        "GET",
+        "https://aip.example.com/rest/assets?token=t0k3n-in-the-url",
         headers={"Authorization": f"Bearer {CONFIGURED[2]}", "X-IssueTrak-API-Authorization": "c2lnbmF0dXJl+/=="},
     )
     response = httpx.Response(401, request=request, text=f"bad token {SLACK_BOT}")
@@ -132,17 +146,20 @@ def test_a_bad_format_string_does_not_break_the_caller(logged: io.StringIO) -> N
     assert "%d items" in out and SLACK_BOT not in out
 
 
-@pytest.mark.parametrize("line", [
-    "Issuetrak GET issues/false/1003 -> 200 in 12 ms",
-    "the token expired; minting a new one",
-    "cached tokens: 3, keys: 4",
-    "basic authentication is off",
-    "outbox item 12 was already on issue 1003 as note 7",
-    "token_type: bearer",
-    "ticket: 12 open, see https://api.slack.com/apps?ticket",
-    "the response_url expired after 30 minutes",
-    "headers a.b.c and eyJ-not-a-jwt, eyJhbGciOiJIUzI1NiJ9 alone",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Issuetrak GET issues/false/1003 -> 200 in 12 ms",
+        "the token expired; minting a new one",
+        "cached tokens: 3, keys: 4",
+        "basic authentication is off",
+        "outbox item 12 was already on issue 1003 as note 7",
+        "token_type: bearer",
+        "ticket: 12 open, see https://api.slack.com/apps?ticket",
+        "the response_url expired after 30 minutes",
+        "headers a.b.c and eyJ-not-a-jwt, eyJhbGciOiJIUzI1NiJ9 alone",
+    ],
+)
 def test_ordinary_lines_stay_readable(line: str) -> None:
     assert SecretMasker(CONFIGURED).mask(line) == line
 
@@ -152,8 +169,9 @@ def test_short_configured_values_are_not_masked_everywhere() -> None:
     assert SecretMasker(["admin"]).mask("admin user") == "admin user"
 
 
-SECRET = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters="[]"),
-                 min_size=8, max_size=40)
+SECRET = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters="[]"), min_size=8, max_size=40
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -164,6 +182,7 @@ def test_a_configured_secret_never_survives(secret: str, before: str, after: str
 
 
 # --- a line of any size is masked in time linear in its length ------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_a_megabyte_line_is_logged_in_well_under_50_ms(logged: io.StringIO, name: str) -> None:

@@ -36,7 +36,12 @@ def test_manifest_matches_the_code() -> None:
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["app_home"]["messages_tab_enabled"] is True  # direct messages (link requests) are seen
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == {
-        "commands", "chat:write", "users:read", "users:read.email", "channels:read", "groups:read",
+        "commands",
+        "chat:write",
+        "users:read",
+        "users:read.email",
+        "channels:read",
+        "groups:read",
         "im:write",  # conversations.open for the link requests sent to admins
     }
 

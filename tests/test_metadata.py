@@ -74,9 +74,23 @@ def test_unsigned_copies_of_the_data_are_refused(signer: MetadataSigner) -> None
     assert signer.verify(json.dumps(ORIGIN)) is None
 
 
-@pytest.mark.parametrize("value", [
-    None, "", ".", "..", "a.b.c", "é.é", "\x00.\x00", "x" * (MAX_LENGTH + 1), 42, {"user": "U1"}, ["a.b"], True,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        ".",
+        "..",
+        "a.b.c",
+        "é.é",
+        "\x00.\x00",
+        "x" * (MAX_LENGTH + 1),
+        42,
+        {"user": "U1"},
+        ["a.b"],
+        True,
+    ],
+)
 def test_malformed_metadata_is_none(signer: MetadataSigner, value: object) -> None:
     assert signer.verify(value) is None
 
@@ -96,8 +110,11 @@ def test_verify_never_raises(value: str) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(data=st.dictionaries(st.text(max_size=10).filter(lambda k: k != "_at"), st.text(max_size=40) | st.integers(),
-                            max_size=8))
+@given(
+    data=st.dictionaries(
+        st.text(max_size=10).filter(lambda k: k != "_at"), st.text(max_size=40) | st.integers(), max_size=8
+    )
+)
 def test_any_data_round_trips(data: dict[str, object]) -> None:
     signer = MetadataSigner(b"k" * 32)
     assert signer.verify(signer.sign(data)) == data

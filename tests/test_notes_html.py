@@ -74,7 +74,10 @@ def html_of(text: str, **kwargs) -> str:
 
 
 def test_inline_formatting() -> None:
-    assert html_of("*bold* _italic_ ~gone~ `x = 1`") == "<strong>bold</strong> <em>italic</em> <s>gone</s> <code>x = 1</code>"
+    assert (
+        html_of("*bold* _italic_ ~gone~ `x = 1`")
+        == "<strong>bold</strong> <em>italic</em> <s>gone</s> <code>x = 1</code>"
+    )
 
 
 def test_nested_formatting() -> None:
@@ -93,21 +96,26 @@ def test_code_keeps_markers_and_markup_as_text() -> None:
 
 
 def test_user_text_is_escaped_after_slack_entities_are_undone() -> None:
-    text = "&lt;script&gt;alert(\"x\")&lt;/script&gt; it's &amp; &amp;lt; &quot;"
+    text = '&lt;script&gt;alert("x")&lt;/script&gt; it\'s &amp; &amp;lt; &quot;'
     assert html_of(text) == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; it&#x27;s &amp; &amp;lt; &amp;quot;"
 
 
 def test_links() -> None:
-    assert html_of("see <https://wiki.example/a?b=1&amp;c=\"2|the wiki>") == (
+    assert html_of('see <https://wiki.example/a?b=1&amp;c="2|the wiki>') == (
         'see <a href="https://wiki.example/a?b=1&amp;c=&quot;2" rel="noopener noreferrer">the wiki</a>'
     )
-    assert html_of("<http://plain.example>") == '<a href="http://plain.example" rel="noopener noreferrer">http://plain.example</a>'
+    assert (
+        html_of("<http://plain.example>")
+        == '<a href="http://plain.example" rel="noopener noreferrer">http://plain.example</a>'
+    )
 
 
 def test_other_schemes_stay_text() -> None:
     assert html_of("<javascript:alert(1)|click me>") == "click me"
     assert html_of("<javascript:alert(1)>") == "javascript:alert(1)"
-    assert html_of("<data:text/html,&lt;b&gt;|x> <mailto:ana@studio.example|ana@studio.example>") == "x ana@studio.example"
+    assert (
+        html_of("<data:text/html,&lt;b&gt;|x> <mailto:ana@studio.example|ana@studio.example>") == "x ana@studio.example"
+    )
 
 
 def test_mentions_channels_and_specials() -> None:
@@ -120,7 +128,10 @@ def test_mentions_channels_and_specials() -> None:
 
 def test_formatting_around_tokens() -> None:
     assert html_of("*ask <@U1> now*", resolve_user={"U1": "Ana"}.get) == "<strong>ask @Ana now</strong>"
-    assert html_of("_<https://x.example|docs>_") == '<em><a href="https://x.example" rel="noopener noreferrer">docs</a></em>'
+    assert (
+        html_of("_<https://x.example|docs>_")
+        == '<em><a href="https://x.example" rel="noopener noreferrer">docs</a></em>'
+    )
 
 
 def test_quotes_lists_and_lines() -> None:
@@ -133,7 +144,10 @@ def test_quotes_lists_and_lines() -> None:
 
 
 def test_emoji_and_cjk_text() -> None:
-    assert html_of("🎉 *完成了* _日本語_ ~한국어~ :tada:") == "🎉 <strong>完成了</strong> <em>日本語</em> <s>한국어</s> :tada:"
+    assert (
+        html_of("🎉 *完成了* _日本語_ ~한국어~ :tada:")
+        == "🎉 <strong>完成了</strong> <em>日本語</em> <s>한국어</s> :tada:"
+    )
 
 
 def test_forty_thousand_characters_quickly() -> None:
@@ -163,29 +177,73 @@ def test_mentioned_ids() -> None:
 def test_safe_url() -> None:
     assert safe_url("https://x.example/a b") == "https://x.example/ab"
     assert safe_url("HTTPS://X.example") == "HTTPS://X.example"
-    for bad in ("javascript:alert(1)", "java\nscript:alert(1)", " javascript:x", "//x.example", "data:x", "", None, "http://"):
+    for bad in (
+        "javascript:alert(1)",
+        "java\nscript:alert(1)",
+        " javascript:x",
+        "//x.example",
+        "data:x",
+        "",
+        None,
+        "http://",
+    ):
         assert safe_url(bad) is None
 
 
 def test_footer() -> None:
-    footer = note_footer_html(person="Ana <Ruiz>", person_id="U0ANA", channel="#it-help",
-                              permalink="https://studio.slack.com/archives/C1/p1?x=\"y")
+    footer = note_footer_html(
+        person="Ana <Ruiz>",
+        person_id="U0ANA",
+        channel="#it-help",
+        permalink='https://studio.slack.com/archives/C1/p1?x="y',
+    )
     assert footer == (
         "<p>Posted from Slack by Ana &lt;Ruiz&gt; (U0ANA) in #it-help · "
         '<a href="https://studio.slack.com/archives/C1/p1?x=&quot;y" rel="noopener noreferrer">view message</a></p>'
     )
-    assert (note_footer_html(person="Ana", person_id="U0ANA", channel=None, permalink="javascript:alert(1)")
-            == "<p>Posted from Slack by Ana (U0ANA)</p>")
+    assert (
+        note_footer_html(person="Ana", person_id="U0ANA", channel=None, permalink="javascript:alert(1)")
+        == "<p>Posted from Slack by Ana (U0ANA)</p>"
+    )
 
 
 # --- properties ------------------------------------------------------------------------------
 
-SLACKISH = st.sampled_from([
-    "*", "_", "~", "`", "```", "\n", " ", "&gt; ", "• ", "- ", "1. ", "&amp;", "&lt;", "&gt;", "<", ">", "|",
-    "<@U1>", "<@U2|ana>", "<#C1|it>", "<!here>", "<!subteam^S1|@team>", "<https://x.example|l>",
-    "<javascript:alert(1)|x>", "<data:text/html,x>", "<https://x.example/\" onmouseover=\"alert(1)>",
-    "<script>", "onload=", "\"", "'", "javascript:",
-])
+SLACKISH = st.sampled_from(
+    [
+        "*",
+        "_",
+        "~",
+        "`",
+        "```",
+        "\n",
+        " ",
+        "&gt; ",
+        "• ",
+        "- ",
+        "1. ",
+        "&amp;",
+        "&lt;",
+        "&gt;",
+        "<",
+        ">",
+        "|",
+        "<@U1>",
+        "<@U2|ana>",
+        "<#C1|it>",
+        "<!here>",
+        "<!subteam^S1|@team>",
+        "<https://x.example|l>",
+        "<javascript:alert(1)|x>",
+        "<data:text/html,x>",
+        '<https://x.example/" onmouseover="alert(1)>',
+        "<script>",
+        "onload=",
+        '"',
+        "'",
+        "javascript:",
+    ]
+)
 slack_text = st.lists(SLACKISH | st.text(max_size=8), max_size=60).map("".join)
 names = st.none() | st.text(max_size=20)
 
@@ -223,7 +281,9 @@ def test_every_word_survives(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(person=st.text(), channel=st.none() | st.text(), permalink=st.none() | st.text() | st.just("https://s.slack.com/p1"))
+@given(
+    person=st.text(), channel=st.none() | st.text(), permalink=st.none() | st.text() | st.just("https://s.slack.com/p1")
+)
 @example(person="&gt", channel="&amp", permalink=None)  # entity-like names are shown as typed
 def test_footer_is_always_safe(person: str, channel: str | None, permalink: str | None) -> None:
     text = check(note_footer_html(person=person, person_id="U0ANA", channel=channel, permalink=permalink))

@@ -36,15 +36,24 @@ DEADLINE_SECONDS = 60.0  # a generous bound: the run takes a few seconds
 
 def note_payload(key: str, text: str) -> dict[str, Any]:
     """A note as `submit` records it: the HTML with the write's tag, and who writes it."""
-    return {"issue": 1001, "html": f"<p>{text}</p><p><small>{writes.reference(key)}</small></p>", "private": False,
-            "created_by": "amartin", "email": "alice@example.com"}
+    return {
+        "issue": 1001,
+        "html": f"<p>{text}</p><p><small>{writes.reference(key)}</small></p>",
+        "private": False,
+        "created_by": "amartin",
+        "email": "alice@example.com",
+    }
 
 
 @pytest.fixture
 def pg_settings(pg_url: str, issuetrak_server: IssuetrakServer, slack_url: str) -> Settings:
     return load_settings(
-        _env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=f"{slack_url}/api/", DATABASE_URL=pg_url, ISSUETRAK_URL=issuetrak_server.url,
+        _env_file=None,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=f"{slack_url}/api/",
+        DATABASE_URL=pg_url,
+        ISSUETRAK_URL=issuetrak_server.url,
         ISSUETRAK_API_KEY=issuetrak_server.state.api_key,
     )
 
@@ -52,8 +61,14 @@ def pg_settings(pg_url: str, issuetrak_server: IssuetrakServer, slack_url: str) 
 @pytest.fixture
 async def processes(pg_settings: Settings) -> AsyncIterator[list[tuple[Runtime, AsyncWebClient]]]:
     """Two runtimes as two processes would have them: own Store (own engine), own tracker clients."""
-    runtimes = [Runtime(settings=pg_settings, trackers=build_trackers(pg_settings, options=FAST),
-                        store=Store(pg_settings.DATABASE_URL)) for _ in range(2)]
+    runtimes = [
+        Runtime(
+            settings=pg_settings,
+            trackers=build_trackers(pg_settings, options=FAST),
+            store=Store(pg_settings.DATABASE_URL),
+        )
+        for _ in range(2)
+    ]
     yield [(rt, web_client(rt)) for rt in runtimes]
     for rt in runtimes:
         await rt.aclose()
@@ -65,8 +80,8 @@ def tagged(server: IssuetrakServer) -> Callable[[str], int]:
 
 
 async def test_two_processes_on_postgresql_with_a_slow_issuetrak_post_every_note_once(
-        processes: list[tuple[Runtime, AsyncWebClient]], issuetrak_server: IssuetrakServer,
-        slack_state: SlackState) -> None:
+    processes: list[tuple[Runtime, AsyncWebClient]], issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
     keys = [f"note:two-processes:{n}" for n in range(NOTES)]
     store = processes[0][0].store
     for n, key in enumerate(keys):
@@ -120,9 +135,9 @@ async def test_a_claim_that_was_taken_over_changes_nothing(store: Store) -> None
     assert not await store.mark_retry(fresh, "twice", later)  # only while sending under that claim
 
 
-
 async def test_a_worker_whose_claim_was_taken_over_while_it_looked_sends_nothing(
-        runtime: Runtime, issuetrak_server: IssuetrakServer, clock: list[datetime]) -> None:
+    runtime: Runtime, issuetrak_server: IssuetrakServer, clock: list[datetime]
+) -> None:
     """Right before the POST the claim is checked once more: a worker that lost its row while it
     was looking for an earlier copy stops there, and the new holder posts the one note."""
     key = "note:taken-over"
@@ -140,7 +155,8 @@ async def test_a_worker_whose_claim_was_taken_over_while_it_looked_sends_nothing
 
 
 async def test_an_attempt_is_cut_off_well_inside_its_lease(
-        runtime: Runtime, issuetrak_server: IssuetrakServer, clock: list[datetime]) -> None:
+    runtime: Runtime, issuetrak_server: IssuetrakServer, clock: list[datetime]
+) -> None:
     """Issuetrak slower than the attempt's bound: the attempt ends, the row goes back to the
     queue under its own claim (never left "sending" past its lease), and the next attempt finds
     the note Issuetrak wrote after all instead of sending it again."""

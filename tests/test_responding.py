@@ -28,7 +28,10 @@ async def _answer_to(error: BaseException) -> str:
 
 
 async def test_a_tracker_outage_is_its_own_sentence() -> None:
-    assert await _answer_to(Unavailable("Issuetrak")) == "Issuetrak is not answering right now; try again in a few minutes."
+    assert (
+        await _answer_to(Unavailable("Issuetrak"))
+        == "Issuetrak is not answering right now; try again in a few minutes."
+    )
 
 
 async def test_a_database_outage_is_its_own_sentence() -> None:

@@ -62,9 +62,11 @@ def slack() -> Iterator[tuple[str, SlackState]]:
 def bot_process(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m bot` serving on `port`; killed with SIGKILL (if still running) on the way out."""
     with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=log.parent, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], env=env, cwd=log.parent, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
+
         def ready() -> bool:
             assert process.poll() is None, log.read_text()
             try:
@@ -81,15 +83,30 @@ def bot_process(env: dict[str, str], port: int, log: Path) -> Iterator[subproces
 
 
 def _send_note(port: int, slack_url: str, text: str) -> int:
-    body = urlencode({"token": "legacy", "team_id": TEAM_ID, "channel_id": "C0GENERAL", "user_id": "U0ALICE",
-                      "command": "/tracker", "text": text, "trigger_id": TRIGGER,
-                      "response_url": f"{slack_url}/response/kill9"})
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "channel_id": "C0GENERAL",
+            "user_id": "U0ALICE",
+            "command": "/tracker",
+            "text": text,
+            "trigger_id": TRIGGER,
+            "response_url": f"{slack_url}/response/kill9",
+        }
+    )
     timestamp = str(int(time.time()))
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
-    return httpx.post(f"http://127.0.0.1:{port}/slack/events", content=body, timeout=10, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": signature,
-    }).status_code
+    return httpx.post(
+        f"http://127.0.0.1:{port}/slack/events",
+        content=body,
+        timeout=10,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+        },
+    ).status_code
 
 
 def _outbox_state(database_url: str) -> tuple[OutboxState, int] | None:
@@ -105,22 +122,33 @@ def _outbox_state(database_url: str) -> tuple[OutboxState, int] | None:
 
 
 def test_a_note_saved_before_kill_9_is_delivered_once_after_restart(
-        issuetrak_server: IssuetrakServer, slack: tuple[str, SlackState], tmp_path: Path) -> None:
+    issuetrak_server: IssuetrakServer, slack: tuple[str, SlackState], tmp_path: Path
+) -> None:
     slack_url, slack_state = slack
     port = _free_port()
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     env = {
-        "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO", "PORT": str(port), "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": f"{slack_url}/api/",
-        "ISSUETRAK_URL": issuetrak_server.url, "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "LOG_LEVEL": "INFO",
+        "PORT": str(port),
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": f"{slack_url}/api/",
+        "ISSUETRAK_URL": issuetrak_server.url,
+        "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
     }
     notes = issuetrak_server.state.notes
     issuetrak_server.state.fail_next.extend([503] * 100_000)  # Issuetrak is down
 
     with bot_process(env, port, tmp_path / "first.log") as first:
         assert _send_note(port, slack_url, "note 1003 replacement pen handed over") == 200
-        saved = _wait_for(lambda: [c for c in slack_state.of("response_url") if "saved your note" in c["text"]],
-                          10, "the person to hear the note was saved")
+        saved = _wait_for(
+            lambda: [c for c in slack_state.of("response_url") if "saved your note" in c["text"]],
+            10,
+            "the person to hear the note was saved",
+        )
         assert saved[0]["text"].startswith("Issuetrak is not answering, so I saved your note for issue #1003")
         assert _outbox_state(database_url) == (OutboxState.PENDING, 1)
         first.send_signal(signal.SIGKILL)
@@ -129,8 +157,11 @@ def test_a_note_saved_before_kill_9_is_delivered_once_after_restart(
 
     issuetrak_server.state.fail_next.clear()  # Issuetrak is back
     with bot_process(env, port, tmp_path / "second.log"):
-        told = _wait_for(lambda: [m for m in slack_state.of("chat.postMessage") if "Added note" in m.get("text", "")],
-                         15, "the restarted bot to deliver the note")
+        told = _wait_for(
+            lambda: [m for m in slack_state.of("chat.postMessage") if "Added note" in m.get("text", "")],
+            15,
+            "the restarted bot to deliver the note",
+        )
     (note,) = [n for n in notes.values() if "replacement pen" in n["NoteText"]]
     assert note["CreatedBy"] == "amartin" and note["IssueNumber"] == 1003
     (message,) = told

@@ -25,7 +25,8 @@ def rt(sqlite_store: Store) -> Runtime:
 
 
 async def test_drain_waits_for_work_that_finishes_then_cancels_and_names_what_is_left(
-        rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
     done: list[str] = []
 
     async def quick() -> None:

@@ -24,17 +24,20 @@ def test_no_settings_means_every_tracker_off() -> None:
     assert settings.projectrak_url == "https://profields-cloud.deiser.com"
 
 
-@pytest.mark.parametrize(("values", "named"), [
-    ({"ISSUETRAK_URL": "it.example.com/api/v1", "ISSUETRAK_API_KEY": "k" * 20}, "ISSUETRAK_URL"),
-    ({"ISSUETRAK_URL": "https://it.example.com/api/v1"}, "ISSUETRAK_API_KEY"),
-    ({"ISSUETRAK_URL": "https://it.example.com/api/v1", "ISSUETRAK_API_KEY": "  "}, "ISSUETRAK_API_KEY"),
-    ({"PROJECTRAK_API_KEY_ID": "id"}, "PROJECTRAK_API_KEY"),
-    ({"AIP_TOKEN": "secret-token"}, "AIP_URL"),
-    ({"KITSU_URL": "https://kitsu.example.com/api", "KITSU_EMAIL": "bot@example.com"}, "KITSU_PASSWORD"),
-    ({"KITSU_TOKEN": "secret-token"}, "KITSU_URL"),
-    ({"SLACK_API_URL": "ftp://slack"}, "SLACK_API_URL"),
-    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
-])
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"ISSUETRAK_URL": "it.example.com/api/v1", "ISSUETRAK_API_KEY": "k" * 20}, "ISSUETRAK_URL"),
+        ({"ISSUETRAK_URL": "https://it.example.com/api/v1"}, "ISSUETRAK_API_KEY"),
+        ({"ISSUETRAK_URL": "https://it.example.com/api/v1", "ISSUETRAK_API_KEY": "  "}, "ISSUETRAK_API_KEY"),
+        ({"PROJECTRAK_API_KEY_ID": "id"}, "PROJECTRAK_API_KEY"),
+        ({"AIP_TOKEN": "secret-token"}, "AIP_URL"),
+        ({"KITSU_URL": "https://kitsu.example.com/api", "KITSU_EMAIL": "bot@example.com"}, "KITSU_PASSWORD"),
+        ({"KITSU_TOKEN": "secret-token"}, "KITSU_URL"),
+        ({"SLACK_API_URL": "ftp://slack"}, "SLACK_API_URL"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ],
+)
 def test_a_wrong_value_names_the_setting(values: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError) as caught:
         load(**values)
@@ -54,7 +57,12 @@ def test_secrets_are_secret_str() -> None:
 
 def test_python_m_bot_without_slack_settings_stops_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 2
-    assert done.stderr.strip() == "trackerbot cannot start: SLACK_BOT_TOKEN is missing: set it to the value from your Slack app's settings"
+    assert (
+        done.stderr.strip()
+        == "trackerbot cannot start: SLACK_BOT_TOKEN is missing: set it to the value from your Slack app's settings"
+    )
     assert "Traceback" not in done.stderr + done.stdout

@@ -89,8 +89,9 @@ def test_unreachable_database_is_a_friendly_error_without_the_password() -> None
 
 async def test_in_memory_sqlite_is_one_database_across_threads() -> None:
     store = Store("sqlite://")
-    await asyncio.gather(*(store.link_person("T1", f"U{n}", f"user{n}", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
-                           for n in range(20)))
+    await asyncio.gather(
+        *(store.link_person("T1", f"U{n}", f"user{n}", how=LinkHow.ADMIN, by="UADMIN", now=NOW) for n in range(20))
+    )
     assert [(await linked(store, "T1", f"U{n}")) for n in range(20)] == [f"user{n}" for n in range(20)]
     await store.aclose()
 
@@ -138,11 +139,19 @@ def v1_database(url: str, links: list[tuple[str, str, str]]) -> None:
     """A database as trackerbot left it at schema version 1 (the tables as they were then), with
     these (team, slack user, issuetrak user) links."""
     old = MetaData()
-    Table("schema_version", old, Column("version", Integer, primary_key=True, autoincrement=False),
-          Column("description", Text, nullable=False))
-    v1_links = Table("person_links", old, Column("team_id", String(32), primary_key=True),
-                     Column("slack_user_id", String(32), primary_key=True),
-                     Column("issuetrak_user_id", String(255), nullable=False))
+    Table(
+        "schema_version",
+        old,
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("description", Text, nullable=False),
+    )
+    v1_links = Table(
+        "person_links",
+        old,
+        Column("team_id", String(32), primary_key=True),
+        Column("slack_user_id", String(32), primary_key=True),
+        Column("issuetrak_user_id", String(255), nullable=False),
+    )
     for table in metadata.sorted_tables:  # the other tables have not changed since version 1
         if table.name not in ("schema_version", "person_links", "link_requests", "link_audit"):
             table.to_metadata(old)
@@ -152,8 +161,9 @@ def v1_database(url: str, links: list[tuple[str, str, str]]) -> None:
             old.create_all(conn)
             conn.execute(insert(old.tables["schema_version"]).values(version=1, description="baseline"))
             if links:
-                conn.execute(insert(v1_links), [{"team_id": t, "slack_user_id": u, "issuetrak_user_id": i}
-                                                for t, u, i in links])
+                conn.execute(
+                    insert(v1_links), [{"team_id": t, "slack_user_id": u, "issuetrak_user_id": i} for t, u, i in links]
+                )
     finally:
         engine.dispose()
 
@@ -163,17 +173,23 @@ def shape(url: str) -> dict[str, Any]:
     engine = open_engine(url)
     try:
         found = inspect(engine)
-        return {table: (
-            sorted((c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in found.get_columns(table)),
-            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
-        ) for table in sorted(found.get_table_names())}
+        return {
+            table: (
+                sorted(
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in found.get_columns(table)
+                ),
+                sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
+            )
+            for table in sorted(found.get_table_names())
+        }
     finally:
         engine.dispose()
 
 
 def test_a_version_1_database_is_upgraded_to_the_shape_of_a_new_one(store_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    v1_database(store_url, [("T1", "U1", "amartin"), ("T1", "U2", "bnguyen"), ("T1", "U3", "bnguyen"),
-                            ("T2", "U2", "bnguyen")])
+    v1_database(
+        store_url, [("T1", "U1", "amartin"), ("T1", "U2", "bnguyen"), ("T1", "U3", "bnguyen"), ("T2", "U2", "bnguyen")]
+    )
     upgraded = Store(store_url)
     assert upgraded.schema_version == LATEST and versions(store_url) == [1, 2]
 
@@ -192,8 +208,11 @@ def test_a_version_1_database_is_upgraded_to_the_shape_of_a_new_one(store_url: s
 
     asyncio.run(check())
     with ExitStack() as stack:
-        fresh = (f"sqlite:///{tmp_path / 'fresh.db'}" if store_url.startswith("sqlite")
-                 else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"])))
+        fresh = (
+            f"sqlite:///{tmp_path / 'fresh.db'}"
+            if store_url.startswith("sqlite")
+            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
+        )
         asyncio.run(Store(fresh).aclose())
         assert shape(store_url) == shape(fresh)
 
@@ -238,7 +257,11 @@ async def test_person_links(store: Store) -> None:
     await store.link_person("T2", "U1", "someone-else", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
     link = await store.person_link("T1", "U1")
     assert link is not None and (link.issuetrak_user_id, link.how, link.linked_by, link.linked_at) == (
-        "alice", LinkHow.EMAIL, "U1", NOW)
+        "alice",
+        LinkHow.EMAIL,
+        "U1",
+        NOW,
+    )
     await store.link_person("T1", "U1", "alice.b", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
     assert await linked(store, "T1", "U1") == "alice.b"
     assert await store.forget_email_link("T1", "U1", "alice.b") is False  # explicit links stay
@@ -247,8 +270,11 @@ async def test_person_links(store: Store) -> None:
     assert await store.person_link("T1", "U1") is None
     assert await linked(store, "T2", "U1") == "someone-else"
     actions = [(e.action, e.actor, e.subject, e.issuetrak_user_id) for e in await store.link_audit("T1")]
-    assert actions == [(AuditAction.UNLINK, "U1", "U1", "alice.b"), (AuditAction.LINK, "UADMIN", "U1", "alice.b"),
-                       (AuditAction.LINK, "U1", "U1", "alice")]
+    assert actions == [
+        (AuditAction.UNLINK, "U1", "U1", "alice.b"),
+        (AuditAction.LINK, "UADMIN", "U1", "alice.b"),
+        (AuditAction.LINK, "U1", "U1", "alice"),
+    ]
 
 
 async def test_an_issuetrak_user_belongs_to_one_slack_person(store: Store) -> None:
@@ -292,7 +318,12 @@ async def test_link_requests_are_decided_once(store: Store) -> None:
     assert (await store.decide_request("T1", denied.id, admin="UADMIN", approve=False, now=NOW)).decided
     assert await linked(store, "T1", "U2") == "bnguyen"
     assert [e.action for e in await store.link_audit("T1")] == [
-        AuditAction.DENY, AuditAction.REQUEST, AuditAction.REQUEST, AuditAction.APPROVE, AuditAction.REQUEST]
+        AuditAction.DENY,
+        AuditAction.REQUEST,
+        AuditAction.REQUEST,
+        AuditAction.APPROVE,
+        AuditAction.REQUEST,
+    ]
 
 
 async def test_an_approval_for_a_user_someone_else_took_meanwhile_decides_nothing(store: Store) -> None:
@@ -308,8 +339,9 @@ async def test_two_admins_clicking_at_once_one_decides(store_pair: tuple[Store, 
     request, _ = await store_pair[0].request_link("T1", "U2", "bnguyen", NOW)
 
     async def click(n: int) -> bool:
-        decision = await store_pair[n % 2].decide_request("T1", request.id, admin=f"UADMIN{n}", approve=n % 2 == 0,
-                                                          now=NOW)
+        decision = await store_pair[n % 2].decide_request(
+            "T1", request.id, admin=f"UADMIN{n}", approve=n % 2 == 0, now=NOW
+        )
         return decision.decided
 
     assert sorted(await race(6, click)) == [False] * 5 + [True]
@@ -450,12 +482,23 @@ async def test_subscriptions(store: Store) -> None:
     assert back.id == first.id
 
 
-@pytest.mark.parametrize(("time_of_day", "zone"), [
-    ("9:00", "UTC"), ("24:00", "UTC"), ("09:60", "UTC"), ("09:00 ", "UTC"),
-    ("09:00", "Mars/Olympus"), ("09:00", "../etc/passwd"), ("09:00", ""), ("09:00", "Europe"),
-])
+@pytest.mark.parametrize(
+    ("time_of_day", "zone"),
+    [
+        ("9:00", "UTC"),
+        ("24:00", "UTC"),
+        ("09:60", "UTC"),
+        ("09:00 ", "UTC"),
+        ("09:00", "Mars/Olympus"),
+        ("09:00", "../etc/passwd"),
+        ("09:00", ""),
+        ("09:00", "Europe"),
+    ],
+)
 async def test_bad_times_and_zones_are_refused_with_a_sentence(
-    sqlite_store: Store, time_of_day: str, zone: str,
+    sqlite_store: Store,
+    time_of_day: str,
+    zone: str,
 ) -> None:
     with pytest.raises(ValueError, match="like"):
         await sqlite_store.subscribe("T1", "C1", time_of_day, zone, [], "U1", NOW)
@@ -498,7 +541,8 @@ async def test_zones_across_midnight_utc_use_the_local_date(store: Store) -> Non
     assert await due(store, utc("2025-01-14T18:29:00")) == {}
     assert await due(store, utc("2025-01-14T18:31:00")) == {"AUCKLAND": date(2025, 1, 15)}
     assert await due(store, utc("2025-01-15T04:01:00")) == {
-        "AUCKLAND": date(2025, 1, 15), "LA": date(2025, 1, 14),
+        "AUCKLAND": date(2025, 1, 15),
+        "LA": date(2025, 1, 14),
     }
 
 

@@ -39,8 +39,9 @@ FAILED = 1
 LOG_NAME = "console.log"
 
 
-async def run_console(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                      home: Path | None = None) -> int:
+async def run_console(
+    settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None, home: Path | None = None
+) -> int:
     """Run the console until `:quit` or the end of input; returns the process's exit code.
 
     `stdin`/`stdout` default to the process's own; when input is not a terminal, lines are read
@@ -55,7 +56,9 @@ async def run_console(settings: Settings, *, stdin: TextIO | None = None, stdout
         out.line(f"The console cannot start: it cannot create {folder} ({exc.strerror}).")
         return CANNOT_START
     source = stdin or sys.stdin
-    reader: Reader = TerminalReader(folder / "history") if stdin is None and _is_terminal(source) else StreamReader(source)
+    reader: Reader = (
+        TerminalReader(folder / "history") if stdin is None and _is_terminal(source) else StreamReader(source)
+    )
     log_path = folder / LOG_NAME
     try:
         with _logging_to(log_path, settings):
@@ -87,11 +90,20 @@ async def open_console(settings: Settings, *, reader: Reader, out: Output, folde
         _uvicorn_to_log()
         setup = console_setup(settings, slack_api_url=f"{slack_url}/api/", folder=folder)
         store = Store(setup.settings.DATABASE_URL)
-        runtime = Runtime(settings=setup.settings, trackers=build_trackers(setup.settings, transports=setup.transports()),
-                          store=store)
+        runtime = Runtime(
+            settings=setup.settings, trackers=build_trackers(setup.settings, transports=setup.transports()), store=store
+        )
         try:
-            yield Session(app=create_app(runtime, socket_mode=True), runtime=runtime, setup=setup, slack=slack,
-                          slack_url=slack_url, reader=reader, out=out, log_path=folder / LOG_NAME)
+            yield Session(
+                app=create_app(runtime, socket_mode=True),
+                runtime=runtime,
+                setup=setup,
+                slack=slack,
+                slack_url=slack_url,
+                reader=reader,
+                out=out,
+                log_path=folder / LOG_NAME,
+            )
         finally:
             await runtime.aclose()
             await store.aclose()

@@ -34,33 +34,54 @@ class DemoTracker:
 
 def _issuetrak() -> DemoTracker:
     state = issuetrak.IssuetrakState()
-    return DemoTracker(state, issuetrak.create_app(state), {
-        "ISSUETRAK_URL": f"http://issuetrak.demo{state.prefix}", "ISSUETRAK_API_KEY": SecretStr(state.api_key),
-    })
+    return DemoTracker(
+        state,
+        issuetrak.create_app(state),
+        {
+            "ISSUETRAK_URL": f"http://issuetrak.demo{state.prefix}",
+            "ISSUETRAK_API_KEY": SecretStr(state.api_key),
+        },
+    )
 
 
 def _projectrak() -> DemoTracker:
     state = projectrak.ProjectrakState()
-    return DemoTracker(state, projectrak.create_app(state), {
-        "PROJECTRAK_URL": "http://projectrak.demo", "PROJECTRAK_API_KEY_ID": state.key_id,
-        "PROJECTRAK_API_KEY": SecretStr(state.api_key),
-    })
+    return DemoTracker(
+        state,
+        projectrak.create_app(state),
+        {
+            "PROJECTRAK_URL": "http://projectrak.demo",
+            "PROJECTRAK_API_KEY_ID": state.key_id,
+            "PROJECTRAK_API_KEY": SecretStr(state.api_key),
+        },
+    )
 
 
 def _aip() -> DemoTracker:
     state = aip.AipState()
-    return DemoTracker(state, aip.create_app(state), {
-        "AIP_URL": "http://aip.demo", "AIP_TOKEN": SecretStr(state.token),
-    })
+    return DemoTracker(
+        state,
+        aip.create_app(state),
+        {
+            "AIP_URL": "http://aip.demo",
+            "AIP_TOKEN": SecretStr(state.token),
+        },
+    )
 
 
 def _kitsu() -> DemoTracker:
     state = kitsu.KitsuState()
     # The demo serves Zou's routes at its root (a real Kitsu has them under /api).
-    return DemoTracker(state, kitsu.create_app(state), {
-        "KITSU_URL": "http://kitsu.demo", "KITSU_EMAIL": kitsu.DEMO_EMAIL,
-        "KITSU_PASSWORD": SecretStr(kitsu.DEMO_PASSWORD), "KITSU_TOKEN": None,
-    })
+    return DemoTracker(
+        state,
+        kitsu.create_app(state),
+        {
+            "KITSU_URL": "http://kitsu.demo",
+            "KITSU_EMAIL": kitsu.DEMO_EMAIL,
+            "KITSU_PASSWORD": SecretStr(kitsu.DEMO_PASSWORD),
+            "KITSU_TOKEN": None,
+        },
+    )
 
 
 _DEMOS: dict[TrackerName, Callable[[], DemoTracker]] = {
@@ -74,8 +95,10 @@ _DEMOS: dict[TrackerName, Callable[[], DemoTracker]] = {
 def configured(settings: Settings) -> set[TrackerName]:
     """The trackers the person set up (used for real by the console)."""
     on = {
-        TrackerName.ISSUETRAK: settings.issuetrak_on, TrackerName.PROJECTRAK: settings.projectrak_on,
-        TrackerName.AIP: settings.aip_on, TrackerName.KITSU: settings.kitsu_on,
+        TrackerName.ISSUETRAK: settings.issuetrak_on,
+        TrackerName.PROJECTRAK: settings.projectrak_on,
+        TrackerName.AIP: settings.aip_on,
+        TrackerName.KITSU: settings.kitsu_on,
     }
     return {name for name, is_on in on.items() if is_on}
 
@@ -112,8 +135,11 @@ def console_setup(settings: Settings, *, slack_api_url: str, folder: Path) -> Co
     real = configured(settings)
     demos = {name: make() for name, make in _DEMOS.items() if name not in real}
     update: dict[str, Any] = {
-        "SLACK_BOT_TOKEN": SecretStr(CONSOLE_BOT_TOKEN), "SLACK_SIGNING_SECRET": None, "SLACK_APP_TOKEN": None,
-        "SLACK_API_URL": slack_api_url, "DATABASE_URL": database_url(settings, folder),
+        "SLACK_BOT_TOKEN": SecretStr(CONSOLE_BOT_TOKEN),
+        "SLACK_SIGNING_SECRET": None,
+        "SLACK_APP_TOKEN": None,
+        "SLACK_API_URL": slack_api_url,
+        "DATABASE_URL": database_url(settings, folder),
     }
     for demo in demos.values():
         update.update(demo.settings)

@@ -32,8 +32,9 @@ class Form:
             shown = ", ".join(render.text_of(o.get("text")) for o in answer) or "(none)"
         else:
             initial = element.get("initial_date") if kind == "datepicker" else element.get("initial_value")
-            answer = self._ask_text(label, str(initial or "") if previous is INITIAL else previous,
-                                    optional=bool(block.get("optional")))
+            answer = self._ask_text(
+                label, str(initial or "") if previous is INITIAL else previous, optional=bool(block.get("optional"))
+            )
             shown = _one_line(answer)
         if not self.reader.interactive:
             self.out.line(f"│ {label}: {shown}")
@@ -108,7 +109,9 @@ def state_values(view: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[st
     """`view.state.values` for `answers` (block id -> answer) to the inputs of `view`."""
     return {
         str(block.get("block_id")): {
-            block["element"].get("action_id"): payloads.element_state(block["element"], answers[str(block.get("block_id"))])
+            block["element"].get("action_id"): payloads.element_state(
+                block["element"], answers[str(block.get("block_id"))]
+            )
         }
         for block in render.inputs(view)
     }

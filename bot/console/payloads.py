@@ -42,50 +42,90 @@ def _user(who: Who) -> dict[str, Any]:
 
 def slash_command(who: Who, command: str, text: str) -> dict[str, Any]:
     return {
-        "token": VERIFICATION_TOKEN, "team_id": who.team, "team_domain": "trackerbot-demo",
-        "channel_id": who.channel, "channel_name": who.channel_name, "user_id": who.user,
-        "user_name": who.user_name, "command": command, "text": text, "api_app_id": API_APP_ID,
-        "is_enterprise_install": "false", "response_url": who.response_url, "trigger_id": _trigger(),
+        "token": VERIFICATION_TOKEN,
+        "team_id": who.team,
+        "team_domain": "trackerbot-demo",
+        "channel_id": who.channel,
+        "channel_name": who.channel_name,
+        "user_id": who.user,
+        "user_name": who.user_name,
+        "command": command,
+        "text": text,
+        "api_app_id": API_APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": who.response_url,
+        "trigger_id": _trigger(),
     }
 
 
 def message_shortcut(who: Who, callback_id: str, message: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "type": "message_action", "token": VERIFICATION_TOKEN, "action_ts": _now_ts(),
-        "team": {"id": who.team, "domain": "trackerbot-demo"}, "user": _user(who),
-        "channel": {"id": who.channel, "name": who.channel_name}, "is_enterprise_install": False,
-        "callback_id": callback_id, "trigger_id": _trigger(), "response_url": who.response_url,
-        "message_ts": message["ts"], "message": dict(message),
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": _now_ts(),
+        "team": {"id": who.team, "domain": "trackerbot-demo"},
+        "user": _user(who),
+        "channel": {"id": who.channel, "name": who.channel_name},
+        "is_enterprise_install": False,
+        "callback_id": callback_id,
+        "trigger_id": _trigger(),
+        "response_url": who.response_url,
+        "message_ts": message["ts"],
+        "message": dict(message),
     }
 
 
 def view_submission(who: Who, view: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     submitted = {
-        **view, "id": view.get("id") or "V0CONSOLE", "team_id": who.team, "app_id": API_APP_ID,
-        "state": {"values": dict(values)}, "hash": view.get("hash") or "console",
+        **view,
+        "id": view.get("id") or "V0CONSOLE",
+        "team_id": who.team,
+        "app_id": API_APP_ID,
+        "state": {"values": dict(values)},
+        "hash": view.get("hash") or "console",
     }
     return {
-        "type": "view_submission", "token": VERIFICATION_TOKEN, "team": {"id": who.team, "domain": "trackerbot-demo"},
-        "user": _user(who), "api_app_id": API_APP_ID, "trigger_id": _trigger(), "view": submitted,
-        "response_urls": [], "is_enterprise_install": False,
+        "type": "view_submission",
+        "token": VERIFICATION_TOKEN,
+        "team": {"id": who.team, "domain": "trackerbot-demo"},
+        "user": _user(who),
+        "api_app_id": API_APP_ID,
+        "trigger_id": _trigger(),
+        "view": submitted,
+        "response_urls": [],
+        "is_enterprise_install": False,
     }
 
 
 def block_action(who: Who, button: Mapping[str, Any], message: Mapping[str, Any], *, ephemeral: bool) -> dict[str, Any]:
     """A click on `button` (an element of `message`'s blocks, with its `_block_id`)."""
     action = {
-        "type": "button", "action_id": button.get("action_id", ""), "block_id": button.get("_block_id", ""),
-        "text": button.get("text") or {"type": "plain_text", "text": ""}, "action_ts": _now_ts(),
+        "type": "button",
+        "action_id": button.get("action_id", ""),
+        "block_id": button.get("_block_id", ""),
+        "text": button.get("text") or {"type": "plain_text", "text": ""},
+        "action_ts": _now_ts(),
     }
     if "value" in button:
         action["value"] = button["value"]
     return {
-        "type": "block_actions", "token": VERIFICATION_TOKEN, "api_app_id": API_APP_ID, "user": _user(who),
-        "team": {"id": who.team, "domain": "trackerbot-demo"}, "is_enterprise_install": False,
-        "container": {"type": "message", "message_ts": message["ts"], "channel_id": who.channel,
-                      "is_ephemeral": ephemeral},
-        "channel": {"id": who.channel, "name": who.channel_name}, "message": dict(message),
-        "trigger_id": _trigger(), "response_url": who.response_url, "actions": [action],
+        "type": "block_actions",
+        "token": VERIFICATION_TOKEN,
+        "api_app_id": API_APP_ID,
+        "user": _user(who),
+        "team": {"id": who.team, "domain": "trackerbot-demo"},
+        "is_enterprise_install": False,
+        "container": {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": who.channel,
+            "is_ephemeral": ephemeral,
+        },
+        "channel": {"id": who.channel, "name": who.channel_name},
+        "message": dict(message),
+        "trigger_id": _trigger(),
+        "response_url": who.response_url,
+        "actions": [action],
     }
 
 

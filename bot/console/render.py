@@ -112,8 +112,9 @@ def buttons(blocks: Iterable[Block]) -> list[dict[str, Any]]:
 # --- blocks ----------------------------------------------------------------------------------
 
 
-def block_lines(blocks: Iterable[Block], style: Style = PLAIN,
-                name_of: Callable[[str], str | None] = lambda _: None) -> list[str]:
+def block_lines(
+    blocks: Iterable[Block], style: Style = PLAIN, name_of: Callable[[str], str | None] = lambda _: None
+) -> list[str]:
     """The lines a person would read for `blocks`, in order (input blocks are left to the
     modal walk-through)."""
     lines: list[str] = []
@@ -158,8 +159,12 @@ def _rich_text(block: Block) -> str:
     return "".join(words)
 
 
-def message_lines(text: str | None, blocks: Iterable[Block] | None, style: Style = PLAIN,
-                  name_of: Callable[[str], str | None] = lambda _: None) -> list[str]:
+def message_lines(
+    text: str | None,
+    blocks: Iterable[Block] | None,
+    style: Style = PLAIN,
+    name_of: Callable[[str], str | None] = lambda _: None,
+) -> list[str]:
     """A message: its blocks, or its text when it has none (Slack shows `text` only then)."""
     shown = block_lines(blocks or [], style, name_of)
     if shown:

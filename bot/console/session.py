@@ -73,8 +73,18 @@ class LineFailed(Exception):
 
 
 class Session:
-    def __init__(self, *, app: AsyncApp, runtime: Runtime, setup: ConsoleSetup, slack: SlackState,
-                 slack_url: str, reader: Reader, out: Output, log_path: Path) -> None:
+    def __init__(
+        self,
+        *,
+        app: AsyncApp,
+        runtime: Runtime,
+        setup: ConsoleSetup,
+        slack: SlackState,
+        slack_url: str,
+        reader: Reader,
+        out: Output,
+        log_path: Path,
+    ) -> None:
         self.app, self.runtime, self.setup, self.slack = app, runtime, setup, slack
         self.slack_url = slack_url.rstrip("/")
         self.reader, self.out, self.log_path = reader, out, log_path
@@ -87,8 +97,13 @@ class Session:
         slack.channels.setdefault(*DEFAULT_CHANNEL)
         self.channel = DEFAULT_CHANNEL[0]
         self._meta: dict[str, Callable[[str], Awaitable[None]]] = {
-            "as": self._as, "in": self._in, "shortcut": self._shortcut, "click": self._click,
-            "digest": self._digest, "json": self._json, "help": self._help,
+            "as": self._as,
+            "in": self._in,
+            "shortcut": self._shortcut,
+            "click": self._click,
+            "digest": self._digest,
+            "json": self._json,
+            "help": self._help,
         }
 
     # --- people and places ---------------------------------------------------------------------
@@ -129,8 +144,10 @@ class Session:
         style = self.out.style
         demo = ", ".join(name.label for name in self.setup.demos) or "none"
         real = ", ".join(f"{name.label} ({self.setup.host(name)})" for name in self.setup.real) or "none"
-        self.out.line(style.bold("trackerbot console") + ": type what you would type in Slack (/tracker help); "
-                      ":help for the console's commands, :quit to leave.")
+        self.out.line(
+            style.bold("trackerbot console") + ": type what you would type in Slack (/tracker help); "
+            ":help for the console's commands, :quit to leave."
+        )
         self.out.line(style.dim(f"Demo trackers (built-in data): {demo}. Real trackers: {real}."))
         user = self.slack.users[self.user]
         self.out.line(style.dim(f"You are {user.name} ({user.email}) in #{self.channel_name}."))
@@ -211,12 +228,16 @@ class Session:
     async def _shortcut(self, rest: str) -> None:
         callback_id, _, text = rest.partition(" ")
         if not callback_id or not text.strip():
-            raise LineFailed(f"Say which shortcut and the message, e.g. :shortcut {ids.SHORTCUT_ADD_NOTE} printer fixed.")
+            raise LineFailed(
+                f"Say which shortcut and the message, e.g. :shortcut {ids.SHORTCUT_ADD_NOTE} printer fixed."
+            )
         typed = text.strip().replace("\\n", "\n")  # "\n" starts a new line of the message
         message = {"type": "message", "ts": self.slack.next_ts(), "text": self._slack_text(typed), "user": self.user}
         self.out.line(f"{self.person} in #{self.channel_name}: {typed}")
-        await self.dispatch(payloads.message_shortcut(self.who(), callback_id, message),
-                            unhandled=f"trackerbot has no message shortcut {callback_id}.")
+        await self.dispatch(
+            payloads.message_shortcut(self.who(), callback_id, message),
+            unhandled=f"trackerbot has no message shortcut {callback_id}.",
+        )
 
     async def _click(self, rest: str) -> None:
         if self.last is None:
@@ -231,8 +252,10 @@ class Session:
             self.out.line(f"Opens {button['url']}")
             return
         message = {"type": "message", "ts": self.last.ts, "text": self.last.text, "blocks": self.last.blocks}
-        await self.dispatch(payloads.block_action(self.who(), button, message, ephemeral=self.last.ephemeral),
-                            unhandled="trackerbot does not handle that button.")
+        await self.dispatch(
+            payloads.block_action(self.who(), button, message, ephemeral=self.last.ephemeral),
+            unhandled="trackerbot does not handle that button.",
+        )
 
     async def _digest(self, _rest: str) -> None:
         await self._slash("/tracker digest now")
@@ -246,8 +269,10 @@ class Session:
 
     async def _slash(self, line: str) -> None:
         command, _, text = line.partition(" ")
-        await self.dispatch(payloads.slash_command(self.who(), command, self._slack_text(text.strip())),
-                            unhandled=f"trackerbot has no {command} command; try /tracker help.")
+        await self.dispatch(
+            payloads.slash_command(self.who(), command, self._slack_text(text.strip())),
+            unhandled=f"trackerbot has no {command} command; try /tracker help.",
+        )
 
     # --- dispatching and rendering -------------------------------------------------------------
     async def dispatch(self, body: dict[str, Any], *, unhandled: str, show_ack: bool = True) -> dict[str, Any]:
@@ -266,7 +291,9 @@ class Session:
             self._message("trackerbot (only you)", ack.get("text"), ack.get("blocks"), ephemeral=True)
         await self._settle(before)
         if not self._show_calls() and show_ack and not acked:
-            self.out.line(self.out.style.dim(f"(trackerbot posted nothing; if that is a surprise, see {self.log_path})"))
+            self.out.line(
+                self.out.style.dim(f"(trackerbot posted nothing; if that is a surprise, see {self.log_path})")
+            )
         return ack
 
     async def _settle(self, before: set[asyncio.Task[Any]]) -> None:
@@ -286,7 +313,7 @@ class Session:
 
     def _show_calls(self) -> int:
         """Render what the app posted since last time; returns how many posts that was."""
-        calls = self.slack.calls[self._seen:]
+        calls = self.slack.calls[self._seen :]
         self._seen += len(calls)
         shown = [c for c in calls if c.method in _SHOWN_METHODS]
         for call in shown:
@@ -358,8 +385,11 @@ class Session:
                     self.out.line(f"│ ! {errors[block_id]}")
                 answers[block_id] = form.ask(block, answers.get(block_id, INITIAL))
             self.out.line("└ " + render.text_of(view.get("submit")))
-            ack = await self.dispatch(payloads.view_submission(self.who(), view, state_values(view, answers)), show_ack=False,
-                                      unhandled="trackerbot does not handle this modal.")
+            ack = await self.dispatch(
+                payloads.view_submission(self.who(), view, state_values(view, answers)),
+                show_ack=False,
+                unhandled="trackerbot does not handle this modal.",
+            )
             action = ack.get("response_action")
             if action == "errors":
                 errors = {str(k): str(v) for k, v in (ack.get("errors") or {}).items()}

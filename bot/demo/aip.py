@@ -72,15 +72,18 @@ def _row(number: int, item: tuple[int, str, str, str, str | None, str, str, int]
         {"name": "Assignee", "value": assignee},
         {"name": "Location", "value": location},
         {"name": "Purchase date", "value": bought.isoformat()},
-        {"name": "Renewal date" if collection == 3 else "Warranty until",
-         "value": (bought + timedelta(days=365 if collection == 3 else 3 * 365)).isoformat()},
+        {
+            "name": "Renewal date" if collection == 3 else "Warranty until",
+            "value": (bought + timedelta(days=365 if collection == 3 else 3 * 365)).isoformat(),
+        },
     ]
     created = datetime.combine(bought, datetime.min.time(), UTC) + timedelta(hours=9, minutes=number)
     return {
         "asset": {"id": 5000 + number, "key": key, "name": name, "collectionId": collection, "status": status},
         "attributes": attributes,
         "globalAttributes": {
-            "Cost centre": "Production" if collection in (2, 4) else "Studio", "Company": "Northwind Studio",
+            "Cost centre": "Production" if collection in (2, 4) else "Studio",
+            "Company": "Northwind Studio",
         },
         "attachments": number % 3,
         "createdBy": {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Farid Haddad"},
@@ -152,17 +155,23 @@ def create_app(state: AipState | None = None) -> Starlette:
         max_result = min(max_result, MAX_PAGE)
         needle = params.get("query", "").strip().casefold()
         found = [row for row in state.assets if _matches(row, needle)]
-        return JSONResponse({
-            "startAt": start_at, "maxResult": max_result, "total": len(found),
-            "values": found[start_at:start_at + max_result],
-        })
+        return JSONResponse(
+            {
+                "startAt": start_at,
+                "maxResult": max_result,
+                "total": len(found),
+                "values": found[start_at : start_at + max_result],
+            }
+        )
 
     async def get_asset(request: Request) -> Response:
         key = request.path_params["key"]
         row = next((r for r in state.assets if r["asset"]["key"] == key), None)
         return error(404, f"Asset {key} not found") if row is None else JSONResponse(row)
 
-    return Starlette(routes=[
-        Route("/assets/search", authorized(search), methods=["GET"]),
-        Route("/assets/{key}", authorized(get_asset), methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/assets/search", authorized(search), methods=["GET"]),
+            Route("/assets/{key}", authorized(get_asset), methods=["GET"]),
+        ]
+    )

@@ -46,10 +46,21 @@ _INT_FIELDS = frozenset(
     {"IssueNumber", "ProjectID", "PriorityID", "IssueTypeID", "SubStatusID", "OrganizationID", "SeverityID"}
 )
 _DATE_FIELDS = frozenset({"SubmittedDate", "ClosedDate", "TargetDate", "RequiredByDate"})
-_SEARCHABLE = _INT_FIELDS | _DATE_FIELDS | {
-    "Subject", "Description", "Status", "AssignedTo", "NextActionTo", "SubmittedBy", "EnteredBy", "ClosedBy",
-    "LocationID",
-}
+_SEARCHABLE = (
+    _INT_FIELDS
+    | _DATE_FIELDS
+    | {
+        "Subject",
+        "Description",
+        "Status",
+        "AssignedTo",
+        "NextActionTo",
+        "SubmittedBy",
+        "EnteredBy",
+        "ClosedBy",
+        "LocationID",
+    }
+)
 
 
 @dataclass
@@ -290,7 +301,12 @@ class _Api:
         note_id = max(self.state.notes, default=0) + 1
         created = parse_datetime(dto.get("CreatedDate")) or datetime.now(UTC)
         self.state.notes[note_id] = _note_record(
-            note_id, number, text, dto["CreatedBy"], created, private=dto.get("IsPrivate") is True,
+            note_id,
+            number,
+            text,
+            dto["CreatedBy"],
+            created,
+            private=dto.get("IsPrivate") is True,
             rich=dto.get("IsRichText") is True,
         )
         return JSONResponse(note_id)
@@ -356,7 +372,12 @@ def _expression(issue: dict[str, Any], expression: dict[str, Any]) -> bool:
     if operation == "Contains":
         return str(wanted).casefold() in str(stored).casefold()
     left, right = _typed(name, stored), _typed(name, wanted)
-    outcomes = {"Equal": left == right, "NotEqual": left != right, "GreaterThan": left > right, "LessThan": left < right}
+    outcomes = {
+        "Equal": left == right,
+        "NotEqual": left != right,
+        "GreaterThan": left > right,
+        "LessThan": left < right,
+    }
     return outcomes[operation]
 
 
@@ -371,16 +392,20 @@ def _combine(results: list[tuple[object, bool]]) -> bool:
 
 
 def _matches(issue: dict[str, Any], sets: list[dict[str, Any]]) -> bool:
-    return _combine([
-        (
-            query_set.get("QuerySetOperator"),
-            _combine([
-                (expression.get("QueryExpressionOperator"), _expression(issue, expression))
-                for expression in query_set.get("QuerySetExpressions") or []
-            ]),
-        )
-        for query_set in sorted(sets, key=lambda s: s.get("QuerySetIndex", 0))
-    ])
+    return _combine(
+        [
+            (
+                query_set.get("QuerySetOperator"),
+                _combine(
+                    [
+                        (expression.get("QueryExpressionOperator"), _expression(issue, expression))
+                        for expression in query_set.get("QuerySetExpressions") or []
+                    ]
+                ),
+            )
+            for query_set in sorted(sets, key=lambda s: s.get("QuerySetIndex", 0))
+        ]
+    )
 
 
 # --- records, shaped like the DTOs Issuetrak stores -----------------------------------------------
@@ -530,39 +555,144 @@ def _demo_data(now: datetime) -> dict[str, Any]:
     ]
     issue = _issue_record
     issues = [
-        issue(1001, "Render node rn-07 drops off the farm overnight", "Happens after ~6 h of rendering; logs attached.",
-              submitted=now - 3 * day, submitted_by="cdubois", type_id=5, priority_id=3, assigned_to="dokafor",
-              target=now + day, project_id=3, substatus_id=3),
-        issue(1002, "VPN disconnects every 20 minutes", "Remote compositors lose the VPN from home.",
-              submitted=now - 2 * day, submitted_by="bnguyen", type_id=3, priority_id=3, assigned_to="bnguyen",
-              closed=now - 5 * hour, closed_by="bnguyen"),
-        issue(1003, "Replace &lt;broken&gt; Wacom tablet pen", "Pen tip worn &amp; side button stuck.",
-              submitted=now - 6 * hour, submitted_by="cdubois", type_id=1, priority_id=2, assigned_to="amartin"),
-        issue(1004, "Access to the Finance share for the new producer", "Read-only is enough.",
-              submitted=now - 2 * hour, submitted_by="amartin", type_id=4, priority_id=2),
-        issue(1005, "Nuke license server not responding", "<p>All seats show <b>no license</b>.</p>",
-              submitted=now - 26 * hour, submitted_by="dokafor", type_id=2, priority_id=4, assigned_to="bnguyen",
-              closed=now - 20 * hour, closed_by="bnguyen", rich=True),
-        issue(1006, "Storage quota warning on the /projects volume", "92% used, grows 1%/day.",
-              submitted=now - 8 * day, submitted_by="bnguyen", type_id=1, priority_id=3, assigned_to="dokafor",
-              target=now - 2 * day),
-        issue(1007, "New starter laptop: Jordan Lee", "MacBook Pro, Adobe CC, VPN profile.",
-              submitted=now - 10 * day, submitted_by="amartin", type_id=1, priority_id=2, assigned_to="amartin",
-              target=now + 3 * day, project_id=1),
-        issue(1008, "Printer on the 2nd floor jams on A3", "Tray 2 only.",
-              submitted=now - 14 * day, submitted_by="cdubois", type_id=1, priority_id=1, assigned_to="amartin",
-              closed=now - 12 * day, closed_by="amartin"),
-        issue(1009, "Slack alerts for failed backups", "Post to #it-alerts when a nightly backup fails.",
-              submitted=now - 30 * hour, submitted_by="bnguyen", type_id=2, priority_id=2, assigned_to="bnguyen",
-              target=now + 5 * day),
-        issue(1010, "Colour calibration for the grading suite", "Probe booked with the vendor.",
-              submitted=now - 15 * day, submitted_by="dokafor", type_id=1, priority_id=2, assigned_to="dokafor",
-              target=now + 7 * day, project_id=4, substatus_id=2),
-        issue(1011, "Email signature template update", "New logo &amp; address.",
-              submitted=now - 4 * day, submitted_by="amartin", type_id=2, priority_id=1, assigned_to="cdubois",
-              closed=now - 2 * day, closed_by="cdubois"),
-        issue(1012, "Asset sync script fails on accented names", "<p>Fails on <code>Café_Set_v02</code>.</p>",
-              submitted=now - hour, submitted_by="cdubois", type_id=2, priority_id=3, rich=True),
+        issue(
+            1001,
+            "Render node rn-07 drops off the farm overnight",
+            "Happens after ~6 h of rendering; logs attached.",
+            submitted=now - 3 * day,
+            submitted_by="cdubois",
+            type_id=5,
+            priority_id=3,
+            assigned_to="dokafor",
+            target=now + day,
+            project_id=3,
+            substatus_id=3,
+        ),
+        issue(
+            1002,
+            "VPN disconnects every 20 minutes",
+            "Remote compositors lose the VPN from home.",
+            submitted=now - 2 * day,
+            submitted_by="bnguyen",
+            type_id=3,
+            priority_id=3,
+            assigned_to="bnguyen",
+            closed=now - 5 * hour,
+            closed_by="bnguyen",
+        ),
+        issue(
+            1003,
+            "Replace &lt;broken&gt; Wacom tablet pen",
+            "Pen tip worn &amp; side button stuck.",
+            submitted=now - 6 * hour,
+            submitted_by="cdubois",
+            type_id=1,
+            priority_id=2,
+            assigned_to="amartin",
+        ),
+        issue(
+            1004,
+            "Access to the Finance share for the new producer",
+            "Read-only is enough.",
+            submitted=now - 2 * hour,
+            submitted_by="amartin",
+            type_id=4,
+            priority_id=2,
+        ),
+        issue(
+            1005,
+            "Nuke license server not responding",
+            "<p>All seats show <b>no license</b>.</p>",
+            submitted=now - 26 * hour,
+            submitted_by="dokafor",
+            type_id=2,
+            priority_id=4,
+            assigned_to="bnguyen",
+            closed=now - 20 * hour,
+            closed_by="bnguyen",
+            rich=True,
+        ),
+        issue(
+            1006,
+            "Storage quota warning on the /projects volume",
+            "92% used, grows 1%/day.",
+            submitted=now - 8 * day,
+            submitted_by="bnguyen",
+            type_id=1,
+            priority_id=3,
+            assigned_to="dokafor",
+            target=now - 2 * day,
+        ),
+        issue(
+            1007,
+            "New starter laptop: Jordan Lee",
+            "MacBook Pro, Adobe CC, VPN profile.",
+            submitted=now - 10 * day,
+            submitted_by="amartin",
+            type_id=1,
+            priority_id=2,
+            assigned_to="amartin",
+            target=now + 3 * day,
+            project_id=1,
+        ),
+        issue(
+            1008,
+            "Printer on the 2nd floor jams on A3",
+            "Tray 2 only.",
+            submitted=now - 14 * day,
+            submitted_by="cdubois",
+            type_id=1,
+            priority_id=1,
+            assigned_to="amartin",
+            closed=now - 12 * day,
+            closed_by="amartin",
+        ),
+        issue(
+            1009,
+            "Slack alerts for failed backups",
+            "Post to #it-alerts when a nightly backup fails.",
+            submitted=now - 30 * hour,
+            submitted_by="bnguyen",
+            type_id=2,
+            priority_id=2,
+            assigned_to="bnguyen",
+            target=now + 5 * day,
+        ),
+        issue(
+            1010,
+            "Colour calibration for the grading suite",
+            "Probe booked with the vendor.",
+            submitted=now - 15 * day,
+            submitted_by="dokafor",
+            type_id=1,
+            priority_id=2,
+            assigned_to="dokafor",
+            target=now + 7 * day,
+            project_id=4,
+            substatus_id=2,
+        ),
+        issue(
+            1011,
+            "Email signature template update",
+            "New logo &amp; address.",
+            submitted=now - 4 * day,
+            submitted_by="amartin",
+            type_id=2,
+            priority_id=1,
+            assigned_to="cdubois",
+            closed=now - 2 * day,
+            closed_by="cdubois",
+        ),
+        issue(
+            1012,
+            "Asset sync script fails on accented names",
+            "<p>Fails on <code>Café_Set_v02</code>.</p>",
+            submitted=now - hour,
+            submitted_by="cdubois",
+            type_id=2,
+            priority_id=3,
+            rich=True,
+        ),
     ]
     notes = [
         _note_record(1, 1001, "<p>Swapped the PSU; watching it tonight.</p>", "dokafor", now - 2 * day),
@@ -571,14 +701,47 @@ def _demo_data(now: datetime) -> dict[str, Any]:
         _note_record(4, 1006, "<p>Archived 2 TB of old dailies.</p>", "dokafor", now - 3 * day, private=True),
     ]
     projects = [
-        _project(1, "Studio network refresh", "bnguyen", opened=now - 30 * day, target=now + 45 * day, percent=40,
-                 hours=(120, 50), budget=(18000, 7000)),
-        _project(2, "R&amp;D lab move", "amartin", opened=now - 90 * day, target=now - 5 * day, percent=85,
-                 hours=(80, 96), budget=(12000, 13500)),
-        _project(3, "Render farm expansion", "dokafor", opened=now - 60 * day, target=now + 10 * day, percent=20,
-                 hours=(200, 60), budget=(60000, 21000)),
-        _project(4, "Grading suite upgrade", "cdubois", opened=now - 120 * day, target=now - 20 * day, percent=100,
-                 closed=now - 25 * day, hours=(60, 58), budget=(25000, 24100)),
+        _project(
+            1,
+            "Studio network refresh",
+            "bnguyen",
+            opened=now - 30 * day,
+            target=now + 45 * day,
+            percent=40,
+            hours=(120, 50),
+            budget=(18000, 7000),
+        ),
+        _project(
+            2,
+            "R&amp;D lab move",
+            "amartin",
+            opened=now - 90 * day,
+            target=now - 5 * day,
+            percent=85,
+            hours=(80, 96),
+            budget=(12000, 13500),
+        ),
+        _project(
+            3,
+            "Render farm expansion",
+            "dokafor",
+            opened=now - 60 * day,
+            target=now + 10 * day,
+            percent=20,
+            hours=(200, 60),
+            budget=(60000, 21000),
+        ),
+        _project(
+            4,
+            "Grading suite upgrade",
+            "cdubois",
+            opened=now - 120 * day,
+            target=now - 20 * day,
+            percent=100,
+            closed=now - 25 * day,
+            hours=(60, 58),
+            budget=(25000, 24100),
+        ),
     ]
     return {
         "users": {u["UserID"]: u for u in users},

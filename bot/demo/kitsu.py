@@ -117,10 +117,23 @@ def _dataset(today: date) -> dict[str, list[dict[str, Any]]]:
     common = {"created_at": made, "updated_at": made}
     persons = [
         {
-            "id": _id("person", email), "type": "Person", "first_name": first, "last_name": last,
-            "full_name": f"{first} {last}".strip(), "email": email, "role": role, "active": True,
-            "is_bot": is_bot, "desktop_login": "", "phone": "", "timezone": "Europe/Paris", "locale": "en_US",
-            "has_avatar": False, "notifications_slack_enabled": False, "notifications_slack_userid": "", **common,
+            "id": _id("person", email),
+            "type": "Person",
+            "first_name": first,
+            "last_name": last,
+            "full_name": f"{first} {last}".strip(),
+            "email": email,
+            "role": role,
+            "active": True,
+            "is_bot": is_bot,
+            "desktop_login": "",
+            "phone": "",
+            "timezone": "Europe/Paris",
+            "locale": "en_US",
+            "has_avatar": False,
+            "notifications_slack_enabled": False,
+            "notifications_slack_userid": "",
+            **common,
         }
         for first, last, email, role, _password, is_bot in _PEOPLE
     ]
@@ -129,59 +142,141 @@ def _dataset(today: date) -> dict[str, list[dict[str, Any]]]:
         for name in ("Open", "Closed")
     ]
     asset_types: list[dict[str, Any]] = [
-        {"id": _id("asset-type", name), "name": name, "short_name": None, "description": None,
-         "task_types": [], "archived": False, "type": "AssetType", **common}
+        {
+            "id": _id("asset-type", name),
+            "name": name,
+            "short_name": None,
+            "description": None,
+            "task_types": [],
+            "archived": False,
+            "type": "AssetType",
+            **common,
+        }
         for name in _ASSET_TYPES
     ]
     task_types = [
-        {"id": _id("task-type", name), "name": name, "short_name": name[:3].lower(), "color": "#78909C",
-         "priority": index, "for_entity": "Asset", "allow_timelog": True, "archived": False,
-         "department_id": None, "type": "TaskType", **common}
+        {
+            "id": _id("task-type", name),
+            "name": name,
+            "short_name": name[:3].lower(),
+            "color": "#78909C",
+            "priority": index,
+            "for_entity": "Asset",
+            "allow_timelog": True,
+            "archived": False,
+            "department_id": None,
+            "type": "TaskType",
+            **common,
+        }
         for index, name in enumerate(_TASK_TYPES, start=1)
     ]
     task_statuses = [
-        {"id": _id("task-status", short), "name": name, "short_name": short, "color": color, "is_done": done,
-         "is_wip": wip, "is_retake": retake, "is_feedback_request": feedback, "is_default": short == "todo",
-         "is_artist_allowed": True, "is_client_allowed": False, "archived": False, "priority": 1,
-         "type": "TaskStatus", **common}
+        {
+            "id": _id("task-status", short),
+            "name": name,
+            "short_name": short,
+            "color": color,
+            "is_done": done,
+            "is_wip": wip,
+            "is_retake": retake,
+            "is_feedback_request": feedback,
+            "is_default": short == "todo",
+            "is_artist_allowed": True,
+            "is_client_allowed": False,
+            "archived": False,
+            "priority": 1,
+            "type": "TaskStatus",
+            **common,
+        }
         for name, short, done, wip, retake, feedback, color in _TASK_STATUSES
     ]
     team = [p["id"] for p in persons]
     projects = [
-        {"id": _id("project", name), "name": name, "code": code, "description": None,
-         "production_type": kind, "production_style": "2d3d", "fps": "25", "ratio": "16:9",
-         "resolution": "1920x1080", "start_date": (today + timedelta(days=start)).isoformat(),
-         "end_date": (today + timedelta(days=end)).isoformat(), "man_days": None, "has_avatar": False,
-         "project_status_id": _id("project-status", status), "team": team,
-         "asset_types": [t["id"] for t in asset_types], "task_types": [t["id"] for t in task_types],
-         "type": "Project", "data": None, **common}
+        {
+            "id": _id("project", name),
+            "name": name,
+            "code": code,
+            "description": None,
+            "production_type": kind,
+            "production_style": "2d3d",
+            "fps": "25",
+            "ratio": "16:9",
+            "resolution": "1920x1080",
+            "start_date": (today + timedelta(days=start)).isoformat(),
+            "end_date": (today + timedelta(days=end)).isoformat(),
+            "man_days": None,
+            "has_avatar": False,
+            "project_status_id": _id("project-status", status),
+            "team": team,
+            "asset_types": [t["id"] for t in asset_types],
+            "task_types": [t["id"] for t in task_types],
+            "type": "Project",
+            "data": None,
+            **common,
+        }
         for name, code, kind, status, start, end in _PRODUCTIONS
     ]
     manager = _id("person", DEMO_EMAIL)
     assets: list[dict[str, Any]] = [
-        {"id": _id("asset", name), "name": name, "code": None, "description": description or None,
-         "canceled": canceled, "status": "running", "project_id": _id("project", production),
-         "entity_type_id": _id("asset-type", kind), "parent_id": None, "source_id": None,
-         "preview_file_id": None, "data": {}, "is_shared": False, "ready_for": None,
-         "created_by": manager, "type": "Asset", **common}
+        {
+            "id": _id("asset", name),
+            "name": name,
+            "code": None,
+            "description": description or None,
+            "canceled": canceled,
+            "status": "running",
+            "project_id": _id("project", production),
+            "entity_type_id": _id("asset-type", kind),
+            "parent_id": None,
+            "source_id": None,
+            "preview_file_id": None,
+            "data": {},
+            "is_shared": False,
+            "ready_for": None,
+            "created_by": manager,
+            "type": "Asset",
+            **common,
+        }
         for production, kind, name, description, canceled in _ASSETS
     ]
     project_of = {a["name"]: a["project_id"] for a in assets}
     tasks = [
-        {"id": _id("task", f"{asset}/{kind}"), "name": "main", "description": None, "priority": 0,
-         "difficulty": 3, "duration": 0.0, "estimation": 0.0, "completion_rate": 0, "retake_count": 0,
-         "start_date": None, "end_date": None, "real_start_date": None, "done_date": None,
-         "due_date": None if due is None else f"{(today + timedelta(days=due)).isoformat()}T00:00:00",
-         "last_comment_date": None, "project_id": project_of[asset], "task_type_id": _id("task-type", kind),
-         "task_status_id": _id("task-status", status), "entity_id": _id("asset", asset),
-         "assigner_id": manager, "assignees": [_id("person", email) for email in assignees],
-         "type": "Task", **common}
+        {
+            "id": _id("task", f"{asset}/{kind}"),
+            "name": "main",
+            "description": None,
+            "priority": 0,
+            "difficulty": 3,
+            "duration": 0.0,
+            "estimation": 0.0,
+            "completion_rate": 0,
+            "retake_count": 0,
+            "start_date": None,
+            "end_date": None,
+            "real_start_date": None,
+            "done_date": None,
+            "due_date": None if due is None else f"{(today + timedelta(days=due)).isoformat()}T00:00:00",
+            "last_comment_date": None,
+            "project_id": project_of[asset],
+            "task_type_id": _id("task-type", kind),
+            "task_status_id": _id("task-status", status),
+            "entity_id": _id("asset", asset),
+            "assigner_id": manager,
+            "assignees": [_id("person", email) for email in assignees],
+            "type": "Task",
+            **common,
+        }
         for asset, kind, status, due, assignees in _TASKS
     ]
     return {
-        "persons": persons, "project_statuses": project_statuses, "asset_types": asset_types,
-        "task_types": task_types, "task_statuses": task_statuses, "projects": projects,
-        "assets": assets, "tasks": tasks,
+        "persons": persons,
+        "project_statuses": project_statuses,
+        "asset_types": asset_types,
+        "task_types": task_types,
+        "task_statuses": task_statuses,
+        "projects": projects,
+        "assets": assets,
+        "tasks": tasks,
     }
 
 
@@ -225,8 +320,15 @@ class KitsuState:
     def _claims(self, kind: str, person_id: str, seconds: float, **extra: Any) -> dict[str, Any]:
         now = self.clock()
         return {
-            "fresh": False, "iat": int(now), "nbf": int(now), "jti": str(uuid.uuid4()), "type": kind,
-            "sub": person_id, "exp": round(now + seconds, 3), "identity_type": "person", **extra,
+            "fresh": False,
+            "iat": int(now),
+            "nbf": int(now),
+            "jti": str(uuid.uuid4()),
+            "type": kind,
+            "sub": person_id,
+            "exp": round(now + seconds, 3),
+            "identity_type": "person",
+            **extra,
         }
 
     def issue(self, person_id: str) -> tuple[str, str]:
@@ -246,8 +348,12 @@ class KitsuState:
         now = self.clock()
         if self._locked_until.get(email, 0.0) > now:
             return JSONResponse(
-                {"error": True, "login": False, "too_many_failed_login_attemps": True,
-                 "message": "Too many failed login attempts, retry in a minute."},
+                {
+                    "error": True,
+                    "login": False,
+                    "too_many_failed_login_attemps": True,
+                    "message": "Too many failed login attempts, retry in a minute.",
+                },
                 status_code=400,
             )
         person = self.person_by_email(email)
@@ -271,7 +377,9 @@ class KitsuState:
             return JSONResponse({"msg": _MISSING_JWT}, status_code=401)
         try:
             claims = jwt.decode(
-                header.removeprefix("Bearer ").strip(), self.secret, algorithms=["HS256"],
+                header.removeprefix("Bearer ").strip(),
+                self.secret,
+                algorithms=["HS256"],
                 options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
             )
         except jwt.PyJWTError as exc:  # flask-jwt-extended answers these with 422 and PyJWT's text
@@ -358,10 +466,15 @@ def create_app(state: KitsuState | None = None) -> Starlette:
         if isinstance(person, JSONResponse):
             return person
         access, refresh = state.issue(person["id"])
-        return JSONResponse({
-            "user": person, "organisation": {"name": "Lunar Lantern Studio", "type": "Organisation"},
-            "login": True, "access_token": access, "refresh_token": refresh,
-        })
+        return JSONResponse(
+            {
+                "user": person,
+                "organisation": {"name": "Lunar Lantern Studio", "type": "Organisation"},
+                "login": True,
+                "access_token": access,
+                "refresh_token": refresh,
+            }
+        )
 
     async def refresh_token(request: Request) -> JSONResponse:
         claims = state.identify(request, "refresh")
@@ -403,8 +516,10 @@ def create_app(state: KitsuState | None = None) -> Starlette:
         Route("/auth/refresh-token", refresh_token),
         Route("/data/projects", listing(lambda: data["projects"])),
         Route("/data/projects/all", listing(lambda: data["projects"])),
-        Route("/data/projects/open",
-              listing(lambda: [p for p in data["projects"] if p["project_status_id"] == open_status])),
+        Route(
+            "/data/projects/open",
+            listing(lambda: [p for p in data["projects"] if p["project_status_id"] == open_status]),
+        ),
         Route("/data/projects/{project_id}", project),
         Route("/data/project-status", listing(lambda: data["project_statuses"])),
         Route("/data/asset-types", listing(lambda: data["asset_types"])),

@@ -13,7 +13,9 @@ import uvicorn
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, log_level: str = "warning", lifespan: Literal["auto", "on", "off"] = "off") -> Iterator[str]:
+def serve_in_thread(
+    app: Any, *, log_level: str = "warning", lifespan: Literal["auto", "on", "off"] = "off"
+) -> Iterator[str]:
     """Run `app` under uvicorn on a free loopback port; yield its base URL. `lifespan="on"`
     runs the app's start-up and shutdown as a real server would."""
     # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only then, and keep-alive answers

@@ -25,6 +25,7 @@ from bot.demo.wire import DemoKnobs, Endpoint, bearer_token, error, instrumented
 
 # --- Projectrak data -------------------------------------------------------------------------
 
+
 @dataclass
 class DemoField:
     id: str
@@ -42,9 +43,16 @@ class DemoProject:
 
 def demo_fields() -> list[DemoField]:
     names = (
-        ("Status", "STATUS"), ("Progress", "PROGRESS"), ("Start date", "DATE"), ("Due date", "DATE"),
-        ("Budget", "CURRENCY"), ("Actual cost", "CURRENCY"), ("Estimated hours", "NUMBER"),
-        ("Logged hours", "NUMBER"), ("Health", "SELECT"), ("Owner", "USER"),
+        ("Status", "STATUS"),
+        ("Progress", "PROGRESS"),
+        ("Start date", "DATE"),
+        ("Due date", "DATE"),
+        ("Budget", "CURRENCY"),
+        ("Actual cost", "CURRENCY"),
+        ("Estimated hours", "NUMBER"),
+        ("Logged hours", "NUMBER"),
+        ("Health", "SELECT"),
+        ("Owner", "USER"),
     )
     return [DemoField(id=str(20001 + i), name=name, type=kind) for i, (name, kind) in enumerate(names)]
 
@@ -65,8 +73,20 @@ _PROJECTS: tuple[ProjectRow, ...] = (
     # Behind schedule: two thirds of its time gone, a fifth of the work done, health not updated.
     ("MOB", "Mobile app 2.0", "In progress", 20, -60, 10, 65000, 21000, 1200, 310, "On track", "Bruno Silva"),
     ("OPS", "Render farm upgrade", "In progress", 40, -30, 45, 120000, 86000, 400, 150, "At risk", "Chloé Dubois"),
-    ("DATA", "Data warehouse migration", "In progress", 85, -120, -5, 30000, 33500, 700, 760, "Off track",
-     "David Okafor"),
+    (
+        "DATA",
+        "Data warehouse migration",
+        "In progress",
+        85,
+        -120,
+        -5,
+        30000,
+        33500,
+        700,
+        760,
+        "Off track",
+        "David Okafor",
+    ),
     ("MKT", "Spring campaign", "Done", 100, -75, -14, 15000, 14200, 320, 335, "On track", "Emma Rossi"),
     ("LEGAL", "Contract templates review", "To do", 0, 7, 60, None, None, 80, 0, "On track", "Farid Haddad"),
 )
@@ -76,9 +96,18 @@ def _filler(n: int) -> ProjectRow:
     """Project P007, P008, … for benchmarks: plausible values, varied but deterministic."""
     start = -(n % 120)
     return (
-        f"P{n:03d}", f"Client project {n:03d}", ("In progress", "In progress", "To do", "Done", "On hold")[n % 5],
-        (n * 7) % 101, start, start + 30 + n % 150, 10000 + 500 * (n % 40), 400 * (n % 50), 100 + n % 300,
-        n % 250, ("On track", "At risk", "Off track")[n % 3], _PROJECTS[n % len(_PROJECTS)][-1],
+        f"P{n:03d}",
+        f"Client project {n:03d}",
+        ("In progress", "In progress", "To do", "Done", "On hold")[n % 5],
+        (n * 7) % 101,
+        start,
+        start + 30 + n % 150,
+        10000 + 500 * (n % 40),
+        400 * (n % 50),
+        100 + n % 300,
+        n % 250,
+        ("On track", "At risk", "Off track")[n % 3],
+        _PROJECTS[n % len(_PROJECTS)][-1],
     )
 
 
@@ -86,11 +115,16 @@ def _values(row: ProjectRow, today: date) -> dict[str, Any]:
     """A row as Projectrak values by field name (dates as ISO days, health an option, owner a user)."""
     _key, _name, status, progress, start, due, budget, cost, hours, logged, health, owner = row
     return {
-        "Status": status, "Progress": progress,
+        "Status": status,
+        "Progress": progress,
         "Start date": (today + timedelta(days=start)).isoformat(),
         "Due date": (today + timedelta(days=due)).isoformat(),
-        "Budget": budget, "Actual cost": cost, "Estimated hours": hours, "Logged hours": logged,
-        "Health": _health(health), "Owner": _person(owner),
+        "Budget": budget,
+        "Actual cost": cost,
+        "Estimated hours": hours,
+        "Logged hours": logged,
+        "Health": _health(health),
+        "Owner": _person(owner),
     }
 
 
@@ -150,15 +184,24 @@ def create_app(state: ProjectrakState | None = None) -> Starlette:
         created = datetime.now(UTC)
         expired = created + timedelta(seconds=state.token_seconds)  # the JWT's whole-second exp is just after
         claims = {
-            "iss": "profields-cloud", "sub": state.account_id, "clientKey": state.client_key,
-            "jti": uuid.uuid4().hex, "iat": int(created.timestamp()), "exp": math.ceil(expired.timestamp()),
+            "iss": "profields-cloud",
+            "sub": state.account_id,
+            "clientKey": state.client_key,
+            "jti": uuid.uuid4().hex,
+            "iat": int(created.timestamp()),
+            "exp": math.ceil(expired.timestamp()),
         }
         state.mints += 1
-        return JSONResponse({
-            "jwt": jwt.encode(claims, state.secret, algorithm="HS256"),
-            "baseUrl": state.site_url, "clientKey": state.client_key, "accountId": state.account_id,
-            "created": _stamp(created), "expired": _stamp(expired),
-        })
+        return JSONResponse(
+            {
+                "jwt": jwt.encode(claims, state.secret, algorithm="HS256"),
+                "baseUrl": state.site_url,
+                "clientKey": state.client_key,
+                "accountId": state.account_id,
+                "created": _stamp(created),
+                "expired": _stamp(expired),
+            }
+        )
 
     def authorized(endpoint: Endpoint) -> Endpoint:
         async def run(request: Request) -> Response:
@@ -183,14 +226,18 @@ def create_app(state: ProjectrakState | None = None) -> Starlette:
         project = state.projects.get(request.path_params["key"])
         if project is None:
             return error(404, "Project not found")
-        return JSONResponse([
-            {"fieldId": f.id, "fieldName": f.name, "type": f.type, "value": project.values.get(f.id)}
-            for f in state.fields
-        ])
+        return JSONResponse(
+            [
+                {"fieldId": f.id, "fieldName": f.name, "type": f.type, "value": project.values.get(f.id)}
+                for f in state.fields
+            ]
+        )
 
-    return Starlette(routes=[
-        Route("/api-keys/jwt", instrumented(state, mint), methods=["POST"]),
-        Route("/fields", authorized(list_fields), methods=["GET"]),
-        Route("/projects", authorized(list_projects), methods=["GET"]),
-        Route("/projects/{key}/values", authorized(project_values), methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/api-keys/jwt", instrumented(state, mint), methods=["POST"]),
+            Route("/fields", authorized(list_fields), methods=["GET"]),
+            Route("/projects", authorized(list_projects), methods=["GET"]),
+            Route("/projects/{key}/values", authorized(project_values), methods=["GET"]),
+        ]
+    )

@@ -106,10 +106,12 @@ def create_app(state: SlackState) -> Starlette:
         state.record(Call("response_url", args))
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[
-        Route("/api/{method}", api, methods=["POST", "GET"]),
-        Route("/response/{hook}", response_url, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/api/{method}", api, methods=["POST", "GET"]),
+            Route("/response/{hook}", response_url, methods=["POST"]),
+        ]
+    )
 
 
 def _failure(failure: int | str) -> Response:
@@ -126,25 +128,46 @@ class _Dropped(Response):
     """Starts an answer, then the connection closes under it."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+            }
+        )
         await send({"type": "http.response.body", "body": b'{"ok": tr', "more_body": True})
         raise ConnectionAbortedError("the Slack stand-in dropped the connection, as asked")
 
 
 def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, Any]:
     if method == "auth.test":
-        return {"ok": True, "url": "https://trackerbot-demo.slack.com/", "team": "Demo", "user": "trackerbot",
-                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0TRACKBOT", "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": "https://trackerbot-demo.slack.com/",
+            "team": "Demo",
+            "user": "trackerbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": "B0TRACKBOT",
+            "is_enterprise_install": False,
+        }
     if method == "users.info":
         user = state.users.get(str(args.get("user")))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": {
-            "id": user.id, "team_id": TEAM_ID, "name": user.name.lower().replace(" ", "."), "real_name": user.name,
-            "tz": user.tz, "profile": {"real_name": user.name, "display_name": user.name, "email": user.email},
-            "is_restricted": user.is_restricted, "is_ultra_restricted": user.is_ultra_restricted,
-        }}
+        return {
+            "ok": True,
+            "user": {
+                "id": user.id,
+                "team_id": TEAM_ID,
+                "name": user.name.lower().replace(" ", "."),
+                "real_name": user.name,
+                "tz": user.tz,
+                "profile": {"real_name": user.name, "display_name": user.name, "email": user.email},
+                "is_restricted": user.is_restricted,
+                "is_ultra_restricted": user.is_ultra_restricted,
+            },
+        }
     if method == "conversations.info":
         channel = str(args.get("channel"))
         name = state.channels.get(channel)
@@ -153,13 +176,20 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
         return {"ok": True, "channel": {"id": channel, "name": name}}
     if method == "chat.getPermalink":
         ts = str(args.get("message_ts", "")).replace(".", "")
-        return {"ok": True, "channel": args.get("channel"),
-                "permalink": f"https://trackerbot-demo.slack.com/archives/{args.get('channel')}/p{ts}"}
+        return {
+            "ok": True,
+            "channel": args.get("channel"),
+            "permalink": f"https://trackerbot-demo.slack.com/archives/{args.get('channel')}/p{ts}",
+        }
     if method in ("chat.postMessage", "chat.update") and args.get("channel") in state.closed_channels:
         return {"ok": False, "error": "not_in_channel"}
     if method in ("chat.postMessage", "chat.update"):
-        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or state.next_ts(),
-                "message": {"text": args.get("text"), "blocks": args.get("blocks")}}
+        return {
+            "ok": True,
+            "channel": args.get("channel"),
+            "ts": args.get("ts") or state.next_ts(),
+            "message": {"text": args.get("text"), "blocks": args.get("blocks")},
+        }
     if method == "chat.postEphemeral":
         return {"ok": True, "message_ts": state.next_ts()}
     if method == "views.publish":

@@ -29,8 +29,9 @@ def serve_http(settings: Settings) -> int:
     runtime = build_runtime(settings)
     app = create_app(runtime)
     web = create_web_app(runtime, app, workers=Workers(runtime, app.client))
-    uvicorn.run(web, host="0.0.0.0", port=settings.PORT, log_config=None, access_log=False,
-                http=BoundedHttpToolsProtocol)
+    uvicorn.run(
+        web, host="0.0.0.0", port=settings.PORT, log_config=None, access_log=False, http=BoundedHttpToolsProtocol
+    )
     return 0
 
 

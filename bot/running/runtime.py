@@ -69,14 +69,17 @@ class Runtime:
             await asyncio.wait(set(self.tasks), timeout=left)
         if not self.tasks:
             return
-        log.warning("%d background task(s) still running after %.1f s, cancelled: %s",
-                    len(self.tasks), timeout, _names(self.tasks))
+        log.warning(
+            "%d background task(s) still running after %.1f s, cancelled: %s",
+            len(self.tasks),
+            timeout,
+            _names(self.tasks),
+        )
         for task in self.tasks:
             task.cancel()
         await asyncio.wait(set(self.tasks), timeout=grace)
         if self.tasks:
-            log.error("%d background task(s) did not stop when cancelled: %s",
-                      len(self.tasks), _names(self.tasks))
+            log.error("%d background task(s) did not stop when cancelled: %s", len(self.tasks), _names(self.tasks))
 
     async def aclose(self) -> None:
         await self.drain()

@@ -30,8 +30,9 @@ WAKE_DEBOUNCE_SECONDS = 1.0
 _IN_OUTBOX_RUN: contextvars.ContextVar[bool] = contextvars.ContextVar("in_outbox_run", default=False)
 
 
-async def deliver_due(rt: Runtime, client: AsyncWebClient, *, limit: int = 20,
-                      timing: writes.Timing = writes.TIMING) -> int:
+async def deliver_due(
+    rt: Runtime, client: AsyncWebClient, *, limit: int = 20, timing: writes.Timing = writes.TIMING
+) -> int:
     """Deliver what is due in the outbox and tell each person; returns how many were tried.
 
     Rows are claimed one at a time, each with a lease of its own, so a slow tracker never lets a
@@ -84,8 +85,15 @@ class Workers:
     backoff due, and wakes the outbox worker at once (at most once a second).
     """
 
-    def __init__(self, rt: Runtime, client: AsyncWebClient, *, outbox_seconds: float = OUTBOX_INTERVAL_SECONDS,
-                 digest_seconds: float = DIGEST_INTERVAL_SECONDS, pacer: digest_posting.Pacer = digest_posting.PACER) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        client: AsyncWebClient,
+        *,
+        outbox_seconds: float = OUTBOX_INTERVAL_SECONDS,
+        digest_seconds: float = DIGEST_INTERVAL_SECONDS,
+        pacer: digest_posting.Pacer = digest_posting.PACER,
+    ) -> None:
         self.rt = rt
         self.client = client
         self.pacer = pacer
@@ -94,7 +102,8 @@ class Workers:
             ("digest scheduler", self._digests, digest_seconds),
         )
         self.scheduler = AsyncIOScheduler(
-            timezone=UTC, job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone=UTC,
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
         self._running: set[asyncio.Task[object]] = set()
         self._delivering = asyncio.Lock()  # one outbox run at a time: the interval's or a wake-up's
@@ -111,8 +120,9 @@ class Workers:
             runs.setLevel(logging.WARNING)
         now = datetime.now(UTC)
         for name, work, seconds in self.jobs:
-            self.scheduler.add_job(self._tracked, "interval", args=[work], seconds=seconds, id=name, name=name,
-                                   next_run_time=now)
+            self.scheduler.add_job(
+                self._tracked, "interval", args=[work], seconds=seconds, id=name, name=name, next_run_time=now
+            )
         self.scheduler.start()
 
     async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
@@ -148,9 +158,12 @@ class Workers:
         due now, and an outbox run starts (after the one in progress, if any). Answers to the
         outbox run's own calls are left out: `deliver_due` acts on those itself."""
         loop = asyncio.get_running_loop()
-        if (_IN_OUTBOX_RUN.get() or self.scheduler.state != STATE_RUNNING
-                or (self._wake is not None and not self._wake.done())
-                or loop.time() - self._last_wake < WAKE_DEBOUNCE_SECONDS):
+        if (
+            _IN_OUTBOX_RUN.get()
+            or self.scheduler.state != STATE_RUNNING
+            or (self._wake is not None and not self._wake.done())
+            or loop.time() - self._last_wake < WAKE_DEBOUNCE_SECONDS
+        ):
             return
         self._last_wake = loop.time()
         self._wake = loop.create_task(self._tracked(self._woken), name="outbox wake-up")

@@ -33,6 +33,7 @@ DIGEST_NOW_EVERY = timedelta(minutes=1)  # one `digest now` per channel per minu
 
 # --- rules ----------------------------------------------------------------------------------------
 
+
 def behind(project: ProjectStatus, today: date) -> bool:
     """Percent complete more than BEHIND_MARGIN points under the share of time elapsed between
     the open and target dates (exactly at the margin is not behind)."""
@@ -98,6 +99,7 @@ class Scope:
 
 # --- the digest -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Attention:
     project: ProjectStatus
@@ -127,8 +129,10 @@ class Digest:
         """The one line at the top (and the notification text)."""
         parts = [f"{len(self.attention)} of {self.projects_checked} projects need attention"]
         if self.issues_read:
-            parts.append(f"{len(self.opened)} issues opened, {len(self.closed)} closed in 24 h, "
-                         f"{sum(self.open_by_assignee.values())} open")
+            parts.append(
+                f"{len(self.opened)} issues opened, {len(self.closed)} closed in 24 h, "
+                f"{sum(self.open_by_assignee.values())} open"
+            )
         if self.tasks_due:
             parts.append(f"{self.tasks_due_count} Kitsu tasks due within {_days(TASKS_DUE_DAYS)}")
         if self.failures:
@@ -153,10 +157,13 @@ async def build(rt: Runtime, scope: str | None = None, *, today: date | None = N
     digest = Digest(today=today or now.date(), scope=scope)
     wanted = Scope.of(rt, scope)
     trackers = rt.trackers
-    await asyncio.gather(*(
-        _guarded(digest, source.name, _tracker(source, digest, wanted, now))
-        for source in trackers.project_sources() if wanted.takes(source.tracker)
-    ))
+    await asyncio.gather(
+        *(
+            _guarded(digest, source.name, _tracker(source, digest, wanted, now))
+            for source in trackers.project_sources()
+            if wanted.takes(source.tracker)
+        )
+    )
     for watch in trackers.credential_watches():
         if warning := watch.token_expiry_warning(now):
             digest.warnings.append(warning)  # a token the bot cannot renew: say so daily
@@ -201,8 +208,9 @@ async def _each(digest: Digest, source: ProjectSource, listed: list[ProjectStatu
     return [r for r in results if isinstance(r, ProjectStatus)]
 
 
-async def _tasks(source: TaskSource, digest: Digest, scope: Scope,
-                 projects: list[ProjectStatus]) -> list[ProjectStatus]:
+async def _tasks(
+    source: TaskSource, digest: Digest, scope: Scope, projects: list[ProjectStatus]
+) -> list[ProjectStatus]:
     """Note each person's tasks due soon; the projects with their overdue task counts."""
     if scope.is_project:  # only the named projects' tasks
         batches = await asyncio.gather(*(source.open_tasks(project_id=p.id) for p in projects))
@@ -219,6 +227,7 @@ async def _tasks(source: TaskSource, digest: Digest, scope: Scope,
 
 
 # --- subscriptions --------------------------------------------------------------------------------
+
 
 def _may_change(rt: Runtime, user: str) -> bool:
     """DIGEST_EDITORS (anyone when empty) and TRACKER_ADMINS may change and post digests."""
@@ -243,8 +252,9 @@ async def _scope_known(rt: Runtime, scope: str) -> bool:
     return not read or any(wanted.covers(p) for projects in read for p in projects)
 
 
-async def schedule(rt: Runtime, *, team: str, channel: str, user: str, at: time_of_day, zone: str,
-                   scope: str | None) -> str:
+async def schedule(
+    rt: Runtime, *, team: str, channel: str, user: str, at: time_of_day, zone: str, scope: str | None
+) -> str:
     """`digest daily HH:MM [zone] [scope]`: set (or change) the channel's daily digest."""
     if not _may_change(rt, user):
         return messages.DIGEST_NOT_ALLOWED
@@ -273,5 +283,6 @@ async def describe(rt: Runtime, *, team: str, channel: str) -> str:
     sub = await rt.store.subscription(team, channel)
     if sub is None:
         return messages.DIGEST_NONE
-    return messages.DIGEST_LIST.format(time=sub.time, zone=sub.timezone,
-                                       scope=_scope_text(sub.scope[0] if sub.scope else None), user=sub.created_by)
+    return messages.DIGEST_LIST.format(
+        time=sub.time, zone=sub.timezone, scope=_scope_text(sub.scope[0] if sub.scope else None), user=sub.created_by
+    )

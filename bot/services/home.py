@@ -54,5 +54,7 @@ async def page_for(rt: Runtime, *, team: str, person: SlackPerson) -> HomePage:
     return HomePage(
         identity=await identity(rt, team, person),
         trackers=[(name.label, name in configured) for name in TrackerName],
-        digests=digests, examples=messages.HELP_EXAMPLES, audit=audit,
+        digests=digests,
+        examples=messages.HELP_EXAMPLES,
+        audit=audit,
     )

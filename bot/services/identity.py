@@ -108,8 +108,9 @@ def refusal_sentence(rt: Runtime, standing: Standing, person: SlackPerson, *, re
         case Refusal.GUEST:
             return messages.GUEST_REFUSED
         case Refusal.TAKEN:
-            return messages.EMAIL_USER_TAKEN.format(user=standing.detail, holder=standing.holder,
-                                                    approvers=approvers(rt))
+            return messages.EMAIL_USER_TAKEN.format(
+                user=standing.detail, holder=standing.holder, approvers=approvers(rt)
+            )
         case Refusal.ISSUETRAK_DOWN:
             return standing.detail
     return (messages.READ_NEEDS_IDENTITY if reading else messages.NOT_LINKED).format(email=email)
@@ -140,8 +141,11 @@ async def link_self(rt: Runtime, client: AsyncWebClient, *, team: str, person: S
     if user is None:
         return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
     current = await rt.store.person_link(team, person.id)
-    if current is not None and current.issuetrak_user_id == user.id and (
-            current.how is not LinkHow.EMAIL or _same_email(person, user)):
+    if (
+        current is not None
+        and current.issuetrak_user_id == user.id
+        and (current.how is not LinkHow.EMAIL or _same_email(person, user))
+    ):
         return messages.LINK_ALREADY.format(user=user.id)
     is_admin = person.id in rt.settings.admins
     if is_admin or _same_email(person, user):
@@ -202,8 +206,11 @@ async def unlink(rt: Runtime, *, team: str, actor: str, person: str | None) -> s
         if withdrawn:
             said.append(messages.REQUEST_WITHDRAWN.format(user=withdrawn.issuetrak_user_id))
         return " ".join(said)
-    return messages.UNLINKED_OTHER.format(person=target, user=gone) if gone else messages.NOT_TIED_OTHER.format(
-        person=target)
+    return (
+        messages.UNLINKED_OTHER.format(person=target, user=gone)
+        if gone
+        else messages.NOT_TIED_OTHER.format(person=target)
+    )
 
 
 @dataclass(frozen=True)
@@ -226,8 +233,10 @@ async def decide(rt: Runtime, client: AsyncWebClient, *, team: str, admin: str, 
     if request is None:
         return Answer(messages.LINK_REQUEST_GONE, replace=True)
     if decision.taken_by is not None:
-        return Answer(messages.LINK_APPROVE_TAKEN.format(user=request.issuetrak_user_id,
-                                                         holder=decision.taken_by.slack_user_id), replace=False)
+        return Answer(
+            messages.LINK_APPROVE_TAKEN.format(user=request.issuetrak_user_id, holder=decision.taken_by.slack_user_id),
+            replace=False,
+        )
     if request.state is RequestState.WITHDRAWN:
         return Answer(messages.LINK_REQUEST_GONE, replace=True)
     if not decision.decided:

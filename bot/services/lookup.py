@@ -135,10 +135,12 @@ async def find_assets(rt: Runtime, query: str, *, start_at: int = 0) -> AssetRes
                 result.single = asset
                 return result
     searched = [source for source in sources if source.pages or start_at == 0]
-    answers = await asyncio.gather(*(
-        _settle(source.name, source.search_assets(query, start_at=start_at, size=ASSET_PAGE_SIZE), gathered)
-        for source in searched
-    ))
+    answers = await asyncio.gather(
+        *(
+            _settle(source.name, source.search_assets(query, start_at=start_at, size=ASSET_PAGE_SIZE), gathered)
+            for source in searched
+        )
+    )
     for source, answer in zip(searched, answers, strict=True):
         if answer is None:
             continue

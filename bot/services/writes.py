@@ -105,8 +105,17 @@ async def mention_names(directory: Directory, client: Any, team: str, text: str)
     return await directory.mention_names(client, team, users)
 
 
-def note_html(text: str, *, names: dict[str, str], person: str, person_id: str, channel: str,
-              permalink: str | None, key: str, slack_escaped: bool) -> str:
+def note_html(
+    text: str,
+    *,
+    names: dict[str, str],
+    person: str,
+    person_id: str,
+    channel: str,
+    permalink: str | None,
+    key: str,
+    slack_escaped: bool,
+) -> str:
     """The note: the message as safe HTML, then who posted it from where, and the write's tag.
 
     `slack_escaped` says whether the text still carries Slack's `&amp;` escaping (a command's
@@ -122,8 +131,9 @@ def allowed_here(rt: Runtime, channel: str) -> bool:
     return not allowed or channel in allowed
 
 
-async def submit(rt: Runtime, *, key: str, kind: OutboxKind, payload: dict[str, Any], requester: Requester,
-                 person: SlackPerson) -> Outcome:
+async def submit(
+    rt: Runtime, *, key: str, kind: OutboxKind, payload: dict[str, Any], requester: Requester, person: SlackPerson
+) -> Outcome:
     """Record the write, then try to deliver it now. A repeat of the same key is not written
     again: the person hears how the first one went (a failed one is tried again, and one not
     sent yet goes out with what the repeat carries: a corrected form)."""
@@ -191,8 +201,7 @@ async def _told(rt: Runtime, item_id: int, outcome: Outcome | None) -> Outcome:
     return describe(rt, item, repeat=True)
 
 
-async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False,
-                  timing: Timing = TIMING) -> Outcome | None:
+async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False, timing: Timing = TIMING) -> Outcome | None:
     """One delivery attempt of a claimed outbox item; the store row records how it went, and
     the outcome says what to tell the person. None when this claim no longer holds the row (its
     lease ran out and another worker took it over): that worker tells the person.
@@ -304,8 +313,11 @@ async def _send(issuetrak: IssuetrakClient, item: OutboxItem, created_by: str) -
         note_id = await issuetrak.add_note(issue, payload["html"], created_by, private=bool(payload.get("private")))
         return {"note": note_id, "issue": issue}
     number = await issuetrak.create_issue(
-        subject=payload["subject"], description=payload["html"], issue_type_id=int(payload["type"]),
-        priority_id=int(payload["priority"]), submitted_by=created_by,
+        subject=payload["subject"],
+        description=payload["html"],
+        issue_type_id=int(payload["type"]),
+        priority_id=int(payload["priority"]),
+        submitted_by=created_by,
     )
     return {"issue": number, "subject": payload["subject"]}
 
@@ -362,16 +374,29 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
         return Outcome(done, template.format(issue=issue, url=url, subject=subject), item.id, public)
     if item.state is OutboxState.FAILED:
         error = escape(item.last_error or "Issuetrak refused it.")
-        sentence = (messages.NOTE_FAILED.format(issue=issue, error=error) if is_note
-                    else messages.ISSUE_FAILED.format(subject=subject, error=error))
+        sentence = (
+            messages.NOTE_FAILED.format(issue=issue, error=error)
+            if is_note
+            else messages.ISSUE_FAILED.format(subject=subject, error=error)
+        )
         return Outcome(Result.FAILED, sentence, item.id)
-    sentence = (messages.NOTE_SAVED.format(issue=issue) if is_note
-                else messages.ISSUE_SAVED.format(subject=subject))
+    sentence = messages.NOTE_SAVED.format(issue=issue) if is_note else messages.ISSUE_SAVED.format(subject=subject)
     return Outcome(Result.SAVED, sentence, item.id)
 
 
-async def note_from_command(rt: Runtime, client: Any, directory: Any, *, team: str, person: SlackPerson,
-                            channel_id: str, channel: str, issue: int, text: str, key: str) -> Outcome:
+async def note_from_command(
+    rt: Runtime,
+    client: Any,
+    directory: Any,
+    *,
+    team: str,
+    person: SlackPerson,
+    channel_id: str,
+    channel: str,
+    issue: int,
+    text: str,
+    key: str,
+) -> Outcome:
     """`/tracker note 123 text`: the answer goes to the person (no message to thread under).
     Refusals (channel, length, missing issue) come before anything is recorded."""
     if not allowed_here(rt, channel_id):
@@ -379,8 +404,16 @@ async def note_from_command(rt: Runtime, client: Any, directory: Any, *, team: s
     if len(text) > MAX_NOTE_CHARACTERS:
         return Outcome(Result.REFUSED, messages.NOTE_TOO_LONG.format(length=len(text), limit=MAX_NOTE_CHARACTERS))
     names = await mention_names(directory, client, team, text)
-    html = note_html(text, names=names, person=person.name, person_id=person.id, channel=channel, permalink=None, key=key,
-                     slack_escaped=True)
+    html = note_html(
+        text,
+        names=names,
+        person=person.name,
+        person_id=person.id,
+        channel=channel,
+        permalink=None,
+        key=key,
+        slack_escaped=True,
+    )
     try:
         await rt.trackers.require_issuetrak().get_issue(issue)
     except NotFound:
@@ -388,5 +421,11 @@ async def note_from_command(rt: Runtime, client: Any, directory: Any, *, team: s
     except Unavailable:
         pass  # saved and delivered later
     requester = Requester(team_id=team, user_id=person.id, channel_id=channel_id)
-    return await submit(rt, key=key, kind=OutboxKind.NOTE, payload={"issue": issue, "html": html, "private": False},
-                        requester=requester, person=person)
+    return await submit(
+        rt,
+        key=key,
+        kind=OutboxKind.NOTE,
+        payload={"issue": issue, "html": html, "private": False},
+        requester=requester,
+        person=person,
+    )

@@ -82,8 +82,18 @@ class Unlink:
 
 
 Command = (
-    Help | ShowIssue | AddNote | ShowProject | ListProjects | FindAsset
-    | DigestNow | DigestDaily | DigestOff | DigestList | LinkUser | Unlink
+    Help
+    | ShowIssue
+    | AddNote
+    | ShowProject
+    | ListProjects
+    | FindAsset
+    | DigestNow
+    | DigestDaily
+    | DigestOff
+    | DigestList
+    | LinkUser
+    | Unlink
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
@@ -169,7 +179,9 @@ def _note(rest: str) -> Command:
 
 def _project(rest: str) -> Command:
     if not rest:
-        return Help("Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`.")
+        return Help(
+            "Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`."
+        )
     return ShowProject(rest.lstrip("#"))
 
 
@@ -218,10 +230,11 @@ def _daily(args: str) -> Command:
 
 def _link(rest: str) -> Command:
     person = _MENTION.match(rest)
-    user = rest[person.end():].strip() if person else rest
+    user = rest[person.end() :].strip() if person else rest
     if not _USER_ID.fullmatch(user):
-        return Help("Give your Issuetrak user ID, for example `/tracker link jdoe` "
-                    "(admins: `/tracker link @person jdoe`).")
+        return Help(
+            "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`)."
+        )
     return LinkUser(user, person.group(1) if person else None)
 
 

@@ -36,8 +36,13 @@ class Pacer:
     """At most one post per `spacing` seconds in each channel. Each caller reserves the next free
     slot before waiting, so concurrent posts line up without a lock (safe on any event loop)."""
 
-    def __init__(self, spacing: float = POST_SPACING_SECONDS, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        spacing: float = POST_SPACING_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self.spacing = spacing
         self._clock = clock
         self._sleep = sleep
@@ -54,8 +59,9 @@ class Pacer:
 
 PACER = Pacer()
 CLOSED_CHANNEL_ERRORS = ("not_in_channel", "channel_not_found", "is_archived")
-PASSING_SLACK_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
-                                  "request_timeout"})
+PASSING_SLACK_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 
 
 def _slack_error(exc: SlackApiError) -> str | None:
@@ -82,14 +88,18 @@ def _reason(exc: BaseException) -> str:
 async def _post(client: AsyncWebClient, channel: str, digest: Digest, pacer: Pacer) -> str:
     await pacer.wait(channel)
     answer = await client.chat_postMessage(
-        channel=channel, text=digest.summary, blocks=digest_view.as_dicts(digest_view.digest_blocks(digest)),
-        unfurl_links=False, unfurl_media=False,
+        channel=channel,
+        text=digest.summary,
+        blocks=digest_view.as_dicts(digest_view.digest_blocks(digest)),
+        unfurl_links=False,
+        unfurl_media=False,
     )
     return str(answer.get("ts", ""))
 
 
-async def post_now(rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, user: str,
-                   scope: str | None, pacer: Pacer = PACER) -> str:
+async def post_now(
+    rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, user: str, scope: str | None, pacer: Pacer = PACER
+) -> str:
     """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without
     one). Only digest editors may ask (everyone when there are none), once a minute per channel."""
     if not _may_change(rt, user):
@@ -153,8 +163,9 @@ async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER)
     return done
 
 
-async def _post_failed(rt: Runtime, client: AsyncWebClient, due: DueDigest, claimed_at: datetime,
-                       exc: Exception) -> None:
+async def _post_failed(
+    rt: Runtime, client: AsyncWebClient, due: DueDigest, claimed_at: datetime, exc: Exception
+) -> None:
     """Give the claim back after a passing failure; otherwise settle the day (never a loop)."""
     sub = due.subscription
     where = f"subscription {sub.id} in {sub.channel_id}"
@@ -162,9 +173,16 @@ async def _post_failed(rt: Runtime, client: AsyncWebClient, due: DueDigest, clai
         log.warning("could not post the digest of %s (%s); the next round tries again", where, _reason(exc))
         await rt.store.release_digest(sub.id, due.due_date, claimed_at)
         return
-    log.error("could not post the digest of %s (%s); not tried again today", where, _reason(exc),
-              exc_info=None if isinstance(exc, SlackApiError) else exc)
+    log.error(
+        "could not post the digest of %s (%s); not tried again today",
+        where,
+        _reason(exc),
+        exc_info=None if isinstance(exc, SlackApiError) else exc,
+    )
     await rt.store.settle_digest(sub.id, due.due_date, rt.clock())
     if isinstance(exc, SlackApiError) and _slack_error(exc) in CLOSED_CHANNEL_ERRORS:
-        await tell(client, Requester(sub.team_id, sub.created_by),
-                   messages.DIGEST_CHANNEL_CLOSED.format(channel=sub.channel_id))
+        await tell(
+            client,
+            Requester(sub.team_id, sub.created_by),
+            messages.DIGEST_CHANNEL_CLOSED.format(channel=sub.channel_id),
+        )

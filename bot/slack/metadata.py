@@ -21,8 +21,7 @@ _SIGNED_AT = "_at"
 
 
 class MetadataSigner:
-    def __init__(self, key: bytes, *, max_age: float = MAX_AGE_SECONDS,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, key: bytes, *, max_age: float = MAX_AGE_SECONDS, clock: Callable[[], float] = time.time) -> None:
         self._key = key
         self._max_age = max_age
         self.clock = clock  # seconds since the epoch; tests move it

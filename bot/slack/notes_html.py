@@ -177,8 +177,7 @@ class _Inline:
         self.shadow = "".join(a if isinstance(a, str) else _TOKEN_SHADOW for a in atoms)
         n = len(self.shadow)
         self.closers = {
-            marker: [i for i in range(1, n) if self.shadow[i] == marker and self._can_close(i)]
-            for marker in _MARKERS
+            marker: [i for i in range(1, n) if self.shadow[i] == marker and self._can_close(i)] for marker in _MARKERS
         }
         self.ticks = [i for i in range(n) if self.shadow[i] == "`"]
 
@@ -325,9 +324,7 @@ def editable_text(text: str) -> str:
     return "".join(out)
 
 
-def mrkdwn_to_text(
-    text: str, *, resolve_user: Resolver = _nobody, resolve_channel: Resolver = _nobody
-) -> str:
+def mrkdwn_to_text(text: str, *, resolve_user: Resolver = _nobody, resolve_channel: Resolver = _nobody) -> str:
     """The same message as plain text: formatting markers dropped, tokens made readable."""
     return _Converter(_TextRenderer(), resolve_user, resolve_channel).convert(text)
 
@@ -346,7 +343,7 @@ def mentioned_ids(text: str) -> tuple[set[str], set[str]]:
 
 
 def note_footer_html(*, person: str, person_id: str, channel: str | None, permalink: str | None) -> str:
-    """"Posted from Slack by <person> (<Slack user ID>) in #<channel> · view message", everything
+    """ "Posted from Slack by <person> (<Slack user ID>) in #<channel> · view message", everything
     escaped. The ID is there because anyone can change their display name to anything."""
     footer = f"Posted from Slack by {_esc(person)} ({_esc(person_id)})"
     if channel:

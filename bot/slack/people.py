@@ -23,8 +23,7 @@ from bot import messages
 log = logging.getLogger(__name__)
 
 MAX_MENTIONS = 20  # names looked up for one note; further mentions stay a plain `@U…`
-_PASSING_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
-                             "request_timeout"})
+_PASSING_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
 class SlackBusy(Exception):
@@ -74,8 +73,9 @@ class Directory:
         self._people[(team, user_id)] = found
         return found
 
-    async def mention_names(self, client: AsyncWebClient, team: str, user_ids: Iterable[str],
-                            cap: int = MAX_MENTIONS) -> dict[str, str]:
+    async def mention_names(
+        self, client: AsyncWebClient, team: str, user_ids: Iterable[str], cap: int = MAX_MENTIONS
+    ) -> dict[str, str]:
         """Names for the mentioned users: the first `cap` (in ID order) are looked up; the others,
         people Slack does not know, and everyone after Slack says it is busy, keep their ID."""
         names: dict[str, str] = {}
@@ -119,8 +119,11 @@ def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
     profile: dict[str, Any] = given if isinstance(given, dict) else {}
     return SlackPerson(
         id=user_id,
-        name=profile.get("display_name") or profile.get("real_name") or user.get("real_name")
-        or user.get("name") or "someone",
+        name=profile.get("display_name")
+        or profile.get("real_name")
+        or user.get("real_name")
+        or user.get("name")
+        or "someone",
         email=profile.get("email") or None,
         tz=user.get("tz"),
         guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),

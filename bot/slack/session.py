@@ -20,11 +20,23 @@ class SessionRespond:
     def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
         self._client = AsyncWebhookClient(url, session=session)
 
-    async def __call__(self, text: str = "", blocks: Any = None, response_type: str | None = None,
-                       replace_original: bool | None = None, delete_original: bool | None = None,
-                       **extra: Any) -> WebhookResponse:
-        return await self._client.send(text=text, blocks=blocks, response_type=response_type,
-                                       replace_original=replace_original, delete_original=delete_original, **extra)
+    async def __call__(
+        self,
+        text: str = "",
+        blocks: Any = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        **extra: Any,
+    ) -> WebhookResponse:
+        return await self._client.send(
+            text=text,
+            blocks=blocks,
+            response_type=response_type,
+            replace_original=replace_original,
+            delete_original=delete_original,
+            **extra,
+        )
 
 
 class SharedSession:

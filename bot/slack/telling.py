@@ -17,33 +17,55 @@ from bot.views import cards, ids, sentence_blocks
 log = logging.getLogger(__name__)
 
 
-async def tell(client: AsyncWebClient, requester: Requester, sentence: str,
-               blocks: list[dict[str, Any]] | None = None) -> bool:
+async def tell(
+    client: AsyncWebClient, requester: Requester, sentence: str, blocks: list[dict[str, Any]] | None = None
+) -> bool:
     """Answer in the message's thread; if the bot may not post there (or there is no thread),
     tell the person in a direct message. False when Slack took neither: telling is the last step
     of work already done, so a refusal is logged rather than raised into the outbox worker."""
     channel, thread = requester.channel_id, requester.thread_ts
-    if channel and thread and await _posted(requester, "the thread", client.chat_postMessage(
-            channel=channel, thread_ts=thread, text=sentence, blocks=blocks, unfurl_links=False)):
+    if (
+        channel
+        and thread
+        and await _posted(
+            requester,
+            "the thread",
+            client.chat_postMessage(
+                channel=channel, thread_ts=thread, text=sentence, blocks=blocks, unfurl_links=False
+            ),
+        )
+    ):
         return True
     return await _dm(client, requester, sentence, blocks)
 
 
-async def tell_person(client: AsyncWebClient, requester: Requester, sentence: str,
-                      blocks: list[dict[str, Any]] | None = None) -> bool:
+async def tell_person(
+    client: AsyncWebClient, requester: Requester, sentence: str, blocks: list[dict[str, Any]] | None = None
+) -> bool:
     """Tell only the person: ephemeral in the message's thread, else (no thread, or Slack
     refused) in a direct message. False when Slack took neither."""
     channel, thread = requester.channel_id, requester.thread_ts
-    if channel and thread and await _posted(requester, "the thread (ephemeral)", client.chat_postEphemeral(
-            channel=channel, user=requester.user_id, thread_ts=thread, text=sentence, blocks=blocks)):
+    if (
+        channel
+        and thread
+        and await _posted(
+            requester,
+            "the thread (ephemeral)",
+            client.chat_postEphemeral(
+                channel=channel, user=requester.user_id, thread_ts=thread, text=sentence, blocks=blocks
+            ),
+        )
+    ):
         return True
     return await _dm(client, requester, sentence, blocks)
 
 
-async def _dm(client: AsyncWebClient, requester: Requester, sentence: str,
-              blocks: list[dict[str, Any]] | None) -> bool:
-    return await _posted(requester, "a DM", client.chat_postMessage(
-        channel=requester.user_id, text=sentence, blocks=blocks, unfurl_links=False))
+async def _dm(client: AsyncWebClient, requester: Requester, sentence: str, blocks: list[dict[str, Any]] | None) -> bool:
+    return await _posted(
+        requester,
+        "a DM",
+        client.chat_postMessage(channel=requester.user_id, text=sentence, blocks=blocks, unfurl_links=False),
+    )
 
 
 async def _posted(requester: Requester, where: str, post: Awaitable[Any]) -> bool:
@@ -63,8 +85,9 @@ def outcome_blocks(outcome: Outcome) -> list[dict[str, Any]] | None:
     """A failed write's sentence with a "Try again" button; None (text only) for the others."""
     if outcome.result is not Result.FAILED or outcome.item_id is None:
         return None
-    return cards.as_dicts(sentence_blocks.retry_notice(outcome.sentence, ids.OUTBOX_RETRY, str(outcome.item_id),
-                                               messages.RETRY_BUTTON))
+    return cards.as_dicts(
+        sentence_blocks.retry_notice(outcome.sentence, ids.OUTBOX_RETRY, str(outcome.item_id), messages.RETRY_BUTTON)
+    )
 
 
 async def tell_outcome(client: AsyncWebClient, requester: Requester, outcome: Outcome) -> bool:

@@ -162,9 +162,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_bytes > MAX_HEAD_BYTES:
             log.info("refused a request whose head passed %d bytes", MAX_HEAD_BYTES)
             text = messages.HEAD_TOO_LARGE.encode()
-            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                                 b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
-                                 b"content-length: %d\r\n\r\n%s" % (len(text), text))
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+                b"content-length: %d\r\n\r\n%s" % (len(text), text)
+            )
             self.transport.close()
 
 
@@ -210,8 +212,9 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
     async def healthz(request: Request) -> JSONResponse:
         view = health.view_for(request.headers.get("authorization"), runtime.settings.HEALTHZ_TOKEN)
         if view is None:
-            return JSONResponse({"error": messages.HEALTHZ_BAD_TOKEN}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"error": messages.HEALTHZ_BAD_TOKEN}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
         return JSONResponse(await health.report(view))
 
     @contextlib.asynccontextmanager

@@ -29,9 +29,7 @@ class StoreBase:
         self._engine = open_engine(url)
         # SQLite has one writer anyway; queueing here is fairer than its busy-wait, and the
         # in-memory database is a single shared connection that must not interleave transactions.
-        self._serial: AbstractContextManager[object] = (
-            threading.Lock() if self.dialect == "sqlite" else nullcontext()
-        )
+        self._serial: AbstractContextManager[object] = threading.Lock() if self.dialect == "sqlite" else nullcontext()
         try:
             self.schema_version: int = self._transact(migrate)
         except BaseException:

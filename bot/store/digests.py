@@ -48,9 +48,7 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{name!r} is not a time zone I know; use a name like Europe/Paris or UTC."
-        ) from None
+        raise ValueError(f"{name!r} is not a time zone I know; use a name like Europe/Paris or UTC.") from None
     return name
 
 
@@ -62,8 +60,13 @@ def local_due_date(subscription: Subscription, now: datetime) -> date | None:
 
 def _subscription(row: RowMapping) -> Subscription:
     return Subscription(
-        id=row["id"], team_id=row["team_id"], channel_id=row["channel_id"], time=row["time"],
-        timezone=row["timezone"], scope=tuple(row["scope"]), created_by=row["created_by"],
+        id=row["id"],
+        team_id=row["team_id"],
+        channel_id=row["channel_id"],
+        time=row["time"],
+        timezone=row["timezone"],
+        scope=tuple(row["scope"]),
+        created_by=row["created_by"],
         created_at=row["created_at"],
     )
 
@@ -75,25 +78,38 @@ def _enabled_subscriptions(conn: Connection, *conditions: ColumnElement[bool]) -
 
 class DigestStore(StoreBase):
     async def subscribe(
-        self, team_id: str, channel_id: str, time_of_day: str, timezone: str,
-        scope: Sequence[str] | str, created_by: str, now: datetime,
+        self,
+        team_id: str,
+        channel_id: str,
+        time_of_day: str,
+        timezone: str,
+        scope: Sequence[str] | str,
+        created_by: str,
+        now: datetime,
     ) -> Subscription:
         """Set the channel's daily digest, replacing its earlier settings (the id and its claims
         stay, so changing the time never posts a day's digest twice)."""
         values = {
-            "time": check_time(time_of_day), "timezone": check_timezone(timezone),
+            "time": check_time(time_of_day),
+            "timezone": check_timezone(timezone),
             "scope": [scope] if isinstance(scope, str) else list(scope),
-            "created_by": created_by, "created_at": require_aware(now), "enabled": True,
+            "created_by": created_by,
+            "created_at": require_aware(now),
+            "enabled": True,
         }
 
         def run(conn: Connection) -> Subscription:
             stmt = dialect_insert(conn, subs).values(team_id=team_id, channel_id=channel_id, **values)
-            row = conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[subs.c.team_id, subs.c.channel_id],
-                    set_={name: stmt.excluded[name] for name in values},
-                ).returning(*subs.c)
-            ).mappings().one()
+            row = (
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[subs.c.team_id, subs.c.channel_id],
+                        set_={name: stmt.excluded[name] for name in values},
+                    ).returning(*subs.c)
+                )
+                .mappings()
+                .one()
+            )
             return _subscription(row)
 
         return await self._run(run)
@@ -102,10 +118,14 @@ class DigestStore(StoreBase):
         """Stop the channel's digest; False when it had none."""
 
         def run(conn: Connection) -> bool:
-            return conn.execute(
-                update(subs).where(subs.c.team_id == team_id, subs.c.channel_id == channel_id, subs.c.enabled)
-                .values(enabled=False)
-            ).rowcount == 1
+            return (
+                conn.execute(
+                    update(subs)
+                    .where(subs.c.team_id == team_id, subs.c.channel_id == channel_id, subs.c.enabled)
+                    .values(enabled=False)
+                ).rowcount
+                == 1
+            )
 
         return await self._run(run)
 
@@ -126,18 +146,22 @@ class DigestStore(StoreBase):
 
         def run(conn: Connection) -> list[DueDigest]:
             candidates = [
-                DueDigest(sub, due) for sub in _enabled_subscriptions(conn)
+                DueDigest(sub, due)
+                for sub in _enabled_subscriptions(conn)
                 if (due := local_due_date(sub, now)) is not None
             ]
             if not candidates:
                 return []
-            held = {tuple(row) for row in conn.execute(
-                select(claims.c.subscription_id, claims.c.due_date).where(
-                    claims.c.subscription_id.in_([c.subscription.id for c in candidates]),
-                    claims.c.due_date.in_({c.due_date for c in candidates}),
-                    _held(now),
+            held = {
+                tuple(row)
+                for row in conn.execute(
+                    select(claims.c.subscription_id, claims.c.due_date).where(
+                        claims.c.subscription_id.in_([c.subscription.id for c in candidates]),
+                        claims.c.due_date.in_({c.due_date for c in candidates}),
+                        _held(now),
+                    )
                 )
-            )}
+            }
             return [c for c in candidates if (c.subscription.id, c.due_date) not in held]
 
         return await self._run(run)
@@ -147,15 +171,19 @@ class DigestStore(StoreBase):
         should post. A claim abandoned for STALE_CLAIM is taken over."""
 
         def run(conn: Connection) -> bool:
-            stmt = dialect_insert(conn, claims).values(subscription_id=subscription_id, due_date=due_date,
-                                                       claimed_at=now)
-            return conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[claims.c.subscription_id, claims.c.due_date],
-                    set_={"claimed_at": stmt.excluded.claimed_at},
-                    where=~_held(now),
-                ).returning(claims.c.subscription_id)
-            ).first() is not None
+            stmt = dialect_insert(conn, claims).values(
+                subscription_id=subscription_id, due_date=due_date, claimed_at=now
+            )
+            return (
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[claims.c.subscription_id, claims.c.due_date],
+                        set_={"claimed_at": stmt.excluded.claimed_at},
+                        where=~_held(now),
+                    ).returning(claims.c.subscription_id)
+                ).first()
+                is not None
+            )
 
         return await self._run(run)
 
@@ -164,12 +192,17 @@ class DigestStore(StoreBase):
         False when it is no longer this caller's (taken over, or posted)."""
 
         def run(conn: Connection) -> bool:
-            return conn.execute(
-                delete(claims).where(
-                    claims.c.subscription_id == subscription_id, claims.c.due_date == due_date,
-                    claims.c.claimed_at == claimed_at, claims.c.posted_ts.is_(None),
-                )
-            ).rowcount == 1
+            return (
+                conn.execute(
+                    delete(claims).where(
+                        claims.c.subscription_id == subscription_id,
+                        claims.c.due_date == due_date,
+                        claims.c.claimed_at == claimed_at,
+                        claims.c.posted_ts.is_(None),
+                    )
+                ).rowcount
+                == 1
+            )
 
         return await self._run(run)
 
@@ -177,12 +210,16 @@ class DigestStore(StoreBase):
         """The day's digest is not to be posted (nor retried), whether claimed or not."""
 
         def run(conn: Connection) -> None:
-            stmt = dialect_insert(conn, claims).values(subscription_id=subscription_id, due_date=due_date,
-                                                       claimed_at=now, posted_ts=SETTLED)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=[claims.c.subscription_id, claims.c.due_date], set_={"posted_ts": SETTLED},
-                where=claims.c.posted_ts.is_(None),
-            ))
+            stmt = dialect_insert(conn, claims).values(
+                subscription_id=subscription_id, due_date=due_date, claimed_at=now, posted_ts=SETTLED
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[claims.c.subscription_id, claims.c.due_date],
+                    set_={"posted_ts": SETTLED},
+                    where=claims.c.posted_ts.is_(None),
+                )
+            )
 
         await self._run(run)
 
@@ -190,25 +227,40 @@ class DigestStore(StoreBase):
         """Keep the posted message's ts with its claim; False when there is no such claim."""
 
         def run(conn: Connection) -> bool:
-            return conn.execute(
-                update(claims).where(claims.c.subscription_id == subscription_id, claims.c.due_date == due_date)
-                .values(posted_ts=ts)
-            ).rowcount == 1
+            return (
+                conn.execute(
+                    update(claims)
+                    .where(claims.c.subscription_id == subscription_id, claims.c.due_date == due_date)
+                    .values(posted_ts=ts)
+                ).rowcount
+                == 1
+            )
 
         return await self._run(run)
 
-    async def claim_digest_now(self, team_id: str, channel_id: str, user: str, now: datetime,
-                               every: timedelta) -> datetime | None:
+    async def claim_digest_now(
+        self, team_id: str, channel_id: str, user: str, now: datetime, every: timedelta
+    ) -> datetime | None:
         """Take the channel's `digest now` turn: None when taken, else when the last one was
         claimed (less than `every` ago). A channel without a digest gets a disabled
         subscription row to hold its turn."""
         require_aware(now)
 
         def run(conn: Connection) -> datetime | None:
-            conn.execute(dialect_insert(conn, subs).values(
-                team_id=team_id, channel_id=channel_id, time="00:00", timezone="UTC", scope=[], created_by=user,
-                created_at=now, enabled=False,
-            ).on_conflict_do_nothing())
+            conn.execute(
+                dialect_insert(conn, subs)
+                .values(
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    time="00:00",
+                    timezone="UTC",
+                    scope=[],
+                    created_by=user,
+                    created_at=now,
+                    enabled=False,
+                )
+                .on_conflict_do_nothing()
+            )
             sub_id = conn.execute(
                 select(subs.c.id).where(subs.c.team_id == team_id, subs.c.channel_id == channel_id)
             ).scalar_one()
@@ -216,7 +268,8 @@ class DigestStore(StoreBase):
             taken = conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[claims.c.subscription_id, claims.c.due_date],
-                    set_={"claimed_at": stmt.excluded.claimed_at}, where=claims.c.claimed_at <= now - every,
+                    set_={"claimed_at": stmt.excluded.claimed_at},
+                    where=claims.c.claimed_at <= now - every,
                 ).returning(claims.c.subscription_id)
             ).first()
             if taken is not None:
@@ -233,10 +286,13 @@ class DigestStore(StoreBase):
 
         def run(conn: Connection) -> None:
             sub_id = select(subs.c.id).where(subs.c.team_id == team_id, subs.c.channel_id == channel_id)
-            conn.execute(delete(claims).where(
-                claims.c.subscription_id.in_(sub_id), claims.c.due_date == NOW_DAY,
-                claims.c.claimed_at == claimed_at,
-            ))
+            conn.execute(
+                delete(claims).where(
+                    claims.c.subscription_id.in_(sub_id),
+                    claims.c.due_date == NOW_DAY,
+                    claims.c.claimed_at == claimed_at,
+                )
+            )
 
         await self._run(run)
 

@@ -41,7 +41,8 @@ def open_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     return create_engine(
-        parsed, pool_pre_ping=True,
+        parsed,
+        pool_pre_ping=True,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
     )
 

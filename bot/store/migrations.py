@@ -50,8 +50,11 @@ def _identity_links(conn: Connection) -> None:
             ddl += f" DEFAULT '{column.server_default.arg}' NOT NULL"  # type: ignore[attr-defined]
         conn.exec_driver_sql(ddl)
     conn.execute(update(person_links).values(linked_by=links.slack_user_id))
-    shared = (select(links.team_id, links.issuetrak_user_id)
-              .group_by(links.team_id, links.issuetrak_user_id).having(func.count() > 1))
+    shared = (
+        select(links.team_id, links.issuetrak_user_id)
+        .group_by(links.team_id, links.issuetrak_user_id)
+        .having(func.count() > 1)
+    )
     conn.execute(delete(person_links).where(tuple_(links.team_id, links.issuetrak_user_id).in_(shared)))
     for index in person_links.indexes:
         index.create(conn)

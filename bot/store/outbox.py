@@ -32,14 +32,24 @@ SENT_AT = "sent_at"  # payload key: when a write of this row was last sent witho
 
 def _item(row: RowMapping) -> OutboxItem:
     return OutboxItem(
-        id=row["id"], key=row["key"], kind=OutboxKind(row["kind"]), payload=row["payload"],
+        id=row["id"],
+        key=row["key"],
+        kind=OutboxKind(row["kind"]),
+        payload=row["payload"],
         requester=Requester(
-            team_id=row["team_id"], user_id=row["user_id"], channel_id=row["channel_id"],
-            thread_ts=row["thread_ts"], response_url=row["response_url"],
+            team_id=row["team_id"],
+            user_id=row["user_id"],
+            channel_id=row["channel_id"],
+            thread_ts=row["thread_ts"],
+            response_url=row["response_url"],
         ),
-        state=OutboxState(row["state"]), attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"], last_error=row["last_error"], result=row["result"],
-        created_at=row["created_at"], delivered_at=row["delivered_at"],
+        state=OutboxState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        result=row["result"],
+        created_at=row["created_at"],
+        delivered_at=row["delivered_at"],
     )
 
 
@@ -56,29 +66,50 @@ def _waiting(now: datetime) -> ColumnElement[bool]:
 
 def _held(claim: OutboxItem) -> ColumnElement[bool]:
     """The row is still being sent under this claim (nobody claimed it again since)."""
-    return (outbox.c.id == claim.id) & (outbox.c.state == OutboxState.SENDING.value) & (
-        outbox.c.attempts == claim.attempts)
+    return (
+        (outbox.c.id == claim.id)
+        & (outbox.c.state == OutboxState.SENDING.value)
+        & (outbox.c.attempts == claim.attempts)
+    )
 
 
 def _claim(
-    conn: Connection, now: datetime, lease_seconds: float, limit: int, *only: ColumnElement[bool],
+    conn: Connection,
+    now: datetime,
+    lease_seconds: float,
+    limit: int,
+    *only: ColumnElement[bool],
 ) -> list[OutboxItem]:
     """Never gives one row to two claimers: PostgreSQL locks the chosen rows and skips rows other
     claimers hold; SQLite runs one writer at a time. Either way the update re-checks each row is
     still due, and attempts counts the claim."""
-    ids = conn.execute(
-        select(outbox.c.id).where(_due(now), *only)
-        .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
+    ids = (
+        conn.execute(
+            select(outbox.c.id)
+            .where(_due(now), *only)
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
     if not ids:
         return []
-    rows = conn.execute(
-        update(outbox).where(outbox.c.id.in_(ids), _due(now)).values(
-            state=OutboxState.SENDING.value, attempts=outbox.c.attempts + 1,
-            next_attempt_at=now + timedelta(seconds=lease_seconds),
-        ).returning(*outbox.c)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids), _due(now))
+            .values(
+                state=OutboxState.SENDING.value,
+                attempts=outbox.c.attempts + 1,
+                next_attempt_at=now + timedelta(seconds=lease_seconds),
+            )
+            .returning(*outbox.c)
+        )
+        .mappings()
+        .all()
+    )
     order = {row_id: position for position, row_id in enumerate(ids)}
     return sorted((_item(row) for row in rows), key=lambda item: order[item.id])
 
@@ -96,7 +127,11 @@ def _mark_sent(conn: Connection, claim: OutboxItem, sent_at: str | None, *only: 
 
 class OutboxStore(StoreBase):
     async def enqueue(
-        self, key: str, kind: OutboxKind | str, payload: dict[str, Any], requester: Requester,
+        self,
+        key: str,
+        kind: OutboxKind | str,
+        payload: dict[str, Any],
+        requester: Requester,
         now: datetime,
     ) -> tuple[OutboxItem, bool]:
         """Record a write once per idempotency key: (the row, True) for the first caller, (the
@@ -107,15 +142,29 @@ class OutboxStore(StoreBase):
             raise ValueError(f"an outbox key has 1 to {MAX_KEY_LENGTH} characters")
 
         def run(conn: Connection) -> tuple[OutboxItem, bool]:
-            inserted = conn.execute(
-                dialect_insert(conn, outbox).values(
-                    key=key, kind=kind.value, payload=payload,
-                    team_id=requester.team_id, user_id=requester.user_id,
-                    channel_id=requester.channel_id, thread_ts=requester.thread_ts,
-                    response_url=requester.response_url,
-                    state=OutboxState.PENDING.value, attempts=0, next_attempt_at=now, created_at=now,
-                ).on_conflict_do_nothing(index_elements=[outbox.c.key]).returning(*outbox.c)
-            ).mappings().first()
+            inserted = (
+                conn.execute(
+                    dialect_insert(conn, outbox)
+                    .values(
+                        key=key,
+                        kind=kind.value,
+                        payload=payload,
+                        team_id=requester.team_id,
+                        user_id=requester.user_id,
+                        channel_id=requester.channel_id,
+                        thread_ts=requester.thread_ts,
+                        response_url=requester.response_url,
+                        state=OutboxState.PENDING.value,
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=[outbox.c.key])
+                    .returning(*outbox.c)
+                )
+                .mappings()
+                .first()
+            )
             if inserted is not None:
                 return _item(inserted), True
             # Read committed: this statement sees the row whose insert made ours do nothing.
@@ -139,14 +188,20 @@ class OutboxStore(StoreBase):
         row already given up on, so this applies to any row not yet delivered."""
         return await self._change(
             (outbox.c.id == item_id) & (outbox.c.state != OutboxState.DELIVERED.value),
-            state=OutboxState.DELIVERED.value, result=result, delivered_at=now, last_error=None,
+            state=OutboxState.DELIVERED.value,
+            result=result,
+            delivered_at=now,
+            last_error=None,
         )
 
     async def mark_retry(self, claim: OutboxItem, error: str, next_attempt_at: datetime) -> bool:
         """Give a claimed row back to the queue, to be tried again from next_attempt_at; False
         when the claim is no longer held (its lease ran out and another worker claimed the row)."""
         return await self._change(
-            _held(claim), state=OutboxState.PENDING.value, last_error=error, next_attempt_at=next_attempt_at,
+            _held(claim),
+            state=OutboxState.PENDING.value,
+            last_error=error,
+            next_attempt_at=next_attempt_at,
         )
 
     async def mark_failed(self, claim: OutboxItem, error: str) -> bool:
@@ -170,7 +225,10 @@ class OutboxStore(StoreBase):
         """A failed row back to pending with a fresh count of attempts (the person's retry button)."""
         return await self._change(
             (outbox.c.id == item_id) & (outbox.c.state == OutboxState.FAILED.value),
-            state=OutboxState.PENDING.value, attempts=0, next_attempt_at=now, last_error=None,
+            state=OutboxState.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            last_error=None,
         )
 
     async def resubmit(self, item_id: int, payload: dict[str, Any], now: datetime) -> bool:
@@ -181,17 +239,23 @@ class OutboxStore(StoreBase):
         require_aware(now)
 
         def run(conn: Connection) -> bool:
-            row = conn.execute(select(outbox.c.state, outbox.c.payload).where(outbox.c.id == item_id)
-                               .with_for_update()).mappings().first()
+            row = (
+                conn.execute(select(outbox.c.state, outbox.c.payload).where(outbox.c.id == item_id).with_for_update())
+                .mappings()
+                .first()
+            )
             if row is None or row["state"] not in (OutboxState.PENDING.value, OutboxState.FAILED.value):
                 return False
             sent = {SENT_AT: row["payload"][SENT_AT]} if SENT_AT in row["payload"] else {}
             values: dict[str, Any] = {"payload": {**payload, **sent}, "next_attempt_at": now}
             if row["state"] == OutboxState.FAILED.value:
                 values.update(state=OutboxState.PENDING.value, attempts=0, last_error=None)
-            return conn.execute(
-                update(outbox).where(outbox.c.id == item_id, outbox.c.state == row["state"]).values(**values)
-            ).rowcount == 1
+            return (
+                conn.execute(
+                    update(outbox).where(outbox.c.id == item_id, outbox.c.state == row["state"]).values(**values)
+                ).rowcount
+                == 1
+            )
 
         return await self._run(run)
 
@@ -202,9 +266,13 @@ class OutboxStore(StoreBase):
         require_aware(now)
 
         def run(conn: Connection) -> int:
-            ids = conn.execute(
-                select(outbox.c.id).where(_waiting(now)).order_by(outbox.c.id).with_for_update(skip_locked=True)
-            ).scalars().all()
+            ids = (
+                conn.execute(
+                    select(outbox.c.id).where(_waiting(now)).order_by(outbox.c.id).with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
             if not ids:
                 return 0
             return conn.execute(

@@ -51,7 +51,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 schema_version = Table(
-    "schema_version", metadata,
+    "schema_version",
+    metadata,
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("description", Text, nullable=False),
 )
@@ -60,7 +61,8 @@ schema_version = Table(
 # every use), "admin" (an admin tied them) or "request" (an admin approved the person's request).
 # An Issuetrak user belongs to at most one Slack person per workspace.
 person_links = Table(
-    "person_links", metadata,
+    "person_links",
+    metadata,
     Column("team_id", String(32), primary_key=True),
     Column("slack_user_id", String(32), primary_key=True),
     Column("issuetrak_user_id", String(255), nullable=False),
@@ -73,7 +75,8 @@ person_links = Table(
 # Requests to be tied to an Issuetrak user whose email is not the person's, for an admin to decide.
 # state: "pending", then "approved", "denied" or "withdrawn"; one pending request per person at a time.
 link_requests = Table(
-    "link_requests", metadata,
+    "link_requests",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("team_id", String(32), nullable=False),
     Column("slack_user_id", String(32), nullable=False),
@@ -82,14 +85,21 @@ link_requests = Table(
     Column("requested_at", UTCDateTime, nullable=False),
     Column("decided_by", String(32)),
     Column("decided_at", UTCDateTime),
-    Index("uq_link_requests_pending", "team_id", "slack_user_id", unique=True,
-          sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+    Index(
+        "uq_link_requests_pending",
+        "team_id",
+        "slack_user_id",
+        unique=True,
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
 )
 
 # Every link decision: action is "link", "request", "approve", "deny" or "unlink"; `actor` did it,
 # `subject` is the Slack person it was about.
 link_audit = Table(
-    "link_audit", metadata,
+    "link_audit",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("team_id", String(32), nullable=False),
     Column("action", String(16), nullable=False),
@@ -101,7 +111,8 @@ link_audit = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("key", String(255), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),
@@ -122,7 +133,8 @@ outbox = Table(
 )
 
 digest_subscriptions = Table(
-    "digest_subscriptions", metadata,
+    "digest_subscriptions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("team_id", String(32), nullable=False),
     Column("channel_id", String(32), nullable=False),
@@ -136,9 +148,9 @@ digest_subscriptions = Table(
 )
 
 digest_claims = Table(
-    "digest_claims", metadata,
-    Column("subscription_id", Integer, ForeignKey("digest_subscriptions.id", ondelete="CASCADE"),
-           primary_key=True),
+    "digest_claims",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("digest_subscriptions.id", ondelete="CASCADE"), primary_key=True),
     Column("due_date", Date, primary_key=True),
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("posted_ts", String(32)),

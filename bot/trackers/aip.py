@@ -75,7 +75,8 @@ def _asset(row: dict[str, Any]) -> Asset:
     asset = row.get("asset") if isinstance(row.get("asset"), dict) else {}
     # No collections endpoint is known: without a name on the row, say which collection by number.
     collection = asset.get("collectionName") or (
-        f"Collection {asset['collectionId']}" if asset.get("collectionId") is not None else None)
+        f"Collection {asset['collectionId']}" if asset.get("collectionId") is not None else None
+    )
     key = _attribute_text(asset.get("key"))
     own = _attributes(row.get("attributes"))
     return Asset(
@@ -151,9 +152,11 @@ class AipClient:
     async def search(self, query: str, *, start_at: int = 0, max_result: int = 10) -> AssetPage:
         """One page of assets matching `query` (startAt is 0-based: an assumption checked by tests
         against our contract server only)."""
-        answer = checked(self.name, await self.http.get(
-            SEARCH_PATH, params={"query": query, "startAt": start_at, "maxResult": max_result}
-        ), dict)
+        answer = checked(
+            self.name,
+            await self.http.get(SEARCH_PATH, params={"query": query, "startAt": start_at, "maxResult": max_result}),
+            dict,
+        )
         rows = checked(self.name, answer.get("values") or [], list)
         assets = [_asset(row) for row in rows if isinstance(row, dict)]
         total = answer.get("total")
@@ -164,7 +167,7 @@ class AipClient:
         )
 
     async def ping(self) -> str:
-        """"30 assets", with the token's expiry warning when it is near (shown by /healthz)."""
+        """ "30 assets", with the token's expiry warning when it is near (shown by /healthz)."""
         total = (await self.search("", max_result=1)).total
         detail = f"{total} asset{'s' if total != 1 else ''}"
         warning = self.token_expiry_warning()

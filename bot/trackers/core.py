@@ -83,9 +83,7 @@ class TrackerHTTP:
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "trackerbot/0.1"},
             timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout, pool=options.pool_timeout),
-            limits=httpx.Limits(
-                max_connections=options.max_in_flight, max_keepalive_connections=options.max_in_flight
-            ),
+            limits=httpx.Limits(max_connections=options.max_in_flight, max_keepalive_connections=options.max_in_flight),
         )
         self._slots = asyncio.Semaphore(options.max_in_flight)
         self._reference: TTLCache[Hashable, Any] = TTLCache(maxsize=256, ttl=options.reference_ttl)
@@ -128,7 +126,11 @@ class TrackerHTTP:
             raise Unavailable(self.tracker) from None
         log.debug(
             "%s %s %s -> %s in %.0f ms",
-            self.tracker, method, path, response.status_code, (time.perf_counter() - started) * 1000,
+            self.tracker,
+            method,
+            path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
         )
         return self._decode(response, not_found, not_found_statuses)
 

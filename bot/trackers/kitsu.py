@@ -232,8 +232,10 @@ class KitsuClient:
         if previous is None and self._resume is not None:
             resumed, self._resume = self._resume, None
             return resumed
-        if previous is not None and previous.refresh_value and (
-            previous.refresh_expires_at is None or previous.refresh_expires_at > time.time()
+        if (
+            previous is not None
+            and previous.refresh_value
+            and (previous.refresh_expires_at is None or previous.refresh_expires_at > time.time())
         ):
             refreshed = await self._refresh(previous)
             if refreshed is not None:
@@ -252,9 +254,7 @@ class KitsuClient:
 
     async def _refresh(self, previous: Token) -> Token | None:
         """A new access token from the refresh token; None when Zou refuses the refresh token."""
-        response = await self._auth_call(
-            "GET", REFRESH, headers={"Authorization": f"Bearer {previous.refresh_value}"}
-        )
+        response = await self._auth_call("GET", REFRESH, headers={"Authorization": f"Bearer {previous.refresh_value}"})
         body = _json(response)
         if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
             log.info("Kitsu access token refreshed")

@@ -59,25 +59,44 @@ def _url(value: str | None, tracker: TrackerName) -> str:
     return value
 
 
-def _issuetrak(settings: Settings, options: HttpOptions | None,
-               transport: httpx.AsyncBaseTransport | None) -> IssuetrakClient:
-    return IssuetrakClient(_url(settings.ISSUETRAK_URL, TrackerName.ISSUETRAK), _secret(settings.ISSUETRAK_API_KEY) or "",
-                           options=options, transport=transport)
+def _issuetrak(
+    settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+) -> IssuetrakClient:
+    return IssuetrakClient(
+        _url(settings.ISSUETRAK_URL, TrackerName.ISSUETRAK),
+        _secret(settings.ISSUETRAK_API_KEY) or "",
+        options=options,
+        transport=transport,
+    )
 
 
-def _projectrak(settings: Settings, options: HttpOptions | None,
-                transport: httpx.AsyncBaseTransport | None) -> ProjectrakClient:
-    return ProjectrakClient(settings.projectrak_url, settings.PROJECTRAK_API_KEY_ID or "",
-                            _secret(settings.PROJECTRAK_API_KEY) or "", options=options, transport=transport)
+def _projectrak(
+    settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+) -> ProjectrakClient:
+    return ProjectrakClient(
+        settings.projectrak_url,
+        settings.PROJECTRAK_API_KEY_ID or "",
+        _secret(settings.PROJECTRAK_API_KEY) or "",
+        options=options,
+        transport=transport,
+    )
 
 
 def _aip(settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None) -> AipClient:
-    return AipClient(_url(settings.AIP_URL, TrackerName.AIP), _secret(settings.AIP_TOKEN) or "", options=options, transport=transport)
+    return AipClient(
+        _url(settings.AIP_URL, TrackerName.AIP), _secret(settings.AIP_TOKEN) or "", options=options, transport=transport
+    )
 
 
 def _kitsu(settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None) -> KitsuClient:
-    return KitsuClient(_url(settings.KITSU_URL, TrackerName.KITSU), email=settings.KITSU_EMAIL, password=_secret(settings.KITSU_PASSWORD),
-                       token=_secret(settings.KITSU_TOKEN), options=options, transport=transport)
+    return KitsuClient(
+        _url(settings.KITSU_URL, TrackerName.KITSU),
+        email=settings.KITSU_EMAIL,
+        password=_secret(settings.KITSU_PASSWORD),
+        token=_secret(settings.KITSU_TOKEN),
+        options=options,
+        transport=transport,
+    )
 
 
 ENTRIES: list[Entry] = [
@@ -103,13 +122,25 @@ class Trackers:
     `issuetrak` (and `require_issuetrak`) stay for what only Issuetrak does: writes under people's
     names, issues by number, people. The other named accessors serve tests and benchmarks."""
 
-    def __init__(self, clients: Iterable[TrackerClient] = (), *, issuetrak: IssuetrakClient | None = None,
-                 projectrak: ProjectrakClient | None = None, aip: AipClient | None = None,
-                 kitsu: KitsuClient | None = None) -> None:
-        named = {TrackerName.ISSUETRAK: issuetrak, TrackerName.PROJECTRAK: projectrak, TrackerName.AIP: aip,
-                 TrackerName.KITSU: kitsu}
-        given = [*((client.tracker, client) for client in clients),
-                 *((name, client) for name, client in named.items() if client is not None)]
+    def __init__(
+        self,
+        clients: Iterable[TrackerClient] = (),
+        *,
+        issuetrak: IssuetrakClient | None = None,
+        projectrak: ProjectrakClient | None = None,
+        aip: AipClient | None = None,
+        kitsu: KitsuClient | None = None,
+    ) -> None:
+        named = {
+            TrackerName.ISSUETRAK: issuetrak,
+            TrackerName.PROJECTRAK: projectrak,
+            TrackerName.AIP: aip,
+            TrackerName.KITSU: kitsu,
+        }
+        given = [
+            *((client.tracker, client) for client in clients),
+            *((name, client) for name, client in named.items() if client is not None),
+        ]
         by_name: dict[TrackerName, TrackerClient] = dict(given)
         if len(by_name) != len(given):
             raise ValueError("one client per tracker")
@@ -174,5 +205,6 @@ def build_trackers(
     """Clients for every tracker the settings turn on (`transports` lets the console serve
     demo trackers in-process)."""
     transports = transports or {}
-    return Trackers(entry.build(settings, options, transports.get(entry.tracker))
-                    for entry in ENTRIES if entry.enabled(settings))
+    return Trackers(
+        entry.build(settings, options, transports.get(entry.tracker)) for entry in ENTRIES if entry.enabled(settings)
+    )

@@ -93,8 +93,7 @@ def _fields(pairs: Sequence[tuple[str, str]]) -> SectionBlock:
 def _context(*texts: str) -> ContextBlock:
     return ContextBlock(
         elements=[
-            MarkdownTextObject(text=truncate_mrkdwn(text, FIELD_LIMIT) or "—")
-            for text in texts[:MAX_CONTEXT_ELEMENTS]
+            MarkdownTextObject(text=truncate_mrkdwn(text, FIELD_LIMIT) or "—") for text in texts[:MAX_CONTEXT_ELEMENTS]
         ]
     )
 
@@ -148,7 +147,7 @@ def _days(n: int) -> str:
 
 
 def _overdue_mark(target: date | None, today: date, closed: bool) -> str:
-    """"⚠ overdue by N days" when `target` has passed and the work is still open, else ""."""
+    """ "⚠ overdue by N days" when `target` has passed and the work is still open, else ""."""
     if closed or target is None or target >= today:
         return ""
     return f"⚠ overdue by {_days((today - target).days)}"
@@ -159,9 +158,7 @@ def _dated(target: date, today: date, closed: bool) -> str:
     return f"{fmt_date(target)} {mark}" if mark else fmt_date(target)
 
 
-def _estimated_actual(
-    estimated: float | None, actual: float | None, fmt: Callable[[float | None], str]
-) -> str | None:
+def _estimated_actual(estimated: float | None, actual: float | None, fmt: Callable[[float | None], str]) -> str | None:
     if estimated is None and actual is None:
         return None
     return f"{fmt(estimated)} estimated · {fmt(actual)} actual"

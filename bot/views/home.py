@@ -18,24 +18,36 @@ MAX_DIGEST_LINES = 20
 
 def audit_line(entry: AuditEntry) -> str:
     what = messages.AUDIT_ACTIONS[entry.action.value].format(
-        actor=escape(entry.actor), subject=escape(entry.subject), user=escape(entry.issuetrak_user_id or "?"))
+        actor=escape(entry.actor), subject=escape(entry.subject), user=escape(entry.issuetrak_user_id or "?")
+    )
     return f"• {entry.at:%Y-%m-%d %H:%M} UTC · {what}"
 
 
-def home_view(*, identity: str, trackers: Sequence[tuple[str, bool]], digests: Sequence[Subscription],
-              examples: Sequence[tuple[str, str]], audit: Sequence[AuditEntry] | None = None) -> View:
+def home_view(
+    *,
+    identity: str,
+    trackers: Sequence[tuple[str, bool]],
+    digests: Sequence[Subscription],
+    examples: Sequence[tuple[str, str]],
+    audit: Sequence[AuditEntry] | None = None,
+) -> View:
     """`identity` is a sentence already written for the person (bot.messages); `trackers` pairs
     each tracker's label with whether it is set up; `audit` (admins only, newest first) the link
     decisions to show."""
     set_up = " · ".join(f"{'✅' if on else '▫️'} {escape(label)}" for label, on in trackers)
-    digest_lines = [f"• <#{escape(s.channel_id)}> every day at {escape(s.time)} ({escape(s.timezone)})" for s in digests]
+    digest_lines = [
+        f"• <#{escape(s.channel_id)}> every day at {escape(s.time)} ({escape(s.timezone)})" for s in digests
+    ]
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text="trackerbot")),
         list_section(None, [identity], max_lines=1)[0],
         ContextBlock(elements=[MarkdownTextObject(text=set_up or "No tracker is set up yet.")]),
         DividerBlock(),
-        list_section("*Daily digests*", digest_lines or ["None yet: `/tracker digest daily 09:00` in a channel."],
-                     max_lines=MAX_DIGEST_LINES)[0],
+        list_section(
+            "*Daily digests*",
+            digest_lines or ["None yet: `/tracker digest daily 09:00` in a channel."],
+            max_lines=MAX_DIGEST_LINES,
+        )[0],
         DividerBlock(),
         *help_blocks(examples),
     ]

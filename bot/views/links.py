@@ -22,18 +22,33 @@ def _part(value: str | None) -> str:
 
 def request_blocks(request_id: int, person: SlackPerson, user: Person) -> list[dict[str, Any]]:
     """The request as a direct message to an admin; the buttons carry the request's id."""
-    slack = messages.LINK_REQUEST_SLACK.format(
-        name=_part(person.name), id=_part(person.id), email=_part(person.email))
+    slack = messages.LINK_REQUEST_SLACK.format(name=_part(person.name), id=_part(person.id), email=_part(person.email))
     issuetrak = messages.LINK_REQUEST_ISSUETRAK.format(
-        name=_part(user.name), id=_part(user.id), email=_part(user.email))
-    return as_dicts([
-        SectionBlock(text=MarkdownTextObject(text=messages.LINK_REQUEST_TITLE.format(
-            person=escape(person.id), user=_part(user.id)))),
-        SectionBlock(fields=[MarkdownTextObject(text=slack), MarkdownTextObject(text=issuetrak)]),
-        ActionsBlock(elements=[
-            ButtonElement(text=PlainTextObject(text=messages.APPROVE_BUTTON), action_id=ids.LINK_APPROVE,
-                          value=str(request_id), style="primary"),
-            ButtonElement(text=PlainTextObject(text=messages.DENY_BUTTON), action_id=ids.LINK_DENY,
-                          value=str(request_id), style="danger"),
-        ]),
-    ])
+        name=_part(user.name), id=_part(user.id), email=_part(user.email)
+    )
+    return as_dicts(
+        [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=messages.LINK_REQUEST_TITLE.format(person=escape(person.id), user=_part(user.id))
+                )
+            ),
+            SectionBlock(fields=[MarkdownTextObject(text=slack), MarkdownTextObject(text=issuetrak)]),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text=PlainTextObject(text=messages.APPROVE_BUTTON),
+                        action_id=ids.LINK_APPROVE,
+                        value=str(request_id),
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text=PlainTextObject(text=messages.DENY_BUTTON),
+                        action_id=ids.LINK_DENY,
+                        value=str(request_id),
+                        style="danger",
+                    ),
+                ]
+            ),
+        ]
+    )

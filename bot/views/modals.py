@@ -115,7 +115,7 @@ def result_modal(title: str, text: str) -> View:
 
 
 def note_modal(*, text: str, issue_number: int | None, private_allowed: bool, private_metadata: str) -> View:
-    """"Add Issuetrak note": the issue number, the note prefilled with `text` (cut to 3000
+    """ "Add Issuetrak note": the issue number, the note prefilled with `text` (cut to 3000
     characters), and a Private checkbox when the person may write private notes.
     `private_metadata` is the listener's own state and must fit Slack's 3000 characters."""
     blocks: list[Block] = [
@@ -159,7 +159,7 @@ def issue_modal(
     priorities: Sequence[Lookup],
     private_metadata: str,
 ) -> View:
-    """"Create Issuetrak issue": subject and description prefilled, type and priority selects
+    """ "Create Issuetrak issue": subject and description prefilled, type and priority selects
     (left out when Issuetrak lists none)."""
     blocks: list[Block] = [
         _text_input(ids.ISSUE_SUBJECT, "Subject", subject, limit=SUBJECT_LIMIT),

@@ -23,6 +23,11 @@ def notice(mrkdwn: str) -> list[Block]:
 
 def retry_notice(mrkdwn: str, action_id: str, value: str, button: str) -> list[Block]:
     """A failure the person can retry with one click."""
-    return [*notice(mrkdwn), ActionsBlock(elements=[
-        ButtonElement(text=PlainTextObject(text=truncate(button, 75)), action_id=action_id, value=value[:2000]),
-    ])]
+    return [
+        *notice(mrkdwn),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text=PlainTextObject(text=truncate(button, 75)), action_id=action_id, value=value[:2000]),
+            ]
+        ),
+    ]

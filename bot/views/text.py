@@ -16,7 +16,6 @@ from bot.slack.notes_html import safe_url
 ELLIPSIS = "…"
 
 
-
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn gives meaning to (and only those)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

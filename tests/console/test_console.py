@@ -22,23 +22,34 @@ from bot.settings import Settings
 from bot.trackers.models import TrackerName
 from tests.fixtures.issuetrak import IssuetrakServer
 
-NO_TRACKERS = dict.fromkeys((
-    "ISSUETRAK_URL", "ISSUETRAK_API_KEY", "PROJECTRAK_URL", "PROJECTRAK_API_KEY_ID", "PROJECTRAK_API_KEY",
-    "AIP_URL", "AIP_TOKEN", "KITSU_URL", "KITSU_EMAIL", "KITSU_PASSWORD", "KITSU_TOKEN",
-))
+NO_TRACKERS = dict.fromkeys(
+    (
+        "ISSUETRAK_URL",
+        "ISSUETRAK_API_KEY",
+        "PROJECTRAK_URL",
+        "PROJECTRAK_API_KEY_ID",
+        "PROJECTRAK_API_KEY",
+        "AIP_URL",
+        "AIP_TOKEN",
+        "KITSU_URL",
+        "KITSU_EMAIL",
+        "KITSU_PASSWORD",
+        "KITSU_TOKEN",
+    )
+)
 
 
 def offline(tmp_path: Path, **overrides: object) -> Settings:
     """Settings with no tracker configured (whatever the environment says) and a fresh store."""
-    return Settings(_env_file=None, **{**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-                                       **overrides})
+    return Settings(_env_file=None, **{**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", **overrides})
 
 
 async def run_script(settings: Settings, folder: Path, script: str) -> tuple[str, Session]:
     """Feed `script` to a console session line by line; return what it printed and the session."""
     out = io.StringIO()
-    async with open_console(settings, reader=StreamReader(io.StringIO(script)), out=Output(out, PLAIN),
-                            folder=folder) as session:
+    async with open_console(
+        settings, reader=StreamReader(io.StringIO(script)), out=Output(out, PLAIN), folder=folder
+    ) as session:
         assert await session.run() == 0
     return out.getvalue(), session
 
@@ -50,14 +61,20 @@ def issuetrak_state(session: Session) -> IssuetrakState:
 
 
 async def test_commands_render_cards_and_buttons(tmp_path: Path) -> None:
-    output, _ = await run_script(offline(tmp_path), tmp_path, "\n".join([
-        "/tracker project 1",
-        "/tracker projects",
-        "/tracker asset laptop",
-        ":click More",
-        "/tracker issue 1001",
-        ":click open in issuetrak",
-    ]))
+    output, _ = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                "/tracker project 1",
+                "/tracker projects",
+                "/tracker asset laptop",
+                ":click More",
+                "/tracker issue 1001",
+                ":click open in issuetrak",
+            ]
+        ),
+    )
     # The project card: header, context, fields as "Label: value", progress bar, buttons.
     assert "  Studio network refresh\n  › Issuetrak" in output
     assert "Status: Open" in output and "Progress: ▓▓▓▓░░░░░░ 40%" in output
@@ -78,12 +95,18 @@ async def test_commands_render_cards_and_buttons(tmp_path: Path) -> None:
 
 
 async def test_note_through_the_message_shortcut(tmp_path: Path) -> None:
-    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join([
-        ":shortcut add_issuetrak_note printer *fixed* & <tested>",
-        "1001",  # issue number
-        "",  # Enter keeps the message text
-        "n",  # not private
-    ]))
+    output, session = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                ":shortcut add_issuetrak_note printer *fixed* & <tested>",
+                "1001",  # issue number
+                "",  # Enter keeps the message text
+                "n",  # not private
+            ]
+        ),
+    )
     assert "you in #general: printer *fixed* & <tested>" in output
     assert "┌ Add Issuetrak note" in output and "│ Issue number: 1001" in output
     assert "trackerbot in #general (in thread):\n  Added note" in output
@@ -96,11 +119,19 @@ async def test_note_through_the_message_shortcut(tmp_path: Path) -> None:
 
 
 async def test_modal_errors_are_asked_again(tmp_path: Path) -> None:
-    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join([
-        ":shortcut add_issuetrak_note spare pens arrived",
-        "999", "", "y",  # an issue that does not exist, private
-        "1003",  # asked again for the issue number only
-    ]))
+    output, session = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                ":shortcut add_issuetrak_note spare pens arrived",
+                "999",
+                "",
+                "y",  # an issue that does not exist, private
+                "1003",  # asked again for the issue number only
+            ]
+        ),
+    )
     assert "│ ! Issue 999 does not exist." in output
     assert output.count("│ Issue number:") == 2 and output.count("│ Note:") == 1
     note = list(issuetrak_state(session).notes.values())[-1]
@@ -108,13 +139,21 @@ async def test_modal_errors_are_asked_again(tmp_path: Path) -> None:
 
 
 async def test_a_person_without_an_issuetrak_user_is_told_how_to_link(tmp_path: Path) -> None:
-    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join([
-        ":as bob",
-        ":shortcut add_issuetrak_note the plotter is back",
-        "1001", "", "n",
-        ":as camille camille.dubois@example.com",
-        "/tracker note 1001 toner ordered",
-    ]))
+    output, session = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                ":as bob",
+                ":shortcut add_issuetrak_note the plotter is back",
+                "1001",
+                "",
+                "n",
+                ":as camille camille.dubois@example.com",
+                "/tracker note 1001 toner ordered",
+            ]
+        ),
+    )
     assert "You are now bob (bob@example.com)." in output
     assert "bob in #general: the plotter is back" in output
     assert "/tracker link" in output
@@ -131,15 +170,21 @@ async def test_digest_posts_in_the_channel(tmp_path: Path) -> None:
 
 
 async def test_mistakes_get_one_sentence_and_the_loop_goes_on(tmp_path: Path) -> None:
-    output, _ = await run_script(offline(tmp_path), tmp_path, "\n".join([
-        ":click Refresh",
-        "/weather paris",
-        ":shortcut no_such_shortcut hello",
-        ":frobnicate",
-        "just chatting",
-        ":json",
-        "/tracker help",
-    ]))
+    output, _ = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                ":click Refresh",
+                "/weather paris",
+                ":shortcut no_such_shortcut hello",
+                ":frobnicate",
+                "just chatting",
+                ":json",
+                "/tracker help",
+            ]
+        ),
+    )
     assert "There is no card with buttons yet." in output
     assert "trackerbot has no /weather command; try /tracker help." in output
     assert "trackerbot has no message shortcut no_such_shortcut." in output
@@ -160,8 +205,9 @@ async def test_a_configured_tracker_is_used_for_real(tmp_path: Path, issuetrak_s
 
 async def test_run_console_prints_a_banner_and_stops_at_quit(tmp_path: Path) -> None:
     out = io.StringIO()
-    code = await run_console(offline(tmp_path), stdin=io.StringIO(":quit\n/tracker projects\n"), stdout=out,
-                             home=tmp_path / "home")
+    code = await run_console(
+        offline(tmp_path), stdin=io.StringIO(":quit\n/tracker projects\n"), stdout=out, home=tmp_path / "home"
+    )
     text = out.getvalue()
     assert code == 0
     assert "Demo trackers (built-in data): Issuetrak, Projectrak, AIP, Kitsu. Real trackers: none." in text
@@ -172,8 +218,12 @@ async def test_run_console_prints_a_banner_and_stops_at_quit(tmp_path: Path) -> 
 
 async def test_a_database_it_cannot_use_stops_it_with_one_line(tmp_path: Path) -> None:
     out = io.StringIO()
-    code = await run_console(offline(tmp_path, DATABASE_URL="mysql://db.example/trackerbot"),
-                             stdin=io.StringIO("/tracker projects\n"), stdout=out, home=tmp_path)
+    code = await run_console(
+        offline(tmp_path, DATABASE_URL="mysql://db.example/trackerbot"),
+        stdin=io.StringIO("/tracker projects\n"),
+        stdout=out,
+        home=tmp_path,
+    )
     assert code == 2
     assert out.getvalue().startswith("The console cannot start: DATABASE_URL names a database")
     assert "mysql://" not in out.getvalue()
@@ -187,15 +237,33 @@ def test_typed_text_arrives_as_slack_sends_it() -> None:
 
 
 def test_the_installed_entry_point_runs_with_no_settings(tmp_path: Path) -> None:
-    script = "\n".join([
-        "/tracker projects", "/tracker project moonrise", "/tracker project WEB", "/tracker asset LAPTOP-0042",
-        "/tracker asset laptop", ":click More",  # an asset search with paging
-        ":shortcut add_issuetrak_note printer fixed", "1001", "", "n",  # the modal, field by field
-        ":digest",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "/tracker projects",
+                "/tracker project moonrise",
+                "/tracker project WEB",
+                "/tracker asset LAPTOP-0042",
+                "/tracker asset laptop",
+                ":click More",  # an asset search with paging
+                ":shortcut add_issuetrak_note printer fixed",
+                "1001",
+                "",
+                "n",  # the modal, field by field
+                ":digest",
+            ]
+        )
+        + "\n"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "shell"], input=script, capture_output=True, text=True, timeout=60, check=False,
-        cwd=tmp_path, env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
+        [sys.executable, "-m", "bot", "shell"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
@@ -215,15 +283,22 @@ def test_at_a_terminal_it_prompts_and_keeps_history(tmp_path: Path) -> None:
     """Prompts, readline history between runs (commands only, not modal answers), Ctrl-D to leave."""
     main, child = os.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "shell"], stdin=child, stdout=child, stderr=child, cwd=tmp_path,
+        [sys.executable, "-m", "bot", "shell"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "TERM": "dumb"},
     )
     os.close(child)
     terminal = Terminal(main)
     try:
         for prompt, answer in [
-            ("you in #general> ", ":shortcut add_issuetrak_note all good"), ("Issue number: ", "1001"),
-            ("Note [all good]: ", ""), ("[y/N]: ", "n"), ("you in #general> ", ":in #ops"),
+            ("you in #general> ", ":shortcut add_issuetrak_note all good"),
+            ("Issue number: ", "1001"),
+            ("Note [all good]: ", ""),
+            ("[y/N]: ", "n"),
+            ("you in #general> ", ":in #ops"),
             ("you in #ops> ", "\x04"),
         ]:
             terminal.expect(prompt)

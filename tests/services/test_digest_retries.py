@@ -38,14 +38,18 @@ async def daily(sqlite_store: Store, slack_url: str) -> Runtime:
     return runtime
 
 
-@pytest.mark.parametrize("failure", [
-    pytest.param([503], id="Slack 5xx"),
-    pytest.param([429] * 4, id="rate limited after the client's 3 retries"),
-    pytest.param([DROP], id="connection dropped mid-answer"),
-    pytest.param(["internal_error"], id="Slack's own passing error"),
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param([503], id="Slack 5xx"),
+        pytest.param([429] * 4, id="rate limited after the client's 3 retries"),
+        pytest.param([DROP], id="connection dropped mid-answer"),
+        pytest.param(["internal_error"], id="Slack's own passing error"),
+    ],
+)
 async def test_a_post_that_fails_for_a_passing_reason_is_posted_by_the_next_round(
-        daily: Runtime, slack_state: SlackState, failure: list[Any]) -> None:
+    daily: Runtime, slack_state: SlackState, failure: list[Any]
+) -> None:
     slack_state.failures["chat.postMessage"] = list(failure)
 
     assert await round_(daily) == (0, 1)
@@ -58,7 +62,8 @@ async def test_a_post_that_fails_for_a_passing_reason_is_posted_by_the_next_roun
 
 
 async def test_a_post_that_cannot_reach_slack_at_all_is_posted_once_slack_is_back(
-        sqlite_store: Store, slack_url: str, slack_state: SlackState) -> None:
+    sqlite_store: Store, slack_url: str, slack_state: SlackState
+) -> None:
     with socket.socket() as unused:  # a port nothing listens on
         unused.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{unused.getsockname()[1]}"
@@ -71,7 +76,8 @@ async def test_a_post_that_cannot_reach_slack_at_all_is_posted_once_slack_is_bac
 
 @pytest.mark.parametrize("error", ["not_in_channel", "invalid_blocks"])
 async def test_a_post_slack_refuses_for_good_is_not_tried_again_that_day(
-        daily: Runtime, slack_state: SlackState, error: str) -> None:
+    daily: Runtime, slack_state: SlackState, error: str
+) -> None:
     slack_state.failures["chat.postMessage"] = [error]
     assert await round_(daily) == (0, 1)
     for later in (timedelta(seconds=30), STALE_CLAIM * 2, timedelta(hours=14)):
@@ -82,7 +88,8 @@ async def test_a_post_slack_refuses_for_good_is_not_tried_again_that_day(
 
 
 async def test_a_digest_claimed_by_a_process_that_died_before_posting_is_taken_over(
-        daily: Runtime, slack_state: SlackState) -> None:
+    daily: Runtime, slack_state: SlackState
+) -> None:
     sub = await daily.store.subscription(TEAM_ID, "C0DAILY")
     assert sub is not None
     assert await daily.store.claim_digest(sub.id, NOW.date(), NOW)  # ... and then the process died
@@ -96,9 +103,15 @@ async def test_a_digest_claimed_by_a_process_that_died_before_posting_is_taken_o
 
 
 async def test_a_round_stopped_while_building_gives_its_claim_back(
-        sqlite_store: Store, issuetrak_server: Any, slack_url: str, slack_state: SlackState) -> None:
-    runtime = make_runtime(sqlite_store, [NOW], slack_url, ISSUETRAK_URL=issuetrak_server.url,
-                           ISSUETRAK_API_KEY=issuetrak_server.state.api_key)
+    sqlite_store: Store, issuetrak_server: Any, slack_url: str, slack_state: SlackState
+) -> None:
+    runtime = make_runtime(
+        sqlite_store,
+        [NOW],
+        slack_url,
+        ISSUETRAK_URL=issuetrak_server.url,
+        ISSUETRAK_API_KEY=issuetrak_server.state.api_key,
+    )
     await sqlite_store.subscribe(TEAM_ID, "C0DAILY", "08:00", "UTC", [], "U0ALICE", at(10, 7))
     issuetrak_server.state.latency = 30.0
     try:
@@ -113,7 +126,8 @@ async def test_a_round_stopped_while_building_gives_its_claim_back(
 
 
 async def test_two_processes_retrying_after_failures_post_each_digest_once(
-        store_pair: tuple[Store, Store], slack_url: str, slack_state: SlackState) -> None:
+    store_pair: tuple[Store, Store], slack_url: str, slack_state: SlackState
+) -> None:
     """Two schedulers in their own threads and event loops, round after round, while Slack fails
     some of the posts and one claim was left by a process that died."""
     channels = [f"C0RETRY{n}" for n in range(6)]
@@ -145,17 +159,24 @@ async def test_two_processes_retrying_after_failures_post_each_digest_once(
     assert await store_pair[1].due_subscriptions(NOW) == []
 
 
-
 async def test_two_processes_asked_for_digest_now_at_once_post_it_once(
-        store_pair: tuple[Store, Store], slack_url: str, slack_state: SlackState) -> None:
+    store_pair: tuple[Store, Store], slack_url: str, slack_state: SlackState
+) -> None:
     barrier = threading.Barrier(2)
 
     def process(n: int) -> str:
         async def run() -> str:
             runtime = make_runtime(store_pair[n], [NOW], slack_url)
             barrier.wait(timeout=10)
-            return await digest_posting.post_now(runtime, web_client(runtime), team=TEAM_ID, channel="C0BUSY",
-                                          user=f"U0ASKER{n}", scope=None, pacer=Pacer(0))
+            return await digest_posting.post_now(
+                runtime,
+                web_client(runtime),
+                team=TEAM_ID,
+                channel="C0BUSY",
+                user=f"U0ASKER{n}",
+                scope=None,
+                pacer=Pacer(0),
+            )
 
         return asyncio.run(run())
 

@@ -42,13 +42,20 @@ FAST = HttpOptions(wait_initial=0.01, wait_max=0.05, read_timeout=10.0)
 TODAY = date(2025, 3, 10)
 
 
-def make_runtime(store: Store, clock: list[datetime], slack_url: str, *, options: HttpOptions = FAST,
-                 **trackers: str) -> Runtime:
+def make_runtime(
+    store: Store, clock: list[datetime], slack_url: str, *, options: HttpOptions = FAST, **trackers: str
+) -> Runtime:
     """A process's runtime: the given trackers, the Slack stand-in, `store`, and the test's clock."""
-    settings = load_settings(_env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                             SLACK_API_URL=f"{slack_url}/api/", **trackers)
-    return Runtime(settings=settings, trackers=build_trackers(settings, options=options), store=store,
-                   clock=lambda: clock[0])
+    settings = load_settings(
+        _env_file=None,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=f"{slack_url}/api/",
+        **trackers,
+    )
+    return Runtime(
+        settings=settings, trackers=build_trackers(settings, options=options), store=store, clock=lambda: clock[0]
+    )
 
 
 def project(**fields: Any) -> ProjectStatus:
@@ -65,8 +72,9 @@ def clock() -> list[datetime]:
 
 
 @pytest.fixture
-async def rt(tracker_settings: dict[str, str], slack_url: str, sqlite_store: Store,
-             clock: list[datetime]) -> AsyncIterator[Runtime]:
+async def rt(
+    tracker_settings: dict[str, str], slack_url: str, sqlite_store: Store, clock: list[datetime]
+) -> AsyncIterator[Runtime]:
     """Every tracker on its contract server, dated like the demo data: now."""
     runtime = make_runtime(sqlite_store, clock, slack_url, **tracker_settings)
     yield runtime
@@ -74,16 +82,23 @@ async def rt(tracker_settings: dict[str, str], slack_url: str, sqlite_store: Sto
 
 
 @pytest.fixture
-async def issuetrak_rt(issuetrak_server: Any, slack_url: str, sqlite_store: Store,
-                       clock: list[datetime]) -> AsyncIterator[Runtime]:
+async def issuetrak_rt(
+    issuetrak_server: Any, slack_url: str, sqlite_store: Store, clock: list[datetime]
+) -> AsyncIterator[Runtime]:
     """Issuetrak alone, on its contract server."""
-    runtime = make_runtime(sqlite_store, clock, slack_url, ISSUETRAK_URL=issuetrak_server.url,
-                           ISSUETRAK_API_KEY=issuetrak_server.state.api_key)
+    runtime = make_runtime(
+        sqlite_store,
+        clock,
+        slack_url,
+        ISSUETRAK_URL=issuetrak_server.url,
+        ISSUETRAK_API_KEY=issuetrak_server.state.api_key,
+    )
     yield runtime
     await runtime.trackers.aclose()
 
 
 # --- rules at their edges -------------------------------------------------------------------------
+
 
 def test_overdue_starts_the_day_after_the_target_date() -> None:
     due = project(target_date=TODAY)
@@ -96,8 +111,9 @@ def test_overdue_starts_the_day_after_the_target_date() -> None:
 @pytest.mark.parametrize(("percent", "is_behind"), [(30.0, False), (29.9, True), (29.0, True), (31.0, False)])
 def test_behind_at_the_margin(percent: float, is_behind: bool) -> None:
     # Half the time gone: 50 % expected, 20 points of margin, so under 30 % is behind.
-    halfway = project(open_date=TODAY - timedelta(days=50), target_date=TODAY + timedelta(days=50),
-                      percent_complete=percent)
+    halfway = project(
+        open_date=TODAY - timedelta(days=50), target_date=TODAY + timedelta(days=50), percent_complete=percent
+    )
     assert behind(halfway, TODAY) is is_behind
     assert (attention_reasons(halfway, TODAY) == [f"behind schedule ({percent:.0f}% done)"]) is is_behind
 
@@ -124,6 +140,7 @@ def test_health_not_on_track_and_overdue_tasks_are_reasons() -> None:
 
 # --- content against the contract servers ---------------------------------------------------------
 
+
 async def test_digest_reads_every_tracker(rt: Runtime) -> None:
     digest = await digests.build(rt)
 
@@ -149,8 +166,9 @@ async def test_digest_reads_every_tracker(rt: Runtime) -> None:
         "Alice Moreau": ["Fishing Net / Modeling"],
         "Bruno Silva": ["Pip the Crab / Rigging"],
     }
-    assert digest.summary == ("7 of 10 projects need attention · 3 issues opened, 2 closed in 24 h, 8 open"
-                              " · 5 Kitsu tasks due within 3 days")
+    assert digest.summary == (
+        "7 of 10 projects need attention · 3 issues opened, 2 closed in 24 h, 8 open · 5 Kitsu tasks due within 3 days"
+    )
 
     blocks = [b.to_dict() for b in digest_blocks(digest)]
     text = blocks_text(blocks)
@@ -166,13 +184,17 @@ async def test_digest_reads_every_tracker(rt: Runtime) -> None:
 
 
 async def test_issuetrak_searches_use_its_date_format_and_the_last_24_hours(
-        issuetrak_rt: Runtime, issuetrak_server: Any, clock: list[datetime]) -> None:
+    issuetrak_rt: Runtime, issuetrak_server: Any, clock: list[datetime]
+) -> None:
     state: IssuetrakState = issuetrak_server.state
     template = state.issues[1004]
     now = clock[0]
     for number, age in ((2001, timedelta(hours=24, minutes=1)), (2002, timedelta(hours=23, minutes=59))):
-        state.issues[number] = {**template, "IssueNumber": number,
-                                "SubmittedDate": (now - age).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"}
+        state.issues[number] = {
+            **template,
+            "IssueNumber": number,
+            "SubmittedDate": (now - age).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0",
+        }
 
     digest = await digests.build(issuetrak_rt)
 
@@ -195,13 +217,17 @@ async def test_open_issues_per_assignee_are_read_page_after_page(issuetrak_rt: R
 
     assert digest.open_by_assignee["Bao Nguyen"] == 131
     assert sum(digest.open_by_assignee.values()) == 138
-    pages = [json.loads(body)["PageIndex"] for _m, _p, body in issuetrak_server.requests_to("issues/search")
-             if "Status" in body.decode()]
+    pages = [
+        json.loads(body)["PageIndex"]
+        for _m, _p, body in issuetrak_server.requests_to("issues/search")
+        if "Status" in body.decode()
+    ]
     assert sorted(pages) == [0, 1]
 
 
-async def test_scope_limits_the_digest_to_a_tracker_or_a_project(rt: Runtime, projectrak_server: Any,
-                                                                 kitsu_server: Any) -> None:
+async def test_scope_limits_the_digest_to_a_tracker_or_a_project(
+    rt: Runtime, projectrak_server: Any, kitsu_server: Any
+) -> None:
     only_mob = await digests.build(rt, "mob")
     assert [(i.project.key, i.reasons) for i in only_mob.attention] == [("MOB", ["behind schedule (20% done)"])]
     assert only_mob.projects_checked == 1 and not only_mob.issues_read and not only_mob.tasks_due
@@ -221,7 +247,9 @@ async def test_scope_limits_the_digest_to_a_tracker_or_a_project(rt: Runtime, pr
     tidepool = await digests.build(rt, "tidepool")
     assert [(i.project.name, i.reasons) for i in tidepool.attention] == [("Tidepool", ["2 overdue tasks"])]
     assert {p: [t.name for t in tasks] for p, tasks in tidepool.tasks_due.items()} == {
-        "Alice Moreau": ["Fishing Net / Modeling"], "Bruno Silva": ["Pip the Crab / Rigging"]}
+        "Alice Moreau": ["Fishing Net / Modeling"],
+        "Bruno Silva": ["Pip the Crab / Rigging"],
+    }
     task_reads = {line for line in kitsu_server.state.received if line.startswith("GET /data/tasks")}
     assert task_reads and all(tidepool.attention[0].project.id in line for line in task_reads)
 
@@ -231,10 +259,12 @@ async def test_scope_limits_the_digest_to_a_tracker_or_a_project(rt: Runtime, pr
 
 
 async def test_a_failing_tracker_is_named_and_the_others_still_make_the_digest(
-        rt: Runtime, projectrak_server: Any, slack_state: SlackState) -> None:
+    rt: Runtime, projectrak_server: Any, slack_state: SlackState
+) -> None:
     projectrak_server.state.fail_next.extend([503] * 20)
-    await digest_posting.post_now(rt, web_client(rt), team=TEAM_ID, channel="C0DOWN", user="U0ALICE", scope=None,
-                           pacer=Pacer(0))
+    await digest_posting.post_now(
+        rt, web_client(rt), team=TEAM_ID, channel="C0DOWN", user="U0ALICE", scope=None, pacer=Pacer(0)
+    )
     [post] = posts(slack_state, "C0DOWN")
     text = blocks_text(post["blocks"])
     assert "Projectrak could not be read" in post["text"]
@@ -259,14 +289,22 @@ class InFlight:
             self.now -= 1
 
 
-async def test_500_projects_cost_about_ceil_n_over_c_round_trips(sqlite_store: Store, slack_url: str,
-                                                                 clock: list[datetime]) -> None:
+async def test_500_projects_cost_about_ceil_n_over_c_round_trips(
+    sqlite_store: Store, slack_url: str, clock: list[datetime]
+) -> None:
     latency, bound, count = 0.05, 20, 500
     state = ProjectrakState(project_count=count)
     server = InFlight(create_projectrak(state))
     with serve_in_thread(server) as url:
-        runtime = make_runtime(sqlite_store, clock, slack_url, options=HttpOptions(max_in_flight=bound),
-                               PROJECTRAK_URL=url, PROJECTRAK_API_KEY_ID=state.key_id, PROJECTRAK_API_KEY=state.api_key)
+        runtime = make_runtime(
+            sqlite_store,
+            clock,
+            slack_url,
+            options=HttpOptions(max_in_flight=bound),
+            PROJECTRAK_URL=url,
+            PROJECTRAK_API_KEY_ID=state.key_id,
+            PROJECTRAK_API_KEY=state.api_key,
+        )
         try:
             await runtime.trackers.projectrak.list_projects()  # type: ignore[union-attr]  # warm: mint + list
             state.latency = latency
@@ -289,24 +327,42 @@ async def test_500_projects_cost_about_ceil_n_over_c_round_trips(sqlite_store: S
 def test_a_long_digest_is_summarised_within_slack_limits() -> None:
     digest = Digest(today=TODAY, projects_checked=400, issues_read=True)
     digest.attention = [
-        Attention(project(id=str(n), name=f"Project {n:03d} " + "x" * 60, url=f"https://it.example.com/p/{n}",
-                          target_date=TODAY - timedelta(days=n % 9 + 1)), ["overdue"])
+        Attention(
+            project(
+                id=str(n),
+                name=f"Project {n:03d} " + "x" * 60,
+                url=f"https://it.example.com/p/{n}",
+                target_date=TODAY - timedelta(days=n % 9 + 1),
+            ),
+            ["overdue"],
+        )
         for n in range(300)
     ]
-    digest.opened = [Issue(number=n, subject=f"Issue {n} " + "y" * 50, url=f"https://it.example.com/i/{n}")
-                     for n in range(120)]
+    digest.opened = [
+        Issue(number=n, subject=f"Issue {n} " + "y" * 50, url=f"https://it.example.com/i/{n}") for n in range(120)
+    ]
     digest.open_by_assignee.update({f"Person {n}": n + 1 for n in range(40)})
-    digest.tasks_due = {f"Artist {n}": [Task(id=f"{n}-{k}", name=f"Shot {k} / Animation", due_date=TODAY,
-                                             url=f"https://kitsu.example.com/t/{n}-{k}") for k in range(8)]
-                        for n in range(30)}
+    digest.tasks_due = {
+        f"Artist {n}": [
+            Task(
+                id=f"{n}-{k}", name=f"Shot {k} / Animation", due_date=TODAY, url=f"https://kitsu.example.com/t/{n}-{k}"
+            )
+            for k in range(8)
+        ]
+        for n in range(30)
+    }
 
     blocks = [b.to_dict() for b in digest_blocks(digest)]  # slack_sdk validates each block's limits
 
     assert len(blocks) <= 50
     assert len(json.dumps(blocks)) < 12_000
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
-    for title, total in (("*Projects needing attention*", 300), ("*Issuetrak, last 24 hours*", 120),
-                         ("*Open issues per assignee*", 40), ("*Kitsu tasks due soon*", 30)):
+    for title, total in (
+        ("*Projects needing attention*", 300),
+        ("*Issuetrak, last 24 hours*", 120),
+        ("*Open issues per assignee*", 40),
+        ("*Kitsu tasks due soon*", 30),
+    ):
         section = next(s for s in sections if s.startswith(title))
         lines = section.split("\n")[1:]
         shown = [line for line in lines if line.startswith("• ")]
@@ -321,6 +377,7 @@ def test_a_long_digest_is_summarised_within_slack_limits() -> None:
 
 # --- posting exactly once -------------------------------------------------------------------------
 
+
 async def post_due(runtime: Runtime) -> int:
     done = await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))
     assert done.failed == 0
@@ -332,11 +389,19 @@ def at(day: int, hh: int, mm: int = 0, ss: int = 0) -> datetime:
 
 
 async def test_a_due_digest_posts_once_at_local_time_and_a_missed_one_later_that_day(
-        sqlite_url: str, slack_url: str, slack_state: SlackState) -> None:
+    sqlite_url: str, slack_url: str, slack_state: SlackState
+) -> None:
     clock = [at(10, 6)]
     first = make_runtime(Store(sqlite_url), clock, slack_url)
-    answer = await digests.schedule(first, team=TEAM_ID, channel="C0PARIS", user="U0ALICE",
-                                    at=datetime(2025, 1, 1, 9).time(), zone="Europe/Paris", scope=None)
+    answer = await digests.schedule(
+        first,
+        team=TEAM_ID,
+        channel="C0PARIS",
+        user="U0ALICE",
+        at=datetime(2025, 1, 1, 9).time(),
+        zone="Europe/Paris",
+        scope=None,
+    )
     assert answer == "This channel will get its digest every day at 09:00 (Europe/Paris)."
 
     clock[0] = at(10, 7, 59, 59)  # 08:59:59 in Paris (UTC+1)
@@ -367,8 +432,15 @@ async def test_a_due_digest_posts_once_at_local_time_and_a_missed_one_later_that
 async def test_local_time_follows_daylight_saving(sqlite_store: Store, slack_url: str) -> None:
     clock = [at(29, 12)]
     runtime = make_runtime(sqlite_store, clock, slack_url)
-    await digests.schedule(runtime, team=TEAM_ID, channel="C0DST", user="U0ALICE",
-                           at=datetime(2025, 1, 1, 9).time(), zone="Europe/Paris", scope=None)
+    await digests.schedule(
+        runtime,
+        team=TEAM_ID,
+        channel="C0DST",
+        user="U0ALICE",
+        at=datetime(2025, 1, 1, 9).time(),
+        zone="Europe/Paris",
+        scope=None,
+    )
     assert await post_due(runtime) == 0  # set after 09:00: starts tomorrow
     clock[0] = at(30, 6, 59)  # 08:59 in Paris, summer time from this morning (UTC+2)
     assert await post_due(runtime) == 0
@@ -376,27 +448,37 @@ async def test_local_time_follows_daylight_saving(sqlite_store: Store, slack_url
     assert await post_due(runtime) == 1
 
 
-async def test_changing_the_time_never_posts_a_day_twice(sqlite_store: Store, slack_url: str,
-                                                         slack_state: SlackState) -> None:
+async def test_changing_the_time_never_posts_a_day_twice(
+    sqlite_store: Store, slack_url: str, slack_state: SlackState
+) -> None:
     clock = [at(10, 8)]
     runtime = make_runtime(sqlite_store, clock, slack_url)
     await sqlite_store.subscribe(TEAM_ID, "C0MOVE", "09:00", "Europe/Paris", [], "U0ALICE", clock[0])
     assert await post_due(runtime) == 1
     clock[0] = at(10, 9)
-    await digests.schedule(runtime, team=TEAM_ID, channel="C0MOVE", user="U0ALICE",
-                           at=datetime(2025, 1, 1, 17).time(), zone="Europe/Paris", scope=None)
+    await digests.schedule(
+        runtime,
+        team=TEAM_ID,
+        channel="C0MOVE",
+        user="U0ALICE",
+        at=datetime(2025, 1, 1, 17).time(),
+        zone="Europe/Paris",
+        scope=None,
+    )
     clock[0] = at(10, 16, 30)  # 17:30 in Paris
     assert await post_due(runtime) == 0
-    assert await digests.unschedule(runtime, team=TEAM_ID, channel="C0MOVE", user="U0ALICE") == \
-        "This channel's daily digest is off."
+    assert (
+        await digests.unschedule(runtime, team=TEAM_ID, channel="C0MOVE", user="U0ALICE")
+        == "This channel's daily digest is off."
+    )
     clock[0] = at(11, 16, 30)
     assert await post_due(runtime) == 0
     assert len(posts(slack_state, "C0MOVE")) == 1
 
 
 async def test_two_processes_racing_post_each_digest_once(
-        store_pair: tuple[Store, Store], issuetrak_server: Any, slack_url: str,
-        slack_state: SlackState) -> None:
+    store_pair: tuple[Store, Store], issuetrak_server: Any, slack_url: str, slack_state: SlackState
+) -> None:
     """Two schedulers, each in its own thread and event loop with its own engine, released together."""
     clock = [at(10, 9)]
     channels = [f"C0RACE{n}" for n in range(6)]
@@ -443,16 +525,21 @@ async def test_posts_in_one_channel_are_spaced_by_the_pacer() -> None:
     assert slept == [1.0, 2.0]
 
 
-async def test_post_now_waits_for_the_channels_next_slot(sqlite_store: Store, slack_url: str,
-                                                         slack_state: SlackState) -> None:
+async def test_post_now_waits_for_the_channels_next_slot(
+    sqlite_store: Store, slack_url: str, slack_state: SlackState
+) -> None:
     runtime = make_runtime(sqlite_store, [at(10, 9)], slack_url)
     await sqlite_store.subscribe(TEAM_ID, "C0PACE", "00:00", "UTC", [], "U0ALICE", at(10, 8))
     pacer, client = Pacer(0.3), web_client(runtime)
     # The channel's daily digest and a `digest now` in the same second; another channel beside them.
     await asyncio.gather(
         digest_posting.post_due(runtime, client, pacer=pacer),
-        *(digest_posting.post_now(runtime, client, team=TEAM_ID, channel=channel, user="U0ALICE", scope=None, pacer=pacer)
-          for channel in ("C0PACE", "C0OTHER")),
+        *(
+            digest_posting.post_now(
+                runtime, client, team=TEAM_ID, channel=channel, user="U0ALICE", scope=None, pacer=pacer
+            )
+            for channel in ("C0PACE", "C0OTHER")
+        ),
     )
     calls = [c for c in slack_state.calls if c.method == "chat.postMessage"]
     paced = sorted(c.at for c in calls if c.args["channel"] == "C0PACE")
@@ -463,15 +550,30 @@ async def test_post_now_waits_for_the_channels_next_slot(sqlite_store: Store, sl
 
 
 async def test_workers_run_the_outbox_and_the_digests_in_the_web_apps_lifespan(
-        sqlite_store: Store, issuetrak_server: Any, slack_url: str, slack_state: SlackState) -> None:
+    sqlite_store: Store, issuetrak_server: Any, slack_url: str, slack_state: SlackState
+) -> None:
     clock = [datetime.now(UTC)]
-    runtime = make_runtime(sqlite_store, clock, slack_url, ISSUETRAK_URL=issuetrak_server.url,
-                           ISSUETRAK_API_KEY=issuetrak_server.state.api_key)
+    runtime = make_runtime(
+        sqlite_store,
+        clock,
+        slack_url,
+        ISSUETRAK_URL=issuetrak_server.url,
+        ISSUETRAK_API_KEY=issuetrak_server.state.api_key,
+    )
     await sqlite_store.subscribe(TEAM_ID, "C0DAILY", "00:00", "UTC", [], "U0ALICE", clock[0])
     thread = "1700000000.000100"
-    await sqlite_store.enqueue("test:worker-note", OutboxKind.NOTE, {
-        "issue": 1001, "html": "<p>Checked by the worker</p>", "private": False, "created_by": "amartin",
-    }, Requester(TEAM_ID, "U0ALICE", "C0GENERAL", thread), clock[0])
+    await sqlite_store.enqueue(
+        "test:worker-note",
+        OutboxKind.NOTE,
+        {
+            "issue": 1001,
+            "html": "<p>Checked by the worker</p>",
+            "private": False,
+            "created_by": "amartin",
+        },
+        Requester(TEAM_ID, "U0ALICE", "C0GENERAL", thread),
+        clock[0],
+    )
     notes_before = len(issuetrak_server.state.notes)
     workers = Workers(runtime, web_client(runtime), outbox_seconds=0.1, digest_seconds=0.1, pacer=Pacer(0))
     web = create_web_app(runtime, create_app(runtime), workers=workers)
@@ -490,10 +592,16 @@ async def test_workers_run_the_outbox_and_the_digests_in_the_web_apps_lifespan(
     assert told["channel"] == "C0GENERAL" and "Added note" in told["text"]
 
 
-async def test_stopping_lets_a_digest_being_posted_finish(sqlite_store: Store, issuetrak_server: Any, slack_url: str,
-                                                           slack_state: SlackState) -> None:
-    runtime = make_runtime(sqlite_store, [datetime.now(UTC)], slack_url, ISSUETRAK_URL=issuetrak_server.url,
-                           ISSUETRAK_API_KEY=issuetrak_server.state.api_key)
+async def test_stopping_lets_a_digest_being_posted_finish(
+    sqlite_store: Store, issuetrak_server: Any, slack_url: str, slack_state: SlackState
+) -> None:
+    runtime = make_runtime(
+        sqlite_store,
+        [datetime.now(UTC)],
+        slack_url,
+        ISSUETRAK_URL=issuetrak_server.url,
+        ISSUETRAK_API_KEY=issuetrak_server.state.api_key,
+    )
     await sqlite_store.subscribe(TEAM_ID, "C0STOP", "00:00", "UTC", [], "U0ALICE", runtime.clock())
     issuetrak_server.state.latency = 0.2
     workers = Workers(runtime, web_client(runtime), pacer=Pacer(0))
@@ -515,10 +623,12 @@ async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
 
 # --- the real Zou ---------------------------------------------------------------------------------
 
+
 async def test_kitsu_part_against_the_real_zou(zou: Zou, sqlite_store: Store, slack_url: str) -> None:
     clock = [datetime.now(UTC)]
-    runtime = make_runtime(sqlite_store, clock, slack_url, KITSU_URL=zou.url, KITSU_EMAIL=zou.email,
-                           KITSU_PASSWORD=zou.password)
+    runtime = make_runtime(
+        sqlite_store, clock, slack_url, KITSU_URL=zou.url, KITSU_EMAIL=zou.email, KITSU_PASSWORD=zou.password
+    )
     try:
         digest = await digests.build(runtime)
     finally:
@@ -527,7 +637,9 @@ async def test_kitsu_part_against_the_real_zou(zou: Zou, sqlite_store: Store, sl
     done = {s["id"] for s in zou.rows("data/task-status") if s["is_done"]}
     open_productions = {p["id"]: p["name"] for p in zou.rows("data/projects/open")}
     overdue = Counter(
-        name for pid, name in open_productions.items() for task in zou.rows("data/tasks", project_id=pid)
+        name
+        for pid, name in open_productions.items()
+        for task in zou.rows("data/tasks", project_id=pid)
         if task["task_status_id"] not in done and task["due_date"] and date.fromisoformat(task["due_date"][:10]) < today
     )
 
@@ -542,11 +654,19 @@ async def test_kitsu_part_against_the_real_zou(zou: Zou, sqlite_store: Store, sl
 
 
 async def test_a_digest_for_a_channel_the_bot_left_tells_whoever_set_it_up(
-        sqlite_url: str, slack_url: str, slack_state: SlackState) -> None:
+    sqlite_url: str, slack_url: str, slack_state: SlackState
+) -> None:
     clock = [at(10, 6)]
     runtime = make_runtime(Store(sqlite_url), clock, slack_url)
-    await digests.schedule(runtime, team=TEAM_ID, channel="C0GONE", user="U0ALICE",
-                           at=datetime(2025, 1, 1, 9).time(), zone="Europe/Paris", scope=None)
+    await digests.schedule(
+        runtime,
+        team=TEAM_ID,
+        channel="C0GONE",
+        user="U0ALICE",
+        at=datetime(2025, 1, 1, 9).time(),
+        zone="Europe/Paris",
+        scope=None,
+    )
     slack_state.closed_channels.add("C0GONE")
     clock[0] = at(10, 8)
     done = await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))

@@ -86,14 +86,27 @@ class Chat:
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
 
     # --- sending -------------------------------------------------------------------------------
-    def post(self, body: str, content_type: str, *, timestamp: int | None = None, signature: str | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         sig = signature or SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
-        return self.http.post(self.events_url, content=body.encode(), headers={
-            "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
-            **(headers or {}),
-        })
+        return self.http.post(
+            self.events_url,
+            content=body.encode(),
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": sig,
+                **(headers or {}),
+            },
+        )
 
     def _exchange(self, body: str, content_type: str, **kwargs: Any) -> Reply:
         before = len(self.slack.calls)
@@ -109,9 +122,17 @@ class Chat:
         """A slash command, as Slack posts it (form-encoded)."""
         command, _, text = command_line.partition(" ")
         form = {
-            "token": "legacy", "team_id": TEAM_ID, "team_domain": "demo", "channel_id": self.channel,
-            "channel_name": "general", "user_id": self.user, "user_name": "someone", "command": command,
-            "text": text, "api_app_id": "A0TRACKER", "trigger_id": self.trigger(),
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "team_domain": "demo",
+            "channel_id": self.channel,
+            "channel_name": "general",
+            "user_id": self.user,
+            "user_name": "someone",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0TRACKER",
+            "trigger_id": self.trigger(),
             "response_url": f"{self.response_base}/cmd{next(self._ids)}",
         }
         return self._exchange(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
@@ -122,32 +143,54 @@ class Chat:
         payload.setdefault("user", {"id": self.user, "team_id": TEAM_ID})
         payload.setdefault("api_app_id", "A0TRACKER")
         payload.setdefault("token", "legacy")
-        return self._exchange(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kwargs)
+        return self._exchange(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kwargs
+        )
 
     def shortcut(self, callback_id: str, text: str, *, ts: str | None = None) -> Reply:
         ts = ts or f"1700000000.{next(self._ids):06d}"
-        return self.interact({
-            "type": "message_action", "callback_id": callback_id, "trigger_id": self.trigger(),
-            "message_ts": ts, "message": {"type": "message", "text": text, "ts": ts, "user": self.user},
-            "channel": {"id": self.channel, "name": "general"},
-            "response_url": f"{self.response_base}/sc{next(self._ids)}",
-        })
+        return self.interact(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "trigger_id": self.trigger(),
+                "message_ts": ts,
+                "message": {"type": "message", "text": text, "ts": ts, "user": self.user},
+                "channel": {"id": self.channel, "name": "general"},
+                "response_url": f"{self.response_base}/sc{next(self._ids)}",
+            }
+        )
 
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], **kwargs: Any) -> Reply:
         """Submit `view` (as opened by the app) with input values {block_id: {action_id: value}}."""
-        return self.interact({
-            "type": "view_submission", "trigger_id": self.trigger(),
-            "view": {**view, "id": view.get("id", "V1"), "state": {"values": values}},
-        }, **kwargs)
+        return self.interact(
+            {
+                "type": "view_submission",
+                "trigger_id": self.trigger(),
+                "view": {**view, "id": view.get("id", "V1"), "state": {"values": values}},
+            },
+            **kwargs,
+        )
 
     def click(self, button: dict[str, Any], **kwargs: Any) -> Reply:
-        return self.interact({
-            "type": "block_actions", "trigger_id": self.trigger(),
-            "actions": [{**button, "type": button.get("type", "button"), "action_ts": "1.2",
-                         "block_id": button.get("block_id", "b")}],
-            "channel": {"id": self.channel}, "container": {"type": "message"},
-            "response_url": f"{self.response_base}/act{next(self._ids)}",
-        }, **kwargs)
+        return self.interact(
+            {
+                "type": "block_actions",
+                "trigger_id": self.trigger(),
+                "actions": [
+                    {
+                        **button,
+                        "type": button.get("type", "button"),
+                        "action_ts": "1.2",
+                        "block_id": button.get("block_id", "b"),
+                    }
+                ],
+                "channel": {"id": self.channel},
+                "container": {"type": "message"},
+                "response_url": f"{self.response_base}/act{next(self._ids)}",
+            },
+            **kwargs,
+        )
 
     def trigger(self) -> str:
         return f"trigger-{next(self._ids)}"
@@ -170,4 +213,6 @@ class Chat:
 
 def text_values(**by_block: tuple[str, str]) -> dict[str, dict[str, Any]]:
     """Plain-text input values for `submit`: text_values(note_issue=("issue_number", "12"))."""
-    return {block: {action: {"type": "plain_text_input", "value": value}} for block, (action, value) in by_block.items()}
+    return {
+        block: {action: {"type": "plain_text_input", "value": value}} for block, (action, value) in by_block.items()
+    }

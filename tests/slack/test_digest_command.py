@@ -53,7 +53,9 @@ async def test_bad_times_unknown_zones_and_scopes_get_clear_answers(chat: Chat) 
 
 async def test_only_digest_editors_may_change_the_digest(chat: Chat) -> None:
     chat.runtime.settings.DIGEST_EDITORS = "U0BOSS, U0OTHER"
-    chat.runtime.settings.OPEN_READS = True  # the editors have no Issuetrak user; the digest's own rules are tested here
+    chat.runtime.settings.OPEN_READS = (
+        True  # the editors have no Issuetrak user; the digest's own rules are tested here
+    )
     refused = "Only the people an admin listed can change this channel's digest."
     assert refused in chat.send("/tracker digest daily 09:00 UTC").text
     assert await subscription(chat) is None
@@ -74,9 +76,18 @@ def test_digest_now_posts_the_digest_in_the_channel_whole_or_scoped(chat: Chat) 
     assert post["text"].startswith("7 of 10 projects need attention")
     text = blocks_text(post["blocks"])
     assert f"Daily digest · {datetime.now(UTC).day} " in text
-    for expected in ("R&amp;D lab move", "overdue by 5 days", "Mobile app 2.0", "behind schedule (20% done)",
-                     "health: Off track", "Moonrise", "3 overdue tasks", "#1012", "David Okafor: 3",
-                     "Kitsu tasks due soon"):
+    for expected in (
+        "R&amp;D lab move",
+        "overdue by 5 days",
+        "Mobile app 2.0",
+        "behind schedule (20% done)",
+        "health: Off track",
+        "Moonrise",
+        "3 overdue tasks",
+        "#1012",
+        "David Okafor: 3",
+        "Kitsu tasks due soon",
+    ):
         assert expected in text, expected
     assert post.get("response_type") is None  # an ordinary message, not an ephemeral one
 
@@ -98,7 +109,9 @@ def test_digest_now_in_a_channel_the_bot_is_not_in_says_how_to_invite_it(chat: C
 def test_only_digest_editors_and_admins_may_post_the_digest_now(chat: Chat) -> None:
     chat.runtime.settings.DIGEST_EDITORS = "U0BOSS"
     chat.runtime.settings.TRACKER_ADMINS = "U0ADMIN"
-    chat.runtime.settings.OPEN_READS = True  # the editor and the admin have no Issuetrak user; the digest's own rules are tested here
+    chat.runtime.settings.OPEN_READS = (
+        True  # the editor and the admin have no Issuetrak user; the digest's own rules are tested here
+    )
     refused = chat.send("/tracker digest now")
     assert "Only the people an admin listed can post this channel's digest." in refused.text
     assert not refused.of("chat.postMessage")

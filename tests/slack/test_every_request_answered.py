@@ -60,8 +60,12 @@ def submit_without_waiting(chat: Chat, view: dict[str, Any], values: dict[str, A
     """A view submission as Slack posts it; returns the acknowledgement without waiting for the
     work it started (Chat.submit would)."""
     payload = {
-        "type": "view_submission", "trigger_id": chat.trigger(), "team": {"id": TEAM_ID, "domain": "demo"},
-        "user": {"id": chat.user, "team_id": TEAM_ID}, "api_app_id": "A0TRACKER", "token": "legacy",
+        "type": "view_submission",
+        "trigger_id": chat.trigger(),
+        "team": {"id": TEAM_ID, "domain": "demo"},
+        "user": {"id": chat.user, "team_id": TEAM_ID},
+        "api_app_id": "A0TRACKER",
+        "token": "legacy",
         "view": {**view, "state": {"values": values}},
     }
     response = chat.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
@@ -69,7 +73,8 @@ def submit_without_waiting(chat: Chat, view: dict[str, Any], values: dict[str, A
 
 
 def test_a_note_form_check_that_times_out_leaves_a_command_waiting_on_the_same_load_answered(
-        chat: Chat, gate: Gate, issuetrak_server: IssuetrakServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat: Chat, gate: Gate, issuetrak_server: IssuetrakServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(submissions, "CHECK_SECONDS", 0.5)
     opened = chat.shortcut(ids.SHORTCUT_ADD_NOTE, "Rebooted rn-07")
     view = (opened.of("views.open") + opened.of("views.update"))[-1]["view"]
@@ -91,8 +96,8 @@ def test_a_note_form_check_that_times_out_leaves_a_command_waiting_on_the_same_l
 
 
 def test_a_health_probe_that_times_out_leaves_a_command_waiting_on_the_same_load_answered(
-        chat: Chat, bot_url: str, gate: Gate, issuetrak_server: IssuetrakServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    chat: Chat, bot_url: str, gate: Gate, issuetrak_server: IssuetrakServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(health, "PING_TIMEOUT_SECONDS", 0.5)
 
     with ThreadPoolExecutor(2) as pool:

@@ -41,24 +41,29 @@ def test_the_public_view_says_only_configured_and_reachable(healthz_url: str, is
     public = httpx.get(f"{healthz_url}/healthz", timeout=10)
     detailed = httpx.get(f"{healthz_url}/healthz", headers=DETAILED, timeout=10)
     assert public.status_code == 200 and detailed.status_code == 200
-    assert public.json() == {"trackers": {
-        "issuetrak": {"configured": True, "reachable": False},
-        **{name: {"configured": True, "reachable": True} for name in ("projectrak", "aip", "kitsu")},
-    }}
+    assert public.json() == {
+        "trackers": {
+            "issuetrak": {"configured": True, "reachable": False},
+            **{name: {"configured": True, "reachable": True} for name in ("projectrak", "aip", "kitsu")},
+        }
+    }
     assert "not answering" in detailed.json()["trackers"]["issuetrak"]["detail"]
     assert detailed.json()["trackers"]["kitsu"]["detail"].endswith("open productions")
 
 
-@pytest.mark.parametrize("authorization", [
-    "Bearer wrong-token-0123456789",
-    f"Bearer {HEALTHZ_TOKEN}x",
-    f"Bearer {HEALTHZ_TOKEN[:-1]}",
-    f"Basic {HEALTHZ_TOKEN}",
-    HEALTHZ_TOKEN,
-    "Bearer",
-    "Bearer é-non-ascii",
-    "",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer wrong-token-0123456789",
+        f"Bearer {HEALTHZ_TOKEN}x",
+        f"Bearer {HEALTHZ_TOKEN[:-1]}",
+        f"Basic {HEALTHZ_TOKEN}",
+        HEALTHZ_TOKEN,
+        "Bearer",
+        "Bearer é-non-ascii",
+        "",
+    ],
+)
 def test_a_wrong_token_is_refused_with_401(healthz_url: str, authorization: str) -> None:
     answer = httpx.get(f"{healthz_url}/healthz", headers={"Authorization": authorization.encode()}, timeout=10)
     assert answer.status_code == 401, authorization
@@ -84,8 +89,9 @@ def test_unconfigured_tracker_is_reported_off(issuetrak_server, tmp_path) -> Non
     from bot.settings import load_settings
     from bot.trackers.registry import build_trackers
 
-    settings = load_settings(_env_file=None, ISSUETRAK_URL=issuetrak_server.url,
-                             ISSUETRAK_API_KEY=issuetrak_server.state.api_key)
+    settings = load_settings(
+        _env_file=None, ISSUETRAK_URL=issuetrak_server.url, ISSUETRAK_API_KEY=issuetrak_server.state.api_key
+    )
     trackers = build_trackers(settings)
 
     async def probe() -> dict:
@@ -126,5 +132,8 @@ async def test_a_ping_that_ignores_cancellation_cannot_hold_healthz(monkeypatch:
     stubborn.release.set()
     await asyncio.wait({probe})
     assert done, "/healthz waited for a ping that ignored its cancellation"
-    assert probe.result()["trackers"]["aip"] == {"configured": True, "reachable": False,
-                                                 "detail": "AIP did not answer in time"}
+    assert probe.result()["trackers"]["aip"] == {
+        "configured": True,
+        "reachable": False,
+        "detail": "AIP did not answer in time",
+    }

@@ -8,11 +8,17 @@ from tests.slack.harness import Chat
 
 
 def _home_opened(chat: Chat, user: str, **headers: str):  # type: ignore[no-untyped-def]
-    body = json.dumps({
-        "token": "legacy", "team_id": "T0TRACKER", "api_app_id": "A0TRACKER", "type": "event_callback",
-        "event_id": "Ev1", "event_time": 1700000000,
-        "event": {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1.2"},
-    })
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T0TRACKER",
+            "api_app_id": "A0TRACKER",
+            "type": "event_callback",
+            "event_id": "Ev1",
+            "event_time": 1700000000,
+            "event": {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1.2"},
+        }
+    )
     return chat._exchange(body, "application/json", headers=headers)
 
 

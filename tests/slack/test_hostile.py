@@ -53,38 +53,67 @@ def _interactions(chat: Chat, view: dict[str, Any]) -> dict[str, str]:
     """Form bodies of a shortcut, a note submission and a retry click, as Slack would send them."""
     common = {"team": {"id": "T0TRACKER"}, "user": {"id": chat.user}, "api_app_id": "A0TRACKER", "trigger_id": "t"}
     payloads = {
-        "shortcut": {**common, "type": "message_action", "callback_id": ids.SHORTCUT_ADD_NOTE,
-                     "message": {"text": "hi", "ts": "1.2"}, "channel": {"id": chat.channel}},
-        "submission": {**common, "type": "view_submission", "view": {
-            **view, "state": {"values": text_values(note_issue=("issue_number", "1001"), note_text=("text", "x"))}}},
-        "button": {**common, "type": "block_actions", "actions": [
-            {"action_id": ids.OUTBOX_RETRY, "block_id": "b", "value": "1", "type": "button"}]},
+        "shortcut": {
+            **common,
+            "type": "message_action",
+            "callback_id": ids.SHORTCUT_ADD_NOTE,
+            "message": {"text": "hi", "ts": "1.2"},
+            "channel": {"id": chat.channel},
+        },
+        "submission": {
+            **common,
+            "type": "view_submission",
+            "view": {
+                **view,
+                "state": {"values": text_values(note_issue=("issue_number", "1001"), note_text=("text", "x"))},
+            },
+        },
+        "button": {
+            **common,
+            "type": "block_actions",
+            "actions": [{"action_id": ids.OUTBOX_RETRY, "block_id": "b", "value": "1", "type": "button"}],
+        },
     }
     return {name: urlencode({"payload": json.dumps(p)}) for name, p in payloads.items()}
 
 
 def test_requests_that_are_not_slacks_are_refused_before_any_listener(
-        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
     view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "hello"))
     calls, received = len(chat.slack.calls), len(issuetrak_server.state.received)
-    command = urlencode({"team_id": "T0TRACKER", "channel_id": chat.channel, "user_id": chat.user,
-                         "command": "/tracker", "text": "note 1001 forged", "trigger_id": "t",
-                         "response_url": f"{chat.response_base}/forged"})
+    command = urlencode(
+        {
+            "team_id": "T0TRACKER",
+            "channel_id": chat.channel,
+            "user_id": chat.user,
+            "command": "/tracker",
+            "text": "note 1001 forged",
+            "trigger_id": "t",
+            "response_url": f"{chat.response_base}/forged",
+        }
+    )
     for name, body in {"command": command, **_interactions(chat, view)}.items():
         now = str(int(time.time()))
         refusals = {
             "no signature headers": chat.http.post(chat.events_url, content=body, headers={"Content-Type": FORM}),
-            "timestamp only": chat.http.post(chat.events_url, content=body, headers={
-                "Content-Type": FORM, "X-Slack-Request-Timestamp": now}),
-            "signature only": chat.http.post(chat.events_url, content=body, headers={
-                "Content-Type": FORM, "X-Slack-Signature": _signature(SIGNING_SECRET, now, body)}),
+            "timestamp only": chat.http.post(
+                chat.events_url, content=body, headers={"Content-Type": FORM, "X-Slack-Request-Timestamp": now}
+            ),
+            "signature only": chat.http.post(
+                chat.events_url,
+                content=body,
+                headers={"Content-Type": FORM, "X-Slack-Signature": _signature(SIGNING_SECRET, now, body)},
+            ),
             "bad signature": chat.post(body, FORM, signature="v0=" + "1" * 64),
             "stale timestamp": chat.post(body, FORM, timestamp=int(time.time()) - 6 * 60),
             "timestamp from the future": chat.post(body, FORM, timestamp=int(time.time()) + 6 * 60),
-            "another app's secret": chat.post(body, FORM, timestamp=int(now),
-                                              signature=_signature("not-our-secret", now, body)),
-            "body changed after signing": chat.post(body + "&extra=1", FORM, timestamp=int(now),
-                                                    signature=_signature(SIGNING_SECRET, now, body)),
+            "another app's secret": chat.post(
+                body, FORM, timestamp=int(now), signature=_signature("not-our-secret", now, body)
+            ),
+            "body changed after signing": chat.post(
+                body + "&extra=1", FORM, timestamp=int(now), signature=_signature(SIGNING_SECRET, now, body)
+            ),
         }
         for how, response in refusals.items():
             assert response.status_code == 401, (name, how, response.status_code)
@@ -100,8 +129,12 @@ async def test_an_unsigned_body_that_is_not_json_is_refused_cleanly(tmp_path) ->
     from bot.store import Store
     from bot.trackers.registry import Trackers
 
-    settings = load_settings(_env_file=None, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                             DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}")
+    settings = load_settings(
+        _env_file=None,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+    )
     runtime = Runtime(settings=settings, trackers=Trackers(), store=Store(settings.DATABASE_URL))
     transport = httpx.ASGITransport(app=create_web_app(runtime, create_app(runtime)), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
@@ -114,28 +147,56 @@ def _signature(secret: str, timestamp: str, body: str) -> str:
     from slack_sdk.signature import SignatureVerifier
 
     return SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+
+
 # --- hostile and broken input -------------------------------------------------------------------
 
 HUGE = "x" * 40_000
 HOSTILE = {  # subcommand -> arguments: missing, extra, huge, Unicode, control characters, injection-shaped
-    "issue": ["", "1001 1002", HUGE, "١٠٠١", "\x00\x1b[31m#10\x0701", "1001; DROP TABLE issues; --", "<!channel>",
-              "0", "99999999999"],
-    "note": ["", "1003", f"1003 {HUGE}", "١٠٠٣ hello", "1003 \x00\x07\x1b", "999999 <script>alert(1)</script>",
-             "'; DELETE FROM outbox; -- hello", "-1 hi"],
-    "project": ["", HUGE, "💥 ünïcödé 完成", "\x00\x7f", "' OR 1=1 --", "<!channel> <@U0ALICE>",
-                "{{7*7}} ${jndi:x}"],
+    "issue": [
+        "",
+        "1001 1002",
+        HUGE,
+        "١٠٠١",
+        "\x00\x1b[31m#10\x0701",
+        "1001; DROP TABLE issues; --",
+        "<!channel>",
+        "0",
+        "99999999999",
+    ],
+    "note": [
+        "",
+        "1003",
+        f"1003 {HUGE}",
+        "١٠٠٣ hello",
+        "1003 \x00\x07\x1b",
+        "999999 <script>alert(1)</script>",
+        "'; DELETE FROM outbox; -- hello",
+        "-1 hi",
+    ],
+    "project": ["", HUGE, "💥 ünïcödé 完成", "\x00\x7f", "' OR 1=1 --", "<!channel> <@U0ALICE>", "{{7*7}} ${jndi:x}"],
     "projects": ["extra words here", HUGE, "\u202e\u200b"],
-    "asset": ["", HUGE, "ノートパソコン", "../../../etc/passwd", "\x00", "*",
-              "<https://evil.example|LAPTOP-0042>"],
-    "digest": ["", "weekly", f"daily {HUGE}", "daily 25:00", "daily 09:00 Mars/Olympus", "daily 09:00 ../../etc/passwd",
-               "daily 09:00 '; DROP TABLE digest_subscriptions; --", "daily\x0009:00", "off now please", "list all"],
+    "asset": ["", HUGE, "ノートパソコン", "../../../etc/passwd", "\x00", "*", "<https://evil.example|LAPTOP-0042>"],
+    "digest": [
+        "",
+        "weekly",
+        f"daily {HUGE}",
+        "daily 25:00",
+        "daily 09:00 Mars/Olympus",
+        "daily 09:00 ../../etc/passwd",
+        "daily 09:00 '; DROP TABLE digest_subscriptions; --",
+        "daily\x0009:00",
+        "off now please",
+        "list all",
+    ],
     "link": ["", "two words", HUGE, "ünï", "\x00", "' OR '1'='1", "../admin", "<@U0ALICE>", "nobody-here"],
     "frobnicate": ["", HUGE],
 }
 
 
 def test_every_subcommand_with_hostile_arguments_gets_an_answer_and_changes_nothing(
-        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
     notes, issues = dict(issuetrak_server.state.notes), dict(issuetrak_server.state.issues)
     for verb, arguments in HOSTILE.items():
         for argument in arguments:
@@ -161,8 +222,9 @@ def _no_subscription_or_link(chat: Chat) -> bool:
     async def check() -> bool:
         store = chat.runtime.store
         link = await store.person_link("T0TRACKER", chat.user)  # only the email match, used by reads
-        return (await store.subscription("T0TRACKER", chat.channel) is None
-                and (link is None or (link.how, link.issuetrak_user_id) == (LinkHow.EMAIL, "amartin")))
+        return await store.subscription("T0TRACKER", chat.channel) is None and (
+            link is None or (link.how, link.issuetrak_user_id) == (LinkHow.EMAIL, "amartin")
+        )
 
     return asyncio.run(check())
 
@@ -191,8 +253,17 @@ def test_broken_payloads_change_nothing(chat: Chat, issuetrak_server: IssuetrakS
 
     bare = chat.post(urlencode({"command": "/tracker"}), FORM)
     assert bare.status_code == 200 and "/tracker issue 123" in bare.text
-    nobody = chat.post(urlencode({"command": "/tracker", "text": "note 1003 hi", "team_id": "T0TRACKER",
-                                  "response_url": f"{chat.response_base}/nobody"}), FORM)
+    nobody = chat.post(
+        urlencode(
+            {
+                "command": "/tracker",
+                "text": "note 1003 hi",
+                "team_id": "T0TRACKER",
+                "response_url": f"{chat.response_base}/nobody",
+            }
+        ),
+        FORM,
+    )
     chat.settle()
     assert nobody.status_code == 200
     assert "/tracker link" in chat.slack.of("response_url")[-1]["text"]  # no person, so nobody to write as
@@ -200,7 +271,8 @@ def test_broken_payloads_change_nothing(chat: Chat, issuetrak_server: IssuetrakS
 
 
 def test_modals_with_broken_forged_stale_or_someone_elses_metadata_write_nothing(
-        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
     view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "hello", ts="1700000000.000900"))
     values = text_values(note_issue=("issue_number", "1001"), note_text=("text", "x"))
     signer = chat.runtime.signer
@@ -210,10 +282,18 @@ def test_modals_with_broken_forged_stale_or_someone_elses_metadata_write_nothing
         "not a string": {**view, "private_metadata": {"user": chat.user}},
         "non-ASCII": {**view, "private_metadata": "é.é"},
         "unsigned": {**view, "private_metadata": json.dumps({"team": "T0TRACKER", "user": chat.user})},
-        "signed for another team": {**view, "private_metadata": signer.sign(
-            {"team": "T0OTHER", "user": chat.user, "channel": chat.channel, "ts": "1.2", "thread_ts": "1.2"})},
-        "signed without a message": {**view, "private_metadata": signer.sign(
-            {"team": "T0TRACKER", "user": chat.user, "channel": chat.channel, "ts": "", "thread_ts": ""})},
+        "signed for another team": {
+            **view,
+            "private_metadata": signer.sign(
+                {"team": "T0OTHER", "user": chat.user, "channel": chat.channel, "ts": "1.2", "thread_ts": "1.2"}
+            ),
+        },
+        "signed without a message": {
+            **view,
+            "private_metadata": signer.sign(
+                {"team": "T0TRACKER", "user": chat.user, "channel": chat.channel, "ts": "", "thread_ts": ""}
+            ),
+        },
     }
     for name, forged in variants.items():
         reply = chat.submit(forged, values)
@@ -227,8 +307,9 @@ def test_modals_with_broken_forged_stale_or_someone_elses_metadata_write_nothing
     signer.clock = time.time
     huge = chat.submit(view, text_values(note_issue=("issue_number", "1001"), note_text=("text", HUGE)))
     assert "40,000 characters" in huge.ack["errors"][ids.NOTE_TEXT[0]]
-    broken_state = chat.interact({"type": "view_submission",
-                                  "view": {**view, "state": {"values": ["not", "a", "map"]}}})
+    broken_state = chat.interact(
+        {"type": "view_submission", "view": {**view, "state": {"values": ["not", "a", "map"]}}}
+    )
     assert messages.MODAL_EXPIRED in json.dumps(broken_state.ack["view"])
     assert not _writes(issuetrak_server)
     assert "Added note" in chat.submit(view, values).text  # the genuine one still works
@@ -253,8 +334,10 @@ def test_who_may_write_what_and_where(chat: Chat, issuetrak_server: IssuetrakSer
     chat.channel = "C0IT"
     assert "Added note" in chat.send("/tracker note 1003 from it").text
     view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "from it too"))
-    assert "Added note" in chat.submit(view, text_values(note_issue=("issue_number", "1003"),
-                                                         note_text=("text", "from it too"))).text
+    assert (
+        "Added note"
+        in chat.submit(view, text_values(note_issue=("issue_number", "1003"), note_text=("text", "from it too"))).text
+    )
     assert len(_writes(issuetrak_server)) == 2
     chat.runtime.settings.WRITE_CHANNELS = ""
 
@@ -299,16 +382,19 @@ def debug_log() -> Iterator[io.StringIO]:
 
 
 def test_a_whole_conversation_at_debug_logs_no_secret(
-        chat: Chat, issuetrak_server: IssuetrakServer, projectrak_server: ProjectrakServer, aip_server: AipServer,
-        debug_log: io.StringIO) -> None:
+    chat: Chat,
+    issuetrak_server: IssuetrakServer,
+    projectrak_server: ProjectrakServer,
+    aip_server: AipServer,
+    debug_log: io.StringIO,
+) -> None:
     settings = chat.runtime.settings
     logs.configure("DEBUG", settings.secret_values(), stream=debug_log)
     careless = logging.getLogger("bot.careless")
 
     async def log_everything(request: httpx.Request) -> None:
         """What a careless debugging session adds: every tracker request's headers and body."""
-        careless.debug("%s %s headers=%s body=%s", request.method, request.url, dict(request.headers),
-                       request.content)
+        careless.debug("%s %s headers=%s body=%s", request.method, request.url, dict(request.headers), request.content)
 
     for client in chat.runtime.trackers.configured().values():
         client.http.client.event_hooks["request"].append(log_everything)
@@ -327,9 +413,12 @@ def test_a_whole_conversation_at_debug_logs_no_secret(
     assert logged.count("\n") > 50 and "Issuetrak answered 503" in logged
     assert "x-issuetrak-api-authorization" in logged and "/api-keys/jwt" in logged  # the careless lines are there
     secrets = {
-        "Slack bot token": BOT_TOKEN, "signing secret": SIGNING_SECRET,
-        "Issuetrak key": issuetrak_server.state.api_key, "Projectrak key": projectrak_server.state.api_key,
-        "AIP token": aip_server.state.token, "Kitsu password": DEMO_PASSWORD,
+        "Slack bot token": BOT_TOKEN,
+        "signing secret": SIGNING_SECRET,
+        "Issuetrak key": issuetrak_server.state.api_key,
+        "Projectrak key": projectrak_server.state.api_key,
+        "AIP token": aip_server.state.token,
+        "Kitsu password": DEMO_PASSWORD,
     }
     assert set(secrets.values()) <= set(settings.secret_values())
     for name, value in secrets.items():
@@ -337,22 +426,39 @@ def test_a_whole_conversation_at_debug_logs_no_secret(
     assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.", logged), "a JWT (a minted Projectrak or Kitsu token) was logged"
     assert not re.search(r"xox[a-z]-", logged)
     # Every response_url the bot was given (and answered on) is masked: anyone holding one can post.
-    assert chat.slack.of("response_url") and chat.response_base not in logged, logged[logged.find(chat.response_base) - 100:][:700]
+    assert chat.slack.of("response_url") and chat.response_base not in logged, logged[
+        logged.find(chat.response_base) - 100 :
+    ][:700]
 
 
 # --- the note written to Issuetrak ---------------------------------------------------------------------
 
 
 @settings(max_examples=150, deadline=None)
-@given(text=st.text(), names=st.dictionaries(st.from_regex(r"U[0-9A-Z]{3}", fullmatch=True), st.text(max_size=30)),
-       person=st.text(max_size=40), channel=st.text(max_size=40), permalink=st.none() | st.text(max_size=60),
-       key=st.text(min_size=1, max_size=60), escaped=st.booleans())
-def test_the_whole_note_is_safe_html_and_carries_its_tag(text: str, names: dict[str, str], person: str, channel: str,
-                                                          permalink: str | None, key: str, escaped: bool) -> None:
+@given(
+    text=st.text(),
+    names=st.dictionaries(st.from_regex(r"U[0-9A-Z]{3}", fullmatch=True), st.text(max_size=30)),
+    person=st.text(max_size=40),
+    channel=st.text(max_size=40),
+    permalink=st.none() | st.text(max_size=60),
+    key=st.text(min_size=1, max_size=60),
+    escaped=st.booleans(),
+)
+def test_the_whole_note_is_safe_html_and_carries_its_tag(
+    text: str, names: dict[str, str], person: str, channel: str, permalink: str | None, key: str, escaped: bool
+) -> None:
     """What is sent to Issuetrak (message, footer and tag) is safe HTML for any message, names,
     person, channel and link; and it carries the tag a re-send looks for."""
-    html = note_html(text, names=names, person=person, person_id="U0ANA", channel=channel, permalink=permalink, key=key,
-                     slack_escaped=escaped)
+    html = note_html(
+        text,
+        names=names,
+        person=person,
+        person_id="U0ANA",
+        channel=channel,
+        permalink=permalink,
+        key=key,
+        slack_escaped=escaped,
+    )
     body, tag = html.rsplit("<p><small>", 1)
     check(body)
     assert tag == f"{reference(key)}</small></p>"
@@ -382,8 +488,9 @@ def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(chat: Chat)
     fills the socket buffers: at most 4 MB to send and 32 MB to receive on this kernel)."""
     declared, chunked = Chunks(), Chunks()
     headers = {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=0"}
-    with_length = chat.http.post(chat.events_url, content=iter(declared),
-                                 headers={**headers, "Content-Length": str(declared.total)})
+    with_length = chat.http.post(
+        chat.events_url, content=iter(declared), headers={**headers, "Content-Length": str(declared.total)}
+    )
     without_length = chat.http.post(chat.events_url, content=iter(chunked), headers=headers)
     assert with_length.status_code == 413 and without_length.status_code == 413
     assert with_length.text == messages.BODY_TOO_LARGE
@@ -426,8 +533,11 @@ def _signed_post(chat: Chat, body: bytes, content_type: str, *, timestamp: str |
     ts = timestamp or str(int(time.time()))
     digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
     signature = f"v0={digest}"
-    return chat.http.post(chat.events_url, content=body, headers={
-        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+    return chat.http.post(
+        chat.events_url,
+        content=body,
+        headers={"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature},
+    )
 
 
 NESTED = "[" * 100_000 + "]" * 100_000
@@ -445,8 +555,7 @@ MALFORMED_SIGNED = {  # body, content type: what only the holder of the signing 
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED_SIGNED))
-def test_a_signed_but_malformed_body_gets_400_not_500(chat: Chat, issuetrak_server: IssuetrakServer,
-                                                      name: str) -> None:
+def test_a_signed_but_malformed_body_gets_400_not_500(chat: Chat, issuetrak_server: IssuetrakServer, name: str) -> None:
     body, content_type = MALFORMED_SIGNED[name]
     response = _signed_post(chat, body, content_type)
     assert response.status_code in (400, 404), (name, response.status_code, response.text[:200])
@@ -460,9 +569,15 @@ def test_an_unsigned_malformed_body_is_refused_for_its_signature_before_any_pars
     """The same bodies unsigned: 401 every time, so nothing of an unsigned body is ever parsed.
     (A body that is not even UTF-8 gets 400 before its signature is checked: Slack signs text.)"""
     body, content_type = MALFORMED_SIGNED[name]
-    response = chat.http.post(chat.events_url, content=body, headers={
-        "Content-Type": content_type, "X-Slack-Request-Timestamp": str(int(time.time())),
-        "X-Slack-Signature": "v0=" + "0" * 64})
+    response = chat.http.post(
+        chat.events_url,
+        content=body,
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        },
+    )
     assert (response.status_code, response.text) == (401, messages.BAD_SIGNATURE), name
 
 
@@ -483,15 +598,20 @@ BAD_HEADERS = {  # X-Slack-Request-Timestamp, X-Slack-Signature
 def test_malformed_signature_headers_get_401_not_500(chat: Chat, name: str) -> None:
     timestamp, signature = BAD_HEADERS[name]
     body = urlencode({"command": "/tracker", "text": "help", "team_id": "T0TRACKER"})
-    headers = {"Content-Type": FORM, "X-Slack-Request-Timestamp": str(int(time.time())),
-               "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
-                   timestamp=str(int(time.time())), body=body)}
+    headers = {
+        "Content-Type": FORM,
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
+            timestamp=str(int(time.time())), body=body
+        ),
+    }
     if timestamp is not None:
         headers["X-Slack-Request-Timestamp"] = timestamp
     if signature is not None:
         headers["X-Slack-Signature"] = signature
-    response = chat.http.post(chat.events_url, content=body.encode("utf-8"),
-                              headers={k: v.encode("utf-8") for k, v in headers.items()})  # type: ignore[misc]
+    response = chat.http.post(
+        chat.events_url, content=body.encode("utf-8"), headers={k: v.encode("utf-8") for k, v in headers.items()}
+    )  # type: ignore[misc]
     assert response.status_code == 401, (name, response.status_code, response.text[:200])
 
 
@@ -508,9 +628,19 @@ async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, d
     logs.configure("DEBUG", runtime.settings.secret_values(), stream=debug_log)
     ticket = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
     acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    envelope = {"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-                "payload": {"team_id": "T0TRACKER", "channel_id": "C0GENERAL", "user_id": "U0ALICE",
-                            "command": "/tracker", "text": "help", "trigger_id": "t1"}}
+    envelope = {
+        "envelope_id": "env-1",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            "team_id": "T0TRACKER",
+            "channel_id": "C0GENERAL",
+            "user_id": "U0ALICE",
+            "command": "/tracker",
+            "text": "help",
+            "trigger_id": "t1",
+        },
+    }
     runner, url = await _slack_socket(envelope, acks)
     slack_state.socket_url = f"{url}?ticket={ticket}&app_id=A0TRACKER"
     handler = AsyncSocketModeHandler(create_app(runtime, socket_mode=True), "xapp-1-A0TRACKER-1-abcdef0123")
@@ -528,8 +658,10 @@ async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, d
 
 def _raw_head(size: int) -> bytes:
     """The head of an unsigned form POST to /slack/events declaring a `size`-byte body."""
-    return (f"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: {FORM}\r\nContent-Length: {size}\r\n"
-            f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0=0\r\n\r\n").encode()
+    return (
+        f"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: {FORM}\r\nContent-Length: {size}\r\n"
+        f"X-Slack-Request-Timestamp: {int(time.time())}\r\nX-Slack-Signature: v0=0\r\n\r\n"
+    ).encode()
 
 
 async def _status(reader: Any) -> int | str:
@@ -586,7 +718,8 @@ async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(raw_bot) ->
 
 
 async def test_a_body_still_arriving_after_the_deadline_gets_408_and_gives_the_budget_back(
-        raw_bot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    raw_bot, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """Slow clients (a body sent a byte now and then, or never finished) cannot hold a worker or
     the body budget: after BODY_SECONDS they get 408 and the connection is closed."""
     import asyncio
@@ -608,35 +741,58 @@ async def test_a_body_still_arriving_after_the_deadline_gets_408_and_gives_the_b
         assert (await client.get("/healthz")).status_code == 200
 
 
-HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
-                      max_size=40).map(str.strip)
-CONTENT_TYPES = st.sampled_from([FORM, "application/json", "text/plain", "multipart/form-data; boundary=x",
-                                 "application/x-www-form-urlencoded; charset=latin-1", ""])
-FORMS = st.dictionaries(st.sampled_from(["payload", "command", "text", "team_id", "user_id", "type", "ssl_check"]),
-                        st.one_of(st.text(max_size=60), st.from_regex(r"[\[\{\"0-9a-z:,\]\} ]{0,60}", fullmatch=True)),
-                        max_size=4).map(urlencode)
+HEADER_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=40
+).map(str.strip)
+CONTENT_TYPES = st.sampled_from(
+    [
+        FORM,
+        "application/json",
+        "text/plain",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded; charset=latin-1",
+        "",
+    ]
+)
+FORMS = st.dictionaries(
+    st.sampled_from(["payload", "command", "text", "team_id", "user_id", "type", "ssl_check"]),
+    st.one_of(st.text(max_size=60), st.from_regex(r"[\[\{\"0-9a-z:,\]\} ]{0,60}", fullmatch=True)),
+    max_size=4,
+).map(urlencode)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=300), FORMS.map(str.encode)), content_type=CONTENT_TYPES,
-       timestamp=st.one_of(st.none(), HEADER_TEXT), signature=st.one_of(st.none(), HEADER_TEXT),
-       sign=st.booleans())
-def test_no_body_or_header_gets_a_500(chat: Chat, issuetrak_server: IssuetrakServer, body: bytes,
-                                      content_type: str, timestamp: str | None, signature: str | None,
-                                      sign: bool) -> None:
+@given(
+    body=st.one_of(st.binary(max_size=300), FORMS.map(str.encode)),
+    content_type=CONTENT_TYPES,
+    timestamp=st.one_of(st.none(), HEADER_TEXT),
+    signature=st.one_of(st.none(), HEADER_TEXT),
+    sign=st.booleans(),
+)
+def test_no_body_or_header_gets_a_500(
+    chat: Chat,
+    issuetrak_server: IssuetrakServer,
+    body: bytes,
+    content_type: str,
+    timestamp: str | None,
+    signature: str | None,
+    sign: bool,
+) -> None:
     """Whatever the body and the signature headers, signed or not: 400, 401 or 404, never 500,
     and nothing reaches a tracker."""
     headers = {"Content-Type": content_type}
     if sign:
         timestamp = str(int(time.time()))
-        signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body,
-                                     hashlib.sha256).hexdigest()
+        signature = (
+            "v0=" + hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
+        )
     if timestamp is not None:
         headers["X-Slack-Request-Timestamp"] = timestamp
     if signature is not None:
         headers["X-Slack-Signature"] = signature
-    response = chat.http.post(chat.events_url, content=body,
-                              headers={k: v.encode("latin-1") for k, v in headers.items()})  # type: ignore[misc]
+    response = chat.http.post(
+        chat.events_url, content=body, headers={k: v.encode("latin-1") for k, v in headers.items()}
+    )  # type: ignore[misc]
     assert response.status_code < 500, (response.status_code, response.text[:200])
     assert response.status_code in (200, 400, 401, 404), response.status_code
     chat.settle()
@@ -655,12 +811,20 @@ def served_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
     workdir = tmp_path_factory.mktemp("served-bot")
     port = free_port()
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir), "PYTHONPATH": str(Path(__file__).parents[2]),
-           "PORT": str(port), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": "http://127.0.0.1:9/api/", "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}"}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(workdir),
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+        "PORT": str(port),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
+    }
     with (workdir / "bot.log").open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -676,11 +840,14 @@ def served_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
             process.wait()
 
 
-@pytest.mark.parametrize("head", [
-    b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slack-Signature: v0=" + b"0" * 70_000,  # one endless header
-    b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n" + b"X-A: b\r\n" * 10_000,  # endless small headers
-    b"GET /healthz?" + b"q" * 70_000,  # an endless request line
-])
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slack-Signature: v0=" + b"0" * 70_000,  # one endless header
+        b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n" + b"X-A: b\r\n" * 10_000,  # endless small headers
+        b"GET /healthz?" + b"q" * 70_000,  # an endless request line
+    ],
+)
 def test_a_request_head_over_64_kb_is_refused_with_431(served_bot: tuple[str, int], head: bytes) -> None:
     """httptools buffers a head, however long, until it ends: one that never ends would take all
     the memory. `python -m bot` answers 431 and closes once it passes 64 KB; big bodies are not

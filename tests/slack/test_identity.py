@@ -62,7 +62,8 @@ def _request_buttons(reply: Reply) -> dict[str, dict[str, Any]]:
 
 
 def test_the_email_match_is_case_insensitive_and_link_to_ones_own_user_ties_at_once(
-        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
     reply, author = _note_by(chat, issuetrak_server, "U0BAO")
     assert author == "bnguyen", reply.text
     assert messages.LINK_ALREADY.format(user="bnguyen") in chat.send("/tracker link BNGUYEN").text
@@ -73,7 +74,8 @@ def test_the_email_match_is_case_insensitive_and_link_to_ones_own_user_ties_at_o
 
 
 def test_without_admins_a_link_to_someone_elses_user_is_refused_plainly(
-        chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
     reply = _as(chat, "U0NOBODY").send("/tracker link bnguyen")
     assert "Only the Issuetrak user whose email is your Slack email" in reply.text
     assert "TRACKER_ADMINS" in reply.text
@@ -94,7 +96,8 @@ def test_an_unknown_or_inactive_issuetrak_user_cannot_be_linked(chat: Chat) -> N
 
 
 def test_a_link_request_goes_to_the_admins_and_only_an_approval_lets_the_person_write(
-        chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
     _admins(chat)
     asked = _as(chat, "U0NOBODY").send("/tracker link bnguyen")
     assert "asked an admin (<@U0ADMIN>, <@U0BOSS>) to approve it" in asked.text
@@ -159,14 +162,16 @@ def test_a_denied_request_is_told_and_writes_nothing(chat: Chat, issuetrak_serve
 
 
 def test_only_an_admins_click_counts_and_a_decided_request_says_so(
-        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
     _admins(chat)
     buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))
     forwarded = chat.click(buttons[ids.LINK_APPROVE])  # the requester replays the admin's button
     [refusal] = forwarded.of("response_url")
     assert refusal["replace_original"] is False and refusal["text"] == messages.DECIDE_ADMINS_ONLY
     assert _as(chat, "U0CAM").click(buttons[ids.LINK_APPROVE]).of("response_url")[0]["text"] == (
-        messages.DECIDE_ADMINS_ONLY)
+        messages.DECIDE_ADMINS_ONLY
+    )
     assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] is None
 
     _as(chat, "U0ADMIN").click(buttons[ids.LINK_APPROVE])
@@ -178,17 +183,22 @@ def test_only_an_admins_click_counts_and_a_decided_request_says_so(
     forged = _as(chat, "U0ADMIN").click({**buttons[ids.LINK_APPROVE], "value": "99999"})
     assert forged.of("response_url")[0]["text"] == messages.LINK_REQUEST_GONE
     assert chat.click({**buttons[ids.LINK_APPROVE], "value": "1 OR 1=1"}).of("response_url")[0]["text"] == (
-        messages.LINK_REQUEST_GONE)
+        messages.LINK_REQUEST_GONE
+    )
 
 
 def test_a_request_from_another_workspace_cannot_be_decided_here(chat: Chat) -> None:
     _admins(chat)
     buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))
-    elsewhere = _as(chat, "U0ADMIN").interact({
-        "type": "block_actions", "team": {"id": "T0OTHER"}, "trigger_id": chat.trigger(),
-        "actions": [{**buttons[ids.LINK_APPROVE], "block_id": "b", "action_ts": "1.2"}],
-        "response_url": f"{chat.response_base}/other",
-    })
+    elsewhere = _as(chat, "U0ADMIN").interact(
+        {
+            "type": "block_actions",
+            "team": {"id": "T0OTHER"},
+            "trigger_id": chat.trigger(),
+            "actions": [{**buttons[ids.LINK_APPROVE], "block_id": "b", "action_ts": "1.2"}],
+            "response_url": f"{chat.response_base}/other",
+        }
+    )
     assert elsewhere.of("response_url")[0]["text"] == messages.LINK_REQUEST_GONE
     assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
 
@@ -200,16 +210,26 @@ def test_two_admins_clicking_at_once_decide_once(chat: Chat, issuetrak_server: I
 
     async def both() -> list[identity.Answer]:
         client = _client(runtime)
-        return list(await asyncio.gather(*(
-            identity.decide(runtime, client, team=TEAM, admin=admin, value=buttons[ids.LINK_APPROVE]["value"],
-                            approve=admin == "U0ADMIN")
-            for admin in ("U0ADMIN", "U0BOSS", "U0ADMIN", "U0BOSS"))))
+        return list(
+            await asyncio.gather(
+                *(
+                    identity.decide(
+                        runtime,
+                        client,
+                        team=TEAM,
+                        admin=admin,
+                        value=buttons[ids.LINK_APPROVE]["value"],
+                        approve=admin == "U0ADMIN",
+                    )
+                    for admin in ("U0ADMIN", "U0BOSS", "U0ADMIN", "U0BOSS")
+                )
+            )
+        )
 
     answers = asyncio.run(both())
     assert sum(1 for a in answers if "already" not in a.sentence) == 1
     audit = _store(chat, lambda s: s.link_audit(TEAM))
-    assert [e.action for e in audit].count(AuditAction.APPROVE) + [e.action for e in audit].count(
-        AuditAction.DENY) == 1
+    assert [e.action for e in audit].count(AuditAction.APPROVE) + [e.action for e in audit].count(AuditAction.DENY) == 1
 
 
 def _client(runtime: Runtime) -> Any:
@@ -222,7 +242,8 @@ def _client(runtime: Runtime) -> Any:
 
 
 def test_an_approval_for_a_user_someone_now_holds_decides_nothing(
-        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
     _admins(chat)
     buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link amartin"))
     assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"  # Alice's email match holds amartin now
@@ -234,7 +255,8 @@ def test_an_approval_for_a_user_someone_now_holds_decides_nothing(
 
 
 def test_an_admin_cannot_give_away_a_user_someone_holds_and_the_email_owner_is_refused_while_another_holds_it(
-        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
     _admins(chat)
     assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"
     taken = _as(chat, "U0ADMIN").send("/tracker link <@U0NOBODY|nora> amartin")
@@ -253,18 +275,25 @@ def test_an_admin_cannot_give_away_a_user_someone_holds_and_the_email_owner_is_r
 
 def test_admins_link_and_unlink_anyone_and_others_cannot(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
     _admins(chat)
-    for typed in ("/tracker link <@U0NOBODY|nora> cdubois", "/tracker link <@U0ALICE> dokafor",
-                  "/tracker unlink <@U0ALICE>"):
+    for typed in (
+        "/tracker link <@U0NOBODY|nora> cdubois",
+        "/tracker link <@U0ALICE> dokafor",
+        "/tracker unlink <@U0ALICE>",
+    ):
         assert messages.ADMINS_ONLY in _as(chat, "U0NOBODY").send(typed).text, typed
     assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] is None
 
-    assert "<@U0NOBODY> now writes in Issuetrak as *dokafor*" in _as(chat, "U0ADMIN").send(
-        "/tracker link <@U0NOBODY|nora> DOKAFOR").text
+    assert (
+        "<@U0NOBODY> now writes in Issuetrak as *dokafor*"
+        in _as(chat, "U0ADMIN").send("/tracker link <@U0NOBODY|nora> DOKAFOR").text
+    )
     assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] == "dokafor"
     assert "no longer writes" in _as(chat, "U0ADMIN").send("/tracker unlink <@U0NOBODY>").text
     assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] is None
-    assert messages.NOT_TIED_OTHER.format(person="U0NOBODY") in _as(chat, "U0ADMIN").send(
-        "/tracker unlink <@U0NOBODY>").text
+    assert (
+        messages.NOT_TIED_OTHER.format(person="U0NOBODY")
+        in _as(chat, "U0ADMIN").send("/tracker unlink <@U0NOBODY>").text
+    )
 
     # An admin's own `link <id>` is theirs at once (recorded as an admin link).
     assert messages.LINKED.format(user="cdubois") in chat.send("/tracker link cdubois").text
@@ -305,7 +334,8 @@ def test_every_link_decision_is_audited_and_admins_see_it_on_the_home_tab(chat: 
 
 
 def test_an_email_match_ends_when_the_email_changes_but_an_admins_link_stays(
-        runtime: Runtime, issuetrak_server: IssuetrakServer) -> None:
+    runtime: Runtime, issuetrak_server: IssuetrakServer
+) -> None:
     async def scenario() -> None:
         alice = SlackPerson("U0ALICE", "Alice Martin", "alice@example.com", None)
         assert (await identity.identify(runtime, TEAM, alice)).user == "amartin"
@@ -314,8 +344,9 @@ def test_an_email_match_ends_when_the_email_changes_but_an_admins_link_stays(
         assert standing.user is None and standing.refusal is identity.Refusal.NO_MATCH
         assert await runtime.store.person_link(TEAM, "U0ALICE") is None  # the email link went with it
 
-        await runtime.store.link_person(TEAM, "U0ALICE", "amartin", how=LinkHow.ADMIN, by="U0ADMIN",
-                                        now=runtime.clock())
+        await runtime.store.link_person(
+            TEAM, "U0ALICE", "amartin", how=LinkHow.ADMIN, by="U0ADMIN", now=runtime.clock()
+        )
         assert (await identity.identify(runtime, TEAM, moved)).user == "amartin"
 
         # Issuetrak's side changing ends an email match too.
@@ -334,11 +365,17 @@ def test_an_email_match_ends_when_the_email_changes_but_an_admins_link_stays(
 
 @pytest.mark.parametrize("flag", ["is_restricted", "is_ultra_restricted"])
 def test_guests_may_neither_read_nor_write_unless_allowed(
-        chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState, flag: str) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState, flag: str
+) -> None:
     setattr(slack_state.users["U0CAM"], flag, True)  # Camille's email matches cdubois
     _as(chat, "U0CAM")
-    for typed in ("/tracker issue 1001", "/tracker project 1", "/tracker link cdubois", "/tracker unlink",
-                  "/tracker digest list"):
+    for typed in (
+        "/tracker issue 1001",
+        "/tracker project 1",
+        "/tracker link cdubois",
+        "/tracker unlink",
+        "/tracker digest list",
+    ):
         assert messages.GUEST_REFUSED in chat.send(typed).text, typed
     reply, author = _note_by(chat, issuetrak_server, "U0CAM")
     assert author is None and messages.GUEST_REFUSED in reply.text
@@ -348,8 +385,10 @@ def test_guests_may_neither_read_nor_write_unless_allowed(
     assert messages.GUEST_REFUSED in submitted.of("chat.postEphemeral")[-1]["text"]  # only to the person
     assert len(issuetrak_server.state.notes) == before
     assert "Guest accounts" in json.dumps(_home_opened(chat, "U0CAM").of("views.publish")[0]["view"])
-    replayed = [{"action_id": ids.PROJECT_REFRESH, "value": "issuetrak:1"},  # buttons of someone else's cards
-                {"action_id": ids.ASSET_MORE, "value": json.dumps({"q": "laptop", "start": 0})}]
+    replayed = [
+        {"action_id": ids.PROJECT_REFRESH, "value": "issuetrak:1"},  # buttons of someone else's cards
+        {"action_id": ids.ASSET_MORE, "value": json.dumps({"q": "laptop", "start": 0})},
+    ]
     for button in replayed:
         answer = chat.click(button).of("response_url")
         assert [a["text"] for a in answer] == [messages.GUEST_REFUSED], button
@@ -363,8 +402,7 @@ def test_guests_may_neither_read_nor_write_unless_allowed(
 # --- reading -----------------------------------------------------------------------------------
 
 
-def test_reading_issues_needs_an_identity_unless_reads_are_open(
-        chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+def test_reading_issues_needs_an_identity_unless_reads_are_open(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
     refused = _as(chat, "U0NOBODY").send("/tracker issue 1001")
     assert "needs your Issuetrak user" in refused.text and "Render node" not in refused.text
     assert not issuetrak_server.requests_to("issues/false/1001")
@@ -388,7 +426,8 @@ def test_a_digest_of_issues_needs_an_identity_too(chat: Chat, issuetrak_server: 
 
 
 def test_a_person_slack_cannot_look_up_just_now_hears_slack_is_busy_and_stays_linked(
-        chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
     slack_state.rate_limits["users.info"] = 4  # the first try and every retry the client makes
     reply, author = _note_by(chat, issuetrak_server, "U0ALICE")
     assert author is None
@@ -408,7 +447,8 @@ def test_the_home_tab_waits_when_slack_is_busy(chat: Chat, slack_state: SlackSta
 
 
 def test_mentions_are_looked_up_up_to_a_cap_and_unknown_people_once(
-        chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
     chat.send("/tracker issue 1001")  # Alice is known now
     mentions = " ".join(f"<@U9{n:04d}>" for n in range(300)) + " <@U0BAO>"
     before = len(slack_state.of("users.info"))
@@ -425,7 +465,8 @@ def test_mentions_are_looked_up_up_to_a_cap_and_unknown_people_once(
 
 
 def test_a_rate_limited_mention_lookup_stops_asking_and_the_note_is_still_written(
-        chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
     chat.send("/tracker issue 1001")  # Alice is known now
     slack_state.rate_limits["users.info"] = 4
     before = len(slack_state.calls)

@@ -102,8 +102,10 @@ def test_create_issue_shortcut(chat: Chat, issuetrak_server) -> None:  # type: i
     view = _opened_modal(opened)
     assert view["callback_id"] == ids.ISSUE_MODAL
     assert "Scanner offline" in json.dumps(view)
-    values = text_values(issue_subject=("subject", "Scanner offline"),
-                         issue_description=("description", "The scanner on floor 3 shows error E42."))
+    values = text_values(
+        issue_subject=("subject", "Scanner offline"),
+        issue_description=("description", "The scanner on floor 3 shows error E42."),
+    )
     values["issue_type"] = {"type": {"type": "static_select", "selected_option": {"value": "1"}}}
     values["issue_priority"] = {"priority": {"type": "static_select", "selected_option": {"value": "2"}}}
     before = set(issuetrak_server.state.issues)

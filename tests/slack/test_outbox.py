@@ -126,7 +126,6 @@ class Faults:
             await send(held[0])
             await send({"type": "http.response.body", "body": b"{", "more_body": True})
 
-
     async def _committing(self, scope: dict[str, Any]) -> None:
         """Requests after a slow commit's first look wait until the write has landed."""
         first_look = self._first_look is not None and scope["method"] == "GET" and "/notes/issue/" in scope["path"]
@@ -136,8 +135,13 @@ class Faults:
 
 async def _answer_503(send: Any) -> None:
     body = json.dumps({"Message": "An error has occurred."}).encode()
-    await send({"type": "http.response.start", "status": 503,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -165,8 +169,12 @@ def short_reads(runtime: Runtime) -> None:
 async def worker(runtime: Runtime) -> AsyncIterator[Worker]:
     """The outbox worker's side: same settings, database and clock, its own tracker clients."""
     settings = runtime.settings
-    rt = Runtime(settings=settings, trackers=build_trackers(settings, options=FAST_OPTIONS),
-                 store=Store(settings.DATABASE_URL), clock=runtime.clock)
+    rt = Runtime(
+        settings=settings,
+        trackers=build_trackers(settings, options=FAST_OPTIONS),
+        store=Store(settings.DATABASE_URL),
+        clock=runtime.clock,
+    )
     yield rt, web_client(rt)
     await rt.aclose()
     await rt.store.aclose()
@@ -190,9 +198,12 @@ def notes_with(server: IssuetrakServer, marker: str) -> list[dict[str, Any]]:
 
 def said(chat: Chat, fragment: str) -> list[dict[str, Any]]:
     """Every message to a person (answers to requests, thread replies, DMs) containing `fragment`."""
-    return [call.args for call in chat.slack.calls
-            if call.method in ("response_url", "chat.postMessage", "chat.postEphemeral")
-            and fragment in str(call.args.get("text", "")) + json.dumps(call.args.get("blocks") or [])]
+    return [
+        call.args
+        for call in chat.slack.calls
+        if call.method in ("response_url", "chat.postMessage", "chat.postEphemeral")
+        and fragment in str(call.args.get("text", "")) + json.dumps(call.args.get("blocks") or [])
+    ]
 
 
 def open_note_modal(chat: Chat, text: str, ts: str) -> dict[str, Any]:
@@ -208,7 +219,8 @@ def note_values(issue: int, text: str) -> dict[str, dict[str, Any]]:
 
 
 async def test_saved_while_down_then_posted_and_told_in_the_thread_and_by_dm(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     faults.down = True
     by_command = chat.send("/tracker note 1003 pen arrived (command)")
     assert "I saved your note for issue #1003" in by_command.text
@@ -234,7 +246,8 @@ async def test_saved_while_down_then_posted_and_told_in_the_thread_and_by_dm(
 
 
 async def test_last_retry_fails_with_a_try_again_button_that_works_once(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     faults.down = True
     chat.send("/tracker note 1001 swapped the PSU")
     await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS - 2)
@@ -274,9 +287,17 @@ async def test_the_same_write_twice_is_one_note(chat: Chat, issuetrak_server: Is
     """A Slack retry carries the same body (same trigger_id): it is processed like the first and
     the write's idempotency key makes it one note; double submits of a modal at the same moment
     too. Every request is answered with where the one note stands."""
-    command = urlencode({"team_id": "T0TRACKER", "channel_id": chat.channel, "user_id": chat.user,
-                         "command": "/tracker", "text": "note 1007 laptop imaged", "trigger_id": "trigger-retried",
-                         "response_url": f"{chat.response_base}/retried"})
+    command = urlencode(
+        {
+            "team_id": "T0TRACKER",
+            "channel_id": chat.channel,
+            "user_id": chat.user,
+            "command": "/tracker",
+            "text": "note 1007 laptop imaged",
+            "trigger_id": "trigger-retried",
+            "response_url": f"{chat.response_base}/retried",
+        }
+    )
     first = chat.post(command, FORM)
     retry = chat.post(command, FORM, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     chat.settle()
@@ -287,12 +308,22 @@ async def test_the_same_write_twice_is_one_note(chat: Chat, issuetrak_server: Is
     assert sum(a.startswith("Added note") for a in answers) == 1  # the other: "This message is already a note…"
 
     view = open_note_modal(chat, "render node back online", "1700000000.000300")
-    submission = urlencode({"payload": json.dumps({
-        "type": "view_submission", "team": {"id": "T0TRACKER"}, "user": {"id": chat.user}, "api_app_id": "A0TRACKER",
-        "trigger_id": "t",
-        "view": {**view, "id": "V1", "state": {"values": note_values(1001, "render node back online")}},
-    })})
+    submission = urlencode(
+        {
+            "payload": json.dumps(
+                {
+                    "type": "view_submission",
+                    "team": {"id": "T0TRACKER"},
+                    "user": {"id": chat.user},
+                    "api_app_id": "A0TRACKER",
+                    "trigger_id": "t",
+                    "view": {**view, "id": "V1", "state": {"values": note_values(1001, "render node back online")}},
+                }
+            )
+        }
+    )
     statuses: list[int] = []
+
     def submit() -> None:
         statuses.append(chat.post(submission, FORM).status_code)
 
@@ -312,7 +343,8 @@ async def test_the_same_write_twice_is_one_note(chat: Chat, issuetrak_server: Is
 
 
 async def test_writes_whose_answer_was_lost_are_found_not_repeated(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     """Issuetrak wrote the note (or issue) but the answer never arrived: the person hears "saved",
     and the worker finds the write by its tag instead of sending it again."""
     for fault in ("lost", "reset"):
@@ -344,7 +376,8 @@ async def test_writes_whose_answer_was_lost_are_found_not_repeated(
 
 
 async def test_under_thirty_percent_faults_every_note_lands_once_and_everyone_is_told(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     chat.slack.add_user("U0BAO", "Bao Nguyen", "bao.nguyen@example.com")
     faults.rate = 0.3
     sent: list[tuple[str, str]] = []
@@ -384,7 +417,8 @@ def _delivered_and_told(chat: Chat, server: IssuetrakServer, marker: str) -> boo
 
 
 async def test_a_slow_commit_after_a_timed_out_post_is_found_by_a_second_look(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     """The POST times out and Issuetrak writes the note only after the next attempt's first look
     came back empty: the second look, a moment later, finds it, and nothing is sent again."""
     faults.script.append(("POST", "/notes", "slow"))
@@ -397,7 +431,8 @@ async def test_a_slow_commit_after_a_timed_out_post_is_found_by_a_second_look(
 
 
 async def test_after_a_timed_out_post_nothing_is_sent_again_before_issuetrak_had_time_to_show_it(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     faults.script.append(("POST", "/notes", "drop"))  # Issuetrak never got it, but the bot cannot know
     assert "I saved your note" in chat.send("/tracker note 1009 door code changed").text
     await run_worker(worker, clock, after=timedelta(seconds=10))  # past the backoff, not past the settle time
@@ -418,7 +453,8 @@ async def test_after_a_timed_out_post_nothing_is_sent_again_before_issuetrak_had
 
 
 async def test_saved_notes_go_out_on_the_next_tick_after_issuetrak_answers_again(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     """During a long outage the backoff grows; the tick after Issuetrak answers a probe, every
     waiting note goes out, not after its backoff."""
     faults.down = True
@@ -433,7 +469,8 @@ async def test_saved_notes_go_out_on_the_next_tick_after_issuetrak_answers_again
 
 
 async def test_any_answer_from_issuetrak_wakes_the_outbox_worker(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     """In a serving process, any call Issuetrak answers (someone's `/tracker issue`, here made on
     the process's own client) makes the waiting notes due and wakes the outbox worker at once,
     long before its next interval."""
@@ -445,8 +482,10 @@ async def test_any_answer_from_issuetrak_wakes_the_outbox_worker(
     loop = asyncio.get_running_loop()
     try:
         deadline = loop.time() + 10
-        while len([f for f in faults.injected if f[1].endswith("/projects")]) < FAST_OPTIONS.attempts \
-                and loop.time() < deadline:
+        while (
+            len([f for f in faults.injected if f[1].endswith("/projects")]) < FAST_OPTIONS.attempts
+            and loop.time() < deadline
+        ):
             await asyncio.sleep(0.02)
         clock[0] += timedelta(seconds=1)  # the note waits out its backoff
         faults.down = False
@@ -464,7 +503,8 @@ async def test_any_answer_from_issuetrak_wakes_the_outbox_worker(
 
 
 async def test_rules_are_checked_again_when_a_saved_write_is_sent(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     """WRITE_CHANNELS and ALLOW_PRIVATE_NOTES may change while a write waits: the worker and the
     "Try again" button follow the rules of the moment."""
     settings = chat.runtime.settings
@@ -495,7 +535,8 @@ async def test_rules_are_checked_again_when_a_saved_write_is_sent(
 
 
 async def test_a_corrected_form_sent_again_posts_what_was_typed_last(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     faults.down = True
     view = open_note_modal(chat, "fan noisy", "1700000000.000800")
     chat.submit(view, note_values(1003, "fan noisy"))
@@ -503,8 +544,9 @@ async def test_a_corrected_form_sent_again_posts_what_was_typed_last(
     await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS)  # given up
     assert said(chat, "I could not post your note")
     faults.down = False
-    again = chat.submit(open_note_modal(chat, "fan noisy", "1700000000.000800"),
-                        note_values(1003, "fan noisy, replaced and tested"))
+    again = chat.submit(
+        open_note_modal(chat, "fan noisy", "1700000000.000800"), note_values(1003, "fan noisy, replaced and tested")
+    )
     (note,) = notes_with(issuetrak_server, "fan noisy")
     assert "fan noisy, replaced and tested" in note["NoteText"]
     assert f"Added note {note['NoteID']} " in again.text
@@ -514,15 +556,17 @@ async def test_a_corrected_form_sent_again_posts_what_was_typed_last(
 
 
 async def test_only_a_public_success_is_said_in_the_thread(
-        chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock) -> None:
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
     thread = "1700000000.000900"
     public = chat.submit(open_note_modal(chat, "fixed", thread), note_values(1001, "fixed"))
     (posted,) = public.of("chat.postMessage")
     assert posted["thread_ts"] == thread and "Added note" in posted["text"]
 
     private = {"note_private": {"private": {"type": "checkboxes", "selected_options": [{"value": "private"}]}}}
-    secret = chat.submit(open_note_modal(chat, "root cause: Bob", "1700000000.000901"),
-                         note_values(1001, "root cause: Bob") | private)
+    secret = chat.submit(
+        open_note_modal(chat, "root cause: Bob", "1700000000.000901"), note_values(1001, "root cause: Bob") | private
+    )
     (told,) = secret.of("chat.postEphemeral")
     assert told["user"] == "U0ALICE" and "Added note" in told["text"] and not secret.of("chat.postMessage")
 

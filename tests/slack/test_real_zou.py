@@ -14,8 +14,10 @@ pytestmark = pytest.mark.zou
 def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Issuetrak from its contract server, Kitsu from the real Zou with the bot account's token."""
     return {
-        "ISSUETRAK_URL": issuetrak_server.url, "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
-        "KITSU_URL": zou.url, "KITSU_TOKEN": zou.bot_token,
+        "ISSUETRAK_URL": issuetrak_server.url,
+        "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
+        "KITSU_URL": zou.url,
+        "KITSU_TOKEN": zou.bot_token,
     }
 
 

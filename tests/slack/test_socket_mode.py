@@ -39,9 +39,18 @@ async def _slack_socket(envelope: dict[str, Any], acks: asyncio.Queue[dict[str, 
 async def test_a_slash_command_over_socket_mode(runtime: Runtime, slack_state: SlackState) -> None:
     acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     envelope = {
-        "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-        "payload": {"team_id": TEAM_ID, "channel_id": "C0GENERAL", "user_id": "U0ALICE", "command": "/tracker",
-                    "text": "help", "trigger_id": "t1", "response_url": "http://127.0.0.1:9/unused"},
+        "envelope_id": "env-1",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            "team_id": TEAM_ID,
+            "channel_id": "C0GENERAL",
+            "user_id": "U0ALICE",
+            "command": "/tracker",
+            "text": "help",
+            "trigger_id": "t1",
+            "response_url": "http://127.0.0.1:9/unused",
+        },
     }
     runner, url = await _slack_socket(envelope, acks)
     slack_state.socket_url = url

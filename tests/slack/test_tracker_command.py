@@ -35,7 +35,11 @@ def test_issue_card_decodes_and_escapes_tracker_text(chat: Chat) -> None:
 
 
 def test_issue_number_is_forgiving(chat: Chat) -> None:
-    for text in ("/tracker ISSUE  #1007", "/tracker issue https://it.example.com/helpdesk/Issue_View.asp?ID=1007", "/tracker #1007"):
+    for text in (
+        "/tracker ISSUE  #1007",
+        "/tracker issue https://it.example.com/helpdesk/Issue_View.asp?ID=1007",
+        "/tracker #1007",
+    ):
         assert "New starter laptop: Jordan Lee" in chat.send(text).text, text
 
 
@@ -135,10 +139,17 @@ def test_requests_not_signed_by_slack_are_refused_before_any_listener(chat: Chat
 def _command_form(chat: Chat, text: str) -> tuple[str, str]:
     from urllib.parse import urlencode
 
-    return urlencode({
-        "team_id": "T0TRACKER", "channel_id": chat.channel, "user_id": chat.user, "command": "/tracker",
-        "text": text, "trigger_id": chat.trigger(), "response_url": f"{chat.response_base}/slow",
-    }), "application/x-www-form-urlencoded"
+    return urlencode(
+        {
+            "team_id": "T0TRACKER",
+            "channel_id": chat.channel,
+            "user_id": chat.user,
+            "command": "/tracker",
+            "text": text,
+            "trigger_id": chat.trigger(),
+            "response_url": f"{chat.response_base}/slow",
+        }
+    ), "application/x-www-form-urlencoded"
 
 
 def test_project_by_name_finds_a_kitsu_production(chat: Chat) -> None:

@@ -12,14 +12,17 @@ def tracker_settings() -> dict[str, str]:
     return {}
 
 
-@pytest.mark.parametrize(("command", "answer"), [
-    ("/tracker projects", "No tracker is set up yet"),
-    ("/tracker project WEB", "No tracker is set up yet"),
-    ("/tracker issue 12", "Issuetrak is not set up for this workspace yet."),
-    ("/tracker note 12 hello", "Issuetrak is not set up for this workspace yet."),
-    ("/tracker asset laptop", "AIP or Kitsu is not set up for this workspace yet."),
-    ("/tracker link jdoe", "Issuetrak is not set up for this workspace yet."),
-])
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        ("/tracker projects", "No tracker is set up yet"),
+        ("/tracker project WEB", "No tracker is set up yet"),
+        ("/tracker issue 12", "Issuetrak is not set up for this workspace yet."),
+        ("/tracker note 12 hello", "Issuetrak is not set up for this workspace yet."),
+        ("/tracker asset laptop", "AIP or Kitsu is not set up for this workspace yet."),
+        ("/tracker link jdoe", "Issuetrak is not set up for this workspace yet."),
+    ],
+)
 def test_commands_say_the_tracker_is_not_set_up(chat: Chat, command: str, answer: str) -> None:
     reply = chat.send(command)
     assert answer in reply.text

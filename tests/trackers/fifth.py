@@ -39,8 +39,9 @@ class StoryboardClient:
     lists_statuses = True
     finds_statuses = False  # as Kitsu: a card reads the one board found again
 
-    def __init__(self, tracker: TrackerName, url: str, *, options: HttpOptions | None,
-                 transport: httpx.AsyncBaseTransport) -> None:
+    def __init__(
+        self, tracker: TrackerName, url: str, *, options: HttpOptions | None, transport: httpx.AsyncBaseTransport
+    ) -> None:
         self.tracker = tracker
         self.http = TrackerHTTP(self.name, url, options=options, transport=transport)
 
@@ -48,9 +49,16 @@ class StoryboardClient:
         await self.http.aclose()
 
     def _project(self, board: dict[str, Any]) -> ProjectStatus:
-        return ProjectStatus(tracker=self.tracker, id=board["id"], name=board["title"], status=board["state"],
-                             is_closed=board["state"] == "archived", percent_complete=board["done"],
-                             target_date=board["due"], url=f"https://storyboard.example.com/b/{board['id']}")
+        return ProjectStatus(
+            tracker=self.tracker,
+            id=board["id"],
+            name=board["title"],
+            status=board["state"],
+            is_closed=board["state"] == "archived",
+            percent_complete=board["done"],
+            target_date=board["due"],
+            url=f"https://storyboard.example.com/b/{board['id']}",
+        )
 
     async def ping(self) -> str:
         return f"{len(checked(self.name, await self.http.get('boards'), list))} boards"
@@ -73,10 +81,15 @@ def fifth_tracker() -> Iterator[TrackerName]:
     """Storyboard registered (its key and its registry entry) for the duration."""
     name = TrackerName.register("storyboard", "Storyboard")
 
-    def build(settings: Settings, options: HttpOptions | None,
-              transport: httpx.AsyncBaseTransport | None) -> StoryboardClient:
-        return StoryboardClient(name, "https://storyboard.example.com/api", options=options,
-                                transport=transport or httpx.MockTransport(storyboard_server))
+    def build(
+        settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+    ) -> StoryboardClient:
+        return StoryboardClient(
+            name,
+            "https://storyboard.example.com/api",
+            options=options,
+            transport=transport or httpx.MockTransport(storyboard_server),
+        )
 
     unregister = registry.register(registry.Entry(name, lambda settings: True, build))
     try:

@@ -37,8 +37,12 @@ async def trackers(tracker_settings: dict[str, str]) -> AsyncIterator[Trackers]:
 def test_each_client_has_the_capabilities_of_the_table(trackers: Trackers) -> None:
     clients = trackers.configured()
     table = {
-        Probe: {I, P, A, K}, ProjectSource: {I, P, K}, IssueSource: {I}, TaskSource: {K},
-        AssetSource: {A, K}, CredentialWatch: {A},
+        Probe: {I, P, A, K},
+        ProjectSource: {I, P, K},
+        IssueSource: {I},
+        TaskSource: {K},
+        AssetSource: {A, K},
+        CredentialWatch: {A},
     }
     for capability, names in table.items():
         assert {name for name, client in clients.items() if isinstance(client, capability)} == names, capability
@@ -60,8 +64,9 @@ def test_clients_given_in_any_order_come_out_in_key_order(trackers: Trackers) ->
 
 
 async def test_only_the_entries_the_settings_turn_on_are_built(issuetrak_server) -> None:  # type: ignore[no-untyped-def]
-    settings = load_settings(_env_file=None, ISSUETRAK_URL=issuetrak_server.url,
-                             ISSUETRAK_API_KEY=issuetrak_server.state.api_key)
+    settings = load_settings(
+        _env_file=None, ISSUETRAK_URL=issuetrak_server.url, ISSUETRAK_API_KEY=issuetrak_server.state.api_key
+    )
     built = build_trackers(settings)
     assert list(built.configured()) == [I]
     await built.aclose()

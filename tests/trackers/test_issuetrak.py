@@ -64,8 +64,9 @@ async def test_get_signature_ends_with_empty_query_and_body() -> None:
     sent = await signed(request, fixed_auth())
     message = f"GET\n{FIXED_ID}\n2025-03-01T09:15:02.1234560Z\n/api/v1/issues/true/1234\n\n"
     assert sent.headers[AUTHORIZATION_HEADER] == expected_signature(message)
-    assert sent.headers[AUTHORIZATION_HEADER] == signature(KEY, "get", FIXED_ID, "2025-03-01T09:15:02.1234560Z",
-                                                            "/API/v1/issues/true/1234", "")
+    assert sent.headers[AUTHORIZATION_HEADER] == signature(
+        KEY, "get", FIXED_ID, "2025-03-01T09:15:02.1234560Z", "/API/v1/issues/true/1234", ""
+    )
 
 
 async def test_default_id_and_timestamp_follow_the_vendor_formats() -> None:
@@ -150,8 +151,9 @@ async def test_non_ascii_body_is_signed_byte_for_byte(issuetrak_server: Issuetra
     raw_body = json.dumps(note, ensure_ascii=False).encode("utf-8")
     assert not raw_body.isascii()
     async with httpx.AsyncClient(auth=IssuetrakSignature(issuetrak_server.state.api_key)) as raw:
-        response = await raw.post(f"{issuetrak_server.url}/notes", content=raw_body,
-                                  headers={"Content-Type": "application/json"})
+        response = await raw.post(
+            f"{issuetrak_server.url}/notes", content=raw_body, headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == 200
     assert issuetrak_server.state.notes[response.json()]["NoteText"] == "café ✓"
     assert issuetrak_server.state.received[-1][2] == raw_body

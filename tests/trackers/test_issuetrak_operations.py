@@ -82,7 +82,10 @@ async def test_create_issue_defaults_the_organization_and_encodes_the_subject(
     issuetrak_server: IssuetrakServer, issuetrak_client: IssuetrakClient
 ) -> None:
     number = await issuetrak_client.create_issue(
-        subject="A3 < A4 & toner", description="<p>From Slack</p>", issue_type_id=1, priority_id=2,
+        subject="A3 < A4 & toner",
+        description="<p>From Slack</p>",
+        issue_type_id=1,
+        priority_id=2,
         submitted_by="bnguyen",
     )
     assert number == 1013
@@ -153,13 +156,18 @@ async def test_projects_map_to_status(issuetrak_server: IssuetrakServer, issuetr
     overdue, behind, closed, healthy = projects["2"], projects["3"], projects["4"], projects["1"]
     assert overdue.name == "R&D lab move" and overdue.is_overdue(today) and not overdue.is_closed
     assert (behind.percent_complete, behind.open_date, behind.target_date) == (
-        20, today - timedelta(days=60), today + timedelta(days=10)
+        20,
+        today - timedelta(days=60),
+        today + timedelta(days=10),
     )
     assert closed.is_closed and closed.status == "Closed" and not closed.is_overdue(today)
     assert closed.closed_date == today - timedelta(days=25)
     assert not healthy.is_overdue(today) and healthy.owner == "Bao Nguyen"
     assert (healthy.budget_estimated, healthy.budget_actual, healthy.hours_estimated, healthy.hours_actual) == (
-        18000, 7000, 120, 50
+        18000,
+        7000,
+        120,
+        50,
     )
     assert healthy.tracker is TrackerName.ISSUETRAK and healthy.key == "101"
     assert healthy.url == issuetrak_server.url.removesuffix("/api/v1") + "/Project_View.asp?ID=1"
@@ -220,4 +228,3 @@ async def test_an_unexpected_shape_is_a_friendly_error(
     issuetrak_server.state.projects[9] = {"Title": "no id"}
     with pytest.raises(Unavailable, match="Issuetrak is not answering right now"):
         await issuetrak_client.list_projects()
-

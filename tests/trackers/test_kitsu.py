@@ -310,7 +310,11 @@ async def test_open_tasks_of_open_productions(kitsu_client: KitsuClient, kitsu_s
     rover = tasks[0]
     today = kitsu_server.state.today
     assert (rover.name, rover.entity, rover.task_type, rover.status) == (
-        "Lunar Rover / Modeling", "Lunar Rover", "Modeling", "Retake")
+        "Lunar Rover / Modeling",
+        "Lunar Rover",
+        "Modeling",
+        "Retake",
+    )
     assert rover.due_date == today - timedelta(days=6)
     assert rover.assignees == ["Alice Moreau", "Bruno Silva"]
     assert rover.url == f"{kitsu_server.url}/productions/{MOONRISE}/assets/tasks/{rover.id}"
@@ -320,8 +324,11 @@ async def test_open_tasks_due_before_and_per_project(kitsu_client: KitsuClient, 
     today: date = kitsu_server.state.today
     overdue = await kitsu_client.open_tasks(due_before=today)
     assert [t.name for t in overdue] == [
-        "Lunar Rover / Modeling", "Rowboat / Modeling", "Luna / Modeling",
-        "Pip the Crab / Modeling", "Captain Orrin / Modeling",
+        "Lunar Rover / Modeling",
+        "Rowboat / Modeling",
+        "Luna / Modeling",
+        "Pip the Crab / Modeling",
+        "Captain Orrin / Modeling",
     ]
     tidepool = await kitsu_client.open_tasks(project_id=TIDEPOOL, due_before=today + timedelta(days=2))
     assert [t.name for t in tidepool] == ["Rowboat / Modeling", "Pip the Crab / Modeling", "Fishing Net / Modeling"]

@@ -25,6 +25,7 @@ from tests.fixtures.zou import Zou
 
 pytestmark = pytest.mark.zou
 
+
 class Calls:
     """Every request a client sent, as "METHOD path STATUS" (an httpx event hook)."""
 
@@ -45,10 +46,18 @@ async def client(zou: Zou) -> AsyncIterator[KitsuClient]:
 
 def _expired_access(zou: Zou, person_id: str) -> str:
     past = int(time.time()) - 3600
-    return zou.sign({
-        "fresh": False, "iat": past - 60, "nbf": past - 60, "jti": str(uuid.uuid4()), "type": "access",
-        "sub": person_id, "exp": past, "identity_type": "person",
-    })
+    return zou.sign(
+        {
+            "fresh": False,
+            "iat": past - 60,
+            "nbf": past - 60,
+            "jti": str(uuid.uuid4()),
+            "type": "access",
+            "sub": person_id,
+            "exp": past,
+            "identity_type": "person",
+        }
+    )
 
 
 async def test_login_and_open_projects(zou: Zou, client: KitsuClient) -> None:
@@ -78,7 +87,8 @@ async def test_get_project_counts_overdue_tasks(zou: Zou, client: KitsuClient) -
     done = {s["id"] for s in zou.rows("data/task-status") if s["is_done"]}
     today = date.today().isoformat()
     expected = sum(
-        1 for t in zou.rows("data/tasks", project_id=feature.id)
+        1
+        for t in zou.rows("data/tasks", project_id=feature.id)
         if t["task_status_id"] not in done and t["due_date"] and t["due_date"][:10] < today
     )
     assert feature.overdue_tasks == expected >= 1
@@ -116,12 +126,19 @@ async def test_persons(client: KitsuClient) -> None:
 
 @pytest.mark.parametrize("forgery", ["Not enough segments", "Signature verification failed"])
 async def test_forged_bot_token_is_a_friendly_refusal(zou: Zou, forgery: str) -> None:
-    token = "bogus" if forgery == "Not enough segments" else jwt.encode(
-        {"type": "access", "identity_type": "bot", "sub": str(uuid.uuid4()), "jti": str(uuid.uuid4())},
-        "some-other-key-of-thirty-two-bytes-or-more", algorithm="HS256",
+    token = (
+        "bogus"
+        if forgery == "Not enough segments"
+        else jwt.encode(
+            {"type": "access", "identity_type": "bot", "sub": str(uuid.uuid4()), "jti": str(uuid.uuid4())},
+            "some-other-key-of-thirty-two-bytes-or-more",
+            algorithm="HS256",
+        )
     )
     direct = httpx.get(  # noqa: ASYNC210 - one direct look at Zou before the client under test runs
-        f"{zou.url}/data/projects/open", headers={"Authorization": f"Bearer {token}"}, timeout=10,
+        f"{zou.url}/data/projects/open",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
     )
     assert (direct.status_code, direct.json()) == (422, {"msg": forgery})
     bot = KitsuClient(zou.url, token=token, options=KITSU_TEST_OPTIONS)
@@ -145,17 +162,26 @@ async def test_expired_access_token_is_refreshed(zou: Zou) -> None:
     finally:
         await client.aclose()
     assert calls.seen == [
-        "GET /data/projects/open 401", "GET /auth/refresh-token 200",
-        "GET /data/projects/open 200", "GET /data/projects/open 200",
+        "GET /data/projects/open 401",
+        "GET /auth/refresh-token 200",
+        "GET /data/projects/open 200",
+        "GET /data/projects/open 200",
     ]
 
 
 async def test_expired_refresh_token_means_a_new_login(zou: Zou) -> None:
     person = zou.login()["user"]["id"]
-    expired_refresh = zou.sign({
-        "fresh": False, "iat": int(time.time()) - 7200, "jti": str(uuid.uuid4()), "type": "refresh",
-        "sub": person, "exp": int(time.time()) - 3600, "identity_type": "person",
-    })
+    expired_refresh = zou.sign(
+        {
+            "fresh": False,
+            "iat": int(time.time()) - 7200,
+            "jti": str(uuid.uuid4()),
+            "type": "refresh",
+            "sub": person,
+            "exp": int(time.time()) - 3600,
+            "identity_type": "person",
+        }
+    )
     # The refresh token's expiry is unknown to the client here, so Zou itself has to refuse it.
     session = Token(_expired_access(zou, person), None, expired_refresh, None)
     client = KitsuClient(zou.url, email=zou.email, password=zou.password, session=session, options=KITSU_TEST_OPTIONS)
@@ -165,8 +191,10 @@ async def test_expired_refresh_token_means_a_new_login(zou: Zou) -> None:
     finally:
         await client.aclose()
     assert calls.seen == [
-        "GET /data/projects/open 401", "GET /auth/refresh-token 401",
-        "POST /auth/login 200", "GET /data/projects/open 200",
+        "GET /data/projects/open 401",
+        "GET /auth/refresh-token 401",
+        "POST /auth/login 200",
+        "GET /data/projects/open 200",
     ]
 
 

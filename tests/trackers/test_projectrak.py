@@ -45,7 +45,9 @@ async def test_demo_projects_tell_the_expected_stories(projectrak_client: Projec
         *(projectrak_client.get_project(key) for key in ("MOB", "OPS", "DATA", "MKT", "LEGAL"))
     )
     assert (mob.open_date, mob.target_date, mob.percent_complete) == (
-        today - timedelta(days=60), today + timedelta(days=10), 20
+        today - timedelta(days=60),
+        today + timedelta(days=10),
+        20,
     )
     assert ops.health == "At risk"
     assert data.is_overdue(today) and not mob.is_overdue(today)

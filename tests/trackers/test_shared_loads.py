@@ -59,7 +59,8 @@ async def test_a_caller_that_times_out_does_not_cancel_the_load_the_others_wait_
 
 
 async def test_a_load_that_fails_after_its_first_caller_left_fails_for_the_others_and_is_not_cached(
-        http: TrackerHTTP) -> None:
+    http: TrackerHTTP,
+) -> None:
     load = GatedLoad(Unavailable("Issuetrak"), ["Incident"])
     impatient = await started(lambda: asyncio.wait_for(http.reference("types", load), 0.05))
     patient = await started(lambda: http.reference("types", load))

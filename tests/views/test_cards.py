@@ -87,7 +87,7 @@ def asset(n: int = 42, **changes) -> Asset:
 
 
 def test_escape_only_touches_the_three_characters() -> None:
-    assert escape("<!channel> & <@U1> *b* \"q\"") == "&lt;!channel&gt; &amp; &lt;@U1&gt; *b* \"q\""
+    assert escape('<!channel> & <@U1> *b* "q"') == '&lt;!channel&gt; &amp; &lt;@U1&gt; *b* "q"'
 
 
 def test_truncate_ends_with_an_ellipsis_only_when_it_cuts() -> None:
@@ -150,7 +150,10 @@ def test_issue_card_shows_the_issue() -> None:
         url="https://it.example.com/Issue/IssueDetail.asp?IssueNumber=123",
     )
     payload = rendered(issue_card(issue, TODAY))
-    assert payload[0] == {"type": "header", "text": {"type": "plain_text", "text": "Printer on 3rd floor jams", "emoji": True}}
+    assert payload[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Printer on 3rd floor jams", "emoji": True},
+    }
     fields = [field["text"] for field in payload[1]["fields"]]
     assert fields == [
         "*Status*\nOpen",
@@ -221,7 +224,13 @@ def test_asset_card() -> None:
     payload = rendered(asset_card(asset()))
     text = all_text(payload)
     assert payload[0]["text"]["text"] == "MacBook Pro 14 #42"
-    for expected in ("*Key*\nLAPTOP-0042", "*Collection*\nLaptops", "*Status*\nIn use", "*Serial*\nC02XK1", "*RAM*\n32 GB"):
+    for expected in (
+        "*Key*\nLAPTOP-0042",
+        "*Collection*\nLaptops",
+        "*Status*\nIn use",
+        "*Serial*\nC02XK1",
+        "*RAM*\n32 GB",
+    ):
         assert expected in text
     assert "📎 2 attachments · Created by Priya on 4 Nov 2024" in text
     assert buttons(payload)[0]["text"]["text"] == "Open in AIP"
@@ -245,7 +254,10 @@ def test_asset_list_pages_with_a_more_button() -> None:
     payload = rendered(asset_list(page, "laptop"))
     text = all_text(payload)
     assert "Showing 1–10 of 34 for “laptop”" in text
-    assert "• *LAPTOP-0001* <https://studio.atlassian.net/plugins/aip/assets/LAPTOP-0001|MacBook Pro 14 #1> · Laptops · In use" in text
+    assert (
+        "• *LAPTOP-0001* <https://studio.atlassian.net/plugins/aip/assets/LAPTOP-0001|MacBook Pro 14 #1> · Laptops · In use"
+        in text
+    )
     [more] = buttons(payload)
     assert more["action_id"] == ids.ASSET_MORE and json.loads(more["value"]) == {"q": "laptop", "start": 10}
 
@@ -285,7 +297,10 @@ def test_projects_list_groups_by_tracker_and_shows_failures() -> None:
     text = all_text(payload)
     assert text.index("*Issuetrak* · 1 project") < text.index("*Projectrak* · 2 projects")
     assert "• Office move · Open · ▓▓▓▓░ 80%" in text
-    assert "• <https://studio.atlassian.net/browse/WEB|Website relaunch> · In progress · ▓▓░░░ 40% · ⚠ overdue by 9 days" in text
+    assert (
+        "• <https://studio.atlassian.net/browse/WEB|Website relaunch> · In progress · ▓▓░░░ 40% · ⚠ overdue by 9 days"
+        in text
+    )
     assert payload[-1]["type"] == "context"
     assert payload[-1]["elements"][0]["text"] == "Kitsu: Kitsu is not answering right now."
 
@@ -327,7 +342,9 @@ def test_every_card_survives_huge_input() -> None:
         project=HUGE,
         url="https://x.example/" + HUGE,
     )
-    huge_issue = Issue(number=1, subject=HUGE, status=HUGE, priority=HUGE, assignee=HUGE, submitted_by=HUGE, issue_type=HUGE)
+    huge_issue = Issue(
+        number=1, subject=HUGE, status=HUGE, priority=HUGE, assignee=HUGE, submitted_by=HUGE, issue_type=HUGE
+    )
     many_projects = [project(tracker=tracker, id=str(n), name=HUGE) for n in range(125) for tracker in TrackerName]
     views = [
         issue_card(huge_issue, TODAY),
@@ -359,8 +376,16 @@ text_or_none = st.none() | st.text(max_size=300)
 @example(name=" ", status=None, owner=None, url=None, percent=None, money=None, attributes={})  # blank text
 def test_cards_never_break_whatever_the_trackers_return(name, status, owner, url, percent, money, attributes) -> None:
     p = ProjectStatus(
-        tracker=TrackerName.PROJECTRAK, id="1", name=name, status=status, owner=owner, url=url,
-        percent_complete=percent, budget_estimated=money, hours_actual=money, target_date=date(2025, 1, 1),
+        tracker=TrackerName.PROJECTRAK,
+        id="1",
+        name=name,
+        status=status,
+        owner=owner,
+        url=url,
+        percent_complete=percent,
+        budget_estimated=money,
+        hours_actual=money,
+        target_date=date(2025, 1, 1),
     )
     a = Asset(tracker=TrackerName.AIP, id="1", key=status, name=name, status=owner, attributes=attributes, url=url)
     i = Issue(number=1, subject=name, status=status, assignee=owner, url=url)

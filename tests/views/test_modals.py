@@ -52,10 +52,16 @@ def submitted(payload: dict[str, Any], **typed: Any) -> dict[str, Any]:
             state = {"type": element["type"], "value": typed.get(action_id, element.get("initial_value"))}
         elif element["type"] == "static_select":
             chosen = typed.get(action_id, element["initial_option"]["value"])
-            state = {"type": element["type"], "selected_option": next(o for o in element["options"] if o["value"] == chosen)}
+            state = {
+                "type": element["type"],
+                "selected_option": next(o for o in element["options"] if o["value"] == chosen),
+            }
         else:
             checked = typed.get(action_id, [])
-            state = {"type": element["type"], "selected_options": [o for o in element["options"] if o["value"] in checked]}
+            state = {
+                "type": element["type"],
+                "selected_options": [o for o in element["options"] if o["value"] in checked],
+            }
         values[block["block_id"]] = {action_id: state}
     return values
 
@@ -64,7 +70,9 @@ def submitted(payload: dict[str, Any], **typed: Any) -> dict[str, Any]:
 
 
 def test_note_modal_inputs() -> None:
-    payload = modal(note_modal(text="Printer jams again", issue_number=123, private_allowed=True, private_metadata="m1"))
+    payload = modal(
+        note_modal(text="Printer jams again", issue_number=123, private_allowed=True, private_metadata="m1")
+    )
     assert payload["callback_id"] == ids.NOTE_MODAL and payload["private_metadata"] == "m1"
     assert payload["title"]["text"] == "Add Issuetrak note" and payload["submit"]["text"] == "Add note"
     fields = inputs(payload)
@@ -108,8 +116,13 @@ def test_note_submission_tolerates_missing_blocks() -> None:
 
 
 def test_issue_modal_inputs() -> None:
-    view = issue_modal(subject="Printer jams", description="It jams\nevery morning", types=TYPES,
-                       priorities=PRIORITIES, private_metadata="m2")
+    view = issue_modal(
+        subject="Printer jams",
+        description="It jams\nevery morning",
+        types=TYPES,
+        priorities=PRIORITIES,
+        private_metadata="m2",
+    )
     payload = modal(view)
     assert payload["callback_id"] == ids.ISSUE_MODAL and payload["submit"]["text"] == "Create issue"
     fields = inputs(payload)
@@ -120,14 +133,19 @@ def test_issue_modal_inputs() -> None:
     type_select = fields["Type"]["element"]
     assert [o["text"]["text"] for o in type_select["options"]] == ["Hardware", "Software", "Access request"]
     assert type_select["initial_option"]["value"] == "3"
-    for label, pair in (("Subject", ids.ISSUE_SUBJECT), ("Description", ids.ISSUE_DESCRIPTION),
-                        ("Type", ids.ISSUE_TYPE), ("Priority", ids.ISSUE_PRIORITY)):
+    for label, pair in (
+        ("Subject", ids.ISSUE_SUBJECT),
+        ("Description", ids.ISSUE_DESCRIPTION),
+        ("Type", ids.ISSUE_TYPE),
+        ("Priority", ids.ISSUE_PRIORITY),
+    ):
         assert (fields[label]["block_id"], fields[label]["element"]["action_id"]) == pair
 
 
 def test_issue_submission_round_trip() -> None:
-    payload = modal(issue_modal(subject="Printer", description="Jams", types=TYPES, priorities=PRIORITIES,
-                                private_metadata="m"))
+    payload = modal(
+        issue_modal(subject="Printer", description="Jams", types=TYPES, priorities=PRIORITIES, private_metadata="m")
+    )
     form = parse_issue_submission(submitted(payload, subject="  New subject ", priority="5"))
     assert form == {"subject": "New subject", "description": "Jams", "type_id": 3, "priority_id": 5}
     assert parse_issue_submission({}) == {"subject": "", "description": "", "type_id": None, "priority_id": None}
@@ -135,8 +153,7 @@ def test_issue_submission_round_trip() -> None:
 
 def test_issue_modal_with_huge_lists_and_text() -> None:
     many = [Lookup(id=n, name=f"Type {n} " + "x" * 200) for n in range(500)]
-    view = issue_modal(subject="s" * 10_000, description="d" * 50_000, types=many, priorities=[],
-                       private_metadata="m")
+    view = issue_modal(subject="s" * 10_000, description="d" * 50_000, types=many, priorities=[], private_metadata="m")
     fields = inputs(modal(view))
     assert len(fields["Type"]["element"]["options"]) == 100
     assert len(fields["Subject"]["element"]["initial_value"]) == 150
@@ -172,8 +189,11 @@ def test_subject_from_takes_the_first_line_without_markup() -> None:
 def test_modals_never_break(text: str, title: str, metadata: str, names: list[str]) -> None:
     lookups = [Lookup(id=n, name=name) for n, name in enumerate(names)]
     modal(note_modal(text=text, issue_number=None, private_allowed=True, private_metadata=metadata))
-    modal(issue_modal(subject=subject_from(text), description=text, types=lookups, priorities=lookups,
-                      private_metadata=metadata))
+    modal(
+        issue_modal(
+            subject=subject_from(text), description=text, types=lookups, priorities=lookups, private_metadata=metadata
+        )
+    )
     modal(result_modal(title, text))
     modal(loading_modal(title, ids.NOTE_MODAL))
     assert len(subject_from(text)) <= 150 and "\n" not in subject_from(text)
