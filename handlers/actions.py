@@ -7,6 +7,9 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -17,6 +20,7 @@ from bot.slack.telling import tell_outcome
 from bot.trackers.models import TrackerName
 from bot.views import cards, ids, sentence_blocks
 from handlers.commands import show_assets
+from handlers.context import directory_of, runtime_of
 from handlers.responding import Reply, guarded, show
 
 log = logging.getLogger(__name__)
@@ -29,7 +33,7 @@ def register(app: AsyncApp) -> None:
     app.action(ids.OUTBOX_RETRY)(retry_write)
 
 
-async def open_in_tracker(ack: Any) -> None:
+async def open_in_tracker(ack: AsyncAck) -> None:
     """A link button: Slack opens the URL; the click only needs acknowledging."""
     await ack()
 
@@ -48,16 +52,16 @@ async def _shut_out(
 
 
 async def refresh_project(
-    ack: Any,
+    ack: AsyncAck,
     action: dict[str, Any],
     body: dict[str, Any],
-    respond: Reply,
+    respond: AsyncRespond,
     client: AsyncWebClient,
-    context: dict[str, Any],
+    context: AsyncBoltContext,
 ) -> None:
     await ack()
-    rt: Runtime = context["runtime"]
-    work = _refresh(rt, client, context["directory"], respond, body, action.get("value", ""))
+    rt = runtime_of(context)
+    work = _refresh(rt, client, directory_of(context), respond, body, action.get("value", ""))
     rt.spawn(guarded(respond, work, what="refresh"), name="refresh")
 
 
@@ -77,22 +81,22 @@ async def _refresh(
 
 
 async def more_assets(
-    ack: Any,
+    ack: AsyncAck,
     action: dict[str, Any],
     body: dict[str, Any],
-    respond: Reply,
+    respond: AsyncRespond,
     client: AsyncWebClient,
-    context: dict[str, Any],
+    context: AsyncBoltContext,
 ) -> None:
     await ack()
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     try:
         value = json.loads(action.get("value") or "{}")
         query, start = str(value["q"]), max(0, int(value["start"]))
     except (ValueError, KeyError, TypeError):
         await show(respond, cards.message(messages.MODAL_EXPIRED), messages.MODAL_EXPIRED)
         return
-    work = _more(rt, client, context["directory"], respond, body, query, start)
+    work = _more(rt, client, directory_of(context), respond, body, query, start)
     rt.spawn(guarded(respond, work, what="more assets"), name="more assets")
 
 
@@ -110,15 +114,15 @@ async def _more(
 
 
 async def retry_write(
-    ack: Any,
+    ack: AsyncAck,
     action: dict[str, Any],
     body: dict[str, Any],
-    respond: Reply,
+    respond: AsyncRespond,
     client: AsyncWebClient,
-    context: dict[str, Any],
+    context: AsyncBoltContext,
 ) -> None:
     await ack()
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     user = (body.get("user") or {}).get("id", "")
     work = _retry(rt, client, respond, str(action.get("value") or ""), user)
     rt.spawn(guarded(respond, work, what="retry write"), name="retry write")

@@ -8,6 +8,9 @@ from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -18,6 +21,7 @@ from bot.slack import digest_posting
 from bot.slack.people import Directory, SlackPerson
 from bot.trackers.models import AssetPage
 from bot.views import cards, sentence_blocks
+from handlers.context import directory_of, runtime_of
 from handlers.responding import Reply, guarded, show
 
 
@@ -38,7 +42,7 @@ def help_view(reason: str | None) -> list[dict[str, Any]]:
 
 
 async def tracker_command(
-    ack: Any, command: dict[str, Any], respond: Reply, client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     cmd = parsed.parse(command.get("text", ""))
     if isinstance(cmd, parsed.Help):
@@ -46,11 +50,11 @@ async def tracker_command(
         await ack(text=cmd.reason or messages.HELP_INTRO, blocks=help_view(cmd.reason))
         return
     await ack(text=messages.WORKING)
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     asked = Asked(
         rt=rt,
         client=client,
-        directory=context["directory"],
+        directory=directory_of(context),
         reply=respond,
         team=command.get("team_id", ""),
         user=command.get("user_id", ""),

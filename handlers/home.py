@@ -6,12 +6,15 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.running.runtime import Runtime
 from bot.services import home
-from bot.slack.people import SlackBusy
+from bot.slack.people import Directory, SlackBusy
 from bot.views.home import home_view
+from handlers.context import directory_of, runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -21,17 +24,17 @@ def register(app: AsyncApp) -> None:
 
 
 async def home_opened(
-    ack: Any, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     await ack()
     if event.get("tab", "home") != "home":
         return
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     team, user = body.get("team_id", ""), event.get("user", "")
-    rt.spawn(_publish(rt, client, context["directory"], team, user), name="app home")
+    rt.spawn(_publish(rt, client, directory_of(context), team, user), name="app home")
 
 
-async def _publish(rt: Runtime, client: AsyncWebClient, directory: Any, team: str, user: str) -> None:
+async def _publish(rt: Runtime, client: AsyncWebClient, directory: Directory, team: str, user: str) -> None:
     try:
         person = await directory.person(client, team, user)
     except SlackBusy:  # the Home tab is published again the next time the person opens it

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.running.runtime import Runtime
 from bot.services import identity
 from bot.views import cards, ids, sentence_blocks
+from handlers.context import runtime_of
 from handlers.responding import Reply, guarded, show
 
 
@@ -19,39 +23,39 @@ def register(app: AsyncApp) -> None:
 
 
 async def approve_link(
-    ack: Any,
+    ack: AsyncAck,
     action: dict[str, Any],
     body: dict[str, Any],
-    respond: Reply,
+    respond: AsyncRespond,
     client: AsyncWebClient,
-    context: dict[str, Any],
+    context: AsyncBoltContext,
 ) -> None:
     await _decide(ack, action, body, respond, client, context, approve=True)
 
 
 async def deny_link(
-    ack: Any,
+    ack: AsyncAck,
     action: dict[str, Any],
     body: dict[str, Any],
-    respond: Reply,
+    respond: AsyncRespond,
     client: AsyncWebClient,
-    context: dict[str, Any],
+    context: AsyncBoltContext,
 ) -> None:
     await _decide(ack, action, body, respond, client, context, approve=False)
 
 
 async def _decide(
-    ack: Any,
+    ack: AsyncAck,
     action: dict[str, Any],
     body: dict[str, Any],
-    respond: Reply,
+    respond: AsyncRespond,
     client: AsyncWebClient,
-    context: dict[str, Any],
+    context: AsyncBoltContext,
     *,
     approve: bool,
 ) -> None:
     await ack()
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     admin = (body.get("user") or {}).get("id", "")
     team = (body.get("team") or {}).get("id", "")
     work = _answer(rt, client, respond, team=team, admin=admin, value=str(action.get("value") or ""), approve=approve)

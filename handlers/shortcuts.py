@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -14,6 +16,7 @@ from bot.running.runtime import Runtime
 from bot.slack.notes_html import editable_text
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
+from handlers.context import runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +39,10 @@ def origin(shortcut: dict[str, Any]) -> dict[str, Any]:
 
 
 async def add_note_shortcut(
-    ack: Any, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     await ack()
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     text = editable_text((shortcut.get("message") or {}).get("text", ""))
     view = modals.note_modal(
         text=text,
@@ -51,10 +54,10 @@ async def add_note_shortcut(
 
 
 async def create_issue_shortcut(
-    ack: Any, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     await ack()
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     rt.spawn(_open_issue_modal(rt, shortcut, client), name="create issue modal")
 
 

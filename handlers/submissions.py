@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -22,6 +24,7 @@ from bot.slack.telling import tell_outcome
 from bot.store.records import OutboxKind, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
+from handlers.context import directory_of, runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +64,9 @@ def _accepted(
 
 
 async def note_submitted(
-    ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     try:
         origin, form = _accepted(rt, body, view, modals.parse_note_submission)
     except _Refused as refusal:
@@ -81,7 +84,7 @@ async def note_submitted(
         _write(
             rt,
             client,
-            context["directory"],
+            directory_of(context),
             origin,
             kind=OutboxKind.NOTE,
             key=f"note:{origin['channel']}:{origin['ts']}:{number}:{origin['user']}",
@@ -161,9 +164,9 @@ async def _write(
 
 
 async def issue_submitted(
-    ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
-    rt: Runtime = context["runtime"]
+    rt = runtime_of(context)
     try:
         origin, form = _accepted(rt, body, view, modals.parse_issue_submission)
         if form.get("type_id") is None or form.get("priority_id") is None:
@@ -179,7 +182,7 @@ async def issue_submitted(
         _write(
             rt,
             client,
-            context["directory"],
+            directory_of(context),
             origin,
             kind=OutboxKind.ISSUE,
             key=f"issue:{origin['channel']}:{origin['ts']}:{origin['user']}",

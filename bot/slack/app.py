@@ -3,9 +3,11 @@ console) dispatches into it."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -15,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.running.runtime import Runtime
 from bot.slack.people import Directory
+from handlers.context import attach
 
 
 def web_client(runtime: Runtime) -> AsyncWebClient:
@@ -47,9 +50,8 @@ def create_app(runtime: Runtime, *, socket_mode: bool = False) -> AsyncApp:
     directory = Directory()
 
     @app.middleware
-    async def attach_runtime(context: dict[str, Any], next: Any) -> Any:  # noqa: A002 - Bolt's name
-        context["runtime"] = runtime
-        context["directory"] = directory
+    async def attach_runtime(context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002 - Bolt's name
+        attach(context, runtime, directory)
         return await next()
 
     handlers.register_all(app)
