@@ -37,7 +37,7 @@ from bot.services import writes
 from bot.settings import load_settings
 from bot.slack.app import web_client
 from bot.slack.people import SlackPerson
-from bot.store import OutboxKind, Requester, Store
+from bot.store import NotePayload, OutboxKind, Requester, Store
 from bot.trackers.registry import build_trackers
 
 FLAKY_NOTES, FLAKY_RATE, FLAKY_TARGET = 40, 0.3, 90.0
@@ -65,7 +65,7 @@ class Bot:
                 key=key,
                 kind=OutboxKind.NOTE,
                 person=ALICE,
-                payload={"issue": 1001, "html": html, "private": False},
+                payload=NotePayload(issue=1001, html=html, private=False),
                 requester=Requester(team_id=TEAM_ID, user_id=ALICE.id, channel_id="C0GENERAL"),
             )
         return keys

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -21,14 +21,16 @@ from bot.running.runtime import Runtime
 from bot.services import writes
 from bot.slack.people import Directory, SlackBusy
 from bot.slack.telling import tell_outcome
-from bot.store.records import OutboxKind, Requester, StoreError
+from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
+from bot.views.modals import IssueForm, NoteForm
 from handlers.context import directory_of, runtime_of
 
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 2.0  # what may be spent checking the issue before acknowledging (Slack allows 3)
+Form = TypeVar("Form", NoteForm, IssueForm)
 
 
 def register(app: AsyncApp) -> None:
@@ -41,8 +43,8 @@ class _Refused(Exception):
 
 
 def _accepted(
-    rt: Runtime, body: dict[str, Any], view: dict[str, Any], parse: Callable[[Mapping[str, Any]], dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, Any]]:
+    rt: Runtime, body: dict[str, Any], view: dict[str, Any], parse: Callable[[Mapping[str, Any]], Form]
+) -> tuple[dict[str, Any], Form]:
     """Where the modal came from (its signed metadata, checked to be this person's, in this
     workspace, about a message in a channel open to writes) and the submitted values."""
     origin = rt.signer.verify(view.get("private_metadata"))
@@ -72,14 +74,13 @@ async def note_submitted(
     except _Refused as refusal:
         await ack(response_action="update", view=modals.result_modal("Add note", str(refusal)))
         return
-    errors = _note_errors(rt, form)
-    if not errors:
-        errors = await _issue_check(rt, form["issue_number"])
-    if errors:
+    errors, number, private = _note_errors(rt, form), form.issue_number, form.private
+    if not errors and number is not None:
+        errors = await _issue_check(rt, number)
+    if errors or number is None:  # a missing number is one of the errors
         await ack(response_action="errors", errors=errors)
         return
     await ack()
-    number = form["issue_number"]
     rt.spawn(
         _write(
             rt,
@@ -88,23 +89,23 @@ async def note_submitted(
             origin,
             kind=OutboxKind.NOTE,
             key=f"note:{origin['channel']}:{origin['ts']}:{number}:{origin['user']}",
-            text=form["text"],
-            payload={"issue": number, "private": bool(form.get("private"))},
+            text=form.text,
+            payload=lambda html: NotePayload(issue=number, html=html, private=private),
         ),
         name="note from shortcut",
     )
 
 
-def _note_errors(rt: Runtime, form: dict[str, Any]) -> dict[str, str]:
+def _note_errors(rt: Runtime, form: NoteForm) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if form.get("issue_number") is None:
+    if form.issue_number is None:
         errors[ids.NOTE_ISSUE[0]] = messages.ISSUE_NUMBER_NEEDED
-    text = form.get("text") or ""
+    text = form.text
     if not text.strip():
         errors[ids.NOTE_TEXT[0]] = messages.NOTE_EMPTY
     elif len(text) > writes.MAX_NOTE_CHARACTERS:
         errors[ids.NOTE_TEXT[0]] = messages.NOTE_TOO_LONG.format(length=len(text), limit=writes.MAX_NOTE_CHARACTERS)
-    if form.get("private") and not rt.settings.ALLOW_PRIVATE_NOTES:
+    if form.private and not rt.settings.ALLOW_PRIVATE_NOTES:
         errors[ids.NOTE_PRIVATE[0]] = messages.PRIVATE_NOT_ALLOWED
     return errors
 
@@ -130,10 +131,10 @@ async def _write(
     kind: OutboxKind,
     key: str,
     text: str,
-    payload: dict[str, Any],
+    payload: Callable[[str], OutboxPayload],
 ) -> None:
     """Turn the text into a note's HTML (mentions resolved, footer with who, where and the
-    permalink), record the write, and tell the person how it went."""
+    permalink), record the write (`payload` makes it from the HTML), and tell the person how it went."""
     team, user, channel = origin["team"], origin["user"], origin["channel"]
     requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=origin["thread_ts"])
     try:
@@ -151,9 +152,7 @@ async def _write(
             key=key,
             slack_escaped=False,
         )
-        outcome = await writes.submit(
-            rt, key=key, kind=kind, requester=requester, person=person, payload={**payload, "html": html}
-        )
+        outcome = await writes.submit(rt, key=key, kind=kind, requester=requester, person=person, payload=payload(html))
     except (TrackerError, StoreError, SlackBusy) as exc:  # e.g. the database is down: nothing was recorded
         log.warning("saving a %s failed: %s", kind, exc)
         outcome = writes.Outcome(writes.Result.FAILED, str(exc))
@@ -169,12 +168,13 @@ async def issue_submitted(
     rt = runtime_of(context)
     try:
         origin, form = _accepted(rt, body, view, modals.parse_issue_submission)
-        if form.get("type_id") is None or form.get("priority_id") is None:
+        if form.type_id is None or form.priority_id is None:
             raise _Refused(messages.MODAL_EXPIRED)  # the modal always has both chosen
     except _Refused as refusal:
         await ack(response_action="update", view=modals.result_modal("Create issue", str(refusal)))
         return
-    if not (form.get("subject") or "").strip():
+    subject, type_id, priority_id = form.subject.strip(), form.type_id, form.priority_id
+    if not subject:
         await ack(response_action="errors", errors={ids.ISSUE_SUBJECT[0]: messages.SUBJECT_EMPTY})
         return
     await ack()
@@ -186,8 +186,8 @@ async def issue_submitted(
             origin,
             kind=OutboxKind.ISSUE,
             key=f"issue:{origin['channel']}:{origin['ts']}:{origin['user']}",
-            text=form.get("description") or "",
-            payload={"subject": form["subject"].strip(), "type": form["type_id"], "priority": form["priority_id"]},
+            text=form.description,
+            payload=lambda html: IssuePayload(subject=subject, html=html, type=type_id, priority=priority_id),
         ),
         name="issue from shortcut",
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,7 +18,7 @@ from bot.running.workers import deliver_due
 from bot.services import writes
 from bot.settings import Settings, load_settings
 from bot.slack.app import web_client
-from bot.store import OutboxKind, OutboxState, Requester, Store
+from bot.store import NotePayload, OutboxKind, OutboxState, Requester, Store
 from bot.trackers.registry import build_trackers
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import FAST
@@ -34,15 +33,15 @@ LATENCY = 0.15  # seconds Issuetrak takes for every call
 DEADLINE_SECONDS = 60.0  # a generous bound: the run takes a few seconds
 
 
-def note_payload(key: str, text: str) -> dict[str, Any]:
+def note_payload(key: str, text: str) -> NotePayload:
     """A note as `submit` records it: the HTML with the write's tag, and who writes it."""
-    return {
-        "issue": 1001,
-        "html": f"<p>{text}</p><p><small>{writes.reference(key)}</small></p>",
-        "private": False,
-        "created_by": "amartin",
-        "email": "alice@example.com",
-    }
+    return NotePayload(
+        issue=1001,
+        html=f"<p>{text}</p><p><small>{writes.reference(key)}</small></p>",
+        private=False,
+        created_by="amartin",
+        email="alice@example.com",
+    )
 
 
 @pytest.fixture
@@ -115,7 +114,7 @@ async def test_two_processes_on_postgresql_with_a_slow_issuetrak_post_every_note
 async def test_a_claim_that_was_taken_over_changes_nothing(store: Store) -> None:
     """The fencing token is (row id, attempts): once the lease ran out and another worker claimed
     the row, the first worker can neither requeue it, fail it, nor start sending it."""
-    item, _ = await store.enqueue("k", OutboxKind.NOTE, {"issue": 1}, ALICE, NOW)
+    item, _ = await store.enqueue("k", OutboxKind.NOTE, NotePayload(issue=1, html=""), ALICE, NOW)
     stale = await store.claim(item.id, NOW, lease_seconds=30)
     assert stale is not None and await store.start_sending(stale, NOW, within_seconds=10)
     later = NOW + timedelta(seconds=30)
@@ -127,7 +126,7 @@ async def test_a_claim_that_was_taken_over_changes_nothing(store: Store) -> None
     assert not await store.start_sending(stale, later, within_seconds=10)
     row = await store.get(item.id)
     assert row is not None and (row.state, row.attempts, row.last_error) == (OutboxState.SENDING, 2, None)
-    assert row.payload["sent_at"] == NOW.isoformat()  # the stale worker's send is remembered
+    assert row.payload is not None and row.payload.sent_at == NOW  # the stale worker's send is remembered
 
     assert not await store.start_sending(fresh, later + timedelta(seconds=25), within_seconds=10)  # lease nearly out
     assert await store.start_sending(fresh, later + timedelta(seconds=5), within_seconds=10)
@@ -168,7 +167,12 @@ async def test_an_attempt_is_cut_off_well_inside_its_lease(
     outcome = await writes.deliver(runtime, claimed, first_try=True, timing=SHORT)
     assert outcome is not None and outcome.result is writes.Result.SAVED
     row = await runtime.store.get(item.id)
-    assert row is not None and row.state is OutboxState.PENDING and "sent_at" in row.payload
+    assert (
+        row is not None
+        and row.state is OutboxState.PENDING
+        and row.payload is not None
+        and row.payload.sent_at is not None
+    )
 
     issuetrak_server.state.latency = 0.0
     loop = asyncio.get_running_loop()

@@ -19,7 +19,9 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Tex
 
 from bot.store import (
     AuditAction,
+    IssuePayload,
     LinkHow,
+    NotePayload,
     OutboxItem,
     OutboxKind,
     OutboxState,
@@ -37,6 +39,7 @@ from tests.fixtures.store import fresh_pg_schema
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 LATEST = 1 + len(UPGRADES)
 ALICE = Requester(team_id="T1", user_id="U1", channel_id="C1", thread_ts="1736942400.000100")
+A_NOTE = NotePayload(issue=123, html="<p>Printer jams</p>")
 T = TypeVar("T")
 
 
@@ -358,19 +361,21 @@ async def test_enqueue_same_key_fifty_times_concurrently_makes_one_row(
     stores = store_pair
 
     async def enqueue(n: int) -> tuple[OutboxItem, bool]:
-        payload = {"issue": 123, "text": f"try {n}"}
+        payload = NotePayload(issue=123, html=f"try {n}")
         return await stores[n % 2].enqueue("C1:1736942400.000100:123:U1", "note", payload, ALICE, NOW)
 
     results = await race(50, enqueue)
     created = [item for item, was_created in results if was_created]
     assert len(created) == 1
     assert {item.id for item, _ in results} == {created[0].id}
-    assert {item.payload["text"] for item, _ in results} == {created[0].payload["text"]}
+    assert {item.payload.html for item, _ in results if item.payload} == {created[0].payload.html}
     assert len(await stores[0].claim_due(NOW, limit=100, lease_seconds=60)) == 1
 
 
 async def test_enqueue_records_the_write_and_who_asked(store: Store) -> None:
-    item, created = await store.enqueue("k1", OutboxKind.ISSUE, {"subject": "Printer on fire"}, ALICE, NOW)
+    item, created = await store.enqueue(
+        "k1", OutboxKind.ISSUE, IssuePayload(subject="Printer on fire", html="", type=1, priority=2), ALICE, NOW
+    )
     assert created
     assert (item.kind, item.state, item.attempts) == (OutboxKind.ISSUE, OutboxState.PENDING, 0)
     assert item.requester == ALICE
@@ -381,12 +386,12 @@ async def test_enqueue_records_the_write_and_who_asked(store: Store) -> None:
     with pytest.raises(ValueError, match="comment"):
         await store.enqueue("k2", "comment", {}, ALICE, NOW)
     with pytest.raises(ValueError, match="timezone-aware"):
-        await store.enqueue("k3", "note", {}, ALICE, NOW.replace(tzinfo=None))
+        await store.enqueue("k3", "note", A_NOTE, ALICE, NOW.replace(tzinfo=None))
 
 
 async def test_outbox_lifecycle(store: Store) -> None:
     for n in range(3):
-        await store.enqueue(f"k{n}", "note", {"n": n}, ALICE, NOW + timedelta(seconds=n))
+        await store.enqueue(f"k{n}", "note", NotePayload(issue=n, html=""), ALICE, NOW + timedelta(seconds=n))
     first, second = await store.claim_due(NOW + timedelta(seconds=5), limit=2, lease_seconds=600)
     assert [first.key, second.key] == ["k0", "k1"]
     assert (first.state, first.attempts) == (OutboxState.SENDING, 1)
@@ -421,8 +426,8 @@ async def test_outbox_lifecycle(store: Store) -> None:
 
 
 async def test_claim_one_row_to_deliver_it_at_once(store: Store) -> None:
-    item, _ = await store.enqueue("k", "note", {}, ALICE, NOW)
-    await store.enqueue("other", "note", {}, ALICE, NOW)
+    item, _ = await store.enqueue("k", "note", A_NOTE, ALICE, NOW)
+    await store.enqueue("other", "note", A_NOTE, ALICE, NOW)
     claimed = await store.claim(item.id, NOW, lease_seconds=120)
     assert claimed is not None
     assert (claimed.id, claimed.state, claimed.attempts) == (item.id, OutboxState.SENDING, 1)
@@ -435,7 +440,7 @@ async def test_claim_one_row_to_deliver_it_at_once(store: Store) -> None:
 
 
 async def test_a_crashed_workers_rows_come_back_after_the_lease(store: Store) -> None:
-    await store.enqueue("k", "note", {}, ALICE, NOW)
+    await store.enqueue("k", "note", A_NOTE, ALICE, NOW)
     (claimed,) = await store.claim_due(NOW, limit=10, lease_seconds=30)
     assert await store.claim_due(NOW + timedelta(seconds=29), 10, 30) == []
     (reclaimed,) = await store.claim_due(NOW + timedelta(seconds=30), 10, 30)
@@ -446,7 +451,7 @@ async def test_two_claimers_never_get_the_same_row(store_pair: tuple[Store, Stor
     stores = store_pair
     total = 60
     for n in range(total):
-        await stores[0].enqueue(f"k{n}", "note", {"n": n}, ALICE, NOW)
+        await stores[0].enqueue(f"k{n}", "note", NotePayload(issue=n, html=""), ALICE, NOW)
 
     async def drain(n: int) -> list[int]:
         got: list[int] = []

@@ -37,8 +37,16 @@ from bot.running.runtime import Runtime
 from bot.services.identity import Refusal, identify, refusal_sentence
 from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.slack.people import Directory, SlackPerson
-from bot.store.outbox import SENT_AT
-from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, StoreError
+from bot.store.records import (
+    IssuePayload,
+    NotePayload,
+    OutboxItem,
+    OutboxKind,
+    OutboxPayload,
+    OutboxState,
+    Requester,
+    StoreError,
+)
 from bot.trackers.errors import NotFound, TimedOut, TrackerError, Unavailable
 from bot.trackers.issuetrak import IssuetrakClient
 from bot.trackers.models import TrackerName
@@ -132,7 +140,7 @@ def allowed_here(rt: Runtime, channel: str) -> bool:
 
 
 async def submit(
-    rt: Runtime, *, key: str, kind: OutboxKind, payload: dict[str, Any], requester: Requester, person: SlackPerson
+    rt: Runtime, *, key: str, kind: OutboxKind, payload: OutboxPayload, requester: Requester, person: SlackPerson
 ) -> Outcome:
     """Record the write, then try to deliver it now. A repeat of the same key is not written
     again: the person hears how the first one went (a failed one is tried again, and one not
@@ -143,7 +151,7 @@ async def submit(
     if standing.user is None and standing.refusal is not Refusal.ISSUETRAK_DOWN:
         return Outcome(Result.NOT_LINKED, refusal_sentence(rt, standing, person))
     created_by = standing.user  # None while Issuetrak is down: found when delivering
-    payload = {**payload, "created_by": created_by, "email": person.email}
+    payload = payload.model_copy(update={"created_by": created_by, "email": person.email})
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
     if not created:
         return await _repeat(rt, item, payload)
@@ -153,12 +161,12 @@ async def submit(
     return await _told(rt, item.id, await deliver(rt, claimed, first_try=True))
 
 
-async def _repeat(rt: Runtime, item: OutboxItem, payload: dict[str, Any]) -> Outcome:
+async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> Outcome:
     """A second request for a recorded write (double click, Slack retry, a corrected form sent
     again): a write not sent yet goes out with what the person sent this time, and a failed one
     is tried again; one still being sent gets a moment to finish, so the person hears "already
     posted" rather than "saved for later"."""
-    stored = {name: value for name, value in item.payload.items() if name != SENT_AT}
+    stored = None if item.payload is None else item.payload.model_copy(update={"sent_at": None})
     if payload != stored and await rt.store.resubmit(item.id, payload, rt.clock()):
         return await _attempt_now(rt, item.id)
     if item.state is OutboxState.FAILED:
@@ -226,7 +234,7 @@ def _refused_now(rt: Runtime, item: OutboxItem) -> str | None:
     """Why the rules forbid this write today (they may have changed since it was saved), or None."""
     if not allowed_here(rt, item.requester.channel_id or ""):
         return messages.WRITES_NOT_ALLOWED_HERE
-    if item.payload.get("private") and not rt.settings.ALLOW_PRIVATE_NOTES:
+    if isinstance(item.payload, NotePayload) and item.payload.private and not rt.settings.ALLOW_PRIVATE_NOTES:
         return messages.PRIVATE_NOT_ALLOWED
     return None
 
@@ -250,6 +258,9 @@ async def _attempt(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         return await rt.store.mark_retry(item, error, now + timedelta(seconds=delay))
     except (TrackerError, _NotLinked) as exc:
         return await rt.store.mark_failed(item, str(exc))
+    except _Unreadable:
+        log.error("outbox item %s: its stored payload does not read as a %s", item.id, item.kind)
+        return await rt.store.mark_failed(item, messages.UNEXPECTED)
     except StoreError:
         raise  # the database, not the write: the lease brings the row back
     except Exception:
@@ -261,6 +272,10 @@ async def _attempt(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
 
 class _NotLinked(Exception):
     pass
+
+
+class _Unreadable(Exception):
+    """The row's stored payload does not read as its kind's (see OutboxItem.payload)."""
 
 
 class _ClaimLost(Exception):
@@ -279,9 +294,11 @@ class _LookAgain(Exception):
 async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: Timing) -> dict[str, Any]:
     issuetrak = rt.trackers.require_issuetrak()
     payload = item.payload
-    created_by = payload.get("created_by")
+    if payload is None:
+        raise _Unreadable
+    created_by = payload.created_by
     if not created_by:  # Issuetrak was down when the write was recorded (the person was no guest then)
-        person = SlackPerson(item.requester.user_id, "", payload.get("email"), None)
+        person = SlackPerson(item.requester.user_id, "", payload.email, None)
         standing = await identify(rt, item.requester.team_id, person)
         if standing.refusal is Refusal.ISSUETRAK_DOWN:
             raise Unavailable(issuetrak.name)
@@ -289,13 +306,13 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
             raise _NotLinked(refusal_sentence(rt, standing, person))
         created_by = standing.user
     if look_first:
-        earlier = await _earlier_copy(rt, item, timing)
+        earlier = await _earlier_copy(rt, item, payload, timing)
         if earlier is not None:
             return earlier
     if not await rt.store.start_sending(item, rt.clock(), timing.attempt_seconds):
         raise _ClaimLost
     try:
-        return await _send(issuetrak, item, created_by)
+        return await _send(issuetrak, payload, created_by)
     except TimedOut:
         raise  # no answer: the write may still land, so the row's mark stays
     except TrackerError:
@@ -305,45 +322,42 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         raise
 
 
-async def _send(issuetrak: IssuetrakClient, item: OutboxItem, created_by: str) -> dict[str, Any]:
+async def _send(issuetrak: IssuetrakClient, payload: OutboxPayload, created_by: str) -> dict[str, Any]:
     """The write itself; its result as recorded on the row."""
-    payload = item.payload
-    if item.kind is OutboxKind.NOTE:
-        issue = int(payload["issue"])
-        note_id = await issuetrak.add_note(issue, payload["html"], created_by, private=bool(payload.get("private")))
-        return {"note": note_id, "issue": issue}
+    if isinstance(payload, NotePayload):
+        note_id = await issuetrak.add_note(payload.issue, payload.html, created_by, private=payload.private)
+        return {"note": note_id, "issue": payload.issue}
     number = await issuetrak.create_issue(
-        subject=payload["subject"],
-        description=payload["html"],
-        issue_type_id=int(payload["type"]),
-        priority_id=int(payload["priority"]),
+        subject=payload.subject,
+        description=payload.html,
+        issue_type_id=payload.type,
+        priority_id=payload.priority,
         submitted_by=created_by,
     )
-    return {"issue": number, "subject": payload["subject"]}
+    return {"issue": number, "subject": payload.subject}
 
 
-async def _earlier_copy(rt: Runtime, item: OutboxItem, timing: Timing) -> dict[str, Any] | None:
+async def _earlier_copy(rt: Runtime, item: OutboxItem, payload: OutboxPayload, timing: Timing) -> dict[str, Any] | None:
     """What an earlier attempt wrote, found by the write's tag, or None. When one was sent
     without an answer, Issuetrak may still be committing it: until `settle_seconds` after it was
     sent, a miss raises _LookAgain (nothing is sent); after that, a miss is looked at twice, a
     moment apart, before the write may be sent again."""
-    found = await _find(rt, item)
-    sent_at = item.payload.get(SENT_AT)
-    if found is not None or sent_at is None:
+    found = await _find(rt, item, payload)
+    if found is not None or payload.sent_at is None:
         return found
-    settled = datetime.fromisoformat(sent_at) + timedelta(seconds=timing.settle_seconds)
+    settled = payload.sent_at + timedelta(seconds=timing.settle_seconds)
     if rt.clock() < settled:
         raise _LookAgain(settled)
     await asyncio.sleep(timing.second_look_seconds)
-    return await _find(rt, item)
+    return await _find(rt, item, payload)
 
 
-async def _find(rt: Runtime, item: OutboxItem) -> dict[str, Any] | None:
+async def _find(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> dict[str, Any] | None:
     """The note or issue carrying this write's tag, as the result to record, or None."""
     issuetrak = rt.trackers.require_issuetrak()
     tag = reference(item.key)
-    if item.kind is OutboxKind.NOTE:
-        issue = int(item.payload["issue"])
+    if isinstance(payload, NotePayload):
+        issue = payload.issue
         for note in await issuetrak.notes_for_issue(issue):
             if tag in note.text:
                 log.info("outbox item %s was already on issue %s as note %s", item.id, issue, note.id)
@@ -352,7 +366,7 @@ async def _find(rt: Runtime, item: OutboxItem) -> dict[str, Any] | None:
     found = await issuetrak.search_issues(filters=[("Description", "Contains", tag)], page_size=5)
     if found.issues:
         log.info("outbox item %s was already issue %s", item.id, found.issues[0].number)
-        return {"issue": found.issues[0].number, "subject": item.payload["subject"]}
+        return {"issue": found.issues[0].number, "subject": payload.subject}
     return None
 
 
@@ -361,12 +375,12 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
     issuetrak = rt.trackers.issuetrak
     payload, result = item.payload, item.result or {}
     is_note = item.kind is OutboxKind.NOTE
-    issue = result.get("issue") or payload.get("issue")
+    issue = result.get("issue") or (payload.issue if isinstance(payload, NotePayload) else None)
     url = issuetrak.issue_url(int(issue)) if issuetrak and issue else ""
-    subject = escape(payload.get("subject", ""))
+    subject = escape(payload.subject if isinstance(payload, IssuePayload) else "")
     if item.state is OutboxState.DELIVERED:
         done = Result.ALREADY if repeat else Result.DELIVERED
-        public = not payload.get("private")
+        public = not (isinstance(payload, NotePayload) and payload.private)
         if is_note:
             template = messages.NOTE_ALREADY if repeat else messages.NOTE_ADDED
             return Outcome(done, template.format(note=result.get("note"), issue=issue, url=url), item.id, public)
@@ -425,7 +439,7 @@ async def note_from_command(
         rt,
         key=key,
         kind=OutboxKind.NOTE,
-        payload={"issue": issue, "html": html, "private": False},
+        payload=NotePayload(issue=issue, html=html, private=False),
         requester=requester,
         person=person,
     )

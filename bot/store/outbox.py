@@ -20,22 +20,40 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Connection, RowMapping, select, update
 
 from bot.store.base import StoreBase
-from bot.store.records import OutboxItem, OutboxKind, OutboxState, Requester, require_aware
+from bot.store.records import PAYLOAD_OF, OutboxItem, OutboxKind, OutboxPayload, OutboxState, Requester, require_aware
 from bot.store.schema import dialect_insert, outbox
 
 MAX_KEY_LENGTH = 255
 SENT_AT = "sent_at"  # payload key: when a write of this row was last sent without a known answer
 
 
+def _stored(kind: OutboxKind, payload: OutboxPayload) -> dict[str, Any]:
+    """The payload as the row's JSON; a payload of another kind is refused. `sent_at` is the
+    store's own mark (set by `start_sending`), so it is never taken from the caller."""
+    if not isinstance(payload, PAYLOAD_OF[kind]):
+        raise ValueError(f"a {kind} write carries a {PAYLOAD_OF[kind].__name__}, not a {type(payload).__name__}")
+    return payload.model_dump(mode="json", exclude={SENT_AT})
+
+
+def _payload(kind: OutboxKind, stored: Any) -> OutboxPayload | None:
+    """The row's JSON read as its kind's payload; None when it does not read (it can only fail)."""
+    try:
+        return PAYLOAD_OF[kind].model_validate(stored)
+    except ValidationError:
+        return None
+
+
 def _item(row: RowMapping) -> OutboxItem:
+    kind = OutboxKind(row["kind"])
     return OutboxItem(
         id=row["id"],
         key=row["key"],
-        kind=OutboxKind(row["kind"]),
-        payload=row["payload"],
+        kind=kind,
+        payload=_payload(kind, row["payload"]),
         requester=Requester(
             team_id=row["team_id"],
             user_id=row["user_id"],
@@ -119,7 +137,8 @@ def _mark_sent(conn: Connection, claim: OutboxItem, sent_at: str | None, *only: 
     row = conn.execute(select(outbox.c.payload).where(_held(claim), *only).with_for_update()).mappings().first()
     if row is None:
         return False
-    payload = {name: value for name, value in row["payload"].items() if name != SENT_AT}
+    stored = row["payload"] if isinstance(row["payload"], dict) else {}
+    payload = {name: value for name, value in stored.items() if name != SENT_AT}
     if sent_at is not None:
         payload[SENT_AT] = sent_at
     return conn.execute(update(outbox).where(_held(claim)).values(payload=payload)).rowcount == 1
@@ -130,7 +149,7 @@ class OutboxStore(StoreBase):
         self,
         key: str,
         kind: OutboxKind | str,
-        payload: dict[str, Any],
+        payload: OutboxPayload,
         requester: Requester,
         now: datetime,
     ) -> tuple[OutboxItem, bool]:
@@ -140,6 +159,7 @@ class OutboxStore(StoreBase):
         require_aware(now)
         if not key or len(key) > MAX_KEY_LENGTH:
             raise ValueError(f"an outbox key has 1 to {MAX_KEY_LENGTH} characters")
+        stored = _stored(kind, payload)
 
         def run(conn: Connection) -> tuple[OutboxItem, bool]:
             inserted = (
@@ -148,7 +168,7 @@ class OutboxStore(StoreBase):
                     .values(
                         key=key,
                         kind=kind.value,
-                        payload=payload,
+                        payload=stored,
                         team_id=requester.team_id,
                         user_id=requester.user_id,
                         channel_id=requester.channel_id,
@@ -231,7 +251,7 @@ class OutboxStore(StoreBase):
             last_error=None,
         )
 
-    async def resubmit(self, item_id: int, payload: dict[str, Any], now: datetime) -> bool:
+    async def resubmit(self, item_id: int, payload: OutboxPayload, now: datetime) -> bool:
         """A write sent again by the person before it went out (a corrected form): what they
         sent now replaces the stored payload, and the row is due at once (a failed one with a
         fresh count of attempts). False for a row being sent or delivered. A row whose earlier
@@ -240,14 +260,20 @@ class OutboxStore(StoreBase):
 
         def run(conn: Connection) -> bool:
             row = (
-                conn.execute(select(outbox.c.state, outbox.c.payload).where(outbox.c.id == item_id).with_for_update())
+                conn.execute(
+                    select(outbox.c.state, outbox.c.kind, outbox.c.payload)
+                    .where(outbox.c.id == item_id)
+                    .with_for_update()
+                )
                 .mappings()
                 .first()
             )
             if row is None or row["state"] not in (OutboxState.PENDING.value, OutboxState.FAILED.value):
                 return False
-            sent = {SENT_AT: row["payload"][SENT_AT]} if SENT_AT in row["payload"] else {}
-            values: dict[str, Any] = {"payload": {**payload, **sent}, "next_attempt_at": now}
+            stored = _stored(OutboxKind(row["kind"]), payload)
+            earlier = row["payload"] if isinstance(row["payload"], dict) else {}
+            sent = {SENT_AT: earlier[SENT_AT]} if SENT_AT in earlier else {}
+            values: dict[str, Any] = {"payload": {**stored, **sent}, "next_attempt_at": now}
             if row["state"] == OutboxState.FAILED.value:
                 values.update(state=OutboxState.PENDING.value, attempts=0, last_error=None)
             return (

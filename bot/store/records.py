@@ -7,6 +7,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from pydantic import BaseModel, ConfigDict
+
 
 class StoreError(Exception):
     """The store cannot do what was asked; str(err) is a sentence safe to show a person."""
@@ -98,14 +100,46 @@ class Requester:
     response_url: str | None = None
 
 
+class _WritePayload(BaseModel):
+    """What an outbox row carries to write (its `payload` column, JSON): the model is dumped with
+    `model_dump(mode="json")` when stored and validated when read. Keys a row does not know are
+    ignored, so a row written by an older version still reads."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    html: str  # the note's text, or the new issue's description, as Issuetrak HTML
+    created_by: str | None = None  # the Issuetrak user; None while Issuetrak was down when recorded
+    email: str | None = None  # the person's Slack email, to find `created_by` later
+    sent_at: datetime | None = None  # when a write was last sent without a known answer (the store sets it)
+
+
+class NotePayload(_WritePayload):
+    issue: int
+    private: bool = False
+
+
+class IssuePayload(_WritePayload):
+    subject: str
+    type: int
+    priority: int
+
+
+OutboxPayload = NotePayload | IssuePayload
+PAYLOAD_OF: dict[OutboxKind, type[NotePayload] | type[IssuePayload]] = {
+    OutboxKind.NOTE: NotePayload,
+    OutboxKind.ISSUE: IssuePayload,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One tracker write. While `state` is sending, `next_attempt_at` is the end of the worker's lease."""
+    """One tracker write. While `state` is sending, `next_attempt_at` is the end of the worker's lease.
+    `payload` is None when the stored JSON does not read as its kind's payload (the row can only fail)."""
 
     id: int
     key: str
     kind: OutboxKind
-    payload: dict[str, Any]
+    payload: OutboxPayload | None
     requester: Requester
     state: OutboxState
     attempts: int

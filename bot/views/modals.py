@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
@@ -194,29 +195,46 @@ def _selected_id(state_values: Mapping[str, Any], ids_pair: tuple[str, str]) -> 
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
-def parse_note_submission(state_values: Mapping[str, Any]) -> dict[str, Any]:
-    """`view.state.values` of the note modal as {"issue_number": int | None (None when it is not
-    a number; "#123" is fine), "issue_text": what was typed, "text": str, "private": bool}."""
-    typed = _value(state_values, ids.NOTE_ISSUE)
-    number = _ISSUE_NUMBER.fullmatch(typed)
+class NoteForm(BaseModel):
+    """What a person submitted in the note modal."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    issue_number: int | None  # None when what was typed is not a number ("#123" is fine)
+    text: str
+    private: bool
+
+
+class IssueForm(BaseModel):
+    """What a person submitted in the issue modal; a choice that is not an id is None."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: str
+    description: str
+    type_id: int | None
+    priority_id: int | None
+
+
+def parse_note_submission(state_values: Mapping[str, Any]) -> NoteForm:
+    """`view.state.values` of the note modal."""
+    number = _ISSUE_NUMBER.fullmatch(_value(state_values, ids.NOTE_ISSUE))
     selected = _state(state_values, ids.NOTE_PRIVATE).get("selected_options") or []
-    return {
-        "issue_number": int(number[1]) if number else None,
-        "issue_text": typed,
-        "text": _value(state_values, ids.NOTE_TEXT),
-        "private": any(option.get("value") == PRIVATE_VALUE for option in selected),
-    }
+    return NoteForm(
+        issue_number=int(number[1]) if number else None,
+        text=_value(state_values, ids.NOTE_TEXT),
+        private=any(option.get("value") == PRIVATE_VALUE for option in selected),
+    )
 
 
-def parse_issue_submission(state_values: Mapping[str, Any]) -> dict[str, Any]:
-    """`view.state.values` of the issue modal as {"subject": str, "description": str,
-    "type_id": int | None, "priority_id": int | None}."""
-    return {
-        "subject": _value(state_values, ids.ISSUE_SUBJECT),
-        "description": _value(state_values, ids.ISSUE_DESCRIPTION),
-        "type_id": _selected_id(state_values, ids.ISSUE_TYPE),
-        "priority_id": _selected_id(state_values, ids.ISSUE_PRIORITY),
-    }
+def parse_issue_submission(state_values: Mapping[str, Any]) -> IssueForm:
+    """`view.state.values` of the issue modal."""
+    return IssueForm(
+        subject=_value(state_values, ids.ISSUE_SUBJECT),
+        description=_value(state_values, ids.ISSUE_DESCRIPTION),
+        type_id=_selected_id(state_values, ids.ISSUE_TYPE),
+        priority_id=_selected_id(state_values, ids.ISSUE_PRIORITY),
+    )
 
 
 def subject_from(text: str) -> str:

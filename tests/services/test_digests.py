@@ -30,7 +30,7 @@ from bot.slack import digest_posting
 from bot.slack.app import create_app, web_client
 from bot.slack.digest_posting import Pacer
 from bot.slack.web import create_web_app
-from bot.store import OutboxKind, Requester, Store
+from bot.store import NotePayload, OutboxKind, Requester, Store
 from bot.trackers.core import HttpOptions
 from bot.trackers.models import Issue, ProjectStatus, Task, TrackerName
 from bot.trackers.registry import build_trackers
@@ -565,12 +565,7 @@ async def test_workers_run_the_outbox_and_the_digests_in_the_web_apps_lifespan(
     await sqlite_store.enqueue(
         "test:worker-note",
         OutboxKind.NOTE,
-        {
-            "issue": 1001,
-            "html": "<p>Checked by the worker</p>",
-            "private": False,
-            "created_by": "amartin",
-        },
+        NotePayload(issue=1001, html="<p>Checked by the worker</p>", private=False, created_by="amartin"),
         Requester(TEAM_ID, "U0ALICE", "C0GENERAL", thread),
         clock[0],
     )

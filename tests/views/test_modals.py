@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from bot.trackers.models import Lookup
 from bot.views import ids
 from bot.views.modals import (
+    IssueForm,
+    NoteForm,
     issue_modal,
     loading_modal,
     note_modal,
@@ -101,15 +103,15 @@ def test_note_modal_cuts_a_long_message_to_the_input_limit() -> None:
 def test_note_submission_round_trip() -> None:
     payload = modal(note_modal(text="  Printer jams  ", issue_number=None, private_allowed=True, private_metadata="m"))
     form = parse_note_submission(submitted(payload, issue_number=" #123 ", private=["private"]))
-    assert form == {"issue_number": 123, "issue_text": "#123", "text": "Printer jams", "private": True}
+    assert form == NoteForm(issue_number=123, text="Printer jams", private=True)
     form = parse_note_submission(submitted(payload, issue_number="12a"))
-    assert form["issue_number"] is None and form["issue_text"] == "12a" and form["private"] is False
+    assert form.issue_number is None and form.private is False
 
 
 def test_note_submission_tolerates_missing_blocks() -> None:
-    assert parse_note_submission({}) == {"issue_number": None, "issue_text": "", "text": "", "private": False}
+    assert parse_note_submission({}) == NoteForm(issue_number=None, text="", private=False)
     empty_value = {ids.NOTE_TEXT[0]: {ids.NOTE_TEXT[1]: {"type": "plain_text_input", "value": None}}}
-    assert parse_note_submission(empty_value)["text"] == ""
+    assert parse_note_submission(empty_value).text == ""
 
 
 # --- issue modal -----------------------------------------------------------------------------
@@ -147,8 +149,8 @@ def test_issue_submission_round_trip() -> None:
         issue_modal(subject="Printer", description="Jams", types=TYPES, priorities=PRIORITIES, private_metadata="m")
     )
     form = parse_issue_submission(submitted(payload, subject="  New subject ", priority="5"))
-    assert form == {"subject": "New subject", "description": "Jams", "type_id": 3, "priority_id": 5}
-    assert parse_issue_submission({}) == {"subject": "", "description": "", "type_id": None, "priority_id": None}
+    assert form == IssueForm(subject="New subject", description="Jams", type_id=3, priority_id=5)
+    assert parse_issue_submission({}) == IssueForm(subject="", description="", type_id=None, priority_id=None)
 
 
 def test_issue_modal_with_huge_lists_and_text() -> None:
