@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -26,8 +27,23 @@ def register(app: AsyncApp) -> None:
     app.message_shortcut(ids.SHORTCUT_CREATE_ISSUE)(create_issue_shortcut)
 
 
-def origin(shortcut: dict[str, Any]) -> dict[str, Any]:
-    """Where the message came from, to be signed into the modal's private_metadata."""
+class Origin(BaseModel):
+    """Where a shortcut's message came from and who used it, signed into the modal's
+    `private_metadata`; a submission reads it back with `Origin.model_validate` (strict: every
+    field a string, and the message's channel and timestamps never empty)."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+
+    team: str
+    user: str
+    channel: str = Field(min_length=1)
+    ts: str = Field(min_length=1)
+    thread_ts: str = Field(min_length=1)
+
+
+def origin(shortcut: dict[str, Any]) -> dict[str, str]:
+    """Where the message came from, as the modal's `private_metadata` carries it (`Origin`'s
+    fields; not validated here: a message without them makes a modal whose submission is refused)."""
     message = shortcut.get("message") or {}
     return {
         "team": (shortcut.get("team") or {}).get("id", ""),

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -26,6 +27,7 @@ from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
 from bot.views.modals import IssueForm, NoteForm
 from handlers.context import directory_of, runtime_of
+from handlers.shortcuts import Origin
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +46,17 @@ class _Refused(Exception):
 
 def _accepted(
     rt: Runtime, body: dict[str, Any], view: dict[str, Any], parse: Callable[[Mapping[str, Any]], Form]
-) -> tuple[dict[str, Any], Form]:
+) -> tuple[Origin, Form]:
     """Where the modal came from (its signed metadata, checked to be this person's, in this
     workspace, about a message in a channel open to writes) and the submitted values."""
-    origin = rt.signer.verify(view.get("private_metadata"))
     user, team = (body.get("user") or {}).get("id"), (body.get("team") or {}).get("id")
-    if (
-        origin is None
-        or not user
-        or origin.get("user") != user
-        or origin.get("team") != team
-        or not all(isinstance(origin.get(k), str) and origin[k] for k in ("channel", "ts", "thread_ts"))
-    ):
+    try:
+        origin = Origin.model_validate(rt.signer.verify(view.get("private_metadata")))
+    except ValidationError:  # missing, forged, stale, or not about a message
+        raise _Refused(messages.MODAL_EXPIRED) from None
+    if not user or origin.user != user or origin.team != team:
         raise _Refused(messages.MODAL_EXPIRED)
-    if not writes.allowed_here(rt, origin["channel"]):
+    if not writes.allowed_here(rt, origin.channel):
         raise _Refused(messages.WRITES_NOT_ALLOWED_HERE)
     try:
         return origin, parse((view.get("state") or {}).get("values") or {})
@@ -88,7 +87,7 @@ async def note_submitted(
             directory_of(context),
             origin,
             kind=OutboxKind.NOTE,
-            key=f"note:{origin['channel']}:{origin['ts']}:{number}:{origin['user']}",
+            key=f"note:{origin.channel}:{origin.ts}:{number}:{origin.user}",
             text=form.text,
             payload=lambda html: NotePayload(issue=number, html=html, private=private),
         ),
@@ -126,7 +125,7 @@ async def _write(
     rt: Runtime,
     client: AsyncWebClient,
     directory: Directory,
-    origin: dict[str, Any],
+    origin: Origin,
     *,
     kind: OutboxKind,
     key: str,
@@ -135,12 +134,12 @@ async def _write(
 ) -> None:
     """Turn the text into a note's HTML (mentions resolved, footer with who, where and the
     permalink), record the write (`payload` makes it from the HTML), and tell the person how it went."""
-    team, user, channel = origin["team"], origin["user"], origin["channel"]
-    requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=origin["thread_ts"])
+    team, user, channel = origin.team, origin.user, origin.channel
+    requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=origin.thread_ts)
     try:
         person = await directory.person(client, team, user)
         channel_name = await directory.channel_name(client, team, channel)
-        link = await directory.permalink(client, channel, origin["ts"])
+        link = await directory.permalink(client, channel, origin.ts)
         names = await writes.mention_names(directory, client, team, text)
         html = writes.note_html(
             text,
@@ -185,7 +184,7 @@ async def issue_submitted(
             directory_of(context),
             origin,
             kind=OutboxKind.ISSUE,
-            key=f"issue:{origin['channel']}:{origin['ts']}:{origin['user']}",
+            key=f"issue:{origin.channel}:{origin.ts}:{origin.user}",
             text=form.description,
             payload=lambda html: IssuePayload(subject=subject, html=html, type=type_id, priority=priority_id),
         ),

@@ -294,6 +294,12 @@ def test_modals_with_broken_forged_stale_or_someone_elses_metadata_write_nothing
                 {"team": "T0TRACKER", "user": chat.user, "channel": chat.channel, "ts": "", "thread_ts": ""}
             ),
         },
+        "signed with a number for a channel": {
+            **view,
+            "private_metadata": signer.sign(
+                {"team": "T0TRACKER", "user": chat.user, "channel": 7, "ts": "1.2", "thread_ts": "1.2"}
+            ),
+        },
     }
     for name, forged in variants.items():
         reply = chat.submit(forged, values)
