@@ -55,9 +55,9 @@ TASK_TYPES = "data/task-types"
 TASK_STATUSES = "data/task-status"
 PERSONS = "data/persons"
 
-# Kitsu web pages, relative to the web root (the API root minus /api). Assumptions read from
-# Kitsu's own links (zou emails_service builds .../productions/{project}/{assets|shots}/tasks/{task});
-# the asset page is an assumption. TV shows put an episode in the path: no task link for them.
+# Kitsu web pages, relative to the web root (the API root minus /api): assumed, read from how
+# Kitsu links to its own pages (docs/trackers.md). TV shows put an episode in the path: no task
+# link for them.
 PROJECT_PAGE = "{web}/productions/{project_id}"
 ASSET_PAGE = "{web}/productions/{project_id}/assets/{asset_id}"
 TASK_PAGE = "{web}/productions/{project_id}/{kind}/tasks/{task_id}"
