@@ -17,9 +17,9 @@ import httpx
 from pydantic import Field, StrictInt
 
 from bot.trackers.core import HttpOptions, TrackerHTTP
+from bot.trackers.dto import Dto, Loose, Moment, parse, parse_rows
 from bot.trackers.models import Asset, AssetPage, TrackerName
 from bot.trackers.tokens import StaticBearerAuth
-from bot.trackers.wire import Loose, Wire, WireDatetime, parse, parse_rows
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _count(value: Any) -> int | None:
 
 # --- Answers (DTOs), by AIP's field names. Values that may be an option or user object, a list
 # or plain text stay `Any` and are read by `_attribute_text`.
-class AssetDTO(Wire):
+class AssetDTO(Dto):
     id: Any = None
     key: Any = None
     name: Any = None
@@ -74,7 +74,7 @@ class AssetDTO(Wire):
     collection_id: Any = Field(None, alias="collectionId")
 
 
-class AssetRowDTO(Wire):
+class AssetRowDTO(Dto):
     """A search row, or the answer for one asset."""
 
     asset: Loose[AssetDTO] = None
@@ -82,10 +82,10 @@ class AssetRowDTO(Wire):
     global_attributes: Any = Field(None, alias="globalAttributes")
     attachments: Any = None
     created_by: Any = Field(None, alias="createdBy")
-    created_at: WireDatetime = Field(None, alias="createdAt")
+    created_at: Moment = Field(None, alias="createdAt")
 
 
-class SearchDTO(Wire):
+class SearchDTO(Dto):
     values: list[Any] | None = None
     start_at: Loose[StrictInt] = Field(None, alias="startAt")
     total: Loose[StrictInt] = None

@@ -212,12 +212,4 @@ class TrackerHTTP:
         self._reference.clear()
 
 
-def checked(tracker: str, value: Any, kind: type) -> Any:
-    """Guard against a tracker answering with an unexpected shape."""
-    if not isinstance(value, kind):
-        log.warning("%s answered with %s where %s was expected", tracker, type(value).__name__, kind.__name__)
-        raise Unavailable(tracker)
-    return value
-
-
-__all__ = ["HttpOptions", "TrackerError", "TrackerHTTP", "checked"]
+__all__ = ["NO_AUTH", "HttpOptions", "TrackerError", "TrackerHTTP"]

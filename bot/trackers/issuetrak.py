@@ -27,10 +27,10 @@ import httpx
 from pydantic import Field, SecretStr, create_model
 
 from bot.trackers.core import HttpOptions, TrackerHTTP
+from bot.trackers.dto import Day, Dto, Loose, M, Moment, parse, parse_rows
+from bot.trackers.dto import parse_datetime as parse_datetime  # the contract server reads dates with it
 from bot.trackers.errors import InvalidInput, NotFound, TrackerError, Unavailable
 from bot.trackers.models import Issue, IssueActivity, IssuePage, Lookup, Note, Person, ProjectStatus, TrackerName
-from bot.trackers.wire import Loose, M, Wire, WireDate, WireDatetime, parse, parse_rows
-from bot.trackers.wire import parse_datetime as parse_datetime  # the contract server reads dates with it
 
 log = logging.getLogger(__name__)
 
@@ -133,17 +133,17 @@ class IssuetrakSignature(httpx.Auth):
 UserRef = str | int  # a user is named by their UserID, text on every site seen so far
 
 
-class NoteDTO(Wire):
+class NoteDTO(Dto):
     note_id: int | None = Field(None, alias="NoteID")
     issue_number: int = Field(alias="IssueNumber")
     text: Loose[str] = Field(None, alias="NoteText")
     rich: Loose[bool] = Field(None, alias="IsRichText")
     created_by: Loose[str] = Field(None, alias="CreatedBy")
-    created_date: WireDatetime = Field(None, alias="CreatedDate")
+    created_date: Moment = Field(None, alias="CreatedDate")
     private: Loose[bool] = Field(None, alias="IsPrivate")
 
 
-class IssueDTO(Wire):
+class IssueDTO(Dto):
     number: int = Field(alias="IssueNumber")
     subject: Loose[str] = Field(None, alias="Subject")
     description: Loose[str] = Field(None, alias="Description")
@@ -153,14 +153,14 @@ class IssueDTO(Wire):
     issue_type_id: Loose[int] = Field(None, alias="IssueTypeID")
     assigned_to: Loose[UserRef] = Field(None, alias="AssignedTo")
     submitted_by: Loose[UserRef] = Field(None, alias="SubmittedBy")
-    submitted_date: WireDatetime = Field(None, alias="SubmittedDate")
-    target_date: WireDatetime = Field(None, alias="TargetDate")
-    closed_date: WireDatetime = Field(None, alias="ClosedDate")
+    submitted_date: Moment = Field(None, alias="SubmittedDate")
+    target_date: Moment = Field(None, alias="TargetDate")
+    closed_date: Moment = Field(None, alias="ClosedDate")
     project_id: Loose[int] = Field(None, alias="ProjectID")
     notes: list[NoteDTO] | None = Field(None, alias="Notes")
 
 
-class EnvelopeDTO(Wire):
+class EnvelopeDTO(Dto):
     """The paging envelope around a list answer."""
 
     collection: list[Any] | None = Field(None, alias="Collection")
@@ -174,15 +174,15 @@ class IssueSearchDTO(EnvelopeDTO):
     total: int = Field(alias="TotalCount")
 
 
-class ProjectDTO(Wire):
+class ProjectDTO(Dto):
     project_id: int = Field(alias="ProjectID")
     number: Loose[str] = Field(None, alias="ProjectNumber")
     title: Loose[str] = Field(None, alias="Title")
     status: Loose[str] = Field(None, alias="Status")
     percent: Loose[float] = Field(None, alias="PercentCompleted")
-    open_date: WireDate = Field(None, alias="OpenDate")
-    target_date: WireDate = Field(None, alias="TargetDate")
-    close_date: WireDate = Field(None, alias="CloseDate")
+    open_date: Day = Field(None, alias="OpenDate")
+    target_date: Day = Field(None, alias="TargetDate")
+    close_date: Day = Field(None, alias="CloseDate")
     budget_estimated: Loose[float] = Field(None, alias="EstimatedBudget")
     budget_actual: Loose[float] = Field(None, alias="ActualBudget")
     hours_estimated: Loose[float] = Field(None, alias="EstimatedHours")
@@ -190,7 +190,7 @@ class ProjectDTO(Wire):
     manager: Loose[UserRef] = Field(None, alias="ProjectManager")
 
 
-class UserDTO(Wire):
+class UserDTO(Dto):
     user_id: UserRef = Field(alias="UserID")
     user_name: Loose[str] = Field(None, alias="UserName")
     first_name: Loose[str] = Field(None, alias="FirstName")
@@ -199,7 +199,7 @@ class UserDTO(Wire):
     active: Loose[bool] = Field(None, alias="IsActive")
 
 
-class LookupDTO(Wire):
+class LookupDTO(Dto):
     """One lookup entry; each lookup list names its two fields its own way (LOOKUPS)."""
 
     id: int

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bot.trackers.core import HttpOptions, TrackerHTTP
+from bot.trackers.dto import Day, Dto, Loose, Moment, parse, parse_rows
 from bot.trackers.errors import (
     AuthenticationRefused,
     InvalidInput,
@@ -34,7 +35,6 @@ from bot.trackers.errors import (
 )
 from bot.trackers.models import Asset, AssetPage, Person, ProjectStatus, Task, TrackerName
 from bot.trackers.tokens import BearerAuth, StaticBearerAuth, Token, TokenCache, jwt_expiry
-from bot.trackers.wire import Loose, Wire, WireDate, WireDatetime, parse, parse_rows
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound="Row")
@@ -158,14 +158,14 @@ def _ilike_pattern(words: str) -> str:
 
 
 # --- Answers (DTOs): Zou's rows, by Zou's column names ------------------------------------------
-class Row(Wire):
+class Row(Dto):
     """Every Zou row has a UUID and most a name."""
 
     id: str
     name: Loose[str] = None
 
 
-class TokensDTO(Wire):
+class TokensDTO(Dto):
     """The answer to a login or a refresh; a refused login says why with one of these flags."""
 
     access_token: Loose[str] = None
@@ -180,8 +180,8 @@ class TokensDTO(Wire):
 class ProjectRow(Row):
     code: Loose[str] = None
     project_status_id: Loose[str] = None
-    start_date: WireDate = None
-    end_date: WireDate = None
+    start_date: Day = None
+    end_date: Day = None
     production_type: Loose[str] = None
 
 
@@ -208,7 +208,7 @@ class AssetRow(Row):
     status: Loose[str] = None
     description: Loose[str] = None
     created_by: Loose[str] = None
-    created_at: WireDatetime = None
+    created_at: Moment = None
     project_id: Loose[str] = None
     canceled: Loose[bool] = None
 
@@ -217,7 +217,7 @@ class TaskRow(Row):
     task_status_id: Loose[str] = None
     task_type_id: Loose[str] = None
     entity_id: Loose[str] = None
-    due_date: WireDate = None
+    due_date: Day = None
     assignees: Loose[list[str]] = None  # person ids, with relations=true
 
 

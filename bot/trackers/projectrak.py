@@ -20,10 +20,10 @@ import httpx
 from pydantic import Field
 
 from bot.trackers.core import NO_AUTH, HttpOptions, TrackerHTTP
+from bot.trackers.dto import Dto, Loose, Moment, parse, parse_date, parse_rows
 from bot.trackers.errors import AuthenticationRefused, NotFound, Unavailable
 from bot.trackers.models import ProjectStatus, TrackerName
 from bot.trackers.tokens import BearerAuth, Token, TokenCache, jwt_expiry
-from bot.trackers.wire import Loose, Wire, WireDatetime, parse, parse_date, parse_rows
 
 log = logging.getLogger(__name__)
 
@@ -112,28 +112,28 @@ _BY_FIELD_NAME = {name.casefold(): (attr, read) for attr, read, names in VALUE_M
 
 
 # --- Answers (DTOs), by Projectrak's field names -------------------------------------------------
-class JwtDTO(Wire):
+class JwtDTO(Dto):
     """The answer to the API key exchange (documented)."""
 
     jwt: str = Field(min_length=1)
     base_url: Loose[str] = Field(None, alias="baseUrl")
-    expired: WireDatetime = None
+    expired: Moment = None
     account_id: Any = Field(None, alias="accountId")
 
 
-class FieldDTO(Wire):
+class FieldDTO(Dto):
     id: Any = None
     name: Any = None
     type: Loose[str] = None
 
 
-class ProjectDTO(Wire):
+class ProjectDTO(Dto):
     id: Any = None
     key: Any = None
     name: Any = None
 
 
-class ValueDTO(Wire):
+class ValueDTO(Dto):
     """One Projectrak field value of a project: `value` is text, a number or an option object."""
 
     field_name: Loose[str] = Field(None, alias="fieldName")

@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.trackers import aip, issuetrak, kitsu, projectrak
+from bot.trackers.dto import parse_date, parse_datetime
 from bot.trackers.errors import Unavailable
 from bot.trackers.issuetrak import IssuetrakClient
 from bot.trackers.kitsu import KitsuClient
-from bot.trackers.wire import parse_date, parse_datetime
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.kitsu import KitsuServer
 
@@ -87,7 +87,7 @@ def test_each_trackers_own_format(text: str, expected: datetime | None) -> None:
 
 
 def test_one_parser_serves_every_client() -> None:
-    """No client keeps a date reader of its own: they all read through bot/trackers/wire.py."""
+    """No client keeps a date reader of its own: they all read through bot/trackers/dto.py."""
     assert issuetrak.parse_datetime is parse_datetime
     for module in (aip, issuetrak, kitsu, projectrak):
         source = Path(module.__file__ or "").read_text(encoding="utf-8")

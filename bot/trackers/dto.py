@@ -1,7 +1,7 @@
-"""Reading tracker answers: the one date parser, the base of every wire model (DTO), and the
+"""Reading tracker answers: the one date parser, the base of every answer model (DTO), and the
 check that turns an answer of an unexpected shape into the typed `Unavailable`.
 
-Each client declares the answers it reads as `Wire` models whose aliases are the tracker's own
+Each client declares the answers it reads as `Dto` models whose aliases are the tracker's own
 field names; the client turns them into the normalized models of `models.py`. A field that may
 be missing or odd is `Loose`: a value of the wrong type reads as missing (as a hand-written
 `isinstance` check would), so only the fields a client cannot do without fail an answer.
@@ -78,12 +78,12 @@ def _or_missing(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 # A field read when it has the expected type, and as missing (None) otherwise.
 Loose = Annotated[T | None, WrapValidator(_or_missing)]
-# Dates and times through the one parser: missing or unreadable is None.
-WireDatetime = Annotated[datetime | None, BeforeValidator(parse_datetime)]
-WireDate = Annotated[date | None, BeforeValidator(parse_date)]
+# Dates and times of an answer, read by the one parser: missing or unreadable is None.
+Moment = Annotated[datetime | None, BeforeValidator(parse_datetime)]
+Day = Annotated[date | None, BeforeValidator(parse_date)]
 
 
-class Wire(BaseModel):
+class Dto(BaseModel):
     """Base of a tracker's answer model: fields by the tracker's names (aliases), others ignored."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
