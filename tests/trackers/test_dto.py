@@ -14,10 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.trackers import aip, issuetrak, kitsu, projectrak
+from bot.trackers.aip import AipClient
 from bot.trackers.dto import parse_date, parse_datetime
 from bot.trackers.errors import Unavailable
 from bot.trackers.issuetrak import IssuetrakClient
 from bot.trackers.kitsu import KitsuClient
+from tests.fixtures.aip import AipServer
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.kitsu import KitsuServer
 
@@ -138,3 +140,20 @@ async def test_an_issuetrak_issue_without_a_readable_number_is_unavailable_and_n
     with caplog.at_level(logging.WARNING), pytest.raises(Unavailable):
         await issuetrak_client.get_issue(number)
     assert "IssueDTO" in caplog.text and "not a number" not in caplog.text
+
+
+async def test_an_aip_date_without_a_zone_reads_as_utc(aip_server: AipServer, aip_client: AipClient) -> None:
+    row = next(row for row in aip_server.state.assets if row["asset"]["key"] == "LAPTOP-0042")
+    row["createdAt"] = "2026-03-01T09:15:00.000"
+    row["asset"]["name"] = {"displayName": "MacBook Pro 14 (Alice)"}
+    asset = await aip_client.get_asset("LAPTOP-0042")
+    assert asset.created_at == datetime(2026, 3, 1, 9, 15, tzinfo=UTC)
+    assert asset.name == "MacBook Pro 14 (Alice)"
+
+
+async def test_a_kitsu_asset_created_at_reads_as_utc(kitsu_server: KitsuServer, kitsu_client: KitsuClient) -> None:
+    """Zou stores UTC and writes it without a zone; the card reads an aware moment."""
+    row = kitsu_server.state.data["assets"][0]
+    row["created_at"] = "2026-03-01T09:15:00"
+    [found] = [asset for asset in await kitsu_client.find_assets(row["name"]) if asset.id == row["id"]]
+    assert found.created_at == datetime(2026, 3, 1, 9, 15, tzinfo=UTC)
