@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, StrictInt
 
-from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.core import HttpOptions, TrackerHTTP
+from bot.trackers.dto import Dto, Loose, Moment, parse, parse_rows
 from bot.trackers.models import Asset, AssetPage, TrackerName
 from bot.trackers.tokens import StaticBearerAuth
 
@@ -31,7 +32,6 @@ ASSET_PATH = "assets/{key}"
 ASSET_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+")
 TOKEN_SETTINGS = "AIP › Settings › API Token"
 
-_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 _DISPLAY_KEYS = ("displayName", "name", "value", "label", "key")
 
 
@@ -63,33 +63,53 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _when(value: Any) -> datetime | None:
-    try:
-        return None if value in (None, "") else _DATETIME.validate_python(value)
-    except ValidationError:
-        log.debug("AIP date not understood: %r", value)
-        return None
+# --- Answers (DTOs), by AIP's field names. Values that may be an option or user object, a list
+# or plain text stay `Any` and are read by `_attribute_text`.
+class AssetDTO(Dto):
+    id: Any = None
+    key: Any = None
+    name: Any = None
+    status: Any = None
+    collection_name: Any = Field(None, alias="collectionName")
+    collection_id: Any = Field(None, alias="collectionId")
 
 
-def _asset(row: dict[str, Any]) -> Asset:
-    asset = row.get("asset") if isinstance(row.get("asset"), dict) else {}
+class AssetRowDTO(Dto):
+    """A search row, or the answer for one asset."""
+
+    asset: Loose[AssetDTO] = None
+    attributes: Any = None
+    global_attributes: Any = Field(None, alias="globalAttributes")
+    attachments: Any = None
+    created_by: Any = Field(None, alias="createdBy")
+    created_at: Moment = Field(None, alias="createdAt")
+
+
+class SearchDTO(Dto):
+    values: list[Any] | None = None
+    start_at: Loose[StrictInt] = Field(None, alias="startAt")
+    total: Loose[StrictInt] = None
+
+
+def _asset(row: AssetRowDTO) -> Asset:
+    asset = row.asset or AssetDTO()
     # No collections endpoint is known: without a name on the row, say which collection by number.
-    collection = asset.get("collectionName") or (
-        f"Collection {asset['collectionId']}" if asset.get("collectionId") is not None else None
+    collection = asset.collection_name or (
+        f"Collection {asset.collection_id}" if asset.collection_id is not None else None
     )
-    key = _attribute_text(asset.get("key"))
-    own = _attributes(row.get("attributes"))
+    key = _attribute_text(asset.key)
+    own = _attributes(row.attributes)
     return Asset(
         tracker=TrackerName.AIP,
-        id=str(asset.get("id") or key or ""),
+        id=str(asset.id or key or ""),
         key=key,
-        name=_attribute_text(asset.get("name")) or key or "",
+        name=_attribute_text(asset.name) or key or "",
         collection=None if collection is None else str(collection),
-        status=_attribute_text(asset.get("status")),
-        attributes=own | {k: v for k, v in _attributes(row.get("globalAttributes")).items() if k not in own},
-        attachments=_count(row.get("attachments")),
-        created_by=_attribute_text(row.get("createdBy")),
-        created_at=_when(row.get("createdAt")),
+        status=_attribute_text(asset.status),
+        attributes=own | {k: v for k, v in _attributes(row.global_attributes).items() if k not in own},
+        attachments=_count(row.attachments),
+        created_by=_attribute_text(row.created_by),
+        created_at=row.created_at,
     )
 
 
@@ -138,7 +158,7 @@ class AipClient:
     async def get_asset(self, key: str) -> Asset:
         key = key.strip()
         row = await self.http.get(ASSET_PATH.format(key=quote(key, safe="")), not_found=f"Asset {key}")
-        return _asset(checked(self.name, row, dict))
+        return _asset(parse(self.name, AssetRowDTO, row))
 
     async def asset_by_key(self, ref: str) -> Asset | None:
         """AssetSource: the asset a key ("ART-12", any case) names; None when `ref` is no key."""
@@ -152,18 +172,13 @@ class AipClient:
     async def search(self, query: str, *, start_at: int = 0, max_result: int = 10) -> AssetPage:
         """One page of assets matching `query` (startAt is 0-based: an assumption checked by tests
         against our contract server only)."""
-        answer = checked(
-            self.name,
-            await self.http.get(SEARCH_PATH, params={"query": query, "startAt": start_at, "maxResult": max_result}),
-            dict,
-        )
-        rows = checked(self.name, answer.get("values") or [], list)
-        assets = [_asset(row) for row in rows if isinstance(row, dict)]
-        total = answer.get("total")
+        body = await self.http.get(SEARCH_PATH, params={"query": query, "startAt": start_at, "maxResult": max_result})
+        answer = parse(self.name, SearchDTO, body)
+        assets = [_asset(row) for row in parse_rows(self.name, AssetRowDTO, answer.values or [])]
         return AssetPage(
             assets=assets,
-            start_at=answer["startAt"] if isinstance(answer.get("startAt"), int) else start_at,
-            total=total if isinstance(total, int) else start_at + len(assets),
+            start_at=start_at if answer.start_at is None else answer.start_at,
+            total=start_at + len(assets) if answer.total is None else answer.total,
         )
 
     async def ping(self) -> str:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import httpx
 import stamina
@@ -23,6 +23,10 @@ from cachetools import TTLCache
 from bot.trackers.errors import AuthenticationRefused, InvalidInput, NotFound, TimedOut, TrackerError, Unavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+NO_AUTH = httpx.Auth()  # for a call that must go out without the client's auth flow (a login)
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,7 @@ class TrackerHTTP:
     async def get(self, path: str, **kwargs: Any) -> Any:
         return await self.request("GET", path, **kwargs)
 
-    async def reference(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+    async def reference(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """Reference data (projects, users, lookups) cached for `reference_ttl`, loaded once
         however many callers ask at the same time.
 
@@ -191,7 +195,7 @@ class TrackerHTTP:
         timing out) stops waiting without cancelling it, so every other caller still gets the
         value or the error. A load that fails is not cached; the next caller loads again."""
         if key in self._reference:
-            return self._reference[key]
+            return cast(T, self._reference[key])
         pending = self._loading.get(key)
         if pending is None:
             pending = self._loading[key] = asyncio.ensure_future(load())  # held here until done
@@ -202,18 +206,10 @@ class TrackerHTTP:
                     self._reference[key] = task.result()
 
             pending.add_done_callback(loaded)
-        return await asyncio.shield(pending)
+        return cast(T, await asyncio.shield(pending))
 
     def forget_reference(self) -> None:
         self._reference.clear()
 
 
-def checked(tracker: str, value: Any, kind: type) -> Any:
-    """Guard against a tracker answering with an unexpected shape."""
-    if not isinstance(value, kind):
-        log.warning("%s answered with %s where %s was expected", tracker, type(value).__name__, kind.__name__)
-        raise Unavailable(tracker)
-    return value
-
-
-__all__ = ["HttpOptions", "TrackerError", "TrackerHTTP", "checked"]
+__all__ = ["NO_AUTH", "HttpOptions", "TrackerError", "TrackerHTTP"]

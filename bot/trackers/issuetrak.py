@@ -16,18 +16,19 @@ import html
 import logging
 import re
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 from urllib.parse import quote, urlparse
 
 import httpx
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, create_model
 
-from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.core import HttpOptions, TrackerHTTP
+from bot.trackers.dto import Day, Dto, Loose, M, Moment, parse, parse_rows
+from bot.trackers.dto import parse_datetime as parse_datetime  # the contract server reads dates with it
 from bot.trackers.errors import InvalidInput, NotFound, TrackerError, Unavailable
 from bot.trackers.models import Issue, IssueActivity, IssuePage, Lookup, Note, Person, ProjectStatus, TrackerName
 
@@ -81,24 +82,6 @@ def format_timestamp(moment: datetime) -> str:
     return format_datetime(moment) + "Z"
 
 
-def parse_datetime(value: object) -> datetime | None:
-    """Read an Issuetrak date (7 fractional digits, a zone or none); a value without a zone is
-    taken as UTC (an assumption: the site's clock zone is not exposed by the API)."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())  # Python 3.11+ keeps 6 of 7 digits
-    except ValueError:
-        log.warning("Issuetrak sent an unreadable date: %r", value[:40])
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _date(value: object) -> date | None:
-    moment = parse_datetime(value)
-    return moment.date() if moment else None
-
-
 def signature(api_key: str, method: str, request_id: str, timestamp: str, path: str, body_text: str) -> str:
     """Base64 HMAC-SHA512 of the vendor's six-line message, keyed with the key text itself."""
     message = "\n".join([method.upper(), request_id, timestamp, path.lower(), "", body_text])
@@ -144,6 +127,95 @@ class IssuetrakSignature(httpx.Auth):
         await request.aread()
         request.headers.update(self.headers(request.method, str(request.url), request.content))
         yield request
+
+
+# --- Answers (DTOs), by Issuetrak's field names ------------------------------------------------
+UserRef = str | int  # a user is named by their UserID, text on every site seen so far
+
+
+class NoteDTO(Dto):
+    note_id: int | None = Field(None, alias="NoteID")
+    issue_number: int = Field(alias="IssueNumber")
+    text: Loose[str] = Field(None, alias="NoteText")
+    rich: Loose[bool] = Field(None, alias="IsRichText")
+    created_by: Loose[str] = Field(None, alias="CreatedBy")
+    created_date: Moment = Field(None, alias="CreatedDate")
+    private: Loose[bool] = Field(None, alias="IsPrivate")
+
+
+class IssueDTO(Dto):
+    number: int = Field(alias="IssueNumber")
+    subject: Loose[str] = Field(None, alias="Subject")
+    description: Loose[str] = Field(None, alias="Description")
+    rich: Loose[bool] = Field(None, alias="IsDescriptionRichText")
+    status: Loose[str] = Field(None, alias="Status")
+    priority_id: Loose[int] = Field(None, alias="PriorityID")
+    issue_type_id: Loose[int] = Field(None, alias="IssueTypeID")
+    assigned_to: Loose[UserRef] = Field(None, alias="AssignedTo")
+    submitted_by: Loose[UserRef] = Field(None, alias="SubmittedBy")
+    submitted_date: Moment = Field(None, alias="SubmittedDate")
+    target_date: Moment = Field(None, alias="TargetDate")
+    closed_date: Moment = Field(None, alias="ClosedDate")
+    project_id: Loose[int] = Field(None, alias="ProjectID")
+    notes: list[NoteDTO] | None = Field(None, alias="Notes")
+
+
+class EnvelopeDTO(Dto):
+    """The paging envelope around a list answer."""
+
+    collection: list[Any] | None = Field(None, alias="Collection")
+
+
+class IssueSearchDTO(EnvelopeDTO):
+    """SearchIssueDTO's answer: one page of issues in the paging envelope."""
+
+    page_index: int | None = Field(None, alias="PageIndex")
+    page_size: int | None = Field(None, alias="PageSize")
+    total: int = Field(alias="TotalCount")
+
+
+class ProjectDTO(Dto):
+    project_id: int = Field(alias="ProjectID")
+    number: Loose[str] = Field(None, alias="ProjectNumber")
+    title: Loose[str] = Field(None, alias="Title")
+    status: Loose[str] = Field(None, alias="Status")
+    percent: Loose[float] = Field(None, alias="PercentCompleted")
+    open_date: Day = Field(None, alias="OpenDate")
+    target_date: Day = Field(None, alias="TargetDate")
+    close_date: Day = Field(None, alias="CloseDate")
+    budget_estimated: Loose[float] = Field(None, alias="EstimatedBudget")
+    budget_actual: Loose[float] = Field(None, alias="ActualBudget")
+    hours_estimated: Loose[float] = Field(None, alias="EstimatedHours")
+    hours_actual: Loose[float] = Field(None, alias="ActualHours")
+    manager: Loose[UserRef] = Field(None, alias="ProjectManager")
+
+
+class UserDTO(Dto):
+    user_id: UserRef = Field(alias="UserID")
+    user_name: Loose[str] = Field(None, alias="UserName")
+    first_name: Loose[str] = Field(None, alias="FirstName")
+    last_name: Loose[str] = Field(None, alias="LastName")
+    email: Loose[str] = Field(None, alias="EmailAddress")
+    active: Loose[bool] = Field(None, alias="IsActive")
+
+
+class LookupDTO(Dto):
+    """One lookup entry; each lookup list names its two fields its own way (LOOKUPS)."""
+
+    id: int
+    name: Loose[str] = None
+
+
+_LooseText: TypeAlias = Loose[str]
+LOOKUP_DTOS: dict[str, type[LookupDTO]] = {
+    path: create_model(
+        f"{path.capitalize()}DTO",
+        __base__=LookupDTO,
+        id=(int, Field(alias=id_field)),
+        name=(_LooseText, Field(None, alias=name_field)),
+    )
+    for path, (id_field, name_field) in LOOKUPS.items()
+}
 
 
 # --- Text -------------------------------------------------------------------------------------
@@ -192,10 +264,10 @@ def _text(value: object, *, rich: bool = False) -> str | None:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _collection(tracker: str, body: Any) -> list[dict[str, Any]]:
+def _collection(tracker: str, model: type[M], body: object) -> list[M]:
     """The items of a list answer: the paging envelope's Collection (or a bare list)."""
-    items = (body.get("Collection") or []) if isinstance(body, dict) else body
-    return [item for item in checked(tracker, items, list) if isinstance(item, dict)]
+    items = (parse(tracker, EnvelopeDTO, body).collection or []) if isinstance(body, dict) else body
+    return parse_rows(tracker, model, items)
 
 
 def _filter_value(value: FilterValue) -> str | None:
@@ -214,7 +286,7 @@ class _Names:
     priorities: dict[int, str]
     people: dict[str, str]
 
-    def person(self, user_id: object) -> str | None:
+    def person(self, user_id: UserRef | None) -> str | None:
         return self.people.get(str(user_id), str(user_id)) if user_id else None
 
 
@@ -253,23 +325,12 @@ class IssuetrakClient:
     def project_url(self, project_id: int) -> str:
         return f"{self.site_url}/{PROJECT_PAGE.format(project_id=project_id)}"
 
-    @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Turn an answer of an unexpected shape into a friendly Unavailable."""
-        try:
-            yield
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("%s answered with an unexpected shape (%s)", self.name, type(exc).__name__)
-            raise Unavailable(self.name) from None
-
     # --- issues -------------------------------------------------------------------------------
     async def get_issue(self, number: int, include_notes: bool = False) -> Issue:
         path = ISSUE.format(include_notes=str(include_notes).lower(), number=number)
         body = await self.http.get(path, not_found=f"Issue {number}", not_found_statuses=(400,))
-        dto = checked(self.name, body, dict)
-        names = await self._names()
-        with self._reading():
-            return self._issue(dto, names)
+        dto = parse(self.name, IssueDTO, body)
+        return self._issue(dto, await self._names())
 
     async def search_issues(
         self,
@@ -304,15 +365,16 @@ class IssuetrakClient:
                 else []
             ),
         }
-        body = checked(self.name, await self.http.request("POST", ISSUE_SEARCH, body=query, idempotent=True), dict)
+        body = await self.http.request("POST", ISSUE_SEARCH, body=query, idempotent=True)
+        page = parse(self.name, IssueSearchDTO, body)
+        dtos = _collection(self.name, IssueDTO, body)
         names = await self._names()
-        with self._reading():
-            return IssuePage(
-                issues=[self._issue(dto, names) for dto in _collection(self.name, body)],
-                page_index=int(body.get("PageIndex", page_index)),
-                page_size=int(body.get("PageSize", page_size)),
-                total=int(body["TotalCount"]),
-            )
+        return IssuePage(
+            issues=[self._issue(dto, names) for dto in dtos],
+            page_index=page_index if page.page_index is None else page.page_index,
+            page_size=page_size if page.page_size is None else page.page_size,
+            total=page.total,
+        )
 
     async def iter_issues(
         self,
@@ -394,8 +456,7 @@ class IssuetrakClient:
         body = await self.http.get(
             ISSUE_NOTES.format(number=number), not_found=f"Issue {number}", not_found_statuses=(400,)
         )
-        with self._reading():
-            return [self._note(dto) for dto in _collection(self.name, body)]
+        return [self._note(dto) for dto in _collection(self.name, NoteDTO, body)]
 
     async def add_note(self, issue_number: int, html: str, created_by: str, *, private: bool = False) -> int:
         """Add an HTML note written as Issuetrak user `created_by`; returns the new NoteID.
@@ -414,10 +475,8 @@ class IssuetrakClient:
     # --- projects -----------------------------------------------------------------------------
     async def get_project(self, project_id: int) -> ProjectStatus:
         body = await self.http.get(PROJECT.format(project_id=project_id), not_found=f"Project {project_id}")
-        dto = checked(self.name, body, dict)
-        names = await self._names()
-        with self._reading():
-            return self._project(dto, names)
+        dto = parse(self.name, ProjectDTO, body)
+        return self._project(dto, await self._names())
 
     async def list_projects(self) -> list[ProjectStatus]:
         return await self.http.reference("projects", self._load_projects)
@@ -438,9 +497,9 @@ class IssuetrakClient:
 
     async def _load_projects(self) -> list[ProjectStatus]:
         body = await self.http.get(PROJECTS, not_found="The project list")
+        dtos = _collection(self.name, ProjectDTO, body)
         names = await self._names()
-        with self._reading():
-            return [self._project(dto, names) for dto in _collection(self.name, body)]
+        return [self._project(dto, names) for dto in dtos]
 
     # --- users --------------------------------------------------------------------------------
     async def list_users(self) -> list[Person]:
@@ -448,8 +507,7 @@ class IssuetrakClient:
 
     async def _load_users(self) -> list[Person]:
         body = await self.http.get(USERS, not_found="The user list")
-        with self._reading():
-            return [self._person(dto) for dto in _collection(self.name, body)]
+        return [self._person(dto) for dto in _collection(self.name, UserDTO, body)]
 
     async def find_user_by_email(self, email: str) -> Person | None:
         """The user with this email (case-insensitive), an active one when there are several."""
@@ -460,9 +518,8 @@ class IssuetrakClient:
     async def get_user(self, user_id: str) -> Person:
         async def load() -> Person:
             path = USER.format(user_id=quote(user_id, safe=""))
-            dto = checked(self.name, await self.http.get(path, not_found=f"User {user_id}"), dict)
-            with self._reading():
-                return self._person(dto)
+            body = await self.http.get(path, not_found=f"User {user_id}")
+            return self._person(parse(self.name, UserDTO, body))
 
         return await self.http.reference(("user", user_id), load)
 
@@ -480,15 +537,12 @@ class IssuetrakClient:
         return await self._lookup("organizations")
 
     async def _lookup(self, path: str) -> list[Lookup]:
-        id_field, name_field = LOOKUPS[path]
-
         async def load() -> list[Lookup]:
             body = await self.http.get(path, not_found=f"The {path} list")
-            with self._reading():
-                return [
-                    Lookup(id=int(dto[id_field]), name=_text(dto.get(name_field)) or str(dto[id_field]))
-                    for dto in _collection(self.name, body)
-                ]
+            return [
+                Lookup(id=dto.id, name=_text(dto.name) or str(dto.id))
+                for dto in _collection(self.name, LOOKUP_DTOS[path], body)
+            ]
 
         return await self.http.reference(("lookup", path), load)
 
@@ -511,64 +565,60 @@ class IssuetrakClient:
             raise Unavailable(self.name)
         return int(body)
 
-    def _issue(self, dto: dict[str, Any], names: _Names) -> Issue:
-        number = int(dto["IssueNumber"])
-        project_id = dto.get("ProjectID")
+    def _issue(self, dto: IssueDTO, names: _Names) -> Issue:
         return Issue(
-            number=number,
-            subject=_text(dto.get("Subject")) or "",
-            description=_text(dto.get("Description"), rich=bool(dto.get("IsDescriptionRichText"))),
-            status=dto.get("Status"),
-            priority=names.priorities.get(dto.get("PriorityID")),  # type: ignore[arg-type]
-            issue_type=names.types.get(dto.get("IssueTypeID")),  # type: ignore[arg-type]
-            assignee=names.person(dto.get("AssignedTo")),
-            submitted_by=names.person(dto.get("SubmittedBy")),
-            submitted_date=parse_datetime(dto.get("SubmittedDate")),
-            target_date=parse_datetime(dto.get("TargetDate")),
-            closed_date=parse_datetime(dto.get("ClosedDate")),
-            project_id=int(project_id) if project_id else None,
-            url=self.issue_url(number),
-            notes=[self._note(note) for note in dto.get("Notes") or []],
+            number=dto.number,
+            subject=_text(dto.subject) or "",
+            description=_text(dto.description, rich=bool(dto.rich)),
+            status=dto.status,
+            priority=None if dto.priority_id is None else names.priorities.get(dto.priority_id),
+            issue_type=None if dto.issue_type_id is None else names.types.get(dto.issue_type_id),
+            assignee=names.person(dto.assigned_to),
+            submitted_by=names.person(dto.submitted_by),
+            submitted_date=dto.submitted_date,
+            target_date=dto.target_date,
+            closed_date=dto.closed_date,
+            project_id=dto.project_id or None,
+            url=self.issue_url(dto.number),
+            notes=[self._note(note) for note in dto.notes or []],
         )
 
-    def _note(self, dto: dict[str, Any]) -> Note:
+    def _note(self, dto: NoteDTO) -> Note:
         return Note(
-            id=int(dto["NoteID"]) if dto.get("NoteID") is not None else None,
-            issue_number=int(dto["IssueNumber"]),
-            text=_text(dto.get("NoteText"), rich=bool(dto.get("IsRichText"))) or "",
-            created_by=dto.get("CreatedBy"),
-            created_date=parse_datetime(dto.get("CreatedDate")),
-            is_private=bool(dto.get("IsPrivate")),
+            id=dto.note_id,
+            issue_number=dto.issue_number,
+            text=_text(dto.text, rich=bool(dto.rich)) or "",
+            created_by=dto.created_by,
+            created_date=dto.created_date,
+            is_private=bool(dto.private),
         )
 
-    def _project(self, dto: dict[str, Any], names: _Names) -> ProjectStatus:
-        project_id = int(dto["ProjectID"])
-        status = dto.get("Status")
+    def _project(self, dto: ProjectDTO, names: _Names) -> ProjectStatus:
         return ProjectStatus(
             tracker=TrackerName.ISSUETRAK,
-            id=str(project_id),
-            key=dto.get("ProjectNumber") or None,
-            name=_text(dto.get("Title")) or f"Project {project_id}",
-            status=status,
-            is_closed=bool(dto.get("CloseDate")) or str(status or "").lower() == "closed",
-            percent_complete=dto.get("PercentCompleted"),
-            open_date=_date(dto.get("OpenDate")),
-            target_date=_date(dto.get("TargetDate")),
-            closed_date=_date(dto.get("CloseDate")),
-            budget_estimated=dto.get("EstimatedBudget"),
-            budget_actual=dto.get("ActualBudget"),
-            hours_estimated=dto.get("EstimatedHours"),
-            hours_actual=dto.get("ActualHours"),
-            owner=names.person(dto.get("ProjectManager")),
-            url=self.project_url(project_id),
+            id=str(dto.project_id),
+            key=dto.number or None,
+            name=_text(dto.title) or f"Project {dto.project_id}",
+            status=dto.status,
+            is_closed=dto.close_date is not None or (dto.status or "").lower() == "closed",
+            percent_complete=dto.percent,
+            open_date=dto.open_date,
+            target_date=dto.target_date,
+            closed_date=dto.close_date,
+            budget_estimated=dto.budget_estimated,
+            budget_actual=dto.budget_actual,
+            hours_estimated=dto.hours_estimated,
+            hours_actual=dto.hours_actual,
+            owner=names.person(dto.manager),
+            url=self.project_url(dto.project_id),
         )
 
-    def _person(self, dto: dict[str, Any]) -> Person:
-        user_id = str(dto["UserID"])
-        full_name = " ".join(part for part in (dto.get("FirstName"), dto.get("LastName")) if part)
+    def _person(self, dto: UserDTO) -> Person:
+        user_id = str(dto.user_id)
+        full_name = " ".join(part for part in (dto.first_name, dto.last_name) if part)
         return Person(
             id=user_id,
-            name=_text(dto.get("UserName")) or full_name or user_id,
-            email=dto.get("EmailAddress") or None,
-            active=dto.get("IsActive") is not False,
+            name=_text(dto.user_name) or full_name or user_id,
+            email=dto.email or None,
+            active=dto.active is not False,
         )

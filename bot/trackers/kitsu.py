@@ -16,13 +16,14 @@ import logging
 import re
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable
-from datetime import date, datetime
+from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.core import HttpOptions, TrackerHTTP
+from bot.trackers.dto import Day, Dto, Loose, Moment, parse, parse_rows
 from bot.trackers.errors import (
     AuthenticationRefused,
     InvalidInput,
@@ -36,6 +37,7 @@ from bot.trackers.models import Asset, AssetPage, Person, ProjectStatus, Task, T
 from bot.trackers.tokens import BearerAuth, StaticBearerAuth, Token, TokenCache, jwt_expiry
 
 log = logging.getLogger(__name__)
+R = TypeVar("R", bound="Row")
 
 # Zou routes, relative to the API root (a bare Zou serves them at /, Kitsu's nginx at /api).
 # All confirmed by Zou's source and checked against a real Zou (docs/trackers.md).
@@ -53,9 +55,9 @@ TASK_TYPES = "data/task-types"
 TASK_STATUSES = "data/task-status"
 PERSONS = "data/persons"
 
-# Kitsu web pages, relative to the web root (the API root minus /api). Assumptions read from
-# Kitsu's own links (zou emails_service builds .../productions/{project}/{assets|shots}/tasks/{task});
-# the asset page is an assumption. TV shows put an episode in the path: no task link for them.
+# Kitsu web pages, relative to the web root (the API root minus /api): assumed, read from how
+# Kitsu links to its own pages (docs/trackers.md). TV shows put an episode in the path: no task
+# link for them.
 PROJECT_PAGE = "{web}/productions/{project_id}"
 ASSET_PAGE = "{web}/productions/{project_id}/assets/{asset_id}"
 TASK_PAGE = "{web}/productions/{project_id}/{kind}/tasks/{task_id}"
@@ -145,23 +147,8 @@ def _web_root(url: str) -> str:
     return root[: -len("/api")] if root.endswith("/api") else root
 
 
-def _day(value: Any) -> date | None:
-    """A Zou date ("2026-03-01") or datetime ("2026-03-01T00:00:00") as a date."""
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+def _is_done(status: TaskStatusRow | None) -> bool:
+    return status is not None and bool(status.is_done)
 
 
 def _ilike_pattern(words: str) -> str:
@@ -170,13 +157,83 @@ def _ilike_pattern(words: str) -> str:
     return "%" + "%".join(escaped) + "%"
 
 
-def _full_name(person: dict[str, Any]) -> str:
-    name = person.get("full_name") or f"{person.get('first_name') or ''} {person.get('last_name') or ''}"
-    return name.strip() or str(person.get("email") or person.get("id"))
+# --- Answers (DTOs): Zou's rows, by Zou's column names ------------------------------------------
+class Row(Dto):
+    """Every Zou row has a UUID and most a name."""
+
+    id: str
+    name: Loose[str] = None
 
 
-def _by_id(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {row["id"]: row for row in rows if isinstance(row, dict) and "id" in row}
+class TokensDTO(Dto):
+    """The answer to a login or a refresh; a refused login says why with one of these flags."""
+
+    access_token: Loose[str] = None
+    refresh_token: Loose[str] = None
+    too_many_failed_login_attemps: Any = None  # Zou's spelling
+    default_password: Any = None
+    missing_OTP: Any = None
+    wrong_OTP: Any = None
+    unactive: Any = None
+
+
+class ProjectRow(Row):
+    code: Loose[str] = None
+    project_status_id: Loose[str] = None
+    start_date: Day = None
+    end_date: Day = None
+    production_type: Loose[str] = None
+
+
+class TaskStatusRow(Row):
+    is_done: Loose[bool] = None
+
+
+class TaskTypeRow(Row):
+    for_entity: Loose[str] = None  # "Asset", "Shot", "Edit", ...
+
+
+class PersonRow(Row):
+    full_name: Loose[str] = None
+    first_name: Loose[str] = None
+    last_name: Loose[str] = None
+    email: Loose[str] = None
+    active: Loose[bool] = True
+    is_bot: Loose[bool] = None
+
+
+class AssetRow(Row):
+    code: Loose[str] = None
+    entity_type_id: Loose[str] = None
+    status: Loose[str] = None
+    description: Loose[str] = None
+    created_by: Loose[str] = None
+    created_at: Moment = None
+    project_id: Loose[str] = None
+    canceled: Loose[bool] = None
+
+
+class TaskRow(Row):
+    task_status_id: Loose[str] = None
+    task_type_id: Loose[str] = None
+    entity_id: Loose[str] = None
+    due_date: Day = None
+    assignees: Loose[list[str]] = None  # person ids, with relations=true
+
+
+def _tokens(response: httpx.Response) -> TokensDTO:
+    """A login or refresh answer; a body that is no JSON object reads as an empty answer."""
+    body = _json(response)
+    return TokensDTO.model_validate(body) if isinstance(body, dict) else TokensDTO()
+
+
+def _full_name(person: PersonRow) -> str:
+    name = person.full_name or f"{person.first_name or ''} {person.last_name or ''}"
+    return name.strip() or str(person.email or person.id)
+
+
+def _by_id(rows: Iterable[R]) -> dict[str, R]:
+    return {row.id: row for row in rows}
 
 
 class KitsuClient:
@@ -255,10 +312,10 @@ class KitsuClient:
     async def _refresh(self, previous: Token) -> Token | None:
         """A new access token from the refresh token; None when Zou refuses the refresh token."""
         response = await self._auth_call("GET", REFRESH, headers={"Authorization": f"Bearer {previous.refresh_value}"})
-        body = _json(response)
-        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+        answer = _tokens(response)
+        if response.status_code == 200 and answer.access_token:
             log.info("Kitsu access token refreshed")
-            access, refresh = body["access_token"], body.get("refresh_token")
+            access, refresh = answer.access_token, answer.refresh_token
             if not refresh:  # Zou does not rotate the refresh token: keep it (gazu drops it)
                 return Token(access, jwt_expiry(access), previous.refresh_value, previous.refresh_expires_at)
             return Token(access, jwt_expiry(access), refresh, jwt_expiry(refresh))
@@ -274,15 +331,14 @@ class KitsuClient:
             if time.monotonic() - refused_at < LOGIN_RETRY_AFTER_SECONDS:
                 raise KitsuRefused(self.name, message)  # do not walk a wrong password into Zou's lockout
         response = await self._auth_call("POST", LOGIN, json={"email": self._email, "password": self._password})
-        body = _json(response)
-        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+        answer = _tokens(response)
+        if response.status_code == 200 and answer.access_token:
             self._login_refused = None
             log.info("Logged in to Kitsu as %s", self._email)
-            access, refresh = body["access_token"], body.get("refresh_token")
+            access, refresh = answer.access_token, answer.refresh_token
             return Token(access, jwt_expiry(access), refresh, jwt_expiry(refresh) if refresh else None)
         if response.status_code in (400, 401, 403, 409):
-            flags = body if isinstance(body, dict) else {}
-            message = next((text for flag, text in _LOGIN_FLAGS.items() if flags.get(flag)), _WRONG_LOGIN)
+            message = next((text for flag, text in _LOGIN_FLAGS.items() if getattr(answer, flag)), _WRONG_LOGIN)
             log.warning("Kitsu refused the login of %s (%s)", self._email, response.status_code)
             self._login_refused = (time.monotonic(), message)
             raise KitsuRefused(self.name, message)
@@ -293,48 +349,49 @@ class KitsuClient:
 
     # ------------------------------------------------------------------ reference data
 
-    async def _list(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return checked(self.name, await self.http.get(path, params=params), list)
+    async def _list(self, path: str, model: type[R], params: dict[str, Any] | None = None) -> list[R]:
+        return parse_rows(self.name, model, await self.http.get(path, params=params))
 
-    async def _table(self, path: str) -> list[dict[str, Any]]:
+    async def _table(self, path: str, model: type[R]) -> list[R]:
         """A list that changes rarely (statuses, types, people, projects), cached briefly."""
-        return await self.http.reference(path, partial(self._list, path))
+        return await self.http.reference(path, partial(self._list, path, model))
 
-    async def _rows_by_id(self, path: str) -> dict[str, dict[str, Any]]:
-        return _by_id(await self._table(path))
+    async def _rows_by_id(self, path: str, model: type[R]) -> dict[str, R]:
+        return _by_id(await self._table(path, model))
 
     async def asset_types(self) -> dict[str, str]:
         """Asset type names by id (Character, Prop, ...)."""
-        return {type_id: row.get("name", "") for type_id, row in (await self._rows_by_id(ASSET_TYPES)).items()}
+        return {type_id: row.name or "" for type_id, row in (await self._rows_by_id(ASSET_TYPES, Row)).items()}
 
     async def persons(self) -> list[Person]:
         """The studio's people (bot accounts left out)."""
         return [
-            Person(id=row["id"], name=_full_name(row), email=row.get("email"), active=bool(row.get("active", True)))
-            for row in await self._table(PERSONS)
-            if not row.get("is_bot")
+            Person(id=row.id, name=_full_name(row), email=row.email, active=bool(row.active))
+            for row in await self._table(PERSONS, PersonRow)
+            if not row.is_bot
         ]
 
     # ------------------------------------------------------------------ productions
 
-    def _project(self, row: dict[str, Any], statuses: dict[str, dict[str, Any]]) -> ProjectStatus:
-        status = statuses.get(row.get("project_status_id") or "", {}).get("name")
+    def _project(self, row: ProjectRow, statuses: dict[str, Row]) -> ProjectStatus:
+        found = statuses.get(row.project_status_id or "")
+        status = found.name if found else None
         return ProjectStatus(
             tracker=TrackerName.KITSU,
-            id=row["id"],
-            key=row.get("code") or None,
-            name=row.get("name") or row["id"],
+            id=row.id,
+            key=row.code or None,
+            name=row.name or row.id,
             status=status,
             is_closed=(status or "").casefold() == "closed",
-            open_date=_day(row.get("start_date")),
-            target_date=_day(row.get("end_date")),
-            url=PROJECT_PAGE.format(web=self.web, project_id=row["id"]),
+            open_date=row.start_date,
+            target_date=row.end_date,
+            url=PROJECT_PAGE.format(web=self.web, project_id=row.id),
         )
 
     async def open_projects(self) -> list[ProjectStatus]:
         """Productions whose status is open."""
-        statuses = await self._rows_by_id(PROJECT_STATUSES)
-        return [self._project(row, statuses) for row in await self._table(OPEN_PROJECTS)]
+        statuses = await self._rows_by_id(PROJECT_STATUSES, Row)
+        return [self._project(row, statuses) for row in await self._table(OPEN_PROJECTS, ProjectRow)]
 
     async def list_projects(self) -> list[ProjectStatus]:
         """ProjectSource: the open productions."""
@@ -350,38 +407,38 @@ class KitsuClient:
     async def find_projects(self, words: str) -> list[ProjectStatus]:
         """Productions whose name holds every word (any case), open ones first."""
         wanted = words.casefold().split()
-        statuses = await self._rows_by_id(PROJECT_STATUSES)
+        statuses = await self._rows_by_id(PROJECT_STATUSES, Row)
         found = [
             self._project(row, statuses)
-            for row in await self._table(PROJECTS)
-            if all(word in (row.get("name") or "").casefold() for word in wanted)
+            for row in await self._table(PROJECTS, ProjectRow)
+            if all(word in (row.name or "").casefold() for word in wanted)
         ]
         return sorted(found, key=lambda project: (project.is_closed, project.name.casefold()))
 
     async def get_project(self, id_or_name: str) -> ProjectStatus:
         """One production by id, or by its exact name (any case), with its overdue open tasks."""
         wanted = id_or_name.strip()
+        row: ProjectRow | None
         if _UUID.fullmatch(wanted):
-            row = checked(
-                self.name, await self.http.get(PROJECT.format(id=wanted), not_found=f"Production {wanted}"), dict
-            )
+            body = await self.http.get(PROJECT.format(id=wanted), not_found=f"Production {wanted}")
+            row = parse(self.name, ProjectRow, body)
         else:
             row = next(
-                (p for p in await self._table(PROJECTS) if (p.get("name") or "").casefold() == wanted.casefold()),
+                (p for p in await self._table(PROJECTS, ProjectRow) if (p.name or "").casefold() == wanted.casefold()),
                 None,
             )
             if row is None:
                 raise NotFound(self.name, f'A production named "{wanted}"')
-        statuses = await self._rows_by_id(TASK_STATUSES)
+        statuses = await self._rows_by_id(TASK_STATUSES, TaskStatusRow)
         today = date.today()
         overdue = sum(
             1
-            for task in await self._list(TASKS, {"project_id": row["id"]})
-            if not statuses.get(task.get("task_status_id") or "", {}).get("is_done")
-            and (due := _day(task.get("due_date"))) is not None
-            and due < today
+            for task in await self._list(TASKS, TaskRow, {"project_id": row.id})
+            if not _is_done(statuses.get(task.task_status_id or ""))
+            and task.due_date is not None
+            and task.due_date < today
         )
-        project = self._project(row, await self._rows_by_id(PROJECT_STATUSES))
+        project = self._project(row, await self._rows_by_id(PROJECT_STATUSES, Row))
         return project.model_copy(update={"overdue_tasks": overdue})
 
     # ------------------------------------------------------------------ assets
@@ -403,36 +460,36 @@ class KitsuClient:
         if project_id:
             params["project_id"] = project_id
         rows, types, projects, people = await asyncio.gather(
-            self._list(ASSETS, params),
+            self._list(ASSETS, AssetRow, params),
             self.asset_types(),
-            self._rows_by_id(PROJECTS),
-            self._rows_by_id(PERSONS),
+            self._rows_by_id(PROJECTS, ProjectRow),
+            self._rows_by_id(PERSONS, PersonRow),
         )
-        assets = [self._asset(row, types, projects, people) for row in rows if not row.get("canceled")]
+        assets = [self._asset(row, types, projects, people) for row in rows if not row.canceled]
         return sorted(assets, key=lambda asset: (asset.name.casefold(), asset.project or ""))
 
     def _asset(
         self,
-        row: dict[str, Any],
+        row: AssetRow,
         types: dict[str, str],
-        projects: dict[str, dict[str, Any]],
-        people: dict[str, dict[str, Any]],
+        projects: dict[str, ProjectRow],
+        people: dict[str, PersonRow],
     ) -> Asset:
-        project_id = row.get("project_id") or ""
-        creator = people.get(row.get("created_by") or "")
-        description = row.get("description")
+        project_id = row.project_id or ""
+        creator = people.get(row.created_by or "")
+        project = projects.get(project_id)
         return Asset(
             tracker=TrackerName.KITSU,
-            id=row["id"],
-            key=row.get("code") or None,
-            name=row.get("name") or row["id"],
-            collection=types.get(row.get("entity_type_id") or ""),
-            status=row.get("status"),
-            attributes={"Description": description} if description else {},
+            id=row.id,
+            key=row.code or None,
+            name=row.name or row.id,
+            collection=types.get(row.entity_type_id or ""),
+            status=row.status,
+            attributes={"Description": row.description} if row.description else {},
             created_by=_full_name(creator) if creator else None,
-            created_at=_moment(row.get("created_at")),
-            project=projects.get(project_id, {}).get("name"),
-            url=ASSET_PAGE.format(web=self.web, project_id=project_id, asset_id=row["id"]) if project_id else None,
+            created_at=row.created_at,
+            project=project.name if project else None,
+            url=ASSET_PAGE.format(web=self.web, project_id=project_id, asset_id=row.id) if project_id else None,
         )
 
     # ------------------------------------------------------------------ tasks
@@ -443,58 +500,58 @@ class KitsuClient:
         With `due_before`, only tasks due before that day.
         """
         if project_id:
-            project_rows = [(await self._rows_by_id(PROJECTS)).get(project_id) or {"id": project_id}]
+            project_rows = [(await self._rows_by_id(PROJECTS, ProjectRow)).get(project_id) or ProjectRow(id=project_id)]
         else:
-            project_rows = await self._table(OPEN_PROJECTS)
+            project_rows = await self._table(OPEN_PROJECTS, ProjectRow)
         per_project = await asyncio.gather(*(self._project_tasks(row) for row in project_rows))
         statuses, types, people = await asyncio.gather(
-            self._rows_by_id(TASK_STATUSES), self._rows_by_id(TASK_TYPES), self._rows_by_id(PERSONS)
+            self._rows_by_id(TASK_STATUSES, TaskStatusRow),
+            self._rows_by_id(TASK_TYPES, TaskTypeRow),
+            self._rows_by_id(PERSONS, PersonRow),
         )
         tasks = []
         for project, rows, entities in per_project:
             for row in rows:
-                status = statuses.get(row.get("task_status_id") or "", {})
-                due = _day(row.get("due_date"))
-                if status.get("is_done") or (due_before is not None and (due is None or due >= due_before)):
+                status = statuses.get(row.task_status_id or "")
+                due = row.due_date
+                if _is_done(status) or (due_before is not None and (due is None or due >= due_before)):
                     continue
-                tasks.append(self._task(row, project, entities, status, types, people, due))
+                tasks.append(self._task(row, project, entities, status, types, people))
         return sorted(tasks, key=lambda task: (task.due_date or date.max, task.project or "", task.name))
 
-    async def _project_tasks(
-        self, project: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    async def _project_tasks(self, project: ProjectRow) -> tuple[ProjectRow, list[TaskRow], dict[str, Row]]:
         rows, entities = await asyncio.gather(
-            self._list(TASKS, {"project_id": project["id"], "relations": "true"}),
-            self._list(ENTITIES, {"project_id": project["id"]}),
+            self._list(TASKS, TaskRow, {"project_id": project.id, "relations": "true"}),
+            self._list(ENTITIES, Row, {"project_id": project.id}),
         )
         return project, rows, _by_id(entities)
 
     def _task(
         self,
-        row: dict[str, Any],
-        project: dict[str, Any],
-        entities: dict[str, dict[str, Any]],
-        status: dict[str, Any],
-        types: dict[str, dict[str, Any]],
-        people: dict[str, dict[str, Any]],
-        due: date | None,
+        row: TaskRow,
+        project: ProjectRow,
+        entities: dict[str, Row],
+        status: TaskStatusRow | None,
+        types: dict[str, TaskTypeRow],
+        people: dict[str, PersonRow],
     ) -> Task:
-        task_type = types.get(row.get("task_type_id") or "", {})
-        entity = entities.get(row.get("entity_id") or "", {}).get("name")
-        kind = _TASK_PAGE_KINDS.get(task_type.get("for_entity") or "Asset")
+        task_type = types.get(row.task_type_id or "")
+        found = entities.get(row.entity_id or "")
+        entity = found.name if found else None
+        kind = _TASK_PAGE_KINDS.get((task_type.for_entity if task_type else None) or "Asset")
         url = None
-        if kind and project.get("production_type") != "tvshow":
-            url = TASK_PAGE.format(web=self.web, project_id=project["id"], kind=kind, task_id=row["id"])
-        type_name = task_type.get("name")
+        if kind and project.production_type != "tvshow":
+            url = TASK_PAGE.format(web=self.web, project_id=project.id, kind=kind, task_id=row.id)
+        type_name = task_type.name if task_type else None
         return Task(
-            id=row["id"],
-            name=" / ".join(part for part in (entity, type_name) if part) or row.get("name") or row["id"],
-            project=project.get("name"),
+            id=row.id,
+            name=" / ".join(part for part in (entity, type_name) if part) or row.name or row.id,
+            project=project.name,
             entity=entity,
             task_type=type_name,
-            status=status.get("name"),
-            due_date=due,
-            assignees=[_full_name(people[pid]) for pid in row.get("assignees") or [] if pid in people],
+            status=status.name if status else None,
+            due_date=row.due_date,
+            assignees=[_full_name(people[pid]) for pid in row.assignees or [] if pid in people],
             url=url,
         )
 
@@ -502,5 +559,5 @@ class KitsuClient:
 
     async def ping(self) -> str:
         """One authenticated call (never cached): how many productions are open."""
-        count = len(await self._list(OPEN_PROJECTS))
+        count = len(await self._list(OPEN_PROJECTS, Row))
         return f"{count} open production{'s' if count != 1 else ''}"

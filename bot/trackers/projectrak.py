@@ -12,13 +12,15 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import Field
 
-from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.core import NO_AUTH, HttpOptions, TrackerHTTP
+from bot.trackers.dto import Dto, Loose, Moment, parse, parse_date, parse_rows
 from bot.trackers.errors import AuthenticationRefused, NotFound, Unavailable
 from bot.trackers.models import ProjectStatus, TrackerName
 from bot.trackers.tokens import BearerAuth, Token, TokenCache, jwt_expiry
@@ -33,7 +35,7 @@ FIELDS_PATH = "fields"
 PROJECTS_PATH = "projects"
 VALUES_PATH = "projects/{key}/values"
 BROWSE_URL = "{site}/browse/{key}"
-EXPIRED_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # e.g. 2022-02-18T02:22:15.121+0000 (documented)
+# The JWT answer's `expired` is e.g. 2022-02-18T02:22:15.121+0000 (documented).
 
 JIRA_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,9}")
 CLOSED_STATUSES = frozenset({"done", "closed", "completed", "cancelled", "canceled"})
@@ -88,14 +90,8 @@ def _percent(value: Any) -> float | None:
 
 
 def _date(value: Any) -> date | None:
-    value = _unwrap(value)
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        log.debug("Projectrak date value not understood: %r", value)
-        return None
+    unwrapped = _unwrap(value)
+    return parse_date(unwrapped) if isinstance(unwrapped, str) else None
 
 
 # Projectrak fields are named by each tenant; these are the names (case-insensitive) the bot reads
@@ -115,17 +111,46 @@ VALUE_MAPPING: tuple[tuple[str, Callable[[Any], Any], tuple[str, ...]], ...] = (
 _BY_FIELD_NAME = {name.casefold(): (attr, read) for attr, read, names in VALUE_MAPPING for name in names}
 
 
-def project_updates(values: list[Any]) -> dict[str, Any]:
+# --- Answers (DTOs), by Projectrak's field names -------------------------------------------------
+class JwtDTO(Dto):
+    """The answer to the API key exchange (documented)."""
+
+    jwt: str = Field(min_length=1)
+    base_url: Loose[str] = Field(None, alias="baseUrl")
+    expired: Moment = None
+    account_id: Any = Field(None, alias="accountId")
+
+
+class FieldDTO(Dto):
+    id: Any = None
+    name: Any = None
+    type: Loose[str] = None
+
+
+class ProjectDTO(Dto):
+    id: Any = None
+    key: Any = None
+    name: Any = None
+
+
+class ValueDTO(Dto):
+    """One Projectrak field value of a project: `value` is text, a number or an option object."""
+
+    field_name: Loose[str] = Field(None, alias="fieldName")
+    value: Any = None
+
+
+def project_updates(values: list[ValueDTO]) -> dict[str, Any]:
     """ProjectStatus attributes from a project's Projectrak values (unknown fields are ignored)."""
     updates: dict[str, Any] = {}
     for item in values:
-        if not isinstance(item, dict) or not isinstance(item.get("fieldName"), str):
+        if item.field_name is None:
             continue
-        target = _BY_FIELD_NAME.get(item["fieldName"].strip().casefold())
+        target = _BY_FIELD_NAME.get(item.field_name.strip().casefold())
         if target is None:
             continue
         attr, read = target
-        converted = read(item.get("value"))
+        converted = read(item.value)
         if converted is not None:
             updates.setdefault(attr, converted)
     if "status" in updates:
@@ -161,7 +186,7 @@ class ProjectrakClient:
     async def _mint(self, _previous: Token | None) -> Token:
         """Exchange the API key for a JWT (there is no refresh: every renewal is a new login)."""
         response = await self.http.client.post(
-            MINT_PATH, json={"name": self._key_id, "password": self._api_key}, auth=None
+            MINT_PATH, json={"name": self._key_id, "password": self._api_key}, auth=NO_AUTH
         )
         if response.status_code in (400, 401, 403):
             log.warning("Projectrak refused the API key (HTTP %s)", response.status_code)
@@ -170,39 +195,36 @@ class ProjectrakClient:
             log.warning("Projectrak answered %s to the JWT request", response.status_code)
             raise Unavailable(self.name)
         try:
-            answer = checked(self.name, response.json(), dict)
+            body = response.json()
         except ValueError:
             raise Unavailable(self.name) from None
-        value = answer.get("jwt")
-        if not isinstance(value, str) or not value:
-            log.warning("Projectrak's JWT answer carried no jwt")
-            raise Unavailable(self.name)
-        if isinstance(answer.get("baseUrl"), str):
-            self.site_url = answer["baseUrl"].rstrip("/")
-        expires_at = _expired_at(answer.get("expired")) or jwt_expiry(value)
-        log.info("Projectrak JWT minted for %s (account %s)", self.site_url, answer.get("accountId"))
-        return Token(value=value, expires_at=expires_at)
+        answer = parse(self.name, JwtDTO, body)
+        if answer.base_url is not None:
+            self.site_url = answer.base_url.rstrip("/")
+        expires_at = answer.expired.timestamp() if answer.expired else jwt_expiry(answer.jwt)
+        log.info("Projectrak JWT minted for %s (account %s)", self.site_url, answer.account_id)
+        return Token(value=answer.jwt, expires_at=expires_at)
 
     async def list_fields(self) -> list[ProjectrakField]:
-        rows = checked(self.name, await self.http.get(FIELDS_PATH), list)
+        rows = parse_rows(self.name, FieldDTO, await self.http.get(FIELDS_PATH))
         return [
-            ProjectrakField(id=str(row["id"]), name=str(row["name"]), type=row.get("type"))
+            ProjectrakField(id=str(row.id), name=str(row.name), type=row.type)
             for row in rows
-            if isinstance(row, dict) and "id" in row and "name" in row
+            if {"id", "name"} <= row.model_fields_set
         ]
 
     async def _load_projects(self) -> list[ProjectStatus]:
-        rows = checked(self.name, await self.http.get(PROJECTS_PATH), list)
+        rows = parse_rows(self.name, ProjectDTO, await self.http.get(PROJECTS_PATH))
         return [
             ProjectStatus(
                 tracker=TrackerName.PROJECTRAK,
-                id=str(row["id"]),
-                key=str(row["key"]),
-                name=str(row.get("name") or row["key"]),
-                url=self._browse_url(str(row["key"])),
+                id=str(row.id),
+                key=str(row.key),
+                name=str(row.name or row.key),
+                url=self._browse_url(str(row.key)),
             )
             for row in rows
-            if isinstance(row, dict) and "id" in row and row.get("key")
+            if "id" in row.model_fields_set and row.key
         ]
 
     async def list_projects(self) -> list[ProjectStatus]:
@@ -220,7 +242,7 @@ class ProjectrakClient:
         values = await self.http.get(
             VALUES_PATH.format(key=quote(project.key, safe="")), not_found=f"Project {project.key}"
         )
-        return project.model_copy(update=project_updates(checked(self.name, values, list)))
+        return project.model_copy(update=project_updates(parse_rows(self.name, ValueDTO, values)))
 
     def names_one_project(self, ref: str) -> bool:
         """ProjectSource: a Jira project key."""
@@ -245,13 +267,3 @@ class ProjectrakClient:
 
     def _browse_url(self, key: str) -> str | None:
         return BROWSE_URL.format(site=self.site_url, key=key) if self.site_url else None
-
-
-def _expired_at(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, EXPIRED_FORMAT).timestamp()
-    except ValueError:
-        log.warning("Projectrak's JWT expiry %r is not in the documented format", value)
-        return None

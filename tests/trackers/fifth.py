@@ -12,7 +12,8 @@ import httpx
 
 from bot.settings import Settings
 from bot.trackers import registry
-from bot.trackers.core import HttpOptions, TrackerHTTP, checked
+from bot.trackers.core import HttpOptions, TrackerHTTP
+from bot.trackers.dto import Day, Dto, Loose, parse, parse_rows
 from bot.trackers.models import ProjectStatus, TrackerName
 
 BOARDS: list[dict[str, Any]] = [
@@ -34,6 +35,16 @@ def storyboard_server(request: httpx.Request) -> httpx.Response:
     return httpx.Response(404)
 
 
+class BoardDTO(Dto):
+    """A board as Storyboard answers it, by Storyboard's field names."""
+
+    id: str
+    title: str
+    state: Loose[str] = None
+    done: Loose[float] = None
+    due: Day = None
+
+
 class StoryboardClient:
     name = "Storyboard"
     lists_statuses = True
@@ -48,32 +59,35 @@ class StoryboardClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    def _project(self, board: dict[str, Any]) -> ProjectStatus:
+    def _project(self, board: BoardDTO) -> ProjectStatus:
         return ProjectStatus(
             tracker=self.tracker,
-            id=board["id"],
-            name=board["title"],
-            status=board["state"],
-            is_closed=board["state"] == "archived",
-            percent_complete=board["done"],
-            target_date=board["due"],
-            url=f"https://storyboard.example.com/b/{board['id']}",
+            id=board.id,
+            name=board.title,
+            status=board.state,
+            is_closed=board.state == "archived",
+            percent_complete=board.done,
+            target_date=board.due,
+            url=f"https://storyboard.example.com/b/{board.id}",
         )
 
+    async def _boards(self) -> list[BoardDTO]:
+        return parse_rows(self.name, BoardDTO, await self.http.get("boards"))
+
     async def ping(self) -> str:
-        return f"{len(checked(self.name, await self.http.get('boards'), list))} boards"
+        return f"{len(await self._boards())} boards"
 
     def names_one_project(self, ref: str) -> bool:
         return False
 
     async def read_project(self, ref: str) -> ProjectStatus:
-        return self._project(checked(self.name, await self.http.get(f"boards/{ref}", not_found=f"Board {ref}"), dict))
+        return self._project(parse(self.name, BoardDTO, await self.http.get(f"boards/{ref}", not_found=f"Board {ref}")))
 
     async def find_projects(self, words: str) -> list[ProjectStatus]:
         return [p for p in await self.list_projects() if words.casefold() in p.name.casefold()]
 
     async def list_projects(self) -> list[ProjectStatus]:
-        return [self._project(b) for b in checked(self.name, await self.http.get("boards"), list)]
+        return [self._project(board) for board in await self._boards()]
 
 
 @contextmanager
