@@ -17,7 +17,7 @@ from bot.views.cards import HEADER_LIMIT, LIST_LINE_LIMIT, MAX_CONTEXT_ELEMENTS,
 from bot.views.text import escape, fmt_date, link, truncate
 
 if TYPE_CHECKING:
-    from bot.services.digests import Attention, Digest
+    from bot.digest_model import Attention, Digest
     from bot.trackers.models import Issue, Task
 
 __all__ = ["as_dicts", "digest_blocks"]

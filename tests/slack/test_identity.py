@@ -15,6 +15,7 @@ from bot import messages
 from bot.demo.slack import SlackState
 from bot.running.runtime import Runtime
 from bot.services import identity
+from bot.slack import link_requests
 from bot.slack.people import MAX_MENTIONS, SlackPerson
 from bot.store import AuditAction, LinkHow
 from bot.views import ids
@@ -213,7 +214,7 @@ def test_two_admins_clicking_at_once_decide_once(chat: Chat, issuetrak_server: I
         return list(
             await asyncio.gather(
                 *(
-                    identity.decide(
+                    link_requests.decide(
                         runtime,
                         client,
                         team=TEAM,
