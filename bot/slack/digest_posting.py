@@ -30,7 +30,7 @@ from bot.views import digest as digest_view
 
 log = logging.getLogger(__name__)
 
-POST_SPACING_SECONDS = 1.0  # chat.postMessage: about one message a second per channel (slack.md)
+POST_SPACING_SECONDS = 1.0  # chat.postMessage: about one message a second per channel (docs/slack.md)
 
 
 class Pacer:

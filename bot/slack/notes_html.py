@@ -1,5 +1,5 @@
-"""Slack message text to the safe HTML an Issuetrak rich-text note carries (contract.md, "Notes
-written to Issuetrak"), and to plain text.
+"""Slack message text to the safe HTML an Issuetrak rich-text note carries (`IsRichText`
+notes: user text escaped, Slack formatting as tags, only http(s) links), and to plain text.
 
 Slack sends text with `&`, `<` and `>` escaped as entities and its own markup in angle brackets:
 links `<https://x|label>`, mentions `<@U123>`, channels `<#C1|name>`, specials `<!here>`. The

@@ -38,7 +38,7 @@ from bot.views.text import (
     truncate_mrkdwn,
 )
 
-# Slack's limits (slack.md); section fields and context texts are kept under 2000 characters.
+# Slack's limits (docs/slack.md); section fields and context texts are kept under 2000 characters.
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 HEADER_LIMIT = 150

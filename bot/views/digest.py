@@ -3,7 +3,7 @@ day, and Kitsu tasks due soon, with a link per item.
 
 A few sections, never more than a dozen blocks (Slack allows 50), each holding whole lines up to a
 character budget and then "…and N more": a long digest is summarised, never cut mid-item, and the
-whole message stays a few thousand characters (slack.md: msg_blocks_too_long).
+whole message stays a few thousand characters (docs/slack.md: msg_blocks_too_long).
 """
 
 from __future__ import annotations
