@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot import messages
 from bot.trackers.models import Issue, ProjectStatus, Task
 
 TASKS_DUE_DAYS = 3  # tasks due from today to this many days ahead
@@ -50,14 +51,14 @@ class Digest:
     @property
     def summary(self) -> str:
         """The one line at the top (and the notification text)."""
-        parts = [f"{len(self.attention)} of {self.projects_checked} projects need attention"]
+        parts = [messages.DIGEST_NEEDS_ATTENTION.format(count=len(self.attention), checked=self.projects_checked)]
         if self.issues_read:
+            still_open = sum(self.open_by_assignee.values())
             parts.append(
-                f"{len(self.opened)} issues opened, {len(self.closed)} closed in 24 h, "
-                f"{sum(self.open_by_assignee.values())} open"
+                messages.DIGEST_ISSUES.format(opened=len(self.opened), closed=len(self.closed), still_open=still_open)
             )
         if self.tasks_due:
-            parts.append(f"{self.tasks_due_count} Kitsu tasks due within {days(TASKS_DUE_DAYS)}")
+            parts.append(messages.DIGEST_TASKS_DUE.format(count=self.tasks_due_count, days=days(TASKS_DUE_DAYS)))
         if self.failures:
-            parts.append(f"{' and '.join(self.failures)} could not be read")
+            parts.append(messages.DIGEST_NOT_READ.format(trackers=" and ".join(self.failures)))
         return " · ".join(parts)

@@ -51,13 +51,14 @@ def attention_reasons(project: ProjectStatus, today: date) -> list[str]:
     has passed: on the target date itself a project is not overdue yet."""
     reasons = []
     if project.is_overdue(today):
-        reasons.append(f"overdue by {days((today - project.target_date).days)}")  # type: ignore[operator]
+        reasons.append(messages.ATTENTION_OVERDUE.format(days=days((today - project.target_date).days)))  # type: ignore[operator]
     elif behind(project, today):
-        reasons.append(f"behind schedule ({project.percent_complete:.0f}% done)")
+        reasons.append(messages.ATTENTION_BEHIND.format(percent=project.percent_complete))
     if project.health and project.health.strip().casefold() not in HEALTHY:
-        reasons.append(f"health: {project.health}")
+        reasons.append(messages.ATTENTION_HEALTH.format(health=project.health))
     if project.overdue_tasks:
-        reasons.append(f"{project.overdue_tasks} overdue task{'s' if project.overdue_tasks != 1 else ''}")
+        count = project.overdue_tasks
+        reasons.append(messages.ATTENTION_OVERDUE_TASKS.format(count=count, s="s" if count != 1 else ""))
     return reasons
 
 
@@ -162,7 +163,9 @@ async def _each(digest: Digest, source: ProjectSource, listed: list[ProjectStatu
         if not isinstance(error, TrackerError):
             raise error
     if failed:
-        digest.failures[source.name] = f"{len(failed)} of {len(results)} projects could not be read ({failed[0]})"
+        digest.failures[source.name] = messages.DIGEST_PROJECTS_NOT_READ.format(
+            failed=len(failed), listed=len(results), error=failed[0]
+        )
     return [r for r in results if isinstance(r, ProjectStatus)]
 
 
