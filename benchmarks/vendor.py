@@ -1,5 +1,5 @@
-"""The vendor-sample baseline: 200 Issuetrak issue reads done the way seed 001's Python sample
-does them (a fresh `ApiAuthorization` and a new `http.client` connection per call, one call after
+"""The vendor-sample baseline: 200 Issuetrak issue reads done the way the Python sample in
+Issuetrak's "API Samples Overview" (docs/trackers.md) does them (a fresh `ApiAuthorization` and a new `http.client` connection per call, one call after
 another) against the bot's pooled `IssuetrakClient`, one by one and side by side (bounded by C),
 with the tracker answering at once, and again with the tracker taking 20 ms a call.
 
@@ -132,7 +132,7 @@ def rows(runs: Sequence[VendorRun], *, reads: int = READS) -> list[Row]:
     per_read = Spread.of([r.sample / reads for r in runs])
     return [
         Row(
-            f"Vendor-sample baseline, {reads} Issuetrak reads, tracker at 0 ms: the seed-001 way (new connection "
+            f"Vendor-sample baseline, {reads} Issuetrak reads, tracker at 0 ms: the vendor sample's way (new connection "
             f"and signer per call; {per_read.show(ms)} a read) / bot's pooled client one by one / side by side "
             f"(C = {bound})",
             f"{took('sample')} / {took('pooled_sequential')} / {took('pooled_concurrent')}",
@@ -142,7 +142,7 @@ def rows(runs: Sequence[VendorRun], *, reads: int = READS) -> list[Row]:
             None,
         ),
         Row(
-            f"The same with the tracker taking {SLOW_LATENCY_SECONDS * 1000:.0f} ms: the seed-001 way / "
+            f"The same with the tracker taking {SLOW_LATENCY_SECONDS * 1000:.0f} ms: the vendor sample's way / "
             f"bot's pooled client side by side (C = {bound})",
             f"{took('slow_sample')} / {took('slow_pooled_concurrent')}",
             "—",

@@ -1,4 +1,4 @@
-"""`python -m bot [socket | shell | digest --once]` (see the contract's Processes table)."""
+"""`python -m bot [socket | shell | digest --once]` (README, "Running it for real")."""
 
 from __future__ import annotations
 

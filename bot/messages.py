@@ -1,4 +1,21 @@
-"""Every sentence trackerbot says to a person, in one place (as Bolt keeps its own texts)."""
+"""The sentences trackerbot says to people, in one place (as Bolt keeps its own texts).
+
+Every sentence the Slack side says (listeners, services, views, the `/tracker` parser, the note
+footer written to Issuetrak) is here, with some labels. What is not:
+- the labels of one view's layout (a field name, a button, a section title) stay beside it in
+  `bot/views/`;
+- the errors raised below the services carry their own sentence, which the services pass on as
+  they are: the trackers' (`bot/trackers/errors.py`, and a client's own, such as Kitsu's refused
+  login or the AIP token's expiry) and the store's (a time or time zone that is not one, the
+  database not answering);
+- what is said to whoever runs the bot: a setting that stops start-up, named in one line
+  (`bot/settings.py`, `bot/store/engine.py`), and the detailed `/healthz` (`bot/running/health.py`);
+- the console and the stand-ins in `bot/demo/` speak for themselves.
+
+`tests/test_messages.py` checks that the Slack side (handlers/, bot/slack/, bot/services/,
+bot/views/) writes no sentence of its own. One exemption is listed there until it merges away:
+the `/tracker digest daily` time and zone checks, which become the one shared validator.
+"""
 
 from __future__ import annotations
 
@@ -163,8 +180,43 @@ AUDIT_ACTIONS = {
 }
 
 # --- the outbox: delivery across processes ---------------------------------------------------------
+ISSUETRAK_REFUSED = "Issuetrak refused it."
+NOTE_FOOTER = "Posted from Slack by {person} ({person_id})"
+NOTE_FOOTER_CHANNEL = " in #{channel}"
+NOTE_FOOTER_LINK = "view message"
+
+# --- the /tracker grammar (bot/slack/command_parser.py) ---------------------------------------------
+COMMAND_TOO_LONG = "That is {length:,} characters; `/tracker` takes at most {limit:,}."
+COMMAND_UNKNOWN = "I don't know `{verb}`."
+ISSUE_USAGE = "Give an issue number, for example `/tracker issue 123`."
+NOTE_USAGE = "Give an issue number and the note, for example `/tracker note 123 printer fixed`."
+NOTE_TEXT_MISSING = "Write the note after the issue number, for example `/tracker note {number} printer fixed`."
+PROJECT_USAGE = "Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`."
+ASSET_USAGE = "Give an asset key or words, for example `/tracker asset LAPTOP-0042` or `/tracker asset laptop`."
+DIGEST_USAGE = "Use `/tracker digest now`, `digest daily 09:00 [Europe/Paris]`, `digest off` or `digest list`."
+LINK_USAGE = "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`)."
+UNLINK_USAGE = "Type `/tracker unlink` to untie yourself (admins: `/tracker unlink @person`)."
+
+# --- cards and the Home tab ----------------------------------------------------------------------------
+NO_PROJECTS_TO_SHOW = "No projects to show."
+MORE_ATTRIBUTES = "…and {count} more attributes"
+ASSETS_SHOWN = "Showing {first}–{last} of {total} for {query}"
+NO_ASSETS_MATCH = "No assets match {query}."
+HOME_NO_TRACKERS = "No tracker is set up yet."
+HOME_NO_DIGESTS = "None yet: `/tracker digest daily 09:00` in a channel."
 
 # --- digests and answers -------------------------------------------------------------------------------
+DIGEST_NEEDS_ATTENTION = "{count} of {checked} projects need attention"
+DIGEST_ISSUES = "{opened} issues opened, {closed} closed in 24 h, {still_open} open"
+DIGEST_TASKS_DUE = "{count} Kitsu tasks due within {days}"
+DIGEST_NOT_READ = "{trackers} could not be read"
+DIGEST_PROJECTS_NOT_READ = "{failed} of {listed} projects could not be read ({error})"
+DIGEST_ALL_ON_TRACK = "All projects are on track."
+DIGEST_NO_ISSUE_ACTIVITY = "No issues opened or closed."
+ATTENTION_OVERDUE = "overdue by {days}"
+ATTENTION_BEHIND = "behind schedule ({percent:.0f}% done)"
+ATTENTION_HEALTH = "health: {health}"
+ATTENTION_OVERDUE_TASKS = "{count} overdue task{s}"
 TOOK_TOO_LONG = "That took too long, so I stopped; please try again in a minute."
 INTERRUPTED = "I was stopped before I could finish (trackerbot may be restarting); please try again in a minute."
 DIGEST_NOW_NOT_ALLOWED = "Only the people an admin listed can post this channel's digest."

@@ -1,4 +1,4 @@
-"""Settings read from the environment (and `.env`), named exactly as in the contract.
+"""Settings read from the environment (and `.env`), named exactly as in the README's Settings table.
 
 A tracker with none of its settings is off; a tracker with only some of them, or with a
 malformed value, stops start-up with one line naming the setting (`SettingsError`).
@@ -64,11 +64,11 @@ class Settings(BaseSettings):
 
     DATABASE_URL: str = "sqlite:///trackerbot.db"
 
-    # Optional permissions (additions to the contract): who may write where.
+    # Optional permissions: who may write where.
     ALLOW_PRIVATE_NOTES: bool = True
     WRITE_CHANNELS: str = ""  # comma-separated channel IDs allowed to write to Issuetrak; empty: all
     DIGEST_EDITORS: str = ""  # comma-separated Slack user IDs allowed to change digests; empty: anyone
-    # Who may do what (the contract's settings): identity links, guests, reads, the detailed /healthz.
+    # Who may do what (README, "Who can write as whom"): identity links, guests, reads, the detailed /healthz.
     TRACKER_ADMINS: str = ""  # comma-separated Slack user IDs who approve links and link or unlink anyone
     ALLOW_GUESTS: bool = False  # Slack guests (restricted accounts) may read and write only when true
     OPEN_READS: bool = False  # reading issues and notes needs an Issuetrak identity unless true

@@ -17,7 +17,7 @@ from bot import messages
 from bot.running.runtime import Runtime
 from bot.services import digests, identity, lookup, writes
 from bot.slack import command_parser as parsed
-from bot.slack import digest_posting
+from bot.slack import digest_posting, link_requests
 from bot.slack.people import Directory, SlackPerson
 from bot.trackers.models import AssetPage
 from bot.views import cards, sentence_blocks
@@ -140,7 +140,8 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
         case parsed.LinkUser(user, None):
             await _say(
-                reply, await identity.link_self(rt, asked.client, team=asked.team, person=person, issuetrak_user=user)
+                reply,
+                await link_requests.link_self(rt, asked.client, team=asked.team, person=person, issuetrak_user=user),
             )
         case parsed.LinkUser(user, str(someone)):
             await _say(

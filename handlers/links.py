@@ -11,7 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.running.runtime import Runtime
-from bot.services import identity
+from bot.slack import link_requests
 from bot.views import cards, ids, sentence_blocks
 from handlers.context import runtime_of
 from handlers.responding import Reply, guarded, show
@@ -67,7 +67,7 @@ async def _answer(
 ) -> None:
     """The decision replaces the request (no button left to click twice); a refusal is said to the
     clicker alone, beside the request."""
-    answer = await identity.decide(rt, client, team=team, admin=admin, value=value, approve=approve)
+    answer = await link_requests.decide(rt, client, team=team, admin=admin, value=value, approve=approve)
     if answer.replace:
         await show(respond, sentence_blocks.notice(answer.sentence), answer.sentence)
     else:

@@ -186,7 +186,7 @@ def test_a_configured_secret_never_survives(secret: str, before: str, after: str
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_a_megabyte_line_is_logged_in_well_under_50_ms(logged: io.StringIO, name: str) -> None:
-    """The brief's bound: each message is cut to MESSAGE_LIMIT characters before it is masked."""
+    """The bound on a log line: each message is cut to MESSAGE_LIMIT characters before it is masked."""
     line = ADVERSARIAL[name] + CONFIGURED[2]
     log = logging.getLogger("slack_bolt.App")
     started = time.perf_counter()

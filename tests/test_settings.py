@@ -1,4 +1,4 @@
-"""Settings: exactly the contract's names; a tracker with no settings is off; a wrong value stops
+"""Settings: exactly the names in the README's Settings table; a tracker with no settings is off; a wrong value stops
 start-up with one line naming the setting, and no secret in it."""
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def versions(url: str) -> list[int]:
 # --- URLs and start-up -------------------------------------------------------------------------
 
 
-def test_database_url_maps_the_contract_forms_to_installed_drivers() -> None:
+def test_database_url_maps_each_accepted_form_to_an_installed_driver() -> None:
     assert database_url("postgresql://u:p@db/trackerbot").drivername == "postgresql+psycopg"
     assert database_url("postgres://u:p@db/trackerbot").drivername == "postgresql+psycopg"
     assert database_url("sqlite:///trackerbot.db").database == "trackerbot.db"

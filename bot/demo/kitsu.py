@@ -1,7 +1,7 @@
 """A small Zou-shaped server (the Kitsu API) for the offline console and fast tests.
 
 It keeps Zou's contract where trackerbot relies on it (checked against zou 1.0.97, see
-shared/reference/zou.md): routes at the root (`/auth/login`, `/data/...`), HS256 JWTs of type
+docs/trackers.md, Kitsu): routes at the root (`/auth/login`, `/data/...`), HS256 JWTs of type
 access/refresh with `exp`, the refresh token not rotated, 401 `{"error": true, "message":
 "Signature has expired"}` for an expired token, 422 `{"msg": ...}` for a malformed or forged one
 (or the wrong kind of token), 400 on a wrong login and a one-minute lockout after five, crud lists

@@ -1,2 +1,3 @@
 """Plain async functions between the Slack listeners and the tracker clients: they take a
-`Runtime` and plain values, and return normalized models (never Block Kit)."""
+`Runtime` and plain values, and return models and sentences: never Block Kit, and they post
+nothing to Slack (the Slack edge, `bot.slack`, renders and posts what they return)."""

@@ -12,23 +12,23 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 
 from bot import messages
+from bot.digest_model import TASKS_DUE_DAYS, Attention, Digest, days
 from bot.running.runtime import Runtime
 from bot.store import check_timezone, local_due_date
 from bot.trackers.capabilities import IssueSource, ProjectSource, TaskSource
 from bot.trackers.errors import TrackerError
-from bot.trackers.models import Issue, ProjectStatus, Task, TrackerName
+from bot.trackers.models import ProjectStatus, TrackerName
 from bot.views.text import escape
 
 log = logging.getLogger(__name__)
 
 BEHIND_MARGIN = 20.0  # percentage points under the share of time elapsed that count as "behind"
 HEALTHY = frozenset({"on track", "green", "ok", "healthy"})  # Projectrak health values that need nothing
-TASKS_DUE_DAYS = 3  # tasks due from today to this many days ahead
 DIGEST_NOW_EVERY = timedelta(minutes=1)  # one `digest now` per channel per minute, across processes
 
 # --- rules ----------------------------------------------------------------------------------------
@@ -46,22 +46,19 @@ def behind(project: ProjectStatus, today: date) -> bool:
     return project.percent_complete < elapsed - BEHIND_MARGIN
 
 
-def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
-
-
 def attention_reasons(project: ProjectStatus, today: date) -> list[str]:
     """Why a project needs attention today (empty: it does not). Overdue means the target date
     has passed: on the target date itself a project is not overdue yet."""
     reasons = []
     if project.is_overdue(today):
-        reasons.append(f"overdue by {_days((today - project.target_date).days)}")  # type: ignore[operator]
+        reasons.append(messages.ATTENTION_OVERDUE.format(days=days((today - project.target_date).days)))  # type: ignore[operator]
     elif behind(project, today):
-        reasons.append(f"behind schedule ({project.percent_complete:.0f}% done)")
+        reasons.append(messages.ATTENTION_BEHIND.format(percent=project.percent_complete))
     if project.health and project.health.strip().casefold() not in HEALTHY:
-        reasons.append(f"health: {project.health}")
+        reasons.append(messages.ATTENTION_HEALTH.format(health=project.health))
     if project.overdue_tasks:
-        reasons.append(f"{project.overdue_tasks} overdue task{'s' if project.overdue_tasks != 1 else ''}")
+        count = project.overdue_tasks
+        reasons.append(messages.ATTENTION_OVERDUE_TASKS.format(count=count, s="s" if count != 1 else ""))
     return reasons
 
 
@@ -100,52 +97,14 @@ class Scope:
 # --- the digest -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Attention:
-    project: ProjectStatus
-    reasons: list[str]
-
-
-@dataclass
-class Digest:
-    today: date
-    scope: str | None = None
-    attention: list[Attention] = field(default_factory=list)
-    projects_checked: int = 0
-    issues_read: bool = False  # whether Issuetrak's issues are part of this digest
-    opened: list[Issue] = field(default_factory=list)
-    closed: list[Issue] = field(default_factory=list)
-    open_by_assignee: Counter[str] = field(default_factory=Counter)
-    tasks_due: dict[str, list[Task]] = field(default_factory=dict)  # by person, soonest first
-    failures: dict[str, str] = field(default_factory=dict)  # tracker label -> friendly sentence
-    warnings: list[str] = field(default_factory=list)  # for whoever runs the bot (a token near expiry)
-
-    @property
-    def tasks_due_count(self) -> int:
-        return len({task.id for tasks in self.tasks_due.values() for task in tasks})
-
-    @property
-    def summary(self) -> str:
-        """The one line at the top (and the notification text)."""
-        parts = [f"{len(self.attention)} of {self.projects_checked} projects need attention"]
-        if self.issues_read:
-            parts.append(
-                f"{len(self.opened)} issues opened, {len(self.closed)} closed in 24 h, "
-                f"{sum(self.open_by_assignee.values())} open"
-            )
-        if self.tasks_due:
-            parts.append(f"{self.tasks_due_count} Kitsu tasks due within {_days(TASKS_DUE_DAYS)}")
-        if self.failures:
-            parts.append(f"{' and '.join(self.failures)} could not be read")
-        return " · ".join(parts)
-
-    def consider(self, projects: Iterable[ProjectStatus]) -> None:
-        for project in projects:
-            if project.is_closed:
-                continue
-            self.projects_checked += 1
-            if reasons := attention_reasons(project, self.today):
-                self.attention.append(Attention(project, reasons))
+def _consider(digest: Digest, projects: Iterable[ProjectStatus]) -> None:
+    """Count the open projects and keep the ones that need attention today."""
+    for project in projects:
+        if project.is_closed:
+            continue
+        digest.projects_checked += 1
+        if reasons := attention_reasons(project, digest.today):
+            digest.attention.append(Attention(project, reasons))
 
 
 async def build(rt: Runtime, scope: str | None = None, *, today: date | None = None) -> Digest:
@@ -186,7 +145,7 @@ async def _tracker(source: ProjectSource, digest: Digest, scope: Scope, now: dat
     projects = listed if source.lists_statuses else await _each(digest, source, listed)
     if isinstance(source, TaskSource):
         projects = await _tasks(source, digest, scope, projects)
-    digest.consider(projects)
+    _consider(digest, projects)
     if isinstance(source, IssueSource) and not (scope.is_project and not projects):
         # Issues of the whole site, or of the projects the scope names.
         activity = await source.issue_activity(now - timedelta(hours=24), projects if scope.is_project else None)
@@ -204,7 +163,9 @@ async def _each(digest: Digest, source: ProjectSource, listed: list[ProjectStatu
         if not isinstance(error, TrackerError):
             raise error
     if failed:
-        digest.failures[source.name] = f"{len(failed)} of {len(results)} projects could not be read ({failed[0]})"
+        digest.failures[source.name] = messages.DIGEST_PROJECTS_NOT_READ.format(
+            failed=len(failed), listed=len(results), error=failed[0]
+        )
     return [r for r in results if isinstance(r, ProjectStatus)]
 
 

@@ -14,10 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.running.runtime import Runtime
@@ -25,7 +21,6 @@ from bot.slack.people import SlackPerson
 from bot.store.records import LinkHow, RequestState
 from bot.trackers.errors import Unavailable
 from bot.trackers.models import Person
-from bot.views import links
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +129,21 @@ async def _active_user(rt: Runtime, user_id: str) -> Person | None:
     return next((u for u in users if u.id.casefold() == user_id.casefold() and u.active), None)
 
 
-async def link_self(rt: Runtime, client: AsyncWebClient, *, team: str, person: SlackPerson, issuetrak_user: str) -> str:
+@dataclass(frozen=True)
+class LinkRequest:
+    """A request the admins must decide, for the Slack edge to send to each of `admins`
+    (`bot.slack.link_requests`), which then calls `request_sent` with those it reached."""
+
+    id: int
+    person: SlackPerson
+    user: Person
+    admins: list[str]
+
+
+async def link_self(rt: Runtime, *, team: str, person: SlackPerson, issuetrak_user: str) -> str | LinkRequest:
     """`/tracker link <id>`: the user whose email is the person's (or, for an admin, any user)
-    is theirs at once; any other becomes a request the admins approve or deny."""
+    is theirs at once (the answer is the sentence); any other becomes a request the admins
+    approve or deny (the answer is the request to send them)."""
     user = await _active_user(rt, issuetrak_user)
     if user is None:
         return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
@@ -160,24 +167,16 @@ async def link_self(rt: Runtime, client: AsyncWebClient, *, team: str, person: S
     request, created = await rt.store.request_link(team, person.id, user.id, rt.clock())
     if not created:
         return messages.LINK_ALREADY_ASKED.format(user=request.issuetrak_user_id)
-    blocks = links.request_blocks(request.id, person, user)
-    text = messages.LINK_REQUEST_TEXT.format(person=person.id, user=user.id)
-    told = [admin for admin in sorted(rt.settings.admins) if await _dm(client, admin, text, blocks)]
-    if not told:  # nobody could decide it: let the person ask again later
-        await rt.store.withdraw_request(team, person.id, rt.clock())
-        return messages.LINK_REQUEST_UNDELIVERED.format(user=user.id, admins=approvers(rt))
-    return messages.LINK_REQUESTED.format(user=user.id, approvers=approvers(rt))
+    return LinkRequest(request.id, person, user, sorted(rt.settings.admins))
 
 
-async def _dm(client: AsyncWebClient, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
-    """A direct message from the bot; False (logged) when Slack refused it."""
-    try:
-        opened = await client.conversations_open(users=user)
-        await client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
-    except SlackApiError as exc:
-        log.warning("could not send a direct message to %s: %s", user, exc.response.get("error"))
-        return False
-    return True
+async def request_sent(rt: Runtime, *, team: str, request: LinkRequest, told: list[str]) -> str:
+    """What the requester hears once the request went out to the admins in `told`; when it
+    reached none, nobody could decide it, so it is withdrawn and the person may ask again later."""
+    if not told:
+        await rt.store.withdraw_request(team, request.person.id, rt.clock())
+        return messages.LINK_REQUEST_UNDELIVERED.format(user=request.user.id, admins=approvers(rt))
+    return messages.LINK_REQUESTED.format(user=request.user.id, approvers=approvers(rt))
 
 
 async def link_other(rt: Runtime, *, team: str, admin: str, person: str, issuetrak_user: str) -> str:
@@ -215,15 +214,18 @@ async def unlink(rt: Runtime, *, team: str, actor: str, person: str | None) -> s
 
 @dataclass(frozen=True)
 class Answer:
-    """What the clicking admin sees: `sentence`, in place of the request (`replace`) or beside it."""
+    """What the clicking admin sees: `sentence`, in place of the request (`replace`) or beside it;
+    and, when the click decided the request, what the requester is told by direct message
+    (`requester`, `told`), which the Slack edge sends."""
 
     sentence: str
     replace: bool
+    requester: str | None = None
+    told: str = ""
 
 
-async def decide(rt: Runtime, client: AsyncWebClient, *, team: str, admin: str, value: str, approve: bool) -> Answer:
-    """An Approve or Deny click on a link request: only an admin's counts, once; the requester
-    hears the outcome by direct message."""
+async def decide(rt: Runtime, *, team: str, admin: str, value: str, approve: bool) -> Answer:
+    """An Approve or Deny click on a link request: only an admin's counts, once."""
     if admin not in rt.settings.admins:
         return Answer(messages.DECIDE_ADMINS_ONLY, replace=False)
     if not (value.isascii() and value.isdigit() and len(value) < 19):
@@ -243,6 +245,10 @@ async def decide(rt: Runtime, client: AsyncWebClient, *, team: str, admin: str, 
         state = "approved" if request.state is RequestState.APPROVED else "denied"
         return Answer(messages.LINK_ALREADY_DECIDED.format(state=state, admin=request.decided_by), replace=True)
     told = messages.YOUR_LINK_APPROVED if approve else messages.YOUR_LINK_DENIED
-    await _dm(client, request.slack_user_id, told.format(user=request.issuetrak_user_id))
     done = messages.LINK_APPROVED if approve else messages.LINK_DENIED
-    return Answer(done.format(admin=admin, person=request.slack_user_id, user=request.issuetrak_user_id), replace=True)
+    return Answer(
+        done.format(admin=admin, person=request.slack_user_id, user=request.issuetrak_user_id),
+        replace=True,
+        requester=request.slack_user_id,
+        told=told.format(user=request.issuetrak_user_id),
+    )

@@ -387,7 +387,7 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
         template = messages.ISSUE_ALREADY if repeat else messages.ISSUE_CREATED
         return Outcome(done, template.format(issue=issue, url=url, subject=subject), item.id, public)
     if item.state is OutboxState.FAILED:
-        error = escape(item.last_error or "Issuetrak refused it.")
+        error = escape(item.last_error or messages.ISSUETRAK_REFUSED)
         sentence = (
             messages.NOTE_FAILED.format(issue=issue, error=error)
             if is_note

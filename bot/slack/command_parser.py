@@ -14,6 +14,8 @@ from datetime import time
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import messages
+
 MAX_ARGUMENT = 3000  # longer arguments are refused, not truncated silently
 
 
@@ -145,7 +147,7 @@ def parse(text: object) -> Command:
         return _note(words[1] if len(words) > 1 else "")
     text = clean(raw)
     if len(text) > MAX_ARGUMENT:
-        return Help(f"That is {len(text):,} characters; `/tracker` takes at most {MAX_ARGUMENT:,}.")
+        return Help(messages.COMMAND_TOO_LONG.format(length=len(text), limit=MAX_ARGUMENT))
     if not text:
         return Help()
     verb, _, rest = text.partition(" ")
@@ -155,14 +157,14 @@ def parse(text: object) -> Command:
     if parser is None:
         if (number := issue_number(verb)) is not None and not rest:
             return ShowIssue(number)  # `/tracker #123` reads as an issue
-        return Help(None if verb in ("help", "?") else f"I don't know `{verb[:40]}`.")
+        return Help(None if verb in ("help", "?") else messages.COMMAND_UNKNOWN.format(verb=verb[:40]))
     return parser(rest)
 
 
 def _issue(rest: str) -> Command:
     number = issue_number(rest)
     if number is None:
-        return Help("Give an issue number, for example `/tracker issue 123`.")
+        return Help(messages.ISSUE_USAGE)
     return ShowIssue(number)
 
 
@@ -171,17 +173,15 @@ def _note(rest: str) -> Command:
     first, text = [*rest.split(None, 1), "", ""][:2]
     number = issue_number(clean(first))
     if number is None:
-        return Help("Give an issue number and the note, for example `/tracker note 123 printer fixed`.")
+        return Help(messages.NOTE_USAGE)
     if not text.strip():
-        return Help(f"Write the note after the issue number, for example `/tracker note {number} printer fixed`.")
+        return Help(messages.NOTE_TEXT_MISSING.format(number=number))
     return AddNote(number, text.strip())
 
 
 def _project(rest: str) -> Command:
     if not rest:
-        return Help(
-            "Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`."
-        )
+        return Help(messages.PROJECT_USAGE)
     return ShowProject(rest.lstrip("#"))
 
 
@@ -191,7 +191,7 @@ def _projects(rest: str) -> Command:
 
 def _asset(rest: str) -> Command:
     if not rest:
-        return Help("Give an asset key or words, for example `/tracker asset LAPTOP-0042` or `/tracker asset laptop`.")
+        return Help(messages.ASSET_USAGE)
     return FindAsset(rest)
 
 
@@ -207,7 +207,7 @@ def _digest(rest: str) -> Command:
         return DigestList()
     if action == "daily":
         return _daily(args)
-    return Help("Use `/tracker digest now`, `digest daily 09:00 [Europe/Paris]`, `digest off` or `digest list`.")
+    return Help(messages.DIGEST_USAGE)
 
 
 def _daily(args: str) -> Command:
@@ -232,9 +232,7 @@ def _link(rest: str) -> Command:
     person = _MENTION.match(rest)
     user = rest[person.end() :].strip() if person else rest
     if not _USER_ID.fullmatch(user):
-        return Help(
-            "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`)."
-        )
+        return Help(messages.LINK_USAGE)
     return LinkUser(user, person.group(1) if person else None)
 
 
@@ -243,7 +241,7 @@ def _unlink(rest: str) -> Command:
         return Unlink()
     if person := _MENTION.fullmatch(rest):
         return Unlink(person.group(1))
-    return Help("Type `/tracker unlink` to untie yourself (admins: `/tracker unlink @person`).")
+    return Help(messages.UNLINK_USAGE)
 
 
 _PARSERS = {

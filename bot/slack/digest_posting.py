@@ -21,15 +21,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.digest_model import Digest
 from bot.running.runtime import Runtime
-from bot.services.digests import DIGEST_NOW_EVERY, Digest, _may_change, build
+from bot.services.digests import DIGEST_NOW_EVERY, _may_change, build
 from bot.slack.telling import tell
 from bot.store import DueDigest, Requester
 from bot.views import digest as digest_view
 
 log = logging.getLogger(__name__)
 
-POST_SPACING_SECONDS = 1.0  # chat.postMessage: about one message a second per channel (slack.md)
+POST_SPACING_SECONDS = 1.0  # chat.postMessage: about one message a second per channel (docs/slack.md)
 
 
 class Pacer:

@@ -1,5 +1,5 @@
-"""Slack message text to the safe HTML an Issuetrak rich-text note carries (contract.md, "Notes
-written to Issuetrak"), and to plain text.
+"""Slack message text to the safe HTML an Issuetrak rich-text note carries (`IsRichText`
+notes: user text escaped, Slack formatting as tags, only http(s) links), and to plain text.
 
 Slack sends text with `&`, `<` and `>` escaped as entities and its own markup in angle brackets:
 links `<https://x|label>`, mentions `<@U123>`, channels `<#C1|name>`, specials `<!here>`. The
@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 from urllib.parse import urlsplit
+
+from bot import messages
 
 Resolver = Callable[[str], "str | None"]
 
@@ -345,10 +347,10 @@ def mentioned_ids(text: str) -> tuple[set[str], set[str]]:
 def note_footer_html(*, person: str, person_id: str, channel: str | None, permalink: str | None) -> str:
     """ "Posted from Slack by <person> (<Slack user ID>) in #<channel> · view message", everything
     escaped. The ID is there because anyone can change their display name to anything."""
-    footer = f"Posted from Slack by {_esc(person)} ({_esc(person_id)})"
+    footer = messages.NOTE_FOOTER.format(person=_esc(person), person_id=_esc(person_id))
     if channel:
-        footer += f" in #{_esc(channel.lstrip('#'))}"
+        footer += messages.NOTE_FOOTER_CHANNEL.format(channel=_esc(channel.lstrip("#")))
     href = safe_url(permalink)
     if href is not None:
-        footer += f' · <a href="{_esc(href)}" rel="noopener noreferrer">view message</a>'
+        footer += f' · <a href="{_esc(href)}" rel="noopener noreferrer">{_esc(messages.NOTE_FOOTER_LINK)}</a>'
     return f"<p>{footer}</p>"

@@ -1,4 +1,4 @@
-"""Turns the contract's DATABASE_URL into an engine with the installed drivers and safe defaults."""
+"""Turns DATABASE_URL (`sqlite:///…` or `postgresql://…`, README: Settings) into an engine with the installed drivers and safe defaults."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import messages
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
 from bot.views import ids
 from bot.views.text import (
@@ -38,7 +39,7 @@ from bot.views.text import (
     truncate_mrkdwn,
 )
 
-# Slack's limits (slack.md); section fields and context texts are kept under 2000 characters.
+# Slack's limits (docs/slack.md); section fields and context texts are kept under 2000 characters.
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 HEADER_LIMIT = 150
@@ -271,7 +272,7 @@ def projects_list(
         )
         blocks.append(section)
     if not projects:
-        blocks.append(_section("No projects to show."))
+        blocks.append(_section(messages.NO_PROJECTS_TO_SHOW))
     if failures:
         blocks.append(_context(*(f"{_inline(label, 40)}: {_inline(text, 300)}" for label, text in failures.items())))
     return blocks
@@ -297,7 +298,7 @@ def asset_card(asset: Asset) -> list[Block]:
         shown = attributes[:ASSET_ATTRIBUTE_FIELDS]
         blocks.append(_fields([(truncate(name, 100), _inline(value, 300)) for name, value in shown]))
     if len(attributes) > ASSET_ATTRIBUTE_FIELDS:
-        blocks.append(_context(f"…and {len(attributes) - ASSET_ATTRIBUTE_FIELDS} more attributes"))
+        blocks.append(_context(messages.MORE_ATTRIBUTES.format(count=len(attributes) - ASSET_ATTRIBUTE_FIELDS)))
     facts = [escape(asset.tracker.label)]
     if asset.attachments is not None:
         facts.append(f"📎 {asset.attachments} attachment{'s' if asset.attachments != 1 else ''}")
@@ -336,11 +337,12 @@ def asset_list(page: AssetPage, query: str, extra: Sequence[Asset] = ()) -> list
         lines = [_asset_line(asset) for asset in page.assets[:ASSET_LIST_LINES]]
         section, shown = list_section(None, lines, max_lines=ASSET_LIST_LINES, total=len(page.assets))
         first, last = page.start_at + 1, page.start_at + shown
-        blocks += [_section(f"Showing {first}–{last} of {max(page.total, last)} for {quoted}"), section]
+        shown_text = messages.ASSETS_SHOWN.format(first=first, last=last, total=max(page.total, last), query=quoted)
+        blocks += [_section(shown_text), section]
         if last < page.total:
             _with_actions(blocks, _more_button(query, last))
     elif not extra:
-        blocks.append(_section(f"No assets match {quoted}."))
+        blocks.append(_section(messages.NO_ASSETS_MATCH.format(query=quoted)))
     if extra:
         if blocks:
             blocks.append(DividerBlock())

@@ -3,7 +3,7 @@ day, and Kitsu tasks due soon, with a link per item.
 
 A few sections, never more than a dozen blocks (Slack allows 50), each holding whole lines up to a
 character budget and then "…and N more": a long digest is summarised, never cut mid-item, and the
-whole message stays a few thousand characters (slack.md: msg_blocks_too_long).
+whole message stays a few thousand characters (docs/slack.md: msg_blocks_too_long).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject
 
+from bot import messages
 from bot.views.cards import HEADER_LIMIT, LIST_LINE_LIMIT, MAX_CONTEXT_ELEMENTS, as_dicts, list_section, message
 from bot.views.text import escape, fmt_date, link, truncate
 
 if TYPE_CHECKING:
-    from bot.services.digests import Attention, Digest
+    from bot.digest_model import Attention, Digest
     from bot.trackers.models import Issue, Task
 
 __all__ = ["as_dicts", "digest_blocks"]
@@ -60,7 +61,7 @@ def _attention(digest: Digest) -> list[Block]:
     if digest.attention:
         return [_lines("*Projects needing attention*", [_project_line(item) for item in digest.attention])]
     if digest.projects_checked:
-        return message("All projects are on track.")
+        return message(messages.DIGEST_ALL_ON_TRACK)
     return []
 
 
@@ -73,7 +74,7 @@ def _issues(digest: Digest) -> list[Block]:
     if not digest.issues_read:
         return []
     lines = [_issue_line("Opened", i) for i in digest.opened] + [_issue_line("Closed", i) for i in digest.closed]
-    blocks = [DividerBlock(), _lines("*Issuetrak, last 24 hours*", lines or ["No issues opened or closed."])]
+    blocks = [DividerBlock(), _lines("*Issuetrak, last 24 hours*", lines or [messages.DIGEST_NO_ISSUE_ACTIVITY])]
     if digest.open_by_assignee:
         per_person = [f"• {escape(name)}: {count}" for name, count in digest.open_by_assignee.most_common()]
         blocks.append(_lines("*Open issues per assignee*", per_person))

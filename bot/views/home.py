@@ -41,11 +41,11 @@ def home_view(
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text="trackerbot")),
         list_section(None, [identity], max_lines=1)[0],
-        ContextBlock(elements=[MarkdownTextObject(text=set_up or "No tracker is set up yet.")]),
+        ContextBlock(elements=[MarkdownTextObject(text=set_up or messages.HOME_NO_TRACKERS)]),
         DividerBlock(),
         list_section(
             "*Daily digests*",
-            digest_lines or ["None yet: `/tracker digest daily 09:00` in a channel."],
+            digest_lines or [messages.HOME_NO_DIGESTS],
             max_lines=MAX_DIGEST_LINES,
         )[0],
         DividerBlock(),

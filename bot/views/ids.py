@@ -1,7 +1,7 @@
 """Stable identifiers shared by the views that render Slack surfaces and the listeners that
 answer them (callback ids of modals, action ids of buttons, block ids of inputs)."""
 
-# Message shortcuts (contract: stable callback ids)
+# Message shortcuts: the callback ids app-manifest.yml registers; they never change (docs/slack.md)
 SHORTCUT_ADD_NOTE = "add_issuetrak_note"
 SHORTCUT_CREATE_ISSUE = "create_issuetrak_issue"
 

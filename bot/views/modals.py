@@ -26,7 +26,7 @@ from bot.trackers.models import Lookup
 from bot.views import ids
 from bot.views.text import escape, truncate, truncate_mrkdwn
 
-# Slack's limits (slack.md; plain_text_input max_length is 1..3000).
+# Slack's limits (docs/slack.md; plain_text_input max_length is 1..3000).
 TITLE_LIMIT = 24
 INPUT_LIMIT = 3000
 SUBJECT_LIMIT = 150

@@ -21,10 +21,11 @@ from bot.demo.loopback import serve_in_thread
 from bot.demo.projectrak import ProjectrakState
 from bot.demo.projectrak import create_app as create_projectrak
 from bot.demo.slack import TEAM_ID, SlackState
+from bot.digest_model import Attention, Digest
 from bot.running.runtime import Runtime
 from bot.running.workers import Workers
 from bot.services import digests
-from bot.services.digests import Attention, Digest, attention_reasons, behind
+from bot.services.digests import attention_reasons, behind
 from bot.settings import load_settings
 from bot.slack import digest_posting
 from bot.slack.app import create_app, web_client

@@ -15,6 +15,7 @@ from bot import messages
 from bot.demo.slack import SlackState
 from bot.running.runtime import Runtime
 from bot.services import identity
+from bot.slack import link_requests
 from bot.slack.people import MAX_MENTIONS, SlackPerson
 from bot.store import AuditAction, LinkHow
 from bot.views import ids
@@ -140,6 +141,28 @@ def test_a_request_no_admin_could_be_told_of_says_so(chat: Chat, slack_state: Sl
     assert "asked an admin" in chat.send("/tracker link bnguyen").text  # the person may ask again
 
 
+def test_the_service_returns_the_request_and_the_slack_edge_sends_it(chat: Chat, slack_state: SlackState) -> None:
+    """The identity service decides and says nothing in Slack itself; what it returns is what
+    bot.slack.link_requests sends (and a request that reached no admin is withdrawn)."""
+    _admins(chat, "U0BOSS, U0ADMIN")
+    nora = SlackPerson("U0NOBODY", "Nora Body", "nora@elsewhere.example", None)
+    rt: Runtime = chat.runtime
+    before = len(slack_state.calls)
+    asked = asyncio.run(identity.link_self(rt, team=TEAM, person=nora, issuetrak_user="bnguyen"))
+    assert isinstance(asked, identity.LinkRequest)
+    assert (asked.person, asked.user.id, asked.admins) == (nora, "bnguyen", ["U0ADMIN", "U0BOSS"])
+    assert len(slack_state.calls) == before  # nothing was sent to Slack
+    said = asyncio.run(identity.request_sent(rt, team=TEAM, request=asked, told=[]))
+    assert said == messages.LINK_REQUEST_UNDELIVERED.format(user="bnguyen", admins=identity.approvers(rt))
+    assert "asked an admin" in _as(chat, "U0NOBODY").send("/tracker link bnguyen").text  # withdrawn: ask again
+    pending, created = _store(chat, lambda s: s.request_link(TEAM, "U0NOBODY", "bnguyen", rt.clock()))
+    assert not created
+    before = len(slack_state.calls)
+    decided = asyncio.run(identity.decide(rt, team=TEAM, admin="U0ADMIN", value=str(pending.id), approve=False))
+    assert (decided.requester, decided.told) == ("U0NOBODY", messages.YOUR_LINK_DENIED.format(user="bnguyen"))
+    assert len(slack_state.calls) == before  # the requester is told by the Slack edge, not the service
+
+
 def test_a_person_withdraws_their_request_and_its_buttons_go_stale(chat: Chat) -> None:
     _admins(chat)
     buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))
@@ -213,7 +236,7 @@ def test_two_admins_clicking_at_once_decide_once(chat: Chat, issuetrak_server: I
         return list(
             await asyncio.gather(
                 *(
-                    identity.decide(
+                    link_requests.decide(
                         runtime,
                         client,
                         team=TEAM,

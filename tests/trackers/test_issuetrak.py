@@ -27,7 +27,7 @@ from bot.trackers.issuetrak import (
 )
 from tests.fixtures.issuetrak import FAST_RETRIES, IssuetrakServer
 
-KEY = "dUd4ZzQ3dDNvM1lrYzFoY1lHYmh3anRjQkJHb1dBWWdWTHdOd25kZm9GQQ="  # seed-001's sample key
+KEY = "dUd4ZzQ3dDNvM1lrYzFoY1lHYmh3anRjQkJHb1dBWWdWTHdOd25kZm9GQQ="  # the sample key in Issuetrak's "API Samples Overview" (docs/trackers.md)
 FIXED_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 FIXED_TIME = datetime(2025, 3, 1, 9, 15, 2, 123456, tzinfo=UTC)
 

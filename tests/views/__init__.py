@@ -1,4 +1,4 @@
-"""Tests of the Block Kit views. The checks below are Slack's documented limits (slack.md) and
+"""Tests of the Block Kit views. The checks below are Slack's documented limits (docs/slack.md) and
 the mrkdwn safety rule, applied to the JSON a view produces."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 _OUR_LINK = re.compile(r"<https?://[^<>|\s]+\|[^<>]*>")
 _ENTITY = re.compile(r"&(?!(?:amp|lt|gt);)")
 
-MESSAGE_JSON_BUDGET = 15_000  # slack.md: keep a message's blocks to a few thousand characters
+MESSAGE_JSON_BUDGET = 15_000  # docs/slack.md: keep a message's blocks to a few thousand characters
 
 
 def walk(node: Any) -> Iterator[dict[str, Any]]:

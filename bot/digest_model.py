@@ -1,0 +1,64 @@
+"""The digest, as a model: what `bot.services.digests` builds and `bot.views.digest` renders.
+
+It lives below both (on the small-helpers row of the layers in docs/architecture.md) so that the
+view imports a model rather than the service; it knows the tracker models and nothing else. The
+rules that fill it (what needs attention, which tasks are due) stay in the service.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot import messages
+from bot.trackers.models import Issue, ProjectStatus, Task
+
+TASKS_DUE_DAYS = 3  # tasks due from today to this many days ahead
+
+
+def days(count: int) -> str:
+    """ "1 day", "3 days"."""
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+@dataclass(frozen=True)
+class Attention:
+    """A project that needs attention, and why (one short phrase per reason)."""
+
+    project: ProjectStatus
+    reasons: list[str]
+
+
+@dataclass
+class Digest:
+    today: date
+    scope: str | None = None
+    attention: list[Attention] = field(default_factory=list)
+    projects_checked: int = 0
+    issues_read: bool = False  # whether Issuetrak's issues are part of this digest
+    opened: list[Issue] = field(default_factory=list)
+    closed: list[Issue] = field(default_factory=list)
+    open_by_assignee: Counter[str] = field(default_factory=Counter)
+    tasks_due: dict[str, list[Task]] = field(default_factory=dict)  # by person, soonest first
+    failures: dict[str, str] = field(default_factory=dict)  # tracker label -> friendly sentence
+    warnings: list[str] = field(default_factory=list)  # for whoever runs the bot (a token near expiry)
+
+    @property
+    def tasks_due_count(self) -> int:
+        return len({task.id for tasks in self.tasks_due.values() for task in tasks})
+
+    @property
+    def summary(self) -> str:
+        """The one line at the top (and the notification text)."""
+        parts = [messages.DIGEST_NEEDS_ATTENTION.format(count=len(self.attention), checked=self.projects_checked)]
+        if self.issues_read:
+            still_open = sum(self.open_by_assignee.values())
+            parts.append(
+                messages.DIGEST_ISSUES.format(opened=len(self.opened), closed=len(self.closed), still_open=still_open)
+            )
+        if self.tasks_due:
+            parts.append(messages.DIGEST_TASKS_DUE.format(count=self.tasks_due_count, days=days(TASKS_DUE_DAYS)))
+        if self.failures:
+            parts.append(messages.DIGEST_NOT_READ.format(trackers=" and ".join(self.failures)))
+        return " · ".join(parts)
