@@ -14,5 +14,6 @@ The rooms (docs/architecture.md draws how a request goes through them):
   the background workers and the health report.
 - `bot.demo`: stand-ins: the tracker contract servers and the local Slack Web API.
 - `bot.console`: `python -m bot shell`, the offline console over the production app.
-- `bot.settings`, `bot.logs`, `bot.messages` (every sentence said to people), `bot.__main__`.
+- `bot.settings`, `bot.logs`, `bot.messages` (every sentence said to people), `bot.times` (time-of-day
+  and time-zone input, checked once), `bot.__main__`.
 """
