@@ -119,7 +119,7 @@ async def running_bot() -> AsyncIterator[Bot]:
 async def flaky() -> float:
     async with running_bot() as bot:
         bot.workers.start()
-        bot.issuetrak.fail_rate = FLAKY_RATE
+        bot.issuetrak.faults.fail_rate = FLAKY_RATE
         started = time.monotonic()
         keys = await bot.submit("flaky", FLAKY_NOTES)
         return await bot.all_posted(keys, started)
@@ -127,7 +127,7 @@ async def flaky() -> float:
 
 async def outage() -> float:
     async with running_bot() as bot:
-        bot.issuetrak.fail_rate = 1.0
+        bot.issuetrak.faults.fail_rate = 1.0
         keys = await bot.submit("outage", OUTAGE_NOTES)
         client = web_client(bot.rt)
         for minute in OUTAGE_MINUTES:
@@ -135,7 +135,7 @@ async def outage() -> float:
             await deliver_due(bot.rt, client)
         bot.workers.start()  # the serving process's worker, on its interval
         await asyncio.sleep(1.0)  # its first run finds Issuetrak still down
-        bot.issuetrak.fail_rate = 0.0
+        bot.issuetrak.faults.fail_rate = 0.0
         return await bot.all_posted(keys, time.monotonic())
 
 

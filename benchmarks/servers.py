@@ -64,7 +64,7 @@ def control_app(states: States) -> Starlette:
     async def latency(request: Request) -> JSONResponse:
         seconds = float((await request.json())["seconds"])
         for state in states.trackers:
-            state.latency = seconds
+            state.faults.latency = seconds
         return JSONResponse({"latency": seconds})
 
     async def token_seconds(request: Request) -> JSONResponse:

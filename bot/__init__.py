@@ -17,5 +17,6 @@ The rooms (docs/architecture.md draws how a request goes through them):
 - `bot.console`: `python -m bot shell`, the offline console over the production app.
 - `bot.digest_model`: the digest (`Digest`, `Attention`) the digest service builds and the
   digest view draws.
-- `bot.settings`, `bot.logs`, `bot.messages` (every sentence said to people), `bot.__main__`.
+- `bot.settings`, `bot.logs`, `bot.messages` (every sentence said to people), `bot.times` (time-of-day
+  and time-zone input, checked once), `bot.__main__`.
 """

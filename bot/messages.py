@@ -193,6 +193,7 @@ NOTE_USAGE = "Give an issue number and the note, for example `/tracker note 123 
 NOTE_TEXT_MISSING = "Write the note after the issue number, for example `/tracker note {number} printer fixed`."
 PROJECT_USAGE = "Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`."
 ASSET_USAGE = "Give an asset key or words, for example `/tracker asset LAPTOP-0042` or `/tracker asset laptop`."
+DIGEST_TIME_USAGE = "Give a time as HH:MM, for example `/tracker digest daily 09:00 Europe/Paris`."
 DIGEST_USAGE = "Use `/tracker digest now`, `digest daily 09:00 [Europe/Paris]`, `digest off` or `digest list`."
 LINK_USAGE = "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`)."
 UNLINK_USAGE = "Type `/tracker unlink` to untie yourself (admins: `/tracker unlink @person`)."

@@ -11,10 +11,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SLACK_SIDE = ["handlers", "bot/slack", "bot/services", "bot/views"]
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
-# Functions another change is replacing; each must still hold a sentence, so that the entry goes
-# when it is no longer needed. The /tracker grammar's time and zone checks become the one shared
-# time-and-zone validator (the "one of each" work), whose sentences live with it.
-EXEMPT = {("bot/slack/command_parser.py", "_daily")}
 
 
 def _literal(node: ast.expr) -> str | None:
@@ -64,17 +60,8 @@ def test_the_slack_side_says_no_sentence_of_its_own() -> None:
     for folder in SLACK_SIDE:
         for path in sorted((ROOT / folder).rglob("*.py")):
             name = path.relative_to(ROOT).as_posix()
-            stray += [
-                f"{name}:{line} ({function}): {text!r}"
-                for function, line, text in _sentences(path)
-                if (name, function) not in EXEMPT
-            ]
+            stray += [f"{name}:{line} ({function}): {text!r}" for function, line, text in _sentences(path)]
     assert not stray, "sentences said to people belong in bot/messages.py:\n" + "\n".join(stray)
-
-
-def test_each_exemption_is_still_needed() -> None:
-    for name, function in sorted(EXEMPT):
-        assert any(f == function for f, _, _ in _sentences(ROOT / name)), f"{name} {function}: drop it from EXEMPT"
 
 
 def test_the_scan_finds_a_sentence_where_one_is_written(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ async def test_two_processes_on_postgresql_with_a_slow_issuetrak_post_every_note
     store = processes[0][0].store
     for n, key in enumerate(keys):
         await store.enqueue(key, OutboxKind.NOTE, note_payload(key, f"rack {n} cabled"), ALICE, processes[0][0].clock())
-    issuetrak_server.state.latency = LATENCY
+    issuetrak_server.state.faults.latency = LATENCY
 
     async def worker(rt: Runtime, client: AsyncWebClient) -> int:
         """A worker loop, as `Workers` runs it, until every row is settled one way or the other."""
@@ -163,7 +163,7 @@ async def test_an_attempt_is_cut_off_well_inside_its_lease(
     item, _ = await runtime.store.enqueue(key, OutboxKind.NOTE, note_payload(key, "UPS swapped"), ALICE, clock[0])
     claimed = await runtime.store.claim(item.id, clock[0], SHORT.lease_seconds)
     assert claimed is not None
-    issuetrak_server.state.latency = 3 * SHORT.attempt_seconds  # well under the client's read timeout
+    issuetrak_server.state.faults.latency = 3 * SHORT.attempt_seconds  # well under the client's read timeout
     outcome = await writes.deliver(runtime, claimed, first_try=True, timing=SHORT)
     assert outcome is not None and outcome.result is writes.Result.SAVED
     row = await runtime.store.get(item.id)
@@ -174,7 +174,7 @@ async def test_an_attempt_is_cut_off_well_inside_its_lease(
         and row.payload.sent_at is not None
     )
 
-    issuetrak_server.state.latency = 0.0
+    issuetrak_server.state.faults.latency = 0.0
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10  # Issuetrak finishes the slow write in its own time
     while not tagged(issuetrak_server)(key) and loop.time() < deadline:

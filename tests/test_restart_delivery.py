@@ -140,7 +140,7 @@ def test_a_note_saved_before_kill_9_is_delivered_once_after_restart(
         "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
     }
     notes = issuetrak_server.state.notes
-    issuetrak_server.state.fail_next.extend([503] * 100_000)  # Issuetrak is down
+    issuetrak_server.state.faults.fail_next.extend([503] * 100_000)  # Issuetrak is down
 
     with bot_process(env, port, tmp_path / "first.log") as first:
         assert _send_note(port, slack_url, "note 1003 replacement pen handed over") == 200
@@ -155,7 +155,7 @@ def test_a_note_saved_before_kill_9_is_delivered_once_after_restart(
         assert first.wait(timeout=10) == -signal.SIGKILL
     assert not [n for n in notes.values() if "replacement pen" in n["NoteText"]]
 
-    issuetrak_server.state.fail_next.clear()  # Issuetrak is back
+    issuetrak_server.state.faults.fail_next.clear()  # Issuetrak is back
     with bot_process(env, port, tmp_path / "second.log"):
         told = _wait_for(
             lambda: [m for m in slack_state.of("chat.postMessage") if "Added note" in m.get("text", "")],

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.console import payloads, render
+from bot.console import render
 from bot.console.terminal import Cancelled, Output, Reader
+from bot.demo import slack_payloads
 
 PROMPT_WIDTH = 60  # how much of a prefilled answer a prompt shows
 INITIAL = object()  # "no answer yet": start from the element's initial value
@@ -24,7 +25,7 @@ class Form:
         element = block.get("element") or {}
         label = render.text_of(block.get("label")) or "Value"
         kind = element.get("type")
-        if kind in payloads.ONE_CHOICE:
+        if kind in slack_payloads.ONE_CHOICE:
             answer = self._ask_choice(label, element, previous, optional=bool(block.get("optional")))
             shown = render.text_of((answer or {}).get("text")) or "(none)"
         elif kind in ("checkboxes", "multi_static_select"):
@@ -109,7 +110,7 @@ def state_values(view: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[st
     """`view.state.values` for `answers` (block id -> answer) to the inputs of `view`."""
     return {
         str(block.get("block_id")): {
-            block["element"].get("action_id"): payloads.element_state(
+            block["element"].get("action_id"): slack_payloads.element_state(
                 block["element"], answers[str(block.get("block_id"))]
             )
         }

@@ -21,10 +21,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.console import payloads, render
+from bot.console import render
 from bot.console.demo_trackers import ConsoleSetup
 from bot.console.forms import INITIAL, Form, state_values
 from bot.console.terminal import Cancelled, Output, Reader
+from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState
 from bot.running.runtime import Runtime
 from bot.views import ids
@@ -127,12 +128,12 @@ class Session:
             found.email = email
         return found.id
 
-    def who(self) -> payloads.Who:
+    def who(self) -> slack_payloads.Who:
         hook = f"{self.slack_url}/response/h{next(self._hooks)}"
-        return payloads.Who(TEAM_ID, self.user, self.person, self.channel, self.channel_name, hook)
+        return slack_payloads.Who(TEAM_ID, self.user, self.person, self.channel, self.channel_name, hook)
 
     def _slack_text(self, typed: str) -> str:
-        return payloads.slack_text(typed, {u.name.lower(): u.id for u in self.slack.users.values()})
+        return slack_payloads.slack_text(typed, {u.name.lower(): u.id for u in self.slack.users.values()})
 
     def name_of(self, user_id: str) -> str | None:
         user = self.slack.users.get(user_id)
@@ -235,7 +236,7 @@ class Session:
         message = {"type": "message", "ts": self.slack.next_ts(), "text": self._slack_text(typed), "user": self.user}
         self.out.line(f"{self.person} in #{self.channel_name}: {typed}")
         await self.dispatch(
-            payloads.message_shortcut(self.who(), callback_id, message),
+            slack_payloads.message_shortcut(self.who(), callback_id, message),
             unhandled=f"trackerbot has no message shortcut {callback_id}.",
         )
 
@@ -253,7 +254,7 @@ class Session:
             return
         message = {"type": "message", "ts": self.last.ts, "text": self.last.text, "blocks": self.last.blocks}
         await self.dispatch(
-            payloads.block_action(self.who(), button, message, ephemeral=self.last.ephemeral),
+            slack_payloads.block_action(self.who(), button, message, ephemeral=self.last.ephemeral),
             unhandled="trackerbot does not handle that button.",
         )
 
@@ -270,7 +271,7 @@ class Session:
     async def _slash(self, line: str) -> None:
         command, _, text = line.partition(" ")
         await self.dispatch(
-            payloads.slash_command(self.who(), command, self._slack_text(text.strip())),
+            slack_payloads.slash_command(self.who(), command, self._slack_text(text.strip())),
             unhandled=f"trackerbot has no {command} command; try /tracker help.",
         )
 
@@ -386,7 +387,7 @@ class Session:
                 answers[block_id] = form.ask(block, answers.get(block_id, INITIAL))
             self.out.line("└ " + render.text_of(view.get("submit")))
             ack = await self.dispatch(
-                payloads.view_submission(self.who(), view, state_values(view, answers)),
+                slack_payloads.view_submission(self.who(), view, state_values(view, answers)),
                 show_ack=False,
                 unhandled="trackerbot does not handle this modal.",
             )

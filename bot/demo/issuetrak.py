@@ -8,11 +8,9 @@ and lowercased path, a fresh request id and a 7-digit UTC timestamp within the a
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from bot.demo.wire import Faults
 from bot.trackers.issuetrak import (
     AUTHORIZATION_HEADER,
     LOOKUPS,
@@ -79,10 +78,7 @@ class IssuetrakState:
     seen_request_ids: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)  # why each 401 was given
     clock_skew: float = 300.0
-    latency: float = 0.0
-    fail_next: list[int] = field(default_factory=list)
-    fail_rate: float = 0.0  # share of requests answered 503 (after the signature check), at random
-    rng: random.Random = field(default_factory=lambda: random.Random(30))
+    faults: Faults = field(default_factory=Faults)  # injected failures come after the signature check
     demo: bool = True  # fill every empty collection with the demo studio
 
     def __post_init__(self) -> None:
@@ -163,18 +159,15 @@ class _Api:
             state = self.state
             body = await request.body()
             state.received.append((request.method, request.url.path, body))
-            if state.latency:
-                await asyncio.sleep(state.latency)
+            await state.faults.delay()
             refusal = self._refusal(request, body)
             if refusal:
                 state.refusals.append(refusal)
                 log.info("Issuetrak demo refused a request: %s", refusal)
                 return _error(401, DENIED)
             state.seen_request_ids.append(request.headers[REQUEST_ID_HEADER])
-            if state.fail_next:
-                return _error(state.fail_next.pop(0), "An error has occurred.")
-            if state.fail_rate and state.rng.random() < state.fail_rate:
-                return _error(503, "An error has occurred.")
+            if (status := state.faults.injected()) is not None:
+                return _error(status, "An error has occurred.")
             if request.method == "POST" and request.headers.get("content-type", "").split(";")[0] != "application/json":
                 return _error(415, "The request entity's media type is not supported for this resource.")
             try:

@@ -14,7 +14,6 @@ overdue, some due in the next days) and five people.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
@@ -30,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.demo.wire import Faults
 
 DEMO_EMAIL = "dana@example.com"  # the production manager the demo bot logs in as
 DEMO_PASSWORD = "moonrise-demo"
@@ -287,8 +288,7 @@ class KitsuState:
     secret: str = "trackerbot-demo-kitsu-signing-key-change-nothing"
     access_seconds: float = 7 * 24 * 3600.0  # Zou's defaults: 7 days ...
     refresh_seconds: float = 15 * 24 * 3600.0  # ... and 15 days
-    latency: float = 0.0
-    fail_next: list[int] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
     clock: Callable[[], float] = time.time  # the server's clock: move it to expire tokens
     today: date = field(default_factory=date.today)
     passwords: dict[str, str] = field(
@@ -398,7 +398,7 @@ class KitsuState:
 
 
 class _Knobs:
-    """Record every request, add `latency`, answer `fail_next` statuses first."""
+    """Record every request, wait the knob's latency, answer an injected failure first."""
 
     def __init__(self, app: ASGIApp, state: KitsuState) -> None:
         self.app = app
@@ -410,10 +410,8 @@ class _Knobs:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         self.state.received.append(f"{scope['method']} {scope['path']}" + (f"?{query}" if query else ""))
-        if self.state.latency:
-            await asyncio.sleep(self.state.latency)
-        if self.state.fail_next:
-            status = self.state.fail_next.pop(0)
+        await self.state.faults.delay()
+        if (status := self.state.faults.injected()) is not None:
             await JSONResponse({"error": True, "message": f"Injected failure {status}"}, status_code=status)(
                 scope, receive, send
             )

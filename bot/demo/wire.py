@@ -1,9 +1,10 @@
-"""What the demo servers share: knobs for latency and injected failures, a record of requests,
-and small helpers for bearer tokens and JSON bodies."""
+"""What the demo servers share: the one latency-and-fault knob (`Faults`, every server's
+`state.faults`), a record of requests, and small helpers for bearer tokens and JSON bodies."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +25,34 @@ class RecordedRequest:
 
 
 @dataclass
-class DemoKnobs:
-    """What every demo server shares: added latency, injected failures, a record of requests."""
+class Faults:
+    """The one latency-and-fault knob every demo server takes, as `state.faults`: each server waits
+    `delay()` before answering and answers `injected()`'s status, when there is one, instead of
+    running the endpoint (each server in its own words, where in its gate the vendor would fail)."""
 
     latency: float = 0.0  # seconds added to every answer
     fail_next: list[int] = field(default_factory=list)  # statuses to answer the next requests with
+    fail_rate: float = 0.0  # share of the other requests answered 503, at random
+    rng: random.Random = field(default_factory=lambda: random.Random(30))  # seeded: runs repeat
+
+    async def delay(self) -> None:
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
+
+    def injected(self) -> int | None:
+        """The status to fail this request with, or None to answer it."""
+        if self.fail_next:
+            return self.fail_next.pop(0)
+        if self.fail_rate and self.rng.random() < self.fail_rate:
+            return 503
+        return None
+
+
+@dataclass
+class DemoKnobs:
+    """What the Projectrak and AIP demo servers share: the fault knob and a record of requests."""
+
+    faults: Faults = field(default_factory=Faults)
     requests: list[RecordedRequest] = field(default_factory=list)
 
     def received(self, method: str, path: str) -> list[RecordedRequest]:
@@ -52,14 +76,14 @@ async def json_body(request: Request) -> Any:
 
 
 def instrumented(knobs: DemoKnobs, endpoint: Endpoint) -> Endpoint:
-    """Record the request, wait `latency`, then answer a queued failure or run `endpoint`."""
+    """Record the request, wait the knob's latency, then answer an injected failure or run `endpoint`."""
 
     async def run(request: Request) -> Response:
         entry = RecordedRequest(request.method, request.url.path, dict(request.query_params), await json_body(request))
         knobs.requests.append(entry)
-        if knobs.latency > 0:
-            await asyncio.sleep(knobs.latency)
-        response = error(knobs.fail_next.pop(0), "Injected failure") if knobs.fail_next else await endpoint(request)
+        await knobs.faults.delay()
+        status = knobs.faults.injected()
+        response = error(status, "Injected failure") if status is not None else await endpoint(request)
         entry.status = response.status_code
         return response
 

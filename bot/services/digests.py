@@ -19,7 +19,8 @@ from datetime import time as time_of_day
 from bot import messages
 from bot.digest_model import TASKS_DUE_DAYS, Attention, Digest, days
 from bot.running.runtime import Runtime
-from bot.store import check_timezone, local_due_date
+from bot.store import local_due_date
+from bot.times import time_zone
 from bot.trackers.capabilities import IssueSource, ProjectSource, TaskSource
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import ProjectStatus, TrackerName
@@ -220,7 +221,7 @@ async def schedule(
     if not _may_change(rt, user):
         return messages.DIGEST_NOT_ALLOWED
     try:
-        check_timezone(zone)
+        time_zone(zone)
     except ValueError as exc:
         return str(exc)
     if scope and not await _scope_known(rt, scope):

@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import time
 from urllib.parse import parse_qs, urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import messages
+from bot import messages, times
 
 MAX_ARGUMENT = 3000  # longer arguments are refused, not truncated silently
 
@@ -104,7 +103,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls bu
 _INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: `\d` would take any script's digits
 _NUMBER = re.compile(r"#?([0-9]{1,9})")
-_TIME = re.compile(r"([0-9]{1,2})[:h.]([0-9]{2})")
 _USER_ID = re.compile(r"[\w.@\-]{1,100}")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^<>]{0,100})?>")  # <@U123> or <@U123|name>
 
@@ -212,20 +210,20 @@ def _digest(rest: str) -> Command:
 
 def _daily(args: str) -> Command:
     words = args.split()
-    if not words or not (match := _TIME.fullmatch(words[0])):
-        return Help("Give a time as HH:MM, for example `/tracker digest daily 09:00 Europe/Paris`.")
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        return Help(f"{words[0]} is not a time of day; use 00:00 to 23:59.")
+    usage = Help(messages.DIGEST_TIME_USAGE)
+    if not words:
+        return usage
     zone = None
     scope_words = words[1:]
-    if scope_words and ("/" in scope_words[0] or scope_words[0].upper() == "UTC"):
-        zone = scope_words.pop(0)
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return Help(f"I don't know the time zone `{zone[:60]}`; use a name like Europe/Paris or America/New_York.")
-    return DigestDaily(time(hour, minute), zone, " ".join(scope_words) or None)
+    try:
+        at = times.time_of_day(words[0])
+        if scope_words and ("/" in scope_words[0] or scope_words[0].upper() == "UTC"):
+            zone = times.time_zone(scope_words.pop(0))
+    except times.NotAClock:
+        return usage
+    except ValueError as refused:
+        return Help(str(refused))
+    return DigestDaily(at, zone, " ".join(scope_words) or None)
 
 
 def _link(rest: str) -> Command:

@@ -5,7 +5,7 @@ digest subscriptions and claims.
 async (one transaction in a worker thread) and takes the current time as an argument.
 """
 
-from bot.store.digests import DigestStore, check_time, check_timezone, local_due_date
+from bot.store.digests import DigestStore, local_due_date
 from bot.store.outbox import OutboxStore
 from bot.store.people import Decision, PeopleStore
 from bot.store.records import (
@@ -53,7 +53,5 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "Subscription",
-    "check_time",
-    "check_timezone",
     "local_due_date",
 ]

@@ -16,40 +16,23 @@ is the channel's last `digest now` (so the limit holds across processes).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, delete, or_, select, update
 
+from bot import times
 from bot.store.base import StoreBase
 from bot.store.records import DueDigest, Subscription, require_aware
 from bot.store.schema import dialect_insert, digest_claims, digest_subscriptions
 
-_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 subs = digest_subscriptions
 claims = digest_claims
 
 STALE_CLAIM = timedelta(minutes=10)  # a post takes seconds; a claim this old without one was abandoned
 SETTLED = "settled"  # posted_ts of a day settled without a post
 NOW_DAY = date(1, 1, 1)  # the claim row that holds a channel's last `digest now`
-
-
-def check_time(value: str) -> str:
-    """The time as stored ("HH:MM", 24-hour), or ValueError with a sentence for the person."""
-    if not _TIME.fullmatch(value):
-        raise ValueError(f"{value!r} is not a time of day; write it as HH:MM on a 24-hour clock, like 09:00.")
-    return value
-
-
-def check_timezone(name: str) -> str:
-    """The zone name if the system's zone database knows it, else ValueError with a sentence."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not a time zone I know; use a name like Europe/Paris or UTC.") from None
-    return name
 
 
 def local_due_date(subscription: Subscription, now: datetime) -> date | None:
@@ -90,8 +73,8 @@ class DigestStore(StoreBase):
         """Set the channel's daily digest, replacing its earlier settings (the id and its claims
         stay, so changing the time never posts a day's digest twice)."""
         values = {
-            "time": check_time(time_of_day),
-            "timezone": check_timezone(timezone),
+            "time": times.stored_time(time_of_day),
+            "timezone": times.time_zone(timezone),
             "scope": [scope] if isinstance(scope, str) else list(scope),
             "created_by": created_by,
             "created_at": require_aware(now),

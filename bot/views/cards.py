@@ -27,6 +27,16 @@ from slack_sdk.models.blocks import (
 from bot import messages
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
 from bot.views import ids
+from bot.views.limits import (
+    BUTTON_TEXT_LIMIT,
+    BUTTON_URL_LIMIT,
+    BUTTON_VALUE_LIMIT,
+    FIELD_LIMIT,
+    HEADER_LIMIT,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_FIELDS,
+    SECTION_LIMIT,
+)
 from bot.views.text import (
     escape,
     fmt_date,
@@ -38,16 +48,6 @@ from bot.views.text import (
     truncate,
     truncate_mrkdwn,
 )
-
-# Slack's limits (docs/slack.md); section fields and context texts are kept under 2000 characters.
-SECTION_LIMIT = 3000
-FIELD_LIMIT = 2000
-HEADER_LIMIT = 150
-BUTTON_TEXT_LIMIT = 75
-BUTTON_VALUE_LIMIT = 2000
-BUTTON_URL_LIMIT = 3000
-MAX_FIELDS = 10
-MAX_CONTEXT_ELEMENTS = 10
 
 # How much of a list a message shows before it says "…and N more" (keeps payloads small).
 LIST_LINE_LIMIT = 300

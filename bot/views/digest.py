@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject
 
 from bot import messages
-from bot.views.cards import HEADER_LIMIT, LIST_LINE_LIMIT, MAX_CONTEXT_ELEMENTS, as_dicts, list_section, message
+from bot.views.cards import LIST_LINE_LIMIT, as_dicts, list_section, message
+from bot.views.limits import FIELD_LIMIT, HEADER_LIMIT, MAX_CONTEXT_ELEMENTS
 from bot.views.text import escape, fmt_date, link, truncate
 
 if TYPE_CHECKING:
@@ -42,7 +43,9 @@ def digest_blocks(digest: Digest) -> list[Block]:
     if digest.failures or digest.warnings:
         notes = [f"{label}: {error}" for label, error in digest.failures.items()] + digest.warnings
         notes = notes[:MAX_CONTEXT_ELEMENTS]
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(truncate(note, 2000))) for note in notes]))
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=escape(truncate(note, FIELD_LIMIT))) for note in notes])
+        )
     return blocks
 
 

@@ -24,16 +24,18 @@ from slack_sdk.models.views import View
 from bot.slack.notes_html import mrkdwn_to_text
 from bot.trackers.models import Lookup
 from bot.views import ids
+from bot.views.limits import (
+    INPUT_LIMIT,
+    OPTION_TEXT_LIMIT,
+    OPTION_VALUE_LIMIT,
+    OPTIONS_LIMIT,
+    SECTION_LIMIT,
+    TITLE_LIMIT,
+)
 from bot.views.text import escape, truncate, truncate_mrkdwn
 
-# Slack's limits (docs/slack.md; plain_text_input max_length is 1..3000).
-TITLE_LIMIT = 24
-INPUT_LIMIT = 3000
+# An Issuetrak subject is one line of at most this many characters.
 SUBJECT_LIMIT = 150
-OPTION_TEXT_LIMIT = 75
-OPTION_VALUE_LIMIT = 150
-OPTIONS_LIMIT = 100
-SECTION_LIMIT = 3000
 
 PRIVATE_VALUE = "private"
 _ISSUE_NUMBER = re.compile(r"#?\s*([0-9]{1,9})")

@@ -12,9 +12,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.views.limits import BUTTON_TEXT_LIMIT, BUTTON_VALUE_LIMIT, SECTION_LIMIT
 from bot.views.text import truncate, truncate_mrkdwn
-
-SECTION_LIMIT = 3000
 
 
 def notice(mrkdwn: str) -> list[Block]:
@@ -27,7 +26,11 @@ def retry_notice(mrkdwn: str, action_id: str, value: str, button: str) -> list[B
         *notice(mrkdwn),
         ActionsBlock(
             elements=[
-                ButtonElement(text=PlainTextObject(text=truncate(button, 75)), action_id=action_id, value=value[:2000]),
+                ButtonElement(
+                    text=PlainTextObject(text=truncate(button, BUTTON_TEXT_LIMIT)),
+                    action_id=action_id,
+                    value=value[:BUTTON_VALUE_LIMIT],
+                ),
             ]
         ),
     ]

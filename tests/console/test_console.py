@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import open_console, payloads, run_console
+from bot.console import open_console, run_console
 from bot.console.render import PLAIN
 from bot.console.session import Session
 from bot.console.terminal import Output, StreamReader
+from bot.demo import slack_payloads
 from bot.demo.issuetrak import IssuetrakState
 from bot.settings import Settings
 from bot.trackers.models import TrackerName
@@ -231,7 +232,7 @@ async def test_a_database_it_cannot_use_stops_it_with_one_line(tmp_path: Path) -
 
 def test_typed_text_arrives_as_slack_sends_it() -> None:
     people = {"bob": "U0BOB"}
-    assert payloads.slack_text("a & <b> see https://x.example/?a=1&b=2 cc @bob and @nobody", people) == (
+    assert slack_payloads.slack_text("a & <b> see https://x.example/?a=1&b=2 cc @bob and @nobody", people) == (
         "a &amp; &lt;b&gt; see <https://x.example/?a=1&amp;b=2> cc <@U0BOB> and @nobody"
     )
 

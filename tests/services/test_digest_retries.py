@@ -113,7 +113,7 @@ async def test_a_round_stopped_while_building_gives_its_claim_back(
         ISSUETRAK_API_KEY=issuetrak_server.state.api_key,
     )
     await sqlite_store.subscribe(TEAM_ID, "C0DAILY", "08:00", "UTC", [], "U0ALICE", at(10, 7))
-    issuetrak_server.state.latency = 30.0
+    issuetrak_server.state.faults.latency = 30.0
     try:
         stopped = asyncio.ensure_future(round_(runtime))
         await until(lambda: issuetrak_server.state.received)  # the digest is being built

@@ -262,7 +262,7 @@ async def test_scope_limits_the_digest_to_a_tracker_or_a_project(
 async def test_a_failing_tracker_is_named_and_the_others_still_make_the_digest(
     rt: Runtime, projectrak_server: Any, slack_state: SlackState
 ) -> None:
-    projectrak_server.state.fail_next.extend([503] * 20)
+    projectrak_server.state.faults.fail_next.extend([503] * 20)
     await digest_posting.post_now(
         rt, web_client(rt), team=TEAM_ID, channel="C0DOWN", user="U0ALICE", scope=None, pacer=Pacer(0)
     )
@@ -308,7 +308,7 @@ async def test_500_projects_cost_about_ceil_n_over_c_round_trips(
         )
         try:
             await runtime.trackers.projectrak.list_projects()  # type: ignore[union-attr]  # warm: mint + list
-            state.latency = latency
+            state.faults.latency = latency
             started = time.perf_counter()
             digest = await digests.build(runtime)
             elapsed = time.perf_counter() - started
@@ -599,7 +599,7 @@ async def test_stopping_lets_a_digest_being_posted_finish(
         ISSUETRAK_API_KEY=issuetrak_server.state.api_key,
     )
     await sqlite_store.subscribe(TEAM_ID, "C0STOP", "00:00", "UTC", [], "U0ALICE", runtime.clock())
-    issuetrak_server.state.latency = 0.2
+    issuetrak_server.state.faults.latency = 0.2
     workers = Workers(runtime, web_client(runtime), pacer=Pacer(0))
     workers.start()
     try:

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState
 from bot.running.runtime import Runtime
 
@@ -118,79 +119,48 @@ class Chat:
             ack = {"text": response.text}
         return Reply(response.status_code, ack if isinstance(ack, dict) else {}, self.slack.calls[before:])
 
+    def who(self, hook: str) -> slack_payloads.Who:
+        """The person typing, where, and a fresh `response_url` named after the request (`hook`)."""
+        return slack_payloads.Who(
+            TEAM_ID, self.user, "someone", self.channel, "general", f"{self.response_base}/{hook}{next(self._ids)}"
+        )
+
     def send(self, command_line: str, **kwargs: Any) -> Reply:
         """A slash command, as Slack posts it (form-encoded)."""
         command, _, text = command_line.partition(" ")
-        form = {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "team_domain": "demo",
-            "channel_id": self.channel,
-            "channel_name": "general",
-            "user_id": self.user,
-            "user_name": "someone",
-            "command": command,
-            "text": text,
-            "api_app_id": "A0TRACKER",
-            "trigger_id": self.trigger(),
-            "response_url": f"{self.response_base}/cmd{next(self._ids)}",
-        }
+        form = slack_payloads.slash_command(self.who("cmd"), command, text, trigger_id=self.trigger())
         return self._exchange(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
 
     def interact(self, payload: dict[str, Any], **kwargs: Any) -> Reply:
-        """An interactivity payload (shortcut, view submission, button), form-encoded as Slack does."""
-        payload.setdefault("team", {"id": TEAM_ID, "domain": "demo"})
+        """An interactivity payload (shortcut, view submission, button), form-encoded as Slack does;
+        a hand-made one gets the team, user, app and token Slack would add."""
+        payload.setdefault("team", {"id": TEAM_ID, "domain": slack_payloads.TEAM_DOMAIN})
         payload.setdefault("user", {"id": self.user, "team_id": TEAM_ID})
-        payload.setdefault("api_app_id", "A0TRACKER")
-        payload.setdefault("token", "legacy")
+        payload.setdefault("api_app_id", slack_payloads.API_APP_ID)
+        payload.setdefault("token", slack_payloads.VERIFICATION_TOKEN)
+        return self._deliver(payload, **kwargs)
+
+    def _deliver(self, payload: dict[str, Any], **kwargs: Any) -> Reply:
         return self._exchange(
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kwargs
         )
 
     def shortcut(self, callback_id: str, text: str, *, ts: str | None = None) -> Reply:
         ts = ts or f"1700000000.{next(self._ids):06d}"
-        return self.interact(
-            {
-                "type": "message_action",
-                "callback_id": callback_id,
-                "trigger_id": self.trigger(),
-                "message_ts": ts,
-                "message": {"type": "message", "text": text, "ts": ts, "user": self.user},
-                "channel": {"id": self.channel, "name": "general"},
-                "response_url": f"{self.response_base}/sc{next(self._ids)}",
-            }
+        message = {"type": "message", "text": text, "ts": ts, "user": self.user}
+        return self._deliver(
+            slack_payloads.message_shortcut(self.who("sc"), callback_id, message, trigger_id=self.trigger())
         )
 
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], **kwargs: Any) -> Reply:
         """Submit `view` (as opened by the app) with input values {block_id: {action_id: value}}."""
-        return self.interact(
-            {
-                "type": "view_submission",
-                "trigger_id": self.trigger(),
-                "view": {**view, "id": view.get("id", "V1"), "state": {"values": values}},
-            },
-            **kwargs,
+        return self._deliver(
+            slack_payloads.view_submission(self.who("sub"), view, values, trigger_id=self.trigger()), **kwargs
         )
 
     def click(self, button: dict[str, Any], **kwargs: Any) -> Reply:
-        return self.interact(
-            {
-                "type": "block_actions",
-                "trigger_id": self.trigger(),
-                "actions": [
-                    {
-                        **button,
-                        "type": button.get("type", "button"),
-                        "action_ts": "1.2",
-                        "block_id": button.get("block_id", "b"),
-                    }
-                ],
-                "channel": {"id": self.channel},
-                "container": {"type": "message"},
-                "response_url": f"{self.response_base}/act{next(self._ids)}",
-            },
-            **kwargs,
-        )
+        """A click on `button` (an element of a message the app posted, as `Reply.buttons()` gives it)."""
+        return self._deliver(slack_payloads.block_action(self.who("act"), button, trigger_id=self.trigger()), **kwargs)
 
     def trigger(self) -> str:
         return f"trigger-{next(self._ids)}"

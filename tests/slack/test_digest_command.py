@@ -154,3 +154,16 @@ def test_a_digest_now_that_posted_nothing_can_be_asked_again_at_once(chat: Chat)
     assert "Slack did not take the digest just now; please try again in a minute." in failed.text
     assert not failed.of("chat.postMessage")
     assert len(chat.send("/tracker digest now").of("chat.postMessage")) == 1
+
+
+async def test_a_slack_time_zone_we_do_not_know_gets_the_parsers_sentence(chat: Chat) -> None:
+    """Without a zone the person's Slack zone is used; one the zone database lacks is refused with
+    the sentence a typed zone gets (bot.times checks both)."""
+    chat.slack.add_user("U0MARS", "Ma Rs", "mars@example.com", tz="Mars/Olympus_Mons")
+    chat.runtime.settings.OPEN_READS = True  # no Issuetrak user; the digest's own rules are tested here
+    chat.user = "U0MARS"
+    typed = chat.send("/tracker digest daily 09:00 Mars/Olympus_Mons").text
+    from_slack = chat.send("/tracker digest daily 09:00").text
+    sentence = "I don't know the time zone `Mars/Olympus_Mons`; use a name like Europe/Paris or America/New_York."
+    assert sentence in typed and sentence in from_slack
+    assert await subscription(chat) is None

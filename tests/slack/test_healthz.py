@@ -37,7 +37,7 @@ def test_healthz_reports_all_four_trackers_reachable(healthz_url: str, projectra
 
 
 def test_the_public_view_says_only_configured_and_reachable(healthz_url: str, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
-    issuetrak_server.state.fail_next.extend([503] * 10)  # an error whose text only the token holder sees
+    issuetrak_server.state.faults.fail_next.extend([503] * 10)  # an error whose text only the token holder sees
     public = httpx.get(f"{healthz_url}/healthz", timeout=10)
     detailed = httpx.get(f"{healthz_url}/healthz", headers=DETAILED, timeout=10)
     assert public.status_code == 200 and detailed.status_code == 200

@@ -410,7 +410,7 @@ def test_a_whole_conversation_at_debug_logs_no_secret(
     chat.send("/tracker asset LAPTOP-0042")  # AIP's bearer token
     view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "logged note"))
     chat.submit(view, text_values(note_issue=("issue_number", "1003"), note_text=("text", "logged note")))
-    issuetrak_server.state.fail_next.extend([503] * 3)
+    issuetrak_server.state.faults.fail_next.extend([503] * 3)
     assert "not answering" in chat.send("/tracker issue 1001").text  # a tracker failure, logged
     revealed = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in vars(settings).items()}
     careless.info("settings: %r", revealed)

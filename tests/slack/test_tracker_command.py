@@ -111,13 +111,13 @@ def test_asset_by_key_and_paged_search(chat: Chat) -> None:
 
 
 def test_tracker_that_is_down_gets_a_clear_message(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
-    issuetrak_server.state.fail_next.extend([503] * 10)
+    issuetrak_server.state.faults.fail_next.extend([503] * 10)
     reply = chat.send("/tracker issue 1001")
     assert "Issuetrak is not answering right now" in reply.text
 
 
 def test_acknowledges_at_once_while_the_tracker_is_slow(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
-    issuetrak_server.state.latency = 3.5
+    issuetrak_server.state.faults.latency = 3.5
     started = time.monotonic()
     response = chat.post(*_command_form(chat, "issue 1001"))
     acknowledged = time.monotonic() - started

@@ -131,20 +131,20 @@ async def test_no_warning_for_a_token_that_never_expires(aip_server: AipServer, 
 
 
 async def test_a_503_on_a_read_is_retried(aip_server: AipServer, aip_client: AipClient) -> None:
-    aip_server.state.fail_next = [503]
+    aip_server.state.faults.fail_next = [503]
     assert (await aip_client.get_asset("VEH-0301")).name == "Renault Master (camera van)"
     assert [r.status for r in aip_server.state.requests] == [503, 200]
 
 
 async def test_a_server_that_keeps_failing_is_unavailable(aip_server: AipServer, aip_client: AipClient) -> None:
-    aip_server.state.fail_next = [503, 502, 500]
+    aip_server.state.faults.fail_next = [503, 502, 500]
     with pytest.raises(Unavailable):
         await aip_client.search("laptop")
     assert len(aip_server.state.requests) == FAST_RETRIES.attempts
 
 
 async def test_a_slow_answer_times_out(aip_server: AipServer) -> None:
-    aip_server.state.latency = 0.3
+    aip_server.state.faults.latency = 0.3
     client = _client(aip_server, options=HttpOptions(read_timeout=0.05, attempts=1))
     try:
         with pytest.raises(TimedOut):

@@ -175,7 +175,7 @@ async def test_retry_after_503_signs_again_with_a_new_request_id(
     await issuetrak_client.get_project(1)  # the names (users, lookups) are cached from here on
     issuetrak_server.state.received.clear()
     issuetrak_server.state.seen_request_ids.clear()
-    issuetrak_server.state.fail_next.append(503)
+    issuetrak_server.state.faults.fail_next.append(503)
     project = await issuetrak_client.get_project(3)
     assert project.name == "Render farm expansion"
     assert [entry[1] for entry in issuetrak_server.state.received] == [issuetrak_server.path("projects/3")] * 2
@@ -187,7 +187,7 @@ async def test_retry_after_503_signs_again_with_a_new_request_id(
 async def test_a_post_is_sent_once_even_on_503(
     issuetrak_server: IssuetrakServer, issuetrak_client: IssuetrakClient
 ) -> None:
-    issuetrak_server.state.fail_next.append(503)
+    issuetrak_server.state.faults.fail_next.append(503)
     with pytest.raises(Unavailable):
         await issuetrak_client.add_note(1001, "<p>once</p>", "amartin")
     assert len(issuetrak_server.requests_to("notes")) == 1

@@ -197,7 +197,7 @@ async def test_lockout_after_five_failures_says_so(kitsu_server: KitsuServer) ->
 async def test_login_failure_on_the_server_side_is_unavailable(
     kitsu_server: KitsuServer, kitsu_client: KitsuClient
 ) -> None:
-    kitsu_server.state.fail_next.append(503)
+    kitsu_server.state.faults.fail_next.append(503)
     with pytest.raises(Unavailable):
         await kitsu_client.ping()
     assert await kitsu_client.ping() == "2 open productions"
@@ -205,7 +205,7 @@ async def test_login_failure_on_the_server_side_is_unavailable(
 
 async def test_a_read_is_retried_after_a_5xx(kitsu_server: KitsuServer, kitsu_client: KitsuClient) -> None:
     await kitsu_client.ping()
-    kitsu_server.state.fail_next.append(502)
+    kitsu_server.state.faults.fail_next.append(502)
     assert await kitsu_client.ping() == "2 open productions"
 
 

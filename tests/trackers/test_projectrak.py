@@ -122,7 +122,7 @@ async def test_a_503_on_a_read_is_retried(
 ) -> None:
     state = projectrak_server.state
     await projectrak_client.list_projects()  # the token is minted
-    state.fail_next = [503]
+    state.faults.fail_next = [503]
     assert (await projectrak_client.get_project("OPS")).health == "At risk"
     assert [r.status for r in state.received("GET", "/projects/OPS/values")] == [503, 200]
 
@@ -130,7 +130,7 @@ async def test_a_503_on_a_read_is_retried(
 async def test_a_failing_jwt_service_is_unavailable(
     projectrak_server: ProjectrakServer, projectrak_client: ProjectrakClient
 ) -> None:
-    projectrak_server.state.fail_next = [500]
+    projectrak_server.state.faults.fail_next = [500]
     with pytest.raises(Unavailable):
         await projectrak_client.list_fields()
 

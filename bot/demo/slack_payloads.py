@@ -1,6 +1,8 @@
-"""Slack-shaped request bodies, as Slack sends them over Socket Mode: slash commands, message
-shortcuts, modal submissions and button clicks. The console dispatches these into the same Bolt
-app production runs; nothing here decides what the bot answers."""
+"""Slack-shaped request bodies, as Slack sends them: slash commands, message shortcuts, modal
+submissions and button clicks, and what Slack makes of typed text. One builder for both callers:
+the console (`python -m bot shell`) dispatches these into the same Bolt app production runs, and
+the tests' `Chat` (tests/slack/harness.py) signs them and posts them to it over HTTP. Nothing here
+decides what the bot answers; production code never imports it (bot.demo is a stand-in)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-API_APP_ID = "A0TRACKERBOT"
-VERIFICATION_TOKEN = "console"  # Slack's deprecated verification token; Bolt does not check it
+API_APP_ID = "A0TRACKER"
+VERIFICATION_TOKEN = "legacy"  # Slack's deprecated verification token; Bolt does not check it
+TEAM_DOMAIN = "trackerbot-demo"
 _triggers = itertools.count(1)
 
 
@@ -36,15 +39,20 @@ def _now_ts() -> str:
     return f"{time.time():.6f}"
 
 
+def _team(who: Who) -> dict[str, Any]:
+    return {"id": who.team, "domain": TEAM_DOMAIN}
+
+
 def _user(who: Who) -> dict[str, Any]:
     return {"id": who.user, "username": who.user_name, "name": who.user_name, "team_id": who.team}
 
 
-def slash_command(who: Who, command: str, text: str) -> dict[str, Any]:
+def slash_command(who: Who, command: str, text: str, *, trigger_id: str | None = None) -> dict[str, Any]:
+    """A slash command's fields (Slack posts them form-encoded)."""
     return {
         "token": VERIFICATION_TOKEN,
         "team_id": who.team,
-        "team_domain": "trackerbot-demo",
+        "team_domain": TEAM_DOMAIN,
         "channel_id": who.channel,
         "channel_name": who.channel_name,
         "user_id": who.user,
@@ -54,28 +62,33 @@ def slash_command(who: Who, command: str, text: str) -> dict[str, Any]:
         "api_app_id": API_APP_ID,
         "is_enterprise_install": "false",
         "response_url": who.response_url,
-        "trigger_id": _trigger(),
+        "trigger_id": trigger_id or _trigger(),
     }
 
 
-def message_shortcut(who: Who, callback_id: str, message: Mapping[str, Any]) -> dict[str, Any]:
+def message_shortcut(
+    who: Who, callback_id: str, message: Mapping[str, Any], *, trigger_id: str | None = None
+) -> dict[str, Any]:
     return {
         "type": "message_action",
         "token": VERIFICATION_TOKEN,
         "action_ts": _now_ts(),
-        "team": {"id": who.team, "domain": "trackerbot-demo"},
+        "team": _team(who),
         "user": _user(who),
         "channel": {"id": who.channel, "name": who.channel_name},
         "is_enterprise_install": False,
         "callback_id": callback_id,
-        "trigger_id": _trigger(),
+        "trigger_id": trigger_id or _trigger(),
         "response_url": who.response_url,
         "message_ts": message["ts"],
         "message": dict(message),
     }
 
 
-def view_submission(who: Who, view: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+def view_submission(
+    who: Who, view: Mapping[str, Any], values: Mapping[str, Any], *, trigger_id: str | None = None
+) -> dict[str, Any]:
+    """`view` (as the app opened it) submitted with `values`: {block_id: {action_id: state}}."""
     submitted = {
         **view,
         "id": view.get("id") or "V0CONSOLE",
@@ -87,43 +100,51 @@ def view_submission(who: Who, view: Mapping[str, Any], values: Mapping[str, Any]
     return {
         "type": "view_submission",
         "token": VERIFICATION_TOKEN,
-        "team": {"id": who.team, "domain": "trackerbot-demo"},
+        "team": _team(who),
         "user": _user(who),
         "api_app_id": API_APP_ID,
-        "trigger_id": _trigger(),
+        "trigger_id": trigger_id or _trigger(),
         "view": submitted,
         "response_urls": [],
         "is_enterprise_install": False,
     }
 
 
-def block_action(who: Who, button: Mapping[str, Any], message: Mapping[str, Any], *, ephemeral: bool) -> dict[str, Any]:
-    """A click on `button` (an element of `message`'s blocks, with its `_block_id`)."""
-    action = {
-        "type": "button",
-        "action_id": button.get("action_id", ""),
-        "block_id": button.get("_block_id", ""),
-        "text": button.get("text") or {"type": "plain_text", "text": ""},
-        "action_ts": _now_ts(),
-    }
-    if "value" in button:
-        action["value"] = button["value"]
+def block_action(
+    who: Who,
+    button: Mapping[str, Any],
+    message: Mapping[str, Any] | None = None,
+    *,
+    ephemeral: bool = False,
+    trigger_id: str | None = None,
+) -> dict[str, Any]:
+    """A click on `button` (an element of `message`'s blocks; its block id in `_block_id` or
+    `block_id`). Without `message` (an ephemeral one, which Slack does not send back), the
+    container names only the channel."""
+    action = {key: value for key, value in button.items() if not key.startswith("_")}
+    action.update(
+        type=button.get("type", "button"),
+        action_id=button.get("action_id", ""),
+        block_id=button.get("_block_id", button.get("block_id", "")),
+        text=button.get("text") or {"type": "plain_text", "text": ""},
+        action_ts=_now_ts(),
+    )
+    container: dict[str, Any] = {"type": "message", "channel_id": who.channel, "is_ephemeral": ephemeral}
+    shown: dict[str, Any] = {}
+    if message is not None:
+        container["message_ts"] = message["ts"]
+        shown["message"] = dict(message)
     return {
         "type": "block_actions",
         "token": VERIFICATION_TOKEN,
         "api_app_id": API_APP_ID,
         "user": _user(who),
-        "team": {"id": who.team, "domain": "trackerbot-demo"},
+        "team": _team(who),
         "is_enterprise_install": False,
-        "container": {
-            "type": "message",
-            "message_ts": message["ts"],
-            "channel_id": who.channel,
-            "is_ephemeral": ephemeral,
-        },
+        "container": container,
         "channel": {"id": who.channel, "name": who.channel_name},
-        "message": dict(message),
-        "trigger_id": _trigger(),
+        **shown,
+        "trigger_id": trigger_id or _trigger(),
         "response_url": who.response_url,
         "actions": [action],
     }
