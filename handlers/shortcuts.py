@@ -14,10 +14,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.running.runtime import Runtime
+from bot.services import writes
 from bot.slack.notes_html import editable_text
+from bot.slack.people import Directory
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
-from handlers.context import runtime_of
+from handlers.context import directory_of, runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ async def add_note_shortcut(
 ) -> None:
     await ack()
     rt = runtime_of(context)
+    if _refused_here(rt, shortcut, client, "Add Issuetrak note"):
+        return
     text = editable_text((shortcut.get("message") or {}).get("text", ""))
     view = modals.note_modal(
         text=text,
@@ -74,26 +78,42 @@ async def create_issue_shortcut(
 ) -> None:
     await ack()
     rt = runtime_of(context)
-    rt.spawn(_open_issue_modal(rt, shortcut, client), name="create issue modal")
+    if _refused_here(rt, shortcut, client, "Create issue"):
+        return
+    rt.spawn(_open_issue_modal(rt, directory_of(context), shortcut, client), name="create issue modal")
 
 
-async def _open_issue_modal(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
-    """A loading modal at once, then the form once Issuetrak's types and priorities are in."""
+def _refused_here(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient, title: str) -> bool:
+    """In a channel that may not write (WRITE_CHANNELS), a small modal says so before any form
+    opens; True when it did. The submission checks again (settings may change meanwhile)."""
+    if writes.allowed_here(rt, (shortcut.get("channel") or {}).get("id", "")):
+        return False
+    view = modals.result_modal(title, messages.WRITES_NOT_ALLOWED_HERE)
+    rt.spawn(client.views_open(trigger_id=shortcut["trigger_id"], view=view), name="refusal modal")
+    return True
+
+
+async def _open_issue_modal(
+    rt: Runtime, directory: Directory, shortcut: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """A loading modal at once, then the form once Issuetrak's types and priorities are in, with
+    the message's mentions shown as names (a bounded number looked up, as for notes)."""
     opened = await client.views_open(
         trigger_id=shortcut["trigger_id"],
         view=modals.loading_modal(messages.LOADING_TITLE, ids.ISSUE_MODAL),
     )
     view_id = opened["view"]["id"]
-    text = editable_text((shortcut.get("message") or {}).get("text", ""))
+    raw = (shortcut.get("message") or {}).get("text", "")
     try:
+        names = await writes.mention_names(directory, client, origin(shortcut)["team"], raw)
         issuetrak = rt.trackers.require_issuetrak()
         types, priorities = await issuetrak.issue_types(), await issuetrak.priorities()
     except TrackerError as exc:
         await client.views_update(view_id=view_id, view=modals.result_modal("Create issue", str(exc)))
         return
     view = modals.issue_modal(
-        subject=modals.subject_from(text),
-        description=text,
+        subject=modals.subject_from(raw, names),
+        description=modals.description_from(raw, names),
         types=types,
         priorities=priorities,
         private_metadata=rt.signer.sign(origin(shortcut)),

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.notes_html import mrkdwn_to_text
+from bot.slack.notes_html import editable_text, mrkdwn_to_text
 from bot.trackers.models import Lookup
 from bot.views import ids
 from bot.views.limits import (
@@ -239,11 +239,36 @@ def parse_issue_submission(state_values: Mapping[str, Any]) -> IssueForm:
     )
 
 
-def subject_from(text: str) -> str:
+def _known(names: Mapping[str, str]) -> Mapping[str, str]:
+    """The names actually found (the people directory keeps an unknown person's ID as the name)."""
+    return {user: name for user, name in names.items() if name != user}
+
+
+def subject_from(text: str, names: Mapping[str, str] | None = None) -> str:
     """A subject for a new issue: the first non-empty line of a Slack message's text, without
-    its markup, at most 150 characters."""
-    for raw in mrkdwn_to_text(text).split("\n"):
+    its markup (mentions as `@Name` when `names` has them), at most 150 characters."""
+    known = _known(names or {})
+    for raw in mrkdwn_to_text(text, resolve_user=known.get).split("\n"):
         line = " ".join(raw.split())
         if line:
             return truncate(line, SUBJECT_LIMIT)
     return ""
+
+
+_USER_TOKEN = re.compile(r"<@([^<>|]+)(?:\|[^<>]*)?>")
+
+
+def description_from(text: str, names: Mapping[str, str]) -> str:
+    """A Slack message's text for the description field: as `editable_text` makes it, with the
+    mentions whose names are known shown as `@Name` (the others keep their `<@U…>` token, which
+    the submission still turns into a name or the ID)."""
+    known = _known(names)
+    out: list[str] = []
+    position = 0
+    for match in _USER_TOKEN.finditer(text):
+        name = known.get(match.group(1))
+        if name is not None:
+            out += [editable_text(text[position : match.start()]), "@" + name.lstrip("@")]
+            position = match.end()
+    out.append(editable_text(text[position:]))
+    return "".join(out)

@@ -332,7 +332,14 @@ def test_who_may_write_what_and_where(chat: Chat, issuetrak_server: IssuetrakSer
     received = len(issuetrak_server.state.received)
     assert messages.WRITES_NOT_ALLOWED_HERE in chat.send("/tracker note 1003 from general").text
     assert len(issuetrak_server.state.received) == received  # refused before any tracker call
+    for shortcut, title in ((ids.SHORTCUT_ADD_NOTE, "Add Issuetrak note"), (ids.SHORTCUT_CREATE_ISSUE, "Create issue")):
+        said = _modal(chat.shortcut(shortcut, "from general"))  # said before any form opens
+        assert said["title"]["text"] == title and messages.WRITES_NOT_ALLOWED_HERE in json.dumps(said)
+        assert not [b for b in said["blocks"] if b["type"] == "input"]
+    assert len(issuetrak_server.state.received) == received
+    chat.runtime.settings.WRITE_CHANNELS = ""  # a form opened while writes were allowed here ...
     view = _modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "from general"))
+    chat.runtime.settings.WRITE_CHANNELS = "C0IT, C0OPS"  # ... is refused once they no longer are
     refused = chat.submit(view, text_values(note_issue=("issue_number", "1003"), note_text=("text", "from general")))
     assert messages.WRITES_NOT_ALLOWED_HERE in json.dumps(refused.ack["view"])
     assert not _writes(issuetrak_server)

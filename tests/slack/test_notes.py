@@ -115,3 +115,12 @@ def test_create_issue_shortcut(chat: Chat, issuetrak_server) -> None:  # type: i
     number = created.pop()
     assert issuetrak_server.state.issues[number]["SubmittedBy"] == "amartin"
     assert f"#{number}" in reply.of("chat.postMessage")[-1]["text"]
+
+
+def test_create_issue_shortcut_shows_mentions_as_names_in_subject_and_description(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+    opened = chat.shortcut(ids.SHORTCUT_CREATE_ISSUE, "<@U0ALICE> scanner offline &amp; <@U0GHOST>\nask <@U0ALICE>")
+    view = _opened_modal(opened)
+    fields = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"] if b["type"] == "input"}
+    assert fields[ids.ISSUE_SUBJECT[0]] == "@Alice Martin scanner offline & @user"
+    assert fields[ids.ISSUE_DESCRIPTION[0]] == "@Alice Martin scanner offline & <@U0GHOST>\nask @Alice Martin"
+
