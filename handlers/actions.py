@@ -93,10 +93,11 @@ async def more_assets(
     try:
         value = json.loads(action.get("value") or "{}")
         query, start = str(value["q"]), max(0, int(value["start"]))
-    except (ValueError, KeyError, TypeError):
+        kitsu_start = None if value.get("k") is None else max(0, int(value["k"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
         await show(respond, cards.message(messages.MODAL_EXPIRED), messages.MODAL_EXPIRED)
         return
-    work = _more(rt, client, directory_of(context), respond, body, query, start)
+    work = _more(rt, client, directory_of(context), respond, body, query, start, kitsu_start)
     rt.spawn(guarded(respond, work, what="more assets"), name="more assets")
 
 
@@ -108,9 +109,10 @@ async def _more(
     body: dict[str, Any],
     query: str,
     start: int,
+    kitsu_start: int | None,
 ) -> None:
     if not await _shut_out(rt, client, directory, respond, body):
-        await show_assets(rt, respond, query, start)
+        await show_assets(rt, respond, query, start, kitsu_start)
 
 
 async def retry_write(

@@ -188,9 +188,10 @@ async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None
         await show(asked.reply, cards.message(f"{sentence} {failures}".strip()), sentence)
 
 
-async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int) -> None:
-    """An asset card, or a paged list when many match (also used by the "More" button)."""
-    result = await lookup.find_assets(rt, query, start_at=start_at)
+async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int, kitsu_start: int | None = 0) -> None:
+    """An asset card, or a paged list when many match (also used by the "More" button, which
+    carries where Kitsu's section goes on: None when it was shown in full)."""
+    result = await lookup.find_assets(rt, query, start_at=start_at, unpaged=kitsu_start is not None)
     failures = " ".join(result.failures.values())
     if result.single is not None:
         await show(reply, cards.asset_card(result.single), f"{result.single.key or result.single.name}")
@@ -199,4 +200,4 @@ async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int) -> N
         await show(reply, cards.message(sentence), sentence)
     else:
         page = result.page or AssetPage(assets=[], start_at=0, total=0)
-        await show(reply, cards.asset_list(page, query, result.kitsu), f"Assets matching {query}")
+        await show(reply, cards.asset_list(page, query, result.kitsu, kitsu_start or 0), f"Assets matching {query}")

@@ -109,7 +109,7 @@ async def _statuses(source: ProjectSource) -> list[ProjectStatus]:
 @dataclass
 class AssetResult:
     """`page`: the paging source's matches (AIP); `kitsu`: every match of the sources that do not
-    page (Kitsu's), shown under them on the first page only."""
+    page (Kitsu's), shown under them and paged through by the view (`cards.asset_list`)."""
 
     single: Asset | None = None
     page: AssetPage | None = None
@@ -121,8 +121,9 @@ class AssetResult:
         return self.single is None and not (self.page and self.page.assets) and not self.kitsu
 
 
-async def find_assets(rt: Runtime, query: str, *, start_at: int = 0) -> AssetResult:
-    """An asset by its key, else a search of every asset source (the paging one paged)."""
+async def find_assets(rt: Runtime, query: str, *, start_at: int = 0, unpaged: bool = False) -> AssetResult:
+    """An asset by its key, else a search of every asset source (the paging one paged). Past the
+    first page the sources that do not page (Kitsu) are searched again only when `unpaged`."""
     sources = rt.trackers.asset_sources()
     if not sources:
         raise NotConfigured("AIP or Kitsu")
@@ -134,7 +135,7 @@ async def find_assets(rt: Runtime, query: str, *, start_at: int = 0) -> AssetRes
             if asset:
                 result.single = asset
                 return result
-    searched = [source for source in sources if source.pages or start_at == 0]
+    searched = [source for source in sources if source.pages or start_at == 0 or unpaged]
     answers = await asyncio.gather(
         *(
             _settle(source.name, source.search_assets(query, start_at=start_at, size=ASSET_PAGE_SIZE), gathered)

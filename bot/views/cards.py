@@ -321,18 +321,25 @@ def _asset_line(asset: Asset) -> str:
     return "• " + " · ".join(parts)
 
 
-def _more_button(query: str, start: int) -> ButtonElement | None:
-    value = json.dumps({"q": query, "start": start}, separators=(",", ":"))
+def _more_button(query: str, start: int, kitsu_start: int | None = None) -> ButtonElement | None:
+    """ "More": where the paged search goes on (`start`) and, while Kitsu has assets not shown
+    yet, where its section goes on (`k`; without it, later pages show no Kitsu section)."""
+    fields: dict[str, str | int] = {"q": query, "start": start}
+    if kitsu_start is not None:
+        fields["k"] = kitsu_start
+    value = json.dumps(fields, separators=(",", ":"))
     if len(value) > BUTTON_VALUE_LIMIT:  # a cut query would page through another search
         return None
     return ButtonElement(text=PlainTextObject(text="More"), action_id=ids.ASSET_MORE, value=value)
 
 
-def asset_list(page: AssetPage, query: str, extra: Sequence[Asset] = ()) -> list[Block]:
+def asset_list(page: AssetPage, query: str, extra: Sequence[Asset] = (), kitsu_start: int = 0) -> list[Block]:
     """A page of search results ("Showing 1–10 of 34 for “laptop”"), one line per asset, a
-    More button when the search has more; `extra` (Kitsu assets) in their own section."""
+    More button when the search has more; `extra` (every Kitsu match) in their own section, from
+    `kitsu_start` on. More pages both: each click shows the next of each that has more."""
     quoted = f"“{_inline(query, 100)}”"
     blocks: list[Block] = []
+    next_start: int | None = None
     if page.assets:
         lines = [_asset_line(asset) for asset in page.assets[:ASSET_LIST_LINES]]
         section, shown = list_section(None, lines, max_lines=ASSET_LIST_LINES, total=len(page.assets))
@@ -340,16 +347,25 @@ def asset_list(page: AssetPage, query: str, extra: Sequence[Asset] = ()) -> list
         shown_text = messages.ASSETS_SHOWN.format(first=first, last=last, total=max(page.total, last), query=quoted)
         blocks += [_section(shown_text), section]
         if last < page.total:
-            _with_actions(blocks, _more_button(query, last))
-    elif not extra:
+            next_start = last
+    elif not extra[kitsu_start:]:
         blocks.append(_section(messages.NO_ASSETS_MATCH.format(query=quoted)))
-    if extra:
+    next_kitsu: int | None = None
+    rest = extra[kitsu_start:]
+    if rest:
         if blocks:
             blocks.append(DividerBlock())
         title = f"*{escape(TrackerName.KITSU.label)}* · {len(extra)} asset{'s' if len(extra) != 1 else ''}"
-        lines = [_asset_line(asset) for asset in extra[:KITSU_ASSET_LINES]]
-        section, _ = list_section(title, lines, max_lines=KITSU_ASSET_LINES, total=len(extra))
+        if kitsu_start:
+            title += " · " + messages.KITSU_ASSETS_FROM.format(first=kitsu_start + 1)
+        lines = [_asset_line(asset) for asset in rest[:KITSU_ASSET_LINES]]
+        section, shown = list_section(title, lines, max_lines=KITSU_ASSET_LINES, total=len(rest))
         blocks.append(section)
+        if shown < len(rest):
+            next_kitsu = kitsu_start + shown
+    if next_start is not None or next_kitsu is not None:
+        # Past the paged search's end, a click pages Kitsu only (the search answers no more).
+        _with_actions(blocks, _more_button(query, next_start or max(page.total, 1), next_kitsu))
     return blocks
 
 

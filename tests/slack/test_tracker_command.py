@@ -110,6 +110,23 @@ def test_asset_by_key_and_paged_search(chat: Chat) -> None:
     assert "Showing 11" in next_page.text
 
 
+def test_more_pages_kitsu_assets_too_until_every_match_was_shown(chat: Chat, kitsu_server) -> None:  # type: ignore[no-untyped-def]
+    """AIP has 20+ laptops and Kitsu 12 "Laptop prop"s: every Kitsu match is reachable by More."""
+    template = next(a for a in kitsu_server.state.data["assets"] if not a["canceled"])
+    for n in range(1, 13):
+        kitsu_server.state.data["assets"].append({**template, "id": f"laptop-prop-{n}", "name": f"Laptop prop {n:02d}"})
+    seen: list[str] = []
+    reply = chat.send("/tracker asset laptop")
+    for _ in range(10):
+        seen += [line for line in reply.text.split("\n") if "Laptop prop" in line]
+        more = [b for b in reply.buttons() if b["action_id"] == "asset_more"]
+        if not more:
+            break
+        reply = chat.click(more[0])
+    assert len(seen) == 12 and all(f"Laptop prop {n:02d}" in " ".join(seen) for n in range(1, 13)), seen
+    assert "*Kitsu* · 12 assets · from 6" in json.dumps(chat.slack.of("response_url"), ensure_ascii=False)
+
+
 def test_tracker_that_is_down_gets_a_clear_message(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
     issuetrak_server.state.faults.fail_next.extend([503] * 10)
     reply = chat.send("/tracker issue 1001")

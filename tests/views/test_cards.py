@@ -271,6 +271,24 @@ def test_asset_list_last_page_has_no_more_button_and_kitsu_assets_follow() -> No
     assert "*Kitsu* · 1 asset\n• Laptop prop · Props" in text
 
 
+def test_asset_list_pages_kitsu_with_the_paged_search_and_past_its_end() -> None:
+    kitsu = [
+        Asset(tracker=TrackerName.KITSU, id=f"k{n}", name=f"Laptop prop {n}", collection="Props") for n in range(12)
+    ]
+    first = rendered(
+        asset_list(AssetPage(assets=[asset(n) for n in range(1, 11)], start_at=0, total=15), "laptop", kitsu)
+    )
+    assert json.loads(buttons(first)[0]["value"]) == {"q": "laptop", "start": 10, "k": 5}
+    second = rendered(
+        asset_list(AssetPage(assets=[asset(n) for n in range(11, 16)], start_at=10, total=15), "laptop", kitsu, 5)
+    )
+    text = all_text(second)
+    assert "Showing 11–15 of 15" in text and "*Kitsu* · 12 assets · from 6\n• Laptop prop 5 · Props" in text
+    assert json.loads(buttons(second)[0]["value"]) == {"q": "laptop", "start": 15, "k": 10}
+    last = rendered(asset_list(AssetPage(assets=[]), "laptop", kitsu, 10))
+    assert "Laptop prop 11" in all_text(last) and "No assets match" not in all_text(last) and buttons(last) == []
+
+
 def test_asset_list_empty() -> None:
     assert "No assets match “ghost &lt;x&gt;”." in all_text(rendered(asset_list(AssetPage(assets=[]), "ghost <x>")))
 
