@@ -235,3 +235,12 @@ HEAD_TOO_LARGE = "Request line and headers too large."
 
 # --- rough edges: forms ---
 KITSU_ASSETS_FROM = "from {first}"
+PRIVATE_NOTE_ADDED = "Added note {note} to Issuetrak issue <{url}|#{issue}>, marked private."
+PRIVATE_NOTE_ALREADY = (
+    "This message is already a note on Issuetrak issue <{url}|#{issue}> (note {note}, marked private)."
+)
+PRIVATE_NOTE_SAVED = (
+    "Issuetrak is not answering, so I saved your note for issue #{issue}, marked private; "
+    "I will post it when Issuetrak answers and tell you."
+)
+PRIVATE_NOTE_FAILED = "I could not post your note, marked private, to Issuetrak issue #{issue}: {error}"

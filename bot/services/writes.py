@@ -378,24 +378,38 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
     issue = result.get("issue") or (payload.issue if isinstance(payload, NotePayload) else None)
     url = issuetrak.issue_url(int(issue)) if issuetrak and issue else ""
     subject = escape(payload.subject if isinstance(payload, IssuePayload) else "")
+    private = isinstance(payload, NotePayload) and payload.private
+    added, already, saved, failed = _NOTE_WORDS[private]
     if item.state is OutboxState.DELIVERED:
         done = Result.ALREADY if repeat else Result.DELIVERED
-        public = not (isinstance(payload, NotePayload) and payload.private)
         if is_note:
-            template = messages.NOTE_ALREADY if repeat else messages.NOTE_ADDED
-            return Outcome(done, template.format(note=result.get("note"), issue=issue, url=url), item.id, public)
+            template = already if repeat else added
+            return Outcome(done, template.format(note=result.get("note"), issue=issue, url=url), item.id, not private)
         template = messages.ISSUE_ALREADY if repeat else messages.ISSUE_CREATED
-        return Outcome(done, template.format(issue=issue, url=url, subject=subject), item.id, public)
+        return Outcome(done, template.format(issue=issue, url=url, subject=subject), item.id, not private)
     if item.state is OutboxState.FAILED:
         error = escape(item.last_error or messages.ISSUETRAK_REFUSED)
         sentence = (
-            messages.NOTE_FAILED.format(issue=issue, error=error)
+            failed.format(issue=issue, error=error)
             if is_note
             else messages.ISSUE_FAILED.format(subject=subject, error=error)
         )
         return Outcome(Result.FAILED, sentence, item.id)
-    sentence = messages.NOTE_SAVED.format(issue=issue) if is_note else messages.ISSUE_SAVED.format(subject=subject)
+    sentence = saved.format(issue=issue) if is_note else messages.ISSUE_SAVED.format(subject=subject)
     return Outcome(Result.SAVED, sentence, item.id)
+
+
+# A note's outcome words (added, already, saved, failed), by whether the note is private: a
+# private note's announcement says so wherever it is told.
+_NOTE_WORDS = {
+    False: (messages.NOTE_ADDED, messages.NOTE_ALREADY, messages.NOTE_SAVED, messages.NOTE_FAILED),
+    True: (
+        messages.PRIVATE_NOTE_ADDED,
+        messages.PRIVATE_NOTE_ALREADY,
+        messages.PRIVATE_NOTE_SAVED,
+        messages.PRIVATE_NOTE_FAILED,
+    ),
+}
 
 
 async def note_from_command(

@@ -124,3 +124,18 @@ def test_create_issue_shortcut_shows_mentions_as_names_in_subject_and_descriptio
     assert fields[ids.ISSUE_SUBJECT[0]] == "@Alice Martin scanner offline & @user"
     assert fields[ids.ISSUE_DESCRIPTION[0]] == "@Alice Martin scanner offline & <@U0GHOST>\nask @Alice Martin"
 
+
+def test_a_private_note_is_announced_as_private_when_added_repeated_and_saved(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+    private = {"note_private": {"private": {"type": "checkboxes", "selected_options": [{"value": "private"}]}}}
+    view = _opened_modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "secret plan"))
+    values = text_values(note_issue=("issue_number", "1003"), note_text=("text", "secret plan")) | private
+    added = chat.submit(view, values)
+    note = _notes_on(issuetrak_server, 1003)[-1]
+    assert note["IsPrivate"] is True
+    assert f"Added note {note['NoteID']} to Issuetrak issue" in added.text and "marked private" in added.text
+    assert "marked private" in chat.submit(view, values).text  # the double click hears it too
+
+    issuetrak_server.state.faults.fail_rate = 1.0  # every request answered 503
+    later = _opened_modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "later plan"))
+    saved = chat.submit(later, text_values(note_issue=("issue_number", "1003"), note_text=("text", "later")) | private)
+    assert "I saved your note for issue #1003, marked private" in saved.text
