@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from bot.console.demo_trackers import console_setup
+from bot.console.demo_trackers import console_setup, fresh_database
 from bot.console.render import Style
 from bot.console.session import Session
 from bot.console.terminal import Output, Reader, StreamReader, TerminalReader
@@ -89,6 +89,7 @@ async def open_console(settings: Settings, *, reader: Reader, out: Output, folde
     with serve_in_thread(slack_standin.create_app(slack)) as slack_url:
         _uvicorn_to_log()
         setup = console_setup(settings, slack_api_url=f"{slack_url}/api/", folder=folder)
+        database = fresh_database(settings, folder)
         store = Store(setup.settings.DATABASE_URL)
         runtime = Runtime(
             settings=setup.settings, trackers=build_trackers(setup.settings, transports=setup.transports()), store=store
@@ -103,6 +104,7 @@ async def open_console(settings: Settings, *, reader: Reader, out: Output, folde
                 reader=reader,
                 out=out,
                 log_path=folder / LOG_NAME,
+                database=database,
             )
         finally:
             await runtime.aclose()

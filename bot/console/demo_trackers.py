@@ -123,11 +123,26 @@ class ConsoleSetup:
         return urlparse(url or "").netloc
 
 
+CONSOLE_DATABASE = "console.db"
+
+
 def database_url(settings: Settings, folder: Path) -> str:
     """`DATABASE_URL` when the person set it (environment or .env), else a file in `folder`."""
     if "DATABASE_URL" in settings.model_fields_set:
         return settings.DATABASE_URL
-    return f"sqlite:///{folder / 'console.db'}"
+    return f"sqlite:///{folder / CONSOLE_DATABASE}"
+
+
+def fresh_database(settings: Settings, folder: Path) -> Path | None:
+    """The console's own database file (when `DATABASE_URL` is not set), emptied: the demo
+    trackers start afresh each run, so links, digests and waiting writes made against an earlier
+    run's demo data are dropped with it. None when the person's own `DATABASE_URL` is used."""
+    if "DATABASE_URL" in settings.model_fields_set:
+        return None
+    path = folder / CONSOLE_DATABASE
+    for stale in (path, *(path.with_name(path.name + suffix) for suffix in ("-journal", "-wal", "-shm"))):
+        stale.unlink(missing_ok=True)
+    return path
 
 
 def console_setup(settings: Settings, *, slack_api_url: str, folder: Path) -> ConsoleSetup:

@@ -15,9 +15,19 @@ PROMPT_WIDTH = 60  # how much of a prefilled answer a prompt shows
 INITIAL = object()  # "no answer yet": start from the element's initial value
 
 
+class GaveUp(Exception):
+    """A script answered a rejected value with a command (a line starting with `:` or `/`): the
+    form is given up, and `line` is carried out as the command it is."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 class Form:
     def __init__(self, reader: Reader, out: Output) -> None:
         self.reader, self.out = reader, out
+        self.rejected = False  # a value was refused: in a script, a command now ends the form
 
     def ask(self, block: Mapping[str, Any], previous: Any) -> Any:
         """The answer to one input block (`previous`: the last answer, or INITIAL); Ctrl-C or
@@ -45,7 +55,14 @@ class Form:
         line = self.reader.read(prompt, remember=False)
         if line is None:
             raise Cancelled
+        if self.rejected and not self.reader.interactive and line.lstrip().startswith((":", "/")):
+            raise GaveUp(line)
         return line
+
+    def refused(self, sentence: str) -> None:
+        """Say why a value was refused; the next answers are read as its corrections."""
+        self.out.line(f"│ {sentence}")
+        self.rejected = True
 
     def _ask_text(self, label: str, initial: str, *, optional: bool) -> str:
         shown = _one_line(initial, PROMPT_WIDTH)
@@ -54,7 +71,7 @@ class Form:
             answer = typed or initial
             if answer or optional:
                 return answer
-            self.out.line(f"│ {label} is required.")
+            self.refused(f"{label} is required.")
 
     def _ask_choice(self, label: str, element: Mapping[str, Any], previous: Any, *, optional: bool) -> Any:
         options = _options(element)
@@ -70,7 +87,7 @@ class Form:
             chosen = _pick(options, typed)
             if chosen is not None:
                 return chosen
-            self.out.line(f"│ Pick a number from 1 to {len(options)}.")
+            self.refused(f"Pick a number from 1 to {len(options)}.")
 
     def _ask_checks(self, label: str, element: Mapping[str, Any], previous: Any) -> list[dict[str, Any]]:
         chosen = list(element.get("initial_options") or []) if previous is INITIAL else list(previous)
@@ -82,7 +99,7 @@ class Form:
                 answer = typed.strip().lower()
                 if answer in ("", "y", "yes", "n", "no"):
                     break
-                self.out.line("│ Answer y or n.")
+                self.refused("Answer y or n.")
             if answer in ("y", "yes") or (not answer and on):
                 picked.append(option)
         return picked

@@ -23,10 +23,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.console import render
 from bot.console.demo_trackers import ConsoleSetup
-from bot.console.forms import INITIAL, Form, state_values
+from bot.console.forms import INITIAL, Form, GaveUp, state_values
 from bot.console.terminal import Cancelled, Output, Reader
 from bot.demo import slack_payloads
-from bot.demo.slack import TEAM_ID, Call, SlackState
+from bot.demo.slack import TEAM_ID, Call, SlackState, SlackUser
 from bot.running.runtime import Runtime
 from bot.views import ids
 
@@ -85,10 +85,12 @@ class Session:
         reader: Reader,
         out: Output,
         log_path: Path,
+        database: Path | None = None,
     ) -> None:
         self.app, self.runtime, self.setup, self.slack = app, runtime, setup, slack
         self.slack_url = slack_url.rstrip("/")
         self.reader, self.out, self.log_path = reader, out, log_path
+        self.database = database  # the console's own store, emptied at each start (None: DATABASE_URL's)
         self.show_json = False
         self.last: Shown | None = None
         self.pending_modal: dict[str, Any] | None = None
@@ -117,16 +119,37 @@ class Session:
         return self.slack.channels[self.channel]
 
     def become(self, name: str, email: str | None = None) -> str:
-        """Switch to the person called `name`, creating them (with `email`, or name@example.com)."""
-        found = next((u for u in self.slack.users.values() if u.name.lower() == name.lower()), None)
+        """Switch to the person `name` stands for (see `find_person`), creating them when nobody
+        is (with `email`, or first.last@example.com); a given `email` becomes theirs."""
+        found = self.find_person(name)
         if found is None:
             user_id = "U0" + _slug(name)
             while user_id in self.slack.users:
                 user_id += "X"
-            found = self.slack.add_user(user_id, name, email or f"{name.lower()}@example.com")
+            address = email or ".".join(name.lower().split()) + "@example.com"
+            found = self.slack.add_user(user_id, name, address)
         elif email:
             found.email = email
         return found.id
+
+    def find_person(self, name: str) -> SlackUser | None:
+        """The person called `name` (any case), else the one whose email is `name` or starts
+        with `name@`/`name.`, or whose first name is `name`; LineFailed when several are."""
+        wanted = " ".join(name.lower().split())
+        people = list(self.slack.users.values())
+        exact = [u for u in people if wanted in (u.name.lower(), (u.email or "").lower())]
+        if exact:
+            return exact[0]
+        like = [
+            u
+            for u in people
+            if (u.email or "").lower().startswith((f"{wanted}@", f"{wanted}."))
+            or u.name.lower().split()[:1] == [wanted]
+        ]
+        if len(like) > 1:
+            names = ", ".join(f"{u.name} ({u.email})" for u in like)
+            raise LineFailed(f"“{name}” could be {names}; say the full name or the email.")
+        return like[0] if like else None
 
     def who(self) -> slack_payloads.Who:
         hook = f"{self.slack_url}/response/h{next(self._hooks)}"
@@ -150,6 +173,10 @@ class Session:
             ":help for the console's commands, :quit to leave."
         )
         self.out.line(style.dim(f"Demo trackers (built-in data): {demo}. Real trackers: {real}."))
+        if self.database is not None:
+            self.out.line(
+                style.dim(f"Links and digests live in {self.database}, emptied at each start like the demo data.")
+            )
         user = self.slack.users[self.user]
         self.out.line(style.dim(f"You are {user.name} ({user.email}) in #{self.channel_name}."))
 
@@ -171,6 +198,15 @@ class Session:
 
     async def handle(self, line: str) -> bool:
         """Carry out one line; False when the person asked to leave."""
+        outcome = await self._handle(line)
+        while isinstance(outcome, str):  # the command a script gave a form that had refused a value
+            self.out.line("└ The form was not sent (a value was refused, and the script's next line is a command).")
+            outcome = await self._handle(outcome)
+        return outcome
+
+    async def _handle(self, line: str) -> bool | str:
+        """Carry out one line: False when the person asked to leave, the line a form gave up on
+        (a script's command, to carry out next), else True."""
         line = line.strip()
         if not line or line.startswith("#"):
             return True
@@ -181,6 +217,8 @@ class Session:
             while self.pending_modal is not None:
                 view, self.pending_modal = self.pending_modal, None
                 await self._fill(view)
+        except GaveUp as exc:
+            return exc.line
         except LineFailed as exc:
             self.out.line(str(exc))
         except Cancelled:
@@ -206,10 +244,11 @@ class Session:
 
     # --- meta-commands -------------------------------------------------------------------------
     async def _as(self, rest: str) -> None:
-        name, _, email = rest.partition(" ")
-        if not name:
-            raise LineFailed("Say who to act as, e.g. :as bob (or :as bob bob@example.com).")
-        self.user = self.become(name, email.strip() or None)
+        words = rest.split()
+        email = words.pop() if len(words) > 1 and "@" in words[-1] else None
+        if not words:
+            raise LineFailed("Say who to act as, e.g. :as bob, :as Bob Smith (or :as bob bob@example.com).")
+        self.user = self.become(" ".join(words), email)
         user = self.slack.users[self.user]
         self.out.line(f"You are now {user.name} ({user.email}).")
 
@@ -383,7 +422,7 @@ class Session:
                 if errors and block_id not in errors:
                     continue
                 if block_id in errors:
-                    self.out.line(f"│ ! {errors[block_id]}")
+                    form.refused(f"! {errors[block_id]}")
                 answers[block_id] = form.ask(block, answers.get(block_id, INITIAL))
             self.out.line("└ " + render.text_of(view.get("submit")))
             ack = await self.dispatch(

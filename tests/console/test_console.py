@@ -331,3 +331,70 @@ class Terminal:
             assert chunk, f"the console never showed {text!r}; it showed:\n{self.seen}"
             self.seen += chunk.decode(errors="replace")
         self._checked = found + len(text)
+
+
+async def test_a_refused_value_followed_by_a_command_gives_up_the_form_and_the_script_goes_on(tmp_path: Path) -> None:
+    output, session = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                ":shortcut add_issuetrak_note spare pens arrived",
+                "999",  # an issue that does not exist ...
+                "",
+                "n",
+                ":in #ops",  # ... and the script goes on: this is a command, not a corrected number
+                "/tracker note 1003 toner ordered",
+            ]
+        ),
+    )
+    assert "│ ! Issue 999 does not exist." in output
+    assert "└ The form was not sent (a value was refused, and the script's next line is a command)." in output
+    assert "You are now in #ops." in output
+    notes = list(issuetrak_state(session).notes.values())
+    assert not any("spare pens" in n["NoteText"] for n in notes)
+    assert [n["IssueNumber"] for n in notes if "toner ordered" in n["NoteText"]] == [1003]
+
+
+async def test_a_script_answering_a_required_field_with_a_command_runs_the_command(tmp_path: Path) -> None:
+    output, _ = await run_script(
+        offline(tmp_path), tmp_path, ":shortcut add_issuetrak_note pens\n\n:in #ops\n"
+    )  # the issue number left empty, then a command
+    assert "│ Issue number is required." in output and "You are now in #ops." in output
+
+
+async def test_as_finds_people_by_first_name_or_email_and_takes_full_names(tmp_path: Path) -> None:
+    output, session = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                ":as alice",  # the console's own person has alice@example.com
+                ":as Bob Smith",
+                ":as Camille Dubois camille.dubois@example.com",
+                ":as bob",
+                ":as Bob Jones",
+                ":as bob",
+            ]
+        ),
+    )
+    assert "You are now you (alice@example.com)." in output
+    assert "You are now Bob Smith (bob.smith@example.com)." in output
+    assert "You are now Camille Dubois (camille.dubois@example.com)." in output
+    assert output.count("You are now Bob Smith (bob.smith@example.com).") == 2  # the only Bob then
+    assert "“bob” could be Bob Smith (bob.smith@example.com), Bob Jones (bob.jones@example.com)" in output
+    names = sorted(u.name for u in session.slack.users.values())
+    assert names == ["Bob Jones", "Bob Smith", "Camille Dubois", "you"]
+
+
+async def test_the_consoles_own_database_starts_empty_like_the_demo_data(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, **NO_TRACKERS)  # no DATABASE_URL: the console's own file
+    _, session = await run_script(settings, tmp_path, "/tracker digest daily 09:00\n")
+    assert len(await session.runtime.store.subscriptions()) == 1
+    session.banner()  # says where that state lives
+    assert isinstance(session.out.stream, io.StringIO)
+    assert (
+        f"Links and digests live in {tmp_path / 'console.db'}, emptied at each start" in session.out.stream.getvalue()
+    )
+    _, again = await run_script(settings, tmp_path, "/tracker help\n")
+    assert await again.runtime.store.subscriptions() == []
