@@ -232,3 +232,6 @@ HEALTHZ_BAD_TOKEN = "Wrong or malformed Authorization header; send `Authorizatio
 TOO_MANY_BODIES = "Too many requests at once; try again in a moment."
 BODY_TOO_SLOW = "The request body took too long to arrive."
 HEAD_TOO_LARGE = "Request line and headers too large."
+
+# --- rough edges: set-up ---
+DATABASE_NOT_OPENED = "DATABASE_URL: the database could not be opened: {cause}"
