@@ -29,15 +29,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.running import process  # imported late: settings errors must not wait for heavy imports
 
-    if mode == "serve":
-        return process.serve_http(settings)
-    if mode == "socket":
-        return asyncio.run(process.serve_socket(settings))
-    if mode == "shell":
-        from bot.console import run_console
+    try:
+        if mode == "serve":
+            return process.serve_http(settings)
+        if mode == "socket":
+            return asyncio.run(process.serve_socket(settings))
+        if mode == "shell":
+            from bot.console import run_console
 
-        return asyncio.run(run_console(settings))
-    return asyncio.run(process.digest_once(settings))
+            return asyncio.run(run_console(settings))
+        return asyncio.run(process.digest_once(settings))
+    except process.StartupError as exc:
+        print(f"trackerbot cannot start: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -244,3 +244,6 @@ PRIVATE_NOTE_SAVED = (
     "I will post it when Issuetrak answers and tell you."
 )
 PRIVATE_NOTE_FAILED = "I could not post your note, marked private, to Issuetrak issue #{issue}: {error}"
+
+# --- rough edges: set-up ---
+DATABASE_NOT_OPENED = "DATABASE_URL: the database could not be opened: {cause}"

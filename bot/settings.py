@@ -6,6 +6,7 @@ malformed value, stops start-up with one line naming the setting (`SettingsError
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlparse
 
@@ -31,6 +32,33 @@ def _check_url(name: str, value: str | None) -> str | None:
 def _check_secret(name: str, value: SecretStr | None) -> SecretStr | None:
     if value is not None and not value.get_secret_value().strip():
         raise ValueError(f"{name} is set but empty")
+    return value
+
+
+# Slack IDs: channels (public C, private G, direct D) and users (U, Enterprise Grid W), then
+# uppercase letters and digits. Names (`#general`, `@alice`, `alice`) are not IDs.
+_SLACK_ID_KINDS = {
+    "WRITE_CHANNELS": (
+        re.compile(r"[CGD][A-Z0-9]+"),
+        "channel IDs such as C0123ABCD (in Slack: channel details, at the bottom)",
+    ),
+    "DIGEST_EDITORS": (
+        re.compile(r"[UW][A-Z0-9]+"),
+        "user IDs such as U0123ABCD (in Slack: a profile's ⋮ menu, Copy member ID)",
+    ),
+    "TRACKER_ADMINS": (
+        re.compile(r"[UW][A-Z0-9]+"),
+        "user IDs such as U0123ABCD (in Slack: a profile's ⋮ menu, Copy member ID)",
+    ),
+}
+
+
+def _check_ids(name: str, value: str) -> str:
+    pattern, looks_like = _SLACK_ID_KINDS[name]
+    for part in (raw.strip() for raw in value.split(",")):
+        if part and not pattern.fullmatch(part):
+            shown = part if len(part) <= 40 else part[:40] + "…"
+            raise ValueError(f"{name} takes comma-separated Slack {looks_like}; {shown!r} is not one")
     return value
 
 
@@ -98,6 +126,18 @@ class Settings(BaseSettings):
     @classmethod
     def _secrets(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         return _check_secret(str(info.field_name), value)
+
+    @field_validator("PORT")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError(f"PORT must be a TCP port from 1 to 65535, not {value}")
+        return value
+
+    @field_validator("WRITE_CHANNELS", "DIGEST_EDITORS", "TRACKER_ADMINS")
+    @classmethod
+    def _slack_ids(cls, value: str, info: ValidationInfo) -> str:
+        return _check_ids(str(info.field_name), value)
 
     @field_validator("LOG_LEVEL")
     @classmethod

@@ -1,10 +1,27 @@
 """Shared pytest set-up: the fixtures of each tracker's contract server, the store, Slack and
-the real Zou; and hypothesis without per-example deadlines (CI machines are shared and slow)."""
+the real Zou; and hypothesis without per-example deadlines (CI machines are shared and slow).
+
+Under CI (the `CI` environment variable set, as `.ci/run` and most CI services do) hypothesis is
+derandomized and keeps no example database: a failure is the same on every run, so it can be
+reproduced, and it is never carried over into a later run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
 
 from hypothesis import settings
 
 settings.register_profile("trackerbot", deadline=None)
-settings.load_profile("trackerbot")
+settings.register_profile("trackerbot-ci", deadline=None, derandomize=True, database=None, print_blob=True)
+
+
+def hypothesis_profile(environ: Mapping[str, str]) -> str:
+    """The hypothesis profile for an environment: the CI one whenever `CI` is set to anything but empty."""
+    return "trackerbot-ci" if environ.get("CI", "").strip() else "trackerbot"
+
+
+settings.load_profile(hypothesis_profile(os.environ))
 
 pytest_plugins = [
     "tests.fixtures.issuetrak",

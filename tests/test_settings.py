@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def load(**values: str):  # type: ignore[no-untyped-def]
@@ -66,3 +69,101 @@ def test_python_m_bot_without_slack_settings_stops_with_one_line(tmp_path) -> No
         == "trackerbot cannot start: SLACK_BOT_TOKEN is missing: set it to the value from your Slack app's settings"
     )
     assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "-1"])
+def test_a_port_out_of_range_stops_start_up_with_one_line(port: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load(PORT=port)
+    assert str(caught.value) == f"PORT must be a TCP port from 1 to 65535, not {port}"
+
+
+@pytest.mark.parametrize("port", ["1", "3000", "65535"])
+def test_a_port_in_range_is_taken(port: str) -> None:
+    assert int(port) == load(PORT=port).PORT
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "wrong", "looks_like"),
+    [
+        ("WRITE_CHANNELS", "#general", "#general", "C0123ABCD"),
+        ("WRITE_CHANNELS", "C0IT, general", "general", "C0123ABCD"),
+        ("WRITE_CHANNELS", "c0it", "c0it", "C0123ABCD"),
+        ("WRITE_CHANNELS", "U0BOSS", "U0BOSS", "C0123ABCD"),
+        ("DIGEST_EDITORS", "@alice", "@alice", "U0123ABCD"),
+        ("DIGEST_EDITORS", "U0BOSS,alice smith", "alice smith", "U0123ABCD"),
+        ("TRACKER_ADMINS", "C0IT", "C0IT", "U0123ABCD"),
+        ("TRACKER_ADMINS", "<@U0BOSS>", "<@U0BOSS>", "U0123ABCD"),
+    ],
+)
+def test_a_name_where_a_slack_id_is_needed_is_refused_saying_what_an_id_looks_like(
+    name: str, value: str, wrong: str, looks_like: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load(**{name: value})
+    message = str(caught.value)
+    assert message.startswith(f"{name} takes comma-separated Slack ")
+    assert f"such as {looks_like}" in message
+    assert f"{wrong!r} is not one" in message
+    assert "\n" not in message
+
+
+def test_slack_ids_of_every_kind_are_taken() -> None:
+    settings = load(WRITE_CHANNELS="C0IT, G0PRIVATE,D0DM", DIGEST_EDITORS="U0BOSS,W0GRID", TRACKER_ADMINS=" U0ADMIN ,")
+    assert settings.write_channels == {"C0IT", "G0PRIVATE", "D0DM"}
+    assert settings.digest_editors == {"U0BOSS", "W0GRID"}
+    assert settings.admins == {"U0ADMIN"}
+
+
+def test_a_bad_port_stops_python_m_bot_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = _run_bot(tmp_path, {"PORT": "99999"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == "trackerbot cannot start: PORT must be a TCP port from 1 to 65535, not 99999"
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def _run_bot(tmp_path, settings: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    """`python -m bot` from this tree (PYTHONPATH set to it) in an empty folder, with only `settings`."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "signing-secret",
+        **settings,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("not a url", "DATABASE_URL is not a database URL; use sqlite:///trackerbot.db"),
+        ("mysql://db.example/trackerbot", "DATABASE_URL names a database trackerbot does not support"),
+        (
+            "postgresql://trackerbot:hunter2-secret@127.0.0.1:1/trackerbot",
+            "DATABASE_URL: the database could not be opened: ",
+        ),
+        ("sqlite:////nonexistent-folder/trackerbot.db", "DATABASE_URL: the database could not be opened: "),
+    ],
+    ids=["not-a-url", "unsupported", "unreachable-server", "unopenable-file"],
+)
+@pytest.mark.parametrize("mode", [[], ["digest", "--once"]], ids=["serve", "digest"])
+def test_a_database_url_that_cannot_be_opened_stops_start_up_with_one_line(
+    tmp_path, url: str, cause: str, mode: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    done = _run_bot(tmp_path, {"DATABASE_URL": url, "PORT": "1"}, *mode)
+    output = done.stderr + done.stdout
+    assert done.returncode == 2, output
+    assert len(output.strip().splitlines()) == 1, output
+    assert output.startswith(f"trackerbot cannot start: {cause}"), output
+    assert "Traceback" not in output
+    assert "hunter2-secret" not in output

@@ -3,24 +3,71 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import uvicorn
 
-from bot import logs
+from bot import logs, messages
 from bot.running.runtime import Runtime
 from bot.running.workers import Workers
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.session import SharedSession
-from bot.store import Store, StoreError
+from bot.store import Store, StoreError, StoreUnavailable
 from bot.trackers.registry import build_trackers
 
 log = logging.getLogger(__name__)
 
 
+class StartupError(Exception):
+    """The process cannot start; the message is one line, names the setting and is safe to print."""
+
+
 def build_runtime(settings: Settings) -> Runtime:
     logs.configure(settings.LOG_LEVEL, settings.secret_values())
-    return Runtime(settings=settings, trackers=build_trackers(settings), store=Store(settings.DATABASE_URL))
+    return Runtime(settings=settings, trackers=build_trackers(settings), store=open_store(settings.DATABASE_URL))
+
+
+def open_store(url: str) -> Store:
+    """Open DATABASE_URL at start-up, or raise `StartupError` with one line naming the setting and the
+    cause: a URL trackerbot cannot use, or a database that cannot be reached or opened."""
+    try:
+        with _quiet("bot.store.base"):  # its "database unavailable" warning is the cause said below
+            return Store(url)
+    except StoreUnavailable as exc:
+        masker = logs.SecretMasker(_password(url))
+        raise StartupError(masker.cut(messages.DATABASE_NOT_OPENED.format(cause=_cause(exc)))) from None
+    except StoreError as exc:
+        raise StartupError(" ".join(str(exc).split())) from None
+
+
+def _cause(exc: BaseException) -> str:
+    """The driver's own first line (drivers never echo passwords), or the store's sentence."""
+    error = exc.__cause__
+    original = getattr(error, "orig", None) or error or exc
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    return lines[0] if lines else type(original).__name__
+
+
+def _password(url: str) -> list[str]:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [password] if password else []
+
+
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    was = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = was
 
 
 def serve_http(settings: Settings) -> int:
@@ -57,7 +104,8 @@ async def serve_socket(settings: Settings) -> int:
 
 async def digest_once(settings: Settings) -> int:
     """Post every digest due now, then exit: 0 when each one this run claimed was posted (or none
-    was due), 1 when a post or the database failed (cron shows it; the log has the details)."""
+    was due), 1 when a post or the database failed (cron shows it; the log has the details). A
+    DATABASE_URL that cannot be opened at all stops start-up instead (`StartupError`: exit 2)."""
     from bot.slack import digest_posting
     from bot.slack.app import web_client
 

@@ -1,10 +1,11 @@
-"""The Slack surface with Kitsu played by the real Zou (scripts/zou-test-server.sh)."""
+"""The Slack surface with Kitsu played by the real Zou (scripts/zou-test-server.sh, or any other Zou), on
+productions and assets the tests create themselves (`zou_world`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.zou import Zou
+from tests.fixtures.zou import Zou, ZouWorld
 from tests.slack.harness import Chat
 
 pytestmark = pytest.mark.zou
@@ -21,21 +22,21 @@ def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:  # type: ign
     }
 
 
-def test_project_card_from_a_real_zou_production(chat: Chat, zou: Zou) -> None:
-    reply = chat.send("/tracker project demo feature")
+def test_project_card_from_a_real_zou_production(chat: Chat, zou: Zou, zou_world: ZouWorld) -> None:
+    reply = chat.send(f"/tracker project {zou_world.feature.lower()}")
     card = reply.of("response_url")[-1]
-    assert card["blocks"][0]["text"]["text"] == "Demo Feature"
+    assert card["blocks"][0]["text"]["text"] == zou_world.feature
     assert "Kitsu" in reply.text
     assert f"{zou.url}/productions/" in str(card["blocks"])
 
 
-def test_projects_across_issuetrak_and_real_zou(chat: Chat) -> None:
+def test_projects_across_issuetrak_and_real_zou(chat: Chat, zou_world: ZouWorld) -> None:
     reply = chat.send("/tracker projects")
-    assert "Demo Short" in reply.text and "Studio network refresh" in reply.text
-    assert "Demo Archive" not in reply.text  # closed in Zou
+    assert zou_world.short in reply.text and "Studio network refresh" in reply.text
+    assert zou_world.archive not in reply.text  # closed in Zou
 
 
-def test_asset_lookup_in_real_zou(chat: Chat) -> None:
-    reply = chat.send("/tracker asset hero")
-    assert "Hero" in reply.text
+def test_asset_lookup_in_real_zou(chat: Chat, zou_world: ZouWorld) -> None:
+    reply = chat.send(f"/tracker asset hero {zou_world.tag}")
+    assert zou_world.assets["Hero"] in reply.text
     assert "Character" in reply.text

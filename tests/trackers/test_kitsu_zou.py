@@ -1,4 +1,5 @@
-"""KitsuClient against a REAL Zou (started by scripts/zou-test-server.sh).
+"""KitsuClient against a REAL Zou (started by scripts/zou-test-server.sh, or any other Zou): the
+tests compare with productions, assets, tasks and a person of their own (`zou_world`), uniquely named.
 
 Reads ZOU_TEST_URL (default http://127.0.0.1:5000) and the files the script writes in
 ZOU_STATE_DIR (default /tmp/zou-run): credentials.env, bot_token, secret_key. ZOU_TEST_EMAIL,
@@ -21,7 +22,7 @@ from bot.trackers.errors import AuthenticationRefused
 from bot.trackers.kitsu import KitsuClient
 from bot.trackers.tokens import Token, jwt_expiry
 from tests.fixtures.kitsu import KITSU_TEST_OPTIONS
-from tests.fixtures.zou import Zou
+from tests.fixtures.zou import Zou, ZouWorld
 
 pytestmark = pytest.mark.zou
 
@@ -60,11 +61,11 @@ def _expired_access(zou: Zou, person_id: str) -> str:
     )
 
 
-async def test_login_and_open_projects(zou: Zou, client: KitsuClient) -> None:
+async def test_login_and_open_projects(zou: Zou, zou_world: ZouWorld, client: KitsuClient) -> None:
     projects = {p.name: p for p in await client.open_projects()}
-    assert {"Demo Feature", "Demo Short"} <= set(projects)
-    assert "Demo Archive" not in projects  # closed by the seed
-    feature = projects["Demo Feature"]
+    assert {zou_world.feature, zou_world.short} <= set(projects)
+    assert zou_world.archive not in projects  # closed by the test's set-up
+    feature = projects[zou_world.feature]
     assert (feature.status, feature.is_closed) == ("Open", False)
     assert feature.open_date is not None and feature.target_date is not None
     assert feature.url == f"{zou.url}/productions/{feature.id}"
@@ -73,17 +74,17 @@ async def test_login_and_open_projects(zou: Zou, client: KitsuClient) -> None:
     assert token.refresh_expires_at == jwt_expiry(token.refresh_value) > token.expires_at > time.time()
 
 
-async def test_bot_token(zou: Zou) -> None:
+async def test_bot_token(zou: Zou, zou_world: ZouWorld) -> None:
     bot = KitsuClient(zou.url, token=zou.bot_token, options=KITSU_TEST_OPTIONS)
     try:
         assert (await bot.ping()).endswith("open productions")
-        assert {"Demo Feature", "Demo Short"} <= {p.name for p in await bot.open_projects()}
+        assert {zou_world.feature, zou_world.short} <= {p.name for p in await bot.open_projects()}
     finally:
         await bot.aclose()
 
 
-async def test_get_project_counts_overdue_tasks(zou: Zou, client: KitsuClient) -> None:
-    feature = await client.get_project("demo FEATURE")
+async def test_get_project_counts_overdue_tasks(zou: Zou, zou_world: ZouWorld, client: KitsuClient) -> None:
+    feature = await client.get_project(zou_world.feature.swapcase())  # names match whatever their case
     done = {s["id"] for s in zou.rows("data/task-status") if s["is_done"]}
     today = date.today().isoformat()
     expected = sum(
@@ -92,36 +93,46 @@ async def test_get_project_counts_overdue_tasks(zou: Zou, client: KitsuClient) -
         if t["task_status_id"] not in done and t["due_date"] and t["due_date"][:10] < today
     )
     assert feature.overdue_tasks == expected >= 1
-    archive = await client.get_project("Demo Archive")
+    archive = await client.get_project(zou_world.archive)
     assert (archive.status, archive.is_closed) == ("Closed", True)
-    assert (await client.get_project(feature.id)).name == "Demo Feature"
+    assert (await client.get_project(feature.id)).name == zou_world.feature
 
 
-async def test_find_assets(zou: Zou, client: KitsuClient) -> None:
-    [hero] = await client.find_assets("hero")
-    assert (hero.name, hero.collection, hero.project) == ("Hero", "Character", "Demo Feature")
-    assert hero.url == f"{zou.url}/productions/{zou.rows('data/assets', name='Hero')[0]['project_id']}/assets/{hero.id}"
-    assert await client.find_assets("he_o") == []  # Zou's ILIKE: the underscore stays literal
-    assert {a.name for a in await client.find_assets("o")} >= {"Hero", "Sword", "Robot", "Teapot"}
+async def test_find_assets(zou: Zou, zou_world: ZouWorld, client: KitsuClient) -> None:
+    names = zou_world.assets
+    [hero] = await client.find_assets(names["Hero"].lower())
+    assert (hero.name, hero.collection, hero.project) == (names["Hero"], "Character", zou_world.feature)
+    assert (
+        hero.url
+        == f"{zou.url}/productions/{zou.rows('data/assets', name=names['Hero'])[0]['project_id']}/assets/{hero.id}"
+    )
+    assert await client.find_assets(f"he_o {zou_world.tag}") == []  # Zou's ILIKE: the underscore stays literal
+    found = {a.name for a in await client.find_assets(zou_world.tag)}
+    assert found >= {names["Hero"], names["Sword"], names["Robot"], names["Teapot"]}
 
 
-async def test_open_tasks(client: KitsuClient) -> None:
+async def test_open_tasks(zou_world: ZouWorld, client: KitsuClient) -> None:
+    names = zou_world.assets
     tasks = await client.open_tasks()
-    names = {t.name: t for t in tasks}
-    assert "Sword / Modeling" not in names  # done
-    assert not any(t.project == "Demo Archive" for t in tasks)  # closed production
-    hero = names["Hero / Modeling"]
-    assert (hero.project, hero.status, hero.assignees) == ("Demo Feature", "Work In Progress", ["Alice Artist"])
+    by_name = {t.name: t for t in tasks}
+    assert f"{names['Sword']} / Modeling" not in by_name  # done
+    assert not any(t.project == zou_world.archive for t in tasks)  # closed production
+    hero = by_name[f"{names['Hero']} / Modeling"]
+    assert (hero.project, hero.status, hero.assignees) == (
+        zou_world.feature,
+        "Work In Progress",
+        [zou_world.artist_name],
+    )
     assert hero.url and hero.url.endswith(f"/assets/tasks/{hero.id}")
     overdue = await client.open_tasks(due_before=date.today())
-    assert {"Hero / Modeling", "Robot / Modeling"} <= {t.name for t in overdue}
+    assert {f"{names['Hero']} / Modeling", f"{names['Robot']} / Modeling"} <= {t.name for t in overdue}
     assert all(t.due_date and t.due_date < date.today() for t in overdue)
 
 
-async def test_persons(client: KitsuClient) -> None:
+async def test_persons(zou_world: ZouWorld, client: KitsuClient) -> None:
     people = {p.email: p for p in await client.persons()}
-    assert people["alice@example.com"].name == "Alice Artist"
-    assert "slackbot@example.com" not in people
+    assert people[zou_world.artist_email].name == zou_world.artist_name
+    assert zou_world.bot_email not in people
 
 
 @pytest.mark.parametrize("forgery", ["Not enough segments", "Signature verification failed"])
