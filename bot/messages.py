@@ -232,3 +232,7 @@ HEALTHZ_BAD_TOKEN = "Wrong or malformed Authorization header; send `Authorizatio
 TOO_MANY_BODIES = "Too many requests at once; try again in a moment."
 BODY_TOO_SLOW = "The request body took too long to arrive."
 HEAD_TOO_LARGE = "Request line and headers too large."
+
+# --- rough edges: what people type -----------------------------------------------------------------------
+ISSUE_EXTRA_WORDS = "`/tracker issue` takes one issue number; I don't know what to do with `{extra}`."
+ISSUE_NUMBER_TOO_LONG = "`{number}` is too long for an issue number; Issuetrak numbers have at most 9 digits."
