@@ -48,10 +48,21 @@ class Digest:
     def tasks_due_count(self) -> int:
         return len({task.id for tasks in self.tasks_due.values() for task in tasks})
 
+    def _projects_line(self) -> str:
+        """How many of the projects checked need attention, said naturally for none or one."""
+        count, checked = len(self.attention), self.projects_checked
+        if checked == 0:
+            return messages.DIGEST_NO_PROJECTS_CHECKED
+        if checked == 1:
+            return (
+                messages.DIGEST_THE_ONE_PROJECT_NEEDS_ATTENTION if count else messages.DIGEST_THE_ONE_PROJECT_ON_TRACK
+            )
+        return messages.DIGEST_NEEDS_ATTENTION.format(count=count, checked=checked)
+
     @property
     def summary(self) -> str:
         """The one line at the top (and the notification text)."""
-        parts = [messages.DIGEST_NEEDS_ATTENTION.format(count=len(self.attention), checked=self.projects_checked)]
+        parts = [self._projects_line()]
         if self.issues_read:
             still_open = sum(self.open_by_assignee.values())
             parts.append(

@@ -28,7 +28,10 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ),
     ("/tracker projects", "the open projects across trackers"),
     ("/tracker asset LAPTOP-0042 · asset laptop", "an asset card, or the assets that match"),
-    ("/tracker digest now", "this channel's digest, now"),
+    (
+        "/tracker digest now · digest now projectrak · digest now R&D lab move",
+        "this channel's digest, now: of every tracker, or of the tracker or project you name",
+    ),
     (
         "/tracker digest daily 09:00 Europe/Paris · digest off · digest list",
         "schedule, stop or show this channel's digest",
@@ -247,3 +250,18 @@ PRIVATE_NOTE_FAILED = "I could not post your note, marked private, to Issuetrak 
 
 # --- rough edges: set-up ---
 DATABASE_NOT_OPENED = "DATABASE_URL: the database could not be opened: {cause}"
+
+# --- rough edges: what people type -----------------------------------------------------------------------
+ISSUE_EXTRA_WORDS = "`/tracker issue` takes one issue number; I don't know what to do with `{extra}`."
+ISSUE_NUMBER_TOO_LONG = "`{number}` is too long for an issue number; Issuetrak numbers have at most 9 digits."
+DIGEST_NOW_UNKNOWN_SCOPE = (
+    "I found no tracker or project called “{scope}”, so I posted nothing. After `digest now`, give "
+    "issuetrak, projectrak, kitsu or a project's ID, key or name, or nothing for every tracker."
+)
+DIGEST_NO_PROJECTS_CHECKED = "No open projects to check"
+DIGEST_THE_ONE_PROJECT_NEEDS_ATTENTION = "The one project checked needs attention"
+DIGEST_THE_ONE_PROJECT_ON_TRACK = "The one project checked is on track"
+ACCOUNT_INACTIVE = (
+    "Your Slack email {email} belongs to Issuetrak user *{user}*, whose account is inactive in Issuetrak, "
+    "so I cannot read or write Issuetrak as you. An Issuetrak administrator can reactivate it."
+)

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 
 from hypothesis import settings
 
-settings.register_profile("trackerbot", deadline=None)
+# derandomize is spelled out: Hypothesis itself derandomizes when it sees a CI machine, and this is the
+# profile for a developer's own runs.
+settings.register_profile("trackerbot", deadline=None, derandomize=False)
 settings.register_profile("trackerbot-ci", deadline=None, derandomize=True, database=None, print_blob=True)
 
 

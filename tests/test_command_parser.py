@@ -261,3 +261,42 @@ def test_parse_does_not_care_about_case_or_spacing_of_the_verb(text: str) -> Non
     words = text.split(None, 1)
     if words and words[0].isascii() and words[0].lower() in ("issue", "project", "asset", "link") and len(words) == 2:
         assert type(parse(words[0].upper() + "   " + words[1])) is type(command)
+
+
+# --- what people type: Slack's escapes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("project R&amp;D lab move", ShowProject("R&D lab move")),
+        ("asset cable &lt;2m&gt;", FindAsset("cable <2m>")),
+        ("digest now R&amp;D", DigestNow("R&D")),
+        ("digest daily 09:00 UTC R&amp;D", DigestDaily(time(9, 0), "UTC", "R&D")),
+        ("project AT&amp;amp;T", ShowProject("AT&amp;T")),  # undone once, not twice
+    ],
+)
+def test_slacks_escapes_are_undone_once_in_project_words_asset_searches_and_digest_scopes(
+    text: str, expected: Command
+) -> None:
+    assert parse(text) == expected
+
+
+def test_a_note_keeps_slacks_escapes_for_its_html_conversion() -> None:
+    assert parse("note 5 R&amp;D &lt;b&gt;") == AddNote(5, "R&amp;D &lt;b&gt;")
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("issue 1001 extra", "`/tracker issue` takes one issue number; I don't know what to do with `extra`."),
+        ("issue 1234567890", "`1234567890` is too long for an issue number; Issuetrak numbers have at most 9 digits."),
+        ("#1234567890", "`1234567890` is too long for an issue number; Issuetrak numbers have at most 9 digits."),
+        (
+            "note 1234567890 fixed",
+            "`1234567890` is too long for an issue number; Issuetrak numbers have at most 9 digits.",
+        ),
+    ],
+)
+def test_extra_words_and_a_ten_digit_number_get_a_sentence_of_their_own(text: str, sentence: str) -> None:
+    assert parse(text) == Help(sentence)

@@ -48,3 +48,26 @@ async def test_a_time_that_is_no_clock_gets_the_commands_usage(store: Store) -> 
         ValueError, match=re.escape("'9am' is not a time of day; write it as HH:MM on a 24-hour clock, like 09:00.")
     ):
         await store.subscribe("T1", "C1", "9am", "UTC", [], "U1", NOW)
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"), [("europe/paris", "Europe/Paris"), ("AMERICA/NEW_YORK", "America/New_York")]
+)
+async def test_a_time_zone_is_read_in_any_case_and_kept_as_the_zone_database_spells_it(
+    store: Store, typed: str, zone: str
+) -> None:
+    assert parse(f"digest daily 09:00 {typed} web") == DigestDaily(time(9, 0), zone, "web")
+    sub = await store.subscribe("T1", "C1", "09:00", typed, [], "U1", NOW)
+    assert sub.timezone == zone
+
+
+@pytest.mark.parametrize(("typed", "instead"), [("EST", "America/New_York"), ("cet", "Europe/Paris")])
+async def test_a_zone_abbreviation_is_answered_as_a_zone_problem_not_as_a_scope(
+    store: Store, typed: str, instead: str
+) -> None:
+    said = parse(f"digest daily 09:00 {typed}")
+    assert isinstance(said, Help) and said.reason
+    assert "not a time zone name" in said.reason and instead in said.reason and "tracker or project" not in said.reason
+    with pytest.raises(ValueError, match="not a time zone name") as refused:
+        await store.subscribe("T1", "C1", "09:00", typed, [], "U1", NOW)
+    assert str(refused.value) == said.reason

@@ -492,6 +492,9 @@ def _user(user_id: str, first: str, last: str, email: str, *, active: bool = Tru
     }
 
 
+DEMO_NUMBER_FROM = 6  # project numbers 7 to 10, apart from the IDs 1 to 4: the help's `/tracker project 7`
+
+
 def _project(
     project_id: int,
     title: str,
@@ -506,7 +509,7 @@ def _project(
 ) -> dict[str, Any]:
     return {
         "ProjectID": project_id,
-        "ProjectNumber": str(100 + project_id),
+        "ProjectNumber": str(DEMO_NUMBER_FROM + project_id),
         "Title": title,
         "Description": None,
         "ProjectManager": manager,

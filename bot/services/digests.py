@@ -201,7 +201,7 @@ def _scope_text(scope: str | None) -> str:
     return f" for {escape(scope)}" if scope else ""
 
 
-async def _scope_known(rt: Runtime, scope: str) -> bool:
+async def scope_known(rt: Runtime, scope: str) -> bool:
     """Whether a digest scope names a tracker or an existing project (True when no tracker could say)."""
     wanted = Scope.of(rt, scope)
     if wanted.tracker is not None:
@@ -224,7 +224,7 @@ async def schedule(
         time_zone(zone)
     except ValueError as exc:
         return str(exc)
-    if scope and not await _scope_known(rt, scope):
+    if scope and not await scope_known(rt, scope):
         return messages.DIGEST_UNKNOWN_SCOPE.format(scope=escape(scope))
     hhmm = at.strftime("%H:%M")
     now = rt.clock()

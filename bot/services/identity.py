@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 class Refusal(StrEnum):
     GUEST = "guest"  # a Slack guest, and ALLOW_GUESTS is off
     NO_MATCH = "no_match"  # no email match and no link an admin made
+    INACTIVE = "inactive"  # the email matches only Issuetrak users that are inactive
     TAKEN = "taken"  # the email matches an Issuetrak user another Slack person holds
     ISSUETRAK_DOWN = "issuetrak_down"  # the email could not be checked: Issuetrak did not answer
 
@@ -36,7 +37,7 @@ class Refusal(StrEnum):
 class Standing:
     """The Issuetrak user a Slack person acts as (`user`, and `how` they came to), or why none.
     `detail` is Issuetrak's own sentence (ISSUETRAK_DOWN) or the matched Issuetrak user (TAKEN,
-    with `holder` the Slack person who holds it)."""
+    with `holder` the Slack person who holds it; INACTIVE)."""
 
     user: str | None = None
     how: LinkHow | None = None
@@ -83,9 +84,13 @@ async def identify(rt: Runtime, team: str, person: SlackPerson) -> Standing:
             return Standing(user=held.id, how=LinkHow.EMAIL)
         log.info("an email link of %s ended: the emails no longer match", person.id)
         await rt.store.forget_email_link(team, person.id, link.issuetrak_user_id)
-    matches = [u for u in users if u.active and _same_email(person, u)]
-    if not matches:
-        return Standing(refusal=Refusal.NO_MATCH)
+    matches = [u for u in users if _same_email(person, u)]
+    active = [u for u in matches if u.active]
+    if not active:
+        return (
+            Standing(refusal=Refusal.INACTIVE, detail=matches[0].id) if matches else Standing(refusal=Refusal.NO_MATCH)
+        )
+    matches = active
     return await _claim(rt, team, person, matches[0], LinkHow.EMAIL, by=person.id)
 
 
@@ -108,6 +113,8 @@ def refusal_sentence(rt: Runtime, standing: Standing, person: SlackPerson, *, re
             )
         case Refusal.ISSUETRAK_DOWN:
             return standing.detail
+        case Refusal.INACTIVE:
+            return messages.ACCOUNT_INACTIVE.format(email=email, user=standing.detail)
     return (messages.READ_NEEDS_IDENTITY if reading else messages.NOT_LINKED).format(email=email)
 
 

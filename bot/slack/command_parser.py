@@ -103,6 +103,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls bu
 _INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: `\d` would take any script's digits
 _NUMBER = re.compile(r"#?([0-9]{1,9})")
+_LONG_NUMBER = re.compile(r"#?[0-9]{10,}")  # a number, but longer than any issue's
 _USER_ID = re.compile(r"[\w.@\-]{1,100}")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^<>]{0,100})?>")  # <@U123> or <@U123|name>
 
@@ -118,6 +119,13 @@ def clean(text: str) -> str:
     """Drop control characters, unwrap Slack's `<url|label>` to the url, squeeze spaces."""
     text = re.sub(r"<(https?://[^|>]+)(?:\|[^>]*)?>", r"\1", _visible(text))
     return " ".join(text.split())
+
+
+def unescaped(text: str) -> str:
+    """`text` with Slack's three escapes undone once (`&amp;` last, so `&amp;lt;` stays `&lt;`).
+    Slack escapes `&`, `<` and `>` in command text; a note keeps them (its HTML conversion reads
+    Slack's escaping itself)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def issue_number(token: str) -> int | None:
@@ -155,15 +163,26 @@ def parse(text: object) -> Command:
     if parser is None:
         if (number := issue_number(verb)) is not None and not rest:
             return ShowIssue(number)  # `/tracker #123` reads as an issue
+        if _LONG_NUMBER.fullmatch(verb) and not rest:
+            return _too_long(verb)
         return Help(None if verb in ("help", "?") else messages.COMMAND_UNKNOWN.format(verb=verb[:40]))
     return parser(rest)
 
 
+def _too_long(number: str) -> Help:
+    return Help(messages.ISSUE_NUMBER_TOO_LONG.format(number=number.lstrip("#")[:40]))
+
+
 def _issue(rest: str) -> Command:
-    number = issue_number(rest)
-    if number is None:
-        return Help(messages.ISSUE_USAGE)
-    return ShowIssue(number)
+    first, _, extra = rest.partition(" ")
+    number = issue_number(first)
+    if number is not None and extra:
+        return Help(messages.ISSUE_EXTRA_WORDS.format(extra=extra[:40]))
+    if number is not None:
+        return ShowIssue(number)
+    if _LONG_NUMBER.fullmatch(first):
+        return _too_long(first)
+    return Help(messages.ISSUE_USAGE)
 
 
 def _note(rest: str) -> Command:
@@ -171,7 +190,7 @@ def _note(rest: str) -> Command:
     first, text = [*rest.split(None, 1), "", ""][:2]
     number = issue_number(clean(first))
     if number is None:
-        return Help(messages.NOTE_USAGE)
+        return _too_long(clean(first)) if _LONG_NUMBER.fullmatch(clean(first)) else Help(messages.NOTE_USAGE)
     if not text.strip():
         return Help(messages.NOTE_TEXT_MISSING.format(number=number))
     return AddNote(number, text.strip())
@@ -180,7 +199,7 @@ def _note(rest: str) -> Command:
 def _project(rest: str) -> Command:
     if not rest:
         return Help(messages.PROJECT_USAGE)
-    return ShowProject(rest.lstrip("#"))
+    return ShowProject(unescaped(rest).lstrip("#"))
 
 
 def _projects(rest: str) -> Command:
@@ -190,7 +209,7 @@ def _projects(rest: str) -> Command:
 def _asset(rest: str) -> Command:
     if not rest:
         return Help(messages.ASSET_USAGE)
-    return FindAsset(rest)
+    return FindAsset(unescaped(rest))
 
 
 def _digest(rest: str) -> Command:
@@ -198,7 +217,7 @@ def _digest(rest: str) -> Command:
     action = action.lower()
     args = args.strip()
     if action == "now":
-        return DigestNow(args or None)
+        return DigestNow(unescaped(args) or None)
     if action == "off":
         return DigestOff()
     if action == "list":
@@ -217,13 +236,13 @@ def _daily(args: str) -> Command:
     scope_words = words[1:]
     try:
         at = times.time_of_day(words[0])
-        if scope_words and ("/" in scope_words[0] or scope_words[0].upper() == "UTC"):
+        if scope_words and times.is_zone_word(scope_words[0]):
             zone = times.time_zone(scope_words.pop(0))
     except times.NotAClock:
         return usage
     except ValueError as refused:
         return Help(str(refused))
-    return DigestDaily(at, zone, " ".join(scope_words) or None)
+    return DigestDaily(at, zone, unescaped(" ".join(scope_words)) or None)
 
 
 def _link(rest: str) -> Command:

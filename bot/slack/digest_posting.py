@@ -23,10 +23,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.digest_model import Digest
 from bot.running.runtime import Runtime
-from bot.services.digests import DIGEST_NOW_EVERY, _may_change, build
+from bot.services.digests import DIGEST_NOW_EVERY, _may_change, build, scope_known
 from bot.slack.telling import tell
 from bot.store import DueDigest, Requester
 from bot.views import digest as digest_view
+from bot.views.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,15 @@ async def post_now(
     rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, user: str, scope: str | None, pacer: Pacer = PACER
 ) -> str:
     """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without
-    one). Only digest editors may ask (everyone when there are none), once a minute per channel."""
+    one). Only digest editors may ask (everyone when there are none), once a minute per channel; a
+    scope that names no tracker or project, or no tracker at all, is refused (nothing is posted)."""
     if not _may_change(rt, user):
         return messages.DIGEST_NOW_NOT_ALLOWED
+    # Refused to the person alone, before the channel's minute is taken: nothing to post.
+    if not rt.trackers.configured():
+        return messages.NO_TRACKERS
+    if scope and not await scope_known(rt, scope):
+        return messages.DIGEST_NOW_UNKNOWN_SCOPE.format(scope=escape(scope))
     now = rt.clock()
     if (last := await rt.store.claim_digest_now(team, channel, user, now, DIGEST_NOW_EVERY)) is not None:
         seconds = math.ceil((last + DIGEST_NOW_EVERY - now).total_seconds())

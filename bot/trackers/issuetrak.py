@@ -491,9 +491,10 @@ class IssuetrakClient:
         return await self.get_project(int(ref))
 
     async def find_projects(self, words: str) -> list[ProjectStatus]:
-        """Projects whose name holds `words` (any case)."""
-        needle = words.lower()
-        return [p for p in await self.list_projects() if needle in p.name.lower()]
+        """Projects whose name holds `words` (any case), or whose project number (the one a card
+        shows, `Issuetrak · 101`) is `words`."""
+        needle = words.strip().lower()
+        return [p for p in await self.list_projects() if needle in p.name.lower() or (p.key or "").lower() == needle]
 
     async def _load_projects(self) -> list[ProjectStatus]:
         body = await self.http.get(PROJECTS, not_found="The project list")

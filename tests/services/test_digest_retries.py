@@ -160,13 +160,14 @@ async def test_two_processes_retrying_after_failures_post_each_digest_once(
 
 
 async def test_two_processes_asked_for_digest_now_at_once_post_it_once(
-    store_pair: tuple[Store, Store], slack_url: str, slack_state: SlackState
+    store_pair: tuple[Store, Store], issuetrak_server: Any, slack_url: str, slack_state: SlackState
 ) -> None:
     barrier = threading.Barrier(2)
+    issuetrak = {"ISSUETRAK_URL": issuetrak_server.url, "ISSUETRAK_API_KEY": issuetrak_server.state.api_key}
 
     def process(n: int) -> str:
         async def run() -> str:
-            runtime = make_runtime(store_pair[n], [NOW], slack_url)
+            runtime = make_runtime(store_pair[n], [NOW], slack_url, **issuetrak)  # `digest now` needs a tracker
             barrier.wait(timeout=10)
             return await digest_posting.post_now(
                 runtime,

@@ -527,9 +527,10 @@ async def test_posts_in_one_channel_are_spaced_by_the_pacer() -> None:
 
 
 async def test_post_now_waits_for_the_channels_next_slot(
-    sqlite_store: Store, slack_url: str, slack_state: SlackState
+    sqlite_store: Store, issuetrak_server: Any, slack_url: str, slack_state: SlackState
 ) -> None:
-    runtime = make_runtime(sqlite_store, [at(10, 9)], slack_url)
+    issuetrak = {"ISSUETRAK_URL": issuetrak_server.url, "ISSUETRAK_API_KEY": issuetrak_server.state.api_key}
+    runtime = make_runtime(sqlite_store, [at(10, 9)], slack_url, **issuetrak)  # `digest now` needs a tracker
     await sqlite_store.subscribe(TEAM_ID, "C0PACE", "00:00", "UTC", [], "U0ALICE", at(10, 8))
     pacer, client = Pacer(0.3), web_client(runtime)
     # The channel's daily digest and a `digest now` in the same second; another channel beside them.
@@ -672,3 +673,9 @@ async def test_a_digest_for_a_channel_the_bot_left_tells_whoever_set_it_up(
     clock[0] = at(10, 9)
     assert (await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))).failed == 0  # told once a day
     await runtime.store.aclose()
+
+
+async def test_a_digest_of_one_project_says_so_plainly(rt: Runtime, projectrak_server: Any, kitsu_server: Any) -> None:
+    assert (await digests.build(rt, "mob")).summary == "The one project checked needs attention"
+    assert (await digests.build(rt, "Studio network refresh")).summary.startswith("The one project checked is on track")
+    assert Digest(today=TODAY).summary == "No open projects to check"

@@ -167,3 +167,17 @@ async def test_a_slack_time_zone_we_do_not_know_gets_the_parsers_sentence(chat: 
     sentence = "I don't know the time zone `Mars/Olympus_Mons`; use a name like Europe/Paris or America/New_York."
     assert sentence in typed and sentence in from_slack
     assert await subscription(chat) is None
+
+
+def test_digest_now_with_a_scope_that_names_nothing_is_refused_to_the_person_alone(chat: Chat) -> None:
+    reply = chat.send("/tracker digest now projetrak")
+    assert "I found no tracker or project called “projetrak”, so I posted nothing." in reply.text
+    assert not reply.of("chat.postMessage"), "an empty digest is not posted to the channel"
+    assert all(answer.get("response_type", "ephemeral") == "ephemeral" for answer in reply.of("response_url"))
+    # The refusal took no minute: the corrected command posts at once.
+    fixed = chat.send("/tracker digest now projectrak")
+    assert [post["text"] for post in fixed.of("chat.postMessage")] == ["3 of 5 projects need attention"]
+
+
+def test_the_help_documents_the_digest_scope(chat: Chat) -> None:
+    assert "digest now projectrak" in chat.send("/tracker help").text

@@ -499,3 +499,10 @@ def test_a_rate_limited_mention_lookup_stops_asking_and_the_note_is_still_writte
     assert calls == ["users.info:429"] * 4  # one mention hit the limit; the others were not asked
     note = max(issuetrak_server.state.notes.values(), key=lambda n: n["NoteID"])
     assert "@U0BAO" in note["NoteText"] and "@U0NOBODY" in note["NoteText"]
+
+
+def test_a_person_whose_issuetrak_account_is_inactive_is_told_so(chat: Chat, slack_state: SlackState) -> None:
+    slack_state.add_user("U0EMI", "Emi Sato", "emi.sato@example.com")  # esato, inactive in Issuetrak
+    reply = _as(chat, "U0EMI").send("/tracker note 1001 hello")
+    assert "belongs to Issuetrak user *esato*, whose account is inactive in Issuetrak" in reply.text
+    assert "matches no active" not in reply.text and "/tracker link" not in reply.text

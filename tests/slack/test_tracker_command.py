@@ -187,3 +187,12 @@ def test_projects_shows_projectrak_status_and_leaves_done_projects_out(chat: Cha
     assert "Website relaunch" in reply.text
     assert "Spring campaign" not in reply.text  # Done in Projectrak
     assert "%" in reply.text.split("Projectrak", 1)[1]  # progress from Projectrak's values
+
+
+def test_the_project_number_a_card_shows_can_be_typed_back(chat: Chat) -> None:
+    """The card of ID 1 shows its project number (7, the help's example); typing it finds the same project."""
+    by_id = chat.send("/tracker project 1")
+    assert "Issuetrak · 7" in by_id.text
+    by_number = chat.send("/tracker project 7")
+    assert "Studio network refresh" in by_number.text and "Issuetrak · 7" in by_number.text
+    assert "Studio network refresh" in chat.send("/tracker project #7").text

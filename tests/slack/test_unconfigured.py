@@ -31,3 +31,10 @@ def test_commands_say_the_tracker_is_not_set_up(chat: Chat, command: str, answer
 
 def test_help_still_works(chat: Chat) -> None:
     assert "/tracker issue 123" in chat.send("/tracker help").text
+
+
+def test_digest_now_with_no_tracker_posts_nothing_and_tells_the_person_alone(chat: Chat) -> None:
+    reply = chat.send("/tracker digest now")
+    assert "No tracker is set up yet" in reply.text
+    assert not reply.of("chat.postMessage"), "an empty digest is not posted to the channel"
+    assert all(answer.get("response_type", "ephemeral") == "ephemeral" for answer in reply.of("response_url"))
