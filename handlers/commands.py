@@ -37,8 +37,10 @@ def _help_dicts() -> tuple[dict[str, Any], ...]:
     )
 
 
-def help_view(reason: str | None) -> list[dict[str, Any]]:
-    return (cards.as_dicts(cards.message(reason)) if reason else []) + list(_help_dicts())
+def help_view(asked: parsed.Help) -> list[dict[str, Any]]:
+    """Why the text was not understood (if it was not), then the whole help unless the reason says enough."""
+    reason = cards.as_dicts(cards.message(asked.reason)) if asked.reason else []
+    return reason + (list(_help_dicts()) if asked.everything else [])
 
 
 async def tracker_command(
@@ -47,7 +49,7 @@ async def tracker_command(
     cmd = parsed.parse(command.get("text", ""))
     if isinstance(cmd, parsed.Help):
         # No tracker call: the answer fits in the acknowledgement itself.
-        await ack(text=cmd.reason or messages.HELP_INTRO, blocks=help_view(cmd.reason))
+        await ack(text=cmd.reason or messages.HELP_INTRO, blocks=help_view(cmd))
         return
     await ack(text=messages.WORKING)
     rt = runtime_of(context)

@@ -21,6 +21,7 @@ MAX_ARGUMENT = 3000  # longer arguments are refused, not truncated silently
 @dataclass(frozen=True)
 class Help:
     reason: str | None = None  # why the text was not understood (None: help was asked for)
+    everything: bool = True  # the whole help under the reason; False when the reason says all that is needed
 
 
 @dataclass(frozen=True)
@@ -170,14 +171,14 @@ def parse(text: object) -> Command:
 
 
 def _too_long(number: str) -> Help:
-    return Help(messages.ISSUE_NUMBER_TOO_LONG.format(number=number.lstrip("#")[:40]))
+    return Help(messages.ISSUE_NUMBER_TOO_LONG.format(number=number.lstrip("#")[:40]), everything=False)
 
 
 def _issue(rest: str) -> Command:
     first, _, extra = rest.partition(" ")
     number = issue_number(first)
     if number is not None and extra:
-        return Help(messages.ISSUE_EXTRA_WORDS.format(extra=extra[:40]))
+        return Help(messages.ISSUE_EXTRA_WORDS.format(extra=extra[:40]), everything=False)
     if number is not None:
         return ShowIssue(number)
     if _LONG_NUMBER.fullmatch(first):

@@ -23,6 +23,16 @@ def test_unknown_subcommand_says_so_and_shows_examples(chat: Chat) -> None:
     assert "/tracker project 7" in reply.text
 
 
+def test_a_mistyped_issue_number_gets_its_sentence_alone(chat: Chat) -> None:
+    for typed, sentence in (
+        ("/tracker issue 1001 extra", "I don't know what to do with `extra`"),
+        ("/tracker issue 12345678901", "too long for an issue number"),
+    ):
+        reply = chat.send(typed)
+        assert sentence in reply.text, typed
+        assert "/tracker project 7" not in reply.text, typed  # not the whole help again
+
+
 def test_issue_card_decodes_and_escapes_tracker_text(chat: Chat) -> None:
     reply = chat.send("/tracker issue 1003")
     card = reply.of("response_url")[-1]
