@@ -265,3 +265,13 @@ ACCOUNT_INACTIVE = (
     "Your Slack email {email} belongs to Issuetrak user *{user}*, whose account is inactive in Issuetrak, "
     "so I cannot read or write Issuetrak as you. An Issuetrak administrator can reactivate it."
 )
+
+# --- follow the work: watches ---------------------------------------------------------------------
+
+# --- follow the work: unfurls and card buttons ----------------------------------------------------
+
+# --- service: deploy ------------------------------------------------------------------------------
+
+# --- service: see inside --------------------------------------------------------------------------
+
+# --- service: scale out ---------------------------------------------------------------------------

@@ -7,10 +7,10 @@ malformed value, stops start-up with one line naming the setting (`SettingsError
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PROJECTRAK_URL = "https://profields-cloud.deiser.com"
@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     HEALTHZ_TOKEN: SecretStr | None = None  # a bearer token that unlocks the detailed /healthz
     PORT: int = 3000
     LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: Literal["text", "json"] = "text"  # json: one JSON object a line
+    WATCH_POLL_SECONDS: int = Field(default=60, ge=5, le=86400)  # how often watched items are checked
+    WEB_CONCURRENCY: int = Field(default=1, ge=1, le=64)  # worker processes of `python -m bot`
 
     @field_validator("SLACK_API_URL", "ISSUETRAK_URL", "PROJECTRAK_URL", "AIP_URL", "KITSU_URL")
     @classmethod
