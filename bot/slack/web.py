@@ -10,7 +10,8 @@ parses it, and only then checks the signature (logging the whole body of a reque
 2. a body that is not UTF-8 (Slack sends UTF-8 JSON or ASCII forms) gets 400;
 3. the signature is checked (slack_sdk's SignatureVerifier, which also refuses a timestamp more
    than 5 minutes away): 401, and the body is never logged;
-4. only then is the body parsed: a signed body that is still malformed gets 400.
+4. only then is the body parsed: a signed body that is still malformed, or lacks what Bolt reads
+   before any listener runs (bot/slack/payload_shape.py), gets 400.
 Bolt's own signature check stays on behind this one: it costs one HMAC, and it keeps refusing
 should a route ever reach Bolt some other way.
 """
@@ -37,6 +38,7 @@ from bot import messages
 from bot.running.health import Health
 from bot.running.runtime import Runtime
 from bot.running.workers import Workers
+from bot.slack.payload_shape import shape_refusal
 from bot.slack.session import SharedSession
 
 log = logging.getLogger(__name__)
@@ -204,10 +206,13 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
         del body  # the text is what Bolt reads
         try:
             bolt_request = AsyncBoltRequest(body=text, query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
-            return to_starlette_response(await app.async_dispatch(bolt_request))
+            refusal = shape_refusal(bolt_request.body)
+            if refusal is None:
+                return to_starlette_response(await app.async_dispatch(bolt_request))
         except MALFORMED as exc:
-            log.warning("refused a signed request that is not a Slack payload (%s)", type(exc).__name__)
-            return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
+            refusal = type(exc).__name__
+        log.warning("refused a signed request that is not a Slack payload (%s)", refusal)
+        return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
 
     async def healthz(request: Request) -> JSONResponse:
         view = health.view_for(request.headers.get("authorization"), runtime.settings.HEALTHZ_TOKEN)

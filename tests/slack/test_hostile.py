@@ -232,7 +232,6 @@ def _no_subscription_or_link(chat: Chat) -> bool:
 NO_LISTENER = [
     {"type": "weird_new_type"},
     {"type": "block_actions", "actions": [{"action_id": "no_such_button", "block_id": "b", "value": "1"}]},
-    {"type": "block_actions"},
     {"type": "message_action", "callback_id": "no_such_shortcut", "trigger_id": "t", "message": {"ts": "1.2"}},
     {"type": "view_submission", "view": {"type": "modal", "callback_id": "no_such_modal", "state": {"values": {}}}},
     {"type": "view_closed", "view": {"type": "modal", "callback_id": ids.NOTE_MODAL}},
@@ -248,6 +247,7 @@ def test_broken_payloads_change_nothing(chat: Chat, issuetrak_server: IssuetrakS
         reply = chat.interact(payload)
         assert reply.status == 404, payload
         assert [c.method for c in reply.calls if c.method != "auth.test"] == [], payload
+    assert chat.interact({"type": "block_actions"}).status == 400  # no action at all: malformed, not unmatched
     assert not issuetrak_server.state.received
     assert chat.post(urlencode({"command": "/other", "text": "x"}), FORM).status_code == 404
 
