@@ -66,6 +66,19 @@ run_and_probe() {
   kill "$bot_pid"; wait "$bot_pid" 2>/dev/null || true; bot_pid=""
 }
 
+# only_pinned_installed: fail unless every package in the venv (but pip, setuptools and trackerbot) is one
+# requirements.txt pins, at its pinned version: pip resolves what the file leaves out from the index, unpinned.
+only_pinned_installed() {
+  local extra
+  extra=$("$venv/bin/python" -m pip list --format=freeze --exclude trackerbot --exclude pip --exclude setuptools \
+    | "$python" -c '
+import re, sys
+key = lambda line: re.sub(r"[-_.]+", "-", line.split("==")[0].strip()).lower() + "==" + line.split("==")[1].strip()
+pinned = {key(l) for l in open(sys.argv[1]) if re.match(r"[A-Za-z0-9]", l)}
+print(" ".join(sorted({key(l) for l in sys.stdin if "==" in l} - pinned)))' "$root/requirements.txt")
+  [[ -z $extra ]] || fail "installed, but not pinned at that version in requirements.txt: $extra"
+}
+
 venv="$work/venv"
 base_env=(
   PATH="$venv/bin:/usr/bin:/bin" HOME="$work" LANG=C.UTF-8
@@ -76,6 +89,9 @@ base_env=(
 step "Heroku: a fresh venv, installed from requirements.txt alone"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --requirement "$root/requirements.txt"
+"$venv/bin/python" -m pip check
+only_pinned_installed
+echo "    pip check passed; every installed package is pinned"
 
 step "Heroku: the Procfile's '$procfile_web' in a copy of the tree, \$DYNO set"
 app="$work/app"
@@ -102,13 +118,7 @@ wheels=("$work"/dist/trackerbot-*.whl)
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   --constraint "$root/requirements.txt" "${wheels[0]}"
 "$venv/bin/python" -m pip check
-extra=$("$venv/bin/python" -m pip list --format=freeze --exclude trackerbot --exclude pip --exclude setuptools \
-  | "$python" -c '
-import re, sys
-key = lambda line: re.sub(r"[-_.]+", "-", line.split("==")[0].strip()).lower() + "==" + line.split("==")[1].strip()
-pinned = {key(l) for l in open(sys.argv[1]) if re.match(r"[A-Za-z0-9]", l)}
-print(" ".join(sorted({key(l) for l in sys.stdin if "==" in l} - pinned)))' "$root/requirements.txt")
-[[ -z $extra ]] || fail "installed but not pinned so in requirements.txt: $extra"
+only_pinned_installed
 echo "    pip check passed; every installed package is pinned"
 
 step "Container: the Dockerfile's CMD '${docker_cmd[*]}' in an empty folder"
