@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from bot.running import healthcheck
+from bot.running.platform import EPHEMERAL_DISK_PLATFORMS
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.engine import database_url
 
@@ -382,3 +383,17 @@ def _closed_port() -> int:
 def test_ci_runs_the_deploy_check_after_the_tests() -> None:
     text = (ROOT / ".ci" / "run").read_text()
     assert text.index("python -m pytest") < text.index("bash scripts/check-deploy.sh")
+
+
+# --- README ---------------------------------------------------------------------------------------------------
+def test_the_readme_deploy_section_warns_about_sqlite_and_covers_every_way() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Deploy\n", 1)[1].split("\n## ", 1)[0]
+    assert "SQLite on an ephemeral disk loses data" in section and "Use PostgreSQL there" in section
+    assert "ALLOW_EPHEMERAL_SQLITE=true" in section
+    for way in ("### Heroku", "### A container platform", "### A VM (systemd)", "### The Slack app"):
+        assert way in section
+    assert "app-manifest.yml" in section and "/invite @trackerbot" in section
+    # Every platform the bot refuses SQLite on is named there.
+    for variable, _ in EPHEMERAL_DISK_PLATFORMS:
+        assert f"`{variable}`" in section, variable
