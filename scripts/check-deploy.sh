@@ -94,11 +94,15 @@ only_pinned_installed
 echo "    pip check passed; every installed package is pinned"
 
 step "Heroku: the Procfile's '$procfile_web' in a copy of the tree, \$DYNO set"
+# copy_tree FOLDER: the files git knows (tracked, or new and not ignored): a fresh clone, without build leftovers.
+copy_tree() {
+  mkdir "$1"
+  git -C "$root" ls-files -z --cached --others --exclude-standard \
+    | tar -C "$root" --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -C "$1" -xf -
+  [[ -f $1/bot/__main__.py ]] || fail "could not copy the tree to $1"
+}
 app="$work/app"
-mkdir "$app"
-git -C "$root" ls-files -z --cached --others --exclude-standard \
-  | tar -C "$root" --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -C "$app" -xf -
-[[ -f $app/bot/__main__.py ]] || fail "could not copy the tree"
+copy_tree "$app"
 read -r -a procfile_argv <<< "$procfile_web"
 set +e
 refusal=$(cd "$app" && env -i "${base_env[@]}" DYNO=web.1 DATABASE_URL="sqlite:///$work/heroku.db" PORT=1 \
@@ -112,7 +116,8 @@ env_args=("${base_env[@]}" DYNO=web.1 ALLOW_EPHEMERAL_SQLITE=true DATABASE_URL="
 run_and_probe "$app" "$work/heroku.log" "${procfile_argv[@]}"
 
 step "Container: the wheel, installed with the Dockerfile's command"
-"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$work/dist" "$root"
+copy_tree "$work/src"  # built from a clean copy: no stale build/ in the tree, nothing written to it
+"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir "$work/dist" "$work/src"
 wheels=("$work"/dist/trackerbot-*.whl)
 [[ ${#wheels[@]} -eq 1 && -f ${wheels[0]} ]] || fail "expected one trackerbot wheel, got: ${wheels[*]}"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
