@@ -271,6 +271,14 @@ ACCOUNT_INACTIVE = (
 # --- follow the work: unfurls and card buttons ----------------------------------------------------
 
 # --- service: deploy ------------------------------------------------------------------------------
+# Said to whoever runs the bot when start-up is refused (bot/running/platform.py), after "trackerbot cannot start: ".
+EPHEMERAL_SQLITE = (
+    "DATABASE_URL is SQLite, but this is {platform}, whose disk is wiped at every restart and deploy: links, "
+    "digests and queued writes would be lost. Set DATABASE_URL to a PostgreSQL database (README, Deploy), or "
+    "ALLOW_EPHEMERAL_SQLITE=true if the database file is on a disk that is kept."
+)
+# The container's health check (bot/running/healthcheck.py), printed to the container's health log.
+HEALTHCHECK_FAILED = "trackerbot health check: {url} answered {answer}"
 
 # --- service: see inside --------------------------------------------------------------------------
 

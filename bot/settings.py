@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     KITSU_TOKEN: SecretStr | None = None
 
     DATABASE_URL: str = "sqlite:///trackerbot.db"
+    # SQLite is refused where the disk is wiped at restarts (Heroku, Render, Fly.io, Cloud Run) unless true.
+    ALLOW_EPHEMERAL_SQLITE: bool = False
 
     # Optional permissions: who may write where.
     ALLOW_PRIVATE_NOTES: bool = True

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from bot import logs, messages
+from bot.running.platform import ephemeral_sqlite_refusal
 from bot.running.runtime import Runtime
 from bot.running.workers import Workers
 from bot.settings import Settings
@@ -26,6 +27,8 @@ class StartupError(Exception):
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    if refusal := ephemeral_sqlite_refusal(settings):  # README, Deploy: SQLite where the disk is wiped
+        raise StartupError(refusal)
     logs.configure(settings.LOG_LEVEL, settings.secret_values())
     return Runtime(settings=settings, trackers=build_trackers(settings), store=open_store(settings.DATABASE_URL))
 
