@@ -9,7 +9,7 @@ from typing import Any
 from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
 from bot.running.runtime import Runtime
-from bot.services.unfurls import MAX_LINKS
+from bot.services.unfurls import CARD_SECONDS, MAX_LINKS
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.kitsu import KitsuServer
 from tests.fixtures.projectrak import ProjectrakServer
@@ -168,3 +168,80 @@ def test_slack_refusing_the_unfurl_is_logged_and_nothing_else(
     reply = paste(chat, f"{site(issuetrak_server)}/Issue_View.asp?ID=1005")
     assert [c.method for c in reply.calls if c.method.startswith("chat.")] == ["chat.unfurl:cannot_unfurl_message"]
     assert not runtime.tasks
+
+
+# --- who may see what a link shows -------------------------------------------------------------
+
+
+def _posted_anything(reply: Reply) -> list[str]:
+    """Every call that would show something in Slack (an unfurl, a message, an ephemeral)."""
+    shown = ("chat.unfurl", "chat.postMessage", "chat.postEphemeral", "response_url")
+    return [c.method for c in reply.calls if c.method.split(":")[0] in shown]
+
+
+def test_an_issue_link_unfurls_only_for_someone_who_may_read_issues(
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    issue = f"{site(issuetrak_server)}/Issue_View.asp?ID=1001"
+    project = f"{site(issuetrak_server)}/Project_View.asp?ID=1"
+    chat.user = "U0NOBODY"  # no Issuetrak user has Nora's email
+    refused = paste(chat, issue)
+    assert refused.status == 200 and not _posted_anything(refused)
+    both = unfurled(paste(chat, issue, project))  # a project card needs no identity, as `/tracker project`
+    assert set(both) == {"target", project}
+    assert "Render node" not in json.dumps(chat.slack.calls[-1].args)
+
+    chat.runtime.settings.OPEN_READS = True
+    assert "Render node rn-07" in unfurled(paste(chat, issue))[issue]
+
+
+def test_a_guest_unfurls_nothing_unless_guests_are_allowed(
+    chat: Chat, slack_state: SlackState, issuetrak_server: IssuetrakServer, kitsu_server: KitsuServer
+) -> None:
+    slack_state.add_user("U0CAM", "Camille Dubois", "camille.dubois@example.com").is_restricted = True  # cdubois
+    chat.user = "U0CAM"
+    production, _ = kitsu_ids(kitsu_server, "Moonrise", "Luna")
+    links = (f"{site(issuetrak_server)}/Issue_View.asp?ID=1001", f"{kitsu_server.url}/productions/{production}")
+    refused = paste(chat, *links)
+    assert refused.status == 200 and not _posted_anything(refused)
+    assert kitsu_server.state.logins == 0  # nothing was read for the guest
+
+    chat.runtime.settings.ALLOW_GUESTS = True
+    assert set(unfurled(paste(chat, *links))) == {"target", *links}  # Camille's email is cdubois's
+
+
+def test_a_tracker_that_is_down_leaves_its_links_plain_and_says_nothing(
+    chat: Chat, issuetrak_server: IssuetrakServer, kitsu_server: KitsuServer
+) -> None:
+    production, _ = kitsu_ids(kitsu_server, "Tidepool", "Rowboat")
+    kitsu_link = f"{kitsu_server.url}/productions/{production}"
+    issuetrak_server.state.faults.fail_rate = 1.0  # every Issuetrak request answered 503
+    issue = f"{site(issuetrak_server)}/Issue_View.asp?ID=1001"
+    reply = paste(chat, issue, f"{site(issuetrak_server)}/Project_View.asp?ID=2", kitsu_link)
+    assert set(unfurled(reply)) == {"target", kitsu_link}
+    assert _posted_anything(reply) == ["chat.unfurl"]
+
+    kitsu_server.state.faults.fail_rate = 1.0
+    assert not _posted_anything(paste(chat, issue, kitsu_link.replace(production, production[:-1] + "0")))
+
+
+def test_a_tracker_slower_than_the_deadline_leaves_its_link_plain(
+    chat: Chat, issuetrak_server: IssuetrakServer, projectrak_server: ProjectrakServer
+) -> None:
+    projectrak_server.state.faults.latency = CARD_SECONDS + 1
+    issue = f"{site(issuetrak_server)}/Issue_View.asp?ID=1007"
+    jira = f"{projectrak_server.state.site_url}/browse/OPS"
+    assert set(unfurled(paste(chat, issue, jira))) == {"target", issue}
+
+
+def test_an_unknown_issue_stays_a_plain_link(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    known = f"{site(issuetrak_server)}/Issue_View.asp?ID=1009"
+    assert set(unfurled(paste(chat, f"{site(issuetrak_server)}/Issue_View.asp?ID=999", known))) == {"target", known}
+
+
+def test_when_slack_cannot_say_who_pasted_nothing_unfurls(
+    chat: Chat, slack_state: SlackState, issuetrak_server: IssuetrakServer
+) -> None:
+    slack_state.rate_limits["users.info"] = 4  # the first try and every retry the client makes
+    reply = paste(chat, f"{site(issuetrak_server)}/Project_View.asp?ID=1")
+    assert reply.status == 200 and not _posted_anything(reply)
