@@ -507,9 +507,10 @@ class IssuetrakClient:
 
     # --- projects -----------------------------------------------------------------------------
     async def get_project(self, project_id: int) -> ProjectStatus:
-        body = await self.http.get(PROJECT.format(project_id=project_id), not_found=f"Project {project_id}")
-        dto = parse(self.name, ProjectDTO, body)
-        return self._project(dto, await self._names())
+        body, names = await asyncio.gather(  # side by side, as for an issue
+            self.http.get(PROJECT.format(project_id=project_id), not_found=f"Project {project_id}"), self._names()
+        )
+        return self._project(parse(self.name, ProjectDTO, body), names)
 
     async def list_projects(self) -> list[ProjectStatus]:
         return await self.http.reference("projects", self._load_projects)
