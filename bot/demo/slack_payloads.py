@@ -213,6 +213,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def links_in(typed: str) -> list[str]:
+    """The http(s) links in typed text, as Slack finds them (a sentence's closing punctuation left out)."""
+    return [link.rstrip(".,;:!?)'\"") for link in _URL.findall(typed)]
+
+
 def slack_text(typed: str, people: Mapping[str, str]) -> str:
     """`typed` as Slack delivers it to apps: `&`, `<` and `>` escaped, links wrapped as
     `<https://…>`, and `@name` of a known person (`people`: lower-case name -> user ID) as
