@@ -41,6 +41,11 @@ class Origin(BaseModel):
     channel: str = Field(min_length=1)
     ts: str = Field(min_length=1)
     thread_ts: str = Field(min_length=1)
+    # A form opened by a card's button ("Add note", handlers.note_button): the click's trigger id,
+    # so that each form is a write of its own, and whether its message has a thread to answer in
+    # (an ephemeral card has none: the answer then goes to the person).
+    click: str = ""
+    in_thread: bool = True
 
 
 def origin(shortcut: dict[str, Any]) -> dict[str, str]:

@@ -87,7 +87,8 @@ async def note_submitted(
             directory_of(context),
             origin,
             kind=OutboxKind.NOTE,
-            key=f"note:{origin.channel}:{origin.ts}:{number}:{origin.user}",
+            key=f"note:{origin.channel}:{origin.ts}:{number}:{origin.user}"
+            + (f":{origin.click}" if origin.click else ""),
             text=form.text,
             payload=lambda html: NotePayload(issue=number, html=html, private=private),
         ),
@@ -135,11 +136,12 @@ async def _write(
     """Turn the text into a note's HTML (mentions resolved, footer with who, where and the
     permalink), record the write (`payload` makes it from the HTML), and tell the person how it went."""
     team, user, channel = origin.team, origin.user, origin.channel
-    requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=origin.thread_ts)
+    thread = origin.thread_ts if origin.in_thread else None
+    requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=thread)
     try:
         person = await directory.person(client, team, user)
         channel_name = await directory.channel_name(client, team, channel)
-        link = await directory.permalink(client, channel, origin.ts)
+        link = await directory.permalink(client, channel, origin.ts) if thread else None
         names = await writes.mention_names(directory, client, team, text)
         html = writes.note_html(
             text,

@@ -32,7 +32,10 @@ def test_manifest_matches_the_code() -> None:
     settings = manifest()["settings"]
     assert settings["socket_mode_enabled"] is False
     assert settings["interactivity"]["request_url"].endswith("/slack/events")
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]  # the events handlers/ listens to
+    assert settings["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "link_shared",
+    ]  # the events handlers/ listens to
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["app_home"]["messages_tab_enabled"] is True  # direct messages (link requests) are seen
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == {
@@ -43,7 +46,11 @@ def test_manifest_matches_the_code() -> None:
         "channels:read",
         "groups:read",
         "im:write",  # conversations.open for the link requests sent to admins
+        "links:read",  # link_shared
+        "links:write",  # chat.unfurl
     }
+    domains = features["unfurl_domains"]  # placeholders the README says to replace
+    assert 1 <= len(domains) <= 5 and all("/" not in domain and ":" not in domain for domain in domains)
 
 
 def test_procfile_runs_the_web_process() -> None:

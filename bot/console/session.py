@@ -36,12 +36,16 @@ SETTLE_SECONDS = 60.0  # the longest the console waits for the bot's background 
 DEFAULT_PERSON = ("you", "alice@example.com")  # Alice maps to the demo Issuetrak user amartin
 DEFAULT_CHANNEL = ("C0GENERAL", "general")
 _MODAL_METHODS = ("views.open", "views.update", "views.push")
-_SHOWN_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral", "response_url", *_MODAL_METHODS})
+_SHOWN_METHODS = frozenset(
+    {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.unfurl", "response_url", *_MODAL_METHODS}
+)
 
 HELP = """\
 Type what you would type in Slack, for example:
   /tracker projects                 /tracker project 1        /tracker issue 1001
   /tracker asset laptop             /tracker note 1001 printer fixed
+A message with a tracker's link unfurls into its card, for example:
+  see http://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001
 Console commands:
   :as <name> [email]                act as another person (created if new)
   :in <#channel>                    talk in another channel (created if new)
@@ -239,6 +243,8 @@ class Session:
             await meta(rest.strip())
         elif line.startswith("/"):
             await self._slash(line)
+        elif slack_payloads.links_in(line):
+            await self._paste(line)
         else:
             raise LineFailed("Type what you would type in Slack, e.g. /tracker projects (:help for more).")
 
@@ -296,6 +302,20 @@ class Session:
             slack_payloads.block_action(self.who(), button, message, ephemeral=self.last.ephemeral),
             unhandled="trackerbot does not handle that button.",
         )
+
+    async def _paste(self, typed: str) -> None:
+        """A message with links, posted here: Slack tells the app of the links (`link_shared`),
+        and the cards it unfurls them into show under the message."""
+        ts = self.slack.next_ts()
+        self.out.line(f"{self.person} in #{self.channel_name}: {typed}")
+        before = len(self.slack.of("chat.unfurl"))
+        await self.dispatch(
+            slack_payloads.link_shared(self.who(), ts, slack_payloads.links_in(typed)),
+            unhandled="trackerbot does not unfurl links.",
+            show_ack=False,
+        )
+        if len(self.slack.of("chat.unfurl")) == before:
+            self.out.line(self.out.style.dim("(no card: none of these links is a page of a tracker set up here)"))
 
     async def _digest(self, _rest: str) -> None:
         await self._slash("/tracker digest now")
@@ -369,6 +389,10 @@ class Session:
             self._message(heading, args.get("text"), args.get("blocks"), ephemeral=False)
         elif call.method == "chat.postEphemeral":
             self._message("trackerbot (only you)", args.get("text"), args.get("blocks"), ephemeral=True)
+        elif call.method == "chat.unfurl":
+            for url, card in (args.get("unfurls") or {}).items():
+                blocks = card.get("blocks") if isinstance(card, dict) else None
+                self._message(f"trackerbot unfurled {url}", None, blocks, ephemeral=False, ts=args.get("ts"))
         elif call.method == "response_url":
             if args.get("delete_original"):
                 self.out.line(self.out.style.dim("(trackerbot removed its earlier answer)"))
@@ -386,7 +410,9 @@ class Session:
         person = self.name_of(channel) or channel
         return f"trackerbot → {person} (direct message)"
 
-    def _message(self, heading: str, text: object, blocks: object, *, ephemeral: bool) -> None:
+    def _message(self, heading: str, text: object, blocks: object, *, ephemeral: bool, ts: object = None) -> None:
+        """Render a message; one with buttons becomes the card `:click` clicks (`ts`: the
+        message it is under, for an unfurl)."""
         shown_blocks = blocks if isinstance(blocks, list) else []
         style = self.out.style
         self.out.line(style.dim(heading + ":"))
@@ -394,7 +420,9 @@ class Session:
         if self.show_json and shown_blocks:
             self.out.json(shown_blocks)
         if render.buttons(shown_blocks):
-            self.last = Shown(self.slack.next_ts(), str(text or ""), shown_blocks, ephemeral)
+            self.last = Shown(
+                ts if isinstance(ts, str) else self.slack.next_ts(), str(text or ""), shown_blocks, ephemeral
+            )
 
     def _modal(self, view: Mapping[str, Any], view_id: object) -> None:
         self.out.lines(render.modal_lines(view, self.out.style), indent="")

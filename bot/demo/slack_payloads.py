@@ -9,9 +9,10 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 API_APP_ID = "A0TRACKER"
 VERIFICATION_TOKEN = "legacy"  # Slack's deprecated verification token; Bolt does not check it
@@ -150,6 +151,38 @@ def block_action(
     }
 
 
+def link_shared(who: Who, message_ts: str, urls: Sequence[str], *, composer: bool = False) -> dict[str, Any]:
+    """The Events API's `link_shared` for `urls` in the message posted at `message_ts` or, with
+    `composer`, still being typed (Slack then names the channel "COMPOSER" and gives an
+    `unfurl_id` for the draft)."""
+    draft = f"{who.user}-{message_ts}"
+    event = {
+        "type": "link_shared",
+        "user": who.user,
+        "channel": "COMPOSER" if composer else who.channel,
+        "message_ts": draft if composer else message_ts,
+        "unfurl_id": f"C-{draft}" if composer else f"{who.channel}.{message_ts}.unfurl",
+        "source": "composer" if composer else "conversations_history",
+        "is_bot_user_member": True,
+        "links": [{"domain": urlsplit(url).hostname or "", "url": url} for url in urls],
+        "event_ts": _now_ts(),
+    }
+    return event_callback(who, event)
+
+
+def event_callback(who: Who, event: Mapping[str, Any]) -> dict[str, Any]:
+    """An Events API delivery of `event` (Slack posts it as JSON)."""
+    return {
+        "token": VERIFICATION_TOKEN,
+        "team_id": who.team,
+        "api_app_id": API_APP_ID,
+        "type": "event_callback",
+        "event_id": f"Ev{next(_triggers):08d}",
+        "event_time": int(time.time()),
+        "event": dict(event),
+    }
+
+
 # --- modal answers ---------------------------------------------------------------------------
 
 TEXT_ELEMENTS = frozenset({"plain_text_input", "number_input", "email_text_input", "url_text_input"})
@@ -178,6 +211,11 @@ _MENTION = re.compile(r"@([A-Za-z0-9][\w.-]*)")
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def links_in(typed: str) -> list[str]:
+    """The http(s) links in typed text, as Slack finds them (a sentence's closing punctuation left out)."""
+    return [link.rstrip(".,;:!?)'\"") for link in _URL.findall(typed)]
 
 
 def slack_text(typed: str, people: Mapping[str, str]) -> str:

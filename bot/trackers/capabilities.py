@@ -12,6 +12,7 @@ Issuetrak, Projectrak and Kitsu, and a new tracker joins those loops by implemen
 | TaskSource       |           |            |     | yes   |
 | AssetSource      |           |            | yes | yes   |
 | CredentialWatch  |           |            | yes |       |
+| LinkSource       | yes       | yes        |     | yes   |
 
 Features that belong to one tracker (Issuetrak's writes, issues by number and people) are
 reached through `Trackers.issuetrak` / `require_issuetrak()` instead.
@@ -26,7 +27,9 @@ from typing import Protocol, runtime_checkable
 from bot.trackers.models import (
     Asset,
     AssetPage,
+    Issue,
     IssueActivity,
+    Page,
     ProjectStatus,
     Task,
     TrackerName,
@@ -135,4 +138,18 @@ class CredentialWatch(TrackerClient, Protocol):
 
     def token_expiry_warning(self, now: datetime | None = None) -> str | None:
         """A sentence for whoever runs the bot when the credential expires soon, else None."""
+        ...
+
+
+@runtime_checkable
+class LinkSource(TrackerClient, Protocol):
+    """A tracker whose web pages people paste into Slack, where they unfurl into cards."""
+
+    def page_of(self, url: str) -> Page | None:
+        """The page of this tracker `url` is (no call made), else None: only links of the
+        configured site count."""
+        ...
+
+    async def read_page(self, page: Page) -> Issue | ProjectStatus | Asset:
+        """What the page shows, for its card; NotFound when it names nothing the tracker has."""
         ...

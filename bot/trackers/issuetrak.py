@@ -30,7 +30,19 @@ from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Day, Dto, Loose, M, Moment, parse, parse_rows
 from bot.trackers.dto import parse_datetime as parse_datetime  # the contract server reads dates with it
 from bot.trackers.errors import InvalidInput, NotFound, TrackerError, Unavailable
-from bot.trackers.models import Issue, IssueActivity, IssuePage, Lookup, Note, Person, ProjectStatus, TrackerName
+from bot.trackers.models import (
+    Issue,
+    IssueActivity,
+    IssuePage,
+    Lookup,
+    Note,
+    Page,
+    PageKind,
+    Person,
+    ProjectStatus,
+    TrackerName,
+)
+from bot.trackers.pages import below, is_number
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +69,8 @@ LOOKUPS: dict[str, tuple[str, str]] = {
 # Issuetrak's classic ASP pages; check them against a live site.
 ISSUE_PAGE = "Issue_View.asp?ID={number}"
 PROJECT_PAGE = "Project_View.asp?ID={project_id}"
+# The same pages read back from a pasted link (IIS pages answer to any case).
+_PAGE_KINDS = {"issue_view.asp": PageKind.ISSUE, "project_view.asp": PageKind.PROJECT}
 
 ISSUE_PAGE_SIZE = 100  # issues per search page when reading them all
 
@@ -325,12 +339,31 @@ class IssuetrakClient:
     def project_url(self, project_id: int) -> str:
         return f"{self.site_url}/{PROJECT_PAGE.format(project_id=project_id)}"
 
+    # --- pasted links (LinkSource) --------------------------------------------------------------
+    def page_of(self, url: str) -> Page | None:
+        """An issue or project page of this site (`Issue_View.asp?ID=n`, `Project_View.asp?ID=n`
+        under the site root), else None."""
+        found = below(url, self.site_url)
+        kind = _PAGE_KINDS.get(found.path.casefold()) if found else None
+        ref = found.one("ID") if found else None
+        if kind is None or not is_number(ref):
+            return None
+        return Page(tracker=self.tracker, kind=kind, ref=str(int(ref)), url=url)
+
+    async def read_page(self, page: Page) -> Issue | ProjectStatus:
+        """What the page shows, read afresh: the issue without its notes, or the project."""
+        if page.kind is PageKind.ISSUE:
+            return await self.get_issue(int(page.ref))
+        return await self.get_project(int(page.ref))
+
     # --- issues -------------------------------------------------------------------------------
     async def get_issue(self, number: int, include_notes: bool = False) -> Issue:
         path = ISSUE.format(include_notes=str(include_notes).lower(), number=number)
-        body = await self.http.get(path, not_found=f"Issue {number}", not_found_statuses=(400,))
+        body, names = await asyncio.gather(  # side by side: one round trip even when the names are not cached
+            self.http.get(path, not_found=f"Issue {number}", not_found_statuses=(400,)), self._names()
+        )
         dto = parse(self.name, IssueDTO, body)
-        return self._issue(dto, await self._names())
+        return self._issue(dto, names)
 
     async def search_issues(
         self,
@@ -474,9 +507,10 @@ class IssuetrakClient:
 
     # --- projects -----------------------------------------------------------------------------
     async def get_project(self, project_id: int) -> ProjectStatus:
-        body = await self.http.get(PROJECT.format(project_id=project_id), not_found=f"Project {project_id}")
-        dto = parse(self.name, ProjectDTO, body)
-        return self._project(dto, await self._names())
+        body, names = await asyncio.gather(  # side by side, as for an issue
+            self.http.get(PROJECT.format(project_id=project_id), not_found=f"Project {project_id}"), self._names()
+        )
+        return self._project(parse(self.name, ProjectDTO, body), names)
 
     async def list_projects(self) -> list[ProjectStatus]:
         return await self.http.reference("projects", self._load_projects)
@@ -550,13 +584,15 @@ class IssuetrakClient:
     async def _names(self) -> _Names:
         """What the IDs in issues and projects stand for: type and priority names, and people's
         names (an issue still reads when the users list cannot be had: its user IDs show instead)."""
-        types, priorities = await asyncio.gather(self.issue_types(), self.priorities())
+        types, priorities, people = await asyncio.gather(self.issue_types(), self.priorities(), self._people())
+        return _Names({int(t.id): t.name for t in types}, {int(p.id): p.name for p in priorities}, people)
+
+    async def _people(self) -> dict[str, str]:
         try:
-            people = {user.id: user.name for user in await self.list_users()}
+            return {user.id: user.name for user in await self.list_users()}
         except TrackerError as exc:
             log.info("%s users unavailable for names (%s)", self.name, type(exc).__name__)
-            people = {}
-        return _Names({int(t.id): t.name for t in types}, {int(p.id): p.name for p in priorities}, people)
+            return {}
 
     # --- DTO -> model -------------------------------------------------------------------------
     def _new_id(self, body: Any) -> int:

@@ -33,7 +33,8 @@ from bot.trackers.errors import (
     TrackerError,
     Unavailable,
 )
-from bot.trackers.models import Asset, AssetPage, Person, ProjectStatus, Task, TrackerName
+from bot.trackers.models import Asset, AssetPage, Page, PageKind, Person, ProjectStatus, Task, TrackerName
+from bot.trackers.pages import below
 from bot.trackers.tokens import BearerAuth, StaticBearerAuth, Token, TokenCache, jwt_expiry
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ TASK_PAGE = "{web}/productions/{project_id}/{kind}/tasks/{task_id}"
 _TASK_PAGE_KINDS = {"Asset": "assets", "Shot": "shots", "Edit": "edits"}
 
 LOGIN_RETRY_AFTER_SECONDS = 60.0  # Zou locks an account for a minute after 5 failed logins
+_PRODUCTION_PATH = re.compile(r"productions/(?P<project>[^/]+)(?:/assets/(?P<asset>[^/]+))?/?")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Zou's login answers flag why a login failed; each flag gets its own sentence.
@@ -416,11 +418,17 @@ class KitsuClient:
         return sorted(found, key=lambda project: (project.is_closed, project.name.casefold()))
 
     async def get_project(self, id_or_name: str) -> ProjectStatus:
-        """One production by id, or by its exact name (any case), with its overdue open tasks."""
+        """One production by id, or by its exact name (any case), with its overdue open tasks.
+        By id, the production, its tasks and the statuses are read side by side (one round trip)."""
         wanted = id_or_name.strip()
         row: ProjectRow | None
         if _UUID.fullmatch(wanted):
-            body = await self.http.get(PROJECT.format(id=wanted), not_found=f"Production {wanted}")
+            body, tasks, statuses, project_statuses = await asyncio.gather(
+                self.http.get(PROJECT.format(id=wanted), not_found=f"Production {wanted}"),
+                self._list(TASKS, TaskRow, {"project_id": wanted}),
+                self._rows_by_id(TASK_STATUSES, TaskStatusRow),
+                self._rows_by_id(PROJECT_STATUSES, Row),
+            )
             row = parse(self.name, ProjectRow, body)
         else:
             row = next(
@@ -429,17 +437,20 @@ class KitsuClient:
             )
             if row is None:
                 raise NotFound(self.name, f'A production named "{wanted}"')
-        statuses = await self._rows_by_id(TASK_STATUSES, TaskStatusRow)
+            tasks, statuses, project_statuses = await asyncio.gather(
+                self._list(TASKS, TaskRow, {"project_id": row.id}),
+                self._rows_by_id(TASK_STATUSES, TaskStatusRow),
+                self._rows_by_id(PROJECT_STATUSES, Row),
+            )
         today = date.today()
         overdue = sum(
             1
-            for task in await self._list(TASKS, TaskRow, {"project_id": row.id})
+            for task in tasks
             if not _is_done(statuses.get(task.task_status_id or ""))
             and task.due_date is not None
             and task.due_date < today
         )
-        project = self._project(row, await self._rows_by_id(PROJECT_STATUSES, Row))
-        return project.model_copy(update={"overdue_tasks": overdue})
+        return self._project(row, project_statuses).model_copy(update={"overdue_tasks": overdue})
 
     # ------------------------------------------------------------------ assets
 
@@ -491,6 +502,43 @@ class KitsuClient:
             project=project.name if project else None,
             url=ASSET_PAGE.format(web=self.web, project_id=project_id, asset_id=row.id) if project_id else None,
         )
+
+    async def get_asset(self, project_id: str, asset_id: str) -> Asset:
+        """One asset of a production, by id (Zou filters its asset list by any column); NotFound
+        when the production has no such asset, or it was canceled."""
+        if not (_UUID.fullmatch(project_id) and _UUID.fullmatch(asset_id)):
+            raise NotFound(self.name, "That asset")
+        rows, types, projects, people = await asyncio.gather(
+            self._list(ASSETS, AssetRow, {"id": asset_id, "project_id": project_id}),
+            self.asset_types(),
+            self._rows_by_id(PROJECTS, ProjectRow),
+            self._rows_by_id(PERSONS, PersonRow),
+        )
+        row = next((row for row in rows if row.id == asset_id and not row.canceled), None)
+        if row is None or row.project_id != project_id:
+            raise NotFound(self.name, "That asset")
+        return self._asset(row, types, projects, people)
+
+    # ------------------------------------------------------------------ pasted links (LinkSource)
+
+    def page_of(self, url: str) -> Page | None:
+        """A production or asset page of this Kitsu (the URLs its cards link to), else None."""
+        found = below(url, self.web)
+        match = _PRODUCTION_PATH.fullmatch(found.path) if found else None
+        if match is None or not _UUID.fullmatch(match["project"]):
+            return None
+        asset = match["asset"]
+        if asset is None:
+            return Page(tracker=self.tracker, kind=PageKind.PROJECT, ref=match["project"], url=url)
+        if not _UUID.fullmatch(asset):
+            return None
+        return Page(tracker=self.tracker, kind=PageKind.ASSET, ref=asset, parent=match["project"], url=url)
+
+    async def read_page(self, page: Page) -> ProjectStatus | Asset:
+        """What the page shows, read afresh: the production's card or the asset's."""
+        if page.kind is PageKind.ASSET:
+            return await self.get_asset(page.parent or "", page.ref)
+        return await self.get_project(page.ref)
 
     # ------------------------------------------------------------------ tasks
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, GetCoreSchemaHandler
@@ -229,3 +230,23 @@ class Task(BaseModel):
     due_date: date | None = None
     assignees: list[str] = Field(default_factory=list)
     url: str | None = None
+
+
+class PageKind(StrEnum):
+    ISSUE = "issue"
+    PROJECT = "project"
+    ASSET = "asset"
+
+
+class Page(BaseModel):
+    """One of a tracker's own web pages, recognised in a URL a person pasted: what it shows
+    (`kind`), the tracker's reference for it (`ref`: an issue number, a project id or key, an
+    asset id) and, for a Kitsu asset, its production (`parent`). `url` is the link as pasted."""
+
+    model_config = {"frozen": True}
+
+    tracker: TrackerName
+    kind: PageKind
+    ref: str
+    parent: str | None = None
+    url: str

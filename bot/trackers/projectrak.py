@@ -22,7 +22,8 @@ from pydantic import Field
 from bot.trackers.core import NO_AUTH, HttpOptions, TrackerHTTP
 from bot.trackers.dto import Dto, Loose, Moment, parse, parse_date, parse_rows
 from bot.trackers.errors import AuthenticationRefused, NotFound, Unavailable
-from bot.trackers.models import ProjectStatus, TrackerName
+from bot.trackers.models import Page, PageKind, ProjectStatus, TrackerName
+from bot.trackers.pages import below
 from bot.trackers.tokens import BearerAuth, Token, TokenCache, jwt_expiry
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ BROWSE_URL = "{site}/browse/{key}"
 # The JWT answer's `expired` is e.g. 2022-02-18T02:22:15.121+0000 (documented).
 
 JIRA_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,9}")
+_BROWSE_PATH = re.compile(r"browse/(?P<key>[A-Za-z][A-Za-z0-9_]{1,9})/?")  # BROWSE_URL's path, read back
 CLOSED_STATUSES = frozenset({"done", "closed", "completed", "cancelled", "canceled"})
 
 
@@ -260,6 +262,30 @@ class ProjectrakClient:
         only: ask `get_project` for a card's values."""
         needles = words.casefold().split()
         return [p for p in await self.list_projects() if all(n in f"{p.key} {p.name}".casefold() for n in needles)]
+
+    # --- pasted links (LinkSource) --------------------------------------------------------------
+    def page_of(self, url: str) -> Page | None:
+        """A Jira `/browse/KEY` link: of the Jira site Projectrak named (once it has, at the
+        first login), else of any site until then; `read_page` then keeps only the link of a
+        project Projectrak knows."""
+        parts = url.replace("&amp;", "&").split("/browse/", 1)
+        if len(parts) != 2:
+            return None
+        found = below(url, self.site_url or parts[0])
+        match = _BROWSE_PATH.fullmatch(found.path) if found else None
+        if match is None:
+            return None
+        return Page(tracker=self.tracker, kind=PageKind.PROJECT, ref=match["key"], url=url)
+
+    async def read_page(self, page: Page) -> ProjectStatus:
+        """The project whose Jira link `page` is (the link its card carries), with its values;
+        NotFound for a key Projectrak does not know, or a link to another Jira site."""
+        projects = await self.list_projects()
+        known = next((p for p in projects if (p.key or "").casefold() == page.ref.casefold()), None)
+        site = self.site_url
+        if known is None or known.key is None or site is None or below(page.url, site) is None:
+            raise NotFound(self.name, f"Project {page.ref}")
+        return await self.get_project(known.key)
 
     async def ping(self) -> str:
         count = len(await self._load_projects())

@@ -21,6 +21,7 @@ from bot.trackers.capabilities import (
     AssetSource,
     CredentialWatch,
     IssueSource,
+    LinkSource,
     Probe,
     ProjectSource,
     TaskSource,
@@ -187,6 +188,9 @@ class Trackers:
 
     def asset_sources(self) -> list[AssetSource]:
         return [c for c in self._clients.values() if isinstance(c, AssetSource)]
+
+    def link_sources(self) -> list[LinkSource]:
+        return [c for c in self._clients.values() if isinstance(c, LinkSource)]
 
     def credential_watches(self) -> list[CredentialWatch]:
         return [c for c in self._clients.values() if isinstance(c, CredentialWatch)]

@@ -187,9 +187,14 @@ def issue_card(issue: Issue, today: date | None = None) -> list[Block]:
         pairs.append(("Closed", fmt_date(issue.closed_date)))
     pairs.append(("Type", _inline(issue.issue_type) or "—"))
     blocks: list[Block] = [_header(issue.subject, fallback=f"Issue #{issue.number}"), _fields(pairs)]
-    _with_actions(blocks, _open_button(TrackerName.ISSUETRAK, issue.url))
+    _with_actions(blocks, _add_note_button(issue), _open_button(TrackerName.ISSUETRAK, issue.url))
     blocks.append(_context(f"{TrackerName.ISSUETRAK.label} #{issue.number}"))
     return blocks
+
+
+def _add_note_button(issue: Issue) -> ButtonElement:
+    """ "Add note": opens the note form for this issue, as whoever clicks (checked then)."""
+    return ButtonElement(text=PlainTextObject(text="Add note"), action_id=ids.ISSUE_ADD_NOTE, value=str(issue.number))
 
 
 # --- projects --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bot.trackers.capabilities import (
     AssetSource,
     CredentialWatch,
     IssueSource,
+    LinkSource,
     Probe,
     ProjectSource,
     TaskSource,
@@ -43,6 +44,7 @@ def test_each_client_has_the_capabilities_of_the_table(trackers: Trackers) -> No
         TaskSource: {K},
         AssetSource: {A, K},
         CredentialWatch: {A},
+        LinkSource: {I, P, K},
     }
     for capability, names in table.items():
         assert {name for name, client in clients.items() if isinstance(client, capability)} == names, capability

@@ -163,9 +163,21 @@ def test_issue_card_shows_the_issue() -> None:
         "*Target date*\n5 Mar 2025 ⚠ overdue by 5 days",
         "*Type*\nHardware",
     ]
-    [button] = buttons(payload)
-    assert button["url"] == issue.url and button["action_id"] == ids.OPEN_IN_TRACKER
+    button = next(b for b in buttons(payload) if b["action_id"] == ids.OPEN_IN_TRACKER)  # the card has others
+    assert button["url"] == issue.url
     assert payload[-1]["elements"][0]["text"] == "Issuetrak #123"
+
+
+def test_issue_card_starts_its_buttons_with_add_note_and_ends_with_open() -> None:
+    """Add note, (Watch here,) Open in Issuetrak: the note button carries the issue's number only."""
+    row = buttons(rendered(issue_card(Issue(number=1234, subject="s", url="https://it.example.com/x"), TODAY)))
+    assert row[0] == {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Add note"},
+        "action_id": ids.ISSUE_ADD_NOTE,
+        "value": "1234",
+    }
+    assert row[-1]["action_id"] == ids.OPEN_IN_TRACKER
 
 
 def test_issue_card_closed_or_future_target_is_not_overdue() -> None:
@@ -178,7 +190,7 @@ def test_issue_card_closed_or_future_target_is_not_overdue() -> None:
 def test_issue_card_defaults_and_hostile_text() -> None:
     payload = rendered(issue_card(Issue(number=9, subject="  ", assignee=HOSTILE, status=HOSTILE, url="javascript:x")))
     assert payload[0]["text"]["text"] == "Issue #9"
-    assert buttons(payload) == []
+    assert ids.OPEN_IN_TRACKER not in [b["action_id"] for b in buttons(payload)]  # no link to javascript:
     assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in all_text(payload)
 
 

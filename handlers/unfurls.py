@@ -1,0 +1,49 @@
+"""Links pasted into Slack (`link_shared`): acknowledged at once, then their cards are read and
+put under the links in one `chat.unfurl`. Refusals are silent: a link the person may not read
+simply stays a link."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.running.runtime import Runtime
+from bot.services import unfurls
+from bot.slack.people import Directory, SlackBusy
+from bot.slack.unfurling import Pasted, pasted, post_unfurls
+from handlers.context import directory_of, runtime_of
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp) -> None:
+    cache = unfurls.card_cache()  # one per app: the same link pasted again is read once
+
+    async def link_shared(
+        ack: AsyncAck, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        where = pasted(body.get("team_id"), event)
+        if where is None:
+            return
+        rt = runtime_of(context)
+        rt.spawn(_unfurl(rt, client, directory_of(context), where, cache), name="unfurl")
+
+    app.event("link_shared")(link_shared)
+
+
+async def _unfurl(
+    rt: Runtime, client: AsyncWebClient, directory: Directory, where: Pasted, cache: unfurls.CardCache
+) -> None:
+    try:
+        person = await directory.person(client, where.team, where.user)
+    except SlackBusy:  # Slack sends the event again for the next message with the link
+        log.info("unfurl skipped: Slack could not say who %s is just now", where.user)
+        return
+    found = await unfurls.unfurls(rt, team=where.team, person=person, urls=where.urls, cache=cache)
+    await post_unfurls(client, where, found, rt.clock().date())
