@@ -26,9 +26,10 @@ Path = tuple[str | int, ...]
 ODD_VALUES = (None, 0, 1.5, True, "", "x", [], [None], [{}], {}, {"id": 5})
 
 
-def _templates(chat: Chat) -> dict[str, tuple[dict[str, Any], str]]:
+def _templates(chat: Chat, issuetrak_server: IssuetrakServer) -> dict[str, tuple[dict[str, Any], str]]:
     """One well-formed payload of each kind the app handles, and how it is posted."""
     who = chat.who("shape")
+    link = issuetrak_server.url.removesuffix("/api/v1") + "/Issue_View.asp?ID=1001"
     message = {"type": "message", "text": "hello", "ts": "1700000000.000100", "user": chat.user}
     button = {"type": "button", "action_id": ids.PROJECT_REFRESH, "value": "issuetrak:7", "block_id": "b"}
     view = {
@@ -51,6 +52,7 @@ def _templates(chat: Chat) -> dict[str, tuple[dict[str, Any], str]]:
         "button": (slack_payloads.block_action(who, button), FORM),
         "submission": (slack_payloads.view_submission(who, view, {}), FORM),
         "event": (event, "application/json"),
+        "pasted link": (slack_payloads.link_shared(who, "1700000000.000300", [link]), "application/json"),
     }
 
 
@@ -103,15 +105,15 @@ def test_a_signed_payload_missing_what_bolt_reads_first_gets_400(
     chat: Chat, issuetrak_server: IssuetrakServer, name: str
 ) -> None:
     kind, path, value = BROKEN_BY_HAND[name]
-    payload, content_type = _templates(chat)[kind]
+    payload, content_type = _templates(chat, issuetrak_server)[kind]
     assert _post(chat, _broken(payload, path, value, delete=value is None), content_type) == 400
     chat.settle()
     assert not issuetrak_server.state.received
 
 
-def test_the_well_formed_templates_are_answered(chat: Chat) -> None:
+def test_the_well_formed_templates_are_answered(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
     """The payloads broken below are accepted as they are (so a 400 says something about the break)."""
-    for kind, (payload, content_type) in _templates(chat).items():
+    for kind, (payload, content_type) in _templates(chat, issuetrak_server).items():
         assert _post(chat, payload, content_type) == 200, kind
     chat.settle()
 
@@ -124,8 +126,8 @@ def test_no_signed_payload_of_a_known_kind_gets_a_500(
     """Any one field deleted or replaced by a value of another type, in any kind of payload: 400,
     or an answer without any listener failing."""
     caplog.clear()
-    kind = data.draw(st.sampled_from(["shortcut", "button", "submission", "event"]))
-    payload, content_type = _templates(chat)[kind]
+    kind = data.draw(st.sampled_from(["shortcut", "button", "submission", "event", "pasted link"]))
+    payload, content_type = _templates(chat, issuetrak_server)[kind]
     path = data.draw(st.sampled_from(list(_paths(payload))))
     delete = data.draw(st.booleans())
     value = None if delete else data.draw(st.sampled_from(ODD_VALUES))
