@@ -26,7 +26,7 @@ class StartupError(Exception):
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    logs.configure(settings.LOG_LEVEL, settings.secret_values())
+    logs.configure(settings.LOG_LEVEL, settings.secret_values(), log_format=settings.LOG_FORMAT)
     return Runtime(settings=settings, trackers=build_trackers(settings), store=open_store(settings.DATABASE_URL))
 
 
