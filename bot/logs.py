@@ -118,6 +118,11 @@ class SecretMasker(logging.Filter):
         return True
 
 
+# Characters some readers take for the end of a line (Python's str.splitlines, JavaScript) that
+# json.dumps leaves as they are: escaped, so a message carrying one is still one line.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
+
+
 @dataclass(frozen=True)
 class SlackRequest:
     """The Slack request being handled: an id of our own, and the team and user of its verified body."""
@@ -176,7 +181,7 @@ class JsonFormatter(logging.Formatter):
         if request is not None:
             ids = {"request_id": request.id, "team_id": request.team, "user_id": request.user}
             line.update({name: self.masker.mask(value) for name, value in ids.items() if value is not None})
-        return json.dumps(line, ensure_ascii=False)
+        return json.dumps(line, ensure_ascii=False).translate(_LINE_BREAKS)
 
 
 def configure(

@@ -20,7 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.masker import ADVERSARIAL, MEGABYTE
-from bot.logs import MASK, MESSAGE_LIMIT, TRACE_LIMIT, SecretMasker, configure, slack_request, slack_request_by
+from bot.logs import (
+    MASK,
+    MESSAGE_LIMIT,
+    TRACE_LIMIT,
+    JsonFormatter,
+    SecretMasker,
+    configure,
+    slack_request,
+    slack_request_by,
+)
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
 SHAPES = {
@@ -267,6 +276,19 @@ def test_each_json_line_parses_and_carries_time_level_logger_message_and_the_exc
     assert third["stack_info"].startswith("Stack (most recent call last)")
     for secret in (SLACK_BOT, *CONFIGURED):
         assert secret not in raw and json.dumps(secret)[1:-1] not in raw
+
+
+@given(st.text())
+@settings(max_examples=200)
+def test_any_message_is_one_json_line_that_reads_back(message: str) -> None:
+    """Whatever a person typed (a line or paragraph separator, NEL, quotes, a lone surrogate):
+    one line, by any reader's idea of a line, that reads back to the message (masked)."""
+    masker = SecretMasker(CONFIGURED)
+    record = logging.LogRecord("bot.x", logging.INFO, __file__, 1, "said: %s", (message,), None)
+    masker.filter(record)
+    line = JsonFormatter(masker).format(record)
+    assert len(line.splitlines()) == 1
+    assert json.loads(line)["message"] == masker.cut(f"said: {message}")
 
 
 async def test_a_requests_ids_are_on_its_lines_and_its_background_works_and_pass_the_masker(
