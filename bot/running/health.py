@@ -11,7 +11,7 @@ reachable, else 503.
 The database is asked by one query at a time (`Shared`): however many probes arrive, and however
 long a hung database holds a query, they share it.
 
-Two views of the same cached report:
+Two views of the same report:
 - public (no `Authorization` header): only `configured` and `reachable` per tracker, and
   `reachable` for the database;
 - detailed (`Authorization: Bearer $HEALTHZ_TOKEN`, compared in constant time): also each

@@ -221,6 +221,21 @@ def test_a_database_that_does_not_answer_fails_both_probes_and_a_flood_asks_it_o
     assert httpx.get(f"{impatient_url}/readyz", timeout=10).status_code == 200
 
 
+def test_a_database_file_that_is_no_longer_a_database_fails_liveness_without_its_error_text(  # type: ignore[no-untyped-def]
+    impatient_url: str, tmp_path
+) -> None:
+    assert httpx.get(f"{impatient_url}/healthz", timeout=10).status_code == 200
+    for path in tmp_path.glob("bot.db*"):  # the file and its WAL, overwritten (a bad disk, a stray copy)
+        path.write_bytes(b"garbage!" * 512)
+    answer = httpx.get(f"{impatient_url}/healthz", headers=DETAILED, timeout=10)
+    assert answer.status_code == 503
+    assert answer.json()["database"] == {
+        "reachable": False,
+        "detail": "the database failed a trivial query (DatabaseError)",
+    }
+    assert "not a database" not in answer.text and "BEGIN" not in answer.text
+
+
 class Proxy:
     """A TCP proxy on loopback to a real server, which `cut()` takes down as a network partition
     or a stopped database would: every connection closed, new ones refused."""
