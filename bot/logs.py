@@ -7,17 +7,27 @@ into the channel or open the app's socket, Slack's response_url and webhook URLs
 Mode `ticket`.
 
 Each message is cut to `MESSAGE_LIMIT` characters (tracebacks to `TRACE_LIMIT`) before it is
-masked, and the patterns take time linear in the line, so no line can stall the process."""
+masked, and the patterns take time linear in the line, so no line can stall the process.
+
+With `LOG_FORMAT=json` each line is one JSON object (`JsonFormatter`): time, level, logger,
+message, the exception and stack as text, and, for the lines logged while a Slack request is
+handled (and by the background work it starts, which inherits the context variable
+`SLACK_REQUEST`), that request's id and its team and user ids. Every field passes the masker."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import sys
 import traceback
-from collections.abc import Iterable
-from typing import TextIO
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Literal, TextIO
 from urllib.parse import quote, quote_plus
 
 MASK = "[redacted]"
@@ -25,6 +35,7 @@ MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
 MESSAGE_LIMIT = 4096  # characters of a message kept (and masked); the rest is counted, not logged
 TRACE_LIMIT = 16384  # the same for a formatted exception or stack
 WINDOW_MARGIN = 512  # masked beyond the cut, so a secret that straddles it is masked whole
+ID_LIMIT = 64  # characters of a team or user id kept (Slack's are about 11)
 
 # Every pattern below runs in time linear in the line: each alternative starts with a literal,
 # and every run of characters is matched possessively (`++`, `*+`), so no position is scanned
@@ -107,12 +118,87 @@ class SecretMasker(logging.Filter):
         return True
 
 
-def configure(level: str, secrets: Iterable[str] = (), *, stream: TextIO | None = None) -> SecretMasker:
+# Characters some readers take for the end of a line (Python's str.splitlines, JavaScript) that
+# json.dumps leaves as they are: escaped, so a message carrying one is still one line.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    """The Slack request being handled: an id of our own, and the team and user of its verified body."""
+
+    id: str
+    team: str | None = None
+    user: str | None = None
+
+
+SLACK_REQUEST: contextvars.ContextVar[SlackRequest | None] = contextvars.ContextVar("slack_request", default=None)
+
+
+@contextmanager
+def slack_request() -> Iterator[SlackRequest]:
+    """A fresh request id for the block (one Slack request): the lines logged in it, and in the
+    tasks it starts (they copy the context), carry it."""
+    request = SlackRequest(uuid.uuid4().hex)
+    token = SLACK_REQUEST.set(request)
+    try:
+        yield request
+    finally:
+        SLACK_REQUEST.reset(token)
+
+
+def slack_request_by(team: object, user: object) -> None:
+    """The current request's team and user, once its body is verified (ids, cut to `ID_LIMIT`)."""
+    current = SLACK_REQUEST.get()
+    if current is not None:
+        SLACK_REQUEST.set(replace(current, team=_id(team), user=_id(user)))
+
+
+def _id(value: object) -> str | None:
+    return None if value is None else str(value)[:ID_LIMIT]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line. The message and the exception were masked by the `SecretMasker`
+    filter on the same handler; the other fields pass the same masker here."""
+
+    def __init__(self, masker: SecretMasker) -> None:
+        super().__init__()
+        self.masker = masker
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": self.masker.mask(record.name),
+            "message": record.getMessage(),
+        }
+        if record.exc_text:
+            line["exc_info"] = record.exc_text
+        if record.stack_info:
+            line["stack_info"] = record.stack_info
+        request = SLACK_REQUEST.get()
+        if request is not None:
+            ids = {"request_id": request.id, "team_id": request.team, "user_id": request.user}
+            line.update({name: self.masker.mask(value) for name, value in ids.items() if value is not None})
+        return json.dumps(line, ensure_ascii=False).translate(_LINE_BREAKS)
+
+
+def configure(
+    level: str,
+    secrets: Iterable[str] = (),
+    *,
+    stream: TextIO | None = None,
+    log_format: Literal["text", "json"] = "text",
+) -> SecretMasker:
     """Log to `stream` (stderr) through the masking filter, on the handler, so every logger's
-    lines pass it."""
+    lines pass it; as text, or as one JSON object a line."""
     masker = SecretMasker(secrets)
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter(masker))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(masker)
     root = logging.getLogger()
     root.handlers[:] = [handler]

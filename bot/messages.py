@@ -282,4 +282,10 @@ HEALTHCHECK_FAILED = "trackerbot health check: {url} answered {answer}"
 
 # --- service: see inside --------------------------------------------------------------------------
 
+# /healthz and /readyz: the database's detail, shown to the HEALTHZ_TOKEN holder only
+DATABASE_ANSWERED = "{database} answered in {ms:.0f} ms"
+DATABASE_TOO_SLOW = "the database did not answer within {seconds:g} s"
+DATABASE_FAILED = "the database failed a trivial query ({error})"
+METRICS_BAD_TOKEN = "/metrics needs `Authorization: Bearer <HEALTHZ_TOKEN>`."
+
 # --- service: scale out ---------------------------------------------------------------------------

@@ -4,11 +4,14 @@ stay readable. The whole-conversation scan is in tests/slack/test_hostile.py."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote_plus
 
 import httpx
@@ -17,7 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.masker import ADVERSARIAL, MEGABYTE
-from bot.logs import MASK, MESSAGE_LIMIT, TRACE_LIMIT, SecretMasker, configure
+from bot.logs import (
+    MASK,
+    MESSAGE_LIMIT,
+    TRACE_LIMIT,
+    JsonFormatter,
+    SecretMasker,
+    configure,
+    slack_request,
+    slack_request_by,
+)
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
 SHAPES = {
@@ -34,13 +46,14 @@ SHAPES = {
 CONFIGURED = ["kitsu-p@ss word&1", "ZGVtby1rZXktZm9yLXRoZS1pc3N1ZXRyYWstY29udHJhY3Q=", "aip-token-0123456789"]
 
 
-@pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """The root logger configured by `bot.logs.configure` at DEBUG into a buffer; restored after."""
+@pytest.fixture(params=["text", "json"])
+def logged(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+    """The root logger configured by `bot.logs.configure` at DEBUG into a buffer, as text and as
+    JSON lines (LOG_FORMAT); restored after."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     stream = io.StringIO()
-    configure("DEBUG", CONFIGURED, stream=stream)
+    configure("DEBUG", CONFIGURED, stream=stream, log_format=request.param)
     yield stream
     root.handlers[:], root.level = saved[0], saved[1]
 
@@ -225,3 +238,95 @@ def test_a_long_traceback_is_cut_too(logged: io.StringIO) -> None:
         logging.getLogger("bot").exception("failed")
     out = logged.getvalue()
     assert "Traceback" in out and "more characters]" in out and len(out) < TRACE_LIMIT + MESSAGE_LIMIT
+
+
+# --- LOG_FORMAT=json ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def json_logged() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure("DEBUG", CONFIGURED, stream=stream, log_format="json")
+    yield stream
+    root.handlers[:], root.level = saved[0], saved[1]
+
+
+def test_each_json_line_parses_and_carries_time_level_logger_message_and_the_exception(
+    json_logged: io.StringIO,
+) -> None:
+    log = logging.getLogger("bot.anything")
+    log.info('two\nlines, "quoted", with %s', SLACK_BOT)
+    try:
+        raise ValueError(f"the password is {CONFIGURED[0]}")
+    except ValueError:
+        log.exception("failed with %s", CONFIGURED[2])
+    log.warning("where we were", stack_info=True)
+    raw = json_logged.getvalue()
+    first, second, third = (json.loads(line) for line in raw.splitlines())
+    assert set(first) == {"time", "level", "logger", "message"}, "no request: no ids"
+    assert first["level"] == "INFO" and first["logger"] == "bot.anything"
+    assert first["message"] == f'two\nlines, "quoted", with {MASK}'
+    assert datetime.fromisoformat(first["time"]).utcoffset() == timedelta(0)
+    assert second["level"] == "ERROR" and second["message"] == f"failed with {MASK}"
+    assert second["exc_info"].startswith("Traceback") and second["exc_info"].endswith(
+        f"ValueError: the password is {MASK}"
+    )
+    assert third["stack_info"].startswith("Stack (most recent call last)")
+    for secret in (SLACK_BOT, *CONFIGURED):
+        assert secret not in raw and json.dumps(secret)[1:-1] not in raw
+
+
+@given(st.text())
+@settings(max_examples=200)
+def test_any_message_is_one_json_line_that_reads_back(message: str) -> None:
+    """Whatever a person typed (a line or paragraph separator, NEL, quotes, a lone surrogate):
+    one line, by any reader's idea of a line, that reads back to the message (masked)."""
+    masker = SecretMasker(CONFIGURED)
+    record = logging.LogRecord("bot.x", logging.INFO, __file__, 1, "said: %s", (message,), None)
+    masker.filter(record)
+    line = JsonFormatter(masker).format(record)
+    assert len(line.splitlines()) == 1
+    assert json.loads(line)["message"] == masker.cut(f"said: {message}")
+
+
+async def test_a_requests_ids_are_on_its_lines_and_its_background_works_and_pass_the_masker(
+    json_logged: io.StringIO,
+) -> None:
+    log = logging.getLogger("bot.anything")
+
+    async def background_work() -> None:
+        log.info("after the request")
+
+    with slack_request() as request:
+        log.info("before the body is verified")
+        slack_request_by("T0TEAM", SLACK_BOT)  # an id shaped like a token is masked like one
+        log.info("verified")
+        later = asyncio.create_task(background_work())  # runs once the request is over
+    log.info("outside any request")
+    await later
+    lines = [json.loads(line) for line in json_logged.getvalue().splitlines()]
+    before, verified, outside, after = (line for line in lines if line["logger"] == "bot.anything")
+    assert before["request_id"] == request.id and "team_id" not in before and "user_id" not in before
+    assert verified["request_id"] == request.id and verified["team_id"] == "T0TEAM" and verified["user_id"] == MASK
+    assert after["request_id"] == request.id and after["message"] == "after the request"
+    assert "request_id" not in outside
+
+
+def test_log_format_json_is_what_the_process_configures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.running.process import build_runtime
+    from bot.settings import load_settings
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    settings = load_settings(_env_file=None, LOG_FORMAT="json", DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}")
+    runtime = build_runtime(settings)
+    try:
+        logging.getLogger("bot.anything").warning("started")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        asyncio.run(runtime.store.aclose())
+    [line] = [json.loads(line) for line in capsys.readouterr().err.splitlines() if "started" in line]
+    assert line["message"] == "started" and line["level"] == "WARNING"

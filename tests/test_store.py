@@ -389,6 +389,20 @@ async def test_enqueue_records_the_write_and_who_asked(store: Store) -> None:
         await store.enqueue("k3", "note", A_NOTE, ALICE, NOW.replace(tzinfo=None))
 
 
+async def test_the_backlog_counts_the_writes_still_waiting_and_dates_the_oldest(store: Store) -> None:
+    assert await store.backlog() == (0, None)
+    await store.answers()  # the trivial query /healthz asks
+    for n in range(4):
+        await store.enqueue(f"k{n}", "note", NotePayload(issue=n, html=""), ALICE, NOW + timedelta(seconds=n))
+    delivered, failed, sending = await store.claim_due(NOW + timedelta(seconds=5), limit=3, lease_seconds=600)
+    assert await store.mark_delivered(delivered.id, {"note": 1}, NOW)
+    assert await store.mark_failed(failed, "refused")
+    assert sending.state is OutboxState.SENDING
+    assert await store.backlog() == (2, NOW + timedelta(seconds=2)), (
+        "sending and pending wait; delivered, failed do not"
+    )
+
+
 async def test_outbox_lifecycle(store: Store) -> None:
     for n in range(3):
         await store.enqueue(f"k{n}", "note", NotePayload(issue=n, html=""), ALICE, NOW + timedelta(seconds=n))

@@ -29,7 +29,7 @@ class StartupError(Exception):
 def build_runtime(settings: Settings) -> Runtime:
     if refusal := ephemeral_sqlite_refusal(settings):  # README, Deploy: SQLite where the disk is wiped
         raise StartupError(refusal)
-    logs.configure(settings.LOG_LEVEL, settings.secret_values())
+    logs.configure(settings.LOG_LEVEL, settings.secret_values(), log_format=settings.LOG_FORMAT)
     return Runtime(settings=settings, trackers=build_trackers(settings), store=open_store(settings.DATABASE_URL))
 
 

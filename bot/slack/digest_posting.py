@@ -20,7 +20,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
+from bot import messages, metrics
 from bot.digest_model import Digest
 from bot.running.runtime import Runtime
 from bot.services.digests import DIGEST_NOW_EVERY, _may_change, build, scope_known
@@ -122,12 +122,15 @@ async def post_now(
         await _post(client, channel, await build(rt, scope, today=today), pacer)
     except BaseException as exc:
         await rt.store.release_digest_now(team, channel, now)  # nothing was posted: the next ask may come at once
+        if isinstance(exc, Exception):  # not this process stopping
+            metrics.DIGESTS_FAILED.labels("now").inc()
         if isinstance(exc, SlackApiError) and _slack_error(exc) in CLOSED_CHANNEL_ERRORS:
             return messages.DIGEST_NOT_IN_CHANNEL
         if passing(exc):
             log.warning("could not post the digest in %s (%s)", channel, _reason(exc))
             return messages.DIGEST_NOW_NOT_TAKEN
         raise
+    metrics.DIGESTS_POSTED.labels("now").inc()
     return messages.DIGEST_POSTED
 
 
@@ -164,10 +167,12 @@ async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER)
             raise
         except Exception as exc:  # noqa: BLE001 - told apart in _post_failed; the other channels go on
             done.failed += 1
+            metrics.DIGESTS_FAILED.labels("scheduled").inc()
             await _post_failed(rt, client, due, claimed_at, exc)
             continue
         await rt.store.mark_digest_posted(sub.id, due.due_date, ts)
         done.posted += 1
+        metrics.DIGESTS_POSTED.labels("scheduled").inc()
     return done
 
 

@@ -1,4 +1,5 @@
-"""The HTTP process: Starlette routes for Slack (`POST /slack/events`) and `GET /healthz`,
+"""The HTTP process: Starlette routes for Slack (`POST /slack/events`), `GET /healthz`, `GET /readyz`
+and `GET /metrics` (bot.running.health),
 served by uvicorn (with `BoundedHttpToolsProtocol`, which refuses a request head over 64 KB).
 
 `POST /slack/events` is guarded before Bolt sees anything, because Bolt reads the whole body,
@@ -21,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.request import payload_utils as payloads
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -34,7 +37,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from bot import messages
+from bot import logs, messages, metrics
+from bot.running import health as probes
 from bot.running.health import Health
 from bot.running.runtime import Runtime
 from bot.running.workers import Workers
@@ -122,6 +126,25 @@ def signed(verifier: SignatureVerifier, body: str, headers: Headers) -> bool:
     return verifier.is_valid(body, timestamp, signature)
 
 
+# The surfaces the acknowledgement histogram tells apart, each with Bolt's own test of a payload.
+SURFACES: tuple[tuple[str, Callable[[dict[str, Any]], bool]], ...] = (
+    ("command", payloads.is_slash_command),
+    ("shortcut", payloads.is_shortcut),
+    ("action", payloads.is_action),
+    ("view_submission", payloads.is_view_submission),
+    ("options", payloads.is_options),
+    ("event", payloads.is_event),
+)
+
+
+def surface(body: dict[str, Any]) -> str:
+    """Which surface a (verified, parsed) Slack payload came from: a fixed label, never its content."""
+    try:
+        return next((name for name, test in SURFACES if test(body)), "other")
+    except MALFORMED:  # a signed body of odd shape ("view": 5) was still acknowledged
+        return "other"
+
+
 def _closing(text: str, status: int, headers: dict[str, str] | None = None) -> Response:
     """A refusal that closes the connection, so the client stops sending the rest of its body
     (uvicorn would otherwise read and discard it to keep the connection alive)."""
@@ -176,15 +199,16 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
     runtime.settings.check_slack("serve")  # serving HTTP needs the signing secret
     assert runtime.settings.SLACK_SIGNING_SECRET is not None
     verifier = SignatureVerifier(runtime.settings.SLACK_SIGNING_SECRET.get_secret_value())
-    health = Health(runtime.trackers)
+    health = Health(runtime.trackers, runtime.store)
     budget = BodyBudget(MAX_BUFFERED_BYTES)
     shared = SharedSession(app)
 
     async def events(request: Request) -> Response:
-        with budget.share() as take:
+        with budget.share() as take, logs.slack_request():
             return await _events(request, take)
 
     async def _events(request: Request, take: Callable[[int], None]) -> Response:
+        started = time.perf_counter()
         try:
             body = await read_body(request, take)
             text = body.decode("utf-8")  # Slack sends UTF-8 (JSON) or ASCII (forms)
@@ -208,19 +232,36 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
             bolt_request = AsyncBoltRequest(body=text, query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
             refusal = shape_refusal(bolt_request.body)
             if refusal is None:
-                return to_starlette_response(await app.async_dispatch(bolt_request))
+                logs.slack_request_by(bolt_request.context.team_id, bolt_request.context.user_id)  # the verified body's
+                response = to_starlette_response(await app.async_dispatch(bolt_request))
+                metrics.ACK_SECONDS.labels(surface(bolt_request.body)).observe(time.perf_counter() - started)
+                return response
         except MALFORMED as exc:
             refusal = type(exc).__name__
         log.warning("refused a signed request that is not a Slack payload (%s)", refusal)
         return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
 
     async def healthz(request: Request) -> JSONResponse:
+        return await _probe(request, probes.live)
+
+    async def readyz(request: Request) -> JSONResponse:
+        return await _probe(request, probes.ready)
+
+    async def _probe(request: Request, passes: Callable[[dict[str, Any]], bool]) -> JSONResponse:
         view = health.view_for(request.headers.get("authorization"), runtime.settings.HEALTHZ_TOKEN)
         if view is None:
             return JSONResponse(
                 {"error": messages.HEALTHZ_BAD_TOKEN}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )
-        return JSONResponse(await health.report(view))
+        report = await health.report(view)
+        return JSONResponse(report, status_code=200 if passes(report) else 503)
+
+    async def metrics_text(request: Request) -> Response:
+        if not health.may_scrape(request.headers.get("authorization"), runtime.settings.HEALTHZ_TOKEN):
+            return PlainTextResponse(
+                messages.METRICS_BAD_TOKEN, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        return Response(await health.scrape(runtime.clock()), media_type=metrics.CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -236,6 +277,11 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
             await shared.close()
 
     return Starlette(
-        routes=[Route("/slack/events", events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],
+        routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_text, methods=["GET"]),
+        ],
         lifespan=lifespan,
     )

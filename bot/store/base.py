@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, literal, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.store.engine import open_engine
@@ -43,6 +43,10 @@ class StoreBase:
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._engine.dispose)
+
+    async def answers(self) -> None:
+        """A trivial query (/healthz): returns when the database answers, else raises StoreUnavailable."""
+        await self._run(lambda conn: conn.execute(select(literal(1))).scalar_one())
 
     async def _run(self, operation: Callable[[Connection], T]) -> T:
         return await asyncio.to_thread(self._transact, operation)

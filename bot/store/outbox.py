@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Connection, RowMapping, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, func, select, update
 
 from bot.store.base import StoreBase
 from bot.store.records import PAYLOAD_OF, OutboxItem, OutboxKind, OutboxPayload, OutboxState, Requester, require_aware
@@ -312,6 +312,17 @@ class OutboxStore(StoreBase):
         return await self._run(
             lambda conn: conn.execute(select(outbox.c.id).where(_waiting(now)).limit(1)).first() is not None
         )
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """How many writes wait in the outbox (pending, or being sent), and when the oldest of them
+        was recorded (None when none waits)."""
+        waiting = outbox.c.state.in_([OutboxState.PENDING.value, OutboxState.SENDING.value])
+
+        def run(conn: Connection) -> tuple[int, datetime | None]:
+            count, oldest = conn.execute(select(func.count(), func.min(outbox.c.created_at)).where(waiting)).one()
+            return int(count), oldest
+
+        return await self._run(run)
 
     async def get(self, ref: int | str) -> OutboxItem | None:
         """An outbox row by id (int) or idempotency key (str)."""

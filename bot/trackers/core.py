@@ -20,6 +20,7 @@ import httpx
 import stamina
 from cachetools import TTLCache
 
+from bot import metrics
 from bot.trackers.errors import AuthenticationRefused, InvalidInput, NotFound, TimedOut, TrackerError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class TrackerHTTP:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.tracker = tracker
+        self._label = metrics.label(tracker)
         self.options = options = options or HttpOptions()
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
@@ -114,10 +116,29 @@ class TrackerHTTP:
         bytes signed by an auth flow are the bytes sent. Reads (and calls marked `idempotent`)
         are retried on 5xx, 429, timeouts and connection errors.
         """
+        started = time.perf_counter()
+        try:
+            return await self._request(method, path, params, body, idempotent, not_found, not_found_statuses, started)
+        except TrackerError as exc:
+            metrics.TRACKER_ERRORS.labels(self._label, type(exc).__name__).inc()
+            raise
+        finally:
+            metrics.TRACKER_CALL_SECONDS.labels(self._label).observe(time.perf_counter() - started)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        idempotent: bool | None,
+        not_found: str,
+        not_found_statuses: tuple[int, ...],
+        started: float,
+    ) -> Any:
         content = None if body is None else json.dumps(body).encode("utf-8")
         headers = {"Content-Type": "application/json"} if content is not None else None
         retry = method.upper() in ("GET", "HEAD") if idempotent is None else idempotent
-        started = time.perf_counter()
         try:
             response = await self._send(method, path.lstrip("/"), params, content, headers, retry)
         except _RetryableStatus as exc:

@@ -273,7 +273,7 @@ class KitsuClient:
         if token:
             auth = _RefusalGuard(StaticBearerAuth(token), lambda: KitsuRefused(self.name, _BOT_TOKEN_REFUSED))
         elif email and password:
-            self.tokens = TokenCache(self._mint)
+            self.tokens = TokenCache(self._mint, tracker=self.name)
             auth = _RefusalGuard(
                 BearerAuth(self.tokens, is_refusal=is_token_refusal), lambda: AuthenticationRefused(self.name)
             )

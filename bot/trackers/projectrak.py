@@ -179,7 +179,7 @@ class ProjectrakClient:
         self._key_id = key_id
         self._api_key = api_key
         self.site_url: str | None = None  # the Jira site the key belongs to, learnt when minting
-        self.tokens = TokenCache(self._mint, margin=token_margin)
+        self.tokens = TokenCache(self._mint, tracker=self.name, margin=token_margin)
         self.http = TrackerHTTP(self.name, url, BearerAuth(self.tokens), options=options, transport=transport)
 
     async def aclose(self) -> None:

@@ -19,6 +19,8 @@ import httpx
 import jwt
 from cachetools import TLRUCache
 
+from bot import metrics
+
 SAFETY_MARGIN_SECONDS = 60.0
 SHORT_LIFE_SHARE = 0.25
 _KEY = "token"
@@ -49,10 +51,12 @@ class TokenCache:
         self,
         mint: Callable[[Token | None], Awaitable[Token]],
         *,
+        tracker: str,
         margin: float = SAFETY_MARGIN_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._mint = mint
+        self._mints = metrics.TOKEN_MINTS.labels(metrics.label(tracker))
         self._margin = margin
         self._cache: TLRUCache[str, Token] = TLRUCache(maxsize=1, ttu=self._time_to_use, timer=clock)
         self._lock = asyncio.Lock()
@@ -77,6 +81,7 @@ class TokenCache:
                 # The mint function sees the last token so it can use a refresh token it carries.
                 token = await self._mint(self._previous)
                 self.mints += 1
+                self._mints.inc()
                 self._previous = token
                 self._cache[_KEY] = token
             return token

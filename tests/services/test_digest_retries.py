@@ -190,3 +190,22 @@ async def test_two_processes_asked_for_digest_now_at_once_post_it_once(
         "Posted the digest in this channel.",
     ]
     assert len(posts(slack_state, "C0BUSY")) == 1
+
+
+async def test_scheduled_digests_posted_and_failed_are_counted(daily: Runtime, slack_state: SlackState) -> None:
+    from prometheus_client import REGISTRY
+
+    def counted() -> tuple[float, float]:
+        labels = {"trigger": "scheduled"}
+        return (
+            REGISTRY.get_sample_value("trackerbot_digests_posted_total", labels) or 0.0,
+            REGISTRY.get_sample_value("trackerbot_digests_failed_total", labels) or 0.0,
+        )
+
+    posted, failed = counted()
+    slack_state.failures["chat.postMessage"] = [503]
+    assert await round_(daily) == (0, 1)
+    assert counted() == (posted, failed + 1)
+    daily.clock = lambda: NOW + timedelta(seconds=30)
+    assert await round_(daily) == (1, 0)
+    assert counted() == (posted + 1, failed + 1)

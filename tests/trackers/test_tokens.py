@@ -120,7 +120,7 @@ async def test_a_token_shorter_lived_than_the_margin_is_still_reused() -> None:
         minted.append(Token(f"t{len(minted)}", expires_at=now[0] + 10))
         return minted[-1]
 
-    cache = TokenCache(mint, clock=lambda: now[0])
+    cache = TokenCache(mint, tracker="Test", clock=lambda: now[0])
     assert (await cache.get()).value == "t0"
     now[0] += 7.4
     assert (await cache.get()).value == "t0"
