@@ -1,0 +1,232 @@
+"""Watches, as conversations: `/tracker watch`, `unwatch`, `watching`, then a watch round (the
+poller's, run here on a process of its own against the same database and clock) and the news it
+posts in the channel's thread for the item, or by DM."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.demo.issuetrak import _note_record
+from bot.demo.slack import TEAM_ID
+from bot.running.runtime import Runtime
+from bot.services import watches
+from bot.slack.app import web_client
+from bot.slack.digest_posting import Pacer
+from bot.slack.watch_posting import RoundSummary, run_round
+from bot.store import Store
+from bot.trackers.registry import build_trackers
+from tests.fixtures.issuetrak import IssuetrakServer
+from tests.fixtures.slack import FAST
+from tests.slack.harness import Chat, blocks_text
+
+Poller = tuple[Runtime, AsyncWebClient]
+
+
+@pytest.fixture
+async def poller(runtime: Runtime) -> AsyncIterator[Poller]:
+    """The watch poller's side: same settings, database and clock, its own tracker clients."""
+    settings = runtime.settings
+    rt = Runtime(
+        settings=settings,
+        trackers=build_trackers(settings, options=FAST),
+        store=Store(settings.DATABASE_URL),
+        clock=runtime.clock,
+    )
+    yield rt, web_client(rt)
+    await rt.aclose()
+    await rt.store.aclose()
+
+
+async def tick(poller: Poller) -> RoundSummary:
+    rt, client = poller
+    return await run_round(rt, client, pacer=Pacer(0))
+
+
+def news(chat: Chat) -> list[dict[str, Any]]:
+    """Every piece of watch news the bot posted so far."""
+    return [m for m in chat.slack.of("chat.postMessage") if "News of" in m.get("text", "")]
+
+
+def add_note(server: IssuetrakServer, issue: int, text: str, *, by: str = "bnguyen", private: bool = False) -> int:
+    note_id = max(server.state.notes, default=0) + 1
+    server.state.notes[note_id] = _note_record(note_id, issue, text, by, datetime.now(UTC), private=private)
+    return note_id
+
+
+async def test_a_channel_watches_an_issue_and_hears_each_change_once_in_one_thread(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    reply = chat.send("/tracker watch issue 1001")
+    assert "This channel will hear of changes to Issuetrak issue #1001" in reply.text
+    assert "already watching" in chat.send("/tracker watch issue #1001").text
+
+    first = await tick(poller)
+    assert (first.items, first.posted) == (1, 0)  # the first poll only records the issue
+    assert news(chat) == []
+
+    issue = issuetrak_server.state.issues[1001]
+    issue["Status"] = "Closed"
+    issue["AssignedTo"] = issue["NextActionTo"] = "cdubois"
+    add_note(issuetrak_server, 1001, "Swapped the fuser.\nSecond line\nthird\nfourth line never shown")
+    add_note(issuetrak_server, 1001, "internal: the vendor overcharged", private=True)
+    second = await tick(poller)
+    assert (second.items, second.changed, second.posted) == (1, 1, 1)
+    [parent] = news(chat)
+    assert parent["channel"] == "C0GENERAL" and parent.get("thread_ts") is None
+    text = blocks_text(parent["blocks"])
+    assert "Status: Open → Closed" in text
+    assert "Next action:" in text and "Assignee:" in text
+    assert "Swapped the fuser. / Second line / third" in text and "fourth line" not in text
+    assert "overcharged" not in parent["text"] + text  # a private note never
+
+    assert (await tick(poller)).posted == 0  # nothing new: nothing said again
+
+    issue["Status"] = "Open"
+    await tick(poller)
+    [watch] = await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL")
+    later = news(chat)[1]
+    assert watch.thread_ts and later["thread_ts"] == watch.thread_ts
+    assert "Status: Closed → Open" in blocks_text(later["blocks"])
+
+
+async def test_watching_lists_and_unwatch_stops_and_anyone_in_the_channel_may_stop_it(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    assert "This channel watches nothing yet" in chat.send("/tracker watching").text
+    chat.send("/tracker watch issue 1001")
+    assert "Issuetrak project Studio network refresh" in chat.send("/tracker watch project 7").text
+    listed = chat.send("/tracker watching").text
+    assert "This channel watches 2 of at most 50:" in listed
+    assert "Issuetrak issue #1001 (Render node rn-07" in listed and "set by <@U0ALICE>" in listed
+
+    chat.user = "U0NOBODY"  # no Issuetrak user, but in the channel: may stop the channel's watch
+    assert "Stopped watching Issuetrak issue #1001" in chat.send("/tracker unwatch issue 1001").text
+    assert "This channel is not watching issue #1001." in chat.send("/tracker unwatch issue 1001").text
+    assert (
+        "Stopped watching Issuetrak project Studio network refresh"
+        in chat.send("/tracker unwatch project studio network refresh").text
+    )
+    assert "This channel watches nothing yet" in chat.send("/tracker watching").text
+
+    await tick(poller)
+    issuetrak_server.state.issues[1001]["Status"] = "Closed"
+    assert (await tick(poller)).items == 0 and news(chat) == []  # a stopped watch hears nothing
+
+
+async def test_a_watch_in_a_dm_is_the_persons_and_its_news_comes_by_dm(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    chat.channel = "D0ALICE"
+    assert "You will hear of changes to Issuetrak issue #1002" in chat.send("/tracker watch issue 1002").text
+    assert "You watch 1 of at most 50 here:" in chat.send("/tracker watching").text
+    chat.channel = "C0GENERAL"
+    assert "This channel watches nothing yet" in chat.send("/tracker watching").text
+
+    await tick(poller)
+    issuetrak_server.state.issues[1002]["PriorityID"] = 1
+    await tick(poller)
+    [dm] = news(chat)
+    assert dm["channel"] == "U0ALICE" and "Priority:" in dm["text"]
+
+    chat.user, chat.channel = "U0NOBODY", "D0NOBODY"  # another person's DM reaches only their own watches
+    assert "You are not watching issue #1002." in chat.send("/tracker unwatch issue 1002").text
+    chat.user, chat.channel = "U0ALICE", "D0ALICE"
+    assert "You stopped watching Issuetrak issue #1002" in chat.send("/tracker unwatch issue 1002").text
+
+
+def test_watching_follows_the_read_rules(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat.user = "U0NOBODY"
+    reply = chat.send("/tracker watch issue 1001")
+    assert "Reading Issuetrak from Slack needs your Issuetrak user" in reply.text
+    assert not issuetrak_server.requests_to("issues/true/1001") and not issuetrak_server.requests_to(
+        "issues/false/1001"
+    )
+    chat.slack.add_user("U0GUEST", "Gus Guest", "alice@example.com").is_restricted = True
+    chat.user = "U0GUEST"
+    assert "Guest accounts cannot use trackerbot" in chat.send("/tracker watch project 7").text
+    chat.user = "U0ALICE"
+    assert "This channel watches nothing yet" in chat.send("/tracker watching").text
+
+    chat.runtime.settings.OPEN_READS = True
+    chat.user = "U0NOBODY"
+    assert "This channel will hear of changes" in chat.send("/tracker watch issue 1001").text
+
+
+def test_bad_watch_commands_get_clear_answers(chat: Chat) -> None:
+    answers = {
+        "/tracker watch": "Use `/tracker watch issue 123`",
+        "/tracker watch issue": "Use `/tracker watch issue 123`",
+        "/tracker watch issue abc": "Use `/tracker watch issue 123`",
+        "/tracker watch issue 12345678901": "too long for an issue number",
+        "/tracker watch asset LAPTOP-0042": "Use `/tracker watch issue 123`",
+        "/tracker unwatch everything": "Use `/tracker unwatch issue 123`",
+        "/tracker watching all": "`/tracker watching` takes nothing after it",
+        "/tracker watch issue 999": "Issue 999 does not exist in Issuetrak.",
+        "/tracker watch project no such thing": "I found no project matching “no such thing”",
+        "/tracker watch project o": "Several projects match “o”",
+    }
+    for text, expected in answers.items():
+        reply = chat.send(text)
+        assert expected in reply.text, (text, reply.text)
+        assert "Traceback" not in reply.text
+    assert "This channel watches nothing yet" in chat.send("/tracker watching").text
+
+
+def test_a_channel_may_watch_only_so_many_items(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watches, "MAX_WATCHES", 2)
+    chat.send("/tracker watch issue 1001")
+    chat.send("/tracker watch issue 1002")
+    assert "This channel already watches 2 items, as many as it may" in chat.send("/tracker watch issue 1003").text
+    assert "already watching" in chat.send("/tracker watch issue 1002").text  # a repeat is not refused as full
+
+
+async def test_an_item_that_disappears_is_reported_once_and_its_watch_ends_but_an_outage_is_not_that(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    chat.send("/tracker watch issue 1004")
+    chat.channel = "C0OTHER"
+    chat.send("/tracker watch issue 1004")
+    await tick(poller)
+
+    issuetrak_server.state.faults.fail_rate = 1.0  # Issuetrak down: not a disappearance
+    down = await tick(poller)
+    assert (down.unreadable, down.gone, down.posted) == (1, 0, 0)
+    issuetrak_server.state.faults.fail_rate = 0.0
+    assert (await tick(poller)).posted == 0  # the watermark was kept: nothing to say
+
+    del issuetrak_server.state.issues[1004]
+    gone = await tick(poller)
+    assert (gone.gone, gone.posted) == (1, 2)
+    said = news(chat)
+    assert {m["channel"] for m in said} == {"C0GENERAL", "C0OTHER"}
+    assert all("can no longer be read (Issue 1004 does not exist in Issuetrak.)" in m["text"] for m in said)
+    assert (await tick(poller)).items == 0  # its watches ended: nothing polled, nothing said again
+    assert len(news(chat)) == 2
+    assert "watches nothing yet" in chat.send("/tracker watching").text
+
+
+async def test_project_watches_hear_status_progress_and_health(
+    chat: Chat,
+    poller: Poller,
+    issuetrak_server: IssuetrakServer,
+    projectrak_server,  # type: ignore[no-untyped-def]
+) -> None:
+    chat.send("/tracker watch project 7")
+    assert "Projectrak project Website relaunch" in chat.send("/tracker watch project WEB").text
+    await tick(poller)
+    project = next(p for p in issuetrak_server.state.projects.values() if p["ProjectNumber"] == "7")
+    project["PercentCompleted"] = 55
+    project["Status"] = "On hold"
+    web = projectrak_server.state.projects["WEB"]
+    health = next(f.id for f in projectrak_server.state.fields if f.name == "Health")
+    web.values[health] = {"id": "2", "value": "At risk"}
+    done = await tick(poller)
+    assert done.posted == 2
+    text = "\n".join(m["text"] for m in news(chat))
+    assert "Progress: 40% → 55%" in text and "Status: Open → On hold" in text
+    assert "Health: On track → At risk" in text
