@@ -1,5 +1,5 @@
 """Watch news as messages: one piece of news about one watched item (what changed, new public
-notes, or that it can no longer be read), and the "Watch here" button of cards.
+notes, or that it can no longer be read). The cards' "Watch here" button is in `cards`.
 
 The news body is what the poll recorded (`bot.services.watches`): `item` is mrkdwn already
 escaped; every tracker value in it is escaped here."""
@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
+from slack_sdk.models.blocks import Block
 
 from bot import messages
-from bot.views import ids
-from bot.views.limits import BUTTON_VALUE_LIMIT
 from bot.views.sentence_blocks import notice
 from bot.views.text import escape, safe_url, truncate
 
@@ -54,11 +52,3 @@ def news_text(body: dict[str, Any]) -> str:
 
 def news_blocks(body: dict[str, Any]) -> list[Block]:
     return notice("\n".join([f"*{news_title(body)}*", *(f"• {line}" for line in news_lines(body))]))
-
-
-def watch_button(value: str) -> ButtonElement | None:
-    """ "Watch here" for the item `value` names ("issue:1001", "project:kitsu:<id>"); None when the
-    value would not fit a button (the card then goes without it)."""
-    if len(value) > BUTTON_VALUE_LIMIT:
-        return None
-    return ButtonElement(text=PlainTextObject(text=messages.WATCH_HERE_BUTTON), action_id=ids.WATCH_HERE, value=value)

@@ -79,7 +79,7 @@ async def test_commands_render_cards_and_buttons(tmp_path: Path) -> None:
     # The project card: header, context, fields as "Label: value", progress bar, buttons.
     assert "  Studio network refresh\n  › Issuetrak" in output
     assert "Status: Open" in output and "Progress: ▓▓▓▓░░░░░░ 40%" in output
-    assert "[Refresh] [Open in Issuetrak]" in output
+    assert "[Refresh] [Watch here] [Open in Issuetrak]" in output
     assert "*Status*" not in output
     # Projects from every demo tracker that lists projects; mrkdwn links and escapes undone.
     for tracker in ("*Issuetrak* · ", "*Projectrak* · ", "*Kitsu* · "):

@@ -4,13 +4,16 @@ posts in the channel's thread for the item, or by DM."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.demo import slack_payloads
 from bot.demo.issuetrak import _note_record
 from bot.demo.slack import TEAM_ID
 from bot.running.runtime import Runtime
@@ -20,9 +23,10 @@ from bot.slack.digest_posting import Pacer
 from bot.slack.watch_posting import RoundSummary, run_round
 from bot.store import Store
 from bot.trackers.registry import build_trackers
+from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import FAST
-from tests.slack.harness import Chat, blocks_text
+from tests.slack.harness import Chat, Reply, blocks_text
 
 Poller = tuple[Runtime, AsyncWebClient]
 
@@ -230,3 +234,71 @@ async def test_project_watches_hear_status_progress_and_health(
     text = "\n".join(m["text"] for m in news(chat))
     assert "Progress: 40% → 55%" in text and "Status: Open → On hold" in text
     assert "Health: On track → At risk" in text
+
+
+# --- "Watch here" on cards ------------------------------------------------------------------------
+
+
+def watch_button(reply: Reply) -> dict[str, Any]:
+    [button] = [b for b in reply.buttons() if b.get("action_id") == ids.WATCH_HERE]
+    return button
+
+
+async def test_watch_here_on_an_issue_card_watches_it_in_that_channel_and_tells_the_clicker_alone(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    card = chat.send("/tracker issue 1003")
+    assert [b["text"]["text"] for b in card.buttons()] == ["Watch here", "Open in Issuetrak"]
+    clicked = chat.click(watch_button(card))
+    [answer] = clicked.of("response_url")
+    assert answer["replace_original"] is False and answer["response_type"] == "ephemeral"  # the card stays
+    assert "This channel will hear of changes to Issuetrak issue #1003" in answer["text"]
+    assert "already watching" in chat.click(watch_button(card)).text
+    [watch] = await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL")
+    assert (watch.target.item_key, watch.created_by) == ("issue:1003", "U0ALICE")
+
+    await tick(poller)
+    add_note(issuetrak_server, 1003, "Pens arrived")
+    await tick(poller)
+    [said] = news(chat)
+    assert said["channel"] == "C0GENERAL" and "New note by bnguyen: Pens arrived" in said["text"]
+
+
+async def test_watch_here_on_a_project_card_and_in_a_dm(chat: Chat) -> None:
+    chat.channel = "D0ALICE"
+    card = chat.send("/tracker project WEB")
+    assert [b["text"]["text"] for b in card.buttons()] == ["Refresh", "Watch here", "Open in Projectrak"]
+    assert "You will hear of changes to Projectrak project Website relaunch" in chat.click(watch_button(card)).text
+    [watch] = await chat.runtime.store.watches_at(TEAM_ID, "U0ALICE")
+    assert watch.personal and watch.target.item_key.startswith("project:projectrak:")
+
+
+async def test_watch_here_is_checked_when_clicked_not_when_drawn(chat: Chat) -> None:
+    """A card drawn for someone who may read it does not let anyone else watch through it."""
+    card = chat.send("/tracker issue 1001")
+    button = watch_button(card)
+    chat.user = "U0NOBODY"
+    assert "Reading Issuetrak from Slack needs your Issuetrak user" in chat.click(button).text
+    chat.slack.add_user("U0GUEST", "Gus Guest", "alice@example.com").is_restricted = True
+    chat.user = "U0GUEST"
+    assert "Guest accounts cannot use trackerbot" in chat.click(button).text
+    assert await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL") == []
+
+
+async def test_a_forged_watch_here_watches_nothing(chat: Chat) -> None:
+    for value in ("issue:99999", "issue:1x", "project:nowhere:1", "project:issuetrak:", "x" * 500, ""):
+        reply = chat.click({"type": "button", "action_id": ids.WATCH_HERE, "value": value})
+        assert reply.status == 200 and "does not exist" in reply.text, value
+        assert "Traceback" not in reply.text
+    assert await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL") == []
+
+
+def test_watch_here_is_acknowledged_before_the_tracker_answers(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    card = chat.send("/tracker issue 1001")
+    issuetrak_server.state.faults.latency = 1.0  # every Issuetrak answer takes a second
+    payload = slack_payloads.block_action(chat.who("act"), watch_button(card))
+    response = chat.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert chat.runtime.tasks, "acknowledged while the watch is still being made"
+    chat.settle()
+    assert "This channel will hear of changes" in chat.slack.of("response_url")[-1]["text"]

@@ -163,7 +163,8 @@ def test_issue_card_shows_the_issue() -> None:
         "*Target date*\n5 Mar 2025 ⚠ overdue by 5 days",
         "*Type*\nHardware",
     ]
-    [button] = buttons(payload)
+    watch, button = buttons(payload)
+    assert (watch["action_id"], watch["value"], watch["text"]["text"]) == (ids.WATCH_HERE, "issue:123", "Watch here")
     assert button["url"] == issue.url and button["action_id"] == ids.OPEN_IN_TRACKER
     assert payload[-1]["elements"][0]["text"] == "Issuetrak #123"
 
@@ -178,7 +179,7 @@ def test_issue_card_closed_or_future_target_is_not_overdue() -> None:
 def test_issue_card_defaults_and_hostile_text() -> None:
     payload = rendered(issue_card(Issue(number=9, subject="  ", assignee=HOSTILE, status=HOSTILE, url="javascript:x")))
     assert payload[0]["text"]["text"] == "Issue #9"
-    assert buttons(payload) == []
+    assert [b["action_id"] for b in buttons(payload)] == [ids.WATCH_HERE]  # no unsafe link button
     assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in all_text(payload)
 
 
@@ -195,8 +196,9 @@ def test_project_card_shows_status_progress_money_and_overdue() -> None:
     assert "*Budget*\n12,000 estimated · 13,500.50 actual" in text
     assert "*Hours*\n120 h estimated · 140 h actual" in text
     assert "*Health*\nAt risk" in text and "*Owner*\nDana Whitfield" in text
-    refresh, open_in = buttons(payload)
+    refresh, watch, open_in = buttons(payload)
     assert (refresh["action_id"], refresh["value"]) == (ids.PROJECT_REFRESH, "projectrak:10001")
+    assert (watch["action_id"], watch["value"]) == (ids.WATCH_HERE, "project:projectrak:10001")
     assert open_in["action_id"] == ids.OPEN_IN_TRACKER and open_in["text"]["text"] == "Open in Projectrak"
     assert open_in["url"] == "https://studio.atlassian.net/browse/WEB"
 
@@ -208,7 +210,7 @@ def test_project_card_leaves_out_what_is_unknown() -> None:
     assert "*Overdue tasks*\n3" in text and "*Status*\nOpen" in text
     for absent in ("Budget", "Hours", "Health", "Progress", "Target date", "Open in"):
         assert absent not in text
-    assert [b["value"] for b in buttons(payload)] == ["kitsu:a1b2"]
+    assert [b["value"] for b in buttons(payload)] == ["kitsu:a1b2", "project:kitsu:a1b2"]
 
 
 def test_closed_project_is_never_overdue() -> None:
