@@ -322,8 +322,6 @@ HOME_NO_WATCHES = "None yet: `/tracker watch issue 123` in a channel, or in a DM
 HOME_WATCH_WHERE = "{item}, in <#{channel}>"
 HOME_WATCH_WHERE_PERSONAL = "{item}, by DM"
 WATCH_HERE_BUTTON = "Watch here"
-TICK_NOTHING = "Watch round: {items} items checked, nothing new to post ({seconds:.1f} s)."
-TICK_POSTED = "Watch round: {items} items checked, {posted} news posted ({seconds:.1f} s)."
 
 
 # --- follow the work: unfurls and card buttons ----------------------------------------------------

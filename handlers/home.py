@@ -47,6 +47,7 @@ async def _publish(rt: Runtime, client: AsyncWebClient, directory: Directory, te
             identity=page.identity,
             trackers=page.trackers,
             digests=page.digests,
+            watches=page.watches,
             examples=page.examples,
             audit=page.audit,
         ),

@@ -208,9 +208,14 @@ async def listing(rt: Runtime, *, team: str, channel: str, user: str) -> str:
     return "\n".join([head, *lines])
 
 
-async def watches_of(rt: Runtime, *, team: str, user: str) -> list[Watch]:
-    """The watches a person set (the Home tab lists them)."""
-    return await rt.store.watches_by(team, user)
+async def home_lines(rt: Runtime, *, team: str, user: str) -> list[str]:
+    """The watches a person set, wherever their news goes, one line each (the Home tab)."""
+    return [
+        messages.HOME_WATCH_WHERE_PERSONAL.format(item=describe(w.target))
+        if w.personal
+        else messages.HOME_WATCH_WHERE.format(item=describe(w.target), channel=w.destination)
+        for w in await rt.store.watches_by(team, user)
+    ]
 
 
 # --- the poll ------------------------------------------------------------------------------------

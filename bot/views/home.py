@@ -1,5 +1,5 @@
 """The App Home tab: who trackerbot thinks you are in Issuetrak, which trackers are set up,
-the digests of your workspace, what you can type, and for admins the latest link decisions."""
+the digests of your workspace, the watches you set, what you can type, and for admins the latest link decisions."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.views.cards import help_blocks, list_section
 from bot.views.text import escape
 
 MAX_DIGEST_LINES = 20
+MAX_WATCH_LINES = 60  # a person's watches: at most 50 a channel, so a few channels' worth
 
 
 def audit_line(entry: AuditEntry) -> str:
@@ -30,10 +31,11 @@ def home_view(
     digests: Sequence[Subscription],
     examples: Sequence[tuple[str, str]],
     audit: Sequence[AuditEntry] | None = None,
+    watches: Sequence[str] = (),
 ) -> View:
     """`identity` is a sentence already written for the person (bot.messages); `trackers` pairs
     each tracker's label with whether it is set up; `audit` (admins only, newest first) the link
-    decisions to show."""
+    decisions to show; `watches` the person's watches, each a line already written for them."""
     set_up = " · ".join(f"{'✅' if on else '▫️'} {escape(label)}" for label, on in trackers)
     digest_lines = [
         f"• <#{escape(s.channel_id)}> every day at {escape(s.time)} ({escape(s.timezone)})" for s in digests
@@ -47,6 +49,12 @@ def home_view(
             "*Daily digests*",
             digest_lines or [messages.HOME_NO_DIGESTS],
             max_lines=MAX_DIGEST_LINES,
+        )[0],
+        DividerBlock(),
+        list_section(
+            f"*{messages.HOME_WATCHES}*",
+            [f"• {line}" for line in watches] or [messages.HOME_NO_WATCHES],
+            max_lines=MAX_WATCH_LINES,
         )[0],
         DividerBlock(),
         *help_blocks(examples),

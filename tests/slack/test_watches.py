@@ -302,3 +302,34 @@ def test_watch_here_is_acknowledged_before_the_tracker_answers(chat: Chat, issue
     assert chat.runtime.tasks, "acknowledged while the watch is still being made"
     chat.settle()
     assert "This channel will hear of changes" in chat.slack.of("response_url")[-1]["text"]
+
+
+# --- the Home tab ---------------------------------------------------------------------------------
+
+
+def home_of(chat: Chat, user: str) -> str:
+    body = json.dumps(
+        {
+            "team_id": TEAM_ID,
+            "api_app_id": "A0TRACKER",
+            "type": "event_callback",
+            "event_id": f"Ev{user}",
+            "event_time": 1700000000,
+            "event": {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1.2"},
+        }
+    )
+    reply = chat._exchange(body, "application/json")
+    [published] = reply.of("views.publish")
+    return blocks_text(published["view"]["blocks"])
+
+
+def test_the_home_tab_lists_the_watches_a_person_set(chat: Chat) -> None:
+    assert "None yet: `/tracker watch issue 123`" in home_of(chat, "U0ALICE")
+    chat.send("/tracker watch issue 1001")
+    chat.channel = "D0ALICE"
+    chat.send("/tracker watch project WEB")
+    home = home_of(chat, "U0ALICE")
+    assert "Your watches" in home
+    assert "• Issuetrak issue #1001 (Render node rn-07 drops off the farm overnight), in <#C0GENERAL>" in home
+    assert "• Projectrak project Website relaunch, by DM" in home
+    assert "None yet: `/tracker watch" in home_of(chat, "U0NOBODY")  # another person's home shows none of them
