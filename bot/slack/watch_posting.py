@@ -67,11 +67,13 @@ async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER
     """Post the news this process wins the claims of; returns how many pieces were posted."""
     posted = 0
     while claims := await rt.store.claim_news(rt.clock(), CLAIM_LIMIT):
-        for claim in claims:
+        for n, claim in enumerate(claims):
             done, finished = await _post_claim(rt, client, claim, pacer)
             posted += done
-            if not finished:
-                return posted  # Slack is not taking posts now: the next round goes on
+            if not finished:  # Slack is not taking posts now: the next round goes on
+                for left in claims[n + 1 :]:
+                    await rt.store.release_news([p.id for p in left.news], left.claimed_at)
+                return posted
     return posted
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -333,3 +333,40 @@ def test_the_home_tab_lists_the_watches_a_person_set(chat: Chat) -> None:
     assert "• Issuetrak issue #1001 (Render node rn-07 drops off the farm overnight), in <#C0GENERAL>" in home
     assert "• Projectrak project Website relaunch, by DM" in home
     assert "None yet: `/tracker watch" in home_of(chat, "U0NOBODY")  # another person's home shows none of them
+
+
+async def test_news_slack_did_not_take_is_posted_by_the_next_round_and_a_closed_channel_ends_its_watch(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    chat.send("/tracker watch issue 1001")
+    chat.channel = "C0GONE"
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    chat.slack.failures["chat.postMessage"] = [503, 503, 503, 503]  # Slack down for this round
+    chat.slack.closed_channels.add("C0GONE")  # and the bot was removed from #gone
+    issuetrak_server.state.issues[1001]["Status"] = "Closed"
+    down = await tick(poller)
+    assert (down.changed, down.posted) == (1, 0)
+    chat.slack.failures.clear()
+    again = await tick(poller)
+    assert again.posted == 1  # the news waited in the store; #general gets it now, once
+    assert [m["channel"] for m in news(chat)] == ["C0GENERAL", "C0GONE"]  # #gone refused it (not_in_channel)
+    assert await chat.runtime.store.watches_at(TEAM_ID, "C0GONE") == []  # ended, not retried for ever
+    assert len(await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL")) == 1
+    assert (await tick(poller)).posted == 0 and await chat.runtime.store.pending_news() == 0
+
+
+async def test_a_kitsu_production_watch_hears_of_tasks_falling_overdue(
+    chat: Chat, poller: Poller, kitsu_server  # type: ignore[no-untyped-def]
+) -> None:
+    assert "Kitsu project Moonrise" in chat.send("/tracker watch project Moonrise").text
+    await tick(poller)
+    data = kitsu_server.state.data
+    moonrise = next(p["id"] for p in data["projects"] if p["name"] == "Moonrise")
+    yesterday = f"{(kitsu_server.state.today - timedelta(days=1)).isoformat()}T00:00:00"
+    for task in data["tasks"]:
+        if task["project_id"] == moonrise:
+            task["due_date"] = yesterday
+    assert (await tick(poller)).posted == 1
+    [said] = news(chat)
+    assert "|Kitsu project Moonrise>" in said["text"] and "Overdue tasks: " in said["text"]
