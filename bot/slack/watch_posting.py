@@ -21,13 +21,17 @@ from bot.running.runtime import Runtime
 from bot.services import watches
 from bot.slack.digest_posting import PACER, Pacer, passing
 from bot.store import NewsClaim, WatchEnd
-from bot.store.watches import SETTLED
+from bot.store.watches import SETTLED, STALE_CLAIM
 from bot.views import cards
 from bot.views import watches as watch_view
 
 log = logging.getLogger(__name__)
 
 CLAIM_LIMIT = 50  # watches whose news one claim takes
+# A claim is posted from only while it is well younger than the store's STALE_CLAIM, after which
+# another process may take it over: a long backlog (Slack pacing one post a second per channel)
+# gives the rest back and the next round goes on with it.
+CLAIM_PATIENCE = STALE_CLAIM / 2
 
 
 @dataclass
@@ -85,6 +89,9 @@ async def _post_claim(rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pac
         rest = [p.id for p in claim.news[n:]]
         try:
             await pacer.wait(watch.destination)
+            if rt.clock() >= claim.claimed_at + CLAIM_PATIENCE:
+                await store.release_news(rest, claim.claimed_at)
+                return n, False
             answer = await client.chat_postMessage(
                 channel=watch.destination,
                 thread_ts=thread,

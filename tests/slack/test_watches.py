@@ -357,7 +357,9 @@ async def test_news_slack_did_not_take_is_posted_by_the_next_round_and_a_closed_
 
 
 async def test_a_kitsu_production_watch_hears_of_tasks_falling_overdue(
-    chat: Chat, poller: Poller, kitsu_server  # type: ignore[no-untyped-def]
+    chat: Chat,
+    poller: Poller,
+    kitsu_server,  # type: ignore[no-untyped-def]
 ) -> None:
     assert "Kitsu project Moonrise" in chat.send("/tracker watch project Moonrise").text
     await tick(poller)
@@ -370,3 +372,31 @@ async def test_a_kitsu_production_watch_hears_of_tasks_falling_overdue(
     assert (await tick(poller)).posted == 1
     [said] = news(chat)
     assert "|Kitsu project Moonrise>" in said["text"] and "Overdue tasks: " in said["text"]
+
+
+class SlowSlack(Pacer):
+    """Each post waits its turn for four minutes of the bot's clock (a long backlog)."""
+
+    def __init__(self, clock: list[datetime]) -> None:
+        super().__init__(0)
+        self.bot_clock = clock
+
+    async def wait(self, channel: str) -> None:
+        self.bot_clock[0] += timedelta(minutes=4)
+
+
+async def test_a_backlog_older_than_half_a_claims_life_is_given_back_not_posted_late(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer, clock: list[datetime]
+) -> None:
+    """Another process may take a claim over once it is stale: posting stops well before that,
+    and the next round posts the rest, each piece once."""
+    chat.send("/tracker watch issue 1001")
+    rt, client = poller
+    await watches.poll(rt)
+    for status in ("Pending", "Closed"):
+        issuetrak_server.state.issues[1001]["Status"] = status
+        await watches.poll(rt)  # recorded, not posted yet
+    slow = await run_round(rt, client, pacer=SlowSlack(clock))
+    assert slow.posted == 1  # the second would have gone out eight minutes into its claim
+    assert (await tick(poller)).posted == 1  # given back, so not held: posted at once
+    assert [m["text"].splitlines()[1] for m in news(chat)] == ["Status: Open → Pending", "Status: Pending → Closed"]
