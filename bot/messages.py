@@ -308,6 +308,7 @@ WATCH_NOTE = "New note by {author}: {text}"
 WATCH_MORE_NOTES = "…and {count} more new notes"
 WATCH_GONE = "{item} can no longer be read ({reason}), so this watch has ended."
 WATCH_NOTHING = "(none)"
+WATCH_REFUSED = "{tracker} no longer lets trackerbot read it"
 WATCH_FIELD_NAMES = {
     "status": "Status",
     "assignee": "Assignee",

@@ -9,7 +9,8 @@ most POLL_CONCURRENCY reads at a time through the process's shared tracker clien
 and reference data are cached there). The first poll of an item only records it; later polls
 compare with its watermark and record what changed as news for every watch of the item
 (`Store.advance`, a compare-and-swap: one process announces a change). An item that no longer
-exists is reported once and its watches end; a tracker that does not answer changes nothing.
+exists, or that its tracker no longer shows the bot while it still takes the bot's credentials,
+is reported once and its watches end; a tracker that does not answer changes nothing.
 The Slack edge (`bot.slack.watch_posting`) posts the recorded news.
 """
 
@@ -26,7 +27,7 @@ from bot.running.runtime import Runtime
 from bot.services import identity, lookup
 from bot.slack.people import SlackPerson
 from bot.store import Watch, WatchAdded, WatchedItem, WatchEnd, WatchKind, WatchTarget
-from bot.trackers.errors import NotFound, TrackerError
+from bot.trackers.errors import AuthenticationRefused, NotFound, TrackerError
 from bot.trackers.models import Issue, ProjectStatus, TrackerName
 from bot.views.text import escape
 
@@ -303,20 +304,28 @@ def _heading(target: WatchTarget, found: Issue | ProjectStatus | None) -> dict[s
     }
 
 
-async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled) -> None:
+async def _gone(rt: Runtime, item: WatchedItem, reason: str, done: Polled) -> None:
+    """Report the item once to every watch of it, and end them (one process wins the swap)."""
+    gone = {**_heading(item.target, None), "gone": reason}
+    if await rt.store.advance(item.target.item_key, item.version, None, rt.clock(), news_body=gone, gone=True):
+        done.gone += 1
+
+
+async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled, refused: list[WatchedItem]) -> None:
     target = item.target
-    now = rt.clock()
     try:
         found = await _read(rt, target)
     except NotFound as exc:
-        gone = {**_heading(target, None), "gone": str(exc)}
-        if await rt.store.advance(target.item_key, item.version, None, now, news_body=gone, gone=True):
-            done.gone += 1
+        await _gone(rt, item, str(exc), done)
+        return
+    except AuthenticationRefused:  # this item closed to the bot, or its credentials refused: told apart after
+        refused.append(item)
         return
     except (TrackerError, ValueError) as exc:  # an outage (or a tracker no longer set up): next round
         log.info("watch: %s could not be read this round (%s)", target.item_key, type(exc).__name__)
         done.unreadable += 1
         return
+    now = rt.clock()
     snapshot = issue_snapshot(found) if isinstance(found, Issue) else project_snapshot(found)
     if item.snapshot is None:  # the first poll records the item, and announces nothing
         await rt.store.advance(target.item_key, item.version, snapshot, now)
@@ -329,19 +338,43 @@ async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled) -> None:
         done.changed += 1
 
 
+async def _settle_refusals(rt: Runtime, refused: list[WatchedItem], done: Polled) -> None:
+    """Items a tracker refused to show the bot: when the same tracker still takes the bot's
+    credentials (one probe call), those items alone became unreadable and their watches end; when
+    it refuses the probe too, the credentials are at fault (a rotated key) and every watch waits."""
+    probes = rt.trackers.probes()
+    for tracker in sorted({item.target.tracker for item in refused}):
+        mine = [item for item in refused if item.target.tracker == tracker]
+        probe = probes.get(TrackerName(tracker))
+        try:
+            answers = probe is not None and bool(await probe.ping())
+        except (TrackerError, TimeoutError):
+            answers = False
+        if not answers:
+            log.warning("watch: %s refused trackerbot's credentials; %d watched items wait", tracker, len(mine))
+            done.unreadable += len(mine)
+            continue
+        for item in mine:
+            await _gone(rt, item, messages.WATCH_REFUSED.format(tracker=TrackerName(tracker).label), done)
+
+
 async def poll(rt: Runtime, *, concurrency: int = POLL_CONCURRENCY) -> Polled:
     """Read every watched item once (at most `concurrency` at a time) and record what changed."""
     watched = await rt.store.watched_items()
     done = Polled(items=len(watched))
     slots = asyncio.Semaphore(concurrency)
 
+    refused: list[WatchedItem] = []
+
     async def one(item: WatchedItem) -> None:
         async with slots:
             try:
-                await _poll_one(rt, item, done)
+                await _poll_one(rt, item, done, refused)
             except Exception:  # one item's failure must not stop the round
                 log.exception("watch: polling %s failed", item.target.item_key)
                 done.unreadable += 1
 
     await asyncio.gather(*(one(item) for item in watched))
+    if refused:
+        await _settle_refusals(rt, refused, done)
     return done

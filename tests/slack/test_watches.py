@@ -400,3 +400,23 @@ async def test_a_backlog_older_than_half_a_claims_life_is_given_back_not_posted_
     assert slow.posted == 1  # the second would have gone out eight minutes into its claim
     assert (await tick(poller)).posted == 1  # given back, so not held: posted at once
     assert [m["text"].splitlines()[1] for m in news(chat)] == ["Status: Open → Pending", "Status: Pending → Closed"]
+
+
+async def test_an_item_closed_to_the_bot_ends_its_watch_but_refused_credentials_do_not(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    key = issuetrak_server.state.api_key
+    issuetrak_server.state.api_key = "cm90YXRlZC1rZXk="  # the key was rotated: every call is refused
+    rotated = await tick(poller)
+    assert (rotated.unreadable, rotated.gone, rotated.posted) == (1, 0, 0)
+    assert len(await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL")) == 1
+
+    issuetrak_server.state.api_key = key
+    issuetrak_server.state.faults.fail_next = [403]  # this issue alone is refused; the probe is answered
+    closed = await tick(poller)
+    assert (closed.gone, closed.posted) == (1, 1)
+    [said] = news(chat)
+    assert "can no longer be read (Issuetrak no longer lets trackerbot read it)" in said["text"]
+    assert await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL") == []
