@@ -319,6 +319,8 @@ WATCH_FIELD_NAMES = {
     "overdue_tasks": "Overdue tasks",
 }
 HOME_WATCHES = "Your watches"
+HOME_WATCH_STOP = "Stop"
+WATCH_ALREADY_ENDED = "That watch has already ended."
 HOME_NO_WATCHES = "None yet: `/tracker watch issue 123` in a channel, or in a DM with me."
 HOME_WATCH_WHERE = "{item}, in <#{channel}>"
 HOME_WATCH_WHERE_PERSONAL = "{item}, by DM"

@@ -44,7 +44,7 @@ class HomePage:
     identity: str
     trackers: list[tuple[str, bool]]  # each tracker's label, and whether it is set up
     digests: list[Subscription]
-    watches: list[str]  # the person's watches, each a line written for them
+    watches: list[tuple[str, int]]  # the person's watches: a line written for them, and the watch's id
     examples: Sequence[tuple[str, str]]
     audit: list[AuditEntry] | None
 

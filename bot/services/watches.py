@@ -165,10 +165,11 @@ def _names(watch: Watch, kind: WatchKind, ref: str) -> bool:
     return wanted in {target.item_id.casefold(), (target.key or "").casefold(), target.name.casefold()}
 
 
-def may_stop(rt: Runtime, watch: Watch, actor: str, *, in_destination: bool) -> bool:
-    """Who may stop a watch: whoever set it, anyone where its news goes (they are in that
-    channel; a personal watch's destination is its person), or an admin."""
-    return in_destination or actor == watch.created_by or actor in rt.settings.admins
+def may_stop_elsewhere(rt: Runtime, watch: Watch, actor: str) -> bool:
+    """Who may stop a watch from outside its channel (the Home tab): whoever set it, or an admin.
+    In its channel anyone may (`unwatch` there: they are in the channel; a personal watch is
+    reached only from its person's own DM)."""
+    return actor == watch.created_by or actor in rt.settings.admins
 
 
 async def unwatch(rt: Runtime, *, team: str, channel: str, user: str, kind: WatchKind, ref: str) -> str:
@@ -185,15 +186,10 @@ async def unwatch(rt: Runtime, *, team: str, channel: str, user: str, kind: Watc
             ref=escape(ref)
         )
         return (messages.NOT_WATCHING_PERSONAL if alone else messages.NOT_WATCHING).format(what=what)
-    return await stop(rt, found, actor=user, in_destination=True)
-
-
-async def stop(rt: Runtime, watch: Watch, *, actor: str, in_destination: bool) -> str:
-    if not may_stop(rt, watch, actor, in_destination=in_destination):
-        return messages.UNWATCH_NOT_ALLOWED
-    await rt.store.end_watch(watch.id, WatchEnd.UNWATCHED, rt.clock())
-    said = messages.UNWATCHED_PERSONAL if watch.personal else messages.UNWATCHED
-    return said.format(item=describe(watch.target))
+    # Here is the watch's channel (or its person's own DM): anyone here may stop it.
+    await rt.store.end_watch(found.id, WatchEnd.UNWATCHED, rt.clock())
+    said = messages.UNWATCHED_PERSONAL if found.personal else messages.UNWATCHED
+    return said.format(item=describe(found.target))
 
 
 async def listing(rt: Runtime, *, team: str, channel: str, user: str) -> str:
@@ -209,14 +205,31 @@ async def listing(rt: Runtime, *, team: str, channel: str, user: str) -> str:
     return "\n".join([head, *lines])
 
 
-async def home_lines(rt: Runtime, *, team: str, user: str) -> list[str]:
-    """The watches a person set, wherever their news goes, one line each (the Home tab)."""
+async def home_lines(rt: Runtime, *, team: str, user: str) -> list[tuple[str, int]]:
+    """The watches a person set, wherever their news goes: a line each, with the watch's id (the
+    Home tab, whose Stop buttons carry it)."""
     return [
-        messages.HOME_WATCH_WHERE_PERSONAL.format(item=describe(w.target))
-        if w.personal
-        else messages.HOME_WATCH_WHERE.format(item=describe(w.target), channel=w.destination)
+        (
+            messages.HOME_WATCH_WHERE_PERSONAL.format(item=describe(w.target))
+            if w.personal
+            else messages.HOME_WATCH_WHERE.format(item=describe(w.target), channel=w.destination),
+            w.id,
+        )
         for w in await rt.store.watches_by(team, user)
     ]
+
+
+async def stop_from_home(rt: Runtime, *, team: str, actor: str, value: str) -> str | None:
+    """A Stop click on the Home tab: away from the watch's channel, so only whoever set the watch
+    or an admin may stop it (the button's value could be anyone's watch id). None when it stopped
+    (the Home tab, published again, shows it gone); else the sentence why not."""
+    found = await rt.store.watch(team, int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    if found is None or found.ended_at is not None:
+        return messages.WATCH_ALREADY_ENDED
+    if not may_stop_elsewhere(rt, found, actor):
+        return messages.UNWATCH_NOT_ALLOWED
+    await rt.store.end_watch(found.id, WatchEnd.UNWATCHED, rt.clock())
+    return None
 
 
 # --- the poll ------------------------------------------------------------------------------------

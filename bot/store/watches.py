@@ -173,6 +173,15 @@ class WatchStore(StoreBase):
 
         return await self._run(run)
 
+    async def watch(self, team_id: str, watch_id: int) -> Watch | None:
+        """One watch of the workspace, active or ended; None when it has no such watch."""
+
+        def run(conn: Connection) -> Watch | None:
+            row = conn.execute(select(watches).where(w.id == watch_id, w.team_id == team_id)).mappings().first()
+            return None if row is None else _watch(row)
+
+        return await self._run(run)
+
     async def watches_at(self, team_id: str, destination: str) -> list[Watch]:
         """The active watches whose news goes to `destination`, oldest first."""
 

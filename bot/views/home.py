@@ -5,16 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
 from bot import messages
 from bot.store.records import AuditEntry, Subscription
-from bot.views.cards import help_blocks, list_section
-from bot.views.text import escape
+from bot.views import ids
+from bot.views.cards import LIST_LINE_LIMIT, help_blocks, list_section
+from bot.views.text import escape, truncate_mrkdwn
 
 MAX_DIGEST_LINES = 20
-MAX_WATCH_LINES = 60  # a person's watches: at most 50 a channel, so a few channels' worth
+MAX_WATCH_LINES = 30  # watches with a Stop button each; a view holds at most 100 blocks
 
 
 def audit_line(entry: AuditEntry) -> str:
@@ -24,6 +34,25 @@ def audit_line(entry: AuditEntry) -> str:
     return f"• {entry.at:%Y-%m-%d %H:%M} UTC · {what}"
 
 
+def _watch_blocks(watches: Sequence[tuple[str, int]]) -> list[Block]:
+    """The person's watches, each with its Stop button; past MAX_WATCH_LINES, how many more."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{messages.HOME_WATCHES}*"))]
+    if not watches:
+        return [*blocks, list_section(None, [messages.HOME_NO_WATCHES], max_lines=1)[0]]
+    for line, watch_id in watches[:MAX_WATCH_LINES]:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=truncate_mrkdwn(line, LIST_LINE_LIMIT)),
+                accessory=ButtonElement(
+                    text=PlainTextObject(text=messages.HOME_WATCH_STOP), action_id=ids.WATCH_STOP, value=str(watch_id)
+                ),
+            )
+        )
+    if len(watches) > MAX_WATCH_LINES:
+        blocks.append(list_section(None, [], max_lines=0, total=len(watches) - MAX_WATCH_LINES)[0])
+    return blocks
+
+
 def home_view(
     *,
     identity: str,
@@ -31,11 +60,12 @@ def home_view(
     digests: Sequence[Subscription],
     examples: Sequence[tuple[str, str]],
     audit: Sequence[AuditEntry] | None = None,
-    watches: Sequence[str] = (),
+    watches: Sequence[tuple[str, int]] = (),
 ) -> View:
     """`identity` is a sentence already written for the person (bot.messages); `trackers` pairs
     each tracker's label with whether it is set up; `audit` (admins only, newest first) the link
-    decisions to show; `watches` the person's watches, each a line already written for them."""
+    decisions to show; `watches` the person's watches, each a line already written for them with
+    the watch's id, which its Stop button carries."""
     set_up = " · ".join(f"{'✅' if on else '▫️'} {escape(label)}" for label, on in trackers)
     digest_lines = [
         f"• <#{escape(s.channel_id)}> every day at {escape(s.time)} ({escape(s.timezone)})" for s in digests
@@ -51,11 +81,7 @@ def home_view(
             max_lines=MAX_DIGEST_LINES,
         )[0],
         DividerBlock(),
-        list_section(
-            f"*{messages.HOME_WATCHES}*",
-            [f"• {line}" for line in watches] or [messages.HOME_NO_WATCHES],
-            max_lines=MAX_WATCH_LINES,
-        )[0],
+        *_watch_blocks(watches),
         DividerBlock(),
         *help_blocks(examples),
     ]

@@ -24,6 +24,7 @@ from bot.slack.watch_posting import RoundSummary, run_round
 from bot.store import Store
 from bot.trackers.registry import build_trackers
 from bot.views import ids
+from bot.views.home import MAX_WATCH_LINES, home_view
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import FAST
 from tests.slack.harness import Chat, Reply, blocks_text
@@ -307,7 +308,7 @@ def test_watch_here_is_acknowledged_before_the_tracker_answers(chat: Chat, issue
 # --- the Home tab ---------------------------------------------------------------------------------
 
 
-def home_of(chat: Chat, user: str) -> str:
+def open_home(chat: Chat, user: str) -> Reply:
     body = json.dumps(
         {
             "team_id": TEAM_ID,
@@ -318,9 +319,21 @@ def home_of(chat: Chat, user: str) -> str:
             "event": {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1.2"},
         }
     )
-    reply = chat._exchange(body, "application/json")
-    [published] = reply.of("views.publish")
+    return chat._exchange(body, "application/json")
+
+
+def home_of(chat: Chat, user: str) -> str:
+    [published] = open_home(chat, user).of("views.publish")
     return blocks_text(published["view"]["blocks"])
+
+
+def stop_buttons(chat: Chat, user: str) -> list[dict[str, Any]]:
+    [published] = open_home(chat, user).of("views.publish")
+    return [
+        block["accessory"]
+        for block in published["view"]["blocks"]
+        if block.get("accessory", {}).get("action_id") == ids.WATCH_STOP
+    ]
 
 
 def test_the_home_tab_lists_the_watches_a_person_set(chat: Chat) -> None:
@@ -330,9 +343,36 @@ def test_the_home_tab_lists_the_watches_a_person_set(chat: Chat) -> None:
     chat.send("/tracker watch project WEB")
     home = home_of(chat, "U0ALICE")
     assert "Your watches" in home
-    assert "• Issuetrak issue #1001 (Render node rn-07 drops off the farm overnight), in <#C0GENERAL>" in home
-    assert "• Projectrak project Website relaunch, by DM" in home
+    assert "Issuetrak issue #1001 (Render node rn-07 drops off the farm overnight), in <#C0GENERAL>" in home
+    assert "Projectrak project Website relaunch, by DM" in home
+    assert [b["text"]["text"] for b in stop_buttons(chat, "U0ALICE")] == ["Stop", "Stop"]
     assert "None yet: `/tracker watch" in home_of(chat, "U0NOBODY")  # another person's home shows none of them
+
+
+async def test_stop_on_the_home_tab_ends_the_watch_for_whoever_set_it_or_an_admin_only(chat: Chat) -> None:
+    chat.send("/tracker watch issue 1001")
+    chat.send("/tracker watch issue 1002")
+    first, second = stop_buttons(chat, "U0ALICE")
+
+    chat.user = "U0NOBODY"  # a forged click, with Alice's watch in the value
+    refused = chat.click(first)
+    assert "Only whoever set this watch, someone in its channel or an admin may stop it." in refused.text
+    assert refused.of("chat.postMessage")[-1]["channel"] == "U0NOBODY"  # told by DM
+    assert len(await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL")) == 2
+
+    chat.user = "U0ALICE"
+    stopped = chat.click(first)
+    assert not stopped.of("chat.postMessage")  # nothing to say: the Home tab shows it gone
+    [published] = stopped.of("views.publish")
+    assert published["user_id"] == "U0ALICE" and "#1001" not in blocks_text(published["view"]["blocks"])
+    assert "That watch has already ended." in chat.click(first).text
+
+    chat.runtime.settings.TRACKER_ADMINS = "U0ADMIN"
+    chat.user = "U0ADMIN"
+    chat.click(second)
+    assert await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL") == []
+    for forged in ("x", "-1", "9" * 30, ""):
+        assert "That watch has already ended." in chat.click({**second, "value": forged}).text
 
 
 async def test_news_slack_did_not_take_is_posted_by_the_next_round_and_a_closed_channel_ends_its_watch(
@@ -420,3 +460,17 @@ async def test_an_item_closed_to_the_bot_ends_its_watch_but_refused_credentials_
     [said] = news(chat)
     assert "can no longer be read (Issuetrak no longer lets trackerbot read it)" in said["text"]
     assert await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL") == []
+
+
+def test_a_home_tab_with_many_watches_stays_within_slacks_block_limit() -> None:
+    view = home_view(
+        identity="you",
+        trackers=[],
+        digests=[],
+        examples=[],
+        watches=[(f"watch {n}", n) for n in range(watches.MAX_WATCHES * 3)],
+    ).to_dict()
+    blocks = view["blocks"]
+    assert len(blocks) <= 100
+    assert sum(1 for b in blocks if b.get("accessory", {}).get("action_id") == ids.WATCH_STOP) == MAX_WATCH_LINES
+    assert f"…and {watches.MAX_WATCHES * 3 - MAX_WATCH_LINES} more" in blocks_text(blocks)
