@@ -146,7 +146,7 @@ async def test_news_claims_are_fenced_and_released(store: Store) -> None:
     [claim] = await store.claim_news(NOW, 10)
     assert [p.body["n"] for p in claim.news] == [0, 1, 2]  # a watch's news, whole and in order
     assert await store.news_posted(claim.news[0].id, claim.claimed_at, "1.1")
-    assert await store.set_thread(watch.id, "1.1") and not await store.set_thread(watch.id, "2.2")
+    assert await store.set_thread(watch.id, "1.1", "C1") and not await store.set_thread(watch.id, "2.2", "C1")
     assert await store.release_news([p.id for p in claim.news[1:]], claim.claimed_at) == 2
     [retaken] = await store.claim_news(NOW + timedelta(seconds=1), 10)
     assert [p.body["n"] for p in retaken.news] == [1, 2] and retaken.watch.thread_ts == "1.1"

@@ -84,7 +84,7 @@ async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER
 async def _post_claim(rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pacer: Pacer) -> tuple[int, bool]:
     """Post one watch's claimed news in order; (how many were posted, whether Slack took them)."""
     watch, store = claim.watch, rt.store
-    thread = watch.thread_ts
+    thread, channel = watch.thread_ts, watch.thread_channel or watch.destination
     for n, piece in enumerate(claim.news):
         rest = [p.id for p in claim.news[n:]]
         try:
@@ -93,7 +93,7 @@ async def _post_claim(rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pac
                 await store.release_news(rest, claim.claimed_at)
                 return n, False
             answer = await client.chat_postMessage(
-                channel=watch.destination,
+                channel=channel,
                 thread_ts=thread,
                 text=watch_view.news_text(piece.body),
                 blocks=cards.as_dicts(watch_view.news_blocks(piece.body)),
@@ -119,6 +119,6 @@ async def _post_claim(rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pac
         ts = str(answer.get("ts", ""))
         await store.news_posted(piece.id, claim.claimed_at, ts)
         if thread is None and ts:
-            thread = ts
-            await store.set_thread(watch.id, ts)
+            thread, channel = ts, str(answer.get("channel") or channel)
+            await store.set_thread(watch.id, ts, channel)
     return len(claim.news), True

@@ -215,7 +215,8 @@ class WatchTarget:
 @dataclass(frozen=True, slots=True)
 class Watch:
     """A channel's (or, `personal`, a person's: `destination` is then their user ID) watch of one
-    item; its news goes into the thread whose parent is `thread_ts` (None until the first news)."""
+    item; its news goes into the thread whose parent is `thread_ts` (None until the first news),
+    in `thread_channel` (the channel Slack posted the parent in: a DM's ID for a personal watch)."""
 
     id: int
     team_id: str
@@ -225,6 +226,7 @@ class Watch:
     created_by: str
     created_at: datetime
     thread_ts: str | None
+    thread_channel: str | None
     ended_at: datetime | None
     ended_why: WatchEnd | None
 

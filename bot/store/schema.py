@@ -176,6 +176,7 @@ watches = Table(
     Column("created_by", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("thread_ts", String(32)),
+    Column("thread_channel", String(32)),  # where the thread is (a DM's D… ID; the destination may be a user ID)
     Column("ended_at", UTCDateTime),
     Column("ended_why", String(16)),
     Index(

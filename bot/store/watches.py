@@ -64,6 +64,7 @@ def _watch(row: RowMapping) -> Watch:
         created_by=row["created_by"],
         created_at=row["created_at"],
         thread_ts=row["thread_ts"],
+        thread_channel=row["thread_channel"],
         ended_at=row["ended_at"],
         ended_why=WatchEnd(row["ended_why"]) if row["ended_why"] else None,
     )
@@ -332,13 +333,15 @@ class WatchStore(StoreBase):
 
         return await self._run(run)
 
-    async def set_thread(self, watch_id: int, ts: str) -> bool:
-        """The watch's first news was posted as `ts`: later news goes in its thread."""
+    async def set_thread(self, watch_id: int, ts: str, channel: str) -> bool:
+        """The watch's first news was posted as `ts` in `channel`: later news goes in its thread."""
 
         def run(conn: Connection) -> bool:
             return (
                 conn.execute(
-                    update(watches).where(w.id == watch_id, w.thread_ts.is_(None)).values(thread_ts=ts)
+                    update(watches)
+                    .where(w.id == watch_id, w.thread_ts.is_(None))
+                    .values(thread_ts=ts, thread_channel=channel)
                 ).rowcount
                 == 1
             )
