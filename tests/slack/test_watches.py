@@ -4,6 +4,7 @@ posts in the channel's thread for the item, or by DM."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from bot.demo import slack_payloads
 from bot.demo.issuetrak import _note_record
 from bot.demo.slack import TEAM_ID
 from bot.running.runtime import Runtime
+from bot.running.workers import Workers
 from bot.services import watches
 from bot.slack.app import web_client
 from bot.slack.digest_posting import Pacer
@@ -474,3 +476,23 @@ def test_a_home_tab_with_many_watches_stays_within_slacks_block_limit() -> None:
     assert len(blocks) <= 100
     assert sum(1 for b in blocks if b.get("accessory", {}).get("action_id") == ids.WATCH_STOP) == MAX_WATCH_LINES
     assert f"…and {watches.MAX_WATCHES * 3 - MAX_WATCH_LINES} more" in blocks_text(blocks)
+
+
+async def test_the_watch_poller_runs_a_round_every_watch_poll_seconds(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    rt, client = poller
+    rt.settings.WATCH_POLL_SECONDS = 5
+    workers = Workers(rt, client, outbox_seconds=3600, digest_seconds=3600, pacer=Pacer(0))
+    assert [(name, seconds) for name, _, seconds in workers.jobs if name == "watch poller"] == [("watch poller", 5)]
+    chat.send("/tracker watch issue 1001")
+    workers.start()  # every job runs once at start: the watch round records the issue
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10  # a generous bound; it takes milliseconds
+        while not (await rt.store.watched_items())[0].snapshot and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+    finally:
+        await workers.stop()
+    [item] = await rt.store.watched_items()
+    assert item.snapshot is not None and item.snapshot["status"] == "Open"
