@@ -99,6 +99,16 @@ def control_app(states: States) -> Starlette:
         ]
         return JSONResponse({"calls": found, "total": len(states.slack.calls)})
 
+    async def add_issues(request: Request) -> JSONResponse:
+        """`count` more Issuetrak issues, copies of the first demo issue; their numbers."""
+        count = int((await request.json())["count"])
+        issues = states.issuetrak.issues
+        template, start = issues[min(issues)], max(issues) + 1
+        numbers = list(range(start, start + count))
+        for number in numbers:
+            issues[number] = {**template, "IssueNumber": number}
+        return JSONResponse({"numbers": numbers})
+
     async def secrets(_: Request) -> JSONResponse:
         """The demo credentials (AIP's token is made afresh by each state)."""
         return JSONResponse(
@@ -115,6 +125,7 @@ def control_app(states: States) -> Starlette:
             Route("/secrets", secrets),
             Route("/latency", latency, methods=["POST"]),
             Route("/projectrak/token-seconds", token_seconds, methods=["POST"]),
+            Route("/issuetrak/issues", add_issues, methods=["POST"]),
             Route("/counters", counters),
             Route("/calls", calls),
         ]
@@ -189,6 +200,11 @@ class Servers:
 
     def set_latency(self, seconds: float) -> None:
         self.control.post("/latency", json={"seconds": seconds}).raise_for_status()
+
+    def add_issues(self, count: int) -> list[int]:
+        """Add `count` Issuetrak issues (copies of a demo issue); their numbers."""
+        answer = self.control.post("/issuetrak/issues", json={"count": count}).raise_for_status()
+        return [int(n) for n in answer.json()["numbers"]]
 
     def set_token_seconds(self, seconds: float) -> None:
         self.control.post("/projectrak/token-seconds", json={"seconds": seconds}).raise_for_status()

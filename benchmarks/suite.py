@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import ack, digest, hostile, masker, overhead, tokens, vendor
+from benchmarks import ack, digest, hostile, masker, overhead, tokens, vendor, watch
 from benchmarks.report import Row
 from benchmarks.servers import Servers
 
@@ -28,6 +28,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement(
         "digest", lambda s, quick, i: digest.measure(s, sample=10 if quick else digest.SEQUENTIAL_SAMPLE), digest.rows
     ),
+    Measurement("watch", lambda s, quick, i: watch.measure(s, issues=100 if quick else watch.ISSUES), watch.rows),
     Measurement(
         "overhead", lambda s, quick, i: overhead.measure(s, calls=60 if quick else overhead.CALLS), overhead.rows
     ),

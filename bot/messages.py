@@ -38,6 +38,10 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ),
     ("/tracker link jdoe", "write as your Issuetrak user (your email matches it), or ask an admin to approve it"),
     ("/tracker unlink", "stop writing as your Issuetrak user (admins: `unlink @person`, `link @person jdoe`)"),
+    (
+        "/tracker watch issue 123 · watch project WEB",
+        "this channel hears of changes in a thread (in a DM with me: you do); `unwatch …` stops, `watching` lists",
+    ),
 ]
 HELP_INTRO = "Here is what `/tracker` can do:"
 HELP_SHORTCUTS = "From any message's ⋯ menu: *Add as Issuetrak note* and *Create Issuetrak issue*."
@@ -267,6 +271,61 @@ ACCOUNT_INACTIVE = (
 )
 
 # --- follow the work: watches ---------------------------------------------------------------------
+WATCH_USAGE = "Use `/tracker watch issue 123` or `/tracker watch project <ID, key or name>`."
+UNWATCH_USAGE = "Use `/tracker unwatch issue 123` or `/tracker unwatch project <ID, key or name>`."
+WATCHING_EXTRA = "`/tracker watching` takes nothing after it; it lists the watches of this channel (in a DM, yours)."
+WATCH_STARTED = "This channel will hear of changes to {item} in a thread of its own (checked every {every})."
+WATCH_STARTED_PERSONAL = "You will hear of changes to {item} here, in a thread of its own (checked every {every})."
+WATCH_ALREADY = "This channel is already watching {item}."
+WATCH_ALREADY_PERSONAL = "You are already watching {item}."
+WATCH_FULL = (
+    "This channel already watches {cap} items, as many as it may; `/tracker unwatch` one first "
+    "(`/tracker watching` lists them)."
+)
+WATCH_FULL_PERSONAL = (
+    "You already watch {cap} items here, as many as you may; `/tracker unwatch` one first "
+    "(`/tracker watching` lists them)."
+)
+WATCH_SEVERAL_PROJECTS = "Several projects match “{ref}”: {names}. Name one by its ID or key."
+WATCH_PROJECT_CHOICE = "{name} ({tracker} {ref})"
+WATCH_WHAT_ISSUE = "issue #{ref}"
+WATCH_WHAT_PROJECT = "a project called “{ref}”"
+UNWATCHED = "Stopped watching {item} in this channel."
+UNWATCHED_PERSONAL = "You stopped watching {item}."
+NOT_WATCHING = "This channel is not watching {what}."
+NOT_WATCHING_PERSONAL = "You are not watching {what}."
+UNWATCH_NOT_ALLOWED = "Only whoever set this watch, someone in its channel or an admin may stop it."
+WATCHING_NONE = "This channel watches nothing yet: `/tracker watch issue 123` or `/tracker watch project WEB`."
+WATCHING_NONE_PERSONAL = "You watch nothing here yet: `/tracker watch issue 123` or `/tracker watch project WEB`."
+WATCHING_LIST = "This channel watches {count} of at most {cap}:"
+WATCHING_LIST_PERSONAL = "You watch {count} of at most {cap} here:"
+WATCHING_ENTRY = "{item}, set by <@{by}>"
+WATCH_ISSUE_ITEM = "Issuetrak issue #{number} ({subject})"
+WATCH_PROJECT_ITEM = "{tracker} project {name}"
+WATCH_NEWS_OF = "News of {item}"
+WATCH_CHANGED = "{field}: {old} → {new}"
+WATCH_NOTE = "New note by {author}: {text}"
+WATCH_MORE_NOTES = "…and {count} more new notes"
+WATCH_GONE = "{item} can no longer be read ({reason}), so this watch has ended."
+WATCH_NOTHING = "(none)"
+WATCH_REFUSED = "{tracker} no longer lets trackerbot read it"
+WATCH_FIELD_NAMES = {
+    "status": "Status",
+    "assignee": "Assignee",
+    "priority": "Priority",
+    "next_action": "Next action",
+    "progress": "Progress",
+    "health": "Health",
+    "overdue_tasks": "Overdue tasks",
+}
+HOME_WATCHES = "Your watches"
+HOME_WATCH_STOP = "Stop"
+WATCH_ALREADY_ENDED = "That watch has already ended."
+HOME_NO_WATCHES = "None yet: `/tracker watch issue 123` in a channel, or in a DM with me."
+HOME_WATCH_WHERE = "{item}, in <#{channel}>"
+HOME_WATCH_WHERE_PERSONAL = "{item}, by DM"
+WATCH_HERE_BUTTON = "Watch here"
+
 
 # --- follow the work: unfurls and card buttons ----------------------------------------------------
 

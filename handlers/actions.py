@@ -1,4 +1,4 @@
-"""Buttons on cards: Refresh, Open in tracker, More (asset paging), Try again (a failed write)."""
+"""Buttons on cards: Refresh, Watch here, Open in tracker, More (asset paging), Try again (a failed write)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.running.runtime import Runtime
-from bot.services import identity, lookup, writes
+from bot.services import identity, lookup, watches, writes
 from bot.slack.people import Directory
 from bot.slack.telling import tell_outcome
 from bot.trackers.models import TrackerName
@@ -31,6 +31,7 @@ def register(app: AsyncApp) -> None:
     app.action(ids.OPEN_IN_TRACKER)(open_in_tracker)
     app.action(ids.ASSET_MORE)(more_assets)
     app.action(ids.OUTBOX_RETRY)(retry_write)
+    app.action(ids.WATCH_HERE)(watch_here)
 
 
 async def open_in_tracker(ack: AsyncAck) -> None:
@@ -144,3 +145,43 @@ async def _retry(rt: Runtime, client: AsyncWebClient, respond: Reply, value: str
         return
     await show(respond, sentence_blocks.notice(messages.RETRY_QUEUED), messages.RETRY_QUEUED)
     await tell_outcome(client, item.requester, await writes.retry(rt, item.id))
+
+
+async def watch_here(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """ "Watch here" on a card: a watch of its item where the card is, under the rules of the
+    moment of the click (whoever drew the card); the clicker alone hears how it went, and the card
+    stays as it is."""
+    await ack()
+    rt = runtime_of(context)
+
+    async def beside(**answer: Any) -> None:
+        await respond(**{**answer, "replace_original": False, "response_type": "ephemeral"})
+
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    work = _watch(rt, client, directory_of(context), beside, body, channel, str(action.get("value") or ""))
+    rt.spawn(guarded(beside, work, what="watch here"), name="watch here")
+
+
+async def _watch(
+    rt: Runtime,
+    client: AsyncWebClient,
+    directory: Directory,
+    reply: Reply,
+    body: dict[str, Any],
+    channel: str,
+    value: str,
+) -> None:
+    if not channel:
+        await show(reply, cards.message(messages.MODAL_EXPIRED), messages.MODAL_EXPIRED)
+        return
+    team = (body.get("team") or {}).get("id", "")
+    person = await directory.person(client, team, (body.get("user") or {}).get("id", ""))
+    sentence = await watches.watch_here(rt, team=team, channel=channel, person=person, value=value)
+    await show(reply, sentence_blocks.notice(sentence), sentence)

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.running.runtime import Runtime
-from bot.services import digests, identity, lookup, writes
+from bot.services import digests, identity, lookup, watches, writes
 from bot.slack import command_parser as parsed
 from bot.slack import digest_posting, link_requests
 from bot.slack.people import Directory, SlackPerson
@@ -174,6 +174,18 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
         case parsed.DigestList():
             sentence = await digests.describe(rt, team=asked.team, channel=asked.channel)
             await show(reply, sentence_blocks.notice(sentence), sentence)
+        case parsed.Watch(kind, ref):
+            await _say(
+                reply,
+                await watches.watch(rt, team=asked.team, channel=asked.channel, person=person, kind=kind, ref=ref),
+            )
+        case parsed.Unwatch(kind, ref):
+            await _say(
+                reply,
+                await watches.unwatch(rt, team=asked.team, channel=asked.channel, user=asked.user, kind=kind, ref=ref),
+            )
+        case parsed.Watching():
+            await _say(reply, await watches.listing(rt, team=asked.team, channel=asked.channel, user=asked.user))
 
 
 async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None:

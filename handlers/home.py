@@ -1,4 +1,5 @@
-"""The App Home tab, published when a person opens it."""
+"""The App Home tab, published when a person opens it (and again after a Stop click on one of
+the watches it lists)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.running.runtime import Runtime
-from bot.services import home
+from bot.services import home, watches
 from bot.slack.people import Directory, SlackBusy
+from bot.slack.telling import tell
+from bot.store.records import Requester
+from bot.views import ids
 from bot.views.home import home_view
 from handlers.context import directory_of, runtime_of
 
@@ -21,6 +25,7 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(home_opened)
+    app.action(ids.WATCH_STOP)(stop_watch)
 
 
 async def home_opened(
@@ -47,7 +52,26 @@ async def _publish(rt: Runtime, client: AsyncWebClient, directory: Directory, te
             identity=page.identity,
             trackers=page.trackers,
             digests=page.digests,
+            watches=page.watches,
             examples=page.examples,
             audit=page.audit,
         ),
     )
+
+
+async def stop_watch(
+    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """A Stop button on the Home tab: the watch ends if the clicker may end it (told by DM why
+    not, when not), and the Home tab is published again."""
+    await ack()
+    rt = runtime_of(context)
+    team, user = (body.get("team") or {}).get("id", ""), (body.get("user") or {}).get("id", "")
+    rt.spawn(_stop(rt, client, directory_of(context), team, user, str(action.get("value") or "")), name="stop watch")
+
+
+async def _stop(rt: Runtime, client: AsyncWebClient, directory: Directory, team: str, user: str, value: str) -> None:
+    refused = await watches.stop_from_home(rt, team=team, actor=user, value=value)
+    if refused is not None:
+        await tell(client, Requester(team, user), refused)
+    await _publish(rt, client, directory, team, user)

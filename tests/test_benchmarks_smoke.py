@@ -50,3 +50,11 @@ def test_masker_and_hostile_body_measurements_run_in_their_quick_form(servers: S
     assert "after a 8 MB header that never ends" in rows[2].measurement
     assert "after 20 unsigned 1 MiB bodies sent at once" in rows[3].measurement
     assert table(rows, runs=1, seconds=1.0).count("\n| ") == 6  # the header and five rows
+
+
+def test_watch_round_measurement_runs_in_its_quick_form(servers: Servers) -> None:
+    """100 watched issues, each watched by two channels: the steady round reads each issue once."""
+    [row] = suite.measure(_measurement("watch"), servers, runs=1, quick=True)
+    assert row.measurement.startswith("Watch round: 100 watched Issuetrak issues (200 watches")
+    assert row.result.endswith("; 100 Issuetrak calls") and row.met is not None
+    assert table([row], runs=1, seconds=1.0).count("| Watch round") == 1

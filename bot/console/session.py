@@ -28,6 +28,8 @@ from bot.console.terminal import Cancelled, Output, Reader
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState, SlackUser
 from bot.running.runtime import Runtime
+from bot.slack import watch_posting
+from bot.slack.digest_posting import Pacer
 from bot.views import ids
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ Console commands:
                                     message shortcut on it (add_issuetrak_note, create_issuetrak_issue)
   :click <button>                   click a button on the last card, e.g. :click More
   :digest                           this channel's digest, now
+  :tick                             run one watch round now (/tracker watch issue 1001 first)
   :json                             show or hide the raw Block Kit JSON
   :help  :quit                      this text; leave (Ctrl-D too)
 In a modal, Enter keeps the value in [brackets]; Ctrl-C closes it. Lines starting with # are
@@ -109,6 +112,7 @@ class Session:
             "shortcut": self._shortcut,
             "click": self._click,
             "digest": self._digest,
+            "tick": self._tick,
             "json": self._json,
             "help": self._help,
         }
@@ -319,6 +323,16 @@ class Session:
 
     async def _digest(self, _rest: str) -> None:
         await self._slash("/tracker digest now")
+
+    async def _tick(self, _rest: str) -> None:
+        """One watch round, as the watch poller runs it every WATCH_POLL_SECONDS; shows what it posted."""
+        done = await watch_posting.run_round(self.runtime, self.app.client, pacer=Pacer(0))
+        self._show_calls()
+        said = f"{done.posted} news posted" if done.posted else "nothing new to post"
+        gone = f", {done.gone} gone" if done.gone else ""
+        self.out.line(
+            self.out.style.dim(f"Watch round: {done.items} items checked{gone}, {said} ({done.seconds:.1f} s).")
+        )
 
     async def _json(self, _rest: str) -> None:
         self.show_json = not self.show_json

@@ -1,6 +1,6 @@
 """Background work of a serving process, on APScheduler's AsyncIOScheduler: the outbox worker
-that delivers saved writes, and the digest scheduler. Both are driven by the store (leases and
-claims), so several processes can run them side by side."""
+that delivers saved writes, the digest scheduler and the watch poller. All are driven by the
+store (leases, claims, compare-and-swap), so several processes can run them side by side."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.running.runtime import Runtime
 from bot.services import writes
-from bot.slack import digest_posting
+from bot.slack import digest_posting, watch_posting
 from bot.slack.telling import tell_outcome
 from bot.trackers.errors import TrackerError
 
@@ -92,6 +92,7 @@ class Workers:
         *,
         outbox_seconds: float = OUTBOX_INTERVAL_SECONDS,
         digest_seconds: float = DIGEST_INTERVAL_SECONDS,
+        watch_seconds: float | None = None,
         pacer: digest_posting.Pacer = digest_posting.PACER,
     ) -> None:
         self.rt = rt
@@ -100,6 +101,7 @@ class Workers:
         self.jobs: tuple[tuple[str, Callable[[], Awaitable[object]], float], ...] = (
             ("outbox worker", self._outbox, outbox_seconds),
             ("digest scheduler", self._digests, digest_seconds),
+            ("watch poller", self._watches, watch_seconds or rt.settings.WATCH_POLL_SECONDS),
         )
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
@@ -176,4 +178,16 @@ class Workers:
         done = await digest_posting.post_due(self.rt, self.client, pacer=self.pacer)
         if done.posted or done.failed:
             log.info("digests: %d posted, %d failed", done.posted, done.failed)
+        return done
+
+    async def _watches(self) -> watch_posting.RoundSummary:
+        done = await watch_posting.run_round(self.rt, self.client, pacer=self.pacer)
+        if done.posted or done.gone:
+            log.info(
+                "watches: %d items checked, %d news posted, %d gone (%.1f s)",
+                done.items,
+                done.posted,
+                done.gone,
+                done.seconds,
+            )
         return done

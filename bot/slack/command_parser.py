@@ -14,6 +14,7 @@ from datetime import time
 from urllib.parse import parse_qs, urlparse
 
 from bot import messages, times
+from bot.store.records import WatchKind
 
 MAX_ARGUMENT = 3000  # longer arguments are refused, not truncated silently
 
@@ -83,6 +84,23 @@ class Unlink:
     person: str | None = None  # None: the caller themselves
 
 
+@dataclass(frozen=True)
+class Watch:
+    kind: WatchKind
+    ref: str  # an issue number (digits), or a project's ID, key or name
+
+
+@dataclass(frozen=True)
+class Unwatch:
+    kind: WatchKind
+    ref: str
+
+
+@dataclass(frozen=True)
+class Watching:
+    pass
+
+
 Command = (
     Help
     | ShowIssue
@@ -96,6 +114,9 @@ Command = (
     | DigestList
     | LinkUser
     | Unlink
+    | Watch
+    | Unwatch
+    | Watching
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
@@ -262,6 +283,35 @@ def _unlink(rest: str) -> Command:
     return Help(messages.UNLINK_USAGE)
 
 
+def _watched(rest: str, usage: str) -> tuple[WatchKind, str] | Help:
+    """`issue 123` or `project <ref>`, as `watch` and `unwatch` take them."""
+    kind, _, ref = rest.partition(" ")
+    kind, ref = kind.lower(), ref.strip()
+    if kind == "issue" and ref:
+        parsed = _issue(ref)
+        if isinstance(parsed, ShowIssue):
+            return WatchKind.ISSUE, str(parsed.number)
+        too_long = isinstance(parsed, Help) and not parsed.everything  # its own sentence says all
+        return parsed if too_long and isinstance(parsed, Help) else Help(usage)
+    if kind == "project" and ref:
+        return WatchKind.PROJECT, unescaped(ref).lstrip("#")
+    return Help(usage)
+
+
+def _watch(rest: str) -> Command:
+    found = _watched(rest, messages.WATCH_USAGE)
+    return found if isinstance(found, Help) else Watch(*found)
+
+
+def _unwatch(rest: str) -> Command:
+    found = _watched(rest, messages.UNWATCH_USAGE)
+    return found if isinstance(found, Help) else Unwatch(*found)
+
+
+def _watching(rest: str) -> Command:
+    return Help(messages.WATCHING_EXTRA, everything=False) if rest else Watching()
+
+
 _PARSERS = {
     "issue": _issue,
     "project": _project,
@@ -271,4 +321,7 @@ _PARSERS = {
     "digest": _digest,
     "link": _link,
     "unlink": _unlink,
+    "watch": _watch,
+    "unwatch": _unwatch,
+    "watching": _watching,
 }

@@ -1,5 +1,5 @@
 """trackerbot's store: person links, link requests and their audit, the outbox of tracker writes,
-digest subscriptions and claims.
+digest subscriptions and claims, watches with their watermarks and news.
 
 `Store(DATABASE_URL)` opens SQLite or PostgreSQL and upgrades the schema itself; every operation is
 async (one transaction in a worker thread) and takes the current time as an argument.
@@ -15,6 +15,7 @@ from bot.store.records import (
     IssuePayload,
     LinkHow,
     LinkRequest,
+    NewsClaim,
     NotePayload,
     OutboxItem,
     OutboxKind,
@@ -26,10 +27,18 @@ from bot.store.records import (
     StoreError,
     StoreUnavailable,
     Subscription,
+    Watch,
+    WatchAdded,
+    WatchedItem,
+    WatchEnd,
+    WatchKind,
+    WatchNews,
+    WatchTarget,
 )
+from bot.store.watches import WatchStore
 
 
-class Store(PeopleStore, OutboxStore, DigestStore):
+class Store(PeopleStore, OutboxStore, DigestStore, WatchStore):
     """The whole store; see each part's module for what its operations promise."""
 
 
@@ -41,6 +50,7 @@ __all__ = [
     "IssuePayload",
     "LinkHow",
     "LinkRequest",
+    "NewsClaim",
     "NotePayload",
     "OutboxItem",
     "OutboxKind",
@@ -53,5 +63,12 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "Subscription",
+    "Watch",
+    "WatchAdded",
+    "WatchEnd",
+    "WatchKind",
+    "WatchNews",
+    "WatchTarget",
+    "WatchedItem",
     "local_due_date",
 ]

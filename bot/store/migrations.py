@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
 
 from bot.store.records import StoreError
-from bot.store.schema import link_audit, link_requests, metadata, person_links, schema_version
+from bot.store.schema import (
+    link_audit,
+    link_requests,
+    metadata,
+    person_links,
+    schema_version,
+    watch_items,
+    watch_news,
+    watches,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +71,15 @@ def _identity_links(conn: Connection) -> None:
     link_audit.create(conn)
 
 
+def _watches(conn: Connection) -> None:
+    """Version 3: watches, the watermark of each watched item, and the news waiting to be posted."""
+    for table in (watches, watch_items, watch_news):
+        table.create(conn)
+
+
 UPGRADES: tuple[Migration, ...] = (
     Migration(2, "link provenance, one Slack person per Issuetrak user, link requests and audit", _identity_links),
+    Migration(3, "watches, their items' watermarks and news", _watches),
 )
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.

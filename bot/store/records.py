@@ -176,3 +176,92 @@ def require_aware(moment: datetime, name: str = "now") -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime")
     return moment
+
+
+class WatchKind(StrEnum):
+    ISSUE = "issue"
+    PROJECT = "project"
+
+
+class WatchEnd(StrEnum):
+    """Why a watch ended."""
+
+    UNWATCHED = "unwatched"  # someone stopped it
+    GONE = "gone"  # the item disappeared or became unreadable
+    CLOSED = "closed"  # Slack no longer lets the bot post where its news goes
+
+
+@dataclass(frozen=True, slots=True)
+class WatchTarget:
+    """What is watched: an Issuetrak issue (`tracker` "issuetrak", `item_id` its number) or a
+    project of a tracker (`item_id` the id its card carries). `name` and `key` are how people
+    named it when the watch was made (for lists and `unwatch project <ref>`)."""
+
+    kind: WatchKind
+    tracker: str
+    item_id: str
+    name: str
+    key: str | None = None
+    url: str | None = None
+
+    @property
+    def item_key(self) -> str:
+        """One watched item, whichever channels watch it: "issue:1001", "project:kitsu:<id>"."""
+        if self.kind is WatchKind.ISSUE:
+            return f"issue:{self.item_id}"
+        return f"project:{self.tracker}:{self.item_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A channel's (or, `personal`, a person's: `destination` is then their user ID) watch of one
+    item; its news goes into the thread whose parent is `thread_ts` (None until the first news),
+    in `thread_channel` (the channel Slack posted the parent in: a DM's ID for a personal watch)."""
+
+    id: int
+    team_id: str
+    destination: str
+    personal: bool
+    target: WatchTarget
+    created_by: str
+    created_at: datetime
+    thread_ts: str | None
+    thread_channel: str | None
+    ended_at: datetime | None
+    ended_why: WatchEnd | None
+
+
+class WatchAdded(StrEnum):
+    ADDED = "added"
+    ALREADY = "already"  # the destination watches this item already
+    FULL = "full"  # the destination has as many watches as it may
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedItem:
+    """One item some active watch follows, with its watermark: `snapshot` None until its first
+    poll; `version` changes with every advance (the compare-and-swap token)."""
+
+    target: WatchTarget
+    snapshot: dict[str, Any] | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class WatchNews:
+    """News to post for one watch (`body`, as the poll recorded it); `claimed_at` is the claim's token."""
+
+    id: int
+    watch_id: int
+    body: dict[str, Any]
+    created_at: datetime
+    claimed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewsClaim:
+    """A watch's news, claimed together in order (so its thread's parent is posted once)."""
+
+    watch: Watch
+    news: tuple[WatchNews, ...]
+    claimed_at: datetime

@@ -156,6 +156,66 @@ digest_claims = Table(
     Column("posted_ts", String(32)),
 )
 
+# Watches (schema version 3). A watch sends news of one item to a channel, or to a person by DM
+# (`personal`, `destination` is then their user ID); ended watches stay (ended_at) so their last
+# news can still be posted in their thread. One active watch per destination and item.
+watches = Table(
+    "watches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("destination", String(32), nullable=False),
+    Column("personal", Boolean, nullable=False, default=False),
+    Column("item_key", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("tracker", String(32), nullable=False),
+    Column("item_id", String(255), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("ref_key", String(255)),
+    Column("url", Text),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("thread_ts", String(32)),
+    Column("thread_channel", String(32)),  # where the thread is (a DM's D… ID; the destination may be a user ID)
+    Column("ended_at", UTCDateTime),
+    Column("ended_why", String(16)),
+    Index(
+        "uq_watches_active",
+        "team_id",
+        "destination",
+        "item_key",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
+    Index("ix_watches_item", "item_key"),
+)
+
+# The watermark of each watched item: what its last poll saw (None: not polled yet). `version`
+# is the compare-and-swap token: only the process that moves it on announces a change.
+watch_items = Table(
+    "watch_items",
+    metadata,
+    Column("item_key", String(255), primary_key=True),
+    Column("snapshot", JSON),
+    Column("version", Integer, nullable=False, default=0),
+    Column("checked_at", UTCDateTime),
+)
+
+# News a poll recorded for a watch, in the same transaction as the watermark's advance; posted by
+# whoever claims it (claimed_at is the claim's token; posted_ts the message, or "settled").
+watch_news = Table(
+    "watch_news",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("watch_id", Integer, ForeignKey("watches.id", ondelete="CASCADE"), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime),
+    Column("posted_ts", String(32)),
+    Index("ix_watch_news_pending", "posted_ts", "watch_id"),
+)
+
 
 def dialect_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that knows ON CONFLICT on the connection's dialect (PostgreSQL or SQLite)."""

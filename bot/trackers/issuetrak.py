@@ -166,6 +166,7 @@ class IssueDTO(Dto):
     priority_id: Loose[int] = Field(None, alias="PriorityID")
     issue_type_id: Loose[int] = Field(None, alias="IssueTypeID")
     assigned_to: Loose[UserRef] = Field(None, alias="AssignedTo")
+    next_action_to: Loose[UserRef] = Field(None, alias="NextActionTo")
     submitted_by: Loose[UserRef] = Field(None, alias="SubmittedBy")
     submitted_date: Moment = Field(None, alias="SubmittedDate")
     target_date: Moment = Field(None, alias="TargetDate")
@@ -611,6 +612,7 @@ class IssuetrakClient:
             priority=None if dto.priority_id is None else names.priorities.get(dto.priority_id),
             issue_type=None if dto.issue_type_id is None else names.types.get(dto.issue_type_id),
             assignee=names.person(dto.assigned_to),
+            next_action=names.person(dto.next_action_to),
             submitted_by=names.person(dto.submitted_by),
             submitted_date=dto.submitted_date,
             target_date=dto.target_date,

@@ -170,6 +170,7 @@ class Issue(BaseModel):
     priority: str | None = None
     issue_type: str | None = None
     assignee: str | None = None
+    next_action: str | None = None  # who the next action is with (Issuetrak's NextActionTo)
     submitted_by: str | None = None
     submitted_date: datetime | None = None
     target_date: datetime | None = None

@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
+from bot.store.records import WatchKind, WatchTarget
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
 from bot.views import ids
 from bot.views.limits import (
@@ -187,7 +188,9 @@ def issue_card(issue: Issue, today: date | None = None) -> list[Block]:
         pairs.append(("Closed", fmt_date(issue.closed_date)))
     pairs.append(("Type", _inline(issue.issue_type) or "—"))
     blocks: list[Block] = [_header(issue.subject, fallback=f"Issue #{issue.number}"), _fields(pairs)]
-    _with_actions(blocks, _add_note_button(issue), _open_button(TrackerName.ISSUETRAK, issue.url))
+    _with_actions(
+        blocks, _add_note_button(issue), _watch_issue_button(issue), _open_button(TrackerName.ISSUETRAK, issue.url)
+    )
     blocks.append(_context(f"{TrackerName.ISSUETRAK.label} #{issue.number}"))
     return blocks
 
@@ -195,6 +198,18 @@ def issue_card(issue: Issue, today: date | None = None) -> list[Block]:
 def _add_note_button(issue: Issue) -> ButtonElement:
     """ "Add note": opens the note form for this issue, as whoever clicks (checked then)."""
     return ButtonElement(text=PlainTextObject(text="Add note"), action_id=ids.ISSUE_ADD_NOTE, value=str(issue.number))
+
+
+def _watch_issue_button(issue: Issue) -> ButtonElement | None:
+    """ "Watch here": the issue's news in the channel where the card is (checked when clicked)."""
+    return _watch_button(WatchTarget(WatchKind.ISSUE, TrackerName.ISSUETRAK.value, str(issue.number), ""))
+
+
+def _watch_button(target: WatchTarget) -> ButtonElement | None:
+    value = target.item_key
+    if len(value) > BUTTON_VALUE_LIMIT:  # a cut value would watch the wrong item
+        return None
+    return ButtonElement(text=PlainTextObject(text=messages.WATCH_HERE_BUTTON), action_id=ids.WATCH_HERE, value=value)
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -213,9 +228,13 @@ def _refresh_button(project: ProjectStatus) -> ButtonElement | None:
     return ButtonElement(text=PlainTextObject(text="Refresh"), action_id=ids.PROJECT_REFRESH, value=value)
 
 
+def _watch_project_button(project: ProjectStatus) -> ButtonElement | None:
+    return _watch_button(WatchTarget(WatchKind.PROJECT, project.tracker.value, project.id, ""))
+
+
 def project_card(project: ProjectStatus, today: date) -> list[Block]:
     """A project's status: progress, target date (flagged when overdue), budget and hours,
-    health, owner and Kitsu's overdue tasks, with Refresh and Open buttons."""
+    health, owner and Kitsu's overdue tasks, with Refresh, Watch here and Open buttons."""
     pairs = [("Status", _project_status(project))]
     if project.percent_complete is not None:
         pairs.append(("Progress", progress_bar(project.percent_complete)))
@@ -242,7 +261,9 @@ def project_card(project: ProjectStatus, today: date) -> list[Block]:
     if project.key:
         where = f"{where} · {_inline(project.key, 60)}"
     blocks: list[Block] = [_header(project.name), _context(where), _fields(pairs)]
-    _with_actions(blocks, _refresh_button(project), _open_button(project.tracker, project.url))
+    _with_actions(
+        blocks, _refresh_button(project), _watch_project_button(project), _open_button(project.tracker, project.url)
+    )
     return blocks
 
 

@@ -1,19 +1,30 @@
 """The App Home tab: who trackerbot thinks you are in Issuetrak, which trackers are set up,
-the digests of your workspace, what you can type, and for admins the latest link decisions."""
+the digests of your workspace, the watches you set, what you can type, and for admins the latest link decisions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
 from bot import messages
 from bot.store.records import AuditEntry, Subscription
-from bot.views.cards import help_blocks, list_section
-from bot.views.text import escape
+from bot.views import ids
+from bot.views.cards import LIST_LINE_LIMIT, help_blocks, list_section
+from bot.views.text import escape, truncate_mrkdwn
 
 MAX_DIGEST_LINES = 20
+MAX_WATCH_LINES = 30  # watches with a Stop button each; a view holds at most 100 blocks
 
 
 def audit_line(entry: AuditEntry) -> str:
@@ -23,6 +34,25 @@ def audit_line(entry: AuditEntry) -> str:
     return f"• {entry.at:%Y-%m-%d %H:%M} UTC · {what}"
 
 
+def _watch_blocks(watches: Sequence[tuple[str, int]]) -> list[Block]:
+    """The person's watches, each with its Stop button; past MAX_WATCH_LINES, how many more."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{messages.HOME_WATCHES}*"))]
+    if not watches:
+        return [*blocks, list_section(None, [messages.HOME_NO_WATCHES], max_lines=1)[0]]
+    for line, watch_id in watches[:MAX_WATCH_LINES]:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=truncate_mrkdwn(line, LIST_LINE_LIMIT)),
+                accessory=ButtonElement(
+                    text=PlainTextObject(text=messages.HOME_WATCH_STOP), action_id=ids.WATCH_STOP, value=str(watch_id)
+                ),
+            )
+        )
+    if len(watches) > MAX_WATCH_LINES:
+        blocks.append(list_section(None, [], max_lines=0, total=len(watches) - MAX_WATCH_LINES)[0])
+    return blocks
+
+
 def home_view(
     *,
     identity: str,
@@ -30,10 +60,12 @@ def home_view(
     digests: Sequence[Subscription],
     examples: Sequence[tuple[str, str]],
     audit: Sequence[AuditEntry] | None = None,
+    watches: Sequence[tuple[str, int]] = (),
 ) -> View:
     """`identity` is a sentence already written for the person (bot.messages); `trackers` pairs
     each tracker's label with whether it is set up; `audit` (admins only, newest first) the link
-    decisions to show."""
+    decisions to show; `watches` the person's watches, each a line already written for them with
+    the watch's id, which its Stop button carries."""
     set_up = " · ".join(f"{'✅' if on else '▫️'} {escape(label)}" for label, on in trackers)
     digest_lines = [
         f"• <#{escape(s.channel_id)}> every day at {escape(s.time)} ({escape(s.timezone)})" for s in digests
@@ -48,6 +80,8 @@ def home_view(
             digest_lines or [messages.HOME_NO_DIGESTS],
             max_lines=MAX_DIGEST_LINES,
         )[0],
+        DividerBlock(),
+        *_watch_blocks(watches),
         DividerBlock(),
         *help_blocks(examples),
     ]

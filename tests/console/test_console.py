@@ -79,7 +79,7 @@ async def test_commands_render_cards_and_buttons(tmp_path: Path) -> None:
     # The project card: header, context, fields as "Label: value", progress bar, buttons.
     assert "  Studio network refresh\n  › Issuetrak" in output
     assert "Status: Open" in output and "Progress: ▓▓▓▓░░░░░░ 40%" in output
-    assert "[Refresh] [Open in Issuetrak]" in output
+    assert "[Refresh] [Watch here] [Open in Issuetrak]" in output
     assert "*Status*" not in output
     # Projects from every demo tracker that lists projects; mrkdwn links and escapes undone.
     for tracker in ("*Issuetrak* · ", "*Projectrak* · ", "*Kitsu* · "):
@@ -398,3 +398,28 @@ async def test_the_consoles_own_database_starts_empty_like_the_demo_data(tmp_pat
     )
     _, again = await run_script(settings, tmp_path, "/tracker help\n")
     assert await again.runtime.store.subscriptions() == []
+
+
+async def test_tick_runs_one_watch_round_and_shows_what_it_posted(tmp_path: Path) -> None:
+    """`:tick` is the watch poller's round, run now: a watch made with a card's "Watch here"
+    button hears of the change in the channel, in the item's thread from the second news on."""
+    out = io.StringIO()
+    async with open_console(
+        offline(tmp_path), reader=StreamReader(io.StringIO("")), out=Output(out, PLAIN), folder=tmp_path
+    ) as session:
+        for line in ("/tracker issue 1001", ":click Watch here", ":tick"):
+            await session.handle(line)
+        assert "This channel will hear of changes to Issuetrak issue #1001" in out.getvalue()
+        assert "Watch round: 1 items checked, nothing new to post (" in out.getvalue().splitlines()[-1]
+        issue = issuetrak_state(session).issues[1001]
+        issue["Status"] = "Closed"
+        await session.handle(":tick")
+        first = out.getvalue()
+        issue["Status"] = "Open"
+        await session.handle(":tick")
+    output = out.getvalue()
+    news = first[first.rindex("nothing new to post") :]
+    assert "trackerbot in #general:" in news and "News of Issuetrak issue #1001" in news
+    assert "Status: Open → Closed" in news and "1 news posted" in news
+    later = output[len(first) :]
+    assert "trackerbot in #general (in thread):" in later and "Status: Closed → Open" in later

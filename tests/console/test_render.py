@@ -36,7 +36,7 @@ def test_a_project_card_reads_as_lines() -> None:
     assert lines[0] == "Website & shop"
     assert lines[1] == "› Projectrak · WEB"
     assert "Status: In progress" in lines and "Progress: ▓▓▓▓░░░░░░ 40%" in lines
-    assert lines[-1] == "[Refresh] [Open in Projectrak]"
+    assert lines[-1] == "[Refresh] [Watch here] [Open in Projectrak]"
 
 
 def test_fields_context_dividers_images_and_accessories() -> None:

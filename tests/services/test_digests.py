@@ -577,7 +577,7 @@ async def test_workers_run_the_outbox_and_the_digests_in_the_web_apps_lifespan(
 
     async with web.router.lifespan_context(web):
         jobs = workers.scheduler.get_jobs()
-        assert {job.name for job in jobs} == {"outbox worker", "digest scheduler"}
+        assert {job.name for job in jobs} == {"outbox worker", "digest scheduler", "watch poller"}
         assert all(job.max_instances == 1 and job.coalesce for job in jobs)
         await until(lambda: posts(slack_state, "C0DAILY") and [a for a in posts(slack_state) if a.get("thread_ts")])
         await asyncio.sleep(0.3)  # a few more runs of each job: nothing is done twice

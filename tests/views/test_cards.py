@@ -163,8 +163,10 @@ def test_issue_card_shows_the_issue() -> None:
         "*Target date*\n5 Mar 2025 ⚠ overdue by 5 days",
         "*Type*\nHardware",
     ]
-    button = next(b for b in buttons(payload) if b["action_id"] == ids.OPEN_IN_TRACKER)  # the card has others
-    assert button["url"] == issue.url
+    add_note, watch, button = buttons(payload)
+    assert add_note["action_id"] == ids.ISSUE_ADD_NOTE
+    assert (watch["action_id"], watch["value"], watch["text"]["text"]) == (ids.WATCH_HERE, "issue:123", "Watch here")
+    assert button["url"] == issue.url and button["action_id"] == ids.OPEN_IN_TRACKER
     assert payload[-1]["elements"][0]["text"] == "Issuetrak #123"
 
 
@@ -190,7 +192,7 @@ def test_issue_card_closed_or_future_target_is_not_overdue() -> None:
 def test_issue_card_defaults_and_hostile_text() -> None:
     payload = rendered(issue_card(Issue(number=9, subject="  ", assignee=HOSTILE, status=HOSTILE, url="javascript:x")))
     assert payload[0]["text"]["text"] == "Issue #9"
-    assert ids.OPEN_IN_TRACKER not in [b["action_id"] for b in buttons(payload)]  # no link to javascript:
+    assert [b["action_id"] for b in buttons(payload)] == [ids.ISSUE_ADD_NOTE, ids.WATCH_HERE]  # no unsafe link button
     assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in all_text(payload)
 
 
@@ -207,8 +209,9 @@ def test_project_card_shows_status_progress_money_and_overdue() -> None:
     assert "*Budget*\n12,000 estimated · 13,500.50 actual" in text
     assert "*Hours*\n120 h estimated · 140 h actual" in text
     assert "*Health*\nAt risk" in text and "*Owner*\nDana Whitfield" in text
-    refresh, open_in = buttons(payload)
+    refresh, watch, open_in = buttons(payload)
     assert (refresh["action_id"], refresh["value"]) == (ids.PROJECT_REFRESH, "projectrak:10001")
+    assert (watch["action_id"], watch["value"]) == (ids.WATCH_HERE, "project:projectrak:10001")
     assert open_in["action_id"] == ids.OPEN_IN_TRACKER and open_in["text"]["text"] == "Open in Projectrak"
     assert open_in["url"] == "https://studio.atlassian.net/browse/WEB"
 
@@ -220,7 +223,7 @@ def test_project_card_leaves_out_what_is_unknown() -> None:
     assert "*Overdue tasks*\n3" in text and "*Status*\nOpen" in text
     for absent in ("Budget", "Hours", "Health", "Progress", "Target date", "Open in"):
         assert absent not in text
-    assert [b["value"] for b in buttons(payload)] == ["kitsu:a1b2"]
+    assert [b["value"] for b in buttons(payload)] == ["kitsu:a1b2", "project:kitsu:a1b2"]
 
 
 def test_closed_project_is_never_overdue() -> None:

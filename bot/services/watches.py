@@ -1,0 +1,393 @@
+"""Watches: starting, stopping and listing them, and the poll that finds what changed.
+
+A watch made in a channel is the channel's; one made in a DM with the bot (a channel ID starting
+with D) is the person's, and its news comes to them by DM. The read rules apply when a watch is
+made, as for reading an issue (`identity.read_refusal`).
+
+The poll (`poll`) reads each distinct watched item once per round, however many watch it, with at
+most POLL_CONCURRENCY reads at a time through the process's shared tracker clients (their tokens
+and reference data are cached there). The first poll of an item only records it; later polls
+compare with its watermark and record what changed as news for every watch of the item
+(`Store.advance`, a compare-and-swap: one process announces a change). An item that no longer
+exists, or that its tracker no longer shows the bot while it still takes the bot's credentials,
+is reported once and its watches end; a tracker that does not answer changes nothing.
+The Slack edge (`bot.slack.watch_posting`) posts the recorded news.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot import messages
+from bot.running.runtime import Runtime
+from bot.services import identity, lookup
+from bot.slack.people import SlackPerson
+from bot.store import Watch, WatchAdded, WatchedItem, WatchEnd, WatchKind, WatchTarget
+from bot.trackers.errors import AuthenticationRefused, NotFound, TrackerError
+from bot.trackers.models import Issue, ProjectStatus, TrackerName
+from bot.views.text import escape
+
+log = logging.getLogger(__name__)
+
+MAX_WATCHES = 50  # per channel, and per person by DM: the poller stays bounded
+POLL_CONCURRENCY = 10  # tracker reads side by side in one round
+NOTES_SHOWN = 5  # new notes quoted in one piece of news; the rest are counted
+NOTE_LINES = 3  # lines quoted of each new note
+NOTE_CHARACTERS = 300
+ISSUE_FIELDS = ("status", "assignee", "priority", "next_action")
+PROJECT_FIELDS = ("status", "progress", "health", "overdue_tasks")
+
+
+def personal(channel: str) -> bool:
+    """Whether a command in `channel` speaks for the person alone (a DM with the bot)."""
+    return channel.startswith("D")
+
+
+def _destination(channel: str, user: str) -> str:
+    return user if personal(channel) else channel
+
+
+def describe(target: WatchTarget) -> str:
+    """The item as people read it (mrkdwn, escaped)."""
+    if target.kind is WatchKind.ISSUE:
+        return messages.WATCH_ISSUE_ITEM.format(number=target.item_id, subject=escape(target.name))
+    try:
+        label = TrackerName(target.tracker).label
+    except ValueError:
+        label = target.tracker
+    return messages.WATCH_PROJECT_ITEM.format(tracker=label, name=escape(target.name))
+
+
+def issue_target(issue: Issue) -> WatchTarget:
+    return WatchTarget(WatchKind.ISSUE, TrackerName.ISSUETRAK.value, str(issue.number), issue.subject, url=issue.url)
+
+
+def project_target(project: ProjectStatus) -> WatchTarget:
+    return WatchTarget(WatchKind.PROJECT, project.tracker.value, project.id, project.name, project.key, project.url)
+
+
+async def find_project(rt: Runtime, ref: str) -> WatchTarget | str:
+    """The one project `ref` names, found as `/tracker project` finds one, or the sentence why not."""
+    found = await lookup.find_projects(rt, ref)
+    if len(found.projects) == 1:
+        return project_target(found.projects[0])
+    if found.projects:
+        names = ", ".join(
+            messages.WATCH_PROJECT_CHOICE.format(
+                name=escape(p.name), tracker=p.tracker.label, ref=escape(p.key or p.id)
+            )
+            for p in found.projects[:10]
+        )
+        return messages.WATCH_SEVERAL_PROJECTS.format(ref=escape(ref), names=names)
+    sentence = messages.NO_PROJECT.format(ref=escape(ref), where=found.where)
+    return f"{sentence} {' '.join(found.failures.values())}".strip()
+
+
+async def find_target(rt: Runtime, kind: WatchKind, ref: str) -> WatchTarget | str:
+    """What `watch issue N` / `watch project <ref>` names, read from its tracker now (so it exists)."""
+    if kind is WatchKind.ISSUE:
+        return issue_target(await lookup.get_issue(rt, int(ref)))
+    return await find_project(rt, ref)
+
+
+async def target_from_value(rt: Runtime, value: str) -> WatchTarget | str:
+    """The item a "Watch here" button names ("issue:1001", "project:kitsu:<id>"), read now; a value
+    that names nothing is said so (NotFound), never trusted."""
+    kind, _, rest = value.partition(":")
+    if kind == WatchKind.ISSUE.value and rest.isascii() and rest.isdigit() and len(rest) <= 9:
+        return await find_target(rt, WatchKind.ISSUE, rest)
+    tracker, _, project_id = rest.partition(":")
+    if kind == WatchKind.PROJECT.value and project_id and len(project_id) <= 255:
+        try:
+            name = TrackerName(tracker)
+        except ValueError:
+            raise NotFound("trackerbot", "That project") from None
+        return project_target(await lookup.refresh_project(rt, name, project_id))
+    raise NotFound("trackerbot", "That item")
+
+
+async def watch(rt: Runtime, *, team: str, channel: str, person: SlackPerson, kind: WatchKind, ref: str) -> str:
+    """`watch issue N` / `watch project <ref>`: start a watch for the channel (in a DM, the person)."""
+    return await _start(rt, team=team, channel=channel, person=person, find=lambda: find_target(rt, kind, ref))
+
+
+async def watch_here(rt: Runtime, *, team: str, channel: str, person: SlackPerson, value: str) -> str:
+    """A "Watch here" click on a card: the same watch, of the item the button names."""
+    return await _start(rt, team=team, channel=channel, person=person, find=lambda: target_from_value(rt, value))
+
+
+async def _start(
+    rt: Runtime,
+    *,
+    team: str,
+    channel: str,
+    person: SlackPerson,
+    find: Callable[[], Awaitable[WatchTarget | str]],
+) -> str:
+    """The read rules first (nothing of the item is read for someone who may not read it), then the
+    item as its tracker has it now, then the watch."""
+    if identity.shut_out(rt, person):
+        return messages.GUEST_REFUSED
+    if rt.trackers.issuetrak is not None and (refusal := await identity.read_refusal(rt, team, person)):
+        return refusal
+    target = await find()
+    if isinstance(target, str):
+        return target
+    alone = personal(channel)
+    added, _ = await rt.store.add_watch(
+        team,
+        _destination(channel, person.id),
+        target,
+        personal=alone,
+        by=person.id,
+        now=rt.clock(),
+        cap=MAX_WATCHES,
+    )
+    item = describe(target)
+    if added is WatchAdded.ALREADY:
+        return (messages.WATCH_ALREADY_PERSONAL if alone else messages.WATCH_ALREADY).format(item=item)
+    if added is WatchAdded.FULL:
+        return (messages.WATCH_FULL_PERSONAL if alone else messages.WATCH_FULL).format(cap=MAX_WATCHES)
+    started = messages.WATCH_STARTED_PERSONAL if alone else messages.WATCH_STARTED
+    return started.format(item=item, every=f"{rt.settings.WATCH_POLL_SECONDS} s")
+
+
+def _names(watch: Watch, kind: WatchKind, ref: str) -> bool:
+    """Whether `ref` names the watched item as people would type it."""
+    target = watch.target
+    if target.kind is not kind:
+        return False
+    wanted = ref.strip().lstrip("#").casefold()
+    return wanted in {target.item_id.casefold(), (target.key or "").casefold(), target.name.casefold()}
+
+
+def may_stop_elsewhere(rt: Runtime, watch: Watch, actor: str) -> bool:
+    """Who may stop a watch from outside its channel (the Home tab): whoever set it, or an admin.
+    In its channel anyone may (`unwatch` there: they are in the channel; a personal watch is
+    reached only from its person's own DM)."""
+    return actor == watch.created_by or actor in rt.settings.admins
+
+
+async def unwatch(rt: Runtime, *, team: str, channel: str, user: str, kind: WatchKind, ref: str) -> str:
+    """Stop the watch of the item `ref` names, here (this channel, or in a DM the person's own)."""
+    alone = personal(channel)
+    mine = await rt.store.watches_at(team, _destination(channel, user))
+    found = next((w for w in mine if _names(w, kind, ref)), None)
+    if found is None and kind is WatchKind.PROJECT and mine:
+        target = await find_project(rt, ref)  # a ref of its own tracker, as `watch project` took it
+        if isinstance(target, WatchTarget):
+            found = next((w for w in mine if w.target.item_key == target.item_key), None)
+    if found is None:
+        what = (messages.WATCH_WHAT_ISSUE if kind is WatchKind.ISSUE else messages.WATCH_WHAT_PROJECT).format(
+            ref=escape(ref)
+        )
+        return (messages.NOT_WATCHING_PERSONAL if alone else messages.NOT_WATCHING).format(what=what)
+    # Here is the watch's channel (or its person's own DM): anyone here may stop it.
+    await rt.store.end_watch(found.id, WatchEnd.UNWATCHED, rt.clock())
+    said = messages.UNWATCHED_PERSONAL if found.personal else messages.UNWATCHED
+    return said.format(item=describe(found.target))
+
+
+async def listing(rt: Runtime, *, team: str, channel: str, user: str) -> str:
+    """`watching`: the channel's watches (in a DM, the person's)."""
+    alone = personal(channel)
+    found = await rt.store.watches_at(team, _destination(channel, user))
+    if not found:
+        return messages.WATCHING_NONE_PERSONAL if alone else messages.WATCHING_NONE
+    head = (messages.WATCHING_LIST_PERSONAL if alone else messages.WATCHING_LIST).format(
+        count=len(found), cap=MAX_WATCHES
+    )
+    lines = [f"• {messages.WATCHING_ENTRY.format(item=describe(w.target), by=w.created_by)}" for w in found]
+    return "\n".join([head, *lines])
+
+
+async def home_lines(rt: Runtime, *, team: str, user: str) -> list[tuple[str, int]]:
+    """The watches a person set, wherever their news goes: a line each, with the watch's id (the
+    Home tab, whose Stop buttons carry it)."""
+    return [
+        (
+            messages.HOME_WATCH_WHERE_PERSONAL.format(item=describe(w.target))
+            if w.personal
+            else messages.HOME_WATCH_WHERE.format(item=describe(w.target), channel=w.destination),
+            w.id,
+        )
+        for w in await rt.store.watches_by(team, user)
+    ]
+
+
+async def stop_from_home(rt: Runtime, *, team: str, actor: str, value: str) -> str | None:
+    """A Stop click on the Home tab: away from the watch's channel, so only whoever set the watch
+    or an admin may stop it (the button's value could be anyone's watch id). None when it stopped
+    (the Home tab, published again, shows it gone); else the sentence why not."""
+    found = await rt.store.watch(team, int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    if found is None or found.ended_at is not None:
+        return messages.WATCH_ALREADY_ENDED
+    if not may_stop_elsewhere(rt, found, actor):
+        return messages.UNWATCH_NOT_ALLOWED
+    await rt.store.end_watch(found.id, WatchEnd.UNWATCHED, rt.clock())
+    return None
+
+
+# --- the poll ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Polled:
+    """What one poll did: items read, news recorded, items gone, items that could not be read."""
+
+    items: int = 0
+    changed: int = 0
+    gone: int = 0
+    unreadable: int = 0
+
+
+def issue_snapshot(issue: Issue) -> dict[str, Any]:
+    """What a watch compares between polls of an issue. Notes: the highest note id seen, private
+    ones included, so a private note is passed over and never announced."""
+    return {
+        "subject": issue.subject,
+        "status": issue.status,
+        "assignee": issue.assignee,
+        "priority": issue.priority,
+        "next_action": issue.next_action,
+        "last_note": max((n.id for n in issue.notes if n.id is not None), default=0),
+    }
+
+
+def project_snapshot(project: ProjectStatus) -> dict[str, Any]:
+    percent = project.percent_complete
+    return {
+        "name": project.name,
+        "status": project.status,
+        "progress": None if percent is None else f"{percent:.0f}%",
+        "health": project.health,
+        "overdue_tasks": project.overdue_tasks,
+    }
+
+
+def _first_lines(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()][:NOTE_LINES]
+    short = " / ".join(lines)
+    return short if len(short) <= NOTE_CHARACTERS else short[: NOTE_CHARACTERS - 1] + "…"
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any], fields: tuple[str, ...]) -> list[list[Any]]:
+    return [[name, before.get(name), after.get(name)] for name in fields if before.get(name) != after.get(name)]
+
+
+def issue_news(before: dict[str, Any], issue: Issue) -> dict[str, Any] | None:
+    """What changed since `before`: fields, and new public notes (never a private one)."""
+    after = issue_snapshot(issue)
+    seen = int(before.get("last_note") or 0)
+    fresh = sorted(
+        (n for n in issue.notes if n.id is not None and n.id > seen and not n.is_private), key=lambda n: n.id or 0
+    )
+    notes = [{"author": n.created_by or "", "text": _first_lines(n.text)} for n in fresh[:NOTES_SHOWN]]
+    changes = _changes(before, after, ISSUE_FIELDS)
+    if not changes and not notes:
+        return None
+    return {"changes": changes, "notes": notes, "more_notes": max(0, len(fresh) - NOTES_SHOWN)}
+
+
+def project_news(before: dict[str, Any], project: ProjectStatus) -> dict[str, Any] | None:
+    changes = _changes(before, project_snapshot(project), PROJECT_FIELDS)
+    return {"changes": changes, "notes": [], "more_notes": 0} if changes else None
+
+
+async def _read(rt: Runtime, target: WatchTarget) -> Issue | ProjectStatus:
+    if target.kind is WatchKind.ISSUE:
+        return await rt.trackers.require_issuetrak().get_issue(int(target.item_id), include_notes=True)
+    return await lookup.refresh_project(rt, TrackerName(target.tracker), target.item_id)
+
+
+def _heading(target: WatchTarget, found: Issue | ProjectStatus | None) -> dict[str, Any]:
+    """The item as the news names it: as read now, else as it was when watched."""
+    name, url = target.name, target.url
+    if isinstance(found, Issue):
+        name, url = found.subject, found.url or url
+    elif isinstance(found, ProjectStatus):
+        name, url = found.name, found.url or url
+    return {
+        "item": describe(WatchTarget(target.kind, target.tracker, target.item_id, name, target.key, url)),
+        "url": url,
+    }
+
+
+async def _gone(rt: Runtime, item: WatchedItem, reason: str, done: Polled) -> None:
+    """Report the item once to every watch of it, and end them (one process wins the swap)."""
+    gone = {**_heading(item.target, None), "gone": reason}
+    if await rt.store.advance(item.target.item_key, item.version, None, rt.clock(), news_body=gone, gone=True):
+        done.gone += 1
+
+
+async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled, refused: list[WatchedItem]) -> None:
+    target = item.target
+    try:
+        found = await _read(rt, target)
+    except NotFound as exc:
+        await _gone(rt, item, str(exc), done)
+        return
+    except AuthenticationRefused:  # this item closed to the bot, or its credentials refused: told apart after
+        refused.append(item)
+        return
+    except (TrackerError, ValueError) as exc:  # an outage (or a tracker no longer set up): next round
+        log.info("watch: %s could not be read this round (%s)", target.item_key, type(exc).__name__)
+        done.unreadable += 1
+        return
+    now = rt.clock()
+    snapshot = issue_snapshot(found) if isinstance(found, Issue) else project_snapshot(found)
+    if item.snapshot is None:  # the first poll records the item, and announces nothing
+        await rt.store.advance(target.item_key, item.version, snapshot, now)
+        return
+    news = issue_news(item.snapshot, found) if isinstance(found, Issue) else project_news(item.snapshot, found)
+    if news is None and snapshot == item.snapshot:
+        return
+    said = None if news is None else {**_heading(target, found), **news}
+    if await rt.store.advance(target.item_key, item.version, snapshot, now, news_body=said) and said is not None:
+        done.changed += 1
+
+
+async def _settle_refusals(rt: Runtime, refused: list[WatchedItem], done: Polled) -> None:
+    """Items a tracker refused to show the bot: when the same tracker still takes the bot's
+    credentials (one probe call), those items alone became unreadable and their watches end; when
+    it refuses the probe too, the credentials are at fault (a rotated key) and every watch waits."""
+    probes = rt.trackers.probes()
+    for tracker in sorted({item.target.tracker for item in refused}):
+        mine = [item for item in refused if item.target.tracker == tracker]
+        probe = probes.get(TrackerName(tracker))
+        try:
+            answers = probe is not None and bool(await probe.ping())
+        except (TrackerError, TimeoutError):
+            answers = False
+        if not answers:
+            log.warning("watch: %s refused trackerbot's credentials; %d watched items wait", tracker, len(mine))
+            done.unreadable += len(mine)
+            continue
+        for item in mine:
+            await _gone(rt, item, messages.WATCH_REFUSED.format(tracker=TrackerName(tracker).label), done)
+
+
+async def poll(rt: Runtime, *, concurrency: int = POLL_CONCURRENCY) -> Polled:
+    """Read every watched item once (at most `concurrency` at a time) and record what changed."""
+    watched = await rt.store.watched_items()
+    done = Polled(items=len(watched))
+    slots = asyncio.Semaphore(concurrency)
+
+    refused: list[WatchedItem] = []
+
+    async def one(item: WatchedItem) -> None:
+        async with slots:
+            try:
+                await _poll_one(rt, item, done, refused)
+            except Exception:  # one item's failure must not stop the round
+                log.exception("watch: polling %s failed", item.target.item_key)
+                done.unreadable += 1
+
+    await asyncio.gather(*(one(item) for item in watched))
+    if refused:
+        await _settle_refusals(rt, refused, done)
+    return done
