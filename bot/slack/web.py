@@ -225,8 +225,10 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
         try:
             yield
         finally:
-            if workers is not None:
-                await workers.stop()
+            # Stopping (SIGTERM, after uvicorn answered the requests it was reading): the background
+            # runs and the work started by requests finish side by side within one bound, then
+            # what is left is cancelled and gives its claims back (README: "Several workers").
+            await asyncio.gather(runtime.drain(), *([workers.stop()] if workers is not None else []))
             await runtime.aclose()
             await shared.close()
 
