@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -64,6 +64,7 @@ def test_the_metrics_directory_is_a_fresh_one_removed_afterwards_unless_one_is_s
     environ: dict[str, str] = {}
     with metrics_directory(environ) as made:
         assert environ[METRICS_DIRECTORY] == made and os.listdir(made) == []
+        assert os.stat(made).st_mode & 0o777 == 0o700  # other local users can neither read nor plant metrics
     assert METRICS_DIRECTORY not in environ and not os.path.exists(made)
     environ = {METRICS_DIRECTORY: str(tmp_path)}
     with metrics_directory(environ) as kept:
@@ -146,10 +147,11 @@ class Cluster:
 @dataclass(frozen=True)
 class Leg:
     name: str
-    arrange: Callable[[Cluster], None]
-    act: Callable[[Cluster], None]
-    done: Callable[[Cluster], bool]
-    check: Callable[[Cluster], None]
+    arrange: Callable[[Cluster], None]  # before the processes start
+    act: Callable[[Cluster], None]  # while they serve
+    done: Callable[[Cluster], bool]  # waited for: the effect happened
+    check: Callable[[Cluster], None]  # after every process stopped: it happened exactly once
+    environment: dict[str, str] = field(default_factory=dict)  # settings the leg needs (WATCH_POLL_SECONDS=5)
 
 
 def _nothing(_: Cluster) -> None:
@@ -229,6 +231,8 @@ def test_three_processes_on_postgresql_do_each_thing_once(
     for leg in LEGS:
         leg.arrange(cluster)
     environment = {"ISSUETRAK_URL": issuetrak_server.url, "ISSUETRAK_API_KEY": issuetrak_server.state.api_key}
+    for leg in LEGS:
+        environment |= leg.environment
     bots = [
         (bot_environment(port, pg_url, slack_url, **environment), port, tmp_path / f"bot-{n}.log")
         for n, port in enumerate(cluster.ports)

@@ -279,7 +279,9 @@ async def _attempt(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
 
 class HandedOver(asyncio.CancelledError):
     """A delivery cancelled midway (the process is stopping): the write is back in the outbox,
-    where another process or a restart sends it and tells the person; str() says so to them."""
+    where another process or a restart sends it and tells the person; str() says so to them.
+    (Python 3.11's `asyncio.timeout` turns only a plain CancelledError into TimeoutError: no
+    timeout wraps a delivery from outside; `_attempt` bounds it inside.)"""
 
 
 class _NotLinked(Exception):
