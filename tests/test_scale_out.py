@@ -109,7 +109,7 @@ def test_web_concurrency_runs_that_many_workers_on_one_port(
         )
         supervisor.send_signal(signal.SIGTERM)
         stopping = time.monotonic()
-        supervisor.wait(timeout=EXIT_BOUND_SECONDS + 5)
+        assert supervisor.wait(timeout=EXIT_BOUND_SECONDS + 5) == 0  # the parent, once every worker has stopped
         assert time.monotonic() - stopping < EXIT_BOUND_SECONDS
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert not Path(directory).exists()  # the fresh directory is removed with the parent
