@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -38,6 +41,7 @@ from tests.bot_processes import (
     wait_for,
 )
 from tests.fixtures.issuetrak import IssuetrakServer
+from tests.slack.test_socket_mode import _slack_socket
 
 # README, "Several workers": 5 s for the requests being read, 10 s for the work in flight, 2 s
 # for what was cancelled to give its claims back; a generous margin for a loaded machine.
@@ -172,3 +176,51 @@ def test_sigterm_answers_what_it_read_finishes_quick_sends_and_hands_over_a_slow
     assert message["channel"] == "U0ALICE" and f"Added note {note['NoteID']} to Issuetrak issue" in message["text"]
     assert len(_tagged(issuetrak, "quick")) == 1
     assert _row(database_url, "slow") == (OutboxState.DELIVERED, None)
+
+
+async def test_sigterm_in_socket_mode_hands_over_the_note_in_flight_and_exits_cleanly(
+    held_issuetrak: tuple[IssuetrakServer, HeldNote], slack: tuple[str, SlackState], tmp_path: Path
+) -> None:
+    """`python -m bot socket`: a note arrives over the WebSocket, Issuetrak holds it, SIGTERM; the
+    process closes the socket, hands the note back to the outbox, tells the person, and exits 0."""
+    issuetrak, held = held_issuetrak
+    slack_url, slack_state = slack
+    acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    envelope = {
+        "envelope_id": "env-note",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": dict(parse_qsl(command_body("note 1003 socket pen", "socket", slack_url))),
+    }
+    runner, slack_state.socket_url = await _slack_socket(envelope, acks)
+    database_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    env = bot_environment(
+        free_port(),
+        database_url,
+        slack_url,
+        SLACK_APP_TOKEN="xapp-1-test-token",
+        ISSUETRAK_URL=issuetrak.url,
+        ISSUETRAK_API_KEY=issuetrak.state.api_key,
+    )
+    with (tmp_path / "socket.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "socket", env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        ack = await asyncio.wait_for(acks.get(), 30)
+        assert ack["envelope_id"] == "env-note"
+        assert await asyncio.to_thread(held.arrived.wait, 15), "the note never reached Issuetrak"
+        process.send_signal(signal.SIGTERM)
+        stopping = time.monotonic()
+        assert await asyncio.wait_for(process.wait(), EXIT_BOUND_SECONDS + 5) == 0, (
+            tmp_path / "socket.log"
+        ).read_text()
+        assert time.monotonic() - stopping < EXIT_BOUND_SECONDS
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await runner.cleanup()
+    told = [c["text"] for c in slack_state.of("response_url") if c["_hook"] == "socket" and "Working" not in c["text"]]
+    assert told == [messages.WRITE_HANDED_OVER]
+    assert await asyncio.to_thread(_row, database_url, "socket") == (OutboxState.PENDING, messages.WRITE_HANDED_OVER)

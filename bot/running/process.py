@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import tempfile
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ import uvicorn
 
 from bot import logs, messages
 from bot.running.runtime import Runtime
-from bot.running.workers import Workers
+from bot.running.workers import Workers, wind_down
 from bot.settings import Settings, load_settings
 from bot.slack.app import create_app
 from bot.slack.session import SharedSession
@@ -161,11 +162,14 @@ async def serve_socket(settings: Settings) -> int:
     workers.start()
     assert settings.SLACK_APP_TOKEN is not None
     handler = AsyncSocketModeHandler(app, settings.SLACK_APP_TOKEN.get_secret_value())
+    stopping = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     try:
-        await handler.start_async()
+        await handler.connect_async()
+        await stopping.wait()  # SIGTERM: no new envelopes; then the work in flight, as over HTTP
     finally:
-        await workers.stop()
-        await runtime.aclose()
+        await handler.close_async()
+        await wind_down(runtime, workers)
         await shared.close()
     return 0
 

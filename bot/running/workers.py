@@ -199,3 +199,11 @@ class Workers:
         if done.posted or done.failed:
             log.info("digests: %d posted, %d failed", done.posted, done.failed)
         return done
+
+
+async def wind_down(rt: Runtime, workers: Workers | None) -> None:
+    """A serving process stopping (SIGTERM): its background runs and the work its requests
+    started finish side by side within one bound, what is left is cancelled and gives its
+    claims back (README: "Several workers"), and the runtime closes."""
+    await asyncio.gather(rt.drain(), *([workers.stop()] if workers is not None else []))
+    await rt.aclose()

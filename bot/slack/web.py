@@ -36,7 +36,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from bot import messages
 from bot.running.health import Health
 from bot.running.runtime import Runtime
-from bot.running.workers import Workers
+from bot.running.workers import Workers, wind_down
 from bot.slack.session import SharedSession
 
 log = logging.getLogger(__name__)
@@ -225,11 +225,7 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
         try:
             yield
         finally:
-            # Stopping (SIGTERM, after uvicorn answered the requests it was reading): the background
-            # runs and the work started by requests finish side by side within one bound, then
-            # what is left is cancelled and gives its claims back (README: "Several workers").
-            await asyncio.gather(runtime.drain(), *([workers.stop()] if workers is not None else []))
-            await runtime.aclose()
+            await wind_down(runtime, workers)  # after uvicorn answered the requests it was reading
             await shared.close()
 
     return Starlette(
