@@ -3,7 +3,9 @@ temporary SQLite store, pointed at the benchmark servers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,18 +45,29 @@ class Bot:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the bot process has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _cpu_seconds(self.pid)
+
+    def tree_cpu_seconds(self) -> float:
+        """The same for the bot and its child processes (the workers of WEB_CONCURRENCY > 1)."""
+        return self.cpu_seconds() + sum(_cpu_seconds(child) for child in _children(self.pid))
 
     def peak_rss_mb(self) -> float:
         """The process's high-water resident set size, in MB (10^6 bytes, as the target is)."""
         return _status_kib(self.pid, "VmHWM:") * 1024 / 1e6
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def running_bot(servers: Servers, *, log_level: str = "INFO") -> Iterator[Bot]:
-    """Start the bot, wait for `/healthz`, and kill it afterwards (without waiting for the
-    background work a load left queued: a graceful stop would drain it for minutes)."""
+def running_bot(
+    servers: Servers, *, log_level: str = "INFO", workers: int = 1, database_url: str | None = None
+) -> Iterator[Bot]:
+    """Start the bot (`workers` worker processes, on `database_url` or a temporary SQLite file),
+    wait until every worker serves, and kill it afterwards (without waiting for the background
+    work a load left queued: a graceful stop would drain it for minutes)."""
     with tempfile.TemporaryDirectory(prefix="trackerbot-bench-") as workdir:
         port = free_port()
         env = {
@@ -65,7 +78,8 @@ def running_bot(servers: Servers, *, log_level: str = "INFO") -> Iterator[Bot]:
             "LOG_LEVEL": log_level,
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "DATABASE_URL": f"sqlite:///{workdir}/bot.db",
+            "DATABASE_URL": database_url or f"sqlite:///{workdir}/bot.db",
+            "WEB_CONCURRENCY": str(workers),
         }
         log_path = Path(workdir) / "bot.log"
         with log_path.open("wb") as log:
@@ -77,10 +91,28 @@ def running_bot(servers: Servers, *, log_level: str = "INFO") -> Iterator[Bot]:
             try:
                 url = f"http://127.0.0.1:{port}"
                 startup = _wait_healthy(url, process, started)
+                if workers > 1:
+                    _wait_workers(log_path, workers, started)
                 yield Bot(url, process.pid, startup, log_path)
             finally:
+                children = _children(process.pid)  # the parent first: it would start new ones
                 process.kill()
                 process.wait()
+                for child in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, signal.SIGKILL)
+
+
+def _wait_workers(log_path: Path, workers: int, started: float) -> None:
+    """Until each of the worker processes has said it serves (uvicorn logs it once per worker)."""
+    while log_path.read_text(errors="replace").count("Application startup complete") < workers:
+        if time.monotonic() - started > START_TIMEOUT_SECONDS:
+            raise RuntimeError(f"not all {workers} trackerbot workers started in time")
+        time.sleep(0.05)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], started: float) -> float:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import ack, digest, hostile, masker, overhead, tokens, vendor, watch
+from benchmarks import ack, digest, hostile, masker, overhead, scale, tokens, vendor, watch
 from benchmarks.report import Row
 from benchmarks.servers import Servers
 
@@ -40,6 +40,13 @@ MEASUREMENTS: tuple[Measurement, ...] = (
             s, megabytes=8 if quick else hostile.BODY_MEGABYTES, burst=20 if quick else hostile.BURST_REQUESTS
         ),
         hostile.rows,
+    ),
+    Measurement(
+        "scale",
+        lambda s, quick, i: scale.measure(
+            s, run=i, requests=1000 if quick else scale.CAPACITY_REQUESTS, burst=60 if quick else ack.LOAD_REQUESTS
+        ),
+        scale.rows,
     ),
 )
 NAMES = tuple(m.name for m in MEASUREMENTS)

@@ -348,3 +348,11 @@ DATABASE_FAILED = "the database failed a trivial query ({error})"
 METRICS_BAD_TOKEN = "/metrics needs `Authorization: Bearer <HEALTHZ_TOKEN>`."
 
 # --- service: scale out ---------------------------------------------------------------------------
+WORKERS_NEED_POSTGRES = (
+    "WEB_CONCURRENCY={workers} runs {workers} worker processes, and several processes need a PostgreSQL "
+    "DATABASE_URL (SQLite serves one process): set DATABASE_URL=postgresql://… or WEB_CONCURRENCY=1."
+)
+WRITE_HANDED_OVER = (
+    "trackerbot is restarting before Issuetrak answered, so your write waits in its queue: the next "
+    "trackerbot process sends it and tells you. No need to send it again."
+)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import messages
+from bot.services import writes
 from bot.slack.people import SlackBusy
 from bot.store.records import StoreError
 from bot.trackers.errors import TrackerError
@@ -33,9 +34,10 @@ async def guarded(reply: Reply, work: Awaitable[None], *, what: str) -> None:
     except TimeoutError:
         log.warning("%s took too long and was given up", what)
         await _say(reply, messages.TOOK_TOO_LONG)
-    except asyncio.CancelledError:
+    except asyncio.CancelledError as exc:
         log.warning("%s was stopped before it finished", what)
-        await _say(reply, messages.INTERRUPTED)
+        # A write already in the outbox is sent by another process: not to be sent again.
+        await _say(reply, str(exc) if isinstance(exc, writes.HandedOver) else messages.INTERRUPTED)
         task = asyncio.current_task()
         if task is not None and task.cancelling():
             raise

@@ -154,6 +154,9 @@ async def _write(
             slack_escaped=False,
         )
         outcome = await writes.submit(rt, key=key, kind=kind, requester=requester, person=person, payload=payload(html))
+    except writes.HandedOver as stopped:  # the process is stopping: the write waits in the outbox
+        await tell_outcome(client, requester, writes.Outcome(writes.Result.SAVED, str(stopped)))
+        raise
     except (TrackerError, StoreError, SlackBusy) as exc:  # e.g. the database is down: nothing was recorded
         log.warning("saving a %s failed: %s", kind, exc)
         outcome = writes.Outcome(writes.Result.FAILED, str(exc))

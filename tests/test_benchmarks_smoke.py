@@ -58,3 +58,17 @@ def test_watch_round_measurement_runs_in_its_quick_form(servers: Servers) -> Non
     assert row.measurement.startswith("Watch round: 100 watched Issuetrak issues (200 watches")
     assert row.result.endswith("; 100 Issuetrak calls") and row.met is not None
     assert table([row], runs=1, seconds=1.0).count("| Watch round") == 1
+
+
+def test_scale_measurement_runs_in_its_quick_form(servers: Servers, pg_url: str) -> None:
+    """WEB_CONCURRENCY 1, 2 and 4 on PostgreSQL (`pg_url`: skipped without it, failed in CI):
+    capacity, CPU per acknowledgement and per whole command, and the burst's p99."""
+    rows = suite.measure(_measurement("scale"), servers, runs=1, quick=True)
+    assert [row.measurement.split(" (")[0].split(":")[0] for row in rows] == [
+        "Ack capacity",
+        "One core",
+        "Ack p99 of the command burst",
+    ]
+    assert rows[0].result.count("/s") == 3 and rows[0].met is not None
+    assert "acks/s" in rows[1].versus and rows[1].met is None
+    assert rows[2].result.count("ms") == 2 and rows[2].met is not None

@@ -55,6 +55,13 @@ def test_sqlite_on_heroku_stops_start_up_with_one_line(tmp_path: Path, mode: lis
     assert not list(tmp_path.glob("*.db"))  # refused before the store was opened: no file left behind
 
 
+def test_sqlite_on_heroku_with_the_workers_heroku_sets_is_refused_for_the_disk(tmp_path: Path) -> None:
+    """Heroku sets WEB_CONCURRENCY by dyno size: the refusal says what matters there, the wiped disk."""
+    done = _run_bot(tmp_path, {"DYNO": "web.1", "PORT": "1", "WEB_CONCURRENCY": "2"})
+    assert done.returncode == 2, done.stderr
+    assert (done.stderr + done.stdout).strip() == HEROKU_REFUSAL
+
+
 def test_the_refusal_names_what_to_do_and_never_the_url(tmp_path: Path) -> None:
     done = _run_bot(tmp_path, {"FLY_APP_NAME": "tb", "DATABASE_URL": "sqlite:////secret-folder-hunter2/tb.db"})
     assert done.returncode == 2

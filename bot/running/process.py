@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator
+import os
+import signal
+import tempfile
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -12,24 +17,39 @@ import uvicorn
 from bot import logs, messages
 from bot.running.platform import ephemeral_sqlite_refusal
 from bot.running.runtime import Runtime
-from bot.running.workers import Workers
-from bot.settings import Settings
+from bot.running.workers import Workers, wind_down
+from bot.settings import Settings, load_settings
 from bot.slack.app import create_app
 from bot.slack.session import SharedSession
 from bot.store import Store, StoreError, StoreUnavailable
+from bot.store.engine import database_url
 from bot.trackers.registry import build_trackers
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
 log = logging.getLogger(__name__)
+
+# On SIGTERM the server stops listening at once; requests it is reading or answering (Slack's
+# acknowledgements) get this long, then the background work gets its own bound (bot.slack.web).
+REQUESTS_STOP_SECONDS = 5.0
+METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class StartupError(Exception):
     """The process cannot start; the message is one line, names the setting and is safe to print."""
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    if refusal := ephemeral_sqlite_refusal(settings):  # README, Deploy: SQLite where the disk is wiped
+def start_process(settings: Settings) -> None:
+    """What every process does first: refuse SQLite where the platform wipes the disk (README,
+    Deploy), then set up logging."""
+    if refusal := ephemeral_sqlite_refusal(settings):
         raise StartupError(refusal)
     logs.configure(settings.LOG_LEVEL, settings.secret_values(), log_format=settings.LOG_FORMAT)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    start_process(settings)
     return Runtime(settings=settings, trackers=build_trackers(settings), store=open_store(settings.DATABASE_URL))
 
 
@@ -74,15 +94,70 @@ def _quiet(name: str) -> Iterator[None]:
 
 
 def serve_http(settings: Settings) -> int:
-    from bot.slack.web import BoundedHttpToolsProtocol, create_web_app
+    """Serve Slack over HTTP on $PORT: in this process, or, with WEB_CONCURRENCY > 1, in that many
+    worker processes sharing the port (uvicorn's supervisor; each worker builds its own app and
+    background workers from the environment, `worker_app`), which need a shared PostgreSQL."""
+    from bot.slack.web import BoundedHttpToolsProtocol
+
+    options: dict[str, Any] = {
+        "host": "0.0.0.0",
+        "port": settings.PORT,
+        "log_config": None,
+        "access_log": False,
+        "http": BoundedHttpToolsProtocol,
+        "timeout_graceful_shutdown": REQUESTS_STOP_SECONDS,
+    }
+    if settings.WEB_CONCURRENCY == 1:
+        uvicorn.run(web_app(settings), **options)
+        return 0
+    start_process(settings)
+    check_shared_database(settings)
+    with metrics_directory(os.environ):
+        uvicorn.run(f"{__name__}:worker_app", factory=True, workers=settings.WEB_CONCURRENCY, **options)
+    return 0
+
+
+def web_app(settings: Settings) -> Starlette:
+    """The HTTP app of one serving process, with its outbox worker and digest scheduler."""
+    from bot.slack.web import create_web_app
 
     runtime = build_runtime(settings)
     app = create_app(runtime)
-    web = create_web_app(runtime, app, workers=Workers(runtime, app.client))
-    uvicorn.run(
-        web, host="0.0.0.0", port=settings.PORT, log_config=None, access_log=False, http=BoundedHttpToolsProtocol
-    )
-    return 0
+    return create_web_app(runtime, app, workers=Workers(runtime, app.client))
+
+
+def worker_app() -> Starlette:
+    """One worker process's app when WEB_CONCURRENCY > 1 (uvicorn calls this in each worker): its
+    settings read from the environment, as the parent process read and checked them."""
+    return web_app(load_settings())
+
+
+def check_shared_database(settings: Settings) -> None:
+    """Before several worker processes start: DATABASE_URL is PostgreSQL, it opens (one line if
+    not), and its schema is brought up to date, once, before the workers open it."""
+    try:
+        sqlite = database_url(settings.DATABASE_URL).get_backend_name() == "sqlite"
+    except StoreError:
+        sqlite = False  # not a URL trackerbot takes: open_store says so
+    if sqlite:
+        raise StartupError(messages.WORKERS_NEED_POSTGRES.format(workers=settings.WEB_CONCURRENCY))
+    asyncio.run(open_store(settings.DATABASE_URL).aclose())
+
+
+@contextmanager
+def metrics_directory(environ: MutableMapping[str, str]) -> Iterator[str]:
+    """PROMETHEUS_MULTIPROC_DIR for the worker processes (each writes its metrics there, and
+    `/metrics` adds them up): the one already set, or a fresh temporary directory, set in
+    `environ` (the workers inherit it) and removed with everything in it afterwards."""
+    if environ.get(METRICS_DIRECTORY):
+        yield environ[METRICS_DIRECTORY]
+        return
+    with tempfile.TemporaryDirectory(prefix="trackerbot-metrics-") as fresh:
+        environ[METRICS_DIRECTORY] = fresh
+        try:
+            yield fresh
+        finally:
+            environ.pop(METRICS_DIRECTORY, None)
 
 
 async def serve_socket(settings: Settings) -> int:
@@ -96,11 +171,14 @@ async def serve_socket(settings: Settings) -> int:
     workers.start()
     assert settings.SLACK_APP_TOKEN is not None
     handler = AsyncSocketModeHandler(app, settings.SLACK_APP_TOKEN.get_secret_value())
+    stopping = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     try:
-        await handler.start_async()
+        await handler.connect_async()
+        await stopping.wait()  # SIGTERM: no new envelopes; then the work in flight, as over HTTP
     finally:
-        await workers.stop()
-        await runtime.aclose()
+        await handler.close_async()
+        await wind_down(runtime, workers)
         await shared.close()
     return 0
 

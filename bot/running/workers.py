@@ -24,30 +24,42 @@ log = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_SECONDS = 5.0
 DIGEST_INTERVAL_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 10.0
+STOP_TIMEOUT_SECONDS = 10.0  # what runs in progress get to finish when the process stops
+STOP_GRACE_SECONDS = 2.0  # then they are cancelled: what a cancelled run gets to give its claims back
 PROBE_SECONDS = 10.0
 WAKE_DEBOUNCE_SECONDS = 1.0
 _IN_OUTBOX_RUN: contextvars.ContextVar[bool] = contextvars.ContextVar("in_outbox_run", default=False)
 
 
 async def deliver_due(
-    rt: Runtime, client: AsyncWebClient, *, limit: int = 20, timing: writes.Timing = writes.TIMING
+    rt: Runtime,
+    client: AsyncWebClient,
+    *,
+    limit: int = 20,
+    timing: writes.Timing = writes.TIMING,
+    stopping: asyncio.Event | None = None,
 ) -> int:
     """Deliver what is due in the outbox and tell each person; returns how many were tried.
 
     Rows are claimed one at a time, each with a lease of its own, so a slow tracker never lets a
     claimed row's lease run out while it waits its turn. When nothing is due but writes wait out
-    a backoff, a cheap probe asks whether Issuetrak answers again; if it does they are all due now."""
-    tried = await _deliver_claimed(rt, client, limit, timing)
+    a backoff, a cheap probe asks whether Issuetrak answers again; if it does they are all due now.
+    Once `stopping` is set no further row is claimed: they are left to the other processes."""
+    stopping = stopping or asyncio.Event()
+    tried = await _deliver_claimed(rt, client, limit, timing, stopping)
     if tried == 0 and await rt.store.has_waiting(rt.clock()) and await tracker_answers(rt):
         await rt.store.make_waiting_due(rt.clock())
-        tried = await _deliver_claimed(rt, client, limit, timing)
+        tried = await _deliver_claimed(rt, client, limit, timing, stopping)
     return tried
 
 
-async def _deliver_claimed(rt: Runtime, client: AsyncWebClient, limit: int, timing: writes.Timing) -> int:
+async def _deliver_claimed(
+    rt: Runtime, client: AsyncWebClient, limit: int, timing: writes.Timing, stopping: asyncio.Event
+) -> int:
     tracker_answered = False
     for tried in range(limit):
+        if stopping.is_set():
+            return tried
         item = next(iter(await rt.store.claim_due(rt.clock(), 1, timing.lease_seconds)), None)
         if item is None:
             return tried
@@ -108,6 +120,7 @@ class Workers:
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
         self._running: set[asyncio.Task[object]] = set()
+        self._stopping = asyncio.Event()
         self._delivering = asyncio.Lock()  # one outbox run at a time: the interval's or a wake-up's
         self._wake: asyncio.Task[None] | None = None
         self._last_wake = float("-inf")
@@ -127,14 +140,23 @@ class Workers:
             )
         self.scheduler.start()
 
-    async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        """No new runs; let the running ones finish (a digest being posted stays whole), then stop."""
+    async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS, *, grace: float = STOP_GRACE_SECONDS) -> None:
+        """No new runs, and no new outbox row claimed; let the running ones finish within
+        `timeout` (a digest being posted stays whole), then cancel what is left: a cancelled run
+        gives its claims back (the row or the digest is due again for the other processes)
+        within `grace`. Then stop."""
         if not self.scheduler.running:
             return
+        self._stopping.set()
         self.scheduler.pause()
         running = self._running | ({self._wake} if self._wake is not None and not self._wake.done() else set())
         if running:
-            await asyncio.wait(running, timeout=timeout)
+            _done, left = await asyncio.wait(running, timeout=timeout)
+            for task in left:
+                task.cancel()
+            if left:
+                log.warning("%d background run(s) still going after %.0f s were cancelled", len(left), timeout)
+                await asyncio.wait(left, timeout=grace)
         self.scheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
 
@@ -151,7 +173,7 @@ class Workers:
         async with self._delivering:
             token = _IN_OUTBOX_RUN.set(True)
             try:
-                return await deliver_due(self.rt, self.client)
+                return await deliver_due(self.rt, self.client, stopping=self._stopping)
             finally:
                 _IN_OUTBOX_RUN.reset(token)
 
@@ -191,3 +213,11 @@ class Workers:
                 done.seconds,
             )
         return done
+
+
+async def wind_down(rt: Runtime, workers: Workers | None) -> None:
+    """A serving process stopping (SIGTERM): its background runs and the work its requests
+    started finish side by side within one bound, what is left is cancelled and gives its
+    claims back (README: "Several workers"), and the runtime closes."""
+    await asyncio.gather(rt.drain(), *([workers.stop()] if workers is not None else []))
+    await rt.aclose()

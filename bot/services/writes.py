@@ -217,10 +217,17 @@ async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False, tim
     `first_try` is only for the attempt made right after the write was recorded: nothing can
     have reached Issuetrak before it, so it need not look for an earlier copy."""
     refusal = _refused_now(rt, item)
-    if refusal is not None:
-        held = await rt.store.mark_failed(item, refusal)
-    else:
-        held = await _attempt(rt, item, look_first=not first_try, timing=timing)
+    try:
+        if refusal is not None:
+            held = await rt.store.mark_failed(item, refusal)
+        else:
+            held = await _attempt(rt, item, look_first=not first_try, timing=timing)
+    except asyncio.CancelledError:
+        # This process is stopping (its bound for in-flight sends is over): the row goes back to
+        # the outbox at once, due now, for another process or a restart; the write's mark stays,
+        # so whoever sends it next looks for this attempt's copy first.
+        await asyncio.shield(rt.store.mark_retry(item, messages.WRITE_HANDED_OVER, rt.clock()))
+        raise HandedOver(messages.WRITE_HANDED_OVER) from None
     if not held:
         log.info("outbox item %s: claim %s was taken over; its new holder tells the person", item.id, item.attempts)
         return None
@@ -268,6 +275,13 @@ async def _attempt(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         log.exception("outbox item %s could not be delivered", item.id)
         return await rt.store.mark_failed(item, messages.UNEXPECTED)
     return await rt.store.mark_delivered(item.id, result, now)
+
+
+class HandedOver(asyncio.CancelledError):
+    """A delivery cancelled midway (the process is stopping): the write is back in the outbox,
+    where another process or a restart sends it and tells the person; str() says so to them.
+    (Python 3.11's `asyncio.timeout` turns only a plain CancelledError into TimeoutError: no
+    timeout wraps a delivery from outside; `_attempt` bounds it inside.)"""
 
 
 class _NotLinked(Exception):

@@ -41,7 +41,7 @@ from bot import logs, messages, metrics
 from bot.running import health as probes
 from bot.running.health import Health
 from bot.running.runtime import Runtime
-from bot.running.workers import Workers
+from bot.running.workers import Workers, wind_down
 from bot.slack.payload_shape import shape_refusal
 from bot.slack.session import SharedSession
 
@@ -271,9 +271,7 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
         try:
             yield
         finally:
-            if workers is not None:
-                await workers.stop()
-            await runtime.aclose()
+            await wind_down(runtime, workers)  # after uvicorn answered the requests it was reading
             await shared.close()
 
     return Starlette(
