@@ -1,5 +1,6 @@
 """Several processes on one PostgreSQL: `WEB_CONCURRENCY=N` (N uvicorn workers on one port, refused
-on SQLite), and three real `python -m bot` processes doing each thing exactly once.
+on SQLite), and three real `python -m bot` processes doing each thing exactly once: notes, a
+digest, and a watched issue's news.
 
 The three-process test is a list of legs, each a thing that must happen exactly once whichever
 process does it: `arrange` before the processes start, `act` while they serve, `done` (waited
@@ -29,6 +30,7 @@ from bot.demo.slack import create_app as create_slack_standin
 from bot.running.process import METRICS_DIRECTORY, metrics_directory
 from bot.services import writes
 from bot.store import Store
+from bot.store.records import WatchKind, WatchTarget
 from tests.bot_processes import bot_environment, bot_process, bot_processes, free_port, send_command, wait_for
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.test_shutdown import EXIT_BOUND_SECONDS
@@ -217,9 +219,57 @@ def _one_digest(cluster: Cluster) -> None:
     assert len(_digests(cluster)) == 1
 
 
+# A watched issue changing: two channels watch it; once a round has recorded it (Issuetrak is down
+# until the notes leg's act ends), its status changes, and each channel hears of it once.
+WATCHED_ISSUE = 1001
+WATCH_CHANNELS = ("C0WATCHA", "C0WATCHB")
+NEW_STATUS = "Waiting for parts"
+
+
+def _watch_issue(cluster: Cluster) -> None:
+    target = WatchTarget(WatchKind.ISSUE, "issuetrak", str(WATCHED_ISSUE), f"issue {WATCHED_ISSUE}")
+    for channel in WATCH_CHANNELS:
+        cluster.store(
+            lambda store, channel=channel: store.add_watch(  # type: ignore[misc]
+                TEAM_ID, channel, target, personal=False, by="U0ALICE", now=datetime.now(UTC), cap=50
+            )
+        )
+
+
+def _recorded(cluster: Cluster) -> bool:
+    return all(item.snapshot is not None for item in cluster.store(lambda store: store.watched_items()))
+
+
+def _change_the_issue(cluster: Cluster) -> None:
+    wait_for(lambda: _recorded(cluster), 60, "a round to record the watched issue")
+    assert cluster.issuetrak.state.issues[WATCHED_ISSUE]["Status"] != NEW_STATUS
+    cluster.issuetrak.state.issues[WATCHED_ISSUE]["Status"] = NEW_STATUS
+
+
+def _watch_news(cluster: Cluster) -> list[tuple[str, str]]:
+    return [
+        (m["channel"], m["text"])
+        for m in cluster.slack.of("chat.postMessage")
+        if m.get("channel") in WATCH_CHANNELS and NEW_STATUS in m.get("text", "")
+    ]
+
+
+def _each_channel_told_once(cluster: Cluster) -> None:
+    assert sorted(channel for channel, _ in _watch_news(cluster)) == sorted(WATCH_CHANNELS)
+    assert not [m for m in cluster.slack.of("chat.postMessage") if m.get("channel") in WATCH_CHANNELS][2:]
+
+
 LEGS = [
     Leg("notes sent to each process", _issuetrak_down, _send_notes, _notes_delivered, _each_note_once),
     Leg("a digest that is due", _subscribe, _nothing, lambda c: bool(_digests(c)), _one_digest),
+    Leg(
+        "a watched issue changing",
+        _watch_issue,
+        _change_the_issue,
+        lambda c: len(_watch_news(c)) >= len(WATCH_CHANNELS),
+        _each_channel_told_once,
+        {"WATCH_POLL_SECONDS": "5"},
+    ),
 ]
 
 
