@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -36,13 +36,9 @@ CLAIM_PATIENCE = STALE_CLAIM / 2
 
 
 @dataclass
-class RoundSummary:
-    """What one watch round did (the lead's metric reads it): items polled, news posted, seconds."""
+class RoundSummary(watches.Polled):
+    """What one watch round did: the poll's counts, then the news posted and the round's seconds."""
 
-    items: int = 0
-    changed: int = 0
-    gone: int = 0
-    unreadable: int = 0
     posted: int = 0
     seconds: float = 0.0
 
@@ -60,14 +56,7 @@ async def run_round(
     posted = await post_news(rt, client, pacer=pacer)
     seconds = time.monotonic() - started
     metrics.observe_watch_round(seconds)
-    return RoundSummary(
-        items=polled.items,
-        changed=polled.changed,
-        gone=polled.gone,
-        unreadable=polled.unreadable,
-        posted=posted,
-        seconds=seconds,
-    )
+    return RoundSummary(**asdict(polled), posted=posted, seconds=seconds)
 
 
 async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER) -> int:
