@@ -547,3 +547,21 @@ async def test_a_personal_watch_waits_while_issuetrak_cannot_say_who_may_read(
         await other.aclose()
     [dm] = news(chat)
     assert dm["channel"] == "U0ALICE" and "Status: Open → Closed" in blocks_text(dm["blocks"])
+
+
+async def test_a_note_whose_privacy_issuetrak_does_not_state_is_never_announced(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """Private notes never show: a note is quoted only when Issuetrak says it is public, not when
+    its IsPrivate is missing, null or of another type."""
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    notes = issuetrak_server.state.notes
+    del notes[add_note(issuetrak_server, 1001, "salary review: missing flag")]["IsPrivate"]
+    notes[add_note(issuetrak_server, 1001, "salary review: null flag")]["IsPrivate"] = None
+    notes[add_note(issuetrak_server, 1001, "salary review: string flag")]["IsPrivate"] = "true"
+    add_note(issuetrak_server, 1001, "Fuser swapped, printer back.")
+    assert (await tick(poller)).posted == 1
+    [said] = news(chat)
+    text = said["text"] + blocks_text(said["blocks"])
+    assert "Fuser swapped" in text and "salary" not in text
