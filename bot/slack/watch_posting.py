@@ -101,10 +101,14 @@ async def _post_claim(
     rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pacer: Pacer, directory: Directory
 ) -> tuple[int, bool]:
     """Post one watch's claimed news in order; (how many were posted, whether Slack took them)."""
+    watch, store = claim.watch, rt.store
+    if watch.ended_why is WatchEnd.UNWATCHED:  # stopped after this news was recorded: not wanted now
+        for piece in claim.news:
+            await store.news_posted(piece.id, claim.claimed_at, SETTLED)
+        return 0, True
     heard = await _still_heard(rt, client, claim, directory)
     if not heard:
         return 0, heard is False
-    watch, store = claim.watch, rt.store
     thread, channel = watch.thread_ts, watch.thread_channel or watch.destination
     for n, piece in enumerate(claim.news):
         rest = [p.id for p in claim.news[n:]]

@@ -565,3 +565,21 @@ async def test_a_note_whose_privacy_issuetrak_does_not_state_is_never_announced(
     [said] = news(chat)
     text = said["text"] + blocks_text(said["blocks"])
     assert "Fuser swapped" in text and "salary" not in text
+
+
+async def test_news_recorded_before_an_unwatch_is_not_posted_after_it(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """Once a watch is stopped, its destination hears nothing more of the item, even news the
+    poll recorded before the stop (posted later by another process, or after a Slack outage)."""
+    for channel in ("D0ALICE", "C0GENERAL"):
+        chat.channel = channel
+        chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    issuetrak_server.state.issues[1001]["Status"] = "Closed"
+    assert (await watches.poll(poller[0])).changed == 1
+    for channel in ("D0ALICE", "C0GENERAL"):
+        chat.channel = channel
+        assert "topped watching" in chat.send("/tracker unwatch issue 1001").text
+    assert await post_news(*poller, pacer=Pacer(0)) == 0
+    assert news(chat) == [] and await chat.runtime.store.pending_news() == 0
