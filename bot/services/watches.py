@@ -156,6 +156,22 @@ async def _start(
     return started.format(item=item, every=f"{rt.settings.WATCH_POLL_SECONDS} s")
 
 
+async def may_still_hear(rt: Runtime, team: str, person: SlackPerson) -> bool | None:
+    """Whether the person a personal watch tells may still read, under the rules `_start` applied
+    when it was set (a guest, or no Issuetrak user, may not); None when Issuetrak cannot say now."""
+    if identity.shut_out(rt, person):
+        return False
+    if rt.trackers.issuetrak is None or rt.settings.OPEN_READS:
+        return True
+    try:
+        standing = await identity.identify(rt, team, person)
+    except TrackerError:
+        return None
+    if standing.user is not None:
+        return True
+    return None if standing.refusal is identity.Refusal.ISSUETRAK_DOWN else False
+
+
 def _names(watch: Watch, kind: WatchKind, ref: str) -> bool:
     """Whether `ref` names the watched item as people would type it."""
     target = watch.target

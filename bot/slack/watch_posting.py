@@ -21,6 +21,7 @@ from bot import metrics
 from bot.running.runtime import Runtime
 from bot.services import watches
 from bot.slack.digest_posting import PACER, Pacer, passing
+from bot.slack.people import Directory, SlackBusy
 from bot.store import NewsClaim, WatchEnd
 from bot.store.watches import SETTLED, STALE_CLAIM
 from bot.views import cards
@@ -61,10 +62,10 @@ async def run_round(
 
 async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER) -> int:
     """Post the news this process wins the claims of; returns how many pieces were posted."""
-    posted = 0
+    posted, directory = 0, Directory()
     while claims := await rt.store.claim_news(rt.clock(), CLAIM_LIMIT):
         for n, claim in enumerate(claims):
-            done, finished = await _post_claim(rt, client, claim, pacer)
+            done, finished = await _post_claim(rt, client, claim, pacer, directory)
             posted += done
             if not finished:  # Slack is not taking posts now: the next round goes on
                 for left in claims[n + 1 :]:
@@ -73,9 +74,41 @@ async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER
     return posted
 
 
-async def _post_claim(rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pacer: Pacer) -> tuple[int, bool]:
+async def _still_heard(rt: Runtime, client: AsyncWebClient, claim: NewsClaim, directory: Directory) -> bool | None:
+    """Whether a personal watch's person may still read its news (a channel's watch: True). When
+    they may not, its news is settled unsaid and the watch ends; None when it cannot be told now
+    (the claim is given back for the next round)."""
+    watch = claim.watch
+    if not watch.personal:
+        return True
+    try:
+        person = await directory.person(client, watch.team_id, watch.destination)
+    except SlackBusy:
+        heard = None
+    else:
+        heard = await watches.may_still_hear(rt, watch.team_id, person)
+    if heard is None:
+        await rt.store.release_news([p.id for p in claim.news], claim.claimed_at)
+    elif not heard:
+        log.info("watch %d: its person may no longer read it; the watch ends", watch.id)
+        for piece in claim.news:
+            await rt.store.news_posted(piece.id, claim.claimed_at, SETTLED)
+        await rt.store.end_watch(watch.id, WatchEnd.GONE, rt.clock())
+    return heard
+
+
+async def _post_claim(
+    rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pacer: Pacer, directory: Directory
+) -> tuple[int, bool]:
     """Post one watch's claimed news in order; (how many were posted, whether Slack took them)."""
     watch, store = claim.watch, rt.store
+    if watch.ended_why is WatchEnd.UNWATCHED:  # stopped after this news was recorded: not wanted now
+        for piece in claim.news:
+            await store.news_posted(piece.id, claim.claimed_at, SETTLED)
+        return 0, True
+    heard = await _still_heard(rt, client, claim, directory)
+    if not heard:
+        return 0, heard is False
     thread, channel = watch.thread_ts, watch.thread_channel or watch.destination
     for n, piece in enumerate(claim.news):
         rest = [p.id for p in claim.news[n:]]

@@ -629,7 +629,7 @@ class IssuetrakClient:
             text=_text(dto.text, rich=bool(dto.rich)) or "",
             created_by=dto.created_by,
             created_date=dto.created_date,
-            is_private=bool(dto.private),
+            is_private=dto.private is not False,  # public only when Issuetrak says so: unknown stays private
         )
 
     def _project(self, dto: ProjectDTO, names: _Names) -> ProjectStatus:

@@ -22,7 +22,7 @@ from bot.running.workers import Workers
 from bot.services import watches
 from bot.slack.app import web_client
 from bot.slack.digest_posting import Pacer
-from bot.slack.watch_posting import RoundSummary, run_round
+from bot.slack.watch_posting import RoundSummary, post_news, run_round
 from bot.store import Store
 from bot.trackers.registry import build_trackers
 from bot.views import ids
@@ -496,3 +496,90 @@ async def test_the_watch_poller_runs_a_round_every_watch_poll_seconds(
         await workers.stop()
     [item] = await rt.store.watched_items()
     assert item.snapshot is not None and item.snapshot["status"] == "Open"
+
+
+# --- review: attacker ---------------------------------------------------------------------------
+
+
+async def test_a_personal_watch_stops_telling_a_person_who_may_no_longer_read(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """Watches obey the read rules when the news is posted too: a person who became a guest, or
+    whose Slack email no longer matches an Issuetrak user, hears no more of the issue by DM."""
+    chat.slack.add_user("U0BAO", "Bao Nguyen", "bao.nguyen@example.com")
+    for user in ("U0ALICE", "U0BAO"):
+        chat.user, chat.channel = user, f"D{user[1:]}"
+        assert "You will hear of changes" in chat.send("/tracker watch issue 1001").text
+    await tick(poller)
+
+    chat.slack.users["U0ALICE"].is_restricted = True  # Alice is a guest now
+    chat.slack.users["U0BAO"].email = "bao@elsewhere.example"  # Bao matches no Issuetrak user
+    add_note(issuetrak_server, 1001, "The vendor's quote is attached: 12,400 EUR.")
+    done = await tick(poller)
+    assert (done.changed, done.posted) == (1, 0)
+    assert not [m for m in news(chat) if "12,400" in json.dumps(m)]
+    assert await chat.runtime.store.watches_by(TEAM_ID, "U0ALICE") == []  # ended, not kept for later
+    assert await chat.runtime.store.watches_by(TEAM_ID, "U0BAO") == []
+
+
+async def test_a_personal_watch_waits_while_issuetrak_cannot_say_who_may_read(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    chat.channel = "D0ALICE"
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    issuetrak_server.state.issues[1001]["Status"] = "Closed"
+    assert (await watches.poll(poller[0])).changed == 1
+    # Another process posts the news, and Issuetrak goes down before it could say who Alice is.
+    other = Runtime(
+        settings=chat.runtime.settings,
+        trackers=build_trackers(chat.runtime.settings, options=FAST),
+        store=chat.runtime.store,
+        clock=chat.runtime.clock,
+    )
+    try:
+        issuetrak_server.state.faults.fail_next.extend([503] * 1000)
+        assert await post_news(other, web_client(other), pacer=Pacer(0)) == 0
+        assert len(await chat.runtime.store.watches_by(TEAM_ID, "U0ALICE")) == 1  # kept: nobody could say
+        issuetrak_server.state.faults.fail_next.clear()
+        assert await post_news(other, web_client(other), pacer=Pacer(0)) == 1
+    finally:
+        await other.aclose()
+    [dm] = news(chat)
+    assert dm["channel"] == "U0ALICE" and "Status: Open → Closed" in blocks_text(dm["blocks"])
+
+
+async def test_a_note_whose_privacy_issuetrak_does_not_state_is_never_announced(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """Private notes never show: a note is quoted only when Issuetrak says it is public, not when
+    its IsPrivate is missing, null or of another type."""
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    notes = issuetrak_server.state.notes
+    del notes[add_note(issuetrak_server, 1001, "salary review: missing flag")]["IsPrivate"]
+    notes[add_note(issuetrak_server, 1001, "salary review: null flag")]["IsPrivate"] = None
+    notes[add_note(issuetrak_server, 1001, "salary review: string flag")]["IsPrivate"] = "true"
+    add_note(issuetrak_server, 1001, "Fuser swapped, printer back.")
+    assert (await tick(poller)).posted == 1
+    [said] = news(chat)
+    text = said["text"] + blocks_text(said["blocks"])
+    assert "Fuser swapped" in text and "salary" not in text
+
+
+async def test_news_recorded_before_an_unwatch_is_not_posted_after_it(
+    chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """Once a watch is stopped, its destination hears nothing more of the item, even news the
+    poll recorded before the stop (posted later by another process, or after a Slack outage)."""
+    for channel in ("D0ALICE", "C0GENERAL"):
+        chat.channel = channel
+        chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    issuetrak_server.state.issues[1001]["Status"] = "Closed"
+    assert (await watches.poll(poller[0])).changed == 1
+    for channel in ("D0ALICE", "C0GENERAL"):
+        chat.channel = channel
+        assert "topped watching" in chat.send("/tracker unwatch issue 1001").text
+    assert await post_news(*poller, pacer=Pacer(0)) == 0
+    assert news(chat) == [] and await chat.runtime.store.pending_news() == 0
