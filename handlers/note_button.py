@@ -123,6 +123,4 @@ async def _write_refusal(rt: Runtime, client: AsyncWebClient, directory: Directo
     except (SlackBusy, TrackerError) as exc:
         log.info("the standing of %s was not checked when the note form opened: %s", user, type(exc).__name__)
         return None
-    if standing.user is not None or standing.refusal is identity.Refusal.ISSUETRAK_DOWN:
-        return None
-    return identity.refusal_sentence(rt, standing, person)
+    return identity.write_refusal(rt, standing, person)
