@@ -30,7 +30,7 @@ import uvloop
 from benchmarks import slack_load
 from benchmarks.ack import LOAD_IN_FLIGHT, LOAD_LATENCY_SECONDS, LOAD_REQUESTS, PROJECT_KEYS, _wait_for
 from benchmarks.process import Bot, running_bot
-from benchmarks.report import Row, Spread, ms, percentile, times
+from benchmarks.report import Row, Spread, ms, percentile, times, us
 from benchmarks.servers import Servers
 from tests.fixtures.store import fresh_pg_schema
 
@@ -166,10 +166,6 @@ def measure(
         if workers == 1:
             command_cpu = cpu
     return ScaleRun(capacity, ack_cpu, load_cpu, command_cpu, burst_p99, burst)
-
-
-def us(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} µs"
 
 
 def per_second(value: float) -> str:
