@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import messages
@@ -312,10 +312,7 @@ def _heading(target: WatchTarget, found: Issue | ProjectStatus | None) -> dict[s
         name, url = found.subject, found.url or url
     elif isinstance(found, ProjectStatus):
         name, url = found.name, found.url or url
-    return {
-        "item": describe(WatchTarget(target.kind, target.tracker, target.item_id, name, target.key, url)),
-        "url": url,
-    }
+    return {"item": describe(replace(target, name=name, url=url)), "url": url}
 
 
 async def _gone(rt: Runtime, item: WatchedItem, reason: str, done: Polled) -> None:
