@@ -45,7 +45,7 @@ class AckRun:
     peak_rss_mb: float
 
 
-def _wait_for(servers: Servers, method: str, since: int, keys: set[str], key: str) -> dict[str, dict]:
+def wait_for(servers: Servers, method: str, since: int, keys: set[str], key: str) -> dict[str, dict]:
     """The stand-in's calls of `method` whose `key` ("hook" or "trigger_id") is one of `keys`."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -61,7 +61,7 @@ def _card_seconds(servers: Servers, url: str, hook: str) -> float:
     since = servers.counters()["slack_calls"]
     request = slack_load.command("project WEB", hook, servers.response_url("").rstrip("/"))
     sent = asyncio.run(slack_load.send_all(url, [request], 1))[0]
-    card = _wait_for(servers, "response_url", since, {hook}, "hook")[hook]
+    card = wait_for(servers, "response_url", since, {hook}, "hook")[hook]
     if CARD_TEXT not in card["text"]:
         raise RuntimeError(f"the card was not the project's: {card['text']!r}")
     return card["at"] - sent.started
@@ -91,7 +91,7 @@ def measure(
         shortcuts = [slack_load.create_issue_shortcut(f"r{run}-sc{i}", response_base) for i in range(requests)]
         shortcut_acks = asyncio.run(slack_load.send_all(bot.events_url, shortcuts, in_flight))
         shortcut_cpu = (bot.cpu_seconds() - cpu) / requests
-        opened = _wait_for(servers, "views.open", since, {s.hook for s in shortcuts}, "trigger_id")
+        opened = wait_for(servers, "views.open", since, {s.hook for s in shortcuts}, "trigger_id")
         modal_opens = [opened[s.request.hook]["at"] - s.started for s in shortcut_acks]
         peak = bot.peak_rss_mb()
         return AckRun(

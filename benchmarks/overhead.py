@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from benchmarks.report import Row, Spread
+from benchmarks.report import Row, Spread, us
 from benchmarks.servers import Servers
 from bot.trackers.projectrak import MINT_PATH, VALUES_PATH, ProjectrakClient
 
@@ -41,10 +41,6 @@ class OverheadRun:
     raw: Cost
     core: Cost
     client: Cost
-
-
-def us(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} µs"
 
 
 async def _timed(call: Callable[[], Awaitable[object]], count: int) -> tuple[float, float]:

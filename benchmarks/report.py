@@ -41,6 +41,10 @@ class Spread:
         return f"{median} ({low}–{high})"
 
 
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f} µs"
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 

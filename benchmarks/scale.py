@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 import uvloop
 
 from benchmarks import slack_load
-from benchmarks.ack import LOAD_IN_FLIGHT, LOAD_LATENCY_SECONDS, LOAD_REQUESTS, PROJECT_KEYS, _wait_for
+from benchmarks.ack import LOAD_IN_FLIGHT, LOAD_LATENCY_SECONDS, LOAD_REQUESTS, PROJECT_KEYS, wait_for
 from benchmarks.process import Bot, running_bot
-from benchmarks.report import Row, Spread, ms, percentile, times
+from benchmarks.report import Row, Spread, ms, percentile, times, us
 from benchmarks.servers import Servers
 from tests.fixtures.store import fresh_pg_schema
 
@@ -130,7 +130,7 @@ def _burst(servers: Servers, base: str, workers: int, requests: int, run: int) -
         def answered(batch: list[slack_load.SignedRequest]) -> None:
             since = servers.counters()["slack_calls"]
             asyncio.run(slack_load.send_all(bot.events_url, batch, WHOLE_IN_FLIGHT))
-            _wait_for(servers, "response_url", since, {r.hook for r in batch}, "hook")
+            wait_for(servers, "response_url", since, {r.hook for r in batch}, "hook")
 
         answered(commands(f"b{run}w{workers}-warm", WARM_REQUESTS * workers))
         cpu = bot.tree_cpu_seconds()
@@ -166,10 +166,6 @@ def measure(
         if workers == 1:
             command_cpu = cpu
     return ScaleRun(capacity, ack_cpu, load_cpu, command_cpu, burst_p99, burst)
-
-
-def us(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} µs"
 
 
 def per_second(value: float) -> str:

@@ -26,6 +26,7 @@ from bot.running.runtime import Runtime
 from bot.services import identity, writes
 from bot.slack.people import Directory, SlackBusy
 from bot.trackers.errors import TrackerError
+from bot.trackers.pages import is_number
 from bot.views import ids, modals
 from handlers.context import directory_of, runtime_of
 
@@ -70,7 +71,7 @@ def clicked_origin(body: dict[str, Any], action: dict[str, Any]) -> dict[str, An
 
 def _issue_number(action: dict[str, Any]) -> int | None:
     value = _text(action.get("value"))
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+    return int(value) if is_number(value) else None
 
 
 async def add_note_clicked(
@@ -122,6 +123,4 @@ async def _write_refusal(rt: Runtime, client: AsyncWebClient, directory: Directo
     except (SlackBusy, TrackerError) as exc:
         log.info("the standing of %s was not checked when the note form opened: %s", user, type(exc).__name__)
         return None
-    if standing.user is not None or standing.refusal is identity.Refusal.ISSUETRAK_DOWN:
-        return None
-    return identity.refusal_sentence(rt, standing, person)
+    return identity.write_refusal(rt, standing, person)

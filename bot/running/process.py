@@ -15,14 +15,13 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from bot import logs, messages
-from bot.running.platform import ephemeral_sqlite_refusal
+from bot.running.platform import ephemeral_sqlite_refusal, is_sqlite
 from bot.running.runtime import Runtime
 from bot.running.workers import Workers, wind_down
 from bot.settings import Settings, load_settings
 from bot.slack.app import create_app
 from bot.slack.session import SharedSession
 from bot.store import Store, StoreError, StoreUnavailable
-from bot.store.engine import database_url
 from bot.trackers.registry import build_trackers
 
 if TYPE_CHECKING:
@@ -135,11 +134,7 @@ def worker_app() -> Starlette:
 def check_shared_database(settings: Settings) -> None:
     """Before several worker processes start: DATABASE_URL is PostgreSQL, it opens (one line if
     not), and its schema is brought up to date, once, before the workers open it."""
-    try:
-        sqlite = database_url(settings.DATABASE_URL).get_backend_name() == "sqlite"
-    except StoreError:
-        sqlite = False  # not a URL trackerbot takes: open_store says so
-    if sqlite:
+    if is_sqlite(settings.DATABASE_URL):  # a URL trackerbot does not take is left to open_store
         raise StartupError(messages.WORKERS_NEED_POSTGRES.format(workers=settings.WEB_CONCURRENCY))
     asyncio.run(open_store(settings.DATABASE_URL).aclose())
 

@@ -118,6 +118,14 @@ def refusal_sentence(rt: Runtime, standing: Standing, person: SlackPerson, *, re
     return (messages.READ_NEEDS_IDENTITY if reading else messages.NOT_LINKED).format(email=email)
 
 
+def write_refusal(rt: Runtime, standing: Standing, person: SlackPerson) -> str | None:
+    """Why the person may not write as anyone, or None: they have an Issuetrak user, or Issuetrak
+    did not answer (the write is kept, and finds its author when it is sent)."""
+    if standing.user is not None or standing.refusal is Refusal.ISSUETRAK_DOWN:
+        return None
+    return refusal_sentence(rt, standing, person)
+
+
 async def read_refusal(rt: Runtime, team: str, person: SlackPerson) -> str | None:
     """None when the person may read issues; else the sentence saying why not."""
     if shut_out(rt, person):

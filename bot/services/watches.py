@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import messages
@@ -29,6 +29,7 @@ from bot.slack.people import SlackPerson
 from bot.store import Watch, WatchAdded, WatchedItem, WatchEnd, WatchKind, WatchTarget
 from bot.trackers.errors import AuthenticationRefused, NotFound, TrackerError
 from bot.trackers.models import Issue, ProjectStatus, TrackerName
+from bot.trackers.pages import is_number
 from bot.views.text import escape
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ async def target_from_value(rt: Runtime, value: str) -> WatchTarget | str:
     """The item a "Watch here" button names ("issue:1001", "project:kitsu:<id>"), read now; a value
     that names nothing is said so (NotFound), never trusted."""
     kind, _, rest = value.partition(":")
-    if kind == WatchKind.ISSUE.value and rest.isascii() and rest.isdigit() and len(rest) <= 9:
+    if kind == WatchKind.ISSUE.value and is_number(rest):
         return await find_target(rt, WatchKind.ISSUE, rest)
     tracker, _, project_id = rest.partition(":")
     if kind == WatchKind.PROJECT.value and project_id and len(project_id) <= 255:
@@ -239,7 +240,7 @@ async def stop_from_home(rt: Runtime, *, team: str, actor: str, value: str) -> s
     """A Stop click on the Home tab: away from the watch's channel, so only whoever set the watch
     or an admin may stop it (the button's value could be anyone's watch id). None when it stopped
     (the Home tab, published again, shows it gone); else the sentence why not."""
-    found = await rt.store.watch(team, int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    found = await rt.store.watch(team, int(value)) if is_number(value, digits=18) else None
     if found is None or found.ended_at is not None:
         return messages.WATCH_ALREADY_ENDED
     if not may_stop_elsewhere(rt, found, actor):
@@ -327,10 +328,7 @@ def _heading(target: WatchTarget, found: Issue | ProjectStatus | None) -> dict[s
         name, url = found.subject, found.url or url
     elif isinstance(found, ProjectStatus):
         name, url = found.name, found.url or url
-    return {
-        "item": describe(WatchTarget(target.kind, target.tracker, target.item_id, name, target.key, url)),
-        "url": url,
-    }
+    return {"item": describe(replace(target, name=name, url=url)), "url": url}
 
 
 async def _gone(rt: Runtime, item: WatchedItem, reason: str, done: Polled) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 
 from bot import messages
 from bot.running.runtime import Runtime
-from bot.services.identity import Refusal, identify, refusal_sentence
+from bot.services.identity import Refusal, identify, refusal_sentence, write_refusal
 from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.slack.people import Directory, SlackPerson
 from bot.store.records import (
@@ -148,8 +148,8 @@ async def submit(
     if not allowed_here(rt, requester.channel_id or ""):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     standing = await identify(rt, requester.team_id, person)
-    if standing.user is None and standing.refusal is not Refusal.ISSUETRAK_DOWN:
-        return Outcome(Result.NOT_LINKED, refusal_sentence(rt, standing, person))
+    if (refusal := write_refusal(rt, standing, person)) is not None:
+        return Outcome(Result.NOT_LINKED, refusal)
     created_by = standing.user  # None while Issuetrak is down: found when delivering
     payload = payload.model_copy(update={"created_by": created_by, "email": person.email})
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())

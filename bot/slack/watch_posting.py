@@ -67,9 +67,9 @@ async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER
         for n, claim in enumerate(claims):
             done, finished = await _post_claim(rt, client, claim, pacer, directory)
             posted += done
-            if not finished:  # Slack is not taking posts now: the next round goes on
-                for left in claims[n + 1 :]:
-                    await rt.store.release_news([p.id for p in left.news], left.claimed_at)
+            if not finished:  # Slack is not taking posts now: the next round goes on (one claim, one release)
+                left = [piece.id for rest in claims[n + 1 :] for piece in rest.news]
+                await rt.store.release_news(left, claim.claimed_at)
                 return posted
     return posted
 

@@ -321,10 +321,10 @@ class WatchStore(StoreBase):
 
     async def release_news(self, news_ids: Sequence[int], claimed_at: datetime) -> int:
         """Give back news not posted (a passing failure): the next round posts it. Returns how many."""
+        if not news_ids:
+            return 0
 
         def run(conn: Connection) -> int:
-            if not news_ids:
-                return 0
             return conn.execute(
                 update(watch_news)
                 .where(news.id.in_(list(news_ids)), news.claimed_at == claimed_at, news.posted_ts.is_(None))
