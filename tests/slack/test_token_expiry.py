@@ -3,7 +3,7 @@ bot look: `/healthz` and the channel digest."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -16,8 +16,12 @@ from tests.slack.harness import Chat
 
 @pytest.fixture
 def aip_state() -> AipState:
+    """A token that expires at noon UTC five calendar days from now: "in 5 days" at any hour of
+    the day the suite runs (a fixed 5 days from a late-evening run would end six dates later)."""
     state = AipState()
-    state.new_token(timedelta(days=5, hours=1))
+    now = datetime.now(UTC)
+    noon = datetime.combine(now.date() + timedelta(days=5), time(12), tzinfo=UTC)
+    state.new_token(noon - now)
     return state
 
 
