@@ -10,10 +10,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import messages
+from bot.errors import PersonFacingError
 from bot.services import writes
-from bot.slack.people import SlackBusy
-from bot.store.records import StoreError
-from bot.trackers.errors import TrackerError
 from bot.views import cards
 
 log = logging.getLogger(__name__)
@@ -28,7 +26,7 @@ async def guarded(reply: Reply, work: Awaitable[None], *, what: str) -> None:
     person first; the cancellation then goes on if it was aimed at this task."""
     try:
         await work
-    except (TrackerError, StoreError, SlackBusy) as exc:  # their str() is a sentence meant for people
+    except PersonFacingError as exc:
         log.info("%s: %s", what, exc)
         await _say(reply, str(exc))
     except TimeoutError:

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.errors import PersonFacingError
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ MAX_MENTIONS = 20  # names looked up for one note; further mentions stay a plain
 _PASSING_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
-class SlackBusy(Exception):
+class SlackBusy(PersonFacingError):
     """Slack could not say who someone is just now; str() is a sentence for the person."""
 
     def __init__(self) -> None:

@@ -9,8 +9,10 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.errors import PersonFacingError
 
-class StoreError(Exception):
+
+class StoreError(PersonFacingError):
     """The store cannot do what was asked; str(err) is a sentence safe to show a person."""
 
 

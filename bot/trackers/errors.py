@@ -3,8 +3,10 @@ trace, a URL with credentials, or a secret."""
 
 from __future__ import annotations
 
+from bot.errors import PersonFacingError
 
-class TrackerError(Exception):
+
+class TrackerError(PersonFacingError):
     """Base of every error a tracker client raises."""
 
     def __init__(self, tracker: str, message: str) -> None:
