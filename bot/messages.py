@@ -356,3 +356,37 @@ WRITE_HANDED_OVER = (
     "trackerbot is restarting before Issuetrak answered, so your write waits in its queue: the next "
     "trackerbot process sends it and tells you. No need to send it again."
 )
+
+# --- find issues: /tracker search, /tracker mine ----------------------------------------------------
+HELP_EXAMPLES.extend(
+    [
+        (
+            "/tracker search printer jam · search vpn status:open priority:high project:7",
+            "Issuetrak issues whose subject or description holds the words, newest first",
+        ),
+        ("/tracker mine · mine status:closed", "your Issuetrak issues: assigned to you, or the next action with you"),
+    ]
+)
+SEARCH_USAGE = (
+    "Tell me what to look for, e.g. `/tracker search printer jam`; filters: `status:open` or `status:closed`, "
+    '`project:7` (or `project:"R&D lab move"`), `priority:high`, each once.'
+)
+MINE_USAGE = (
+    "`/tracker mine` lists your open issues; filters: `status:closed`, `project:7`, `priority:high`, each once."
+)
+MINE_EXTRA_WORDS = "`/tracker mine` takes only filters, not `{extra}`; to look for words, use `/tracker search`."
+SEARCH_STATUS_USAGE = "A status filter is `status:open` or `status:closed`, not `status:{status}`."
+SEARCH_SHOWN = "Showing {first}–{last} of {total} for {query}"
+SEARCH_NONE = "No Issuetrak issue matches {query}."
+MINE_SHOWN = (
+    "Your issues, {first}–{last} of {total}: {assigned} assigned to you, {next_action} with the next action for you"
+)
+MINE_NONE = "You have no issues matching “{filters}”: none assigned to you, none with the next action for you."
+MINE_NONE_OPEN = "You have no open issues: none assigned to you, none with the next action for you."
+SEARCH_UNKNOWN_PROJECT = "No Issuetrak project matches “{ref}”."
+SEARCH_SEVERAL_PROJECTS = "“{ref}” matches several Issuetrak projects: {names}. Name one by its number."
+SEARCH_UNKNOWN_PRIORITY = "Issuetrak has no priority “{name}”; its priorities are {names}."
+SEARCH_SHOWN_TEXT = "Issues matching {words}"
+MINE_SHOWN_TEXT = "Your issues"
+SEARCH_PREVIOUS = "Previous"
+SEARCH_MORE = "More"

@@ -25,6 +25,7 @@ ASSET_MORE = "asset_more"  # value: JSON {"q": query, "start": next startAt}
 OUTBOX_RETRY = "outbox_retry"  # value: outbox item id
 ISSUE_ADD_NOTE = "issue_add_note"  # value: the issue number; opens the note form for it
 WATCH_HERE = "watch_here"  # value: "issue:<number>" or "project:<tracker>:<project id>"
+ISSUES_PAGE = "issues_page"  # Previous/More under search or mine; value: JSON {"c": command text, "p": page}
 WATCH_STOP = "watch_stop"  # on the Home tab; value: the watch's id
 
 # Buttons on a link request sent to admins (value: the request's id)
