@@ -44,7 +44,9 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ),
 ]
 HELP_INTRO = "Here is what `/tracker` can do:"
-HELP_SHORTCUTS = "From any message's ⋯ menu: *Add as Issuetrak note* and *Create Issuetrak issue*."
+HELP_SHORTCUTS = (
+    "From any message's ⋯ menu: *Add as Issuetrak note*, *Create Issuetrak issue* and *Add as Kitsu comment*."
+)
 
 WORKING = "Working on it…"
 LOADING_TITLE = "Loading…"

@@ -8,12 +8,14 @@ project and priority a filter names are resolved through the client's cached lis
 Both read issues, so both are under the read rule (`identity.read_refusal`), checked at every
 page; `mine` also needs to know who the person is in Issuetrak, whatever OPEN_READS says.
 
-Organization scope (ISSUE_SCOPE=organization, being added to the read rule in
-`bot.services.identity`): `read_refusal` is what decides whether the person may read issues at
-all, so that rule applies here as it lands; but a search under that scope must also send
-`OrganizationID Equal <the person's organization>` in the filters' query set, so that no page
-lists another organization's issues. No helper naming the person's organization existed when
-this was written: add that condition in `_conditions` once identity has one."""
+Organization scope (ISSUE_SCOPE=organization): not on main when this was written; the branch
+trust-reads adds it to `bot.services.identity`. `read_refusal` stays there (it asks `reader`), so
+a person refused under the scope is refused here too once it merges. What the merge must add so
+that a page never lists another organization's issues: ask `identity.reader(rt, team, person)`
+instead of `read_refusal`, and when `identity.scoped(rt)`, append
+`("OrganizationID", "Equal", reader.user.organization_id)` to the conditions of `_conditions`
+(refusing with `messages.SCOPE_NO_ORGANIZATION` when the user has none). The contract server
+already searches by OrganizationID."""
 
 from __future__ import annotations
 
