@@ -299,6 +299,7 @@ class KitsuState:
     logins: int = 0
     failed_logins: int = 0
     refreshes: int = 0
+    comments_down: bool = False  # answer 503 to every new comment (an outage of the comment route alone)
     data: dict[str, list[dict[str, Any]]] = field(init=False)
     bot_token: str = field(init=False)  # the never-expiring token of the Trackerbot bot account
     _bot_jti: str = field(init=False)
@@ -552,6 +553,8 @@ def create_app(state: KitsuState | None = None) -> Starlette:
         found = one_task(request)
         if isinstance(found, JSONResponse):
             return found
+        if state.comments_down:
+            return JSONResponse({"error": True, "message": "Service Unavailable"}, status_code=503)
         try:
             body = await request.json()
         except ValueError:

@@ -16,6 +16,7 @@ from bot.demo.kitsu import _id
 from bot.views import ids
 from tests.fixtures.kitsu import KitsuServer
 from tests.slack.harness import Chat, Reply
+from tests.slack.test_outbox import Clock, Worker, run_worker, said, worker  # noqa: F401 (worker: a fixture)
 
 ALICE = _id("person", "alice@example.com")  # Alice Moreau in the demo Kitsu; Slack's U0ALICE has her email
 MOONRISE = _id("project", "Moonrise")
@@ -176,3 +177,27 @@ def test_a_guest_may_not_comment(chat: Chat, kitsu_server: KitsuServer, slack_st
     setattr(slack_state.users["U0GUEST"], flag, True)
     chat.user = "U0GUEST"
     assert messages.GUEST_REFUSED in json.dumps(_form(chat.shortcut(ids.SHORTCUT_KITSU_COMMENT, "hello")))
+
+
+async def test_a_comment_saved_while_kitsu_is_down_is_posted_once_when_it_answers(
+    chat: Chat,
+    kitsu_server: KitsuServer,
+    worker: Worker,  # noqa: F811 (the outbox tests' fixture, imported above)
+    clock: Clock,
+) -> None:
+    view = _form(chat.shortcut(ids.SHORTCUT_KITSU_COMMENT, "Rig updated", ts="1700000000.000700"))
+    kitsu_server.state.comments_down = True
+    chosen = {"production": MOONRISE, "entity": LUNA, "task": LUNA_MODELING, "status": WIP}
+    submitted = chat.submit(view, _values(chosen, "Rig updated"))
+    assert "response_action" not in submitted.ack  # the task was checked; only the comment waits
+    assert "is saved: it is posted when Kitsu answers" in submitted.text
+    assert not _comments(kitsu_server)
+
+    await run_worker(worker, clock)  # still down: nobody is told again
+    assert not _comments(kitsu_server) and len(said(chat, "is saved")) == 1
+
+    kitsu_server.state.comments_down = False
+    await run_worker(worker, clock, rounds=2)
+    [comment] = _comments(kitsu_server)
+    assert (comment["person_id"], comment["task_status_id"]) == (ALICE, WIP)
+    assert any(m.get("thread_ts") == "1700000000.000700" for m in said(chat, "Commented on Kitsu task"))
