@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import ack, digest, hostile, masker, overhead, scale, tokens, vendor, watch
+from benchmarks import ack, digest, hostile, masker, overhead, scale, search, tokens, vendor, watch
 from benchmarks.report import Row
 from benchmarks.servers import Servers
 
@@ -33,6 +33,9 @@ MEASUREMENTS: tuple[Measurement, ...] = (
         "overhead", lambda s, quick, i: overhead.measure(s, calls=60 if quick else overhead.CALLS), overhead.rows
     ),
     Measurement("vendor", lambda s, quick, i: vendor.measure(s), vendor.rows),
+    Measurement(
+        "search", lambda s, quick, i: search.measure(s, searches=10 if quick else search.SEARCHES), search.rows
+    ),
     Measurement("masker", lambda s, quick, i: masker.measure(), masker.rows),
     Measurement(
         "hostile",

@@ -44,7 +44,9 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ),
 ]
 HELP_INTRO = "Here is what `/tracker` can do:"
-HELP_SHORTCUTS = "From any message's ⋯ menu: *Add as Issuetrak note* and *Create Issuetrak issue*."
+HELP_SHORTCUTS = (
+    "From any message's ⋯ menu: *Add as Issuetrak note*, *Create Issuetrak issue* and *Add as Kitsu comment*."
+)
 
 WORKING = "Working on it…"
 LOADING_TITLE = "Loading…"
@@ -356,3 +358,71 @@ WRITE_HANDED_OVER = (
     "trackerbot is restarting before Issuetrak answered, so your write waits in its queue: the next "
     "trackerbot process sends it and tells you. No need to send it again."
 )
+
+# --- find issues: /tracker search, /tracker mine ----------------------------------------------------
+HELP_EXAMPLES.extend(
+    [
+        (
+            "/tracker search printer jam · search vpn status:open priority:high project:7",
+            "Issuetrak issues whose subject or description holds the words, newest first",
+        ),
+        ("/tracker mine · mine status:closed", "your Issuetrak issues: assigned to you, or the next action with you"),
+    ]
+)
+SEARCH_USAGE = (
+    "Tell me what to look for, e.g. `/tracker search printer jam`; filters: `status:open` or `status:closed`, "
+    '`project:7` (or `project:"R&D lab move"`), `priority:high`, each once.'
+)
+MINE_USAGE = (
+    "`/tracker mine` lists your open issues; filters: `status:closed`, `project:7`, `priority:high`, each once."
+)
+MINE_EXTRA_WORDS = "`/tracker mine` takes only filters, not `{extra}`; to look for words, use `/tracker search`."
+SEARCH_STATUS_USAGE = "A status filter is `status:open` or `status:closed`, not `status:{status}`."
+SEARCH_SHOWN = "Showing {first}–{last} of {total} for {query}"
+SEARCH_NONE = "No Issuetrak issue matches {query}."
+MINE_SHOWN = (
+    "Your issues, {first}–{last} of {total}: {assigned} assigned to you, {next_action} with the next action for you"
+)
+MINE_NONE = "You have no issues matching “{filters}”: none assigned to you, none with the next action for you."
+MINE_NONE_OPEN = "You have no open issues: none assigned to you, none with the next action for you."
+SEARCH_UNKNOWN_PROJECT = "No Issuetrak project matches “{ref}”."
+SEARCH_SEVERAL_PROJECTS = "“{ref}” matches several Issuetrak projects: {names}. Name one by its number."
+SEARCH_UNKNOWN_PRIORITY = "Issuetrak has no priority “{name}”; its priorities are {names}."
+SEARCH_SHOWN_TEXT = "Issues matching {words}"
+MINE_SHOWN_TEXT = "Your issues"
+SEARCH_PREVIOUS = "Previous"
+SEARCH_MORE = "More"
+
+# --- Kitsu: comment on a task, and move its status ---------------------------------------------------
+KITSU_COMMENT_TITLE = "Add Kitsu comment"
+KITSU_COMMENT_BUTTON = "Comment"
+KITSU_NOT_MANAGER = (
+    "trackerbot's Kitsu account is not a manager, so Kitsu would write the comment as trackerbot, not as you: "
+    "nothing was written. Ask a Kitsu admin to make trackerbot's account a Production Manager."
+)
+KITSU_NO_ACCOUNT = (
+    "Your Slack email {email} matches no active Kitsu account, so nothing was written: Kitsu comments are "
+    "written as you. Ask a Kitsu admin to add you with that email."
+)
+KITSU_NOT_ON_TEAM = "You are not on the team of {production} in Kitsu, so nothing was written there."
+KITSU_COMMENT_ADDED = "Commented on Kitsu task *{task}*, now *{status}*."
+KITSU_COMMENT_ALREADY = "That comment is already on Kitsu task *{task}*."
+KITSU_COMMENT_SAVED = (
+    "Kitsu is not answering, so your comment on *{task}* is saved: it is posted when Kitsu answers, and you will "
+    "hear of it."
+)
+KITSU_COMMENT_FAILED = "Your comment on Kitsu task *{task}* could not be posted: {error}"
+KITSU_COMMENT_FOOTER = "_from Slack · {tag}_"
+KITSU_COMMENT_EMPTY = "Write the comment."
+KITSU_COMMENT_TOO_LONG = "The comment is {length} characters long; Kitsu takes at most {limit}."
+KITSU_CHOOSE_TASK = "Choose the production, then the entity and its task."
+KITSU_CHOOSE_STATUS = "Choose the task's new status."
+KITSU_TASK_ELSEWHERE = "That task is not in the production and entity chosen; choose them again."
+KITSU_STATUS_ELSEWHERE = "That status is not one of this production's; choose another."
+KITSU_NOT_ANSWERING_FORM = "Kitsu is not answering right now, so the task could not be checked; try again in a moment."
+KITSU_FORM_PRODUCTION = "Production"
+KITSU_FORM_ENTITY = "Asset or shot"
+KITSU_FORM_TASK = "Task"
+KITSU_FORM_STATUS = "New status"
+KITSU_FORM_TEXT = "Comment"
+KITSU_FORM_SUBMIT = "Comment"

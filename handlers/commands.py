@@ -22,6 +22,7 @@ from bot.slack.people import Directory, SlackPerson
 from bot.trackers.models import AssetPage
 from bot.views import cards, sentence_blocks
 from handlers.context import directory_of, runtime_of
+from handlers.issue_search import show_found
 from handlers.responding import Reply, guarded, show
 
 
@@ -186,6 +187,8 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             )
         case parsed.Watching():
             await _say(reply, await watches.listing(rt, team=asked.team, channel=asked.channel, user=asked.user))
+        case parsed.SearchIssues() | parsed.MyIssues():  # under the read rule, checked by the search itself
+            await show_found(rt, reply, team=asked.team, person=person, command=cmd)
 
 
 async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -136,12 +136,12 @@ async def _write(
     """Turn the text into a note's HTML (mentions resolved, footer with who, where and the
     permalink), record the write (`payload` makes it from the HTML), and tell the person how it went."""
     team, user, channel = origin.team, origin.user, origin.channel
-    thread = origin.thread_ts if origin.in_thread else None
-    requester = Requester(team_id=team, user_id=user, channel_id=channel, thread_ts=thread)
-    try:
+    requester = requester_of(origin)
+
+    async def recorded() -> writes.Outcome:
         person = await directory.person(client, team, user)
         channel_name = await directory.channel_name(client, team, channel)
-        link = await directory.permalink(client, channel, origin.ts) if thread else None
+        link = await directory.permalink(client, channel, origin.ts) if requester.thread_ts else None
         names = await writes.mention_names(directory, client, team, text)
         html = writes.note_html(
             text,
@@ -153,7 +153,25 @@ async def _write(
             key=key,
             slack_escaped=False,
         )
-        outcome = await writes.submit(rt, key=key, kind=kind, requester=requester, person=person, payload=payload(html))
+        return await writes.submit(rt, key=key, kind=kind, requester=requester, person=person, payload=payload(html))
+
+    await record_and_tell(client, requester, kind, recorded())
+
+
+def requester_of(origin: Origin) -> Requester:
+    """Who asked for a form's write, and where they hear how it went (the message's thread, or
+    the person alone when the form's message has none)."""
+    thread = origin.thread_ts if origin.in_thread else None
+    return Requester(team_id=origin.team, user_id=origin.user, channel_id=origin.channel, thread_ts=thread)
+
+
+async def record_and_tell(
+    client: AsyncWebClient, requester: Requester, kind: OutboxKind, work: Awaitable[writes.Outcome]
+) -> None:
+    """Await a form's write (recorded in the outbox, tried at once) and tell the person how it
+    went; a failure to record it (the database down, Slack busy) is told as such, never silence."""
+    try:
+        outcome = await work
     except writes.HandedOver as stopped:  # the process is stopping: the write waits in the outbox
         await tell_outcome(client, requester, writes.Outcome(writes.Result.SAVED, str(stopped)))
         raise

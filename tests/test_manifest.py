@@ -27,11 +27,17 @@ def test_manifest_matches_the_code() -> None:
     features = manifest()["features"]
     command = features["slash_commands"][0]
     assert command["command"] == "/tracker" and command["usage_hint"]
-    assert {s["callback_id"] for s in features["shortcuts"]} == {ids.SHORTCUT_ADD_NOTE, ids.SHORTCUT_CREATE_ISSUE}
+    assert {s["callback_id"] for s in features["shortcuts"]} == {
+        ids.SHORTCUT_ADD_NOTE,
+        ids.SHORTCUT_CREATE_ISSUE,
+        ids.SHORTCUT_KITSU_COMMENT,
+    }
     assert all(len(s["name"]) <= 24 for s in features["shortcuts"])
     settings = manifest()["settings"]
     assert settings["socket_mode_enabled"] is False
     assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    # external selects (the Kitsu comment form) load their options here
+    assert settings["interactivity"]["message_menu_options_url"].endswith("/slack/events")
     assert settings["event_subscriptions"]["bot_events"] == [
         "app_home_opened",
         "link_shared",

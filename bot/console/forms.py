@@ -1,6 +1,7 @@
 """Asking a person for a modal's inputs, one field at a time: text with its prefilled value
-(Enter keeps it), numbered options for selects, y/n for checkboxes; and the `view.state.values`
-Slack would submit for the answers."""
+(Enter keeps it), numbered options for selects (an external select's loaded from the app first,
+as Slack's options request would), y/n for checkboxes; and the `view.state.values` Slack would
+submit for the answers."""
 
 from __future__ import annotations
 
@@ -124,7 +125,8 @@ def _pick(options: list[dict[str, Any]], typed: str) -> dict[str, Any] | None:
 
 
 def state_values(view: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:
-    """`view.state.values` for `answers` (block id -> answer) to the inputs of `view`."""
+    """`view.state.values` for `answers` (block id -> answer) to the inputs of `view` (those
+    answered so far, while the form is being filled in)."""
     return {
         str(block.get("block_id")): {
             block["element"].get("action_id"): slack_payloads.element_state(
@@ -132,4 +134,5 @@ def state_values(view: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[st
             )
         }
         for block in render.inputs(view)
+        if str(block.get("block_id")) in answers
     }

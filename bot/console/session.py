@@ -465,7 +465,10 @@ class Session:
                     continue
                 if block_id in errors:
                     form.refused(f"! {errors[block_id]}")
-                answers[block_id] = form.ask(block, answers.get(block_id, INITIAL))
+                asked = block
+                if (block.get("element") or {}).get("type") == "external_select":
+                    asked = await self._with_options(view, block, answers)
+                answers[block_id] = form.ask(asked, answers.get(block_id, INITIAL))
             self.out.line("└ " + render.text_of(view.get("submit")))
             ack = await self.dispatch(
                 slack_payloads.view_submission(self.who(), view, state_values(view, answers)),
@@ -486,6 +489,19 @@ class Session:
                     answers, errors = {}, {}
                     continue
             return
+
+    async def _with_options(
+        self, view: dict[str, Any], block: dict[str, Any], answers: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An external select with the options the app offers for it, under the answers so far
+        (the options request Slack sends when the person opens the menu)."""
+        element = block["element"]
+        payload = slack_payloads.block_suggestion(
+            self.who(), view, state_values(view, answers), str(block.get("block_id")), str(element.get("action_id")), ""
+        )
+        ack = await self.dispatch(payload, show_ack=False, unhandled="trackerbot offers no options for this menu.")
+        offered = ack.get("options") if isinstance(ack.get("options"), list) else []
+        return {**block, "element": {**element, "options": offered}}
 
 
 def _json_body(body: str) -> dict[str, Any]:

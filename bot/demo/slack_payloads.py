@@ -111,6 +111,26 @@ def view_submission(
     }
 
 
+def block_suggestion(
+    who: Who, view: Mapping[str, Any], values: Mapping[str, Any], block_id: str, action_id: str, typed: str
+) -> dict[str, Any]:
+    """What Slack posts to the options URL while a person types `typed` in an external select of
+    `view` (as the app opened it), the form's other inputs standing at `values`."""
+    return {
+        "type": "block_suggestion",
+        "token": VERIFICATION_TOKEN,
+        "api_app_id": API_APP_ID,
+        "team": _team(who),
+        "user": _user(who),
+        "container": {"type": "view", "view_id": view.get("id") or "V0CONSOLE"},
+        "view": {**view, "id": view.get("id") or "V0CONSOLE", "state": {"values": dict(values)}},
+        "block_id": block_id,
+        "action_id": action_id,
+        "value": typed,
+        "action_ts": _now_ts(),
+    }
+
+
 def block_action(
     who: Who,
     button: Mapping[str, Any],
@@ -186,7 +206,7 @@ def event_callback(who: Who, event: Mapping[str, Any]) -> dict[str, Any]:
 # --- modal answers ---------------------------------------------------------------------------
 
 TEXT_ELEMENTS = frozenset({"plain_text_input", "number_input", "email_text_input", "url_text_input"})
-ONE_CHOICE = frozenset({"static_select", "radio_buttons"})
+ONE_CHOICE = frozenset({"static_select", "external_select", "radio_buttons"})
 
 
 def element_state(element: Mapping[str, Any], answer: Any) -> dict[str, Any]:

@@ -34,10 +34,12 @@ from typing import Any
 
 from bot import messages
 from bot.running.runtime import Runtime
+from bot.services import kitsu_writes
 from bot.services.identity import Refusal, identify, refusal_sentence, write_refusal
 from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.slack.people import Directory, SlackPerson
 from bot.store.records import (
+    CommentPayload,
     IssuePayload,
     NotePayload,
     OutboxItem,
@@ -48,7 +50,6 @@ from bot.store.records import (
     StoreError,
 )
 from bot.trackers.errors import NotFound, TimedOut, TrackerError, Unavailable
-from bot.trackers.issuetrak import IssuetrakClient
 from bot.trackers.models import TrackerName
 from bot.views.text import escape
 
@@ -147,10 +148,9 @@ async def submit(
     sent yet goes out with what the repeat carries: a corrected form)."""
     if not allowed_here(rt, requester.channel_id or ""):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
-    standing = await identify(rt, requester.team_id, person)
-    if (refusal := write_refusal(rt, standing, person)) is not None:
+    created_by, refusal = await _author(rt, kind, requester.team_id, person)
+    if refusal is not None:
         return Outcome(Result.NOT_LINKED, refusal)
-    created_by = standing.user  # None while Issuetrak is down: found when delivering
     payload = payload.model_copy(update={"created_by": created_by, "email": person.email})
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
     if not created:
@@ -159,6 +159,16 @@ async def submit(
     if claimed is None:  # a worker got there first
         return await _repeat(rt, item, payload)
     return await _told(rt, item.id, await deliver(rt, claimed, first_try=True))
+
+
+async def _author(rt: Runtime, kind: OutboxKind, team: str, person: SlackPerson) -> tuple[str | None, str | None]:
+    """Whom the write is written as in its tracker (None while that tracker does not answer: found
+    when delivering), or why the person may not write as anyone there."""
+    if kind is OutboxKind.KITSU_COMMENT:
+        found = await kitsu_writes.author(rt, person)
+        return found.person_id, found.refusal
+    standing = await identify(rt, team, person)
+    return standing.user, write_refusal(rt, standing, person)
 
 
 async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> Outcome:
@@ -306,19 +316,11 @@ class _LookAgain(Exception):
 
 
 async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: Timing) -> dict[str, Any]:
-    issuetrak = rt.trackers.require_issuetrak()
     payload = item.payload
     if payload is None:
         raise _Unreadable
-    created_by = payload.created_by
-    if not created_by:  # Issuetrak was down when the write was recorded (the person was no guest then)
-        person = SlackPerson(item.requester.user_id, "", payload.email, None)
-        standing = await identify(rt, item.requester.team_id, person)
-        if standing.refusal is Refusal.ISSUETRAK_DOWN:
-            raise Unavailable(issuetrak.name)
-        if standing.user is None:
-            raise _NotLinked(refusal_sentence(rt, standing, person))
-        created_by = standing.user
+    # The tracker was down when the write was recorded (the person was no guest then): found now.
+    created_by = payload.created_by or await _author_now(rt, item, payload)
     if look_first:
         earlier = await _earlier_copy(rt, item, payload, timing)
         if earlier is not None:
@@ -326,7 +328,7 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
     if not await rt.store.start_sending(item, rt.clock(), timing.attempt_seconds):
         raise _ClaimLost
     try:
-        return await _send(issuetrak, payload, created_by)
+        return await _send(rt, payload, created_by)
     except TimedOut:
         raise  # no answer: the write may still land, so the row's mark stays
     except TrackerError:
@@ -336,8 +338,29 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         raise
 
 
-async def _send(issuetrak: IssuetrakClient, payload: OutboxPayload, created_by: str) -> dict[str, Any]:
+async def _author_now(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> str:
+    """The author of a write recorded while its tracker did not answer."""
+    person = SlackPerson(item.requester.user_id, "", payload.email, None)
+    if isinstance(payload, CommentPayload):
+        found = await kitsu_writes.author(rt, person)
+        if found.refusal is not None:
+            raise _NotLinked(found.refusal)
+        if found.person_id is None:
+            raise Unavailable(TrackerName.KITSU.label)
+        return found.person_id
+    standing = await identify(rt, item.requester.team_id, person)
+    if standing.refusal is Refusal.ISSUETRAK_DOWN:
+        raise Unavailable(TrackerName.ISSUETRAK.label)
+    if standing.user is None:
+        raise _NotLinked(refusal_sentence(rt, standing, person))
+    return standing.user
+
+
+async def _send(rt: Runtime, payload: OutboxPayload, created_by: str) -> dict[str, Any]:
     """The write itself; its result as recorded on the row."""
+    if isinstance(payload, CommentPayload):
+        return await kitsu_writes.send(rt, payload, created_by)
+    issuetrak = rt.trackers.require_issuetrak()
     if isinstance(payload, NotePayload):
         note_id = await issuetrak.add_note(payload.issue, payload.html, created_by, private=payload.private)
         return {"note": note_id, "issue": payload.issue}
@@ -367,9 +390,14 @@ async def _earlier_copy(rt: Runtime, item: OutboxItem, payload: OutboxPayload, t
 
 
 async def _find(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> dict[str, Any] | None:
-    """The note or issue carrying this write's tag, as the result to record, or None."""
-    issuetrak = rt.trackers.require_issuetrak()
+    """The note, issue or comment carrying this write's tag, as the result to record, or None."""
     tag = reference(item.key)
+    if isinstance(payload, CommentPayload):
+        comment = await kitsu_writes.find(rt, payload, tag)
+        if comment is not None:
+            log.info("outbox item %s was already on Kitsu as comment %s", item.id, comment["comment"])
+        return comment
+    issuetrak = rt.trackers.require_issuetrak()
     if isinstance(payload, NotePayload):
         issue = payload.issue
         for note in await issuetrak.notes_for_issue(issue):
@@ -386,6 +414,8 @@ async def _find(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> dict[s
 
 def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
     """The sentence telling the person where their write stands."""
+    if isinstance(item.payload, CommentPayload):
+        return _comment_outcome(item, item.payload, repeat=repeat)
     issuetrak = rt.trackers.issuetrak
     payload, result = item.payload, item.result or {}
     is_note = item.kind is OutboxKind.NOTE
@@ -411,6 +441,19 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
         return Outcome(Result.FAILED, sentence, item.id)
     sentence = saved.format(issue=issue) if is_note else messages.ISSUE_SAVED.format(subject=subject)
     return Outcome(Result.SAVED, sentence, item.id)
+
+
+def _comment_outcome(item: OutboxItem, payload: CommentPayload, *, repeat: bool) -> Outcome:
+    task = escape(payload.task_name or payload.task)
+    if item.state is OutboxState.DELIVERED:
+        if repeat:
+            return Outcome(Result.ALREADY, messages.KITSU_COMMENT_ALREADY.format(task=task), item.id, True)
+        sentence = messages.KITSU_COMMENT_ADDED.format(task=task, status=escape(payload.status_name or "?"))
+        return Outcome(Result.DELIVERED, sentence, item.id, True)
+    if item.state is OutboxState.FAILED:
+        error = escape(item.last_error or messages.UNEXPECTED)
+        return Outcome(Result.FAILED, messages.KITSU_COMMENT_FAILED.format(task=task, error=error), item.id)
+    return Outcome(Result.SAVED, messages.KITSU_COMMENT_SAVED.format(task=task), item.id)
 
 
 # A note's outcome words (added, already, saved, failed), by whether the note is private: a

@@ -101,6 +101,28 @@ class Watching:
     pass
 
 
+@dataclass(frozen=True)
+class IssueFilters:
+    """`status:open|closed`, `project:<ref>`, `priority:<name>`, as `search` and `mine` take them."""
+
+    status: str | None = None  # "open" or "closed"
+    project: str | None = None
+    priority: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchIssues:
+    words: str  # the words every issue found holds, in its subject or its description
+    filters: IssueFilters
+    text: str  # the command as typed after `/tracker`, for a results page's Previous and More
+
+
+@dataclass(frozen=True)
+class MyIssues:
+    filters: IssueFilters
+    text: str
+
+
 Command = (
     Help
     | ShowIssue
@@ -117,6 +139,8 @@ Command = (
     | Watch
     | Unwatch
     | Watching
+    | SearchIssues
+    | MyIssues
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
@@ -312,6 +336,48 @@ def _watching(rest: str) -> Command:
     return Help(messages.WATCHING_EXTRA, everything=False) if rest else Watching()
 
 
+# --- search and mine: words and `name:value` filters ---------------------------------------------
+_FILTER = re.compile(r'(status|project|priority):(?:"([^"]*)"|(\S*))', re.IGNORECASE)
+_STATUSES = ("open", "closed")
+
+
+def _filters(rest: str, usage: str) -> tuple[str, IssueFilters] | Help:
+    """The words of `rest` and its filters (a value may be quoted: `project:"R&D lab move"`); a
+    filter given twice, empty, or a status other than open or closed is refused with `usage`."""
+    found: dict[str, str] = {}
+    for match in _FILTER.finditer(rest):
+        name, value = match.group(1).lower(), (match.group(2) if match.group(2) is not None else match.group(3))
+        value = unescaped(" ".join(value.split()))
+        if not value or name in found:
+            return Help(usage, everything=False)
+        found[name] = value
+    status = found.get("status", "").lower() or None
+    if status is not None and status not in _STATUSES:
+        return Help(messages.SEARCH_STATUS_USAGE.format(status=found["status"][:40]), everything=False)
+    words = unescaped(" ".join(_FILTER.sub(" ", rest).split()))
+    return words, IssueFilters(status=status, project=found.get("project"), priority=found.get("priority"))
+
+
+def _search(rest: str) -> Command:
+    parsed = _filters(rest, messages.SEARCH_USAGE)
+    if isinstance(parsed, Help):
+        return parsed
+    words, filters = parsed
+    if not words:
+        return Help(messages.SEARCH_USAGE, everything=False)
+    return SearchIssues(words, filters, f"search {rest}".strip())
+
+
+def _mine(rest: str) -> Command:
+    parsed = _filters(rest, messages.MINE_USAGE)
+    if isinstance(parsed, Help):
+        return parsed
+    words, filters = parsed
+    if words:
+        return Help(messages.MINE_EXTRA_WORDS.format(extra=words[:40]), everything=False)
+    return MyIssues(filters, f"mine {rest}".strip())
+
+
 _PARSERS = {
     "issue": _issue,
     "project": _project,
@@ -324,4 +390,6 @@ _PARSERS = {
     "watch": _watch,
     "unwatch": _unwatch,
     "watching": _watching,
+    "search": _search,
+    "mine": _mine,
 }

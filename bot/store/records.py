@@ -23,6 +23,7 @@ class StoreUnavailable(StoreError):
 class OutboxKind(StrEnum):
     NOTE = "note"
     ISSUE = "issue"
+    KITSU_COMMENT = "kitsu_comment"  # a comment on a Kitsu task, which also sets its status
 
 
 class OutboxState(StrEnum):
@@ -126,10 +127,21 @@ class IssuePayload(_WritePayload):
     priority: int
 
 
-OutboxPayload = NotePayload | IssuePayload
-PAYLOAD_OF: dict[OutboxKind, type[NotePayload] | type[IssuePayload]] = {
+class CommentPayload(_WritePayload):
+    """A Kitsu comment: `html` is its text as Kitsu takes it (Markdown), `created_by` the Zou
+    person it is written as, `task` and `status` Zou ids, `task_name` what the person is told."""
+
+    task: str
+    status: str
+    task_name: str = ""  # "Moonrise / Luna / Modeling"
+    status_name: str = ""
+
+
+OutboxPayload = NotePayload | IssuePayload | CommentPayload
+PAYLOAD_OF: dict[OutboxKind, type[NotePayload] | type[IssuePayload] | type[CommentPayload]] = {
     OutboxKind.NOTE: NotePayload,
     OutboxKind.ISSUE: IssuePayload,
+    OutboxKind.KITSU_COMMENT: CommentPayload,
 }
 
 

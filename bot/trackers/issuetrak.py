@@ -81,6 +81,7 @@ AUTHORIZATION_HEADER = "X-IssueTrak-API-Authorization"
 SearchOperation = Literal["Equal", "NotEqual", "Contains", "GreaterThan", "LessThan"]
 FilterValue = str | int | float | date | datetime | None
 SearchFilter = tuple[str, SearchOperation, FilterValue]
+Joined = Literal["And", "Or"]  # how an expression joins the one before it
 
 
 # --- Wire formats -----------------------------------------------------------------------------
@@ -295,6 +296,24 @@ def _filter_value(value: FilterValue) -> str | None:
     return str(value)
 
 
+def _expression(condition: SearchFilter, joined_by: Joined) -> dict[str, Any]:
+    field, operation, value = condition
+    return {
+        "FieldName": field,
+        "FieldFilterValue1": _filter_value(value),
+        "FieldFilterValue2": None,
+        "QueryExpressionOperation": operation,
+        "QueryExpressionOperator": joined_by,
+    }
+
+
+def text_contains(word: str) -> list[SearchFilter]:
+    """A word in the subject or the description, as Issuetrak stores them (HTML-encoded: `R&D`
+    is stored `R&amp;D`, so that is what is looked for); a group for `any_of`."""
+    stored = html.escape(word, quote=False)
+    return [("Subject", "Contains", stored), ("Description", "Contains", stored)]
+
+
 @dataclass(frozen=True)
 class _Names:
     types: dict[int, str]
@@ -374,17 +393,19 @@ class IssuetrakClient:
         page_size: int = 50,
         order_by: str = "IssueNumber",
         descending: bool = True,
+        any_of: Sequence[Sequence[SearchFilter]] = (),
     ) -> IssuePage:
-        """One page of a SearchIssueDTO query; the filters are ANDed together."""
-        expressions = [
+        """One page of a SearchIssueDTO query: the filters ANDed together, and with them each group
+        of `any_of`, a group matching when any of its filters does (one query set per group, its
+        expressions joined by Or). One POST, whatever the query."""
+        groups: list[tuple[Sequence[SearchFilter], Joined]] = [(filters, "And"), *((group, "Or") for group in any_of)]
+        sets = [
             {
-                "FieldName": field,
-                "FieldFilterValue1": _filter_value(value),
-                "FieldFilterValue2": None,
-                "QueryExpressionOperation": operation,
-                "QueryExpressionOperator": "And",
+                "QuerySetIndex": index,
+                "QuerySetOperator": "And",
+                "QuerySetExpressions": [_expression(one, joined_by) for one in group],
             }
-            for field, operation, value in filters
+            for index, (group, joined_by) in enumerate((g for g in groups if g[0]), start=1)
         ]
         query = {
             "CanIncludeNotes": False,
@@ -393,11 +414,7 @@ class IssuetrakClient:
             "QueryOrderingDefinitions": [
                 {"FieldName": order_by, "QueryOrderingDirection": "Desc" if descending else "Asc"}
             ],
-            "QuerySetDefinitions": (
-                [{"QuerySetIndex": 1, "QuerySetOperator": "And", "QuerySetExpressions": expressions}]
-                if expressions
-                else []
-            ),
+            "QuerySetDefinitions": sets,
         }
         body = await self.http.request("POST", ISSUE_SEARCH, body=query, idempotent=True)
         page = parse(self.name, IssueSearchDTO, body)

@@ -33,7 +33,19 @@ from bot.trackers.errors import (
     TrackerError,
     Unavailable,
 )
-from bot.trackers.models import Asset, AssetPage, Page, PageKind, Person, ProjectStatus, Task, TrackerName
+from bot.trackers.models import (
+    Asset,
+    AssetPage,
+    Comment,
+    Lookup,
+    Page,
+    PageKind,
+    Person,
+    ProjectStatus,
+    Task,
+    TaskPlace,
+    TrackerName,
+)
 from bot.trackers.pages import below
 from bot.trackers.tokens import BearerAuth, StaticBearerAuth, Token, TokenCache, jwt_expiry
 
@@ -55,6 +67,13 @@ TASKS = "data/tasks"  # filters: project_id; relations=true adds assignees
 TASK_TYPES = "data/task-types"
 TASK_STATUSES = "data/task-status"
 PERSONS = "data/persons"
+# Comments (docs/trackers.md, "Comments"): confirmed by Zou's source (CommentTaskResource in
+# zou/app/blueprints/comments/resources.py) and exercised against a real Zou.
+AUTHENTICATED = "auth/authenticated"  # the bot's own account, with its role
+TASK = "data/tasks/{id}"
+TASK_COMMENTS = "data/tasks/{id}/comments"
+COMMENT_TASK = "actions/tasks/{id}/comment"  # person_id honoured for admins and managers only
+MANAGER_ROLES = frozenset({"admin", "manager"})  # Zou's has_manager_permissions()
 
 # Kitsu web pages, relative to the web root (the API root minus /api): assumed, read from how
 # Kitsu links to its own pages (docs/trackers.md). TV shows put an episode in the path: no task
@@ -64,6 +83,7 @@ ASSET_PAGE = "{web}/productions/{project_id}/assets/{asset_id}"
 TASK_PAGE = "{web}/productions/{project_id}/{kind}/tasks/{task_id}"
 _TASK_PAGE_KINDS = {"Asset": "assets", "Shot": "shots", "Edit": "edits"}
 
+LATE_TASKS = 5  # overdue tasks a production's card lists, each with its Comment button
 LOGIN_RETRY_AFTER_SECONDS = 60.0  # Zou locks an account for a minute after 5 failed logins
 _PRODUCTION_PATH = re.compile(r"productions/(?P<project>[^/]+)(?:/assets/(?P<asset>[^/]+))?/?")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -189,6 +209,31 @@ class ProjectRow(Row):
 
 class TaskStatusRow(Row):
     is_done: Loose[bool] = None
+    for_concept: Loose[bool] = None
+
+
+class ProjectTeamRow(ProjectRow):
+    """A production as `data/projects/{id}` gives it: with its team and its task statuses (none
+    listed: every status)."""
+
+    team: Loose[list[str]] = None
+    task_statuses: Loose[list[str]] = None
+
+
+class AccountRow(Row):
+    email: Loose[str] = None
+    role: Loose[str] = None
+
+
+class AuthenticatedDTO(Dto):
+    user: AccountRow
+
+
+class CommentRow(Row):
+    object_id: Loose[str] = None
+    person_id: Loose[str] = None
+    task_status_id: Loose[str] = None
+    text: Loose[str] = None
 
 
 class TaskTypeRow(Row):
@@ -216,6 +261,7 @@ class AssetRow(Row):
 
 
 class TaskRow(Row):
+    project_id: Loose[str] = None
     task_status_id: Loose[str] = None
     task_type_id: Loose[str] = None
     entity_id: Loose[str] = None
@@ -418,16 +464,15 @@ class KitsuClient:
         return sorted(found, key=lambda project: (project.is_closed, project.name.casefold()))
 
     async def get_project(self, id_or_name: str) -> ProjectStatus:
-        """One production by id, or by its exact name (any case), with its overdue open tasks.
-        By id, the production, its tasks and the statuses are read side by side (one round trip)."""
+        """One production by id, or by its exact name (any case), with its overdue open tasks (how
+        many, and the first LATE_TASKS of them). By id, the production, its tasks and entities and
+        the reference lists are read side by side (one round trip)."""
         wanted = id_or_name.strip()
         row: ProjectRow | None
         if _UUID.fullmatch(wanted):
-            body, tasks, statuses, project_statuses = await asyncio.gather(
+            body, (tasks, entities, statuses, project_statuses) = await asyncio.gather(
                 self.http.get(PROJECT.format(id=wanted), not_found=f"Production {wanted}"),
-                self._list(TASKS, TaskRow, {"project_id": wanted}),
-                self._rows_by_id(TASK_STATUSES, TaskStatusRow),
-                self._rows_by_id(PROJECT_STATUSES, Row),
+                self._production_tasks(wanted),
             )
             row = parse(self.name, ProjectRow, body)
         else:
@@ -437,20 +482,40 @@ class KitsuClient:
             )
             if row is None:
                 raise NotFound(self.name, f'A production named "{wanted}"')
-            tasks, statuses, project_statuses = await asyncio.gather(
-                self._list(TASKS, TaskRow, {"project_id": row.id}),
-                self._rows_by_id(TASK_STATUSES, TaskStatusRow),
-                self._rows_by_id(PROJECT_STATUSES, Row),
-            )
+            tasks, entities, statuses, project_statuses = await self._production_tasks(row.id)
         today = date.today()
-        overdue = sum(
-            1
-            for task in tasks
-            if not _is_done(statuses.get(task.task_status_id or ""))
-            and task.due_date is not None
-            and task.due_date < today
+        overdue = sorted(
+            (
+                task
+                for task in tasks
+                if not _is_done(statuses.get(task.task_status_id or ""))
+                and task.due_date is not None
+                and task.due_date < today
+            ),
+            key=lambda task: (task.due_date or today, task.id),
         )
-        return self._project(row, project_statuses).model_copy(update={"overdue_tasks": overdue})
+        types, people = await asyncio.gather(
+            self._rows_by_id(TASK_TYPES, TaskTypeRow), self._rows_by_id(PERSONS, PersonRow)
+        )
+        late = [
+            self._task(task, row, entities, statuses.get(task.task_status_id or ""), types, people)
+            for task in overdue[:LATE_TASKS]
+        ]
+        return self._project(row, project_statuses).model_copy(
+            update={"overdue_tasks": len(overdue), "late_tasks": late}
+        )
+
+    async def _production_tasks(
+        self, project_id: str
+    ) -> tuple[list[TaskRow], dict[str, Row], dict[str, TaskStatusRow], dict[str, Row]]:
+        """A production's tasks and entities, with the task and production statuses, side by side."""
+        tasks, entities, statuses, project_statuses = await asyncio.gather(
+            self._list(TASKS, TaskRow, {"project_id": project_id, "relations": "true"}),
+            self._list(ENTITIES, Row, {"project_id": project_id}),
+            self._rows_by_id(TASK_STATUSES, TaskStatusRow),
+            self._rows_by_id(PROJECT_STATUSES, Row),
+        )
+        return tasks, _by_id(entities), statuses, project_statuses
 
     # ------------------------------------------------------------------ assets
 
@@ -601,6 +666,131 @@ class KitsuClient:
             due_date=row.due_date,
             assignees=[_full_name(people[pid]) for pid in row.assignees or [] if pid in people],
             url=url,
+        )
+
+    # ------------------------------------------------------------------ comments
+
+    async def can_comment_as_others(self) -> bool:
+        """Whether Zou keeps the `person_id` of the bot's comments: only when the bot's own
+        account is an admin or a manager (otherwise Zou drops it and the bot is the author)."""
+
+        async def load() -> bool:
+            body = await self.http.get(AUTHENTICATED, not_found="trackerbot's Kitsu account")
+            return (parse(self.name, AuthenticatedDTO, body).user.role or "") in MANAGER_ROLES
+
+        return await self.http.reference(AUTHENTICATED, load)
+
+    async def person_by_email(self, email: str | None) -> Person | None:
+        """The active person (no bot account) whose email is this one; None when none. Zou shows
+        people's emails to admins only, but filters by one for a manager too (`?email=`, an exact
+        match: the email as given, then lower-cased)."""
+        given = (email or "").strip()
+        for wanted in dict.fromkeys((given, given.lower())):
+            if not wanted:
+                continue
+            rows = await self._list(PERSONS, PersonRow, {"email": wanted})
+            found = next((row for row in rows if row.active and not row.is_bot), None)
+            if found is not None:
+                return Person(id=found.id, name=_full_name(found), email=wanted, active=True)
+        return None
+
+    async def productions_of(self, person_id: str, words: str = "") -> list[Lookup]:
+        """The open productions whose team has the person, their names holding `words` (any case)."""
+        wanted = words.casefold().split()
+        rows = await self.http.reference((OPEN_PROJECTS, "team"), partial(self._list, OPEN_PROJECTS, ProjectTeamRow))
+        return [
+            Lookup(id=row.id, name=row.name or row.id)
+            for row in rows
+            if person_id in (row.team or []) and all(word in (row.name or "").casefold() for word in wanted)
+        ]
+
+    async def entities_of(self, project_id: str, words: str = "") -> list[Lookup]:
+        """The production's entities (assets, shots, ...) that have tasks, their names holding `words`."""
+        if not _UUID.fullmatch(project_id):
+            return []
+        wanted = words.casefold().split()
+        rows, tasks = await asyncio.gather(
+            self._list(ENTITIES, Row, {"project_id": project_id}),
+            self._list(TASKS, TaskRow, {"project_id": project_id}),
+        )
+        with_tasks = {task.entity_id for task in tasks}
+        found = [
+            Lookup(id=row.id, name=row.name or row.id)
+            for row in rows
+            if row.id in with_tasks and all(word in (row.name or "").casefold() for word in wanted)
+        ]
+        return sorted(found, key=lambda entity: entity.name.casefold())
+
+    async def tasks_of(self, entity_id: str) -> list[Lookup]:
+        """The entity's tasks, each named by its task type (the task's id is the choice)."""
+        if not _UUID.fullmatch(entity_id):
+            return []
+        rows, types = await asyncio.gather(
+            self._list(TASKS, TaskRow, {"entity_id": entity_id}), self._rows_by_id(TASK_TYPES, TaskTypeRow)
+        )
+        found = [
+            Lookup(id=row.id, name=(types.get(row.task_type_id or "") or Row(id="")).name or row.id) for row in rows
+        ]
+        return sorted(found, key=lambda task: str(task.name).casefold())
+
+    async def statuses_of(self, project_id: str) -> list[Lookup]:
+        """The task statuses a production uses (its settings; none set: every status but concept ones)."""
+        if not _UUID.fullmatch(project_id):
+            return []
+        body, statuses = await asyncio.gather(
+            self.http.get(PROJECT.format(id=project_id), not_found="That production"),
+            self._table(TASK_STATUSES, TaskStatusRow),
+        )
+        allowed = set(parse(self.name, ProjectTeamRow, body).task_statuses or [])
+        return [
+            Lookup(id=row.id, name=row.name or row.id)
+            for row in statuses
+            if (row.id in allowed if allowed else not row.for_concept)
+        ]
+
+    async def task_place(self, task_id: str) -> TaskPlace:
+        """Where the task sits: its production (with the team), entity and task type."""
+        if not _UUID.fullmatch(task_id):
+            raise NotFound(self.name, "That task")
+        task = parse(self.name, TaskRow, await self.http.get(TASK.format(id=task_id), not_found="That task"))
+        project_id, entity_id = task.project_id or "", task.entity_id or ""
+        project, entities, types = await asyncio.gather(
+            self.http.get(PROJECT.format(id=project_id), not_found="That task's production"),
+            self._list(ENTITIES, Row, {"id": entity_id}),
+            self._rows_by_id(TASK_TYPES, TaskTypeRow),
+        )
+        production = parse(self.name, ProjectTeamRow, project)
+        entity = next((row for row in entities if row.id == entity_id), None)
+        task_type = types.get(task.task_type_id or "")
+        return TaskPlace(
+            id=task.id,
+            project_id=production.id,
+            project=production.name or production.id,
+            entity_id=entity_id,
+            entity=(entity.name if entity else None) or entity_id,
+            task_type=(task_type.name if task_type else None) or task.name or task.id,
+            status_id=task.task_status_id,
+            team=production.team or [],
+        )
+
+    async def comment(self, task_id: str, status_id: str, text: str, person_id: str) -> Comment:
+        """Comment on a task as the person, moving it to `status_id` (one POST, never retried)."""
+        body = {"task_status_id": status_id, "comment": text, "person_id": person_id}
+        answer = await self.http.request("POST", COMMENT_TASK.format(id=task_id), body=body, not_found="That task")
+        return self._comment(parse(self.name, CommentRow, answer))
+
+    async def comments_on(self, task_id: str) -> list[Comment]:
+        """The task's comments, newest first (as Zou lists them)."""
+        rows = await self._list(TASK_COMMENTS.format(id=task_id), CommentRow)
+        return [self._comment(row) for row in rows]
+
+    def _comment(self, row: CommentRow) -> Comment:
+        return Comment(
+            id=row.id,
+            task_id=row.object_id or "",
+            person_id=row.person_id,
+            task_status_id=row.task_status_id,
+            text=row.text or "",
         )
 
     # ------------------------------------------------------------------ health

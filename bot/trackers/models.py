@@ -122,6 +122,7 @@ class ProjectStatus(BaseModel):
     health: str | None = None  # Projectrak's health field, as the tenant names it
     owner: str | None = None
     overdue_tasks: int | None = None  # Kitsu: open tasks past their due date
+    late_tasks: list[Task] = Field(default_factory=list)  # Kitsu: the first of them, most overdue first
     url: str | None = None
 
     def is_overdue(self, today: date) -> bool:
@@ -231,6 +232,31 @@ class Task(BaseModel):
     due_date: date | None = None
     assignees: list[str] = Field(default_factory=list)
     url: str | None = None
+
+
+class TaskPlace(BaseModel):
+    """Where a Kitsu task sits (its production, entity and task type, by id and name), what its
+    status is, and who is on its production's team (person ids): what a comment form shows and
+    checks."""
+
+    id: str
+    project_id: str
+    project: str
+    entity_id: str
+    entity: str
+    task_type: str
+    status_id: str | None = None
+    team: list[str] = Field(default_factory=list)
+
+
+class Comment(BaseModel):
+    """A comment Kitsu holds on a task: its author and the status it set."""
+
+    id: str
+    task_id: str
+    person_id: str | None = None
+    task_status_id: str | None = None
+    text: str = ""
 
 
 class PageKind(StrEnum):

@@ -174,6 +174,12 @@ class Trackers:
             raise NotConfigured(TrackerName.ISSUETRAK.label)
         return self.issuetrak
 
+    def require_kitsu(self) -> KitsuClient:
+        """Kitsu, for what only it does: comments on tasks under people's names."""
+        if self.kitsu is None:
+            raise NotConfigured(TrackerName.KITSU.label)
+        return self.kitsu
+
     def probes(self) -> dict[TrackerName, Probe]:
         return {name: c for name, c in self._clients.items() if isinstance(c, Probe)}
 

@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 
 from bot import messages
 from bot.store.records import WatchKind, WatchTarget
-from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
+from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, Task, TrackerName
 from bot.views import ids
 from bot.views.limits import (
     BUTTON_TEXT_LIMIT,
@@ -57,6 +57,7 @@ KITSU_ASSET_LINES = 5
 PROJECT_LINES_PER_TRACKER = 10
 PROJECT_SECTION_BUDGET = 2000
 ASSET_ATTRIBUTE_FIELDS = 8
+KITSU_TASK_LINES = 5
 
 
 def as_dicts(blocks: Iterable[Block]) -> list[dict]:
@@ -261,10 +262,28 @@ def project_card(project: ProjectStatus, today: date) -> list[Block]:
     if project.key:
         where = f"{where} · {_inline(project.key, 60)}"
     blocks: list[Block] = [_header(project.name), _context(where), _fields(pairs)]
+    blocks += [_task_line(task, today) for task in project.late_tasks[:KITSU_TASK_LINES]]
     _with_actions(
         blocks, _refresh_button(project), _watch_project_button(project), _open_button(project.tracker, project.url)
     )
     return blocks
+
+
+def _task_line(task: Task, today: date) -> SectionBlock:
+    """A Kitsu task on its production's card, with a "Comment" button (the comment form, this
+    task chosen, as whoever clicks)."""
+    name = link(task.url, truncate(" ".join(task.name.split()), 150) or "(task)")
+    parts = [name, _inline(task.status, 60) or "—"]
+    if task.due_date is not None:
+        parts.append(_dated(task.due_date, today, False))
+    if task.assignees:
+        parts.append(_inline(", ".join(task.assignees), 200))
+    section = _section("• " + " · ".join(parts))
+    if len(task.id) <= BUTTON_VALUE_LIMIT:
+        section.accessory = ButtonElement(
+            text=PlainTextObject(text=messages.KITSU_COMMENT_BUTTON), action_id=ids.KITSU_TASK_COMMENT, value=task.id
+        )
+    return section
 
 
 def _project_line(project: ProjectStatus, today: date) -> str:

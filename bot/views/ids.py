@@ -4,10 +4,12 @@ answer them (callback ids of modals, action ids of buttons, block ids of inputs)
 # Message shortcuts: the callback ids app-manifest.yml registers; they never change (docs/slack.md)
 SHORTCUT_ADD_NOTE = "add_issuetrak_note"
 SHORTCUT_CREATE_ISSUE = "create_issuetrak_issue"
+SHORTCUT_KITSU_COMMENT = "add_kitsu_comment"
 
 # Modals (view callback ids)
 NOTE_MODAL = "issuetrak_note_modal"
 ISSUE_MODAL = "issuetrak_issue_modal"
+KITSU_COMMENT_MODAL = "kitsu_comment_modal"
 
 # Modal inputs: (block_id, action_id) pairs
 NOTE_ISSUE = ("note_issue", "issue_number")
@@ -17,6 +19,13 @@ ISSUE_SUBJECT = ("issue_subject", "subject")
 ISSUE_DESCRIPTION = ("issue_description", "description")
 ISSUE_TYPE = ("issue_type", "type")
 ISSUE_PRIORITY = ("issue_priority", "priority")
+# The Kitsu comment form: each choice an external_select, its options from the options endpoint
+# (block_suggestion), read from what is chosen above it in the form.
+KITSU_PRODUCTION = ("kitsu_production", "kitsu_production")
+KITSU_ENTITY = ("kitsu_entity", "kitsu_entity")
+KITSU_TASK = ("kitsu_task", "kitsu_task")  # an option's value is the task's id
+KITSU_STATUS = ("kitsu_status", "kitsu_status")
+KITSU_TEXT = ("kitsu_text", "text")
 
 # Buttons on cards
 PROJECT_REFRESH = "project_refresh"  # value: "<tracker>:<project id>"
@@ -25,6 +34,8 @@ ASSET_MORE = "asset_more"  # value: JSON {"q": query, "start": next startAt}
 OUTBOX_RETRY = "outbox_retry"  # value: outbox item id
 ISSUE_ADD_NOTE = "issue_add_note"  # value: the issue number; opens the note form for it
 WATCH_HERE = "watch_here"  # value: "issue:<number>" or "project:<tracker>:<project id>"
+ISSUES_PAGE = "issues_page"  # Previous/More under search or mine; value: JSON {"c": command text, "p": page}
+KITSU_TASK_COMMENT = "kitsu_task_comment"  # on a Kitsu card's task line; value: the task's id
 WATCH_STOP = "watch_stop"  # on the Home tab; value: the watch's id
 
 # Buttons on a link request sent to admins (value: the request's id)

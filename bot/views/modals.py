@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
+    ExternalDataSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -21,8 +22,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot import messages
 from bot.slack.notes_html import editable_text, mrkdwn_to_text
-from bot.trackers.models import Lookup
+from bot.trackers.models import Lookup, TaskPlace
 from bot.views import ids
 from bot.views.limits import (
     INPUT_LIMIT,
@@ -272,3 +274,88 @@ def description_from(text: str, names: Mapping[str, str]) -> str:
             position = match.end()
     out.append(editable_text(text[position:]))
     return "".join(out)
+
+
+# --- the Kitsu comment form -------------------------------------------------------------------
+
+
+def _option(lookup: Lookup) -> Option | None:
+    value = str(lookup.id)
+    if len(value) > OPTION_VALUE_LIMIT:
+        return None
+    return Option(value=value, text=truncate(" ".join(lookup.name.split()), OPTION_TEXT_LIMIT) or "—")
+
+
+def options(lookups: Sequence[Lookup]) -> list[dict[str, Any]]:
+    """An options endpoint's answer for an external select: the first 100 that fit."""
+    found = (_option(lookup) for lookup in lookups)
+    return [option.to_dict() for option in found if option is not None][:OPTIONS_LIMIT]
+
+
+def _external(ids_pair: tuple[str, str], label: str, initial: Lookup | None) -> InputBlock:
+    block_id, action_id = ids_pair
+    chosen = _option(initial) if initial is not None else None
+    return InputBlock(
+        block_id=block_id,
+        label=_plain(label),
+        element=ExternalDataSelectElement(action_id=action_id, min_query_length=0, initial_option=chosen),
+    )
+
+
+def kitsu_comment_modal(*, text: str, place: TaskPlace | None, private_metadata: str) -> View:
+    """ "Add Kitsu comment": the task, chosen by production, then entity, then task (each with
+    typeahead, its options read from the choices above it), the new status (the production's),
+    and the comment prefilled with `text`. From a card's task line, `place` chooses the task."""
+    blocks: list[Block] = [
+        _external(
+            ids.KITSU_PRODUCTION,
+            messages.KITSU_FORM_PRODUCTION,
+            Lookup(id=place.project_id, name=place.project) if place else None,
+        ),
+        _external(
+            ids.KITSU_ENTITY,
+            messages.KITSU_FORM_ENTITY,
+            Lookup(id=place.entity_id, name=place.entity) if place else None,
+        ),
+        _external(
+            ids.KITSU_TASK, messages.KITSU_FORM_TASK, Lookup(id=place.id, name=place.task_type) if place else None
+        ),
+        _external(ids.KITSU_STATUS, messages.KITSU_FORM_STATUS, None),
+        _text_input(ids.KITSU_TEXT, messages.KITSU_FORM_TEXT, text, limit=INPUT_LIMIT, multiline=True),
+    ]
+    return _modal(
+        messages.KITSU_COMMENT_TITLE,
+        blocks,
+        callback_id=ids.KITSU_COMMENT_MODAL,
+        submit=messages.KITSU_FORM_SUBMIT,
+        close="Cancel",
+        private_metadata=private_metadata,
+    )
+
+
+class CommentForm(BaseModel):
+    """What is chosen in the Kitsu comment form (Zou ids, "" when nothing is), and the text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    production: str
+    entity: str
+    task: str
+    status: str
+    text: str
+
+
+def _chosen(state_values: Mapping[str, Any], ids_pair: tuple[str, str]) -> str:
+    return str((_state(state_values, ids_pair).get("selected_option") or {}).get("value") or "").strip()
+
+
+def parse_comment_form(state_values: Mapping[str, Any]) -> CommentForm:
+    """`view.state.values` of the Kitsu comment form, submitted or as it stands while it is
+    filled in (an options request carries it)."""
+    return CommentForm(
+        production=_chosen(state_values, ids.KITSU_PRODUCTION),
+        entity=_chosen(state_values, ids.KITSU_ENTITY),
+        task=_chosen(state_values, ids.KITSU_TASK),
+        status=_chosen(state_values, ids.KITSU_STATUS),
+        text=_value(state_values, ids.KITSU_TEXT),
+    )
