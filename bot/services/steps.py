@@ -140,10 +140,13 @@ def note_text(execution: Execution, name: str) -> tuple[str, bool]:
     return said, escaped
 
 
-def choose(choices: Sequence[Lookup], value: str, what: str) -> int:
+def choose(choices: Sequence[Lookup], value: str, what: str, *, first_if_empty: bool = False) -> int:
     """The ID of the choice named `value` (its name in any case, or its ID), else BadInput listing
-    the valid names."""
+    the valid names. With `first_if_empty`, no value is the site's first choice (as the Create
+    issue modal starts)."""
     wanted = value.strip().casefold()
+    if first_if_empty and not wanted and choices:
+        return int(choices[0].id)
     for choice in choices:
         if choice.name.strip().casefold() == wanted or str(choice.id) == value.strip():
             return int(choice.id)
@@ -172,16 +175,17 @@ def _refused(person: SlackPerson, reason: str) -> StepResult:
 
 
 async def create_issue(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
-    """`create_issuetrak_issue`: subject, description, type, priority, project (optional), person."""
+    """`create_issuetrak_issue`: subject, description, type and priority (the site's first when
+    empty), project (optional), person."""
     person = await _person(client, directory, execution)
     subject = text(execution, "subject", limit=MAX_SUBJECT).strip()
     description = text(execution, "description", required=False, limit=writes.MAX_NOTE_CHARACTERS)
-    type_name, priority_name = text(execution, "type"), text(execution, "priority")
+    type_name, priority_name = text(execution, "type", required=False), text(execution, "priority", required=False)
     project_ref = text(execution, "project", required=False)
     issuetrak = rt.trackers.require_issuetrak()
     try:
-        type_id = choose(await issuetrak.issue_types(), type_name, "issue type")
-        priority_id = choose(await issuetrak.priorities(), priority_name, "priority")
+        type_id = choose(await issuetrak.issue_types(), type_name, "issue type", first_if_empty=True)
+        priority_id = choose(await issuetrak.priorities(), priority_name, "priority", first_if_empty=True)
         project = None
         if project_ref.strip():
             projects = [Lookup(id=int(p.id), name=p.name) for p in await issuetrak.list_projects()]
