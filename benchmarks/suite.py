@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import ack, digest, hostile, masker, overhead, scale, tokens, vendor, watch
+from benchmarks import ack, digest, hostile, masker, overhead, scale, steps, tokens, vendor, watch
 from benchmarks.report import Row
 from benchmarks.servers import Servers
 
@@ -33,6 +33,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
         "overhead", lambda s, quick, i: overhead.measure(s, calls=60 if quick else overhead.CALLS), overhead.rows
     ),
     Measurement("vendor", lambda s, quick, i: vendor.measure(s), vendor.rows),
+    Measurement("steps", lambda s, quick, i: steps.measure(s, samples=5 if quick else steps.SAMPLES), steps.rows),
     Measurement("masker", lambda s, quick, i: masker.measure(), masker.rows),
     Measurement(
         "hostile",
