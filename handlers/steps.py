@@ -40,7 +40,8 @@ async def step_executed(
 ) -> None:
     await ack()
     rt = runtime_of(context)
-    function = event.get("function") or {}
+    declared = event.get("function")
+    function: dict[str, Any] = declared if isinstance(declared, dict) else {}
     callback_id = str(function.get("callback_id") or "")
     inputs, parameters = event.get("inputs"), function.get("input_parameters")
     execution = steps.Execution(

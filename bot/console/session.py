@@ -351,8 +351,9 @@ class Session:
         callback_id = words[0]
         inputs: dict[str, Any] = {k: _step_value(v) for k, v in (w.split("=", 1) for w in words[1:])}
         inputs[steps.PERSON] = slack_payloads.user_context(self.user)
-        parameters = [{"name": name, "type": "string"} for name in inputs]
-        parameters[-1]["type"] = steps.PERSON_TYPE
+        parameters = [
+            {"name": name, "type": steps.PERSON_TYPE if name == steps.PERSON else "string"} for name in inputs
+        ]
         before = len(self.slack.calls)
         body = slack_payloads.function_executed(self.who(), callback_id, inputs, parameters=parameters)
         await self.dispatch(body, unhandled=f"trackerbot has no step {callback_id}.", show_ack=False)
