@@ -380,8 +380,6 @@ STEP_WRITE_SAVED = (
     "for it."
 )
 STEP_WRITE_FAILED = "Issuetrak refused the write (outbox #{item}): {error}"
-STEP_ISSUETRAK_DOWN = "Issuetrak did not answer: {error} Run the workflow again later."
 STEP_NO_PROJECT = "No project matches “{ref}” in {where}."
 STEP_MANY_PROJECTS = "“{ref}” matches {count} projects ({names}): use a project's key or ID instead."
-STEP_TRACKER_DOWN = "{tracker} did not answer: {error}"
 STEP_UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Run the workflow again later."

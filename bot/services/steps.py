@@ -233,8 +233,8 @@ async def get_issue(rt: Runtime, client: Any, directory: Directory, execution: E
             substatus = next((s.name for s in substatuses if str(s.id) == str(issue.substatus_id)), "")
     except NotFound:
         return StepResult(error=messages.ISSUE_DOES_NOT_EXIST.format(number=issue_number))
-    except Unavailable as exc:
-        return StepResult(error=messages.STEP_ISSUETRAK_DOWN.format(error=exc))
+    except Unavailable as exc:  # its sentence says Issuetrak is not answering
+        return StepResult(error=str(exc))
     return StepResult(
         outputs={
             "subject": issue.subject,
@@ -251,14 +251,11 @@ async def look_up_asset(rt: Runtime, client: Any, directory: Directory, executio
     """`look_up_asset`: query; how many match, and the first match (AIP, else Kitsu)."""
     query = text(execution, "query", limit=200).strip()
     found = await lookup.find_assets(rt, query)
-    kitsu_count = len(found.kitsu)
-    matches: list[Asset] = (
-        [found.single] if found.single else [*(found.page.assets if found.page else []), *found.kitsu]
-    )
-    count = 1 if found.single else (found.page.total if found.page else 0) + kitsu_count
-    if not matches and found.failures:
-        tracker, error = next(iter(found.failures.items()))
-        return StepResult(error=messages.STEP_TRACKER_DOWN.format(tracker=tracker, error=error))
+    paged = found.page.assets if found.page else []
+    matches: list[Asset] = [found.single] if found.single else [*paged, *found.kitsu]
+    count = 1 if found.single else (found.page.total if found.page else 0) + len(found.kitsu)
+    if not matches and found.failures:  # nothing found, and a source could not be searched
+        return StepResult(error=next(iter(found.failures.values())))
     first = matches[0] if matches else None
     outputs: dict[str, Any] = {"count": count}
     if first is not None:
@@ -271,9 +268,8 @@ async def project_status(rt: Runtime, client: Any, directory: Directory, executi
     ref = text(execution, "project", limit=200).strip()
     gathered = await lookup.find_projects(rt, ref)
     if not gathered.projects:
-        if gathered.failures:
-            tracker, error = next(iter(gathered.failures.items()))
-            return StepResult(error=messages.STEP_TRACKER_DOWN.format(tracker=tracker, error=error))
+        if gathered.failures:  # a source could not be searched
+            return StepResult(error=next(iter(gathered.failures.values())))
         return StepResult(error=messages.STEP_NO_PROJECT.format(ref=ref[:80], where=gathered.where))
     if len(gathered.projects) > 1:
         names = ", ".join(p.name for p in gathered.projects[:MAX_CHOICES_SAID])

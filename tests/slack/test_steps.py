@@ -48,6 +48,7 @@ def run_step(
     person: Any = "U0ALICE",
     execution_id: str | None = None,
     settle: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> Reply:
     """Slack runs the step: the event, signed, into the app; then what the app sent."""
     if any(p["name"] == steps.PERSON for p in PARAMETERS[callback_id]) and person is not None:
@@ -61,7 +62,7 @@ def run_step(
         bot_access_token=STEP_TOKEN,
     )
     before = len(chat.slack.calls)
-    response = chat.post(json.dumps(body), "application/json")
+    response = chat.post(json.dumps(body), "application/json", headers=headers)
     assert response.status_code == 200  # acknowledged at once, whatever the step does after
     if settle:
         chat.settle()
@@ -156,10 +157,23 @@ def test_look_up_asset_and_project_status_need_no_person(chat: Chat) -> None:
 
 def test_a_replayed_event_files_one_issue(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
     first = completed(run_step(chat, "create_issuetrak_issue", ISSUE, execution_id="Fx0REPLAYED"))
-    again = completed(run_step(chat, "create_issuetrak_issue", ISSUE, execution_id="Fx0REPLAYED"))
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    again = completed(run_step(chat, "create_issuetrak_issue", ISSUE, execution_id="Fx0REPLAYED", headers=retry))
     assert first == again and len(issues_titled(issuetrak_server, "Printer jam")) == 1
     completed(run_step(chat, "create_issuetrak_issue", ISSUE))  # another run of the workflow: another issue
     assert len(issues_titled(issuetrak_server, "Printer jam")) == 2
+
+
+def test_the_same_event_twice_at_once_files_one_issue(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    """A retry that arrives while the first delivery is still running (another worker, say)."""
+    before = len(chat.slack.calls)
+    for _ in range(2):
+        run_step(chat, "create_issuetrak_issue", ISSUE, execution_id="Fx0TWICE", settle=False)
+    chat.settle()
+    done = [c.args for c in chat.slack.calls[before:] if c.method == "functions.completeSuccess"]
+    (issue,) = issues_titled(issuetrak_server, "Printer jam")
+    assert [d["outputs"]["issue_number"] for d in done] == [issue["IssueNumber"]] * 2
+    assert not chat.slack.of("functions.completeError")
 
 
 # --- who ---------------------------------------------------------------------------------------
@@ -310,3 +324,13 @@ async def test_back_within_the_wait_completes_with_the_note_made_once(
     reply = Reply(200, {}, chat.slack.calls[before:])
     (note,) = notes_with(issuetrak_server, "spare toner")
     assert completed(reply) == {"note_id": note["NoteID"], "issue_url": completed(reply)["issue_url"]}
+
+
+def test_reads_say_what_went_wrong_in_a_sentence(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    error = failed(run_step(chat, "project_status", {"project": "no such project zz"}))
+    assert error.startswith("No project matches “no such project zz” in ")
+    error = failed(run_step(chat, "get_issuetrak_issue", {"issue_number": 99999}))
+    assert error == "Issue 99999 does not exist."
+    issuetrak_server.state.faults.fail_rate = 1.0
+    error = failed(run_step(chat, "get_issuetrak_issue", {"issue_number": 1001}))
+    assert "Issuetrak is not answering right now" in error and "Traceback" not in error
