@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 PERSON = "person"  # the input every acting step takes the person from
 PERSON_TYPE = "slack#/types/user_context"
-WAIT_SECONDS = 40.0  # how long a step waits for the outbox (Slack ends a step that runs on much longer)
+WAIT_SECONDS = 40.0  # how long a step waits for the outbox: the workflow waits on the step, so under a minute
 POLL_SECONDS = 0.2
 MAX_SUBJECT = 250
 MAX_CHOICES_SAID = 25  # valid names listed in a fail message
