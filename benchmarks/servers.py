@@ -84,7 +84,7 @@ def control_app(states: States) -> Starlette:
 
     async def calls(request: Request) -> JSONResponse:
         """Slack stand-in calls of one method from index `since` on: when, and the few arguments
-        the suite matches on (the response_url hook, the trigger id, the text)."""
+        the suite matches on (the response_url hook, the trigger id, the text, a step's execution)."""
         method = request.query_params["method"]
         since = int(request.query_params.get("since", "0"))
         found = [
@@ -93,6 +93,7 @@ def control_app(states: States) -> Starlette:
                 "hook": call.args.get("_hook"),
                 "trigger_id": call.args.get("trigger_id"),
                 "text": str(call.args.get("text") or "")[:200],
+                "execution": call.args.get("function_execution_id"),
             }
             for call in states.slack.calls[since:]
             if call.method == method

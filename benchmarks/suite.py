@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import ack, digest, hostile, masker, overhead, scale, search, tokens, vendor, watch
+from benchmarks import ack, digest, hostile, masker, overhead, scale, search, steps, tokens, vendor, watch
 from benchmarks.report import Row
 from benchmarks.servers import Servers
 
@@ -36,6 +36,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement(
         "search", lambda s, quick, i: search.measure(s, searches=10 if quick else search.SEARCHES), search.rows
     ),
+    Measurement("steps", lambda s, quick, i: steps.measure(s, samples=5 if quick else steps.SAMPLES), steps.rows),
     Measurement("masker", lambda s, quick, i: masker.measure(), masker.rows),
     Measurement(
         "hostile",

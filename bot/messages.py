@@ -426,3 +426,29 @@ KITSU_FORM_TASK = "Task"
 KITSU_FORM_STATUS = "New status"
 KITSU_FORM_TEXT = "Comment"
 KITSU_FORM_SUBMIT = "Comment"
+# --- Workflow Builder steps (bot/services/steps.py) -----------------------------------------------
+# A step's `fail` message: read by the person who built the workflow, in Workflow Builder's activity.
+STEP_NO_PERSON = (
+    "This step needs the person who runs the workflow: give its “{name}” input the value “Person who "
+    "ran this workflow” (a user context), not a user picked by the workflow's builder."
+)
+STEP_PERSON_REFUSED = "{person} cannot use trackerbot's Issuetrak steps: {reason}"
+STEP_INPUT_MISSING = "The step's input “{name}” is empty: give it a value in Workflow Builder."
+STEP_INPUT_NOT_NUMBER = "The step's input “{name}” must be a whole number, not “{value}”."
+STEP_INPUT_NOT_TEXT = "The step's input “{name}” must be text."
+STEP_INPUT_NOT_BOOLEAN = "The step's input “{name}” must be true or false."
+STEP_INPUT_TOO_LONG = "The step's input “{name}” is {length:,} characters; it takes at most {limit:,}."
+STEP_UNKNOWN_CHOICE = "“{value}” is not an Issuetrak {what}. Use one of: {names}."
+STEP_CHOICES_UNREADABLE = (
+    "Issuetrak did not answer, so the {what} “{value}” could not be checked and nothing was saved: run "
+    "the workflow again once Issuetrak is back."
+)
+STEP_WRITE_SAVED = (
+    "Issuetrak did not answer in time. The write is saved (outbox #{item}) and will still be made as soon "
+    "as Issuetrak answers; the person who ran the workflow is told then. Do not run the workflow again "
+    "for it."
+)
+STEP_WRITE_FAILED = "Issuetrak refused the write (outbox #{item}): {error}"
+STEP_NO_PROJECT = "No project matches “{ref}” in {where}."
+STEP_MANY_PROJECTS = "“{ref}” matches {count} projects ({names}): use a project's key or ID instead."
+STEP_UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Run the workflow again later."

@@ -14,6 +14,7 @@ from handlers import (
     links,
     note_button,
     shortcuts,
+    steps,
     submissions,
     unfurls,
 )
@@ -31,5 +32,6 @@ def register_all(app: AsyncApp) -> None:
         unfurls,
         issue_search,
         kitsu_comments,
+        steps,
     ):
         surface.register(app)

@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import re
+import shlex
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from bot.console.terminal import Cancelled, Output, Reader
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState, SlackUser
 from bot.running.runtime import Runtime
+from bot.services import steps
 from bot.slack import watch_posting
 from bot.slack.digest_posting import Pacer
 from bot.views import ids
@@ -56,6 +58,8 @@ Console commands:
   :click <button>                   click a button on the last card, e.g. :click More
   :digest                           this channel's digest, now
   :tick                             run one watch round now (/tracker watch issue 1001 first)
+  :step <callback_id> name=value …  run a Workflow Builder step as you, e.g. :step
+                                    create_issuetrak_issue subject="Printer jam" priority=High
   :json                             show or hide the raw Block Kit JSON
   :help  :quit                      this text; leave (Ctrl-D too)
 In a modal, Enter keeps the value in [brackets]; Ctrl-C closes it. Lines starting with # are
@@ -113,6 +117,7 @@ class Session:
             "click": self._click,
             "digest": self._digest,
             "tick": self._tick,
+            "step": self._step,
             "json": self._json,
             "help": self._help,
         }
@@ -334,6 +339,33 @@ class Session:
             self.out.style.dim(f"Watch round: {done.items} items checked{gone}, {said} ({done.seconds:.1f} s).")
         )
 
+    async def _step(self, rest: str) -> None:
+        """A workflow runs a step with `name=value` inputs, as the current person (a user context,
+        as Slack fills it); the step's outputs or its fail message are shown."""
+        try:
+            words = shlex.split(rest)
+        except ValueError as exc:
+            raise LineFailed(f"That line does not split into inputs ({exc}).") from None
+        if not words or any("=" not in word for word in words[1:]):
+            raise LineFailed(f"Say which step and its inputs, e.g. :step {_STEP_EXAMPLE}.")
+        callback_id = words[0]
+        inputs: dict[str, Any] = {k: _step_value(v) for k, v in (w.split("=", 1) for w in words[1:])}
+        inputs[steps.PERSON] = slack_payloads.user_context(self.user)
+        parameters = [
+            {"name": name, "type": steps.PERSON_TYPE if name == steps.PERSON else "string"} for name in inputs
+        ]
+        before = len(self.slack.calls)
+        body = slack_payloads.function_executed(self.who(), callback_id, inputs, parameters=parameters)
+        await self.dispatch(body, unhandled=f"trackerbot has no step {callback_id}.", show_ack=False)
+        for call in self.slack.calls[before:]:
+            if call.method == "functions.completeSuccess":
+                outputs = call.args.get("outputs") or {}
+                self.out.line(f"Step {callback_id} completed:")
+                for name, value in outputs.items():
+                    self.out.line(f"  {name} = {value}")
+            elif call.method == "functions.completeError":
+                self.out.line(f"Step {callback_id} failed: {call.args.get('error')}")
+
     async def _json(self, _rest: str) -> None:
         self.show_json = not self.show_json
         self.out.line(f"Raw Block Kit JSON is {'on' if self.show_json else 'off'}.")
@@ -502,6 +534,16 @@ class Session:
         ack = await self.dispatch(payload, show_ack=False, unhandled="trackerbot offers no options for this menu.")
         offered = ack.get("options") if isinstance(ack.get("options"), list) else []
         return {**block, "element": {**element, "options": offered}}
+
+
+_STEP_EXAMPLE = 'create_issuetrak_issue subject="Printer jam" priority=High'
+
+
+def _step_value(typed: str) -> Any:
+    """A typed input as a workflow would pass it: true/false as a boolean, digits as a number."""
+    if typed.lower() in ("true", "false"):
+        return typed.lower() == "true"
+    return int(typed) if typed.isascii() and typed.isdigit() and len(typed) < 10 else typed
 
 
 def _json_body(body: str) -> dict[str, Any]:

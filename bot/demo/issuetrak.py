@@ -253,6 +253,9 @@ class _Api:
         for key, path in references:
             if not self.state.lookup_exists(path, dto.get(key)):
                 raise _ApiError(400, f"{key} {dto.get(key)!r} does not exist.")
+        project = dto.get("ProjectID")
+        if project is not None and project not in self.state.projects:
+            raise _ApiError(400, f"ProjectID {project!r} does not exist.")
         number = max(self.state.issues, default=0) + 1
         submitted = parse_datetime(dto.get("SubmittedDate")) or datetime.now(UTC)
         self.state.issues[number] = _issue_record(
@@ -264,6 +267,7 @@ class _Api:
             type_id=dto["IssueTypeID"],
             priority_id=dto["PriorityID"],
             organization_id=dto["OrganizationID"],
+            project_id=project,
             rich=dto.get("IsDescriptionRichText") is True,
         )
         return JSONResponse(number)

@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -41,6 +41,7 @@ class Call:
     method: str  # a Web API method ("chat.postMessage") or "response_url"
     args: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    token: str | None = None  # the bearer token the call carried (a step's own token, or the bot's)
 
 
 @dataclass
@@ -74,11 +75,11 @@ class SlackState:
         return f"{int(time.time())}.{next(self._ts):06d}"
 
 
-def _decode_args(raw: bytes, content_type: str) -> dict[str, Any]:
+def _decode_args(query: Mapping[str, str], raw: bytes, content_type: str) -> dict[str, Any]:
     if "json" in content_type:
-        return json.loads(raw or b"{}")
-    args: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-    for key in ("blocks", "view", "attachments"):  # slack_sdk sends these JSON-encoded in forms
+        return {**query, **json.loads(raw or b"{}")}
+    args: dict[str, Any] = {**query, **dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))}
+    for key in ("blocks", "view", "attachments", "outputs"):  # slack_sdk sends these JSON-encoded in forms
         if isinstance(args.get(key), str):
             with contextlib.suppress(ValueError):
                 args[key] = json.loads(args[key])
@@ -88,7 +89,7 @@ def _decode_args(raw: bytes, content_type: str) -> dict[str, Any]:
 def create_app(state: SlackState) -> Starlette:
     async def api(request: Request) -> Response:
         method = request.path_params["method"]
-        args = {**request.query_params, **_decode_args(await request.body(), request.headers.get("content-type", ""))}
+        args = _decode_args(request.query_params, await request.body(), request.headers.get("content-type", ""))
         if state.failures.get(method):
             failure = state.failures[method].pop(0)
             state.record(Call(f"{method}:{failure}", args))
@@ -97,7 +98,8 @@ def create_app(state: SlackState) -> Starlette:
             state.rate_limits[method] -= 1
             state.record(Call(f"{method}:429", args))
             return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"})
-        state.record(Call(method, args))
+        token = request.headers.get("authorization", "").removeprefix("Bearer ") or None
+        state.record(Call(method, args, token=token))
         return JSONResponse(_answer(state, method, args))
 
     async def response_url(request: Request) -> JSONResponse:
@@ -199,6 +201,15 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
         view_id = args.get("view_id") or f"V{len(state.calls):06d}"
         return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{len(state.calls)}"}}
     if method == "chat.unfurl":  # recorded like every call; the cards are in args["unfurls"]
+        return {"ok": True}
+    if method in ("functions.completeSuccess", "functions.completeError"):
+        # A step's end: outputs (an object) or an error sentence, for one execution.
+        if not args.get("function_execution_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if method == "functions.completeSuccess" and not isinstance(args.get("outputs"), dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if method == "functions.completeError" and not args.get("error"):
+            return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True}
     if method == "apps.connections.open":
         return {"ok": True, "url": state.socket_url} if state.socket_url else {"ok": False, "error": "not_allowed"}

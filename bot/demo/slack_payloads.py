@@ -190,6 +190,48 @@ def link_shared(who: Who, message_ts: str, urls: Sequence[str], *, composer: boo
     return event_callback(who, event)
 
 
+def function_executed(
+    who: Who,
+    callback_id: str,
+    inputs: Mapping[str, Any],
+    *,
+    parameters: Sequence[Mapping[str, Any]],
+    execution_id: str | None = None,
+    bot_access_token: str | None = None,
+) -> dict[str, Any]:
+    """The Events API's `function_executed`: a workflow ran the app's step `callback_id` with
+    `inputs` (a user context input is `{"id": <user>, "secret": …}`); `parameters` are the step's
+    declared input parameters (each with `name` and `type`)."""
+    execution = execution_id or f"Fx{next(_triggers):010d}"
+    event = {
+        "type": "function_executed",
+        "function": {
+            "id": f"Fn{callback_id[:8].upper()}",
+            "callback_id": callback_id,
+            "title": callback_id,
+            "type": "app",
+            "input_parameters": [dict(p) for p in parameters],
+            "output_parameters": [],
+            "app_id": API_APP_ID,
+            "date_created": 1700000000,
+            "date_updated": 1700000000,
+            "date_deleted": 0,
+        },
+        "inputs": dict(inputs),
+        "function_execution_id": execution,
+        "workflow_execution_id": f"Wx{execution[2:]}",
+        "event_ts": _now_ts(),
+    }
+    if bot_access_token is not None:
+        event["bot_access_token"] = bot_access_token
+    return event_callback(who, event)
+
+
+def user_context(user: str) -> dict[str, str]:
+    """What Slack puts in a `slack#/types/user_context` input: the person who ran the workflow."""
+    return {"id": user, "secret": f"secret-of-{user}"}
+
+
 def event_callback(who: Who, event: Mapping[str, Any]) -> dict[str, Any]:
     """An Events API delivery of `event` (Slack posts it as JSON)."""
     return {

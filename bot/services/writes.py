@@ -134,10 +134,11 @@ def note_html(
     return f"{body}{footer}<p><small>{reference(key)}</small></p>"
 
 
-def allowed_here(rt: Runtime, channel: str) -> bool:
-    """Whether writes may come from this channel (WRITE_CHANNELS; empty means anywhere)."""
+def allowed_here(rt: Runtime, channel: str | None) -> bool:
+    """Whether writes may come from this channel (WRITE_CHANNELS; empty means anywhere). None is
+    a write from no channel at all, a Workflow Builder step's: WRITE_CHANNELS does not apply."""
     allowed = rt.settings.write_channels
-    return not allowed or channel in allowed
+    return channel is None or not allowed or channel in allowed
 
 
 async def submit(
@@ -146,7 +147,7 @@ async def submit(
     """Record the write, then try to deliver it now. A repeat of the same key is not written
     again: the person hears how the first one went (a failed one is tried again, and one not
     sent yet goes out with what the repeat carries: a corrected form)."""
-    if not allowed_here(rt, requester.channel_id or ""):
+    if not allowed_here(rt, requester.channel_id):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     created_by, refusal = await _author(rt, kind, requester.team_id, person)
     if refusal is not None:
@@ -249,7 +250,7 @@ async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False, tim
 
 def _refused_now(rt: Runtime, item: OutboxItem) -> str | None:
     """Why the rules forbid this write today (they may have changed since it was saved), or None."""
-    if not allowed_here(rt, item.requester.channel_id or ""):
+    if not allowed_here(rt, item.requester.channel_id):
         return messages.WRITES_NOT_ALLOWED_HERE
     if isinstance(item.payload, NotePayload) and item.payload.private and not rt.settings.ALLOW_PRIVATE_NOTES:
         return messages.PRIVATE_NOT_ALLOWED
@@ -370,6 +371,7 @@ async def _send(rt: Runtime, payload: OutboxPayload, created_by: str) -> dict[st
         issue_type_id=payload.type,
         priority_id=payload.priority,
         submitted_by=created_by,
+        project_id=payload.project,
     )
     return {"issue": number, "subject": payload.subject}
 

@@ -125,6 +125,7 @@ class IssuePayload(_WritePayload):
     subject: str
     type: int
     priority: int
+    project: int | None = None  # an Issuetrak project ID (a Workflow Builder step may name one)
 
 
 class CommentPayload(_WritePayload):

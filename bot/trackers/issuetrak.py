@@ -173,6 +173,7 @@ class IssueDTO(Dto):
     target_date: Moment = Field(None, alias="TargetDate")
     closed_date: Moment = Field(None, alias="ClosedDate")
     project_id: Loose[int] = Field(None, alias="ProjectID")
+    sub_status_id: Loose[int] = Field(None, alias="SubStatusID")
     notes: list[NoteDTO] | None = Field(None, alias="Notes")
 
 
@@ -480,6 +481,7 @@ class IssuetrakClient:
         priority_id: int,
         submitted_by: str,
         organization_id: int | None = None,
+        project_id: int | None = None,
     ) -> int:
         """Create an issue and return its number. `description` is HTML (rich text); the subject
         is plain text, HTML-encoded here the way Issuetrak's own forms store it."""
@@ -500,6 +502,8 @@ class IssuetrakClient:
             "PriorityID": priority_id,
             "OrganizationID": organization_id,
         }
+        if project_id is not None:
+            dto["ProjectID"] = project_id
         return self._new_id(await self.http.request("POST", ISSUES, body=dto))
 
     # --- notes --------------------------------------------------------------------------------
@@ -635,6 +639,7 @@ class IssuetrakClient:
             target_date=dto.target_date,
             closed_date=dto.closed_date,
             project_id=dto.project_id or None,
+            substatus_id=dto.sub_status_id or None,
             url=self.issue_url(dto.number),
             notes=[self._note(note) for note in dto.notes or []],
         )

@@ -177,6 +177,7 @@ class Issue(BaseModel):
     target_date: datetime | None = None
     closed_date: datetime | None = None
     project_id: int | None = None
+    substatus_id: int | None = None  # Issuetrak's SubStatusID (its name: IssuetrakClient.substatuses)
     url: str | None = None
     notes: list[Note] = Field(default_factory=list)
 
