@@ -55,6 +55,27 @@ class Bot:
         """The process's high-water resident set size, in MB (10^6 bytes, as the target is)."""
         return _status_kib(self.pid, "VmHWM:") * 1024 / 1e6
 
+    def workers(self) -> list[int]:
+        """The processes that serve: the worker processes of WEB_CONCURRENCY > 1, else the bot itself."""
+        return _children(self.pid) or [self.pid]
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident set size now, in MB."""
+    return _status_kib(pid, "VmRSS:") * 1024 / 1e6
+
+
+def open_descriptors(pid: int) -> int:
+    """How many files (sockets included) a process has open now."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def bot_command(descriptors: int | None = None) -> list[str]:
+    """`python -m bot`, held to `descriptors` open files (soft and hard limit) if given, by
+    util-linux's `prlimit`, which then runs it in its own process (the same pid)."""
+    held = [] if descriptors is None else ["prlimit", f"--nofile={descriptors}", "--"]
+    return [*held, sys.executable, "-m", "bot"]
+
 
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -63,11 +84,17 @@ def _cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def running_bot(
-    servers: Servers, *, log_level: str = "INFO", workers: int = 1, database_url: str | None = None
+    servers: Servers,
+    *,
+    log_level: str = "INFO",
+    workers: int = 1,
+    database_url: str | None = None,
+    descriptors: int | None = None,
 ) -> Iterator[Bot]:
-    """Start the bot (`workers` worker processes, on `database_url` or a temporary SQLite file),
-    wait until every worker serves, and kill it afterwards (without waiting for the background
-    work a load left queued: a graceful stop would drain it for minutes)."""
+    """Start the bot (`workers` worker processes, on `database_url` or a temporary SQLite file,
+    held to `descriptors` open files if given), wait until every
+    worker serves, and kill it afterwards (without waiting for the background work a load left
+    queued: a graceful stop would drain it for minutes)."""
     with tempfile.TemporaryDirectory(prefix="trackerbot-bench-") as workdir:
         port = free_port()
         env = {
@@ -86,7 +113,11 @@ def running_bot(
             started = time.monotonic()
             # cwd is the empty work directory, so no developer's .env is read.
             process = subprocess.Popen(
-                [sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+                bot_command(descriptors),
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             try:
                 url = f"http://127.0.0.1:{port}"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import ack, digest, hostile, masker, overhead, scale, tokens, vendor, watch
+from benchmarks import ack, digest, hostile, masker, overhead, scale, slow_clients, tokens, vendor, watch
 from benchmarks.report import Row
 from benchmarks.servers import Servers
 
@@ -40,6 +40,11 @@ MEASUREMENTS: tuple[Measurement, ...] = (
             s, megabytes=8 if quick else hostile.BODY_MEGABYTES, burst=20 if quick else hostile.BURST_REQUESTS
         ),
         hostile.rows,
+    ),
+    Measurement(
+        "slow",
+        lambda s, quick, i: slow_clients.measure(s, connections=700 if quick else slow_clients.SLOW_CONNECTIONS),
+        slow_clients.rows,
     ),
     Measurement(
         "scale",

@@ -72,3 +72,12 @@ def test_scale_measurement_runs_in_its_quick_form(servers: Servers, pg_url: str)
     assert rows[0].result.count("/s") == 3 and rows[0].met is not None
     assert "acks/s" in rows[1].versus and rows[1].met is None
     assert rows[2].result.count("ms") == 2 and rows[2].met is not None
+
+
+def test_slow_clients_measurement_runs_in_its_quick_form(servers: Servers) -> None:
+    """700 slow-header connections against a bot held to 1,024 descriptors (its cap 512, so the
+    longest waiting are closed to make room): every probe answered, every slow connection closed."""
+    rows = suite.measure(_measurement("slow"), servers, runs=1, quick=True)
+    assert [row.measurement.split(" ")[0] for row in rows] == ["700", "The"]
+    assert "of 700 closed" in rows[1].result and all(row.met is not None for row in rows)
+    assert table(rows, runs=1, seconds=1.0).count("slow") == 2

@@ -96,14 +96,15 @@ def serve_http(settings: Settings) -> int:
     """Serve Slack over HTTP on $PORT: in this process, or, with WEB_CONCURRENCY > 1, in that many
     worker processes sharing the port (uvicorn's supervisor; each worker builds its own app and
     background workers from the environment, `worker_app`), which need a shared PostgreSQL."""
-    from bot.slack.web import BoundedHttpToolsProtocol
+    from bot.slack.web import KEEP_ALIVE_SECONDS, BoundedHttpToolsProtocol
 
     options: dict[str, Any] = {
         "host": "0.0.0.0",
         "port": settings.PORT,
         "log_config": None,
         "access_log": False,
-        "http": BoundedHttpToolsProtocol,
+        "http": BoundedHttpToolsProtocol,  # the head's size and time, and the connections open at once
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "timeout_graceful_shutdown": REQUESTS_STOP_SECONDS,
     }
     if settings.WEB_CONCURRENCY == 1:
