@@ -56,8 +56,12 @@ class Bot:
         return _status_kib(self.pid, "VmHWM:") * 1024 / 1e6
 
     def workers(self) -> list[int]:
-        """The processes that serve: the worker processes of WEB_CONCURRENCY > 1, else the bot itself."""
-        return _children(self.pid) or [self.pid]
+        """The processes that serve: the worker processes of WEB_CONCURRENCY > 1 (not
+        multiprocessing's resource tracker beside them), else the bot itself."""
+        children = [
+            pid for pid in _children(self.pid) if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        return children or [self.pid]
 
 
 def rss_mb(pid: int) -> float:
@@ -90,9 +94,10 @@ def running_bot(
     workers: int = 1,
     database_url: str | None = None,
     descriptors: int | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Bot]:
     """Start the bot (`workers` worker processes, on `database_url` or a temporary SQLite file,
-    held to `descriptors` open files if given), wait until every
+    held to `descriptors` open files if given, with any other `settings`), wait until every
     worker serves, and kill it afterwards (without waiting for the background work a load left
     queued: a graceful stop would drain it for minutes)."""
     with tempfile.TemporaryDirectory(prefix="trackerbot-bench-") as workdir:
@@ -107,6 +112,7 @@ def running_bot(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "DATABASE_URL": database_url or f"sqlite:///{workdir}/bot.db",
             "WEB_CONCURRENCY": str(workers),
+            **(settings or {}),
         }
         log_path = Path(workdir) / "bot.log"
         with log_path.open("wb") as log:
