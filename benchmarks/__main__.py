@@ -21,7 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description="trackerbot's benchmark suite")
     parser.add_argument("--quick", action="store_true", help="one run of each measurement, fewer samples")
     parser.add_argument("--runs", type=int, help=f"runs per measurement (default {FULL_RUNS}, 1 with --quick)")
-    parser.add_argument("--only", action="append", choices=suite.NAMES, help="run only this measurement (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=suite.NAMES,
+        help="run only this measurement (repeatable); soak runs only so (30 min, 2 with --quick)",
+    )
     parser.add_argument(
         "--output", type=Path, help=f"where to write the table (default {RESULTS.name}; nowhere with --only)"
     )
@@ -32,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
     log.setLevel(logging.INFO)  # the suite's progress and table; the bot's own modules stay quiet
     started = time.monotonic()
-    rows = suite.run(args.only or suite.NAMES, runs=runs, quick=args.quick)
+    rows = suite.run(args.only or suite.DEFAULT_NAMES, runs=runs, quick=args.quick)
     text = table(rows, runs=runs, seconds=time.monotonic() - started)
     log.info("\n%s", text)
     if output is not None:

@@ -55,6 +55,31 @@ class Bot:
         """The process's high-water resident set size, in MB (10^6 bytes, as the target is)."""
         return _status_kib(self.pid, "VmHWM:") * 1024 / 1e6
 
+    def workers(self) -> list[int]:
+        """The processes that serve: the worker processes of WEB_CONCURRENCY > 1 (not
+        multiprocessing's resource tracker beside them), else the bot itself."""
+        children = [
+            pid for pid in _children(self.pid) if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        return children or [self.pid]
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident set size now, in MB."""
+    return _status_kib(pid, "VmRSS:") * 1024 / 1e6
+
+
+def open_descriptors(pid: int) -> int:
+    """How many files (sockets included) a process has open now."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def bot_command(descriptors: int | None = None) -> list[str]:
+    """`python -m bot`, held to `descriptors` open files (soft and hard limit) if given, by
+    util-linux's `prlimit`, which then runs it in its own process (the same pid)."""
+    held = [] if descriptors is None else ["prlimit", f"--nofile={descriptors}", "--"]
+    return [*held, sys.executable, "-m", "bot"]
+
 
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -63,11 +88,18 @@ def _cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def running_bot(
-    servers: Servers, *, log_level: str = "INFO", workers: int = 1, database_url: str | None = None
+    servers: Servers,
+    *,
+    log_level: str = "INFO",
+    workers: int = 1,
+    database_url: str | None = None,
+    descriptors: int | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Bot]:
-    """Start the bot (`workers` worker processes, on `database_url` or a temporary SQLite file),
-    wait until every worker serves, and kill it afterwards (without waiting for the background
-    work a load left queued: a graceful stop would drain it for minutes)."""
+    """Start the bot (`workers` worker processes, on `database_url` or a temporary SQLite file,
+    held to `descriptors` open files if given, with any other `settings`), wait until every
+    worker serves, and kill it afterwards (without waiting for the background work a load left
+    queued: a graceful stop would drain it for minutes)."""
     with tempfile.TemporaryDirectory(prefix="trackerbot-bench-") as workdir:
         port = free_port()
         env = {
@@ -80,13 +112,18 @@ def running_bot(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "DATABASE_URL": database_url or f"sqlite:///{workdir}/bot.db",
             "WEB_CONCURRENCY": str(workers),
+            **(settings or {}),
         }
         log_path = Path(workdir) / "bot.log"
         with log_path.open("wb") as log:
             started = time.monotonic()
             # cwd is the empty work directory, so no developer's .env is read.
             process = subprocess.Popen(
-                [sys.executable, "-m", "bot"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+                bot_command(descriptors),
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             try:
                 url = f"http://127.0.0.1:{port}"

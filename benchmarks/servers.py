@@ -110,6 +110,10 @@ def control_app(states: States) -> Starlette:
             issues[number] = {**template, "IssueNumber": number}
         return JSONResponse({"numbers": numbers})
 
+    async def notes(_: Request) -> JSONResponse:
+        """The text of every note Issuetrak holds (the soak counts its own by their tags)."""
+        return JSONResponse({"texts": [str(note.get("NoteText", "")) for note in states.issuetrak.notes.values()]})
+
     async def secrets(_: Request) -> JSONResponse:
         """The demo credentials (AIP's token is made afresh by each state)."""
         return JSONResponse(
@@ -127,6 +131,7 @@ def control_app(states: States) -> Starlette:
             Route("/latency", latency, methods=["POST"]),
             Route("/projectrak/token-seconds", token_seconds, methods=["POST"]),
             Route("/issuetrak/issues", add_issues, methods=["POST"]),
+            Route("/issuetrak/notes", notes),
             Route("/counters", counters),
             Route("/calls", calls),
         ]
@@ -206,6 +211,9 @@ class Servers:
         """Add `count` Issuetrak issues (copies of a demo issue); their numbers."""
         answer = self.control.post("/issuetrak/issues", json={"count": count}).raise_for_status()
         return [int(n) for n in answer.json()["numbers"]]
+
+    def note_texts(self) -> list[str]:
+        return list(self.control.get("/issuetrak/notes").raise_for_status().json()["texts"])
 
     def set_token_seconds(self, seconds: float) -> None:
         self.control.post("/projectrak/token-seconds", json={"seconds": seconds}).raise_for_status()

@@ -8,7 +8,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import ack, digest, hostile, masker, overhead, scale, search, steps, tokens, vendor, watch
+from benchmarks import (
+    ack,
+    digest,
+    hostile,
+    masker,
+    overhead,
+    scale,
+    search,
+    slow_clients,
+    soak,
+    steps,
+    tokens,
+    vendor,
+    watch,
+)
 from benchmarks.report import Row
 from benchmarks.servers import Servers
 
@@ -20,6 +34,8 @@ class Measurement:
     name: str
     once: Callable[[Servers, bool, int], Any]  # (servers, quick, run index) -> one run's figures
     rows: Callable[[list[Any]], list[Row]]
+    in_default_run: bool = True  # False: only with --only NAME
+    runs: int | None = None  # always this many runs, whatever --runs says
 
 
 MEASUREMENTS: tuple[Measurement, ...] = (
@@ -46,26 +62,40 @@ MEASUREMENTS: tuple[Measurement, ...] = (
         hostile.rows,
     ),
     Measurement(
+        "slow",
+        lambda s, quick, i: slow_clients.measure(s, connections=700 if quick else slow_clients.SLOW_CONNECTIONS),
+        slow_clients.rows,
+    ),
+    Measurement(
         "scale",
         lambda s, quick, i: scale.measure(
             s, run=i, requests=1000 if quick else scale.CAPACITY_REQUESTS, burst=60 if quick else ack.LOAD_REQUESTS
         ),
         scale.rows,
     ),
+    Measurement(
+        "soak",
+        lambda s, quick, i: soak.measure(s, seconds=60 * (soak.QUICK_MINUTES if quick else soak.MINUTES)),
+        soak.rows,
+        in_default_run=False,
+        runs=1,
+    ),
 )
 NAMES = tuple(m.name for m in MEASUREMENTS)
+DEFAULT_NAMES = tuple(m.name for m in MEASUREMENTS if m.in_default_run)
 
 
 def measure(measurement: Measurement, servers: Servers, *, runs: int, quick: bool) -> list[Row]:
     started = time.monotonic()
     results = []
+    runs = measurement.runs or runs
     for index in range(runs):
         results.append(measurement.once(servers, quick, index))
         log.info("  %s run %d/%d done (%.0f s)", measurement.name, index + 1, runs, time.monotonic() - started)
     return measurement.rows(results)
 
 
-def run(names: Sequence[str] = NAMES, *, runs: int, quick: bool) -> list[Row]:
+def run(names: Sequence[str] = DEFAULT_NAMES, *, runs: int, quick: bool) -> list[Row]:
     """Start the servers, run the named measurements `runs` times each, return the table rows."""
     rows: list[Row] = []
     with Servers.start() as servers:

@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from benchmarks.process import bot_command
 from bot.demo.slack import TEAM_ID
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET
 
@@ -57,26 +57,29 @@ def bot_environment(port: int, database_url: str, slack_url: str, **settings: st
 
 
 @contextmanager
-def bot_process(env: dict[str, str], port: int, log: Path, *, seconds: float = 30) -> Iterator[subprocess.Popen[bytes]]:
+def bot_process(
+    env: dict[str, str], port: int, log: Path, *, seconds: float = 30, descriptors: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m bot` serving on `port`, in a process group of its own (with any worker
     processes it starts); the group is killed with SIGKILL (if still running) on the way out."""
-    with bot_processes([(env, port, log)], seconds=seconds) as (process,):
+    with bot_processes([(env, port, log)], seconds=seconds, descriptors=descriptors) as (process,):
         yield process
 
 
 @contextmanager
 def bot_processes(
-    bots: list[tuple[dict[str, str], int, Path]], *, seconds: float = 30
+    bots: list[tuple[dict[str, str], int, Path]], *, seconds: float = 30, descriptors: int | None = None
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Several `python -m bot` (environment, port, log file), started at once, each waited for
-    until it serves /healthz; each group killed with SIGKILL (if still running) on the way out."""
+    until it serves /healthz, each held to `descriptors` open files if given (`prlimit --nofile`);
+    each group killed with SIGKILL (if still running) on the way out."""
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for env, _port, log in bots:
             with log.open("ab") as out:
                 processes.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "bot"],
+                        bot_command(descriptors),
                         env=env,
                         cwd=log.parent,
                         stdout=out,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks import suite
+from benchmarks import soak, suite
 from benchmarks.report import table
 from benchmarks.servers import Servers
 
@@ -72,3 +72,28 @@ def test_scale_measurement_runs_in_its_quick_form(servers: Servers, pg_url: str)
     assert rows[0].result.count("/s") == 3 and rows[0].met is not None
     assert "acks/s" in rows[1].versus and rows[1].met is None
     assert rows[2].result.count("ms") == 2 and rows[2].met is not None
+
+
+def test_slow_clients_measurement_runs_in_its_quick_form(servers: Servers) -> None:
+    """700 slow-header connections against a bot held to 1,024 descriptors (its cap 512, so the
+    longest waiting are closed to make room): every probe answered, every slow connection closed."""
+    rows = suite.measure(_measurement("slow"), servers, runs=1, quick=True)
+    assert [row.measurement.split(" ")[0] for row in rows] == ["700", "The"]
+    assert "of 700 closed" in rows[1].result and all(row.met is not None for row in rows)
+    assert table(rows, runs=1, seconds=1.0).count("slow") == 2
+
+
+def test_soak_runs_in_its_smoke_form_and_writes_every_note_once(servers: Servers, pg_url: str) -> None:
+    """20 s of the soak's mixed traffic on 2 workers and PostgreSQL (`pg_url`: skipped without it,
+    failed in CI): every request answered 200, nothing logged at ERROR, every note on Issuetrak
+    exactly once, watch rounds run, and both workers sampled twice. Not in the default run."""
+    assert "soak" in suite.NAMES and "soak" not in suite.DEFAULT_NAMES
+    run = soak.measure(servers, seconds=20)
+    assert run is not None
+    assert set(run.sent) == set(soak.KINDS) and sum(run.sent.values()) == 20 * soak.RATE
+    assert not run.refused and run.errors_logged == 0
+    assert run.notes_sent > 0 and run.notes_once == run.notes_sent and run.notes_twice == 0
+    assert run.watch_rounds >= 2
+    assert len(run.early.rss_mb) == len(run.late.descriptors) == soak.WORKERS
+    rows = soak.rows([run])
+    assert rows[0].measurement.startswith("Soak: 20 s of mixed traffic") and rows[1].met is True

@@ -239,6 +239,16 @@ def test_the_systemd_unit_runs_the_venv_as_a_sandboxed_non_root_user() -> None:
     assert _unit()["Install"]["WantedBy"] == ["multi-user.target"]
 
 
+def test_the_unit_and_compose_give_the_bot_descriptors_for_its_whole_connection_cap() -> None:
+    """The bot keeps at most half its descriptor limit in connections, up to MAX_CONNECTIONS
+    (bot.slack.web.connection_cap): both ways of deploying it raise the limit so the cap is whole."""
+    from bot.slack.web import MAX_CONNECTIONS
+
+    assert int(_unit()["Service"]["LimitNOFILE"][-1]) >= 2 * MAX_CONNECTIONS
+    nofile = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["bot"]["ulimits"]["nofile"]
+    assert min(nofile["soft"], nofile["hard"]) >= 2 * MAX_CONNECTIONS
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_systemd_accepts_every_line_of_the_unit(tmp_path: Path) -> None:
     # Its ExecStart pointed at an interpreter that exists here; systemd names any key or value it would ignore.

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # On SIGTERM the server stops listening at once; requests it is reading or answering (Slack's
 # acknowledgements) get this long, then the background work gets its own bound (bot.slack.web).
 REQUESTS_STOP_SECONDS = 5.0
+SOCKET_RETRY_SECONDS = 10.0  # Socket Mode: between attempts to connect, and between pings once connected
+SOCKET_OPEN_SECONDS = 10  # Socket Mode: one apps.connections.open call, at most
 METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -96,14 +98,15 @@ def serve_http(settings: Settings) -> int:
     """Serve Slack over HTTP on $PORT: in this process, or, with WEB_CONCURRENCY > 1, in that many
     worker processes sharing the port (uvicorn's supervisor; each worker builds its own app and
     background workers from the environment, `worker_app`), which need a shared PostgreSQL."""
-    from bot.slack.web import BoundedHttpToolsProtocol
+    from bot.slack.web import KEEP_ALIVE_SECONDS, BoundedHttpToolsProtocol
 
     options: dict[str, Any] = {
         "host": "0.0.0.0",
         "port": settings.PORT,
         "log_config": None,
         "access_log": False,
-        "http": BoundedHttpToolsProtocol,
+        "http": BoundedHttpToolsProtocol,  # the head's size and time, and the connections open at once
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "timeout_graceful_shutdown": REQUESTS_STOP_SECONDS,
     }
     if settings.WEB_CONCURRENCY == 1:
@@ -156,7 +159,11 @@ def metrics_directory(environ: MutableMapping[str, str]) -> Iterator[str]:
 
 
 async def serve_socket(settings: Settings) -> int:
+    """Serve Slack over Socket Mode until SIGTERM, which stops it in every state (connecting,
+    waiting to try again, connected) within the same bound as HTTP: the WebSocket gets
+    `REQUESTS_STOP_SECONDS` to close, then the work in flight its own bound (bot.running.workers)."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.web.async_client import AsyncWebClient
 
     runtime = build_runtime(settings)
     app = create_app(runtime, socket_mode=True)
@@ -165,17 +172,64 @@ async def serve_socket(settings: Settings) -> int:
     workers = Workers(runtime, app.client)
     workers.start()
     assert settings.SLACK_APP_TOKEN is not None
-    handler = AsyncSocketModeHandler(app, settings.SLACK_APP_TOKEN.get_secret_value())
+    socket_log = logging.getLogger("bot.socket_mode")
+    socket_log.addFilter(OneLinePerAttempt(SOCKET_RETRY_SECONDS))
+    handler = AsyncSocketModeHandler(
+        app,
+        settings.SLACK_APP_TOKEN.get_secret_value(),
+        logger=socket_log,
+        # apps.connections.open once per attempt (the app's client would retry it, a log line each time)
+        web_client=AsyncWebClient(base_url=settings.SLACK_API_URL, timeout=SOCKET_OPEN_SECONDS, retry_handlers=[]),
+        ping_interval=SOCKET_RETRY_SECONDS,
+    )
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+    # slack_sdk's connect() tries again until it connects, however long Slack stays away: it runs
+    # beside the wait for SIGTERM, which cancels it wherever it is.
+    connecting = asyncio.ensure_future(handler.connect_async())
     try:
-        await handler.connect_async()
         await stopping.wait()  # SIGTERM: no new envelopes; then the work in flight, as over HTTP
     finally:
-        await handler.close_async()
+        connecting.cancel()
+        await asyncio.gather(connecting, return_exceptions=True)
+        try:
+            async with asyncio.timeout(REQUESTS_STOP_SECONDS):
+                await handler.close_async()
+        except TimeoutError:
+            log.warning(
+                "Socket Mode: the WebSocket did not close within %.0f s; stopping anyway", REQUESTS_STOP_SECONDS
+            )
         await wind_down(runtime, workers)
         await shared.close()
     return 0
+
+
+class OneLinePerAttempt(logging.Filter):
+    """slack_sdk's Socket Mode client tries to connect again every `ping_interval` seconds while
+    Slack cannot be reached, logging each failure with a whole traceback (or, once connected and
+    then cut off, a line of its own): each becomes one warning that counts the attempts and says
+    when the next comes."""
+
+    FAILURES = ("Failed to connect", "Failed to check the current session")
+
+    def __init__(self, every: float) -> None:
+        super().__init__()
+        self.every = every
+        self.attempts = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("A new session"):
+            self.attempts = 0
+        elif message.startswith(self.FAILURES):
+            self.attempts += 1
+            error = record.exc_info[1] if record.exc_info else None
+            cause = f"{type(error).__name__}: {error}" if error is not None else message
+            record.msg = "Socket Mode: Slack not reached (attempt %d: %s); next attempt in %.0f s"
+            record.args = (self.attempts, " ".join(cause.split()), self.every)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 async def digest_once(settings: Settings) -> int:

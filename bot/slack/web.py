@@ -1,6 +1,8 @@
 """The HTTP process: Starlette routes for Slack (`POST /slack/events`), `GET /healthz`, `GET /readyz`
 and `GET /metrics` (bot.running.health),
-served by uvicorn (with `BoundedHttpToolsProtocol`, which refuses a request head over 64 KB).
+served by uvicorn with `BoundedHttpToolsProtocol`, which bounds what a client can hold before its
+request reaches the app: a request head over 64 KB is refused (431), a head must arrive whole
+within `HEAD_SECONDS`, and the connections open at once are capped (`connection_cap`).
 
 `POST /slack/events` is guarded before Bolt sees anything, because Bolt reads the whole body,
 parses it, and only then checks the signature (logging the whole body of a request that fails):
@@ -21,8 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import resource
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -36,6 +41,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 from bot import logs, messages, metrics
 from bot.running import health as probes
@@ -54,6 +60,11 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads stay far below 1 MiB
 MAX_BUFFERED_BYTES = 8 * MAX_BODY_BYTES
 BODY_SECONDS = 10.0  # Slack sends its small bodies at once; a body still arriving after this is not Slack's
 MAX_HEAD_BYTES = 64 * 1024  # a request line and headers together; Slack's are well under 8 KB
+# Slack writes a request's head at once: a head not whole this long after the connection opened
+# (or after the previous answer on it) is a client holding a connection, and the connection is closed.
+HEAD_SECONDS = 5.0
+KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this (uvicorn's timeout_keep_alive)
+MAX_CONNECTIONS = 4096  # the most connections one process keeps open, however many descriptors it may have
 # What parsing a signed but malformed body can raise, in Bolt or in our listeners' readers.
 MALFORMED = (ValueError, TypeError, AttributeError, KeyError, RecursionError)
 
@@ -151,24 +162,96 @@ def _closing(text: str, status: int, headers: dict[str, str] | None = None) -> R
     return PlainTextResponse(text, status_code=status, headers={"Connection": "close", **(headers or {})})
 
 
-class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, refusing with 431 (and closing) a request whose request line
-    and headers together pass `MAX_HEAD_BYTES`: httptools buffers a head until it is complete,
-    with no limit of its own, so a never-ending header would otherwise take all the memory.
+@functools.cache
+def connection_cap() -> int:
+    """The connections this process keeps open at once: half its descriptor limit (RLIMIT_NOFILE,
+    raised by `LimitNOFILE` in deploy/trackerbot.service and `ulimits` in compose.yaml), at most
+    `MAX_CONNECTIONS`. The other half is for connections accepted but not yet looked at (asyncio
+    accepts up to uvicorn's backlog at a time), the database, the trackers and Slack, so the
+    process never runs out of descriptors and always accepts."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(1, min(MAX_CONNECTIONS, soft // 2))
 
-    httptools gives no offsets, so a chunk counts as head only when it was all head: no head
-    and no message ended while it was parsed, and a head was still open after it."""
+
+# Per server, its connections waiting for a request head, the longest waiting first.
+_WAITING: weakref.WeakKeyDictionary[ServerState, dict[BoundedHttpToolsProtocol, None]] = weakref.WeakKeyDictionary()
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with what uvicorn lacks against clients that hold connections
+    (uvicorn's `timeout_keep_alive` starts only after an answer and restarts at every byte, and
+    its `limit_concurrency` answers 503 only once a head is whole, so neither bounds a client
+    trickling a head; uvicorn#157 asks for a head timeout that was never added):
+
+    - a request whose request line and headers together pass `MAX_HEAD_BYTES` is refused with
+      431 (and closed): httptools buffers a head until it is complete, with no limit of its own;
+      httptools gives no offsets, so a chunk counts as head only when it was all head: no head
+      and no message ended while it was parsed, and a head was still open after it;
+    - a head must be whole within `HEAD_SECONDS` of the connection opening, or of the previous
+      answer on it (keep-alive), however its bytes trickle in; otherwise the connection is closed;
+    - beyond `connection_cap()` open connections, a new connection is still accepted (a refused
+      or unanswered connect would look like an outage to Slack): the connection waiting longest
+      for a head (idle or trickling: Slack's heads arrive at once) is closed to make room, and
+      when every connection has a request in flight, the new one gets 503 once its head is read
+      (uvicorn's own answer when `limit_concurrency` is passed), and is closed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_head = True  # between requests, or inside one's request line and headers
         self._ends = 0  # heads and messages ended so far on this connection
         self._head_bytes = 0
+        self._waiting = _WAITING.setdefault(self.server_state, {})
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._wait_for_head()
+        if len(self.connections) > connection_cap():
+            self._make_room()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_waiting()
+        super().connection_lost(exc)
+
+    def _make_room(self) -> None:
+        """Close the connection waiting longest for a head; with none but this one, this one is
+        over the cap and answers 503 (uvicorn's `limit_concurrency` check, passed at once)."""
+        oldest = next((c for c in self._waiting if c is not self and not c.transport.is_closing()), None)
+        if oldest is None:
+            self.limit_concurrency = 0
+            return
+        oldest._stop_waiting()
+        oldest.transport.close()
+
+    def _wait_for_head(self) -> None:
+        self._stop_waiting()
+        self._waiting[self] = None  # the newest waiting, last in order
+        self._head_deadline = self.loop.call_later(HEAD_SECONDS, self._head_too_slow)
+
+    def _stop_waiting(self) -> None:
+        self._waiting.pop(self, None)
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        self._stop_waiting()
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def on_headers_complete(self) -> None:
+        self._stop_waiting()
         self._in_head = False
         self._ends += 1
         super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.timeout_keep_alive_task is not None:  # uvicorn now waits for the next request
+            self._wait_for_head()
 
     def on_message_complete(self) -> None:
         self._in_head = True
