@@ -93,6 +93,22 @@ def test_a_dependency_added_to_pyproject_but_not_pinned_is_named(tmp_path: Path)
     assert _check(tmp_path, _pins(), pyproject) == ["types-PyYAML is needed but not pinned"]
 
 
+def test_constraints_pin_the_test_and_dev_tools_too(tmp_path: Path) -> None:
+    constraints = (ROOT / "constraints.txt").read_text()
+    for tool in ("pytest", "hypothesis", "ruff", "mypy", "import-linter", "pytest-asyncio", "pre-commit"):
+        assert re.search(rf"(?m)^{tool}==\S+$", constraints), tool
+    path = tmp_path / "constraints.txt"
+    path.write_text(re.sub(r"(?m)^pytest==.*$", "", constraints))
+    assert _pin_script().check(ROOT / "pyproject.toml", path, ("test", "dev")) == ["pytest is needed but not pinned"]
+
+
+def test_constraints_and_requirements_pin_the_runtime_alike() -> None:
+    script = _pin_script()
+    runtime, _ = script.read_pins(_pins())
+    tools, _ = script.read_pins((ROOT / "constraints.txt").read_text())
+    assert runtime and {name: tools.get(name) for name in runtime} == runtime
+
+
 def test_python_version_is_the_one_everything_runs() -> None:
     version = (ROOT / ".python-version").read_text().strip()
     assert version == "3.11"
