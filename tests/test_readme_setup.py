@@ -10,6 +10,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 INSTALL = 'python3 -m venv .venv && .venv/bin/pip install -c constraints.txt -e ".[test,dev]"'
@@ -53,3 +55,34 @@ def test_the_deploy_check_reads_the_install_command_from_the_readme() -> None:
     done = subprocess.run(["bash", "-c", extraction], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True)
     assert done.stdout.strip() == INSTALL
     assert 'bash -euc "$readme_install"' in script  # and runs it as it is
+
+
+def _bash_blocks(heading: str) -> list[str]:
+    """The lines (comments cut) of the bash blocks in the README section under `heading`."""
+    section = README.split(f"\n{heading}\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    return [line.split("  #", 1)[0].strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("heading", "uses_the_wheel"),
+    [
+        ("### A container platform", "docker build"),
+        ("### A container platform", "docker compose up"),
+        ("### A VM (systemd)", "pip install --constraint requirements.txt dist/trackerbot-*.whl"),
+    ],
+)
+def test_each_deploy_section_builds_the_wheel_it_uses(heading: str, uses_the_wheel: str) -> None:
+    lines = _bash_blocks(heading)
+    used = next(i for i, line in enumerate(lines) if uses_the_wheel in line)
+    built = [i for i, line in enumerate(lines) if "pip wheel --no-deps -w dist ." in line]
+    venv = [i for i, line in enumerate(lines) if re.match(r"python3(\.11)? -m venv \.venv$", line)]
+    assert built and venv and venv[0] < built[0] < used  # the venv that builds it, the wheel, then its use
+    assert not [line for line in lines[: built[0]] if "dist/" in line and "rm -rf" not in line]
+
+
+def test_the_built_wheel_is_not_left_untracked() -> None:
+    done = subprocess.run(
+        ["git", "check-ignore", "dist/trackerbot-0.1.0-py3-none-any.whl"], cwd=ROOT, capture_output=True, check=False
+    )
+    assert done.returncode == 0  # ignored: `git status` stays clean before `git push heroku main`
