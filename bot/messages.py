@@ -347,6 +347,13 @@ DATABASE_TOO_SLOW = "the database did not answer within {seconds:g} s"
 DATABASE_FAILED = "the database failed a trivial query ({error})"
 METRICS_BAD_TOKEN = "/metrics needs `Authorization: Bearer <HEALTHZ_TOKEN>`."
 
+# --- service: start-up (bot/running/process.py): which trackers are on --------------------------------
+TRACKERS_ON = "trackers on: {trackers}"
+NO_TRACKER_ON = (
+    "no tracker is configured: every /tracker command will answer that its tracker is not set up; set "
+    "ISSUETRAK_URL, PROJECTRAK_API_KEY_ID, AIP_URL or KITSU_URL and their keys (.env.example)"
+)
+
 # --- service: scale out ---------------------------------------------------------------------------
 WORKERS_NEED_POSTGRES = (
     "WEB_CONCURRENCY={workers} runs {workers} worker processes, and several processes need a PostgreSQL "

@@ -28,6 +28,7 @@ from bot.console.terminal import Cancelled, Output, Reader
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState, SlackUser
 from bot.running.runtime import Runtime
+from bot.settings import TRACKER_SWITCHES
 from bot.slack import watch_posting
 from bot.slack.digest_posting import Pacer
 from bot.views import ids
@@ -175,7 +176,10 @@ class Session:
         """Which trackers are demo and which real, and who the person is."""
         style = self.out.style
         demo = ", ".join(name.label for name in self.setup.demos) or "none"
-        real = ", ".join(f"{name.label} ({self.setup.host(name)})" for name in self.setup.real) or "none"
+        real = ", ".join(
+            f"{name.label} ({self.setup.host(name)}{self._source(name.label)})" for name in self.setup.real
+        )
+        real = real or "none"
         self.out.line(
             style.bold("trackerbot console") + ": type what you would type in Slack (/tracker help); "
             ":help for the console's commands, :quit to leave."
@@ -187,6 +191,11 @@ class Session:
             )
         user = self.slack.users[self.user]
         self.out.line(style.dim(f"You are {user.name} ({user.email}) in #{self.channel_name}."))
+
+    def _source(self, label: str) -> str:
+        """ ", from .env" when the setting that turned the tracker `label` on came from .env."""
+        switch = TRACKER_SWITCHES.get(label)
+        return ", from .env" if switch and self.setup.settings.from_dotenv(switch) else ""
 
     @property
     def prompt(self) -> str:

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.trackers.models import TrackerName
 from tests.fixtures.issuetrak import IssuetrakServer
 
+ROOT = Path(__file__).resolve().parents[2]
 NO_TRACKERS = dict.fromkeys(
     (
         "ISSUETRAK_URL",
@@ -277,6 +278,37 @@ def test_the_installed_entry_point_runs_with_no_settings(tmp_path: Path) -> None
     assert "Added note" in done.stdout
     assert "Daily digest" in done.stdout
     assert (tmp_path / ".trackerbot" / "console.db").exists()
+
+
+def _shell_in(folder: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot shell` run in `folder` (where it reads .env) with only PATH and HOME set."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "shell"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=folder,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(folder), "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_the_console_starts_after_copying_env_example_to_env(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())  # cp .env.example .env
+    done = _shell_in(tmp_path, "/tracker issue 1001\n:quit\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and "Real trackers: none." in done.stdout
+    assert "› Issuetrak #1001" in done.stdout  # the card, from the demo Issuetrak
+
+
+def test_the_banner_says_a_real_tracker_came_from_dotenv(tmp_path: Path) -> None:
+    example = (ROOT / ".env.example").read_text()
+    (tmp_path / ".env").write_text(example + "AIP_URL=https://aip.example.com/rest/assetapi\nAIP_TOKEN=tok3n\n")
+    done = _shell_in(tmp_path, ":quit\n")
+    assert done.returncode == 0, done.stderr
+    assert "Real trackers: AIP (aip.example.com, from .env)." in done.stdout
+    assert "tok3n" not in done.stdout
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
