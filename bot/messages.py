@@ -194,7 +194,7 @@ NOTE_FOOTER_LINK = "view message"
 
 # --- the /tracker grammar (bot/slack/command_parser.py) ---------------------------------------------
 COMMAND_TOO_LONG = "That is {length:,} characters; `/tracker` takes at most {limit:,}."
-COMMAND_UNKNOWN = "I don't know `{verb}`."
+COMMAND_UNKNOWN = "I don't know `{verb}`; `/tracker help` lists what I do."
 ISSUE_USAGE = "Give an issue number, for example `/tracker issue 123`."
 NOTE_USAGE = "Give an issue number and the note, for example `/tracker note 123 printer fixed`."
 NOTE_TEXT_MISSING = "Write the note after the issue number, for example `/tracker note {number} printer fixed`."
@@ -204,6 +204,16 @@ DIGEST_TIME_USAGE = "Give a time as HH:MM, for example `/tracker digest daily 09
 DIGEST_USAGE = "Use `/tracker digest now`, `digest daily 09:00 [Europe/Paris]`, `digest off` or `digest list`."
 LINK_USAGE = "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`)."
 UNLINK_USAGE = "Type `/tracker unlink` to untie yourself (admins: `/tracker unlink @person`)."
+
+# A mistake gets one line: the command probably meant, and how it is used (bot/slack/command_parser.py).
+COMMAND_DID_YOU_MEAN = "I don't know `{verb}`: did you mean `/tracker {meant}`? {usage}"
+PROJECTS_USAGE = "Type `/tracker projects` to list the projects."
+HELP_USAGE = "Type `/tracker help` for everything I do."
+ISSUE_NOT_A_NUMBER = "`{given}` is not an issue number. {usage}"
+WATCH_WHICH_KIND = "Did you mean `/tracker {verb} issue {number}`? {usage}"
+LINK_MENTION_UNRESOLVED = (
+    "I could not tell who `{given}` is: pick the person from the list Slack shows as you type `@`. {usage}"
+)
 
 # --- cards and the Home tab ----------------------------------------------------------------------------
 NO_PROJECTS_TO_SHOW = "No projects to show."

@@ -17,10 +17,18 @@ def test_empty_text_answers_with_help_in_the_acknowledgement(chat: Chat) -> None
     assert not [c for c in reply.calls if c.method != "auth.test"], "help needs no follow-up message"
 
 
-def test_unknown_subcommand_says_so_and_shows_examples(chat: Chat) -> None:
+def test_unknown_subcommand_says_so_in_one_line_pointing_at_help(chat: Chat) -> None:
     reply = chat.send("/tracker frobnicate 12")
-    assert "I don't know `frobnicate`" in reply.text
-    assert "/tracker project 7" in reply.text
+    assert reply.ack["text"] == "I don't know `frobnicate`; `/tracker help` lists what I do."
+    assert len(reply.ack["blocks"]) == 1  # one line, not the whole help again
+    assert "/tracker project 7" not in reply.text
+
+
+def test_a_typo_gets_did_you_mean_with_that_commands_usage(chat: Chat) -> None:
+    reply = chat.send("/tracker isue 1001")
+    assert reply.ack["text"].startswith("I don't know `isue`: did you mean `/tracker issue 1001`?")
+    assert "for example `/tracker issue 123`" in reply.ack["text"]
+    assert len(reply.ack["blocks"]) == 1 and "/tracker project 7" not in reply.text
 
 
 def test_a_mistyped_issue_number_gets_its_sentence_alone(chat: Chat) -> None:
