@@ -23,7 +23,7 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/tracker issue 123", "an Issuetrak issue card"),
     ("/tracker note 123 printer fixed", "add a note to Issuetrak issue 123, as you"),
     (
-        "/tracker project 7 · project WEB · project moonrise",
+        "/tracker project 1 · project WEB · project moonrise",
         "a project status card from Issuetrak, Projectrak or Kitsu",
     ),
     ("/tracker projects", "the open projects across trackers"),
@@ -198,7 +198,7 @@ COMMAND_UNKNOWN = "I don't know `{verb}`; `/tracker help` lists what I do."
 ISSUE_USAGE = "Give an issue number, for example `/tracker issue 123`."
 NOTE_USAGE = "Give an issue number and the note, for example `/tracker note 123 printer fixed`."
 NOTE_TEXT_MISSING = "Write the note after the issue number, for example `/tracker note {number} printer fixed`."
-PROJECT_USAGE = "Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`."
+PROJECT_USAGE = "Give a project ID, a Jira key or a name, for example `/tracker project 1` or `/tracker project WEB`."
 ASSET_USAGE = "Give an asset key or words, for example `/tracker asset LAPTOP-0042` or `/tracker asset laptop`."
 DIGEST_TIME_USAGE = "Give a time as HH:MM, for example `/tracker digest daily 09:00 Europe/Paris`."
 DIGEST_USAGE = "Use `/tracker digest now`, `digest daily 09:00 [Europe/Paris]`, `digest off` or `digest list`."

@@ -198,7 +198,7 @@ def test_unknown_words_are_quoted_briefly() -> None:
         ),
         (
             "project",
-            "Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`.",
+            "Give a project ID, a Jira key or a name, for example `/tracker project 1` or `/tracker project WEB`.",
         ),
         ("note 12", "Write the note after the issue number, for example `/tracker note 12 printer fixed`."),
     ],
