@@ -350,3 +350,21 @@ def test_a_note_keeps_slacks_escapes_for_its_html_conversion() -> None:
 )
 def test_extra_words_and_a_ten_digit_number_get_a_sentence_of_their_own(text: str, sentence: str) -> None:
     assert parse(text) == Help(sentence, everything=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['asset "LAPTOP-0042"', "asset 'LAPTOP-0042'", "asset “LAPTOP-0042”", "asset ‘LAPTOP-0042’", "asset LAPTOP-0042"],
+)
+def test_an_asset_in_quotes_is_the_asset(text: str) -> None:
+    assert parse(text) == FindAsset("LAPTOP-0042")
+
+
+@pytest.mark.parametrize("text", ['asset ""', "asset “ ”", "asset ''"])
+def test_quotes_around_nothing_get_the_assets_usage(text: str) -> None:
+    result = parse(text)
+    assert isinstance(result, Help) and (result.reason or "").startswith("Give an asset key")
+
+
+def test_a_quote_inside_an_asset_search_stays() -> None:
+    assert parse('asset 27" monitor') == FindAsset('27" monitor')

@@ -85,9 +85,13 @@ class Form:
             if not typed and (initial or optional):
                 return initial
             chosen = _pick(options, typed)
-            if chosen is not None:
-                return chosen
-            self.refused(f"Pick a number from 1 to {len(options)}.")
+            if len(chosen) == 1:
+                return chosen[0]
+            names = [render.text_of(option.get("text")) for option in chosen or options]
+            if chosen:
+                self.refused(f"“{typed}” could be {', '.join(names)}: type more of the name, or its number.")
+            else:
+                self.refused(f"Pick a number from 1 to {len(options)}, or a name: {', '.join(names)}.")
 
     def _ask_checks(self, label: str, element: Mapping[str, Any], previous: Any) -> list[dict[str, Any]]:
         chosen = list(element.get("initial_options") or []) if previous is INITIAL else list(previous)
@@ -116,11 +120,20 @@ def _options(element: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(element.get("options") or []) + [o for g in groups for o in g.get("options") or []]
 
 
-def _pick(options: list[dict[str, Any]], typed: str) -> dict[str, Any] | None:
-    """The option a person meant: by its number, or by its text (case-insensitive)."""
-    if typed.isdigit() and 1 <= int(typed) <= len(options):
-        return options[int(typed) - 1]
-    return next((o for o in options if render.text_of(o.get("text")).lower() == typed.lower()), None)
+def _pick(options: list[dict[str, Any]], typed: str) -> list[dict[str, Any]]:
+    """The options a person may have meant (one when it is clear): by number, else by name, ignoring case:
+    the whole name, else the names it begins ("Soft" for "Software"), else the names holding it."""
+    if typed.isdigit():
+        return [options[int(typed) - 1]] if 1 <= int(typed) <= len(options) else []
+    wanted = typed.casefold()
+    if not wanted:
+        return []
+    named = [(option, render.text_of(option.get("text")).casefold()) for option in options]
+    for fits in (str.__eq__, str.startswith, str.__contains__):
+        matches = [option for option, name in named if fits(name, wanted)]
+        if matches:
+            return matches
+    return []
 
 
 def state_values(view: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -248,10 +248,22 @@ def _projects(rest: str) -> Command:
     return ListProjects()
 
 
+# Opening quote: its closing one (Slack's clients curl typed quotes), the single ones spelled as escapes.
+_QUOTES = {'"': '"', "'": "'", "“": "”", "\u2018": "\u2019", "„": "“", "«": "»"}
+
+
+def _unquoted(text: str) -> str:
+    """`text` without one pair of quotes around all of it (`"LAPTOP-0042"`, `“laptop”`)."""
+    if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return text
+
+
 def _asset(rest: str) -> Command:
-    if not rest:
+    query = _unquoted(unescaped(rest))
+    if not query:
         return Help(messages.ASSET_USAGE)
-    return FindAsset(unescaped(rest))
+    return FindAsset(query)
 
 
 def _digest(rest: str) -> Command:

@@ -455,3 +455,47 @@ async def test_tick_runs_one_watch_round_and_shows_what_it_posted(tmp_path: Path
     assert "Status: Open → Closed" in news and "1 news posted" in news
     later = output[len(first) :]
     assert "trackerbot in #general (in thread):" in later and "Status: Closed → Open" in later
+
+
+# --- typing mistakes, pickers and quotes, as a person types them ---------------------------------------------
+async def test_typing_mistakes_get_one_line_with_the_usage_meant(tmp_path: Path) -> None:
+    script = ["/tracker isue 1001", "/tracker watch 1001", "/tracker issue -5", "/tracker link @Bob Smith bsmith"]
+    output, _ = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    answers = [block.strip() for block in output.split("trackerbot (only you):")[1:]]
+    assert answers == [
+        "I don't know `isue`: did you mean `/tracker issue 1001`? Give an issue number, for example "
+        "`/tracker issue 123`.",
+        "Did you mean `/tracker watch issue 1001`? Use `/tracker watch issue 123` or "
+        "`/tracker watch project <ID, key or name>`.",
+        "`-5` is not an issue number. Give an issue number, for example `/tracker issue 123`.",
+        "I could not tell who `@Bob Smith bsmith` is: pick the person from the list Slack shows as you type `@`. "
+        "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`).",
+    ]  # one line each: never the whole help under it
+
+
+async def test_an_asset_in_quotes_is_found(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, '/tracker asset "LAPTOP-0042"\n')
+    assert "MacBook Pro 14 (Alice)" in output and "Key: LAPTOP-0042" in output
+
+
+async def test_the_type_picker_takes_a_name_and_priority_starts_at_normal(tmp_path: Path) -> None:
+    script = [":shortcut create_issuetrak_issue Printer on fire", "", "", "Soft", ""]
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    assert "│ Type: Software\n│ Priority: Normal\n" in output
+    created = max(issuetrak_state(session).issues.values(), key=lambda issue: issue["IssueNumber"])
+    lookups = issuetrak_state(session).lookups
+    names = {
+        kind: {row[f"{key}ID"]: row[f"{key}Name"] for row in lookups[kind]}
+        for kind, key in (("issuetypes", "IssueType"), ("priorities", "Priority"))
+    }
+    assert created["Subject"] == "Printer on fire"
+    assert names["issuetypes"][created["IssueTypeID"]] == "Software"
+    assert names["priorities"][created["PriorityID"]] == "Normal"
+
+
+async def test_a_name_that_fits_several_options_is_asked_again(tmp_path: Path) -> None:
+    script = [":shortcut create_issuetrak_issue Printer on fire", "", "", "ar", "Zebra", "Net", ""]
+    output, _ = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    assert "“ar” could be Hardware & Peripherals, Software, Render Farm: type more of the name" in output
+    assert "Pick a number from 1 to 5, or a name: " in output
+    assert "│ Type: Network\n" in output
