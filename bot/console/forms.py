@@ -4,7 +4,7 @@ Slack would submit for the answers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.console import render
@@ -24,9 +24,14 @@ class GaveUp(Exception):
         self.line = line
 
 
+# A check of one text field as it is typed, by its (block_id, action_id): the sentence refusing the value, or None.
+FieldCheck = Callable[[str], str | None]
+
+
 class Form:
-    def __init__(self, reader: Reader, out: Output) -> None:
+    def __init__(self, reader: Reader, out: Output, checks: Mapping[tuple[str, str], FieldCheck] | None = None) -> None:
         self.reader, self.out = reader, out
+        self.checks = checks or {}  # refused as typed (as Slack's own inputs refuse), not only at submit
         self.rejected = False  # a value was refused: in a script, a command now ends the form
 
     def ask(self, block: Mapping[str, Any], previous: Any) -> Any:
@@ -44,7 +49,10 @@ class Form:
         else:
             initial = element.get("initial_date") if kind == "datepicker" else element.get("initial_value")
             answer = self._ask_text(
-                label, str(initial or "") if previous is INITIAL else previous, optional=bool(block.get("optional"))
+                label,
+                str(initial or "") if previous is INITIAL else previous,
+                optional=bool(block.get("optional")),
+                check=self.checks.get((str(block.get("block_id")), str(element.get("action_id")))),
             )
             shown = _one_line(answer)
         if not self.reader.interactive:
@@ -64,14 +72,19 @@ class Form:
         self.out.line(f"│ {sentence}")
         self.rejected = True
 
-    def _ask_text(self, label: str, initial: str, *, optional: bool) -> str:
+    def _ask_text(self, label: str, initial: str, *, optional: bool, check: FieldCheck | None = None) -> str:
         shown = _one_line(initial, PROMPT_WIDTH)
         while True:
             typed = self._read(f"│ {label} [{shown}]: " if initial else f"│ {label}: ")
             answer = typed or initial
-            if answer or optional:
+            if not answer and not optional:
+                self.refused(f"{label} is required.")
+            elif answer and check is not None and (refusal := check(answer)) is not None:
+                if not self.reader.interactive:  # a script's value, shown beside why it is refused
+                    self.out.line(f"│ {label}: {_one_line(answer, PROMPT_WIDTH)}")
+                self.refused(f"! {refusal}")
+            else:
                 return answer
-            self.refused(f"{label} is required.")
 
     def _ask_choice(self, label: str, element: Mapping[str, Any], previous: Any, *, optional: bool) -> Any:
         options = _options(element)

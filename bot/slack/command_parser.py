@@ -141,7 +141,7 @@ def _visible(text: str) -> str:
 
 def clean(text: str) -> str:
     """Drop control characters, unwrap Slack's `<url|label>` to the url, squeeze spaces."""
-    text = re.sub(r"<(https?://[^|>]+)(?:\|[^>]*)?>", r"\1", _visible(text))
+    text = re.sub(r"<(https?://[^|>]+)(?:\|[^>]*)?>", r"\1", _visible(text), flags=re.IGNORECASE)
     return " ".join(text.split())
 
 

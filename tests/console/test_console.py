@@ -499,3 +499,79 @@ async def test_a_name_that_fits_several_options_is_asked_again(tmp_path: Path) -
     assert "“ar” could be Hardware & Peripherals, Software, Render Farm: type more of the name" in output
     assert "Pick a number from 1 to 5, or a name: " in output
     assert "│ Type: Network\n" in output
+
+
+# --- the console plays every part: guests, the DM, the Home tab, mentions, unfurls, forms -----------------------
+async def test_as_guest_is_a_slack_guest_whom_the_bot_refuses(tmp_path: Path) -> None:
+    output, session = await run_script(offline(tmp_path), tmp_path, ":as guest\n/tracker issue 1001\n")
+    assert "You are now Guest (guest@example.com), a Slack guest." in output
+    assert "Guest accounts cannot use trackerbot" in output
+    assert "Render node rn-07" not in output
+    assert session.slack.users[session.user].is_restricted
+
+
+async def test_in_at_trackerbot_is_the_persons_dm_with_the_bot(tmp_path: Path) -> None:
+    output, session = await run_script(
+        offline(tmp_path), tmp_path, ":in @trackerbot\n/tracker watch issue 1001\n/tracker watching\n"
+    )
+    assert "You are now in your direct messages with trackerbot." in output
+    assert "#@trackerbot" not in output
+    assert session.channel.startswith("D") and session.channel_name == "directmessage"
+    assert "You watch 1 of at most 50 here:\n  • Issuetrak issue #1001" in output
+    assert session.channel not in session.slack.channels  # a DM, not a channel named "@trackerbot"
+
+
+async def test_home_opens_the_home_tab(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, ":home\n")
+    assert "trackerbot Home tab (you):" in output
+    assert "Your notes and issues are written in Issuetrak as *amartin*." in output
+
+
+async def test_a_two_word_name_can_be_mentioned(tmp_path: Path) -> None:
+    output, _ = await run_script(
+        offline(tmp_path, TRACKER_ADMINS="U0YOU"), tmp_path, ":as Bob Smith\n:as you\n/tracker unlink @Bob Smith\n"
+    )
+    assert "@Bob Smith is not tied to an Issuetrak user by a link." in output  # the bot got <@U0BOBSMITH>
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("see http://example.com/x", "(no card: none of these links is a page of a tracker set up here)"),
+        (
+            "see http://issuetrak.demo/helpdesk/Issue_View.asp?ID=99999",
+            "(no card: Issue 99999 does not exist in Issuetrak.)",
+        ),
+        (
+            ":as carol\nsee http://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001",
+            "(no card: carol may not read it. Reading Issuetrak from Slack needs your Issuetrak user",
+        ),
+        (
+            ":as guest\nsee http://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001",
+            "(no card: Guest may not read it. Guest",
+        ),
+    ],
+    ids=["not-a-tracker", "missing-issue", "no-identity", "guest"],
+)
+async def test_an_unfurl_that_shows_no_card_says_why(tmp_path: Path, script: str, reason: str) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, script + "\n")
+    assert reason in output
+    assert "&lt;" not in output
+
+
+async def test_an_upper_case_link_unfurls(tmp_path: Path) -> None:
+    output, _ = await run_script(
+        offline(tmp_path), tmp_path, "see HTTP://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001\n"
+    )
+    assert "trackerbot unfurled HTTP://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001:" in output
+    assert "Render node rn-07 drops off the farm overnight" in output
+
+
+async def test_a_refused_issue_number_is_caught_as_typed_so_the_next_line_is_not_the_note(tmp_path: Path) -> None:
+    output, session = await run_script(
+        offline(tmp_path), tmp_path, ":shortcut add_issuetrak_note printer fixed\nabc\n:in #ops\n"
+    )
+    assert "│ Issue number: abc\n│ ! Type the issue number, for example 123.\n" in output
+    assert "│ Note: :in #ops" not in output
+    assert "└ The form was not sent" in output and "You are now in #ops." in output
+    assert not any("printer fixed" in n["NoteText"] for n in issuetrak_state(session).notes.values())
