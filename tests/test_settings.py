@@ -270,3 +270,25 @@ async def test_start_up_says_which_trackers_are_on(tmp_path: Path, capsys: pytes
 async def test_start_up_with_no_tracker_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = await _started(tmp_path, capsys)
     assert "WARNING bot.running.process: no tracker is configured: every /tracker command will answer" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        ([str(Path(sys.executable).parent / "trackerbot"), "--help"], "usage: trackerbot "),
+        ([sys.executable, "-m", "bot", "--help"], "usage: python -m bot "),
+    ],
+    ids=["installed-script", "module"],
+)
+def test_help_names_the_command_as_it_was_typed(tmp_path: Path, argv: list[str], usage: str) -> None:
+    assert Path(argv[0]).exists(), "the install (README, Quick start) puts the trackerbot script beside python"
+    done = subprocess.run(
+        argv,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0 and done.stdout.startswith(usage), done.stdout + done.stderr

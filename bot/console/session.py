@@ -407,9 +407,8 @@ class Session:
         self._show_calls()
         said = f"{done.posted} news posted" if done.posted else "nothing new to post"
         gone = f", {done.gone} gone" if done.gone else ""
-        self.out.line(
-            self.out.style.dim(f"Watch round: {done.items} items checked{gone}, {said} ({done.seconds:.1f} s).")
-        )
+        items = f"{done.items} item{'' if done.items == 1 else 's'}"
+        self.out.line(self.out.style.dim(f"Watch round: {items} checked{gone}, {said} ({done.seconds:.1f} s)."))
 
     async def _home(self, _rest: str) -> None:
         """The person opens the bot's Home tab: Slack sends `app_home_opened`, the bot publishes the view."""

@@ -442,7 +442,7 @@ async def test_tick_runs_one_watch_round_and_shows_what_it_posted(tmp_path: Path
         for line in ("/tracker issue 1001", ":click Watch here", ":tick"):
             await session.handle(line)
         assert "This channel will hear of changes to Issuetrak issue #1001" in out.getvalue()
-        assert "Watch round: 1 items checked, nothing new to post (" in out.getvalue().splitlines()[-1]
+        assert "Watch round: 1 item checked, nothing new to post (" in out.getvalue().splitlines()[-1]
         issue = issuetrak_state(session).issues[1001]
         issue["Status"] = "Closed"
         await session.handle(":tick")
