@@ -155,6 +155,15 @@ UNLINKED = (
 )
 UNLINKED_OTHER = "Done: <@{person}> no longer writes as Issuetrak user *{user}*."
 NOT_TIED = "You are not tied to an Issuetrak user by a link."
+# `unlink` of an email match: nothing changes, and why (the match is made again at once).
+UNLINK_EMAIL_MATCH = (
+    "Nothing changed: you write as Issuetrak user *{user}* because your Slack email is its email, not by a "
+    "link, so there is nothing to unlink. An Issuetrak admin can change that user's email."
+)
+UNLINK_EMAIL_MATCH_OTHER = (
+    "Nothing changed: <@{person}> writes as Issuetrak user *{user}* because their Slack email is its email, "
+    "not by a link, so there is nothing to unlink."
+)
 NOT_TIED_OTHER = "<@{person}> is not tied to an Issuetrak user by a link."
 
 LINK_REQUEST_TITLE = "<@{person}> asks to write in Issuetrak as *{user}*, whose email is not theirs."
