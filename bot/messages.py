@@ -87,6 +87,9 @@ DIGEST_OFF = "This channel's daily digest is off."
 DIGEST_WAS_OFF = "This channel has no daily digest to turn off."
 DIGEST_LIST = "This channel gets its digest every day at {time} ({zone}){scope}, set up by <@{user}>."
 DIGEST_NONE = "This channel has no daily digest. Start one with `/tracker digest daily 09:00`."
+# The same, to a person DIGEST_EDITORS leaves out: no invitation to a command they may not use.
+DIGEST_NONE_NOT_EDITOR = "This channel has no daily digest; the people an admin listed can start one."
+HOME_NO_DIGESTS_NOT_EDITOR = "None yet."
 DIGEST_POSTED = "Posted the digest in this channel."
 DIGEST_CHANNEL_CLOSED = (
     "I could not post today's digest in <#{channel}>: I am not a member of it any more. "

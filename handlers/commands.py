@@ -172,7 +172,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             sentence = await digests.unschedule(rt, team=asked.team, channel=asked.channel, user=asked.user)
             await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestList():
-            sentence = await digests.describe(rt, team=asked.team, channel=asked.channel)
+            sentence = await digests.describe(rt, team=asked.team, channel=asked.channel, user=asked.user)
             await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.Watch(kind, ref):
             await _say(

@@ -575,3 +575,13 @@ async def test_a_refused_issue_number_is_caught_as_typed_so_the_next_line_is_not
     assert "│ Note: :in #ops" not in output
     assert "└ The form was not sent" in output and "You are now in #ops." in output
     assert not any("printer fixed" in n["NoteText"] for n in issuetrak_state(session).notes.values())
+
+
+@pytest.mark.parametrize(
+    ("editors", "said"), [("U0BOSS", "None yet.\n"), ("", "None yet: `/tracker digest daily 09:00`")]
+)
+async def test_the_home_tab_invites_only_digest_editors_to_start_a_digest(
+    tmp_path: Path, editors: str, said: str
+) -> None:
+    output, _ = await run_script(offline(tmp_path, DIGEST_EDITORS=editors), tmp_path, ":home\n")
+    assert f"*Daily digests*\n  {said}" in output
