@@ -585,3 +585,14 @@ async def test_the_home_tab_invites_only_digest_editors_to_start_a_digest(
 ) -> None:
     output, _ = await run_script(offline(tmp_path, DIGEST_EDITORS=editors), tmp_path, ":home\n")
     assert f"*Daily digests*\n  {said}" in output
+
+
+async def test_an_asset_list_pages_back_with_previous(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, "/tracker asset laptop\n:click More\n:click Previous\n")
+    pages = [line.strip() for line in output.splitlines() if line.strip().startswith("Showing ")]
+    assert pages == [
+        "Showing 1–10 of 12 for “laptop”",
+        "Showing 11–12 of 12 for “laptop”",
+        "Showing 1–10 of 12 for “laptop”",
+    ]
+    assert output.count("[Previous]") == 1  # on the second page only, the first has none
