@@ -243,13 +243,8 @@ class Settings(BaseSettings):
         """ " (in .env: …)" naming which of `names` .env sets or leaves empty; "" when it gives none."""
         return _dotenv_note(self._dotenv, list(names))
 
-    def check_trackers(self) -> None:
-        """Raise `SettingsError` naming every tracker that is half configured."""
-        problems = self._tracker_problems()
-        if problems:
-            raise SettingsError(problems)
-
     def _tracker_problems(self) -> list[str]:
+        """A sentence for each tracker that is half configured."""
         groups = {
             "Issuetrak": [("ISSUETRAK_URL", self.ISSUETRAK_URL), ("ISSUETRAK_API_KEY", self.ISSUETRAK_API_KEY)],
             "Projectrak": [
