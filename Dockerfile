@@ -1,5 +1,5 @@
 # trackerbot in a container (README, Deploy). The image only installs the wheel built outside it:
-#   rm -rf build dist && python -m pip wheel --no-deps -w dist . && docker build -t trackerbot .
+#   rm -rf build dist && .venv/bin/pip wheel --no-deps -w dist . && docker build -t trackerbot .
 # scripts/check-deploy.sh does the same install in a fresh venv in CI (no container runtime there) and runs
 # the same entrypoint and health check.
 FROM python:3.11-slim

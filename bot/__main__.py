@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from bot.settings import SettingsError, load_settings
 
 
+def _prog() -> str:
+    """What the person typed: `trackerbot` for the installed script, `python -m bot` for the module."""
+    name = Path(sys.argv[0]).name
+    return "python -m bot" if name in ("__main__.py", "") else name
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="trackerbot: Slack chat-ops for your trackers")
+    parser = argparse.ArgumentParser(prog=_prog(), description="trackerbot: Slack chat-ops for your trackers")
     sub = parser.add_subparsers(dest="mode")
     sub.add_parser("serve", help="serve Slack over HTTP on $PORT (the default)")
     sub.add_parser("socket", help="serve Slack over Socket Mode (needs SLACK_APP_TOKEN)")
@@ -20,11 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mode = args.mode or "serve"
     try:
-        settings = load_settings()
-        if mode != "shell":
-            settings.check_slack(mode)
+        settings = load_settings(mode=None if mode == "shell" else mode)  # the console needs no Slack
     except SettingsError as exc:
-        print(f"trackerbot cannot start: {exc}", file=sys.stderr)
+        if len(exc.problems) == 1:
+            print(f"trackerbot cannot start: {exc}", file=sys.stderr)
+        else:  # every problem at once, one a line
+            print(f"trackerbot cannot start: {len(exc.problems)} settings need fixing:", file=sys.stderr)
+            print("\n".join(f"  - {problem}" for problem in exc.problems), file=sys.stderr)
         return 2
 
     from bot.running import process  # imported late: settings errors must not wait for heavy imports

@@ -23,7 +23,7 @@ HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/tracker issue 123", "an Issuetrak issue card"),
     ("/tracker note 123 printer fixed", "add a note to Issuetrak issue 123, as you"),
     (
-        "/tracker project 7 · project WEB · project moonrise",
+        "/tracker project 1 · project WEB · project moonrise",
         "a project status card from Issuetrak, Projectrak or Kitsu",
     ),
     ("/tracker projects", "the open projects across trackers"),
@@ -89,6 +89,9 @@ DIGEST_OFF = "This channel's daily digest is off."
 DIGEST_WAS_OFF = "This channel has no daily digest to turn off."
 DIGEST_LIST = "This channel gets its digest every day at {time} ({zone}){scope}, set up by <@{user}>."
 DIGEST_NONE = "This channel has no daily digest. Start one with `/tracker digest daily 09:00`."
+# The same, to a person DIGEST_EDITORS leaves out: no invitation to a command they may not use.
+DIGEST_NONE_NOT_EDITOR = "This channel has no daily digest; the people an admin listed can start one."
+HOME_NO_DIGESTS_NOT_EDITOR = "None yet."
 DIGEST_POSTED = "Posted the digest in this channel."
 DIGEST_CHANNEL_CLOSED = (
     "I could not post today's digest in <#{channel}>: I am not a member of it any more. "
@@ -157,6 +160,15 @@ UNLINKED = (
 )
 UNLINKED_OTHER = "Done: <@{person}> no longer writes as Issuetrak user *{user}*."
 NOT_TIED = "You are not tied to an Issuetrak user by a link."
+# `unlink` of an email match: nothing changes, and why (the match is made again at once).
+UNLINK_EMAIL_MATCH = (
+    "Nothing changed: you write as Issuetrak user *{user}* because your Slack email is its email, not by a "
+    "link, so there is nothing to unlink. An Issuetrak admin can change that user's email."
+)
+UNLINK_EMAIL_MATCH_OTHER = (
+    "Nothing changed: <@{person}> writes as Issuetrak user *{user}* because their Slack email is its email, "
+    "not by a link, so there is nothing to unlink."
+)
 NOT_TIED_OTHER = "<@{person}> is not tied to an Issuetrak user by a link."
 
 LINK_REQUEST_TITLE = "<@{person}> asks to write in Issuetrak as *{user}*, whose email is not theirs."
@@ -196,16 +208,26 @@ NOTE_FOOTER_LINK = "view message"
 
 # --- the /tracker grammar (bot/slack/command_parser.py) ---------------------------------------------
 COMMAND_TOO_LONG = "That is {length:,} characters; `/tracker` takes at most {limit:,}."
-COMMAND_UNKNOWN = "I don't know `{verb}`."
+COMMAND_UNKNOWN = "I don't know `{verb}`; `/tracker help` lists what I do."
 ISSUE_USAGE = "Give an issue number, for example `/tracker issue 123`."
 NOTE_USAGE = "Give an issue number and the note, for example `/tracker note 123 printer fixed`."
 NOTE_TEXT_MISSING = "Write the note after the issue number, for example `/tracker note {number} printer fixed`."
-PROJECT_USAGE = "Give a project ID, a Jira key or a name, for example `/tracker project 7` or `/tracker project WEB`."
+PROJECT_USAGE = "Give a project ID, a Jira key or a name, for example `/tracker project 1` or `/tracker project WEB`."
 ASSET_USAGE = "Give an asset key or words, for example `/tracker asset LAPTOP-0042` or `/tracker asset laptop`."
 DIGEST_TIME_USAGE = "Give a time as HH:MM, for example `/tracker digest daily 09:00 Europe/Paris`."
 DIGEST_USAGE = "Use `/tracker digest now`, `digest daily 09:00 [Europe/Paris]`, `digest off` or `digest list`."
 LINK_USAGE = "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`)."
 UNLINK_USAGE = "Type `/tracker unlink` to untie yourself (admins: `/tracker unlink @person`)."
+
+# A mistake gets one line: the command probably meant, and how it is used (bot/slack/command_parser.py).
+COMMAND_DID_YOU_MEAN = "I don't know `{verb}`: did you mean `/tracker {meant}`? {usage}"
+PROJECTS_USAGE = "Type `/tracker projects` to list the projects."
+HELP_USAGE = "Type `/tracker help` for everything I do."
+ISSUE_NOT_A_NUMBER = "`{given}` is not an issue number. {usage}"
+WATCH_WHICH_KIND = "Did you mean `/tracker {verb} issue {number}`? {usage}"
+LINK_MENTION_UNRESOLVED = (
+    "I could not tell who `{given}` is: pick the person from the list Slack shows as you type `@`. {usage}"
+)
 
 # --- cards and the Home tab ----------------------------------------------------------------------------
 NO_PROJECTS_TO_SHOW = "No projects to show."
@@ -348,6 +370,13 @@ DATABASE_ANSWERED = "{database} answered in {ms:.0f} ms"
 DATABASE_TOO_SLOW = "the database did not answer within {seconds:g} s"
 DATABASE_FAILED = "the database failed a trivial query ({error})"
 METRICS_BAD_TOKEN = "/metrics needs `Authorization: Bearer <HEALTHZ_TOKEN>`."
+
+# --- service: start-up (bot/running/process.py): which trackers are on --------------------------------
+TRACKERS_ON = "trackers on: {trackers}"
+NO_TRACKER_ON = (
+    "no tracker is configured: every /tracker command will answer that its tracker is not set up; set "
+    "ISSUETRAK_URL, PROJECTRAK_API_KEY_ID, AIP_URL or KITSU_URL and their keys (.env.example)"
+)
 
 # --- service: scale out ---------------------------------------------------------------------------
 WORKERS_NEED_POSTGRES = (

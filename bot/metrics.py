@@ -83,10 +83,14 @@ def observe_watch_round(seconds: float) -> None:
 
 
 def set_outbox(depth: int | None, oldest_seconds: float | None) -> None:
-    """The outbox as the store just said; None for both when the store could not say (NaN, not a
-    stale number)."""
-    OUTBOX_DEPTH.set(math.nan if depth is None else depth)
-    OUTBOX_OLDEST_SECONDS.set(math.nan if oldest_seconds is None else max(0.0, oldest_seconds))
+    """The outbox as the store just said: `depth` None when the store could not say (both NaN, not a
+    stale number); `oldest_seconds` None when nothing waits (0, as the README says)."""
+    if depth is None:
+        OUTBOX_DEPTH.set(math.nan)
+        OUTBOX_OLDEST_SECONDS.set(math.nan)
+        return
+    OUTBOX_DEPTH.set(depth)
+    OUTBOX_OLDEST_SECONDS.set(max(0.0, oldest_seconds or 0.0))
 
 
 def multiprocess() -> bool:

@@ -1,23 +1,60 @@
 """Settings read from the environment (and `.env`), named exactly as in the README's Settings table.
 
-A tracker with none of its settings is off; a tracker with only some of them, or with a
-malformed value, stops start-up with one line naming the setting (`SettingsError`).
+An empty value (`NAME=`, as in an untouched copy of .env.example) is the same as no value. A tracker
+with none of its settings is off; a tracker with only some of them, or a malformed value, stops
+start-up with one line (`SettingsError`) that names every such setting at once, and says which of
+them came from `.env`.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from dotenv import dotenv_values
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PROJECTRAK_URL = "https://profields-cloud.deiser.com"
+ENV_FILE = ".env"
+# The setting that turns each tracker on (by its label), for saying at start-up which are on and why.
+TRACKER_SWITCHES = {
+    "Issuetrak": "ISSUETRAK_URL",
+    "Projectrak": "PROJECTRAK_API_KEY_ID",
+    "AIP": "AIP_URL",
+    "Kitsu": "KITSU_URL",
+}
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message names it and is safe to print."""
+    """Settings are missing or malformed: `problems` holds one sentence for each, naming its setting;
+    the message (all of them, on one line) is safe to print."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} settings need fixing: " + "; ".join(self.problems)
+        super().__init__(message)
+
+
+def _from_dotenv(env_file: object) -> dict[str, str]:
+    """The settings whose value comes from the .env file `env_file` (pydantic-settings' `_env_file`):
+    those it names that the environment does not (the environment wins), with the file's raw value."""
+    if not isinstance(env_file, str | Path) or not Path(env_file).is_file():
+        return {}
+    return {name: value or "" for name, value in dotenv_values(env_file).items() if name not in os.environ}
+
+
+def _dotenv_note(dotenv: Mapping[str, str], names: list[str]) -> str:
+    """ " (in .env: X is empty, Y is set)" for those of `names` that .env gives, else ""."""
+    found = [f"{name} is {'set' if dotenv[name].strip() else 'empty'}" for name in names if name in dotenv]
+    return f" (in .env: {', '.join(found)})" if found else ""
 
 
 def _check_url(name: str, value: str | None) -> str | None:
@@ -68,7 +105,8 @@ def _id_set(value: str) -> frozenset[str]:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+    model_config = SettingsConfigDict(env_file=ENV_FILE, extra="ignore", case_sensitive=True, env_ignore_empty=True)
+    _dotenv: dict[str, str] = PrivateAttr(default_factory=dict)  # the settings .env gives (`_from_dotenv`)
 
     SLACK_BOT_TOKEN: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None
@@ -189,8 +227,24 @@ class Settings(BaseSettings):
     def kitsu_on(self) -> bool:
         return self.KITSU_URL is not None
 
-    def check_trackers(self) -> None:
-        """Raise `SettingsError` when a tracker is half configured."""
+    def trackers_on(self) -> list[str]:
+        """The trackers these settings turn on, each with " (from .env)" when .env turned it on."""
+        return [
+            tracker + (" (from .env)" if self.from_dotenv(name) else "")
+            for tracker, name in TRACKER_SWITCHES.items()
+            if getattr(self, name) is not None
+        ]
+
+    def from_dotenv(self, name: str) -> bool:
+        """Whether the setting `name` came from the .env file (not the environment, not a default)."""
+        return name in self._dotenv
+
+    def dotenv_note(self, *names: str) -> str:
+        """ " (in .env: …)" naming which of `names` .env sets or leaves empty; "" when it gives none."""
+        return _dotenv_note(self._dotenv, list(names))
+
+    def _tracker_problems(self) -> list[str]:
+        """A sentence for each tracker that is half configured."""
         groups = {
             "Issuetrak": [("ISSUETRAK_URL", self.ISSUETRAK_URL), ("ISSUETRAK_API_KEY", self.ISSUETRAK_API_KEY)],
             "Projectrak": [
@@ -199,42 +253,67 @@ class Settings(BaseSettings):
             ],
             "AIP": [("AIP_URL", self.AIP_URL), ("AIP_TOKEN", self.AIP_TOKEN)],
         }
+        problems = []
         for tracker, pairs in groups.items():
-            present = [name for name, value in pairs if value is not None]
+            names = [name for name, _ in pairs]
             missing = [name for name, value in pairs if value is None]
-            if present and missing:
-                raise SettingsError(f"{missing[0]} is missing: {tracker} needs {' and '.join(n for n, _ in pairs)}")
-        if self.PROJECTRAK_URL and not self.projectrak_on:
-            raise SettingsError(
-                "PROJECTRAK_API_KEY_ID is missing: Projectrak needs PROJECTRAK_API_KEY_ID and PROJECTRAK_API_KEY"
-            )
+            if missing and (len(missing) < len(pairs) or (tracker == "Projectrak" and self.PROJECTRAK_URL)):
+                needs = " and ".join(names)
+                problems.append(f"{missing[0]} is missing: {tracker} needs {needs}{self.dotenv_note(*names)}")
+        kitsu = ["KITSU_URL", "KITSU_EMAIL", "KITSU_PASSWORD", "KITSU_TOKEN"]
         kitsu_login = self.KITSU_EMAIL is not None or self.KITSU_PASSWORD is not None
         kitsu_any = kitsu_login or self.KITSU_TOKEN is not None
         if kitsu_any and not self.KITSU_URL:
-            raise SettingsError("KITSU_URL is missing: Kitsu needs KITSU_URL and a login or KITSU_TOKEN")
+            problems.append(
+                f"KITSU_URL is missing: Kitsu needs KITSU_URL and a login or KITSU_TOKEN{self.dotenv_note(*kitsu)}"
+            )
         if self.KITSU_URL and self.KITSU_TOKEN is None and (self.KITSU_EMAIL is None or self.KITSU_PASSWORD is None):
             name = "KITSU_EMAIL" if self.KITSU_EMAIL is None else "KITSU_PASSWORD"
-            raise SettingsError(f"{name} is missing: Kitsu needs KITSU_EMAIL and KITSU_PASSWORD, or KITSU_TOKEN")
+            problems.append(
+                f"{name} is missing: Kitsu needs KITSU_EMAIL and KITSU_PASSWORD, or KITSU_TOKEN"
+                + self.dotenv_note(*kitsu)
+            )
+        return problems
 
     def check_slack(self, mode: str) -> None:
-        """Raise `SettingsError` naming the first Slack setting the process `mode` lacks
-        ("serve" needs the signing secret, "socket" the app token, "digest" only the bot token)."""
+        """Raise `SettingsError` naming every Slack setting the process `mode` lacks ("serve" needs the
+        signing secret, "socket" the app token, "digest" only the bot token)."""
+        problems = self._slack_problems(mode)
+        if problems:
+            raise SettingsError(problems)
+
+    def _slack_problems(self, mode: str) -> list[str]:
         needed = ["SLACK_BOT_TOKEN", *{"serve": ["SLACK_SIGNING_SECRET"], "socket": ["SLACK_APP_TOKEN"]}.get(mode, [])]
-        for name in needed:
-            if getattr(self, name) is None:
-                raise SettingsError(f"{name} is missing: set it to the value from your Slack app's settings")
+        return [
+            f"{name} is missing: set it to the value from your Slack app's settings{self.dotenv_note(name)}"
+            for name in needed
+            if getattr(self, name) is None
+        ]
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read settings, turning pydantic's report into one line that names the setting."""
+def load_settings(mode: str | None = None, **overrides: Any) -> Settings:
+    """Read settings, or raise `SettingsError` naming every problem at once: each malformed value, each
+    half-configured tracker and, for a process `mode` (see `Settings.check_slack`), each missing Slack
+    setting. `overrides` are Settings' own keyword arguments (values, `_env_file`)."""
+    dotenv = _from_dotenv(overrides.get("_env_file", ENV_FILE))
+    problems: list[str] = []
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]) or "settings"
-        message = str(first.get("ctx", {}).get("error") or first["msg"]).removeprefix("Value error, ")
-        if name not in message:
-            message = f"{name}: {message}"
-        raise SettingsError(message) from None
-    settings.check_trackers()
+        bad: dict[str, Any] = {}
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            message = str(error.get("ctx", {}).get("error") or error["msg"]).removeprefix("Value error, ")
+            if name not in message:
+                message = f"{name}: {message}"
+            problems.append(message + _dotenv_note(dotenv, [name]))
+            if name in Settings.model_fields:
+                bad[name] = Settings.model_fields[name].default
+        settings = Settings(**{**overrides, **bad})  # the rest checked too, the malformed ones left at defaults
+    settings._dotenv = dotenv
+    problems += settings._tracker_problems()
+    if mode is not None:
+        problems += settings._slack_problems(mode)
+    if problems:
+        raise SettingsError(problems)
     return settings

@@ -30,6 +30,7 @@ def register(app: AsyncApp) -> None:
     app.action(ids.PROJECT_REFRESH)(refresh_project)
     app.action(ids.OPEN_IN_TRACKER)(open_in_tracker)
     app.action(ids.ASSET_MORE)(more_assets)
+    app.action(ids.ASSET_PREVIOUS)(more_assets)  # the same paging, backwards
     app.action(ids.OUTBOX_RETRY)(retry_write)
     app.action(ids.WATCH_HERE)(watch_here)
 

@@ -173,7 +173,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             sentence = await digests.unschedule(rt, team=asked.team, channel=asked.channel, user=asked.user)
             await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestList():
-            sentence = await digests.describe(rt, team=asked.team, channel=asked.channel)
+            sentence = await digests.describe(rt, team=asked.team, channel=asked.channel, user=asked.user)
             await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.Watch(kind, ref):
             await _say(
@@ -217,4 +217,5 @@ async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int, kits
         await show(reply, cards.message(sentence), sentence)
     else:
         page = result.page or AssetPage(assets=[], start_at=0, total=0)
-        await show(reply, cards.asset_list(page, query, result.kitsu, kitsu_start or 0), f"Assets matching {query}")
+        listed = cards.asset_list(page, query, result.kitsu, kitsu_start or 0, page_size=lookup.ASSET_PAGE_SIZE)
+        await show(reply, listed, f"Assets matching {query}")

@@ -52,6 +52,7 @@ async def _publish(rt: Runtime, client: AsyncWebClient, directory: Directory, te
             identity=page.identity,
             trackers=page.trackers,
             digests=page.digests,
+            may_start_digests=page.may_edit_digests,
             watches=page.watches,
             examples=page.examples,
             audit=page.audit,

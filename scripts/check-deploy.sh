@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The deploy check (.ci/run runs it after the tests; README, Deploy). CI has no container runtime, so this
 # does what the Dockerfile and Heroku do, outside a container, and fails unless the bot answers /healthz:
+#   0. A newcomer: the README's install command (its Quick start's, read from the README: the one place it is
+#      written), run as it is in a fresh copy of the tree, then one smoke test from the venv it made.
 #   1. Heroku: a fresh venv installed from requirements.txt alone (`pip install -r`, as the Python buildpack
 #      does), then the Procfile's `web` command run in a copy of the tree with Heroku's $DYNO set: with SQLite
 #      and nothing else it must refuse to start in one line; with ALLOW_EPHEMERAL_SQLITE=true it must serve.
@@ -79,6 +81,28 @@ print(" ".join(sorted({key(l) for l in sys.stdin if "==" in l} - pinned)))' "$ro
   [[ -z $extra ]] || fail "installed, but not pinned at that version in requirements.txt: $extra"
 }
 
+# copy_tree FOLDER: the files git knows (tracked, or new and not ignored): a fresh clone, without build leftovers.
+copy_tree() {
+  mkdir "$1"
+  git -C "$root" ls-files -z --cached --others --exclude-standard \
+    | tar -C "$root" --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -C "$1" -xf -
+  [[ -f $1/bot/__main__.py ]] || fail "could not copy the tree to $1"
+}
+
+# The README's install command: the first `pip install` line of the Quick start's bash block, its comment cut.
+readme_install=$(sed -n '/^## Quick start/,/^## /p' "$root/README.md" \
+  | sed -n '/^```bash/,/^```/p' | grep -m1 'pip install' | sed 's/[[:space:]]*#.*$//')
+[[ -n $readme_install ]] || fail "no pip install line in the README's Quick start"
+
+step "Newcomer: the README's install in a fresh copy of the tree: $readme_install"
+copy_tree "$work/newcomer"
+(cd "$work/newcomer" && PATH="$(dirname "$(command -v "$python")"):$PATH" bash -euc "$readme_install" >"$work/newcomer.log" 2>&1) \
+  || { cat "$work/newcomer.log" >&2; fail "the README's install command failed: $readme_install"; }
+(cd "$work/newcomer" && .venv/bin/python -m pytest -q -p no:cacheprovider \
+  tests/console/test_console.py::test_the_installed_entry_point_runs_with_no_settings) \
+  || fail "the smoke test failed in the venv the README's install made"
+rm -rf "$work/newcomer"
+
 venv="$work/venv"
 base_env=(
   PATH="$venv/bin:/usr/bin:/bin" HOME="$work" LANG=C.UTF-8
@@ -94,13 +118,6 @@ only_pinned_installed
 echo "    pip check passed; every installed package is pinned"
 
 step "Heroku: the Procfile's '$procfile_web' in a copy of the tree, \$DYNO set"
-# copy_tree FOLDER: the files git knows (tracked, or new and not ignored): a fresh clone, without build leftovers.
-copy_tree() {
-  mkdir "$1"
-  git -C "$root" ls-files -z --cached --others --exclude-standard \
-    | tar -C "$root" --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -C "$1" -xf -
-  [[ -f $1/bot/__main__.py ]] || fail "could not copy the tree to $1"
-}
 app="$work/app"
 copy_tree "$app"
 read -r -a procfile_argv <<< "$procfile_web"

@@ -77,7 +77,10 @@ def test_a_note_keeps_its_lines_and_slack_markup() -> None:
 def test_control_and_invisible_characters_are_not_part_of_words() -> None:
     assert parse("is\u200bsue\x0012") == ShowIssue(12)  # a zero-width space joins, NUL separates
     assert parse("issue\x00\x07#12") == ShowIssue(12)
-    assert parse("iss\x00ue 12") == Help("I don't know `iss`.")
+    assert parse("iss\x00ue 12") == Help(
+        "I don't know `iss`: did you mean `/tracker issue ue 12`? Give an issue number, for example `/tracker issue 123`.",
+        everything=False,
+    )
     assert parse("note 12 ok\x1b[31m red\u202e") == AddNote(12, "ok [31m red")
     assert parse("\u2066issue 5\u2069") == ShowIssue(5)
 
@@ -148,7 +151,9 @@ def test_missing_extra_and_malformed_arguments_get_help_with_a_reason(text: str)
 )
 def test_forty_thousand_characters_are_refused_with_the_limit(verb: str) -> None:
     result = parse(f"{verb} " + "x" * 40_000)
-    assert result == Help(f"That is {40_001 + len(verb):,} characters; `/tracker` takes at most {MAX_ARGUMENT:,}.")
+    assert result == Help(
+        f"That is {40_001 + len(verb):,} characters; `/tracker` takes at most {MAX_ARGUMENT:,}.", everything=False
+    )
 
 
 def test_a_huge_note_is_left_to_the_write_to_refuse() -> None:
@@ -159,7 +164,52 @@ def test_a_huge_note_is_left_to_the_write_to_refuse() -> None:
 
 def test_unknown_words_are_quoted_briefly() -> None:
     result = parse("frobnicate" * 100)
-    assert isinstance(result, Help) and result.reason and len(result.reason) < 80
+    assert isinstance(result, Help) and result.reason and len(result.reason) < 100
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        (
+            "isue 1001",
+            "I don't know `isue`: did you mean `/tracker issue 1001`? "
+            "Give an issue number, for example `/tracker issue 123`.",
+        ),
+        (
+            "projcts",
+            "I don't know `projcts`: did you mean `/tracker projects`? Type `/tracker projects` to list the projects.",
+        ),
+        ("frob 12", "I don't know `frob`; `/tracker help` lists what I do."),
+        (
+            "watch 1001",
+            "Did you mean `/tracker watch issue 1001`? "
+            "Use `/tracker watch issue 123` or `/tracker watch project <ID, key or name>`.",
+        ),
+        (
+            "unwatch #1001",
+            "Did you mean `/tracker unwatch issue 1001`? "
+            "Use `/tracker unwatch issue 123` or `/tracker unwatch project <ID, key or name>`.",
+        ),
+        ("issue -5", "`-5` is not an issue number. Give an issue number, for example `/tracker issue 123`."),
+        (
+            "link @Bob Smith bsmith",
+            "I could not tell who `@Bob Smith bsmith` is: pick the person from the list Slack shows as you type `@`. "
+            "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`).",
+        ),
+        (
+            "project",
+            "Give a project ID, a Jira key or a name, for example `/tracker project 1` or `/tracker project WEB`.",
+        ),
+        ("note 12", "Write the note after the issue number, for example `/tracker note 12 printer fixed`."),
+    ],
+)
+def test_a_mistake_gets_one_line_with_the_usage_of_the_command_meant(text: str, sentence: str) -> None:
+    assert parse(text) == Help(sentence, everything=False)
+
+
+@pytest.mark.parametrize("text", ["help", "?", "", "HELP"])
+def test_only_asking_for_help_gets_the_whole_help(text: str) -> None:
+    assert parse(text) == Help(None, everything=True)
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -300,3 +350,21 @@ def test_a_note_keeps_slacks_escapes_for_its_html_conversion() -> None:
 )
 def test_extra_words_and_a_ten_digit_number_get_a_sentence_of_their_own(text: str, sentence: str) -> None:
     assert parse(text) == Help(sentence, everything=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['asset "LAPTOP-0042"', "asset 'LAPTOP-0042'", "asset “LAPTOP-0042”", "asset ‘LAPTOP-0042’", "asset LAPTOP-0042"],
+)
+def test_an_asset_in_quotes_is_the_asset(text: str) -> None:
+    assert parse(text) == FindAsset("LAPTOP-0042")
+
+
+@pytest.mark.parametrize("text", ['asset ""', "asset “ ”", "asset ''"])
+def test_quotes_around_nothing_get_the_assets_usage(text: str) -> None:
+    result = parse(text)
+    assert isinstance(result, Help) and (result.reason or "").startswith("Give an asset key")
+
+
+def test_a_quote_inside_an_asset_search_stays() -> None:
+    assert parse('asset 27" monitor') == FindAsset('27" monitor')

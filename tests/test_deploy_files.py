@@ -93,6 +93,22 @@ def test_a_dependency_added_to_pyproject_but_not_pinned_is_named(tmp_path: Path)
     assert _check(tmp_path, _pins(), pyproject) == ["types-PyYAML is needed but not pinned"]
 
 
+def test_constraints_pin_the_test_and_dev_tools_too(tmp_path: Path) -> None:
+    constraints = (ROOT / "constraints.txt").read_text()
+    for tool in ("pytest", "hypothesis", "ruff", "mypy", "import-linter", "pytest-asyncio", "pre-commit"):
+        assert re.search(rf"(?m)^{tool}==\S+$", constraints), tool
+    path = tmp_path / "constraints.txt"
+    path.write_text(re.sub(r"(?m)^pytest==.*$", "", constraints))
+    assert _pin_script().check(ROOT / "pyproject.toml", path, ("test", "dev")) == ["pytest is needed but not pinned"]
+
+
+def test_constraints_and_requirements_pin_the_runtime_alike() -> None:
+    script = _pin_script()
+    runtime, _ = script.read_pins(_pins())
+    tools, _ = script.read_pins((ROOT / "constraints.txt").read_text())
+    assert runtime and {name: tools.get(name) for name in runtime} == runtime
+
+
 def test_python_version_is_the_one_everything_runs() -> None:
     version = (ROOT / ".python-version").read_text().strip()
     assert version == "3.11"
@@ -293,9 +309,14 @@ def test_env_example_lists_every_setting_each_with_a_comment() -> None:
         assert above.startswith("# ") and not SETTING_LINE.match(above), f"{name} has no comment line above it"
 
 
-def test_an_untouched_env_example_is_refused_and_a_filled_in_one_loads(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN is set but empty$"):
-        load_settings(_env_file=ROOT / ".env.example")
+def test_an_untouched_env_example_runs_the_console_but_not_slack_and_a_filled_in_one_loads(tmp_path: Path) -> None:
+    assert load_settings(_env_file=ROOT / ".env.example").SLACK_BOT_TOKEN is None  # the console needs no Slack
+    with pytest.raises(SettingsError) as caught:
+        load_settings("serve", _env_file=ROOT / ".env.example")
+    assert caught.value.problems == [
+        f"{name} is missing: set it to the value from your Slack app's settings (in .env: {name} is empty)"
+        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    ]
     filled = tmp_path / ".env"
     text = (ROOT / ".env.example").read_text()
     text = text.replace("SLACK_BOT_TOKEN=\n", "SLACK_BOT_TOKEN=xoxb-1\n")

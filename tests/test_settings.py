@@ -64,10 +64,11 @@ def test_python_m_bot_without_slack_settings_stops_with_one_line(tmp_path) -> No
         [sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 2
-    assert (
-        done.stderr.strip()
-        == "trackerbot cannot start: SLACK_BOT_TOKEN is missing: set it to the value from your Slack app's settings"
-    )
+    assert done.stderr.splitlines() == [
+        "trackerbot cannot start: 2 settings need fixing:",
+        "  - SLACK_BOT_TOKEN is missing: set it to the value from your Slack app's settings",
+        "  - SLACK_SIGNING_SECRET is missing: set it to the value from your Slack app's settings",
+    ]
     assert "Traceback" not in done.stderr + done.stdout
 
 
@@ -167,3 +168,127 @@ def test_a_database_url_that_cannot_be_opened_stops_start_up_with_one_line(
     assert output.startswith(f"trackerbot cannot start: {cause}"), output
     assert "Traceback" not in output
     assert "hunter2-secret" not in output
+
+
+# --- start-up: every problem at once, what came from .env, which trackers are on ---------------------------------
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            "serve",
+            _env_file=None,
+            PORT="99999",
+            LOG_LEVEL="loud",
+            ISSUETRAK_URL="https://it.example.com/api/v1",
+            AIP_TOKEN="secret-token",
+            SLACK_SIGNING_SECRET="s",
+        )
+    problems = caught.value.problems
+    assert problems == [
+        "PORT must be a TCP port from 1 to 65535, not 99999",
+        "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+        "ISSUETRAK_API_KEY is missing: Issuetrak needs ISSUETRAK_URL and ISSUETRAK_API_KEY",
+        "AIP_URL is missing: AIP needs AIP_URL and AIP_TOKEN",
+        "SLACK_BOT_TOKEN is missing: set it to the value from your Slack app's settings",
+    ]
+    assert str(caught.value).startswith("5 settings need fixing: PORT must be")
+    assert "\n" not in str(caught.value) and "secret-token" not in str(caught.value)
+
+
+def test_python_m_bot_reports_every_problem_one_a_line(tmp_path: Path) -> None:
+    done = _run_bot(tmp_path, {"PORT": "0", "KITSU_TOKEN": "secret-token", "SLACK_SIGNING_SECRET": ""})
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0] == "trackerbot cannot start: 3 settings need fixing:"
+    assert [line.split(" ", 4)[3] for line in lines[1:]] == ["PORT", "KITSU_URL", "SLACK_SIGNING_SECRET"]
+    assert "secret-token" not in done.stderr
+
+
+def test_a_problem_with_a_value_from_dotenv_says_so(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SLACK_BOT_TOKEN=\nPORT=70000\nISSUETRAK_URL=https://it.example.com/api/v1\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings("digest", _env_file=dotenv)
+    assert caught.value.problems == [
+        "PORT must be a TCP port from 1 to 65535, not 70000 (in .env: PORT is set)",
+        "ISSUETRAK_API_KEY is missing: Issuetrak needs ISSUETRAK_URL and ISSUETRAK_API_KEY "
+        "(in .env: ISSUETRAK_URL is set)",
+        "SLACK_BOT_TOKEN is missing: set it to the value from your Slack app's settings "
+        "(in .env: SLACK_BOT_TOKEN is empty)",
+    ]
+
+
+def test_the_environment_wins_over_dotenv_and_is_not_called_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=3000\n")
+    monkeypatch.setenv("PORT", "70000")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=dotenv)
+    assert caught.value.problems == ["PORT must be a TCP port from 1 to 65535, not 70000"]
+
+
+def test_an_empty_value_is_no_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SLACK_BOT_TOKEN", "ISSUETRAK_URL", "PORT", "HEALTHZ_TOKEN"):
+        monkeypatch.setenv(name, "")
+    settings = load()
+    assert settings.SLACK_BOT_TOKEN is None and settings.HEALTHZ_TOKEN is None
+    assert settings.PORT == 3000 and not settings.issuetrak_on
+
+
+def test_the_trackers_on_are_named_with_where_they_came_from(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("AIP_URL=https://aip.example.com\nAIP_TOKEN=t0ken-value\n")
+    settings = load_settings(_env_file=dotenv, KITSU_URL="https://kitsu.example.com/api", KITSU_TOKEN="tok")
+    assert settings.trackers_on() == ["AIP (from .env)", "Kitsu"]
+    assert load().trackers_on() == []
+
+
+async def _started(tmp_path: Path, capsys: pytest.CaptureFixture[str], **values: str) -> str:
+    """What `build_runtime` (every serving process's start) logs, with `values` as the settings."""
+    import logging
+
+    from bot.running.process import build_runtime
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        runtime = build_runtime(load(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", **values))
+        await runtime.aclose()
+        await runtime.store.aclose()
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return capsys.readouterr().err
+
+
+async def test_start_up_says_which_trackers_are_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = await _started(tmp_path, capsys, AIP_URL="https://aip.example.com", AIP_TOKEN="t0ken-value")
+    assert "INFO bot.running.process: trackers on: AIP" in err
+
+
+async def test_start_up_with_no_tracker_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = await _started(tmp_path, capsys)
+    assert "WARNING bot.running.process: no tracker is configured: every /tracker command will answer" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        ([str(Path(sys.executable).parent / "trackerbot"), "--help"], "usage: trackerbot "),
+        ([sys.executable, "-m", "bot", "--help"], "usage: python -m bot "),
+    ],
+    ids=["installed-script", "module"],
+)
+def test_help_names_the_command_as_it_was_typed(tmp_path: Path, argv: list[str], usage: str) -> None:
+    assert Path(argv[0]).exists(), "the install (README, Quick start) puts the trackerbot script beside python"
+    done = subprocess.run(
+        argv,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0 and done.stdout.startswith(usage), done.stdout + done.stderr

@@ -42,7 +42,7 @@ async def test_people_write_a_time_several_ways_and_the_store_keeps_it_one_way(s
 
 async def test_a_time_that_is_no_clock_gets_the_commands_usage(store: Store) -> None:
     assert parse("digest daily 9am") == Help(
-        "Give a time as HH:MM, for example `/tracker digest daily 09:00 Europe/Paris`."
+        "Give a time as HH:MM, for example `/tracker digest daily 09:00 Europe/Paris`.", everything=False
     )
     with pytest.raises(
         ValueError, match=re.escape("'9am' is not a time of day; write it as HH:MM on a 24-hour clock, like 09:00.")

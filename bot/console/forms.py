@@ -5,7 +5,7 @@ submit for the answers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.console import render
@@ -25,9 +25,14 @@ class GaveUp(Exception):
         self.line = line
 
 
+# A check of one text field as it is typed, by its (block_id, action_id): the sentence refusing the value, or None.
+FieldCheck = Callable[[str], str | None]
+
+
 class Form:
-    def __init__(self, reader: Reader, out: Output) -> None:
+    def __init__(self, reader: Reader, out: Output, checks: Mapping[tuple[str, str], FieldCheck] | None = None) -> None:
         self.reader, self.out = reader, out
+        self.checks = checks or {}  # refused as typed (as Slack's own inputs refuse), not only at submit
         self.rejected = False  # a value was refused: in a script, a command now ends the form
 
     def ask(self, block: Mapping[str, Any], previous: Any) -> Any:
@@ -45,7 +50,10 @@ class Form:
         else:
             initial = element.get("initial_date") if kind == "datepicker" else element.get("initial_value")
             answer = self._ask_text(
-                label, str(initial or "") if previous is INITIAL else previous, optional=bool(block.get("optional"))
+                label,
+                str(initial or "") if previous is INITIAL else previous,
+                optional=bool(block.get("optional")),
+                check=self.checks.get((str(block.get("block_id")), str(element.get("action_id")))),
             )
             shown = _one_line(answer)
         if not self.reader.interactive:
@@ -65,14 +73,19 @@ class Form:
         self.out.line(f"│ {sentence}")
         self.rejected = True
 
-    def _ask_text(self, label: str, initial: str, *, optional: bool) -> str:
+    def _ask_text(self, label: str, initial: str, *, optional: bool, check: FieldCheck | None = None) -> str:
         shown = _one_line(initial, PROMPT_WIDTH)
         while True:
             typed = self._read(f"│ {label} [{shown}]: " if initial else f"│ {label}: ")
             answer = typed or initial
-            if answer or optional:
+            if not answer and not optional:
+                self.refused(f"{label} is required.")
+            elif answer and check is not None and (refusal := check(answer)) is not None:
+                if not self.reader.interactive:  # a script's value, shown beside why it is refused
+                    self.out.line(f"│ {label}: {_one_line(answer, PROMPT_WIDTH)}")
+                self.refused(f"! {refusal}")
+            else:
                 return answer
-            self.refused(f"{label} is required.")
 
     def _ask_choice(self, label: str, element: Mapping[str, Any], previous: Any, *, optional: bool) -> Any:
         options = _options(element)
@@ -86,9 +99,13 @@ class Form:
             if not typed and (initial or optional):
                 return initial
             chosen = _pick(options, typed)
-            if chosen is not None:
-                return chosen
-            self.refused(f"Pick a number from 1 to {len(options)}.")
+            if len(chosen) == 1:
+                return chosen[0]
+            names = [render.text_of(option.get("text")) for option in chosen or options]
+            if chosen:
+                self.refused(f"“{typed}” could be {', '.join(names)}: type more of the name, or its number.")
+            else:
+                self.refused(f"Pick a number from 1 to {len(options)}, or a name: {', '.join(names)}.")
 
     def _ask_checks(self, label: str, element: Mapping[str, Any], previous: Any) -> list[dict[str, Any]]:
         chosen = list(element.get("initial_options") or []) if previous is INITIAL else list(previous)
@@ -117,11 +134,20 @@ def _options(element: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(element.get("options") or []) + [o for g in groups for o in g.get("options") or []]
 
 
-def _pick(options: list[dict[str, Any]], typed: str) -> dict[str, Any] | None:
-    """The option a person meant: by its number, or by its text (case-insensitive)."""
-    if typed.isdigit() and 1 <= int(typed) <= len(options):
-        return options[int(typed) - 1]
-    return next((o for o in options if render.text_of(o.get("text")).lower() == typed.lower()), None)
+def _pick(options: list[dict[str, Any]], typed: str) -> list[dict[str, Any]]:
+    """The options a person may have meant (one when it is clear): by number, else by name, ignoring case:
+    the whole name, else the names it begins ("Soft" for "Software"), else the names holding it."""
+    if typed.isdigit():
+        return [options[int(typed) - 1]] if 1 <= int(typed) <= len(options) else []
+    wanted = typed.casefold()
+    if not wanted:
+        return []
+    named = [(option, render.text_of(option.get("text")).casefold()) for option in options]
+    for fits in (str.__eq__, str.startswith, str.__contains__):
+        matches = [option for option, name in named if fits(name, wanted)]
+        if matches:
+            return matches
+    return []
 
 
 def state_values(view: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:

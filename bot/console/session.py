@@ -22,6 +22,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot import messages
 from bot.console import render
 from bot.console.demo_trackers import ConsoleSetup
 from bot.console.forms import INITIAL, Form, GaveUp, state_values
@@ -29,10 +30,14 @@ from bot.console.terminal import Cancelled, Output, Reader
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState, SlackUser
 from bot.running.runtime import Runtime
-from bot.services import steps
+from bot.services import identity, steps, unfurls
+from bot.settings import TRACKER_SWITCHES
 from bot.slack import watch_posting
 from bot.slack.digest_posting import Pacer
-from bot.views import ids
+from bot.slack.people import SlackPerson
+from bot.trackers.errors import TrackerError
+from bot.trackers.models import PageKind
+from bot.views import ids, modals
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +46,18 @@ DEFAULT_PERSON = ("you", "alice@example.com")  # Alice maps to the demo Issuetra
 DEFAULT_CHANNEL = ("C0GENERAL", "general")
 _MODAL_METHODS = ("views.open", "views.update", "views.push")
 _SHOWN_METHODS = frozenset(
-    {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.unfurl", "response_url", *_MODAL_METHODS}
+    {
+        "chat.postMessage",
+        "chat.update",
+        "chat.postEphemeral",
+        "chat.unfurl",
+        "response_url",
+        "views.publish",
+        *_MODAL_METHODS,
+    }
 )
+BOT_NAMES = ("@trackerbot", "@bot", "trackerbot")  # `:in @trackerbot`: the person's DM with the bot
+DM_CHANNEL_NAME = "directmessage"  # what Slack calls any DM in a slash command's `channel_name`
 
 HELP = """\
 Type what you would type in Slack, for example:
@@ -52,7 +67,10 @@ A message with a tracker's link unfurls into its card, for example:
   see http://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001
 Console commands:
   :as <name> [email]                act as another person (created if new)
+  :as guest [name]                  act as a Slack guest (a multi-channel guest account)
   :in <#channel>                    talk in another channel (created if new)
+  :in @trackerbot                   talk in your direct messages with the bot
+  :home                             open the bot's Home tab
   :shortcut <callback_id> <text>    post <text> here (\\n for a new line), then run a
                                     message shortcut on it (add_issuetrak_note, create_issuetrak_issue)
   :click <button>                   click a button on the last card, e.g. :click More
@@ -118,6 +136,7 @@ class Session:
             "digest": self._digest,
             "tick": self._tick,
             "step": self._step,
+            "home": self._home,
             "json": self._json,
             "help": self._help,
         }
@@ -129,7 +148,15 @@ class Session:
 
     @property
     def channel_name(self) -> str:
-        return self.slack.channels[self.channel]
+        return DM_CHANNEL_NAME if self.in_dm else self.slack.channels[self.channel]
+
+    @property
+    def in_dm(self) -> bool:
+        return self.channel.startswith("D")
+
+    def _dm_channel(self) -> str:
+        """The person's DM with the bot, as the stand-in's `conversations.open` names it."""
+        return "D" + self.user[1:]
 
     def become(self, name: str, email: str | None = None) -> str:
         """Switch to the person `name` stands for (see `find_person`), creating them when nobody
@@ -169,7 +196,9 @@ class Session:
         return slack_payloads.Who(TEAM_ID, self.user, self.person, self.channel, self.channel_name, hook)
 
     def _slack_text(self, typed: str) -> str:
-        return slack_payloads.slack_text(typed, {u.name.lower(): u.id for u in self.slack.users.values()})
+        return slack_payloads.slack_text(
+            typed, {" ".join(u.name.lower().split()): u.id for u in self.slack.users.values()}
+        )
 
     def name_of(self, user_id: str) -> str | None:
         user = self.slack.users.get(user_id)
@@ -180,7 +209,10 @@ class Session:
         """Which trackers are demo and which real, and who the person is."""
         style = self.out.style
         demo = ", ".join(name.label for name in self.setup.demos) or "none"
-        real = ", ".join(f"{name.label} ({self.setup.host(name)})" for name in self.setup.real) or "none"
+        real = ", ".join(
+            f"{name.label} ({self.setup.host(name)}{self._source(name.label)})" for name in self.setup.real
+        )
+        real = real or "none"
         self.out.line(
             style.bold("trackerbot console") + ": type what you would type in Slack (/tracker help); "
             ":help for the console's commands, :quit to leave."
@@ -191,11 +223,19 @@ class Session:
                 style.dim(f"Links and digests live in {self.database}, emptied at each start like the demo data.")
             )
         user = self.slack.users[self.user]
-        self.out.line(style.dim(f"You are {user.name} ({user.email}) in #{self.channel_name}."))
+        self.out.line(style.dim(f"You are {user.name} ({user.email}) in {self._place()}."))
+
+    def _source(self, label: str) -> str:
+        """ ", from .env" when the setting that turned the tracker `label` on came from .env."""
+        switch = TRACKER_SWITCHES.get(label)
+        return ", from .env" if switch and self.setup.settings.from_dotenv(switch) else ""
 
     @property
     def prompt(self) -> str:
-        return f"{self.person} in #{self.channel_name}> "
+        return f"{self.person} in {self._place()}> "
+
+    def _place(self) -> str:
+        return "a DM with trackerbot" if self.in_dm else f"#{self.channel_name}"
 
     async def run(self) -> int:
         """Read and carry out lines until `:quit` or the end of input; 0 when left normally."""
@@ -261,13 +301,26 @@ class Session:
     async def _as(self, rest: str) -> None:
         words = rest.split()
         email = words.pop() if len(words) > 1 and "@" in words[-1] else None
+        guest = bool(words) and words[0].lower() == "guest"
+        if guest:
+            words = words[1:] or ["Guest"]
         if not words:
             raise LineFailed("Say who to act as, e.g. :as bob, :as Bob Smith (or :as bob bob@example.com).")
+        was_in_dm = self.in_dm
         self.user = self.become(" ".join(words), email)
         user = self.slack.users[self.user]
-        self.out.line(f"You are now {user.name} ({user.email}).")
+        if guest:
+            user.is_restricted = True  # what users.info says of a multi-channel guest
+        if was_in_dm:
+            self.channel = self._dm_channel()  # a DM is the person's own: the new person's DM with the bot
+        kind = ", a Slack guest" if user.is_restricted or user.is_ultra_restricted else ""
+        self.out.line(f"You are now {user.name} ({user.email}){kind}.")
 
     async def _in(self, rest: str) -> None:
+        if rest.strip().lower() in BOT_NAMES:
+            self.channel = self._dm_channel()
+            self.out.line("You are now in your direct messages with trackerbot.")
+            return
         name = rest.lstrip("#").strip().lower()
         if not name:
             raise LineFailed("Say which channel, e.g. :in #design.")
@@ -288,7 +341,7 @@ class Session:
             )
         typed = text.strip().replace("\\n", "\n")  # "\n" starts a new line of the message
         message = {"type": "message", "ts": self.slack.next_ts(), "text": self._slack_text(typed), "user": self.user}
-        self.out.line(f"{self.person} in #{self.channel_name}: {typed}")
+        self.out.line(f"{self.person} in {self._place()}: {typed}")
         await self.dispatch(
             slack_payloads.message_shortcut(self.who(), callback_id, message),
             unhandled=f"trackerbot has no message shortcut {callback_id}.",
@@ -316,7 +369,7 @@ class Session:
         """A message with links, posted here: Slack tells the app of the links (`link_shared`),
         and the cards it unfurls them into show under the message."""
         ts = self.slack.next_ts()
-        self.out.line(f"{self.person} in #{self.channel_name}: {typed}")
+        self.out.line(f"{self.person} in {self._place()}: {typed}")
         before = len(self.slack.of("chat.unfurl"))
         await self.dispatch(
             slack_payloads.link_shared(self.who(), ts, slack_payloads.links_in(typed)),
@@ -324,7 +377,30 @@ class Session:
             show_ack=False,
         )
         if len(self.slack.of("chat.unfurl")) == before:
-            self.out.line(self.out.style.dim("(no card: none of these links is a page of a tracker set up here)"))
+            reason = await self._why_no_card(slack_payloads.links_in(typed))
+            self.out.line(self.out.style.dim(f"(no card: {reason})"))
+
+    async def _why_no_card(self, urls: list[str]) -> str:
+        """Why the bot unfurled none of `urls`, asked of the same rules and trackers it used: no tracker's
+        page among them, the person may not read it (no identity, a guest), or the tracker's own answer
+        (no such item, not answering)."""
+        pages = unfurls.pages_in(self.runtime, urls)
+        if not pages:
+            return "none of these links is a page of a tracker set up here"
+        user = self.slack.users[self.user]
+        person = SlackPerson(
+            user.id, user.name, user.email, user.tz, guest=user.is_restricted or user.is_ultra_restricted
+        )
+        if identity.shut_out(self.runtime, person) or any(page.kind is PageKind.ISSUE for _, page in pages):
+            refusal = await identity.read_refusal(self.runtime, TEAM_ID, person)
+            if refusal is not None:
+                return f"{self.person} may not read it. {render.mrkdwn(refusal, self.name_of)}"
+        for source, page in pages:
+            try:
+                await source.read_page(page)
+            except TrackerError as exc:
+                return str(exc)
+        return f"the tracker did not answer in time; see {self.log_path}"
 
     async def _digest(self, _rest: str) -> None:
         await self._slash("/tracker digest now")
@@ -335,8 +411,14 @@ class Session:
         self._show_calls()
         said = f"{done.posted} news posted" if done.posted else "nothing new to post"
         gone = f", {done.gone} gone" if done.gone else ""
-        self.out.line(
-            self.out.style.dim(f"Watch round: {done.items} items checked{gone}, {said} ({done.seconds:.1f} s).")
+        items = f"{done.items} item{'' if done.items == 1 else 's'}"
+        self.out.line(self.out.style.dim(f"Watch round: {items} checked{gone}, {said} ({done.seconds:.1f} s)."))
+
+    async def _home(self, _rest: str) -> None:
+        """The person opens the bot's Home tab: Slack sends `app_home_opened`, the bot publishes the view."""
+        event = {"type": "app_home_opened", "user": self.user, "channel": self._dm_channel(), "tab": "home"}
+        await self.dispatch(
+            slack_payloads.event_callback(self.who(), event), unhandled="trackerbot has no Home tab.", show_ack=False
         )
 
     async def _step(self, rest: str) -> None:
@@ -448,12 +530,19 @@ class Session:
                 self._message(heading, args.get("text"), args.get("blocks"), ephemeral=ephemeral)
         elif call.method in _MODAL_METHODS:
             self._modal(args.get("view") or {}, args.get("view_id"))
+        elif call.method == "views.publish":
+            view = args.get("view") or {}
+            self.out.line(self.out.style.dim(f"trackerbot Home tab ({self.name_of(str(args.get('user_id')))}):"))
+            self.out.lines(render.message_lines(None, view.get("blocks") or [], self.out.style, self.name_of))
+            if self.show_json:
+                self.out.json(view)
 
     def _where(self, channel: str, thread_ts: object) -> str:
         if channel in self.slack.channels:
             heading = f"trackerbot in #{self.slack.channels[channel]}"
             return heading + " (in thread)" if thread_ts else heading
-        person = self.name_of(channel) or channel
+        dm_of = "U" + channel[1:] if channel.startswith("D") else channel  # the stand-in's DM ids
+        person = self.name_of(channel) or self.name_of(dm_of) or channel
         return f"trackerbot → {person} (direct message)"
 
     def _message(self, heading: str, text: object, blocks: object, *, ephemeral: bool, ts: object = None) -> None:
@@ -487,7 +576,7 @@ class Session:
     async def _fill(self, view: dict[str, Any]) -> None:
         """Ask for each input of `view`, submit it, and follow what the app answers: errors
         (ask those fields again), an updated or pushed modal, or done."""
-        form = Form(self.reader, self.out)
+        form = Form(self.reader, self.out, FIELD_CHECKS)
         answers: dict[str, Any] = {}
         errors: dict[str, str] = {}
         while True:
@@ -544,6 +633,16 @@ def _step_value(typed: str) -> Any:
     if typed.lower() in ("true", "false"):
         return typed.lower() == "true"
     return int(typed) if typed.isascii() and typed.isdigit() and len(typed) < 10 else typed
+
+
+def _issue_number_refusal(typed: str) -> str | None:
+    """The note modal's issue number, read by the app's own parser of its submission: what the app would
+    answer at submit, said as it is typed (so a script's next line is not taken for the note)."""
+    state = {ids.NOTE_ISSUE[0]: {ids.NOTE_ISSUE[1]: {"type": "plain_text_input", "value": typed}}}
+    return messages.ISSUE_NUMBER_NEEDED if modals.parse_note_submission(state).issue_number is None else None
+
+
+FIELD_CHECKS = {ids.NOTE_ISSUE: _issue_number_refusal}
 
 
 def _json_body(body: str) -> dict[str, Any]:

@@ -496,7 +496,9 @@ def _user(user_id: str, first: str, last: str, email: str, *, active: bool = Tru
     }
 
 
-DEMO_NUMBER_FROM = 6  # project numbers 7 to 10, apart from the IDs 1 to 4: the help's `/tracker project 7`
+# Issuetrak's free-text ProjectNumber, 7 to 10 here, apart from the IDs 1 to 4: the bot shows and takes the ID alone
+# (the number its page's URL has), so a number that differs from it must never reach a card.
+DEMO_NUMBER_FROM = 6
 
 
 def _project(

@@ -267,7 +267,7 @@ def element_state(element: Mapping[str, Any], answer: Any) -> dict[str, Any]:
 
 # --- what Slack makes of typed text ----------------------------------------------------------
 
-_URL = re.compile(r"(https?://[^\s<>]+)")
+_URL = re.compile(r"(https?://[^\s<>]+)", re.IGNORECASE)  # `HTTP://` too: Slack links any case
 _MENTION = re.compile(r"@([A-Za-z0-9][\w.-]*)")
 
 
@@ -282,14 +282,22 @@ def links_in(typed: str) -> list[str]:
 
 def slack_text(typed: str, people: Mapping[str, str]) -> str:
     """`typed` as Slack delivers it to apps: `&`, `<` and `>` escaped, links wrapped as
-    `<https://…>`, and `@name` of a known person (`people`: lower-case name -> user ID) as
-    `<@U…>`."""
+    `<https://…>`, and `@name` or `@Full Name` of a known person (`people`: lower-case name -> user ID)
+    as `<@U…>`."""
     parts = _URL.split(typed)
     shown: list[str] = []
     for index, part in enumerate(parts):
         if index % 2:
             shown.append(f"<{_escape(part)}>")
             continue
-        escaped = _escape(part)
-        shown.append(_MENTION.sub(lambda m: f"<@{people[m[1].lower()]}>" if m[1].lower() in people else m[0], escaped))
+        shown.append(_mentions(_escape(part), people))
     return "".join(shown)
+
+
+def _mentions(text: str, people: Mapping[str, str]) -> str:
+    """`@Full Name` (the longest known name first, so `@Bob Smith` is Bob Smith, not Bob), then `@name`."""
+    names = sorted((name for name in people if name), key=len, reverse=True)
+    if names:
+        full = re.compile(r"@(" + "|".join(re.escape(name) for name in names) + r")(?![\w.-])", re.IGNORECASE)
+        text = full.sub(lambda m: f"<@{people[' '.join(m[1].lower().split())]}>", text)
+    return _MENTION.sub(lambda m: f"<@{people[m[1].lower()]}>" if m[1].lower() in people else m[0], text)

@@ -15,7 +15,8 @@ Two views of the same report:
 - public (no `Authorization` header): only `configured` and `reachable` per tracker, and
   `reachable` for the database;
 - detailed (`Authorization: Bearer $HEALTHZ_TOKEN`, compared in constant time): also each
-  `detail`: a tracker's counts, a token-expiry warning, or the error text; the database's kind
+  `detail`: a tracker's counts, a token-expiry warning, or the cause of its failure ("connection
+  refused", "HTTP 401", "timeout (ReadTimeout)", "TLS: …"; never a secret); the database's kind
   and how long it took to answer, or why it did not.
 Any other `Authorization` header (a wrong token, another scheme, or any token while
 `HEALTHZ_TOKEN` is unset) gets 401 rather than the public view, so a misconfigured monitor
@@ -188,11 +189,12 @@ class Health:
         if not ping.done():
             ping.cancel()
             ping.add_done_callback(_retrieve)
-            return {"configured": True, "reachable": False, "detail": f"{client.name} did not answer in time"}
+            detail = f"timeout: {client.name} did not answer within {PING_TIMEOUT_SECONDS:g} s"
+            return {"configured": True, "reachable": False, "detail": detail}
         try:
             detail = ping.result()
-        except TrackerError as exc:
-            return {"configured": True, "reachable": False, "detail": str(exc)}
+        except TrackerError as exc:  # the cause, for the operator; the sentence for people when there is none
+            return {"configured": True, "reachable": False, "detail": exc.cause or str(exc)}
         return {"configured": True, "reachable": True, "detail": detail}
 
 

@@ -50,8 +50,14 @@ def start_process(settings: Settings) -> None:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    """A process's runtime; once its store is open, it says which trackers are on (a warning when none is)."""
     start_process(settings)
-    return Runtime(settings=settings, trackers=build_trackers(settings), store=open_store(settings.DATABASE_URL))
+    store = open_store(settings.DATABASE_URL)
+    if on := settings.trackers_on():
+        log.info("%s", messages.TRACKERS_ON.format(trackers=", ".join(on)))
+    else:
+        log.warning("%s", messages.NO_TRACKER_ON)
+    return Runtime(settings=settings, trackers=build_trackers(settings), store=store)
 
 
 def open_store(url: str) -> Store:

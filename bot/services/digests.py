@@ -191,7 +191,7 @@ async def _tasks(
 # --- subscriptions --------------------------------------------------------------------------------
 
 
-def _may_change(rt: Runtime, user: str) -> bool:
+def may_change(rt: Runtime, user: str) -> bool:
     """DIGEST_EDITORS (anyone when empty) and TRACKER_ADMINS may change and post digests."""
     editors = rt.settings.digest_editors
     return not editors or user in editors or user in rt.settings.admins
@@ -218,7 +218,7 @@ async def schedule(
     rt: Runtime, *, team: str, channel: str, user: str, at: time_of_day, zone: str, scope: str | None
 ) -> str:
     """`digest daily HH:MM [zone] [scope]`: set (or change) the channel's daily digest."""
-    if not _may_change(rt, user):
+    if not may_change(rt, user):
         return messages.DIGEST_NOT_ALLOWED
     try:
         time_zone(zone)
@@ -236,15 +236,16 @@ async def schedule(
 
 
 async def unschedule(rt: Runtime, *, team: str, channel: str, user: str) -> str:
-    if not _may_change(rt, user):
+    if not may_change(rt, user):
         return messages.DIGEST_NOT_ALLOWED
     return messages.DIGEST_OFF if await rt.store.unsubscribe(team, channel) else messages.DIGEST_WAS_OFF
 
 
-async def describe(rt: Runtime, *, team: str, channel: str) -> str:
+async def describe(rt: Runtime, *, team: str, channel: str, user: str) -> str:
+    """`digest list`: the channel's digest, or that it has none (and how to start one, to those who may)."""
     sub = await rt.store.subscription(team, channel)
     if sub is None:
-        return messages.DIGEST_NONE
+        return messages.DIGEST_NONE if may_change(rt, user) else messages.DIGEST_NONE_NOT_EDITOR
     return messages.DIGEST_LIST.format(
         time=sub.time, zone=sub.timezone, scope=_scope_text(sub.scope[0] if sub.scope else None), user=sub.created_by
     )

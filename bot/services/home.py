@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.running.runtime import Runtime
+from bot.services import digests as digests_service
 from bot.services import watches
 from bot.services.identity import Refusal, identify, refusal_sentence
 from bot.slack.people import SlackPerson
@@ -44,6 +45,7 @@ class HomePage:
     identity: str
     trackers: list[tuple[str, bool]]  # each tracker's label, and whether it is set up
     digests: list[Subscription]
+    may_edit_digests: bool  # DIGEST_EDITORS lets the person start one (the Home tab says how only then)
     watches: list[tuple[str, int]]  # the person's watches: a line written for them, and the watch's id
     examples: Sequence[tuple[str, str]]
     audit: list[AuditEntry] | None
@@ -57,6 +59,7 @@ async def page_for(rt: Runtime, *, team: str, person: SlackPerson) -> HomePage:
         identity=await identity(rt, team, person),
         trackers=[(name.label, name in configured) for name in TrackerName],
         digests=digests,
+        may_edit_digests=digests_service.may_change(rt, person.id),
         watches=await watches.home_lines(rt, team=team, user=person.id),
         examples=messages.HELP_EXAMPLES,
         audit=audit,

@@ -213,6 +213,15 @@ async def unlink(rt: Runtime, *, team: str, actor: str, person: str | None) -> s
     target = person or actor
     if target != actor and actor not in rt.settings.admins:
         return messages.ADMINS_ONLY
+    link = await rt.store.person_link(team, target)
+    if link is not None and link.how is LinkHow.EMAIL:  # nothing to untie: the email matches again at once
+        if target != actor:
+            return messages.UNLINK_EMAIL_MATCH_OTHER.format(person=target, user=link.issuetrak_user_id)
+        withdrawn = await rt.store.withdraw_request(team, actor, rt.clock())
+        said = [messages.UNLINK_EMAIL_MATCH.format(user=link.issuetrak_user_id)]
+        if withdrawn:
+            said.append(messages.REQUEST_WITHDRAWN.format(user=withdrawn.issuetrak_user_id))
+        return " ".join(said)
     gone = await rt.store.unlink_person(team, target, by=actor, now=rt.clock())
     if target == actor:
         withdrawn = await rt.store.withdraw_request(team, actor, rt.clock())

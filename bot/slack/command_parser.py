@@ -1,5 +1,6 @@
 """Parsing `/tracker` text into a command. Forgiving (case, extra spaces, `#123`, a pasted
-Issuetrak URL) and total: anything it does not understand becomes `Help` with a reason.
+Issuetrak URL) and total: anything it does not understand becomes `Help` with a reason, one line
+(the command probably meant and its usage), never the whole help under it.
 
 Control characters become spaces and invisible ones (zero-width, bidirectional overrides) go,
 everywhere. Words are squeezed, except a note's text, which keeps its lines and Slack's markup
@@ -8,8 +9,9 @@ in bot/services/writes.py), every other argument is at most `MAX_ARGUMENT` chara
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from urllib.parse import parse_qs, urlparse
 
@@ -163,7 +165,7 @@ def _visible(text: str) -> str:
 
 def clean(text: str) -> str:
     """Drop control characters, unwrap Slack's `<url|label>` to the url, squeeze spaces."""
-    text = re.sub(r"<(https?://[^|>]+)(?:\|[^>]*)?>", r"\1", _visible(text))
+    text = re.sub(r"<(https?://[^|>]+)(?:\|[^>]*)?>", r"\1", _visible(text), flags=re.IGNORECASE)
     return " ".join(text.split())
 
 
@@ -196,10 +198,10 @@ def parse(text: object) -> Command:
     raw = _visible(text if isinstance(text, str) else "")
     words = raw.split(None, 1)
     if words and words[0].lower() == "note":
-        return _note(words[1] if len(words) > 1 else "")
+        return _one_line(_note(words[1] if len(words) > 1 else ""))
     text = clean(raw)
     if len(text) > MAX_ARGUMENT:
-        return Help(messages.COMMAND_TOO_LONG.format(length=len(text), limit=MAX_ARGUMENT))
+        return Help(messages.COMMAND_TOO_LONG.format(length=len(text), limit=MAX_ARGUMENT), everything=False)
     if not text:
         return Help()
     verb, _, rest = text.partition(" ")
@@ -211,8 +213,24 @@ def parse(text: object) -> Command:
             return ShowIssue(number)  # `/tracker #123` reads as an issue
         if _LONG_NUMBER.fullmatch(verb) and not rest:
             return _too_long(verb)
-        return Help(None if verb in ("help", "?") else messages.COMMAND_UNKNOWN.format(verb=verb[:40]))
-    return parser(rest)
+        return Help() if verb in ("help", "?") else _unknown(verb, rest)
+    return _one_line(parser(rest))
+
+
+def _one_line(command: Command) -> Command:
+    """A mistake gets its one sentence (the usage of the command meant), never the whole help under it."""
+    return replace(command, everything=False) if isinstance(command, Help) and command.reason else command
+
+
+def _unknown(verb: str, rest: str) -> Help:
+    """An unknown word: "did you mean" the closest command, with its usage, when one is close."""
+    close = difflib.get_close_matches(verb, [*_PARSERS, "note", "help"], n=1, cutoff=0.6)
+    if not close:
+        return Help(messages.COMMAND_UNKNOWN.format(verb=verb[:40]), everything=False)
+    meant = close[0]
+    usage = _USAGES.get(meant, messages.HELP_USAGE)
+    shown = f"{meant} {rest[:40]}".strip()
+    return Help(messages.COMMAND_DID_YOU_MEAN.format(verb=verb[:40], meant=shown, usage=usage), everything=False)
 
 
 def _too_long(number: str) -> Help:
@@ -228,6 +246,8 @@ def _issue(rest: str) -> Command:
         return ShowIssue(number)
     if _LONG_NUMBER.fullmatch(first):
         return _too_long(first)
+    if first:
+        return Help(messages.ISSUE_NOT_A_NUMBER.format(given=first[:40], usage=messages.ISSUE_USAGE))
     return Help(messages.ISSUE_USAGE)
 
 
@@ -252,10 +272,22 @@ def _projects(rest: str) -> Command:
     return ListProjects()
 
 
+# Opening quote: its closing one (Slack's clients curl typed quotes), the single ones spelled as escapes.
+_QUOTES = {'"': '"', "'": "'", "“": "”", "\u2018": "\u2019", "„": "“", "«": "»"}
+
+
+def _unquoted(text: str) -> str:
+    """`text` without one pair of quotes around all of it (`"LAPTOP-0042"`, `“laptop”`)."""
+    if len(text) >= 2 and _QUOTES.get(text[0]) == text[-1]:
+        return text[1:-1].strip()
+    return text
+
+
 def _asset(rest: str) -> Command:
-    if not rest:
+    query = _unquoted(unescaped(rest))
+    if not query:
         return Help(messages.ASSET_USAGE)
-    return FindAsset(unescaped(rest))
+    return FindAsset(query)
 
 
 def _digest(rest: str) -> Command:
@@ -295,6 +327,8 @@ def _link(rest: str) -> Command:
     person = _MENTION.match(rest)
     user = rest[person.end() :].strip() if person else rest
     if not _USER_ID.fullmatch(user):
+        if rest.startswith("@"):  # a name typed, not a person picked: Slack sent no mention
+            return Help(messages.LINK_MENTION_UNRESOLVED.format(given=rest[:40], usage=messages.LINK_USAGE))
         return Help(messages.LINK_USAGE)
     return LinkUser(user, person.group(1) if person else None)
 
@@ -307,10 +341,12 @@ def _unlink(rest: str) -> Command:
     return Help(messages.UNLINK_USAGE)
 
 
-def _watched(rest: str, usage: str) -> tuple[WatchKind, str] | Help:
-    """`issue 123` or `project <ref>`, as `watch` and `unwatch` take them."""
+def _watched(rest: str, usage: str, verb: str) -> tuple[WatchKind, str] | Help:
+    """`issue 123` or `project <ref>`, as `watch` and `unwatch` (`verb`) take them."""
     kind, _, ref = rest.partition(" ")
     kind, ref = kind.lower(), ref.strip()
+    if not ref and (number := issue_number(kind)) is not None:  # `watch 1001`: the issue, surely
+        return Help(messages.WATCH_WHICH_KIND.format(verb=verb, number=number, usage=usage))
     if kind == "issue" and ref:
         parsed = _issue(ref)
         if isinstance(parsed, ShowIssue):
@@ -323,12 +359,12 @@ def _watched(rest: str, usage: str) -> tuple[WatchKind, str] | Help:
 
 
 def _watch(rest: str) -> Command:
-    found = _watched(rest, messages.WATCH_USAGE)
+    found = _watched(rest, messages.WATCH_USAGE, "watch")
     return found if isinstance(found, Help) else Watch(*found)
 
 
 def _unwatch(rest: str) -> Command:
-    found = _watched(rest, messages.UNWATCH_USAGE)
+    found = _watched(rest, messages.UNWATCH_USAGE, "unwatch")
     return found if isinstance(found, Help) else Unwatch(*found)
 
 
@@ -392,4 +428,20 @@ _PARSERS = {
     "watching": _watching,
     "search": _search,
     "mine": _mine,
+}
+
+# How each command is used, for "did you mean" (a command missing here is pointed at `/tracker help`).
+_USAGES = {
+    "issue": messages.ISSUE_USAGE,
+    "note": messages.NOTE_USAGE,
+    "project": messages.PROJECT_USAGE,
+    "projects": messages.PROJECTS_USAGE,
+    "asset": messages.ASSET_USAGE,
+    "assets": messages.ASSET_USAGE,
+    "digest": messages.DIGEST_USAGE,
+    "link": messages.LINK_USAGE,
+    "unlink": messages.UNLINK_USAGE,
+    "watch": messages.WATCH_USAGE,
+    "unwatch": messages.UNWATCH_USAGE,
+    "watching": messages.WATCHING_EXTRA,
 }

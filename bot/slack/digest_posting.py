@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages, metrics
 from bot.digest_model import Digest
 from bot.running.runtime import Runtime
-from bot.services.digests import DIGEST_NOW_EVERY, _may_change, build, scope_known
+from bot.services.digests import DIGEST_NOW_EVERY, build, may_change, scope_known
 from bot.slack.telling import tell
 from bot.store import DueDigest, Requester
 from bot.views import digest as digest_view
@@ -105,7 +105,7 @@ async def post_now(
     """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without
     one). Only digest editors may ask (everyone when there are none), once a minute per channel; a
     scope that names no tracker or project, or no tracker at all, is refused (nothing is posted)."""
-    if not _may_change(rt, user):
+    if not may_change(rt, user):
         return messages.DIGEST_NOW_NOT_ALLOWED
     # Refused to the person alone, before the channel's minute is taken: nothing to post.
     if not rt.trackers.configured():

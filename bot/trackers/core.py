@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
@@ -52,6 +53,30 @@ class _RetryableStatus(Exception):
 
 def _retryable(exc: Exception) -> bool:
     return isinstance(exc, (_RetryableStatus, httpx.TimeoutException, httpx.TransportError))
+
+
+E = TypeVar("E", bound=TrackerError)
+
+
+def _caused(error: E, cause: str) -> E:
+    error.cause = cause
+    return error
+
+
+def transport_cause(exc: BaseException) -> str:
+    """What stopped a call before any answer, for an operator: "connection refused", "TLS: <reason>", or
+    the error's class and first line (an OS or TLS message: no URL, no credential)."""
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    text = " ".join(str(exc).split())[:200]
+    if any(isinstance(link, ssl.SSLError) for link in chain) or "SSL" in text:
+        return f"TLS: {text}"
+    if any(isinstance(link, ConnectionRefusedError) for link in chain) or "Connection refused" in text:
+        return "connection refused"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _short_detail(response: httpx.Response) -> str:
@@ -143,12 +168,12 @@ class TrackerHTTP:
             response = await self._send(method, path.lstrip("/"), params, content, headers, retry)
         except _RetryableStatus as exc:
             response = exc.response
-        except httpx.TimeoutException:
+        except httpx.TimeoutException as exc:
             log.warning("%s %s %s timed out", self.tracker, method, path)
-            raise TimedOut(self.tracker) from None
+            raise _caused(TimedOut(self.tracker), f"timeout ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             log.warning("%s %s %s failed: %s", self.tracker, method, path, type(exc).__name__)
-            raise Unavailable(self.tracker) from None
+            raise _caused(Unavailable(self.tracker), transport_cause(exc)) from None
         log.debug(
             "%s %s %s -> %s in %.0f ms",
             self.tracker,
@@ -196,14 +221,15 @@ class TrackerHTTP:
                 return response.json()
             except ValueError:
                 return response.text
+        cause = f"HTTP {status}"
         if status in not_found_statuses:
-            raise NotFound(self.tracker, not_found)
+            raise _caused(NotFound(self.tracker, not_found), cause)
         if status in (401, 403):
-            raise AuthenticationRefused(self.tracker)
+            raise _caused(AuthenticationRefused(self.tracker), cause)
         if status in (400, 409, 422):
-            raise InvalidInput(self.tracker, _short_detail(response))
+            raise _caused(InvalidInput(self.tracker, _short_detail(response)), cause)
         log.warning("%s answered %s", self.tracker, status)
-        raise Unavailable(self.tracker)
+        raise _caused(Unavailable(self.tracker), cause)
 
     async def get(self, path: str, **kwargs: Any) -> Any:
         return await self.request("GET", path, **kwargs)

@@ -7,7 +7,11 @@ from bot.errors import PersonFacingError
 
 
 class TrackerError(PersonFacingError):
-    """Base of every error a tracker client raises."""
+    """Base of every error a tracker client raises. `cause` is what went wrong for an operator (the
+    detailed /healthz): "connection refused", "HTTP 401", "timeout (ReadTimeout)", "TLS: …"; never a
+    URL or a secret; empty when the client did not say."""
+
+    cause: str = ""
 
     def __init__(self, tracker: str, message: str) -> None:
         super().__init__(message)

@@ -192,8 +192,7 @@ class IssueSearchDTO(EnvelopeDTO):
 
 
 class ProjectDTO(Dto):
-    project_id: int = Field(alias="ProjectID")
-    number: Loose[str] = Field(None, alias="ProjectNumber")
+    project_id: int = Field(alias="ProjectID")  # the one number a card shows and a person types (not ProjectNumber)
     title: Loose[str] = Field(None, alias="Title")
     status: Loose[str] = Field(None, alias="Status")
     percent: Loose[float] = Field(None, alias="PercentCompleted")
@@ -547,8 +546,8 @@ class IssuetrakClient:
         return await self.get_project(int(ref))
 
     async def find_projects(self, words: str) -> list[ProjectStatus]:
-        """Projects whose name holds `words` (any case), or whose project number (the one a card
-        shows, `Issuetrak · 101`) is `words`."""
+        """Projects whose name holds `words` (any case), or whose ID (the number a card shows,
+        `Issuetrak · 1`) is `words`."""
         needle = words.strip().lower()
         return [p for p in await self.list_projects() if needle in p.name.lower() or (p.key or "").lower() == needle]
 
@@ -658,7 +657,7 @@ class IssuetrakClient:
         return ProjectStatus(
             tracker=TrackerName.ISSUETRAK,
             id=str(dto.project_id),
-            key=dto.number or None,
+            key=str(dto.project_id),  # as its page's URL and its buttons have it: one number everywhere
             name=_text(dto.title) or f"Project {dto.project_id}",
             status=dto.status,
             is_closed=dto.close_date is not None or (dto.status or "").lower() == "closed",

@@ -366,22 +366,27 @@ def _asset_line(asset: Asset) -> str:
     return "• " + " · ".join(parts)
 
 
-def _more_button(query: str, start: int, kitsu_start: int | None = None) -> ButtonElement | None:
-    """ "More": where the paged search goes on (`start`) and, while Kitsu has assets not shown
-    yet, where its section goes on (`k`; without it, later pages show no Kitsu section)."""
+def _page_button(
+    label: str, action_id: str, query: str, start: int, kitsu_start: int | None = None
+) -> ButtonElement | None:
+    """ "More" or "Previous": where the paged search goes on (`start`) and, while Kitsu has assets to
+    show, where its section goes on (`k`; without it, that page shows no Kitsu section)."""
     fields: dict[str, str | int] = {"q": query, "start": start}
     if kitsu_start is not None:
         fields["k"] = kitsu_start
     value = json.dumps(fields, separators=(",", ":"))
     if len(value) > BUTTON_VALUE_LIMIT:  # a cut query would page through another search
         return None
-    return ButtonElement(text=PlainTextObject(text="More"), action_id=ids.ASSET_MORE, value=value)
+    return ButtonElement(text=PlainTextObject(text=label), action_id=action_id, value=value)
 
 
-def asset_list(page: AssetPage, query: str, extra: Sequence[Asset] = (), kitsu_start: int = 0) -> list[Block]:
+def asset_list(
+    page: AssetPage, query: str, extra: Sequence[Asset] = (), kitsu_start: int = 0, page_size: int = ASSET_LIST_LINES
+) -> list[Block]:
     """A page of search results ("Showing 1–10 of 34 for “laptop”"), one line per asset, a
     More button when the search has more; `extra` (every Kitsu match) in their own section, from
-    `kitsu_start` on. More pages both: each click shows the next of each that has more."""
+    `kitsu_start` on. More pages both: each click shows the next of each that has more; Previous,
+    beside it past the first page, the page before (`page_size`: how many the search answers a page)."""
     quoted = f"“{_inline(query, 100)}”"
     blocks: list[Block] = []
     next_start: int | None = None
@@ -408,9 +413,16 @@ def asset_list(page: AssetPage, query: str, extra: Sequence[Asset] = (), kitsu_s
         blocks.append(section)
         if shown < len(rest):
             next_kitsu = kitsu_start + shown
+    previous = None
+    if page.start_at > 0 or kitsu_start > 0:
+        back_kitsu = max(0, kitsu_start - KITSU_ASSET_LINES) if extra else None
+        back = max(0, page.start_at - page_size)
+        previous = _page_button("Previous", ids.ASSET_PREVIOUS, query, back, back_kitsu)
+    more = None
     if next_start is not None or next_kitsu is not None:
         # Past the paged search's end, a click pages Kitsu only (the search answers no more).
-        _with_actions(blocks, _more_button(query, next_start or max(page.total, 1), next_kitsu))
+        more = _page_button("More", ids.ASSET_MORE, query, next_start or max(page.total, 1), next_kitsu)
+    _with_actions(blocks, previous, more)
     return blocks
 
 

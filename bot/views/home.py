@@ -61,11 +61,13 @@ def home_view(
     examples: Sequence[tuple[str, str]],
     audit: Sequence[AuditEntry] | None = None,
     watches: Sequence[tuple[str, int]] = (),
+    may_start_digests: bool = True,
 ) -> View:
     """`identity` is a sentence already written for the person (bot.messages); `trackers` pairs
     each tracker's label with whether it is set up; `audit` (admins only, newest first) the link
     decisions to show; `watches` the person's watches, each a line already written for them with
-    the watch's id, which its Stop button carries."""
+    the watch's id, which its Stop button carries; `may_start_digests` whether to say how to start a digest
+    (not to a person DIGEST_EDITORS leaves out)."""
     set_up = " · ".join(f"{'✅' if on else '▫️'} {escape(label)}" for label, on in trackers)
     digest_lines = [
         f"• <#{escape(s.channel_id)}> every day at {escape(s.time)} ({escape(s.timezone)})" for s in digests
@@ -77,7 +79,7 @@ def home_view(
         DividerBlock(),
         list_section(
             "*Daily digests*",
-            digest_lines or [messages.HOME_NO_DIGESTS],
+            digest_lines or [messages.HOME_NO_DIGESTS if may_start_digests else messages.HOME_NO_DIGESTS_NOT_EDITOR],
             max_lines=MAX_DIGEST_LINES,
         )[0],
         DividerBlock(),

@@ -4,7 +4,7 @@ person submitted. Block and action ids come from `bot.views.ids`, shared with th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -90,21 +90,39 @@ def _text_input(
     )
 
 
-def _select(ids_pair: tuple[str, str], label: str, lookups: Sequence[Lookup]) -> InputBlock | None:
-    """A static select of `lookups` (the first 100 whose id fits), the first one chosen; None
-    when there is nothing to choose from (Slack refuses an empty select)."""
-    options = [
-        Option(value=str(lookup.id), text=truncate(" ".join(lookup.name.split()), OPTION_TEXT_LIMIT) or "—")
+# What sites call the priority a new issue usually gets; without one of these, the middle of the list.
+NORMAL_PRIORITIES = ("normal", "medium", "standard", "moderate")
+
+
+def _normal(names: Sequence[str]) -> int:
+    """The index of the site's normal priority among `names` (listed lowest first, as Issuetrak does)."""
+    return next((i for i, name in enumerate(names) if name.casefold() in NORMAL_PRIORITIES), (len(names) - 1) // 2)
+
+
+def _select(
+    ids_pair: tuple[str, str],
+    label: str,
+    lookups: Sequence[Lookup],
+    *,
+    initial: Callable[[Sequence[str]], int] | None = None,
+) -> InputBlock | None:
+    """A static select of `lookups` (the first 100 whose id fits), the first one chosen (or the one
+    `initial` picks by the options' names); None when there is nothing to choose from (Slack refuses an
+    empty select)."""
+    shown = [
+        (str(lookup.id), truncate(" ".join(lookup.name.split()), OPTION_TEXT_LIMIT) or "—")
         for lookup in lookups
         if len(str(lookup.id)) <= OPTION_VALUE_LIMIT
     ][:OPTIONS_LIMIT]
-    if not options:
+    if not shown:
         return None
+    options = [Option(value=value, text=text) for value, text in shown]
+    chosen = initial([text for _, text in shown]) if initial else 0
     block_id, action_id = ids_pair
     return InputBlock(
         block_id=block_id,
         label=_plain(label),
-        element=StaticSelectElement(action_id=action_id, options=options, initial_option=options[0]),
+        element=StaticSelectElement(action_id=action_id, options=options, initial_option=options[chosen]),
     )
 
 
@@ -170,7 +188,10 @@ def issue_modal(
         _text_input(ids.ISSUE_SUBJECT, "Subject", subject, limit=SUBJECT_LIMIT),
         _text_input(ids.ISSUE_DESCRIPTION, "Description", description, limit=INPUT_LIMIT, multiline=True),
     ]
-    selects = (_select(ids.ISSUE_TYPE, "Type", types), _select(ids.ISSUE_PRIORITY, "Priority", priorities))
+    selects = (
+        _select(ids.ISSUE_TYPE, "Type", types),
+        _select(ids.ISSUE_PRIORITY, "Priority", priorities, initial=_normal),  # not the lowest: the site's normal
+    )
     blocks += [select for select in selects if select is not None]
     return _modal(
         "Create Issuetrak issue",

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.trackers.models import TrackerName
 from tests.fixtures.issuetrak import IssuetrakServer
 
+ROOT = Path(__file__).resolve().parents[2]
 NO_TRACKERS = dict.fromkeys(
     (
         "ISSUETRAK_URL",
@@ -279,6 +280,37 @@ def test_the_installed_entry_point_runs_with_no_settings(tmp_path: Path) -> None
     assert (tmp_path / ".trackerbot" / "console.db").exists()
 
 
+def _shell_in(folder: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot shell` run in `folder` (where it reads .env) with only PATH and HOME set."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "shell"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=folder,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(folder), "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_the_console_starts_after_copying_env_example_to_env(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())  # cp .env.example .env
+    done = _shell_in(tmp_path, "/tracker issue 1001\n:quit\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and "Real trackers: none." in done.stdout
+    assert "› Issuetrak #1001" in done.stdout  # the card, from the demo Issuetrak
+
+
+def test_the_banner_says_a_real_tracker_came_from_dotenv(tmp_path: Path) -> None:
+    example = (ROOT / ".env.example").read_text()
+    (tmp_path / ".env").write_text(example + "AIP_URL=https://aip.example.com/rest/assetapi\nAIP_TOKEN=tok3n\n")
+    done = _shell_in(tmp_path, ":quit\n")
+    assert done.returncode == 0, done.stderr
+    assert "Real trackers: AIP (aip.example.com, from .env)." in done.stdout
+    assert "tok3n" not in done.stdout
+
+
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_at_a_terminal_it_prompts_and_keeps_history(tmp_path: Path) -> None:
     """Prompts, readline history between runs (commands only, not modal answers), Ctrl-D to leave."""
@@ -410,7 +442,7 @@ async def test_tick_runs_one_watch_round_and_shows_what_it_posted(tmp_path: Path
         for line in ("/tracker issue 1001", ":click Watch here", ":tick"):
             await session.handle(line)
         assert "This channel will hear of changes to Issuetrak issue #1001" in out.getvalue()
-        assert "Watch round: 1 items checked, nothing new to post (" in out.getvalue().splitlines()[-1]
+        assert "Watch round: 1 item checked, nothing new to post (" in out.getvalue().splitlines()[-1]
         issue = issuetrak_state(session).issues[1001]
         issue["Status"] = "Closed"
         await session.handle(":tick")
@@ -423,3 +455,144 @@ async def test_tick_runs_one_watch_round_and_shows_what_it_posted(tmp_path: Path
     assert "Status: Open → Closed" in news and "1 news posted" in news
     later = output[len(first) :]
     assert "trackerbot in #general (in thread):" in later and "Status: Closed → Open" in later
+
+
+# --- typing mistakes, pickers and quotes, as a person types them ---------------------------------------------
+async def test_typing_mistakes_get_one_line_with_the_usage_meant(tmp_path: Path) -> None:
+    script = ["/tracker isue 1001", "/tracker watch 1001", "/tracker issue -5", "/tracker link @Bob Smith bsmith"]
+    output, _ = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    answers = [block.strip() for block in output.split("trackerbot (only you):")[1:]]
+    assert answers == [
+        "I don't know `isue`: did you mean `/tracker issue 1001`? Give an issue number, for example "
+        "`/tracker issue 123`.",
+        "Did you mean `/tracker watch issue 1001`? Use `/tracker watch issue 123` or "
+        "`/tracker watch project <ID, key or name>`.",
+        "`-5` is not an issue number. Give an issue number, for example `/tracker issue 123`.",
+        "I could not tell who `@Bob Smith bsmith` is: pick the person from the list Slack shows as you type `@`. "
+        "Give your Issuetrak user ID, for example `/tracker link jdoe` (admins: `/tracker link @person jdoe`).",
+    ]  # one line each: never the whole help under it
+
+
+async def test_an_asset_in_quotes_is_found(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, '/tracker asset "LAPTOP-0042"\n')
+    assert "MacBook Pro 14 (Alice)" in output and "Key: LAPTOP-0042" in output
+
+
+async def test_the_type_picker_takes_a_name_and_priority_starts_at_normal(tmp_path: Path) -> None:
+    script = [":shortcut create_issuetrak_issue Printer on fire", "", "", "Soft", ""]
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    assert "│ Type: Software\n│ Priority: Normal\n" in output
+    created = max(issuetrak_state(session).issues.values(), key=lambda issue: issue["IssueNumber"])
+    lookups = issuetrak_state(session).lookups
+    names = {
+        kind: {row[f"{key}ID"]: row[f"{key}Name"] for row in lookups[kind]}
+        for kind, key in (("issuetypes", "IssueType"), ("priorities", "Priority"))
+    }
+    assert created["Subject"] == "Printer on fire"
+    assert names["issuetypes"][created["IssueTypeID"]] == "Software"
+    assert names["priorities"][created["PriorityID"]] == "Normal"
+
+
+async def test_a_name_that_fits_several_options_is_asked_again(tmp_path: Path) -> None:
+    script = [":shortcut create_issuetrak_issue Printer on fire", "", "", "ar", "Zebra", "Net", ""]
+    output, _ = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    assert "“ar” could be Hardware & Peripherals, Software, Render Farm: type more of the name" in output
+    assert "Pick a number from 1 to 5, or a name: " in output
+    assert "│ Type: Network\n" in output
+
+
+# --- the console plays every part: guests, the DM, the Home tab, mentions, unfurls, forms -----------------------
+async def test_as_guest_is_a_slack_guest_whom_the_bot_refuses(tmp_path: Path) -> None:
+    output, session = await run_script(offline(tmp_path), tmp_path, ":as guest\n/tracker issue 1001\n")
+    assert "You are now Guest (guest@example.com), a Slack guest." in output
+    assert "Guest accounts cannot use trackerbot" in output
+    assert "Render node rn-07" not in output
+    assert session.slack.users[session.user].is_restricted
+
+
+async def test_in_at_trackerbot_is_the_persons_dm_with_the_bot(tmp_path: Path) -> None:
+    output, session = await run_script(
+        offline(tmp_path), tmp_path, ":in @trackerbot\n/tracker watch issue 1001\n/tracker watching\n"
+    )
+    assert "You are now in your direct messages with trackerbot." in output
+    assert "#@trackerbot" not in output
+    assert session.channel.startswith("D") and session.channel_name == "directmessage"
+    assert "You watch 1 of at most 50 here:\n  • Issuetrak issue #1001" in output
+    assert session.channel not in session.slack.channels  # a DM, not a channel named "@trackerbot"
+
+
+async def test_home_opens_the_home_tab(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, ":home\n")
+    assert "trackerbot Home tab (you):" in output
+    assert "Your notes and issues are written in Issuetrak as *amartin*." in output
+
+
+async def test_a_two_word_name_can_be_mentioned(tmp_path: Path) -> None:
+    output, _ = await run_script(
+        offline(tmp_path, TRACKER_ADMINS="U0YOU"), tmp_path, ":as Bob Smith\n:as you\n/tracker unlink @Bob Smith\n"
+    )
+    assert "@Bob Smith is not tied to an Issuetrak user by a link." in output  # the bot got <@U0BOBSMITH>
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("see http://example.com/x", "(no card: none of these links is a page of a tracker set up here)"),
+        (
+            "see http://issuetrak.demo/helpdesk/Issue_View.asp?ID=99999",
+            "(no card: Issue 99999 does not exist in Issuetrak.)",
+        ),
+        (
+            ":as carol\nsee http://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001",
+            "(no card: carol may not read it. Reading Issuetrak from Slack needs your Issuetrak user",
+        ),
+        (
+            ":as guest\nsee http://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001",
+            "(no card: Guest may not read it. Guest",
+        ),
+    ],
+    ids=["not-a-tracker", "missing-issue", "no-identity", "guest"],
+)
+async def test_an_unfurl_that_shows_no_card_says_why(tmp_path: Path, script: str, reason: str) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, script + "\n")
+    assert reason in output
+    assert "&lt;" not in output
+
+
+async def test_an_upper_case_link_unfurls(tmp_path: Path) -> None:
+    output, _ = await run_script(
+        offline(tmp_path), tmp_path, "see HTTP://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001\n"
+    )
+    assert "trackerbot unfurled HTTP://issuetrak.demo/helpdesk/Issue_View.asp?ID=1001:" in output
+    assert "Render node rn-07 drops off the farm overnight" in output
+
+
+async def test_a_refused_issue_number_is_caught_as_typed_so_the_next_line_is_not_the_note(tmp_path: Path) -> None:
+    output, session = await run_script(
+        offline(tmp_path), tmp_path, ":shortcut add_issuetrak_note printer fixed\nabc\n:in #ops\n"
+    )
+    assert "│ Issue number: abc\n│ ! Type the issue number, for example 123.\n" in output
+    assert "│ Note: :in #ops" not in output
+    assert "└ The form was not sent" in output and "You are now in #ops." in output
+    assert not any("printer fixed" in n["NoteText"] for n in issuetrak_state(session).notes.values())
+
+
+@pytest.mark.parametrize(
+    ("editors", "said"), [("U0BOSS", "None yet.\n"), ("", "None yet: `/tracker digest daily 09:00`")]
+)
+async def test_the_home_tab_invites_only_digest_editors_to_start_a_digest(
+    tmp_path: Path, editors: str, said: str
+) -> None:
+    output, _ = await run_script(offline(tmp_path, DIGEST_EDITORS=editors), tmp_path, ":home\n")
+    assert f"*Daily digests*\n  {said}" in output
+
+
+async def test_an_asset_list_pages_back_with_previous(tmp_path: Path) -> None:
+    output, _ = await run_script(offline(tmp_path), tmp_path, "/tracker asset laptop\n:click More\n:click Previous\n")
+    pages = [line.strip() for line in output.splitlines() if line.strip().startswith("Showing ")]
+    assert pages == [
+        "Showing 1–10 of 12 for “laptop”",
+        "Showing 11–12 of 12 for “laptop”",
+        "Showing 1–10 of 12 for “laptop”",
+    ]
+    assert output.count("[Previous]") == 1  # on the second page only, the first has none

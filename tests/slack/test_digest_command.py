@@ -67,6 +67,15 @@ async def test_only_digest_editors_may_change_the_digest(chat: Chat) -> None:
     assert "every day at 09:00 (UTC), set up by <@U0BOSS>" in chat.send("/tracker digest list").text  # reading is open
 
 
+def test_a_person_who_may_not_edit_digests_is_not_told_to_start_one(chat: Chat) -> None:
+    chat.runtime.settings.DIGEST_EDITORS = "U0BOSS"
+    said = chat.send("/tracker digest list").text
+    assert "This channel has no daily digest; the people an admin listed can start one." in said
+    assert "digest daily" not in said
+    chat.user = "U0BOSS"
+    assert "Start one with `/tracker digest daily 09:00`." in chat.send("/tracker digest list").text
+
+
 def test_digest_now_posts_the_digest_in_the_channel_whole_or_scoped(chat: Chat) -> None:
     chat.channel = "C0NOW"
     reply = chat.send("/tracker digest now")

@@ -66,7 +66,7 @@ def test_the_public_view_says_only_configured_and_reachable(healthz_url: str, is
             "database": {"reachable": True},
         }
     )
-    assert "not answering" in detailed.json()["trackers"]["issuetrak"]["detail"]
+    assert detailed.json()["trackers"]["issuetrak"]["detail"] == "HTTP 503"  # the cause, not the sentence for people
     assert detailed.json()["trackers"]["kitsu"]["detail"].endswith("open productions")
 
 
@@ -134,6 +134,48 @@ def test_unconfigured_tracker_is_reported_off(issuetrak_server, tmp_path) -> Non
     assert ready(whole), "a tracker left off does not make the bot unready"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "cause"),
+    [
+        ("closed-port", "right", "connection refused"),
+        ("server", "wrong", "HTTP 401"),
+        ("https-to-http", "right", "TLS: "),
+    ],
+)
+def test_the_detailed_view_shows_the_cause_and_no_secret(issuetrak_server, tmp_path, where, key, cause) -> None:  # type: ignore[no-untyped-def]
+    from bot.running.health import Health, View
+    from bot.settings import load_settings
+    from bot.store import Store
+    from bot.trackers.registry import build_trackers
+
+    url = {
+        "closed-port": f"http://127.0.0.1:{_free_port()}/api/v1",
+        "server": issuetrak_server.url,
+        "https-to-http": issuetrak_server.url.replace("http://", "https://"),
+    }[where]
+    api_key = issuetrak_server.state.api_key if key == "right" else "wrong-key-0123456789abcdef"
+    trackers = build_trackers(load_settings(_env_file=None, ISSUETRAK_URL=url, ISSUETRAK_API_KEY=api_key))
+    store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+
+    async def probe() -> dict:
+        try:
+            return await Health(trackers, store).report(View.DETAILED)
+        finally:
+            await trackers.aclose()
+            await store.aclose()
+
+    report = asyncio.run(probe())["trackers"]["issuetrak"]
+    assert report["reachable"] is False
+    assert report["detail"].startswith(cause), report
+    assert api_key not in report["detail"] and "wrong-key" not in report["detail"]
+
+
 class StubbornClient:
     """A tracker client whose ping does not stop when cancelled (as a caller waiting on a shared,
     shielded fetch does) until the test releases it."""
@@ -164,7 +206,7 @@ async def test_a_ping_that_ignores_cancellation_cannot_hold_healthz(monkeypatch:
     assert probe.result()["trackers"]["aip"] == {
         "configured": True,
         "reachable": False,
-        "detail": "AIP did not answer in time",
+        "detail": "timeout: AIP did not answer within 0.05 s",  # PING_TIMEOUT_SECONDS, shortened here
     }
 
 

@@ -331,6 +331,17 @@ def test_a_person_unlinks_themselves(chat: Chat, issuetrak_server: IssuetrakServ
     assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] is None
 
 
+def test_unlinking_an_email_match_says_nothing_changed_and_why(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    _admins(chat)
+    assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"  # matched (and claimed) by her email
+    said = chat.send("/tracker unlink").text
+    assert messages.UNLINK_EMAIL_MATCH.format(user="amartin") in said and "Done" not in said
+    assert _store(chat, lambda s: s.person_link(TEAM, "U0ALICE")).how is LinkHow.EMAIL  # untouched
+    by_admin = _as(chat, "U0ADMIN").send("/tracker unlink <@U0ALICE>").text
+    assert messages.UNLINK_EMAIL_MATCH_OTHER.format(person="U0ALICE", user="amartin") in by_admin
+    assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"
+
+
 def test_every_link_decision_is_audited_and_admins_see_it_on_the_home_tab(chat: Chat) -> None:
     _admins(chat)
     buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))

@@ -176,6 +176,13 @@ def test_with_healthz_token_metrics_need_it(bot_url: str, runtime) -> None:  # t
     assert ("trackerbot_outbox_depth", frozenset()) in scrape(bot_url, Authorization=f"Bearer {HEALTHZ_TOKEN}")
 
 
+def test_an_empty_outbox_has_waited_zero_seconds_not_nan(bot_url: str) -> None:
+    metrics.set_outbox(None, None)  # what an earlier scrape could not read
+    series = scrape(bot_url)
+    assert value(series, "trackerbot_outbox_depth") == 0
+    assert value(series, "trackerbot_outbox_oldest_waiting_seconds") == 0  # README: 0 when none waits
+
+
 def test_an_outbox_the_store_cannot_read_shows_as_unknown_not_stale(runtime, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from bot.running import health
 

@@ -17,10 +17,18 @@ def test_empty_text_answers_with_help_in_the_acknowledgement(chat: Chat) -> None
     assert not [c for c in reply.calls if c.method != "auth.test"], "help needs no follow-up message"
 
 
-def test_unknown_subcommand_says_so_and_shows_examples(chat: Chat) -> None:
+def test_unknown_subcommand_says_so_in_one_line_pointing_at_help(chat: Chat) -> None:
     reply = chat.send("/tracker frobnicate 12")
-    assert "I don't know `frobnicate`" in reply.text
-    assert "/tracker project 7" in reply.text
+    assert reply.ack["text"] == "I don't know `frobnicate`; `/tracker help` lists what I do."
+    assert len(reply.ack["blocks"]) == 1  # one line, not the whole help again
+    assert "/tracker project 1 ·" not in reply.text
+
+
+def test_a_typo_gets_did_you_mean_with_that_commands_usage(chat: Chat) -> None:
+    reply = chat.send("/tracker isue 1001")
+    assert reply.ack["text"].startswith("I don't know `isue`: did you mean `/tracker issue 1001`?")
+    assert "for example `/tracker issue 123`" in reply.ack["text"]
+    assert len(reply.ack["blocks"]) == 1 and "/tracker project 1 ·" not in reply.text
 
 
 def test_a_mistyped_issue_number_gets_its_sentence_alone(chat: Chat) -> None:
@@ -30,7 +38,7 @@ def test_a_mistyped_issue_number_gets_its_sentence_alone(chat: Chat) -> None:
     ):
         reply = chat.send(typed)
         assert sentence in reply.text, typed
-        assert "/tracker project 7" not in reply.text, typed  # not the whole help again
+        assert "/tracker project 1 ·" not in reply.text, typed  # not the whole help again
 
 
 def test_issue_card_decodes_and_escapes_tracker_text(chat: Chat) -> None:
@@ -199,10 +207,14 @@ def test_projects_shows_projectrak_status_and_leaves_done_projects_out(chat: Cha
     assert "%" in reply.text.split("Projectrak", 1)[1]  # progress from Projectrak's values
 
 
-def test_the_project_number_a_card_shows_can_be_typed_back(chat: Chat) -> None:
-    """The card of ID 1 shows its project number (7, the help's example); typing it finds the same project."""
-    by_id = chat.send("/tracker project 1")
-    assert "Issuetrak · 7" in by_id.text
-    by_number = chat.send("/tracker project 7")
-    assert "Studio network refresh" in by_number.text and "Issuetrak · 7" in by_number.text
-    assert "Studio network refresh" in chat.send("/tracker project #7").text
+def test_a_project_has_one_number_on_its_card_its_button_the_list_and_as_typed(chat: Chat) -> None:
+    """Issuetrak's ID (1), which its page's URL has: the card shows it, its Open button and the `projects`
+    list link to it, and typing it (or `#1`) finds the same project. The demo's ProjectNumber (7) is shown
+    nowhere and finds nothing."""
+    card = chat.send("/tracker project 1")
+    assert "Studio network refresh" in card.text and "Issuetrak · 1" in card.text and "Issuetrak · 7" not in card.text
+    assert "Project_View.asp?ID=1" in str(card.of("response_url")[-1]["blocks"])  # its Open button
+    listed = chat.send("/tracker projects").text
+    assert "Studio network refresh" in listed and "Project_View.asp?ID=1" in listed
+    assert "Issuetrak · 1" in chat.send("/tracker project #1").text
+    assert "Studio network refresh" not in chat.send("/tracker project 7").text

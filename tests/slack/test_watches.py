@@ -106,7 +106,7 @@ async def test_watching_lists_and_unwatch_stops_and_anyone_in_the_channel_may_st
 ) -> None:
     assert "This channel watches nothing yet" in chat.send("/tracker watching").text
     chat.send("/tracker watch issue 1001")
-    assert "Issuetrak project Studio network refresh" in chat.send("/tracker watch project 7").text
+    assert "Issuetrak project Studio network refresh" in chat.send("/tracker watch project 1").text
     listed = chat.send("/tracker watching").text
     assert "This channel watches 2 of at most 50:" in listed
     assert "Issuetrak issue #1001 (Render node rn-07" in listed and "set by <@U0ALICE>" in listed
@@ -155,7 +155,7 @@ def test_watching_follows_the_read_rules(chat: Chat, issuetrak_server: Issuetrak
     )
     chat.slack.add_user("U0GUEST", "Gus Guest", "alice@example.com").is_restricted = True
     chat.user = "U0GUEST"
-    assert "Guest accounts cannot use trackerbot" in chat.send("/tracker watch project 7").text
+    assert "Guest accounts cannot use trackerbot" in chat.send("/tracker watch project 1").text
     chat.user = "U0ALICE"
     assert "This channel watches nothing yet" in chat.send("/tracker watching").text
 
@@ -223,7 +223,7 @@ async def test_project_watches_hear_status_progress_and_health(
     issuetrak_server: IssuetrakServer,
     projectrak_server,  # type: ignore[no-untyped-def]
 ) -> None:
-    chat.send("/tracker watch project 7")
+    chat.send("/tracker watch project 1")
     assert "Projectrak project Website relaunch" in chat.send("/tracker watch project WEB").text
     await tick(poller)
     project = next(p for p in issuetrak_server.state.projects.values() if p["ProjectNumber"] == "7")

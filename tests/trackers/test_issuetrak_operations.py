@@ -169,7 +169,7 @@ async def test_projects_map_to_status(issuetrak_server: IssuetrakServer, issuetr
         120,
         50,
     )
-    assert healthy.tracker is TrackerName.ISSUETRAK and healthy.key == "7"
+    assert healthy.tracker is TrackerName.ISSUETRAK and healthy.key == "1"
     assert healthy.url == issuetrak_server.url.removesuffix("/api/v1") + "/Project_View.asp?ID=1"
     assert await issuetrak_client.get_project(2) == overdue
 

@@ -280,9 +280,12 @@ def test_asset_list_pages_with_a_more_button() -> None:
 def test_asset_list_last_page_has_no_more_button_and_kitsu_assets_follow() -> None:
     page = AssetPage(assets=[asset(n) for n in range(31, 35)], start_at=30, total=34)
     kitsu = [Asset(tracker=TrackerName.KITSU, id="k1", name="Laptop prop", collection="Props")]
-    payload = rendered(asset_list(page, "laptop", kitsu))
+    payload = rendered(asset_list(page, "laptop", kitsu, page_size=10))
     text = all_text(payload)
-    assert "Showing 31–34 of 34" in text and buttons(payload) == []
+    assert "Showing 31–34 of 34" in text
+    [previous] = buttons(payload)  # Previous only: no More
+    assert previous["action_id"] == ids.ASSET_PREVIOUS and previous["text"]["text"] == "Previous"
+    assert json.loads(previous["value"]) == {"q": "laptop", "start": 20, "k": 0}
     assert "*Kitsu* · 1 asset\n• Laptop prop · Props" in text
 
 
@@ -299,9 +302,17 @@ def test_asset_list_pages_kitsu_with_the_paged_search_and_past_its_end() -> None
     )
     text = all_text(second)
     assert "Showing 11–15 of 15" in text and "*Kitsu* · 12 assets · from 6\n• Laptop prop 5 · Props" in text
-    assert json.loads(buttons(second)[0]["value"]) == {"q": "laptop", "start": 15, "k": 10}
+    back, more = buttons(second)  # Previous beside More
+    assert json.loads(more["value"]) == {"q": "laptop", "start": 15, "k": 10}
+    assert back["action_id"] == ids.ASSET_PREVIOUS and json.loads(back["value"]) == {"q": "laptop", "start": 0, "k": 0}
     last = rendered(asset_list(AssetPage(assets=[]), "laptop", kitsu, 10))
-    assert "Laptop prop 11" in all_text(last) and "No assets match" not in all_text(last) and buttons(last) == []
+    assert "Laptop prop 11" in all_text(last) and "No assets match" not in all_text(last)
+    assert [b["text"]["text"] for b in buttons(last)] == ["Previous"]
+
+
+def test_the_first_page_has_no_previous_button() -> None:
+    page = AssetPage(assets=[asset(n) for n in range(1, 11)], start_at=0, total=34)
+    assert [b["text"]["text"] for b in buttons(rendered(asset_list(page, "laptop")))] == ["More"]
 
 
 def test_asset_list_empty() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,6 +143,21 @@ def test_issue_modal_inputs() -> None:
         ("Priority", ids.ISSUE_PRIORITY),
     ):
         assert (fields[label]["block_id"], fields[label]["element"]["action_id"]) == pair
+
+
+@pytest.mark.parametrize(
+    ("names", "chosen"),
+    [
+        (["Low", "Normal", "Urgent"], "Normal"),
+        (["Lowest", "Low", "MEDIUM", "High", "Highest"], "MEDIUM"),
+        (["P4", "P3", "P2", "P1"], "P3"),  # no name says normal: the middle of the list, lowest first
+        (["Only"], "Only"),
+    ],
+)
+def test_a_new_issue_starts_at_the_sites_normal_priority_not_the_lowest(names: list[str], chosen: str) -> None:
+    priorities = [Lookup(id=n, name=name) for n, name in enumerate(names, start=1)]
+    view = issue_modal(subject="s", description="d", types=TYPES, priorities=priorities, private_metadata="m")
+    assert inputs(modal(view))["Priority"]["element"]["initial_option"]["text"]["text"] == chosen
 
 
 def test_issue_submission_round_trip() -> None:
