@@ -15,14 +15,16 @@ import pytest
 
 from bot.demo.slack import DROP, TEAM_ID, SlackState
 from bot.running.runtime import Runtime
+from bot.settings import Settings
 from bot.slack import digest_posting
 from bot.slack.app import web_client
 from bot.slack.digest_posting import Pacer
 from bot.store import Store
-from bot.store.digests import STALE_CLAIM
 from tests.services.test_digests import at, make_runtime, posts, until
 
 NOW = at(10, 9)
+STALE_CLAIM = timedelta(seconds=Settings.model_fields["CLAIM_LEASE_SECONDS"].default)  # the default lease
+LEASE = STALE_CLAIM.total_seconds()
 
 
 async def round_(runtime: Runtime) -> tuple[int, int]:
@@ -92,7 +94,7 @@ async def test_a_digest_claimed_by_a_process_that_died_before_posting_is_taken_o
 ) -> None:
     sub = await daily.store.subscription(TEAM_ID, "C0DAILY")
     assert sub is not None
-    assert await daily.store.claim_digest(sub.id, NOW.date(), NOW)  # ... and then the process died
+    assert await daily.store.claim_digest(sub.id, NOW.date(), NOW, LEASE)  # ... and then the process died
 
     daily.clock = lambda: NOW + STALE_CLAIM - timedelta(seconds=1)
     assert await round_(daily) == (0, 0), "it may still be posting"
@@ -134,7 +136,7 @@ async def test_two_processes_retrying_after_failures_post_each_digest_once(
     for channel in channels:
         await store_pair[0].subscribe(TEAM_ID, channel, "08:00", "UTC", [], "U0ALICE", at(10, 7))
     crashed = await store_pair[0].subscription(TEAM_ID, channels[0])
-    assert crashed is not None and await store_pair[0].claim_digest(crashed.id, NOW.date(), NOW - STALE_CLAIM)
+    assert crashed is not None and await store_pair[0].claim_digest(crashed.id, NOW.date(), NOW - STALE_CLAIM, LEASE)
     slack_state.failures["chat.postMessage"] = [503, "internal_error", DROP, 503]
     barrier = threading.Barrier(2)
 
