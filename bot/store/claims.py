@@ -78,11 +78,12 @@ class Lease:
         return {"claim_generation": self.table.c.claim_generation + 1, "claim_until": None}
 
     def holds(self, claim: Claim) -> ColumnElement[bool]:
-        """The claimed row, while its generation is still the one claimed (the fence)."""
+        """The claimed row, while its generation is still the one claimed and it was not given
+        back or finished (the fence). A lease that ran out still holds until someone claims again."""
         if claim.kind != self.kind or len(claim.key) != len(self.key):
             raise ValueError(f"a {claim.kind} claim does not name a row of {self.table.name}")
         matches = [column == value for column, value in zip(self.key, claim.key, strict=True)]
-        condition = self.table.c.claim_generation == claim.generation
+        condition = (self.table.c.claim_generation == claim.generation) & self.table.c.claim_until.is_not(None)
         for match in matches:
             condition = condition & match
         return condition
@@ -126,10 +127,7 @@ class ClaimStore(StoreBase):
         def run(conn: Connection) -> Claim | None:
             row = (
                 conn.execute(
-                    update(lease.table)
-                    .where(lease.holds(claim), lease.table.c.claim_until.is_not(None))
-                    .values(claim_until=until)
-                    .returning(*lease.table.c)
+                    update(lease.table).where(lease.holds(claim)).values(claim_until=until).returning(*lease.table.c)
                 )
                 .mappings()
                 .first()
@@ -141,8 +139,7 @@ class ClaimStore(StoreBase):
     async def give_back(self, claim: Claim) -> bool:
         """End the lease now, so the work is free for the next claimer; False when the claim is
         no longer current."""
-        running = LEASES[claim.kind].table.c.claim_until.is_not(None)
-        return await self._run(lambda conn: fenced(conn, claim, running, claim_until=None))
+        return await self._run(lambda conn: fenced(conn, claim, claim_until=None))
 
 
 @contextlib.asynccontextmanager
