@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     LOG_FORMAT: Literal["text", "json"] = "text"  # json: one JSON object a line
     WATCH_POLL_SECONDS: int = Field(default=60, ge=5, le=86400)  # how often watched items are checked
     WEB_CONCURRENCY: int = Field(default=1, ge=1, le=64)  # worker processes of `python -m bot`
+    # How long a claim on once-only work (a saved write, a digest, a watch's news) lasts unless its
+    # process renews it; then another process takes the work over (README, "Several workers").
+    CLAIM_LEASE_SECONDS: int = Field(default=300, ge=2, le=3600)
 
     @field_validator("SLACK_API_URL", "ISSUETRAK_URL", "PROJECTRAK_URL", "AIP_URL", "KITSU_URL")
     @classmethod

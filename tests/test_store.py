@@ -19,6 +19,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Tex
 
 from bot.store import (
     AuditAction,
+    Claim,
     IssuePayload,
     LinkHow,
     NotePayload,
@@ -138,6 +139,7 @@ def test_concurrent_start_creates_the_schema_once(store_url: str) -> None:
         asyncio.run(store.aclose())
 
 
+CLAIM_COLUMNS = ("claim_owner", "claim_generation", "claim_until")  # schema version 4
 # Tables version 1 did not have (or had in another shape).
 V1_ABSENT = ("schema_version", "person_links", "link_requests", "link_audit", "watches", "watch_items", "watch_news")
 
@@ -166,6 +168,9 @@ def v1_database(url: str, links: list[tuple[str, str, str]]) -> None:
     try:
         with engine.begin() as conn:
             old.create_all(conn)
+            for table in ("outbox", "digest_claims"):  # the claim's columns came with version 4
+                for column in CLAIM_COLUMNS:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
             conn.execute(insert(old.tables["schema_version"]).values(version=1, description="baseline"))
             if links:
                 conn.execute(
@@ -399,7 +404,7 @@ async def test_the_backlog_counts_the_writes_still_waiting_and_dates_the_oldest(
     for n in range(4):
         await store.enqueue(f"k{n}", "note", NotePayload(issue=n, html=""), ALICE, NOW + timedelta(seconds=n))
     delivered, failed, sending = await store.claim_due(NOW + timedelta(seconds=5), limit=3, lease_seconds=600)
-    assert await store.mark_delivered(delivered.id, {"note": 1}, NOW)
+    assert await store.mark_delivered(delivered, {"note": 1}, NOW)
     assert await store.mark_failed(failed, "refused")
     assert sending.state is OutboxState.SENDING
     assert await store.backlog() == (2, NOW + timedelta(seconds=2)), (
@@ -413,7 +418,8 @@ async def test_outbox_lifecycle(store: Store) -> None:
     first, second = await store.claim_due(NOW + timedelta(seconds=5), limit=2, lease_seconds=600)
     assert [first.key, second.key] == ["k0", "k1"]
     assert (first.state, first.attempts) == (OutboxState.SENDING, 1)
-    assert first.next_attempt_at == NOW + timedelta(seconds=605)
+    assert first.claim is not None and (first.claim.generation, first.claim.owner) == (1, store.owner)
+    assert first.claim.until == NOW + timedelta(seconds=605)
 
     assert await store.mark_retry(first, "Issuetrak did not answer.", NOW + timedelta(minutes=5))
     assert await store.mark_retry(first, "again", NOW) is False  # only a claimed row
@@ -421,13 +427,14 @@ async def test_outbox_lifecycle(store: Store) -> None:
     (again,) = await store.claim_due(NOW + timedelta(minutes=5), 10, 60)
     assert (again.key, again.attempts, again.last_error) == ("k0", 2, "Issuetrak did not answer.")
 
-    assert await store.mark_delivered(again.id, {"note_id": 991}, NOW + timedelta(minutes=6))
+    assert again.claim is not None and again.claim.generation == 2
+    assert await store.mark_delivered(again, {"note_id": 991}, NOW + timedelta(minutes=6))
     delivered = await store.get(again.id)
     assert delivered is not None
     assert (delivered.state, delivered.result) == (OutboxState.DELIVERED, {"note_id": 991})
     assert delivered.last_error is None
     assert delivered.delivered_at == NOW + timedelta(minutes=6)
-    assert await store.mark_delivered(again.id, {"note_id": 992}, NOW) is False
+    assert await store.mark_delivered(again, {"note_id": 992}, NOW) is False
 
     assert await store.mark_failed(second, "Issuetrak refused the note.")
     assert await store.mark_failed(second, "twice") is False
@@ -441,6 +448,8 @@ async def test_outbox_lifecycle(store: Store) -> None:
     assert await store.retry(second.id, later) is False
     (retried,) = await store.claim_due(later, 10, 60)
     assert (retried.key, retried.attempts, retried.last_error) == ("k1", 1, None)
+    assert retried.claim is not None and second.claim is not None
+    assert retried.claim.generation == second.claim.generation + 2  # the retry's, then the claim's: never reused
 
 
 async def test_claim_one_row_to_deliver_it_at_once(store: Store) -> None:
@@ -533,14 +542,13 @@ async def test_two_schedulers_racing_claim_a_digest_exactly_once(store_pair: tup
     sub = await stores[0].subscribe("T1", "C1", "09:00", "Europe/Paris", [], "U1", NOW)
     day = date(2025, 1, 15)
 
-    async def claim(n: int) -> bool:
-        return await stores[n % 2].claim_digest(sub.id, day, NOW)
+    async def claim(n: int) -> Claim | None:
+        return await stores[n % 2].claim_digest(sub.id, day, NOW, 600)
 
-    wins = await race(20, claim)
-    assert wins.count(True) == 1
-    assert await stores[1].mark_digest_posted(sub.id, day, "1736928000.000200")
-    assert await stores[1].mark_digest_posted(sub.id, date(2025, 1, 16), "1.2") is False
-    assert await stores[0].claim_digest(sub.id, date(2025, 1, 16), NOW)
+    [won] = [claim for claim in await race(20, claim) if claim is not None]
+    assert await stores[1].mark_digest_posted(won, "1736928000.000200")
+    assert await stores[1].mark_digest_posted(won, "1.2") is False  # posted once
+    assert await stores[0].claim_digest(sub.id, date(2025, 1, 16), NOW, 600)
 
 
 def utc(text: str) -> datetime:
@@ -574,7 +582,7 @@ async def test_a_missed_digest_is_due_later_that_day_and_never_the_next(store: S
     # The bot was down all morning: at 16:00 local the day's digest is still due, once.
     afternoon = utc("2025-01-15T15:00:00")
     assert await due(store, afternoon) == {"PARIS": date(2025, 1, 15)}
-    assert await store.claim_digest(sub.id, date(2025, 1, 15), afternoon)
+    assert await store.claim_digest(sub.id, date(2025, 1, 15), afternoon, 600)
     assert await due(store, afternoon) == {}
     # Down again all day on the 16th: after midnight local, the 16th's is not owed any more,
     # and the 17th's is not due before 09:00.

@@ -22,7 +22,6 @@ from bot.slack.app import web_client
 from bot.slack.digest_posting import Pacer
 from bot.slack.watch_posting import RoundSummary, run_round
 from bot.store import Store, WatchKind, WatchTarget
-from bot.store.watches import STALE_CLAIM
 from bot.trackers.registry import build_trackers
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import FAST
@@ -164,10 +163,11 @@ async def test_a_claim_abandoned_by_a_dead_process_is_taken_over_after_it_went_s
     await watches.poll(dying[0])
     issuetrak_server.state.issues[1001]["Status"] = "Closed"
     await watches.poll(dying[0])
-    [claimed] = await store.claim_news(processes.clock[0], 10)  # claimed, then the process died
+    lease = dying[0].settings.CLAIM_LEASE_SECONDS
+    [claimed] = await store.claim_news(processes.clock[0], 10, lease)  # claimed, then the process died
     assert (await round_in(other)).posted == 0  # held: nobody else posts it meanwhile
 
-    processes.clock[0] += STALE_CLAIM + timedelta(seconds=1)
+    processes.clock[0] += timedelta(seconds=lease + 1)
     assert (await round_in(other)).posted == 1
-    assert not await store.news_posted(claimed.news[0].id, claimed.claimed_at, "late")  # the dead claim is fenced
+    assert not await store.news_posted(claimed.claim, claimed.news[0].id, "late")  # the dead claim is fenced
     assert len(slack_state.of("chat.postMessage")) == 1

@@ -13,12 +13,13 @@ from pathlib import Path
 from bot.store import Store, WatchAdded, WatchEnd, WatchKind, WatchTarget
 from bot.store.engine import open_engine
 from bot.store.migrations import UPGRADES, migrate
-from bot.store.watches import STALE_CLAIM
 from tests.fixtures.store import fresh_pg_schema
 from tests.test_store import LATEST, race, shape, v1_database, versions
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 ISSUE = WatchTarget(WatchKind.ISSUE, "issuetrak", "1001", "Printer jams")
+LEASE = 600.0
+STALE = timedelta(seconds=LEASE)
 PROJECT = WatchTarget(WatchKind.PROJECT, "kitsu", "a1b2", "Moonrise", "MR", "https://kitsu.example/p/a1b2")
 
 
@@ -37,7 +38,7 @@ def test_a_version_2_database_is_upgraded_to_the_shape_of_a_new_one(store_url: s
     v2_database(store_url)
     assert versions(store_url) == [1, 2]
     upgraded = Store(store_url)
-    assert upgraded.schema_version == LATEST == 3 and versions(store_url) == [1, 2, 3]
+    assert upgraded.schema_version == LATEST and versions(store_url) == list(range(1, LATEST + 1))
 
     async def check() -> None:
         link = await upgraded.person_link("T1", "U1")
@@ -108,10 +109,10 @@ async def test_the_watermark_moves_on_once_per_version_and_news_is_recorded_with
 
     won = await race(8, announce)
     assert won.count(True) == 1
-    claims = await two.claim_news(NOW, 10)
+    claims = await two.claim_news(NOW, 10, LEASE)
     assert sorted(c.watch.destination for c in claims) == ["C1", "C2"]
     assert all(len(c.news) == 1 for c in claims)
-    assert await one.claim_news(NOW, 10) == []  # held by the claims above
+    assert await one.claim_news(NOW, 10, LEASE) == []  # held by the claims above
 
 
 async def test_a_watermark_goes_stale_once_nobody_watches_the_item(store: Store) -> None:
@@ -132,27 +133,31 @@ async def test_an_item_gone_ends_its_watches_and_tells_each_once(store: Store) -
     assert await store.advance("issue:1001", item.version, None, NOW, news_body={"gone": "x"}, gone=True)
     assert not await store.advance("issue:1001", item.version, None, NOW, news_body={"gone": "x"}, gone=True)
     assert await store.watches_at("T1", "C1") == [] and await store.watched_items() == []
-    claims = await store.claim_news(NOW, 10)
+    claims = await store.claim_news(NOW, 10, LEASE)
     assert sorted(c.watch.destination for c in claims) == ["C1", "C2"]
     assert all(c.watch.ended_why is WatchEnd.GONE for c in claims)
 
 
-async def test_news_claims_are_fenced_and_released(store: Store) -> None:
+async def test_news_claims_are_fenced_and_given_back(store: Store) -> None:
     _, watch = await store.add_watch("T1", "C1", ISSUE, personal=False, by="U1", now=NOW, cap=5)
     assert watch is not None
     [item] = await store.watched_items()
     for n in range(3):
         assert await store.advance("issue:1001", item.version + n, {"n": n}, NOW, news_body={"n": n})
-    [claim] = await store.claim_news(NOW, 10)
+    [claim] = await store.claim_news(NOW, 10, LEASE)
     assert [p.body["n"] for p in claim.news] == [0, 1, 2]  # a watch's news, whole and in order
-    assert await store.news_posted(claim.news[0].id, claim.claimed_at, "1.1")
+    assert await store.news_posted(claim.claim, claim.news[0].id, "1.1")
     assert await store.set_thread(watch.id, "1.1", "C1") and not await store.set_thread(watch.id, "2.2", "C1")
-    assert await store.release_news([p.id for p in claim.news[1:]], claim.claimed_at) == 2
-    [retaken] = await store.claim_news(NOW + timedelta(seconds=1), 10)
+    assert await store.give_back(claim.claim)
+    [retaken] = await store.claim_news(NOW + timedelta(seconds=1), 10, LEASE)
     assert [p.body["n"] for p in retaken.news] == [1, 2] and retaken.watch.thread_ts == "1.1"
-    assert not await store.news_posted(retaken.news[0].id, claim.claimed_at, "late")  # the old claim's token
-    later = NOW + STALE_CLAIM + timedelta(seconds=2)
-    [taken_over] = await store.claim_news(later, 10)
-    assert not await store.release_news([p.id for p in retaken.news], retaken.claimed_at)
-    assert all(await asyncio.gather(*(store.news_posted(p.id, later, "3.3") for p in taken_over.news)))
+    assert retaken.claim.generation == claim.claim.generation + 1
+    assert not await store.news_posted(claim.claim, retaken.news[0].id, "late")  # the old claim's generation
+    later = NOW + STALE + timedelta(seconds=2)
+    [taken_over] = await store.claim_news(later, 10, LEASE)
+    assert not await store.give_back(retaken.claim)
+    assert await store.renew(retaken.claim, later, LEASE) is None
+    assert all(await asyncio.gather(*(store.news_posted(taken_over.claim, p.id, "3.3") for p in taken_over.news)))
     assert await store.pending_news() == 0
+    assert await store.give_back(taken_over.claim)
+    assert await store.claim_news(later, 10, LEASE) == []  # nothing left to claim

@@ -36,7 +36,7 @@ async def deliver_due(
     client: AsyncWebClient,
     *,
     limit: int = 20,
-    timing: writes.Timing = writes.TIMING,
+    timing: writes.Timing | None = None,
     stopping: asyncio.Event | None = None,
 ) -> int:
     """Deliver what is due in the outbox and tell each person; returns how many were tried.
@@ -44,8 +44,10 @@ async def deliver_due(
     Rows are claimed one at a time, each with a lease of its own, so a slow tracker never lets a
     claimed row's lease run out while it waits its turn. When nothing is due but writes wait out
     a backoff, a cheap probe asks whether Issuetrak answers again; if it does they are all due now.
-    Once `stopping` is set no further row is claimed: they are left to the other processes."""
+    Once `stopping` is set no further row is claimed: they are left to the other processes.
+    `timing` is the deployment's (writes.timing) unless given."""
     stopping = stopping or asyncio.Event()
+    timing = timing or writes.timing(rt)
     tried = await _deliver_claimed(rt, client, limit, timing, stopping)
     if tried == 0 and await rt.store.has_waiting(rt.clock()) and await tracker_answers(rt):
         await rt.store.make_waiting_due(rt.clock())

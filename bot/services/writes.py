@@ -14,9 +14,9 @@ leaves a mark on the row (`sent_at`); the next attempts look for the tag but sen
 Issuetrak has had `settle_seconds` to show the first one, and then look twice, a moment apart,
 before sending again. An error status in answer to the write clears the mark: nothing landed.
 
-Several processes deliver side by side: each claims one row at a time, each attempt is bounded
-well inside its lease, every state change is fenced by the claim (row id + attempts), and the
-claim is checked once more right before the write is sent.
+Several processes deliver side by side: each claims one row at a time (the store's one claim,
+bot/store/claims.py), each attempt is bounded well inside its lease, every state change is fenced
+by the claim's generation, and the claim is checked once more right before the write is sent.
 
 The rules are checked again at send time (WRITE_CHANNELS, ALLOW_PRIVATE_NOTES): settings may have
 changed since the write was saved.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -103,6 +103,13 @@ class Timing:
 TIMING = Timing()
 
 
+def timing(rt: Runtime) -> Timing:
+    """TIMING under the deployment's claim lease (CLAIM_LEASE_SECONDS): an attempt takes at most
+    half of it."""
+    lease = float(rt.settings.CLAIM_LEASE_SECONDS)
+    return replace(TIMING, lease_seconds=lease, attempt_seconds=min(TIMING.attempt_seconds, lease / 2))
+
+
 def reference(key: str) -> str:
     """A short, stable tag written into the note so a re-send can find the first one."""
     return "tb-" + hashlib.sha256(key.encode()).hexdigest()[:10]
@@ -156,10 +163,10 @@ async def submit(
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
     if not created:
         return await _repeat(rt, item, payload)
-    claimed = await rt.store.claim(item.id, rt.clock(), TIMING.lease_seconds)
+    claimed = await rt.store.claim(item.id, rt.clock(), timing(rt).lease_seconds)
     if claimed is None:  # a worker got there first
         return await _repeat(rt, item, payload)
-    return await _told(rt, item.id, await deliver(rt, claimed, first_try=True))
+    return await _told(rt, item.id, await deliver(rt, claimed, first_try=True, timing=timing(rt)))
 
 
 async def _author(rt: Runtime, kind: OutboxKind, team: str, person: SlackPerson) -> tuple[str | None, str | None]:
@@ -205,8 +212,8 @@ async def retry(rt: Runtime, item_id: int) -> Outcome:
 
 async def _attempt_now(rt: Runtime, item_id: int) -> Outcome:
     """One attempt at a write that is due, unless a worker claims it first."""
-    claimed = await rt.store.claim(item_id, rt.clock(), TIMING.lease_seconds)
-    return await _told(rt, item_id, None if claimed is None else await deliver(rt, claimed))
+    claimed = await rt.store.claim(item_id, rt.clock(), timing(rt).lease_seconds)
+    return await _told(rt, item_id, None if claimed is None else await deliver(rt, claimed, timing=timing(rt)))
 
 
 async def _told(rt: Runtime, item_id: int, outcome: Outcome | None) -> Outcome:
@@ -240,7 +247,8 @@ async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False, tim
         await asyncio.shield(rt.store.mark_retry(item, messages.WRITE_HANDED_OVER, rt.clock()))
         raise HandedOver(messages.WRITE_HANDED_OVER) from None
     if not held:
-        log.info("outbox item %s: claim %s was taken over; its new holder tells the person", item.id, item.attempts)
+        generation = item.claim.generation if item.claim else None
+        log.info("outbox item %s: claim %s was taken over; its new holder tells the person", item.id, generation)
         return None
     refreshed = await rt.store.get(item.id)
     if refreshed is None:
@@ -285,7 +293,7 @@ async def _attempt(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         # A row that cannot be delivered must not come back forever: give up, and say so.
         log.exception("outbox item %s could not be delivered", item.id)
         return await rt.store.mark_failed(item, messages.UNEXPECTED)
-    return await rt.store.mark_delivered(item.id, result, now)
+    return await rt.store.mark_delivered(item, result, now)
 
 
 class HandedOver(asyncio.CancelledError):

@@ -1,8 +1,11 @@
 """Posting channel digests in Slack, exactly once (the store's claims decide who posts).
 
-`post_due` claims each due digest before it posts, so two processes, a restart or `digest --once`
-run twice post it once; a post that fails for a passing reason gives its claim back and is posted
-by a later round the same day. The digest itself is built by `bot.services.digests`.
+`post_due` claims each due digest before it posts (the store's one claim, bot/store/claims.py),
+so two processes, a restart or `digest --once` run twice post it once: the claim's lease is
+renewed while the digest is built and once more right before the post, so a build slower than
+the lease, or a process stopped past it, posts nothing another process has taken over. A post
+that fails for a passing reason gives its claim back and is posted by a later round the same day.
+The digest itself is built by `bot.services.digests`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -25,7 +28,9 @@ from bot.digest_model import Digest
 from bot.running.runtime import Runtime
 from bot.services.digests import DIGEST_NOW_EVERY, build, may_change, scope_known
 from bot.slack.telling import tell
-from bot.store import DueDigest, Requester
+from bot.store import Claim, DueDigest, Requester
+from bot.store.claims import kept
+from bot.store.digests import SETTLED
 from bot.views import digest as digest_view
 from bot.views.text import escape
 
@@ -87,8 +92,21 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-async def _post(client: AsyncWebClient, channel: str, digest: Digest, pacer: Pacer) -> str:
+class _TakenOver(Exception):
+    """Right before the post, the digest's claim was no longer this process's."""
+
+
+async def _post(
+    client: AsyncWebClient,
+    channel: str,
+    digest: Digest,
+    pacer: Pacer,
+    still_ours: Callable[[], Awaitable[bool]] | None = None,
+) -> str:
+    """Post the digest once the channel's pace allows, if `still_ours` (asked last) says so."""
     await pacer.wait(channel)
+    if still_ours is not None and not await still_ours():
+        raise _TakenOver
     answer = await client.chat_postMessage(
         channel=channel,
         text=digest.summary,
@@ -142,49 +160,74 @@ class DueRound:
     failed: int = 0
 
 
+def _renewal(rt: Runtime, claim: Claim) -> Callable[[], Awaitable[Claim | None]]:
+    """Renew the claim's lease from now (None when it is no longer this process's)."""
+    return lambda: rt.store.renew(claim, rt.clock(), rt.settings.CLAIM_LEASE_SECONDS)
+
+
 async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER) -> DueRound:
     """Post every digest due now that this process wins the claim for.
 
-    The claim comes first, so a digest is posted at most once. A post that fails for a passing
+    The claim comes first, so a digest is posted at most once: its lease is renewed while the
+    digest is built and once more right before posting, and a claim taken over meanwhile (this
+    process was slower than the lease, or stopped) posts nothing. A post that fails for a passing
     reason (Slack 5xx, rate limit, the network, this process stopping) gives its claim back: the
     next round posts it. One that Slack refuses for good (the bot left the channel) settles the
     day, and whoever set the digest up is told, once. The other channels still get theirs."""
     done = DueRound()
     built: dict[tuple[str | None, date], Digest] = {}  # channels with the same scope share one build
+    lease = rt.settings.CLAIM_LEASE_SECONDS
     for due in await rt.store.due_subscriptions(rt.clock()):
         sub = due.subscription
-        claimed_at = rt.clock()
-        if not await rt.store.claim_digest(sub.id, due.due_date, claimed_at):
+        claim = await rt.store.claim_digest(sub.id, due.due_date, rt.clock(), lease)
+        if claim is None:
             continue  # another process has it
         scope = sub.scope[0] if sub.scope else None
+        renew = _renewal(rt, claim)
         try:
             key = (scope, due.due_date)
             if key not in built:
-                built[key] = await build(rt, scope, today=due.due_date)
-            ts = await _post(client, sub.channel_id, built[key], pacer)
+                async with kept(renew, every=lease / 3):
+                    built[key] = await build(rt, scope, today=due.due_date)
+            ts = await _post(client, sub.channel_id, built[key], pacer, still_ours=_still_ours(renew))
         except asyncio.CancelledError:
-            await rt.store.release_digest(sub.id, due.due_date, claimed_at)
+            await rt.store.give_back(claim)
             raise
+        except _TakenOver:
+            log.warning(
+                "the digest of subscription %s in %s was taken over by another process; not posted here",
+                sub.id,
+                sub.channel_id,
+            )
+            continue
         except Exception as exc:  # noqa: BLE001 - told apart in _post_failed; the other channels go on
             done.failed += 1
             metrics.DIGESTS_FAILED.labels("scheduled").inc()
-            await _post_failed(rt, client, due, claimed_at, exc)
+            await _post_failed(rt, client, due, claim, exc)
             continue
-        await rt.store.mark_digest_posted(sub.id, due.due_date, ts)
+        if not await rt.store.mark_digest_posted(claim, ts):
+            log.warning("the digest of subscription %s was posted as its claim was taken over", sub.id)
         done.posted += 1
         metrics.DIGESTS_POSTED.labels("scheduled").inc()
     return done
 
 
-async def _post_failed(
-    rt: Runtime, client: AsyncWebClient, due: DueDigest, claimed_at: datetime, exc: Exception
-) -> None:
+def _still_ours(renew: Callable[[], Awaitable[Claim | None]]) -> Callable[[], Awaitable[bool]]:
+    """Asked right before the post: whether the claim is still this process's (renewing it)."""
+
+    async def ask() -> bool:
+        return await renew() is not None
+
+    return ask
+
+
+async def _post_failed(rt: Runtime, client: AsyncWebClient, due: DueDigest, claim: Claim, exc: Exception) -> None:
     """Give the claim back after a passing failure; otherwise settle the day (never a loop)."""
     sub = due.subscription
     where = f"subscription {sub.id} in {sub.channel_id}"
     if passing(exc):
         log.warning("could not post the digest of %s (%s); the next round tries again", where, _reason(exc))
-        await rt.store.release_digest(sub.id, due.due_date, claimed_at)
+        await rt.store.give_back(claim)
         return
     log.error(
         "could not post the digest of %s (%s); not tried again today",
@@ -192,7 +235,8 @@ async def _post_failed(
         _reason(exc),
         exc_info=None if isinstance(exc, SlackApiError) else exc,
     )
-    await rt.store.settle_digest(sub.id, due.due_date, rt.clock())
+    if not await rt.store.mark_digest_posted(claim, SETTLED):
+        return  # another process took the day over: it tells whoever needs telling
     if isinstance(exc, SlackApiError) and _slack_error(exc) in CLOSED_CHANNEL_ERRORS:
         await tell(
             client,

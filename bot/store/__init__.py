@@ -1,5 +1,6 @@
 """trackerbot's store: person links, link requests and their audit, the outbox of tracker writes,
-digest subscriptions and claims, watches with their watermarks and news.
+digest subscriptions and claims, watches with their watermarks and news; once-only work is held
+under one kind of claim (bot/store/claims.py).
 
 `Store(DATABASE_URL)` opens SQLite or PostgreSQL and upgrades the schema itself; every operation is
 async (one transaction in a worker thread) and takes the current time as an argument.
@@ -11,6 +12,7 @@ from bot.store.people import Decision, PeopleStore
 from bot.store.records import (
     AuditAction,
     AuditEntry,
+    Claim,
     DueDigest,
     IssuePayload,
     LinkHow,
@@ -45,6 +47,7 @@ class Store(PeopleStore, OutboxStore, DigestStore, WatchStore):
 __all__ = [
     "AuditAction",
     "AuditEntry",
+    "Claim",
     "Decision",
     "DueDigest",
     "IssuePayload",

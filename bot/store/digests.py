@@ -4,13 +4,15 @@ A digest is due from its local time ("HH:MM" in the subscription's zone) until t
 local day: one missed while the bot was down is still due later the same local day, never the
 next. Posting is claimed first (claim_digest), so only one process posts a given day's digest.
 
-A claim row is in one of three states: being posted (no posted_ts), posted (posted_ts is the
-message's ts) or settled without a post (posted_ts is SETTLED: set up after that day's time, or
-Slack refused the post for good). A post that fails for a passing reason releases its claim, so
-the day is due again; a claim still being posted after STALE_CLAIM (its process died between
-claim and post) is due again and taken over by the next claim.
+A day's row carries the store's one claim (bot/store/claims.py) and is in one of three states:
+being posted (no posted_ts), posted (posted_ts is the message's ts) or settled without a post
+(posted_ts is SETTLED: set up after that day's time, or Slack refused the post for good). Its
+holder renews the lease while the digest is built and once more right before posting; a post
+that fails for a passing reason gives the claim back (`give_back`), so the day is due again; a
+claim whose lease ran out (its process died or stalled) is due again and taken over by the next
+claim, a new generation. `mark_digest_posted` and a settle after a claim are fenced by it.
 
-`digest now` is held per channel the same way: a claim row on the day NOW_DAY, whose claimed_at
+`digest now` is a turn per channel rather than a claim: a row on the day NOW_DAY whose claimed_at
 is the channel's last `digest now` (so the limit holds across processes).
 """
 
@@ -23,14 +25,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Connection, RowMapping, delete, or_, select, update
 
 from bot import times
-from bot.store.base import StoreBase
-from bot.store.records import DueDigest, Subscription, require_aware
+from bot.store.claims import DIGESTS, ClaimStore, fenced
+from bot.store.records import Claim, DueDigest, Subscription, require_aware
 from bot.store.schema import dialect_insert, digest_claims, digest_subscriptions
 
 subs = digest_subscriptions
 claims = digest_claims
 
-STALE_CLAIM = timedelta(minutes=10)  # a post takes seconds; a claim this old without one was abandoned
 SETTLED = "settled"  # posted_ts of a day settled without a post
 NOW_DAY = date(1, 1, 1)  # the claim row that holds a channel's last `digest now`
 
@@ -59,7 +60,7 @@ def _enabled_subscriptions(conn: Connection, *conditions: ColumnElement[bool]) -
     return [_subscription(row) for row in rows]
 
 
-class DigestStore(StoreBase):
+class DigestStore(ClaimStore):
     async def subscribe(
         self,
         team_id: str,
@@ -124,7 +125,7 @@ class DigestStore(StoreBase):
 
     async def due_subscriptions(self, now: datetime) -> list[DueDigest]:
         """(subscription, local date) for each digest due at `now` and not posted, settled or
-        being posted (a claim abandoned for STALE_CLAIM is due again)."""
+        being posted (a claim whose lease ran out is due again)."""
         require_aware(now)
 
         def run(conn: Connection) -> list[DueDigest]:
@@ -149,48 +150,35 @@ class DigestStore(StoreBase):
 
         return await self._run(run)
 
-    async def claim_digest(self, subscription_id: int, due_date: date, now: datetime) -> bool:
-        """True for exactly one caller per (subscription, local date) at a time: the one that
-        should post. A claim abandoned for STALE_CLAIM is taken over."""
+    async def claim_digest(
+        self, subscription_id: int, due_date: date, now: datetime, lease_seconds: float
+    ) -> Claim | None:
+        """The claim for exactly one caller per (subscription, local date) at a time: the one that
+        should post; None for the others. A claim whose lease ran out is taken over."""
 
-        def run(conn: Connection) -> bool:
+        def run(conn: Connection) -> Claim | None:
+            taken = DIGESTS.take(self.owner, now, lease_seconds)
+            first = {**taken, "claim_generation": 1}
             stmt = dialect_insert(conn, claims).values(
-                subscription_id=subscription_id, due_date=due_date, claimed_at=now
+                subscription_id=subscription_id, due_date=due_date, claimed_at=now, **first
             )
-            return (
+            row = (
                 conn.execute(
                     stmt.on_conflict_do_update(
                         index_elements=[claims.c.subscription_id, claims.c.due_date],
-                        set_={"claimed_at": stmt.excluded.claimed_at},
+                        set_={"claimed_at": stmt.excluded.claimed_at, **taken},
                         where=~_held(now),
-                    ).returning(claims.c.subscription_id)
-                ).first()
-                is not None
+                    ).returning(*claims.c)
+                )
+                .mappings()
+                .first()
             )
-
-        return await self._run(run)
-
-    async def release_digest(self, subscription_id: int, due_date: date, claimed_at: datetime) -> bool:
-        """Give up a claim taken at `claimed_at` that has not posted, so the day is due again;
-        False when it is no longer this caller's (taken over, or posted)."""
-
-        def run(conn: Connection) -> bool:
-            return (
-                conn.execute(
-                    delete(claims).where(
-                        claims.c.subscription_id == subscription_id,
-                        claims.c.due_date == due_date,
-                        claims.c.claimed_at == claimed_at,
-                        claims.c.posted_ts.is_(None),
-                    )
-                ).rowcount
-                == 1
-            )
+            return None if row is None else DIGESTS.claim(row)
 
         return await self._run(run)
 
     async def settle_digest(self, subscription_id: int, due_date: date, now: datetime) -> None:
-        """The day's digest is not to be posted (nor retried), whether claimed or not."""
+        """The day's digest is not to be posted (nor retried): set up after that day's time."""
 
         def run(conn: Connection) -> None:
             stmt = dialect_insert(conn, claims).values(
@@ -206,20 +194,12 @@ class DigestStore(StoreBase):
 
         await self._run(run)
 
-    async def mark_digest_posted(self, subscription_id: int, due_date: date, ts: str) -> bool:
-        """Keep the posted message's ts with its claim; False when there is no such claim."""
-
-        def run(conn: Connection) -> bool:
-            return (
-                conn.execute(
-                    update(claims)
-                    .where(claims.c.subscription_id == subscription_id, claims.c.due_date == due_date)
-                    .values(posted_ts=ts)
-                ).rowcount
-                == 1
-            )
-
-        return await self._run(run)
+    async def mark_digest_posted(self, claim: Claim, ts: str) -> bool:
+        """Keep the posted message's ts (or SETTLED: Slack refused it for good) with the day's
+        row; False when the claim is no longer current (another process took the day over)."""
+        return await self._run(
+            lambda conn: fenced(conn, claim, claims.c.posted_ts.is_(None), posted_ts=ts, claim_until=None)
+        )
 
     async def claim_digest_now(
         self, team_id: str, channel_id: str, user: str, now: datetime, every: timedelta
@@ -281,5 +261,5 @@ class DigestStore(StoreBase):
 
 
 def _held(now: datetime) -> ColumnElement[bool]:
-    """Claims nobody else may take at `now`: posted, settled, or still being posted."""
-    return or_(claims.c.posted_ts.is_not(None), claims.c.claimed_at > now - STALE_CLAIM)
+    """Days nobody else may take at `now`: posted, settled, or still being posted."""
+    return or_(claims.c.posted_ts.is_not(None), DIGESTS.live(now))

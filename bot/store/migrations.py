@@ -15,14 +15,17 @@ import logging
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import Connection, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, delete, func, insert, inspect, select, tuple_, update
 
-from bot.store.records import StoreError
+from bot.store.records import OutboxState, StoreError
 from bot.store.schema import (
+    digest_claims,
     link_audit,
     link_requests,
     metadata,
+    outbox,
     person_links,
     schema_version,
     watch_items,
@@ -42,6 +45,17 @@ class Migration:
 
 BASELINE_VERSION = 1
 BASELINE_DESCRIPTION = "person links, tracker-write outbox, digest subscriptions and claims"
+LEGACY_DIGEST_LEASE = timedelta(minutes=10)  # how long a digest claim held before version 4
+
+
+def _add_column(conn: Connection, table: Table, name: str) -> None:
+    """Add one of the table's columns, as schema.py has it, to an existing table (a server default
+    makes it NOT NULL, filled in for the rows already there)."""
+    column = table.c[name]
+    ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(dialect=conn.dialect)}"
+    if column.server_default is not None:
+        ddl += f" DEFAULT '{column.server_default.arg}' NOT NULL"  # type: ignore[attr-defined]
+    conn.exec_driver_sql(ddl)
 
 
 def _identity_links(conn: Connection) -> None:
@@ -53,11 +67,7 @@ def _identity_links(conn: Connection) -> None:
     had tied themselves to are let go (their rightful owner is matched again by email)."""
     links = person_links.c
     for name in ("how", "linked_by", "linked_at"):
-        column = links[name]
-        ddl = f"ALTER TABLE person_links ADD COLUMN {name} {column.type.compile(dialect=conn.dialect)}"
-        if column.server_default is not None:
-            ddl += f" DEFAULT '{column.server_default.arg}' NOT NULL"  # type: ignore[attr-defined]
-        conn.exec_driver_sql(ddl)
+        _add_column(conn, person_links, name)
     conn.execute(update(person_links).values(linked_by=links.slack_user_id))
     shared = (
         select(links.team_id, links.issuetrak_user_id)
@@ -77,9 +87,43 @@ def _watches(conn: Connection) -> None:
         table.create(conn)
 
 
+def _claims(conn: Connection) -> None:
+    """Version 4: one claim for every once-only job (bot/store/claims.py): owner, generation and
+    lease on outbox rows, digest days and watches (for their news).
+
+    A row being sent keeps its lease (it was `next_attempt_at`) and its generations start at its
+    count of attempts, so a claim taken before the upgrade stays fenced. A digest still being
+    posted keeps its lease of LEGACY_DIGEST_LEASE from when it was claimed. News claimed but not
+    posted is free again (those claims were per piece; the claim is now on the watch).
+
+    Version 3 creates the watch tables as schema.py has them now: a column is added, or dropped,
+    only where the database does not have it so yet."""
+    found = inspect(conn)
+    for table in (outbox, digest_claims, watches):
+        have = {column["name"] for column in found.get_columns(table.name)}
+        for name in ("claim_owner", "claim_generation", "claim_until"):
+            if name not in have:
+                _add_column(conn, table, name)
+    conn.execute(update(outbox).values(claim_generation=outbox.c.attempts))
+    sending = outbox.c.state == OutboxState.SENDING.value
+    conn.execute(update(outbox).where(sending).values(claim_until=outbox.c.next_attempt_at))
+    days = digest_claims.c
+    for row in conn.execute(
+        select(days.subscription_id, days.due_date, days.claimed_at).where(days.posted_ts.is_(None))
+    ):
+        conn.execute(
+            update(digest_claims)
+            .where(days.subscription_id == row.subscription_id, days.due_date == row.due_date)
+            .values(claim_generation=1, claim_until=row.claimed_at + LEGACY_DIGEST_LEASE)
+        )
+    if "claimed_at" in {column["name"] for column in found.get_columns("watch_news")}:
+        conn.exec_driver_sql("ALTER TABLE watch_news DROP COLUMN claimed_at")
+
+
 UPGRADES: tuple[Migration, ...] = (
     Migration(2, "link provenance, one Slack person per Issuetrak user, link requests and audit", _identity_links),
     Migration(3, "watches, their items' watermarks and news", _watches),
+    Migration(4, "one claim (owner, generation, lease) for outbox rows, digests and watch news", _claims),
 )
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.

@@ -2,17 +2,15 @@
 
 Life of a row: pending -> (claim_due, claim) sending -> delivered | pending again (mark_retry) | failed;
 retry() puts a failed row back to pending.
-A claimed row carries a lease: `next_attempt_at` is when it comes back if its worker dies, so
-leases must outlast one delivery attempt (the tracker's timeout and retries included).
 
-Every claim adds one to `attempts`, so (id, attempts) names one claim: the fencing token. A
-worker changes a row only while it still holds that claim (`mark_retry`, `mark_failed`,
-`start_sending`); a worker whose lease ran out and whose row was claimed again changes nothing.
-`mark_delivered` is the exception on purpose: a write that reached the tracker is a fact whoever
-reports it, and recording it stops the row's current holder at its `start_sending` check.
-`retry` and `resubmit` of a failed row count attempts from 0 again; a token can then come back,
-which is safe only because every attempt ends well inside its lease (writes.Timing): by the time
-a row has failed, no earlier holder is still at work.
+A worker sends a row under the store's one claim (bot/store/claims.py): the claim's lease is when
+the row comes back if its worker dies, so an attempt is bounded well inside it (writes.Timing),
+and its generation is the fencing token. Every change the worker makes afterwards
+(`start_sending`, `forget_sent`, `mark_delivered`, `mark_retry`, `mark_failed`) applies only while
+the row is still sending under that generation: a worker whose lease ran out and whose row was
+claimed again changes nothing, and `start_sending`, right before the write goes out, also wants
+the lease to have the attempt's time left. `retry` and `resubmit` start a new generation (the
+count of attempts starts again, the generation never does), so no earlier claim comes back.
 """
 
 from __future__ import annotations
@@ -21,9 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Connection, RowMapping, func, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, false, func, select, update
 
-from bot.store.base import StoreBase
+from bot.store.claims import OUTBOX, ClaimStore
 from bot.store.records import PAYLOAD_OF, OutboxItem, OutboxKind, OutboxPayload, OutboxState, Requester, require_aware
 from bot.store.schema import dialect_insert, outbox
 
@@ -49,6 +47,7 @@ def _payload(kind: OutboxKind, stored: Any) -> OutboxPayload | None:
 
 def _item(row: RowMapping) -> OutboxItem:
     kind = OutboxKind(row["kind"])
+    sending = row["state"] == OutboxState.SENDING.value
     return OutboxItem(
         id=row["id"],
         key=row["key"],
@@ -68,13 +67,14 @@ def _item(row: RowMapping) -> OutboxItem:
         result=row["result"],
         created_at=row["created_at"],
         delivered_at=row["delivered_at"],
+        claim=OUTBOX.claim(row) if sending and row["claim_until"] is not None else None,
     )
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
     """Pending rows whose time has come, and sending rows whose worker's lease ran out."""
-    waiting = outbox.c.state.in_([OutboxState.PENDING.value, OutboxState.SENDING.value])
-    return waiting & (outbox.c.next_attempt_at <= now)
+    pending = (outbox.c.state == OutboxState.PENDING.value) & (outbox.c.next_attempt_at <= now)
+    return pending | ((outbox.c.state == OutboxState.SENDING.value) & OUTBOX.free(now))
 
 
 def _waiting(now: datetime) -> ColumnElement[bool]:
@@ -84,15 +84,14 @@ def _waiting(now: datetime) -> ColumnElement[bool]:
 
 def _held(claim: OutboxItem) -> ColumnElement[bool]:
     """The row is still being sent under this claim (nobody claimed it again since)."""
-    return (
-        (outbox.c.id == claim.id)
-        & (outbox.c.state == OutboxState.SENDING.value)
-        & (outbox.c.attempts == claim.attempts)
-    )
+    if claim.claim is None:
+        return false()
+    return (outbox.c.state == OutboxState.SENDING.value) & OUTBOX.holds(claim.claim)
 
 
 def _claim(
     conn: Connection,
+    owner: str,
     now: datetime,
     lease_seconds: float,
     limit: int,
@@ -100,7 +99,7 @@ def _claim(
 ) -> list[OutboxItem]:
     """Never gives one row to two claimers: PostgreSQL locks the chosen rows and skips rows other
     claimers hold; SQLite runs one writer at a time. Either way the update re-checks each row is
-    still due, and attempts counts the claim."""
+    still due; each claim is a new generation, and one more attempt."""
     ids = (
         conn.execute(
             select(outbox.c.id)
@@ -121,7 +120,7 @@ def _claim(
             .values(
                 state=OutboxState.SENDING.value,
                 attempts=outbox.c.attempts + 1,
-                next_attempt_at=now + timedelta(seconds=lease_seconds),
+                **OUTBOX.take(owner, now, lease_seconds),
             )
             .returning(*outbox.c)
         )
@@ -144,7 +143,7 @@ def _mark_sent(conn: Connection, claim: OutboxItem, sent_at: str | None, *only: 
     return conn.execute(update(outbox).where(_held(claim)).values(payload=payload)).rowcount == 1
 
 
-class OutboxStore(StoreBase):
+class OutboxStore(ClaimStore):
     async def enqueue(
         self,
         key: str,
@@ -195,23 +194,24 @@ class OutboxStore(StoreBase):
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboxItem]:
         """Move up to `limit` due rows to sending, leased until now + lease_seconds, oldest first."""
-        return await self._run(lambda conn: _claim(conn, now, lease_seconds, limit))
+        return await self._run(lambda conn: _claim(conn, self.owner, now, lease_seconds, limit))
 
     async def claim(self, item_id: int, now: datetime, lease_seconds: float) -> OutboxItem | None:
         """Claim one row to deliver it at once; None when it is not due (another worker holds it,
         it waits for its next attempt, or it is delivered or failed)."""
-        claimed = await self._run(lambda conn: _claim(conn, now, lease_seconds, 1, outbox.c.id == item_id))
+        claimed = await self._run(lambda conn: _claim(conn, self.owner, now, lease_seconds, 1, outbox.c.id == item_id))
         return claimed[0] if claimed else None
 
-    async def mark_delivered(self, item_id: int, result: dict[str, Any], now: datetime) -> bool:
-        """Record the tracker's answer (note id, issue number). Delivery is the truth even for a
-        row already given up on, so this applies to any row not yet delivered."""
+    async def mark_delivered(self, claim: OutboxItem, result: dict[str, Any], now: datetime) -> bool:
+        """Record the tracker's answer (note id, issue number) under the claim; False when the
+        claim is no longer held (the row's new holder finds the write by its tag and records it)."""
         return await self._change(
-            (outbox.c.id == item_id) & (outbox.c.state != OutboxState.DELIVERED.value),
+            _held(claim),
             state=OutboxState.DELIVERED.value,
             result=result,
             delivered_at=now,
             last_error=None,
+            claim_until=None,
         )
 
     async def mark_retry(self, claim: OutboxItem, error: str, next_attempt_at: datetime) -> bool:
@@ -222,19 +222,20 @@ class OutboxStore(StoreBase):
             state=OutboxState.PENDING.value,
             last_error=error,
             next_attempt_at=next_attempt_at,
+            claim_until=None,
         )
 
     async def mark_failed(self, claim: OutboxItem, error: str) -> bool:
         """Give up on a claimed row; `error` is the sentence shown to the person. False when the
         claim is no longer held."""
-        return await self._change(_held(claim), state=OutboxState.FAILED.value, last_error=error)
+        return await self._change(_held(claim), state=OutboxState.FAILED.value, last_error=error, claim_until=None)
 
     async def start_sending(self, claim: OutboxItem, now: datetime, within_seconds: float) -> bool:
         """Right before the write is sent: True when the claim is still held and its lease has
         `within_seconds` left, and then the row records that a write may be on its way
         (`payload["sent_at"]`, so a later attempt knows to look for it carefully)."""
         require_aware(now)
-        lease_left = outbox.c.next_attempt_at >= now + timedelta(seconds=within_seconds)
+        lease_left = outbox.c.claim_until >= now + timedelta(seconds=within_seconds)
         return await self._run(lambda conn: _mark_sent(conn, claim, now.isoformat(), lease_left))
 
     async def forget_sent(self, claim: OutboxItem) -> bool:
@@ -242,19 +243,21 @@ class OutboxStore(StoreBase):
         return await self._run(lambda conn: _mark_sent(conn, claim, None))
 
     async def retry(self, item_id: int, now: datetime) -> bool:
-        """A failed row back to pending with a fresh count of attempts (the person's retry button)."""
+        """A failed row back to pending with a fresh count of attempts and a new generation (the
+        person's retry button)."""
         return await self._change(
             (outbox.c.id == item_id) & (outbox.c.state == OutboxState.FAILED.value),
             state=OutboxState.PENDING.value,
             attempts=0,
             next_attempt_at=now,
             last_error=None,
+            **OUTBOX.new_generation(),
         )
 
     async def resubmit(self, item_id: int, payload: OutboxPayload, now: datetime) -> bool:
         """A write sent again by the person before it went out (a corrected form): what they
-        sent now replaces the stored payload, and the row is due at once (a failed one with a
-        fresh count of attempts). False for a row being sent or delivered. A row whose earlier
+        sent now replaces the stored payload, and the row is due at once under a new generation
+        (a failed one with a fresh count of attempts). False for a row being sent or delivered. A row whose earlier
         payload may already have reached the tracker keeps that mark, so it is looked for first."""
         require_aware(now)
 
@@ -273,7 +276,7 @@ class OutboxStore(StoreBase):
             stored = _stored(OutboxKind(row["kind"]), payload)
             earlier = row["payload"] if isinstance(row["payload"], dict) else {}
             sent = {SENT_AT: earlier[SENT_AT]} if SENT_AT in earlier else {}
-            values: dict[str, Any] = {"payload": {**stored, **sent}, "next_attempt_at": now}
+            values: dict[str, Any] = {"payload": {**stored, **sent}, "next_attempt_at": now, **OUTBOX.new_generation()}
             if row["state"] == OutboxState.FAILED.value:
                 values.update(state=OutboxState.PENDING.value, attempts=0, last_error=None)
             return (

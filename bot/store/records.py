@@ -147,9 +147,23 @@ PAYLOAD_OF: dict[OutboxKind, type[NotePayload] | type[IssuePayload] | type[Comme
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim on one row of once-only work (bot/store/claims.py): `kind` names the table and `key`
+    the row; `generation` is the fencing token (grows on every claim, never reset); `until` is
+    when the lease runs out unless renewed; `owner` is the process that took it."""
+
+    kind: str
+    key: tuple[Any, ...]
+    owner: str
+    generation: int
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One tracker write. While `state` is sending, `next_attempt_at` is the end of the worker's lease.
-    `payload` is None when the stored JSON does not read as its kind's payload (the row can only fail)."""
+    """One tracker write. `attempts` counts its tries (for the backoff); while `state` is sending,
+    `claim` is the worker's (its lease and generation), else None. `payload` is None when the
+    stored JSON does not read as its kind's payload (the row can only fail)."""
 
     id: int
     key: str
@@ -163,6 +177,7 @@ class OutboxItem:
     result: dict[str, Any] | None
     created_at: datetime
     delivered_at: datetime | None
+    claim: Claim | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,19 +279,19 @@ class WatchedItem:
 
 @dataclass(frozen=True, slots=True)
 class WatchNews:
-    """News to post for one watch (`body`, as the poll recorded it); `claimed_at` is the claim's token."""
+    """News to post for one watch (`body`, as the poll recorded it)."""
 
     id: int
     watch_id: int
     body: dict[str, Any]
     created_at: datetime
-    claimed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
 class NewsClaim:
-    """A watch's news, claimed together in order (so its thread's parent is posted once)."""
+    """A watch's news, claimed together in order (so its thread's parent is posted once) under the
+    watch's claim."""
 
     watch: Watch
     news: tuple[WatchNews, ...]
-    claimed_at: datetime
+    claim: Claim

@@ -4,6 +4,7 @@ the steps in migrations.py."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -49,6 +50,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 metadata = MetaData()
+OWNER_LENGTH = 64
+
+
+def claim_columns() -> list[Column[Any]]:
+    """The columns of a claimable row (bot/store/claims.py): who holds it, the claim's generation
+    (grows on every claim, never reset: the fencing token) and the end of its lease."""
+    return [
+        Column("claim_owner", String(OWNER_LENGTH)),
+        Column("claim_generation", Integer, nullable=False, default=0, server_default="0"),
+        Column("claim_until", UTCDateTime),
+    ]
+
 
 schema_version = Table(
     "schema_version",
@@ -129,6 +142,7 @@ outbox = Table(
     Column("result", JSON),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
+    *claim_columns(),  # schema version 4; `attempts` counts tries for the backoff, not claims
     Index("ix_outbox_due", "state", "next_attempt_at"),
 )
 
@@ -154,6 +168,7 @@ digest_claims = Table(
     Column("due_date", Date, primary_key=True),
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("posted_ts", String(32)),
+    *claim_columns(),  # schema version 4
 )
 
 # Watches (schema version 3). A watch sends news of one item to a channel, or to a person by DM
@@ -179,6 +194,7 @@ watches = Table(
     Column("thread_channel", String(32)),  # where the thread is (a DM's D… ID; the destination may be a user ID)
     Column("ended_at", UTCDateTime),
     Column("ended_why", String(16)),
+    *claim_columns(),  # schema version 4: the claim on posting the watch's news
     Index(
         "uq_watches_active",
         "team_id",
@@ -203,7 +219,7 @@ watch_items = Table(
 )
 
 # News a poll recorded for a watch, in the same transaction as the watermark's advance; posted by
-# whoever claims it (claimed_at is the claim's token; posted_ts the message, or "settled").
+# whoever claims its watch (posted_ts the message, or "settled").
 watch_news = Table(
     "watch_news",
     metadata,
@@ -211,7 +227,6 @@ watch_news = Table(
     Column("watch_id", Integer, ForeignKey("watches.id", ondelete="CASCADE"), nullable=False),
     Column("body", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("claimed_at", UTCDateTime),
     Column("posted_ts", String(32)),
     Index("ix_watch_news_pending", "posted_ts", "watch_id"),
 )

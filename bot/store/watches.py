@@ -5,24 +5,25 @@ Exactly once, across processes and restarts:
   two processes that saw the same change, one moves the version on and the other changes nothing;
 - the winner records the news for every active watch of the item in the same transaction, so a
   crash after the advance loses nothing: the news waits in `watch_news` until it is posted;
-- news is posted by whoever claims it (`claim_news`), all of one watch's pending news at a time
-  (so the thread's parent is posted once), fenced by the claim's time like the digests' claims:
-  `news_posted` and `release_news` change a row only while that claim still holds it. A claim
-  still unposted after STALE_CLAIM (its process died) is taken over.
+- news is posted by whoever claims its watch (`claim_news`: the store's one claim,
+  bot/store/claims.py, on the watch's row), all of one watch's pending news at a time (so the
+  thread's parent is posted once). The holder renews the claim before each post; `news_posted`
+  changes a piece only while that claim's generation is current, and `give_back` frees the rest
+  for the next round. A claim whose lease ran out (its process died or stalled) is taken over.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, func, insert, select, update
 
-from bot.store.base import StoreBase
+from bot.store.claims import WATCHES, ClaimStore
 from bot.store.records import (
+    Claim,
     NewsClaim,
     Watch,
     WatchAdded,
@@ -39,7 +40,6 @@ w = watches.c
 items = watch_items.c
 news = watch_news.c
 
-STALE_CLAIM = timedelta(minutes=10)  # posting a watch's news takes seconds; a claim this old was abandoned
 SETTLED = "settled"  # posted_ts of news that will never be posted (Slack refused it for good)
 
 
@@ -76,17 +76,11 @@ def _news(row: RowMapping) -> WatchNews:
         watch_id=row["watch_id"],
         body=row["body"],
         created_at=row["created_at"],
-        claimed_at=row["claimed_at"],
     )
 
 
 def _active(*conditions: ColumnElement[bool]) -> Any:
     return select(watches).where(w.ended_at.is_(None), *conditions).order_by(w.id)
-
-
-def _held(now: datetime) -> ColumnElement[bool]:
-    """News being posted under a claim nobody may take over yet."""
-    return news.posted_ts.is_(None) & news.claimed_at.is_not(None) & (news.claimed_at > now - STALE_CLAIM)
 
 
 def _lock_destination(conn: Connection, team_id: str, destination: str) -> None:
@@ -97,7 +91,7 @@ def _lock_destination(conn: Connection, team_id: str, destination: str) -> None:
         conn.execute(select(func.pg_advisory_xact_lock(key)))
 
 
-class WatchStore(StoreBase):
+class WatchStore(ClaimStore):
     async def add_watch(
         self,
         team_id: str,
@@ -255,81 +249,68 @@ class WatchStore(StoreBase):
 
         return await self._run(run)
 
-    async def claim_news(self, now: datetime, limit: int) -> list[NewsClaim]:
-        """Claim the pending news of up to `limit` watches, each watch's whole and in order, that
-        no other claim holds. Two claimers never get news of the same watch: PostgreSQL locks
-        each chosen watch row (skipping the ones another claimer holds) and looks again."""
+    async def claim_news(self, now: datetime, limit: int, lease_seconds: float) -> list[NewsClaim]:
+        """Claim the pending news of up to `limit` watches that nobody holds, each watch's whole
+        and in order. Two claimers never get the same watch: PostgreSQL locks each chosen watch
+        row (skipping the ones another claimer holds), and the claim itself is a compare-and-set
+        on a free row."""
         require_aware(now)
 
         def run(conn: Connection) -> list[NewsClaim]:
-            pending = conn.execute(
-                select(news.watch_id, news.claimed_at)
-                .where(news.posted_ts.is_(None))
-                .order_by(news.id)
-                .limit(limit * 20)
-            ).all()
-            held = {
-                row.watch_id for row in pending if row.claimed_at is not None and row.claimed_at > now - STALE_CLAIM
-            }
-            chosen = list(dict.fromkeys(row.watch_id for row in pending if row.watch_id not in held))[:limit]
+            waiting = select(news.watch_id).where(news.posted_ts.is_(None)).distinct()
+            chosen = (
+                conn.execute(
+                    select(w.id)
+                    .where(w.id.in_(waiting), WATCHES.free(now))
+                    .order_by(w.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
             if not chosen:
                 return []
-            locked = (
-                conn.execute(select(w.id).where(w.id.in_(chosen)).with_for_update(skip_locked=True)).scalars().all()
-            )
-            if not locked:
-                return []
-            busy = set(conn.execute(select(news.watch_id).where(news.watch_id.in_(locked), _held(now))).scalars())
-            free = [watch_id for watch_id in locked if watch_id not in busy]
-            if not free:
-                return []
-            rows = (
+            taken = (
                 conn.execute(
-                    update(watch_news)
-                    .where(news.watch_id.in_(free), news.posted_ts.is_(None))
-                    .values(claimed_at=now)
-                    .returning(*watch_news.c)
+                    update(watches)
+                    .where(w.id.in_(chosen), WATCHES.free(now))
+                    .values(**WATCHES.take(self.owner, now, lease_seconds))
+                    .returning(*watches.c)
                 )
                 .mappings()
                 .all()
             )
+            rows = conn.execute(
+                select(watch_news)
+                .where(news.watch_id.in_([row["id"] for row in taken]), news.posted_ts.is_(None))
+                .order_by(news.id)
+            ).mappings()
             grouped: dict[int, list[WatchNews]] = defaultdict(list)
             for row in rows:
                 grouped[row["watch_id"]].append(_news(row))
-            found = conn.execute(select(watches).where(w.id.in_(list(grouped)))).mappings()
-            by_id = {row["id"]: _watch(row) for row in found}
+            if empty := [row["id"] for row in taken if not grouped[row["id"]]]:  # nothing left: free again
+                conn.execute(update(watches).where(w.id.in_(empty)).values(claim_until=None))
             return [
-                NewsClaim(by_id[watch_id], tuple(sorted(grouped[watch_id], key=lambda n: n.id)), now)
-                for watch_id in free
-                if watch_id in grouped
+                NewsClaim(_watch(row), tuple(grouped[row["id"]]), WATCHES.claim(row))
+                for row in sorted(taken, key=lambda row: row["id"])
+                if grouped[row["id"]]
             ]
 
         return await self._run(run)
 
-    async def news_posted(self, news_id: int, claimed_at: datetime, ts: str) -> bool:
-        """Keep the message's ts (or SETTLED) with the news; False when the claim no longer holds it."""
+    async def news_posted(self, claim: Claim, news_id: int, ts: str) -> bool:
+        """Keep the message's ts (or SETTLED) with a piece of the claimed watch's news; False
+        when the claim is no longer current."""
 
         def run(conn: Connection) -> bool:
+            holder = select(w.id).where(WATCHES.holds(claim))
             done = conn.execute(
                 update(watch_news)
-                .where(news.id == news_id, news.claimed_at == claimed_at, news.posted_ts.is_(None))
+                .where(news.id == news_id, news.watch_id.in_(holder), news.posted_ts.is_(None))
                 .values(posted_ts=ts)
             )
             return done.rowcount == 1
-
-        return await self._run(run)
-
-    async def release_news(self, news_ids: Sequence[int], claimed_at: datetime) -> int:
-        """Give back news not posted (a passing failure): the next round posts it. Returns how many."""
-        if not news_ids:
-            return 0
-
-        def run(conn: Connection) -> int:
-            return conn.execute(
-                update(watch_news)
-                .where(news.id.in_(list(news_ids)), news.claimed_at == claimed_at, news.posted_ts.is_(None))
-                .values(claimed_at=None)
-            ).rowcount
 
         return await self._run(run)
 

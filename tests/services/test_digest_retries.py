@@ -7,22 +7,25 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.demo.slack import DROP, TEAM_ID, SlackState
 from bot.running.runtime import Runtime
+from bot.settings import Settings
 from bot.slack import digest_posting
 from bot.slack.app import web_client
 from bot.slack.digest_posting import Pacer
 from bot.store import Store
-from bot.store.digests import STALE_CLAIM
 from tests.services.test_digests import at, make_runtime, posts, until
 
 NOW = at(10, 9)
+STALE_CLAIM = timedelta(seconds=Settings.model_fields["CLAIM_LEASE_SECONDS"].default)  # the default lease
+LEASE = STALE_CLAIM.total_seconds()
 
 
 async def round_(runtime: Runtime) -> tuple[int, int]:
@@ -92,7 +95,7 @@ async def test_a_digest_claimed_by_a_process_that_died_before_posting_is_taken_o
 ) -> None:
     sub = await daily.store.subscription(TEAM_ID, "C0DAILY")
     assert sub is not None
-    assert await daily.store.claim_digest(sub.id, NOW.date(), NOW)  # ... and then the process died
+    assert await daily.store.claim_digest(sub.id, NOW.date(), NOW, LEASE)  # ... and then the process died
 
     daily.clock = lambda: NOW + STALE_CLAIM - timedelta(seconds=1)
     assert await round_(daily) == (0, 0), "it may still be posting"
@@ -134,7 +137,7 @@ async def test_two_processes_retrying_after_failures_post_each_digest_once(
     for channel in channels:
         await store_pair[0].subscribe(TEAM_ID, channel, "08:00", "UTC", [], "U0ALICE", at(10, 7))
     crashed = await store_pair[0].subscription(TEAM_ID, channels[0])
-    assert crashed is not None and await store_pair[0].claim_digest(crashed.id, NOW.date(), NOW - STALE_CLAIM)
+    assert crashed is not None and await store_pair[0].claim_digest(crashed.id, NOW.date(), NOW - STALE_CLAIM, LEASE)
     slack_state.failures["chat.postMessage"] = [503, "internal_error", DROP, 503]
     barrier = threading.Barrier(2)
 
@@ -209,3 +212,60 @@ async def test_scheduled_digests_posted_and_failed_are_counted(daily: Runtime, s
     daily.clock = lambda: NOW + timedelta(seconds=30)
     assert await round_(daily) == (1, 0)
     assert counted() == (posted + 1, failed + 1)
+
+
+async def test_a_digest_built_for_longer_than_its_lease_is_posted_once(
+    store_pair: tuple[Store, Store], issuetrak_server: Any, slack_url: str, slack_state: SlackState
+) -> None:
+    """The reproduction of issue 18: two runtimes on one database and a moved clock. The first
+    claims the digest and builds it slowly; its lease runs out (no heartbeat came: the clock
+    jumped) and the second takes the day over and posts. The first, done building, learns right
+    before posting that the day is not its own any more, and posts nothing."""
+    issuetrak = {"ISSUETRAK_URL": issuetrak_server.url, "ISSUETRAK_API_KEY": issuetrak_server.state.api_key}
+    clock = [NOW]
+    slow, other = (make_runtime(store, clock, slack_url, **issuetrak) for store in store_pair)
+    await store_pair[0].subscribe(TEAM_ID, "C0GENERAL", "08:00", "UTC", [], "U0ALICE", at(10, 7))
+    issuetrak_server.state.faults.latency = 1.0
+    try:
+        building = asyncio.ensure_future(round_(slow))
+        await until(lambda: issuetrak_server.state.received)  # the first is building the digest
+        clock[0] += STALE_CLAIM + timedelta(seconds=1)
+        issuetrak_server.state.faults.latency = 0.0
+        assert await round_(other) == (1, 0)  # the second takes the day over
+        assert await building == (0, 0)
+        assert len(posts(slack_state, "C0GENERAL")) == 1
+        assert await round_(slow) == (0, 0) and await round_(other) == (0, 0)
+    finally:
+        for runtime in (slow, other):
+            await runtime.trackers.aclose()
+
+
+async def test_a_build_slower_than_the_lease_keeps_its_claim_by_renewing_it(
+    store_pair: tuple[Store, Store], issuetrak_server: Any, slack_url: str, slack_state: SlackState
+) -> None:
+    """Real time and a lease of 2 s: the digest takes longer than that to build, and its claim's
+    heartbeat keeps the day its own, so the other process, asking all along, never takes it over."""
+    issuetrak = {
+        "ISSUETRAK_URL": issuetrak_server.url,
+        "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
+        "CLAIM_LEASE_SECONDS": "2",
+    }
+    slow, other = (make_runtime(store, [NOW], slack_url, **issuetrak) for store in store_pair)
+    for runtime in (slow, other):
+        runtime.clock = lambda: datetime.now(UTC)
+    await store_pair[0].subscribe(TEAM_ID, "C0GENERAL", "00:00", "UTC", [], "U0ALICE", at(10, 7))
+    issuetrak_server.state.faults.latency = 3.0  # each read of the build outlasts the lease
+    try:
+        building = asyncio.ensure_future(round_(slow))
+        await until(lambda: issuetrak_server.state.received)
+        claimed, last_asked = time.monotonic(), 0.0  # the claim came right before the first read
+        while not building.done():
+            assert await round_(other) == (0, 0)
+            last_asked = time.monotonic()
+            await asyncio.sleep(0.2)
+        assert await building == (1, 0)
+        assert last_asked - claimed > 2 + 0.5, "the other asked after the first lease would have run out"
+        assert len(posts(slack_state, "C0GENERAL")) == 1
+    finally:
+        for runtime in (slow, other):
+            await runtime.trackers.aclose()

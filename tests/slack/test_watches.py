@@ -23,7 +23,7 @@ from bot.services import watches
 from bot.slack.app import web_client
 from bot.slack.digest_posting import Pacer
 from bot.slack.watch_posting import RoundSummary, post_news, run_round
-from bot.store import Store
+from bot.store import NewsClaim, Store
 from bot.trackers.registry import build_trackers
 from bot.views import ids
 from bot.views.home import MAX_WATCH_LINES, home_view
@@ -416,31 +416,40 @@ async def test_a_kitsu_production_watch_hears_of_tasks_falling_overdue(
     assert "|Kitsu project Moonrise>" in said["text"] and "Overdue tasks: " in said["text"]
 
 
-class SlowSlack(Pacer):
-    """Each post waits its turn for four minutes of the bot's clock (a long backlog)."""
+class TakenOverWhileWaiting(Pacer):
+    """Slack's pace holds the second post past the claim's lease, and meanwhile another process
+    takes the watch's news over (`taken`)."""
 
-    def __init__(self, clock: list[datetime]) -> None:
+    def __init__(self, rt: Runtime, clock: list[datetime]) -> None:
         super().__init__(0)
-        self.bot_clock = clock
+        self.rt, self.bot_clock = rt, clock
+        self.waits = 0
+        self.taken: list[NewsClaim] = []
 
     async def wait(self, channel: str) -> None:
-        self.bot_clock[0] += timedelta(minutes=4)
+        self.waits += 1
+        if self.waits == 2:
+            self.bot_clock[0] += timedelta(seconds=self.rt.settings.CLAIM_LEASE_SECONDS + 1)
+            self.taken += await self.rt.store.claim_news(self.bot_clock[0], 10, self.rt.settings.CLAIM_LEASE_SECONDS)
 
 
-async def test_a_backlog_older_than_half_a_claims_life_is_given_back_not_posted_late(
+async def test_news_taken_over_while_it_waited_for_slack_is_left_to_its_new_holder(
     chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer, clock: list[datetime]
 ) -> None:
-    """Another process may take a claim over once it is stale: posting stops well before that,
-    and the next round posts the rest, each piece once."""
+    """The claim is renewed right before each post: once another process has taken the watch's
+    news over, this one posts nothing more of it, and each piece goes out once."""
     chat.send("/tracker watch issue 1001")
     rt, client = poller
     await watches.poll(rt)
     for status in ("Pending", "Closed"):
         issuetrak_server.state.issues[1001]["Status"] = status
         await watches.poll(rt)  # recorded, not posted yet
-    slow = await run_round(rt, client, pacer=SlowSlack(clock))
-    assert slow.posted == 1  # the second would have gone out eight minutes into its claim
-    assert (await tick(poller)).posted == 1  # given back, so not held: posted at once
+    pacer = TakenOverWhileWaiting(rt, clock)
+    slow = await run_round(rt, client, pacer=pacer)
+    assert slow.posted == 1
+    [taken] = pacer.taken
+    assert len(taken.news) == 1 and await rt.store.give_back(taken.claim)  # its new holder gives it back unsaid
+    assert (await tick(poller)).posted == 1
     assert [m["text"].splitlines()[1] for m in news(chat)] == ["Status: Open → Pending", "Status: Pending → Closed"]
 
 
