@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     LOG_FORMAT: Literal["text", "json"] = "text"  # json: one JSON object a line
     WATCH_POLL_SECONDS: int = Field(default=60, ge=5, le=86400)  # how often watched items are checked
     WEB_CONCURRENCY: int = Field(default=1, ge=1, le=64)  # worker processes of `python -m bot`
+    # Whose Issuetrak issues a person sees (README, "Who can write as whom"): every issue ("all"), or
+    # only those of their own Issuetrak user's organization ("organization").
+    ISSUE_SCOPE: Literal["all", "organization"] = "all"
 
     @field_validator("SLACK_API_URL", "ISSUETRAK_URL", "PROJECTRAK_URL", "AIP_URL", "KITSU_URL")
     @classmethod

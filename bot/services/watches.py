@@ -71,11 +71,11 @@ def project_target(project: ProjectStatus) -> WatchTarget:
     return WatchTarget(WatchKind.PROJECT, project.tracker.value, project.id, project.name, project.key, project.url)
 
 
-async def find_project(rt: Runtime, ref: str) -> WatchTarget | str:
+async def find_project(rt: Runtime, ref: str) -> ProjectStatus | str:
     """The one project `ref` names, found as `/tracker project` finds one, or the sentence why not."""
     found = await lookup.find_projects(rt, ref)
     if len(found.projects) == 1:
-        return project_target(found.projects[0])
+        return found.projects[0]
     if found.projects:
         names = ", ".join(
             messages.WATCH_PROJECT_CHOICE.format(
@@ -88,37 +88,47 @@ async def find_project(rt: Runtime, ref: str) -> WatchTarget | str:
     return f"{sentence} {' '.join(found.failures.values())}".strip()
 
 
-async def find_target(rt: Runtime, kind: WatchKind, ref: str) -> WatchTarget | str:
+Item = Issue | ProjectStatus
+
+
+def target_of(item: Item) -> WatchTarget:
+    return issue_target(item) if isinstance(item, Issue) else project_target(item)
+
+
+async def find_item(rt: Runtime, kind: WatchKind, ref: str) -> Item | str:
     """What `watch issue N` / `watch project <ref>` names, read from its tracker now (so it exists)."""
     if kind is WatchKind.ISSUE:
-        return issue_target(await lookup.get_issue(rt, int(ref)))
+        return await lookup.get_issue(rt, int(ref))
     return await find_project(rt, ref)
 
 
-async def target_from_value(rt: Runtime, value: str) -> WatchTarget | str:
+async def item_from_value(rt: Runtime, value: str) -> Item | str:
     """The item a "Watch here" button names ("issue:1001", "project:kitsu:<id>"), read now; a value
     that names nothing is said so (NotFound), never trusted."""
     kind, _, rest = value.partition(":")
     if kind == WatchKind.ISSUE.value and is_number(rest):
-        return await find_target(rt, WatchKind.ISSUE, rest)
+        return await find_item(rt, WatchKind.ISSUE, rest)
     tracker, _, project_id = rest.partition(":")
     if kind == WatchKind.PROJECT.value and project_id and len(project_id) <= 255:
         try:
             name = TrackerName(tracker)
         except ValueError:
             raise NotFound("trackerbot", "That project") from None
-        return project_target(await lookup.refresh_project(rt, name, project_id))
+        return await lookup.refresh_project(rt, name, project_id)
     raise NotFound("trackerbot", "That item")
 
 
 async def watch(rt: Runtime, *, team: str, channel: str, person: SlackPerson, kind: WatchKind, ref: str) -> str:
     """`watch issue N` / `watch project <ref>`: start a watch for the channel (in a DM, the person)."""
-    return await _start(rt, team=team, channel=channel, person=person, find=lambda: find_target(rt, kind, ref))
+    return await _start(rt, team=team, channel=channel, person=person, kind=kind, find=lambda: find_item(rt, kind, ref))
 
 
 async def watch_here(rt: Runtime, *, team: str, channel: str, person: SlackPerson, value: str) -> str:
     """A "Watch here" click on a card: the same watch, of the item the button names."""
-    return await _start(rt, team=team, channel=channel, person=person, find=lambda: target_from_value(rt, value))
+    kind = WatchKind.ISSUE if value.startswith(f"{WatchKind.ISSUE.value}:") else WatchKind.PROJECT
+    return await _start(
+        rt, team=team, channel=channel, person=person, kind=kind, find=lambda: item_from_value(rt, value)
+    )
 
 
 async def _start(
@@ -127,17 +137,25 @@ async def _start(
     team: str,
     channel: str,
     person: SlackPerson,
-    find: Callable[[], Awaitable[WatchTarget | str]],
+    kind: WatchKind,
+    find: Callable[[], Awaitable[Item | str]],
 ) -> str:
-    """The read rules first (nothing of the item is read for someone who may not read it), then the
-    item as its tracker has it now, then the watch."""
+    """The read rules first (nothing of an issue is read for someone who may not read issues; a
+    project needs no Issuetrak user), then the item as its tracker has it now, then the watch. A
+    paused watch of the item here is resumed, acting for the person from now on."""
     if identity.shut_out(rt, person):
         return messages.GUEST_REFUSED
-    if rt.trackers.issuetrak is not None and (refusal := await identity.read_refusal(rt, team, person)):
+    reader = identity.Reader(None)
+    if kind is WatchKind.ISSUE:
+        reader = await identity.reader(rt, team, person)
+        if reader.refusal:
+            return reader.refusal
+    item = await find()
+    if isinstance(item, str):
+        return item
+    if isinstance(item, Issue) and (refusal := identity.issue_refusal(rt, reader, item)):
         return refusal
-    target = await find()
-    if isinstance(target, str):
-        return target
+    target = target_of(item)
     alone = personal(channel)
     added, _ = await rt.store.add_watch(
         team,
@@ -195,9 +213,10 @@ async def unwatch(rt: Runtime, *, team: str, channel: str, user: str, kind: Watc
     mine = await rt.store.watches_at(team, _destination(channel, user))
     found = next((w for w in mine if _names(w, kind, ref)), None)
     if found is None and kind is WatchKind.PROJECT and mine:
-        target = await find_project(rt, ref)  # a ref of its own tracker, as `watch project` took it
-        if isinstance(target, WatchTarget):
-            found = next((w for w in mine if w.target.item_key == target.item_key), None)
+        project = await find_project(rt, ref)  # a ref of its own tracker, as `watch project` took it
+        if isinstance(project, ProjectStatus):
+            key = project_target(project).item_key
+            found = next((w for w in mine if w.target.item_key == key), None)
     if found is None:
         what = (messages.WATCH_WHAT_ISSUE if kind is WatchKind.ISSUE else messages.WATCH_WHAT_PROJECT).format(
             ref=escape(ref)

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages, metrics
 from bot.digest_model import Digest
 from bot.running.runtime import Runtime
-from bot.services.digests import DIGEST_NOW_EVERY, _may_change, build, scope_known
+from bot.services.digests import DIGEST_NOW_EVERY, IssueFilter, _may_change, build, scope_known
 from bot.slack.telling import tell
 from bot.store import DueDigest, Requester
 from bot.views import digest as digest_view
@@ -100,7 +100,15 @@ async def _post(client: AsyncWebClient, channel: str, digest: Digest, pacer: Pac
 
 
 async def post_now(
-    rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, user: str, scope: str | None, pacer: Pacer = PACER
+    rt: Runtime,
+    client: AsyncWebClient,
+    *,
+    team: str,
+    channel: str,
+    user: str,
+    scope: str | None,
+    shown: IssueFilter | None,
+    pacer: Pacer = PACER,
 ) -> str:
     """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without
     one). Only digest editors may ask (everyone when there are none), once a minute per channel; a
@@ -119,7 +127,7 @@ async def post_now(
     sub = await rt.store.subscription(team, channel)
     today = now.astimezone(ZoneInfo(sub.timezone if sub else "UTC")).date()
     try:
-        await _post(client, channel, await build(rt, scope, today=today), pacer)
+        await _post(client, channel, await build(rt, scope, today=today, shown=shown), pacer)
     except BaseException as exc:
         await rt.store.release_digest_now(team, channel, now)  # nothing was posted: the next ask may come at once
         if isinstance(exc, Exception):  # not this process stopping

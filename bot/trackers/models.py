@@ -176,6 +176,7 @@ class Issue(BaseModel):
     target_date: datetime | None = None
     closed_date: datetime | None = None
     project_id: int | None = None
+    organization_id: int | None = None  # Issuetrak's OrganizationID: whose issue it is
     url: str | None = None
     notes: list[Note] = Field(default_factory=list)
 
@@ -210,6 +211,7 @@ class Person(BaseModel):
     name: str
     email: str | None = None
     active: bool = True
+    organization_id: int | None = None  # an Issuetrak user's OrganizationID (inferred: docs/trackers.md)
 
 
 class Lookup(BaseModel):

@@ -15,6 +15,7 @@ import pytest
 
 from bot.demo.slack import DROP, TEAM_ID, SlackState
 from bot.running.runtime import Runtime
+from bot.services import digests
 from bot.slack import digest_posting
 from bot.slack.app import web_client
 from bot.slack.digest_posting import Pacer
@@ -176,6 +177,7 @@ async def test_two_processes_asked_for_digest_now_at_once_post_it_once(
                 channel="C0BUSY",
                 user=f"U0ASKER{n}",
                 scope=None,
+                shown=digests.every_issue,
                 pacer=Pacer(0),
             )
 
