@@ -383,3 +383,4 @@ DIGEST_PAUSED = (
     "Anyone here who may read it can resume it (it then acts for them): `/tracker digest daily {time} {zone}{scope}`."
 )
 WATCH_RESUMED = "Resumed this channel's watch of {item}; it now acts with your rights (it was <@{owner}>'s)."
+PERSON_UNKNOWN = "Slack no longer knows this person."

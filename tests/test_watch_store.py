@@ -37,7 +37,7 @@ def test_a_version_2_database_is_upgraded_to_the_shape_of_a_new_one(store_url: s
     v2_database(store_url)
     assert versions(store_url) == [1, 2]
     upgraded = Store(store_url)
-    assert upgraded.schema_version == LATEST == 3 and versions(store_url) == [1, 2, 3]
+    assert upgraded.schema_version == LATEST and versions(store_url) == list(range(1, LATEST + 1))
 
     async def check() -> None:
         link = await upgraded.person_link("T1", "U1")

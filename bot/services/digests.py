@@ -249,7 +249,9 @@ async def scope_known(rt: Runtime, scope: str) -> bool:
 async def schedule(
     rt: Runtime, *, team: str, channel: str, user: str, at: time_of_day, zone: str, scope: str | None
 ) -> str:
-    """`digest daily HH:MM [zone] [scope]`: set (or change) the channel's daily digest."""
+    """`digest daily HH:MM [zone] [scope]`: set (or change) the channel's daily digest, which then
+    acts with the rights of `user` (its owner; a paused one is resumed). The read rule for what it
+    shows was asked before (`/tracker`'s handler), as for `digest now`."""
     if not _may_change(rt, user):
         return messages.DIGEST_NOT_ALLOWED
     try:
@@ -277,6 +279,14 @@ async def describe(rt: Runtime, *, team: str, channel: str) -> str:
     sub = await rt.store.subscription(team, channel)
     if sub is None:
         return messages.DIGEST_NONE
-    return messages.DIGEST_LIST.format(
-        time=sub.time, zone=sub.timezone, scope=_scope_text(sub.scope[0] if sub.scope else None), user=sub.created_by
-    )
+    scope = sub.scope[0] if sub.scope else None
+    owner = sub.owner or sub.created_by
+    if sub.paused_at is not None:
+        return messages.DIGEST_LIST_PAUSED.format(
+            time=sub.time,
+            zone=sub.timezone,
+            scope=_scope_text(scope),
+            user=owner,
+            scope_arg=f" {escape(scope)}" if scope else "",
+        )
+    return messages.DIGEST_LIST.format(time=sub.time, zone=sub.timezone, scope=_scope_text(scope), user=owner)

@@ -2,7 +2,9 @@
 
 A watch made in a channel is the channel's; one made in a DM with the bot (a channel ID starting
 with D) is the person's, and its news comes to them by DM. The read rules apply when a watch is
-made, as for reading an issue (`identity.read_refusal`).
+made, as for reading an issue (`identity.reader`; a project needs no Issuetrak user), and again
+each round for whom it acts (`still_reads`): a channel's watch acts with the rights of its owner,
+who set it or last resumed it, and pauses when they may no longer read (`bot.slack.owners`).
 
 The poll (`poll`) reads each distinct watched item once per round, however many watch it, with at
 most POLL_CONCURRENCY reads at a time through the process's shared tracker clients (their tokens
@@ -157,7 +159,7 @@ async def _start(
         return refusal
     target = target_of(item)
     alone = personal(channel)
-    added, _ = await rt.store.add_watch(
+    added, existing = await rt.store.add_watch(
         team,
         _destination(channel, person.id),
         target,
@@ -167,6 +169,9 @@ async def _start(
         cap=MAX_WATCHES,
     )
     item = describe(target)
+    paused = added is WatchAdded.ALREADY and existing is not None and existing.paused_at is not None
+    if paused and existing is not None and await rt.store.resume_watch(existing.id, person.id):
+        return messages.WATCH_RESUMED.format(item=item, owner=existing.owner or existing.created_by)
     if added is WatchAdded.ALREADY:
         return (messages.WATCH_ALREADY_PERSONAL if alone else messages.WATCH_ALREADY).format(item=item)
     if added is WatchAdded.FULL:
@@ -175,20 +180,37 @@ async def _start(
     return started.format(item=item, every=f"{rt.settings.WATCH_POLL_SECONDS} s")
 
 
-async def may_still_hear(rt: Runtime, team: str, person: SlackPerson) -> bool | None:
-    """Whether the person a personal watch tells may still read, under the rules `_start` applied
-    when it was set (a guest, or no Issuetrak user, may not); None when Issuetrak cannot say now."""
-    if identity.shut_out(rt, person):
-        return False
-    if rt.trackers.issuetrak is None or rt.settings.OPEN_READS:
-        return True
+async def still_reads(rt: Runtime, team: str, person: SlackPerson, *, issues: bool) -> identity.Reader:
+    """Whether the person a watch or digest acts for (a channel's: its owner; a personal watch's:
+    its person) may still read what it shows (`issues`: Issuetrak issues), under the rules applied
+    when it was set: a guest, or a person Slack no longer knows, may not, and issues need the read
+    rule. A TRACKER_ADMINS member's stay while they stay admin. `down`: Issuetrak cannot say now."""
+    admin = person.id in rt.settings.admins
+    if not admin and not person.known:
+        return identity.Reader(messages.PERSON_UNKNOWN)
+    if not admin and identity.shut_out(rt, person):
+        return identity.Reader(messages.GUEST_REFUSED)
+    if not issues or rt.trackers.issuetrak is None:
+        return identity.Reader(None)
     try:
-        standing = await identity.identify(rt, team, person)
-    except TrackerError:
-        return None
-    if standing.user is not None:
-        return True
-    return None if standing.refusal is identity.Refusal.ISSUETRAK_DOWN else False
+        reader = await identity.reader(rt, team, person)
+    except TrackerError as exc:
+        return identity.Reader(str(exc), down=True)
+    if admin and reader.refusal is not None and not reader.down:
+        return identity.Reader(None)
+    return reader
+
+
+def shows_issues(watch: Watch) -> bool:
+    """Whether a watch's news shows Issuetrak issues (so whom it acts for needs the read rule)."""
+    return watch.target.kind is WatchKind.ISSUE
+
+
+def resume_command(target: WatchTarget) -> str:
+    """What to type to watch `target` again (and so resume a paused watch of it)."""
+    if target.kind is WatchKind.ISSUE:
+        return f"/tracker watch issue {target.item_id}"
+    return f"/tracker watch project {target.name}"
 
 
 def _names(watch: Watch, kind: WatchKind, ref: str) -> bool:
@@ -237,8 +259,14 @@ async def listing(rt: Runtime, *, team: str, channel: str, user: str) -> str:
     head = (messages.WATCHING_LIST_PERSONAL if alone else messages.WATCHING_LIST).format(
         count=len(found), cap=MAX_WATCHES
     )
-    lines = [f"• {messages.WATCHING_ENTRY.format(item=describe(w.target), by=w.created_by)}" for w in found]
+    lines = [f"• {_entry(w)}" for w in found]
     return "\n".join([head, *lines])
+
+
+def _entry(watch: Watch) -> str:
+    """A watch as `watching` lists it: the item, whom it acts for, and whether it is paused."""
+    said = messages.WATCHING_ENTRY_PAUSED if watch.paused_at is not None else messages.WATCHING_ENTRY
+    return said.format(item=describe(watch.target), by=watch.owner or watch.created_by)
 
 
 async def home_lines(rt: Runtime, *, team: str, user: str) -> list[tuple[str, int]]:

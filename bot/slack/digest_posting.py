@@ -23,7 +23,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages, metrics
 from bot.digest_model import Digest
 from bot.running.runtime import Runtime
-from bot.services.digests import DIGEST_NOW_EVERY, IssueFilter, _may_change, build, scope_known
+from bot.services.digests import (
+    DIGEST_NOW_EVERY,
+    IssueFilter,
+    _may_change,
+    build,
+    issues_shown,
+    scope_known,
+    shows_issues,
+)
+from bot.slack.owners import Owners, lost, pause_digest
 from bot.slack.telling import tell
 from bot.store import DueDigest, Requester
 from bot.views import digest as digest_view
@@ -151,24 +160,35 @@ class DueRound:
 
 
 async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER) -> DueRound:
-    """Post every digest due now that this process wins the claim for.
+    """Post every digest due now that this process wins the claim for, with the rights of its
+    owner (`bot.slack.owners`): one who may no longer read it pauses it instead.
 
     The claim comes first, so a digest is posted at most once. A post that fails for a passing
     reason (Slack 5xx, rate limit, the network, this process stopping) gives its claim back: the
     next round posts it. One that Slack refuses for good (the bot left the channel) settles the
     day, and whoever set the digest up is told, once. The other channels still get theirs."""
     done = DueRound()
-    built: dict[tuple[str | None, date], Digest] = {}  # channels with the same scope share one build
+    built: dict[tuple[str | None, date, object], Digest] = {}  # channels with the same scope and reader share one
+    owners = Owners(rt, client)
     for due in await rt.store.due_subscriptions(rt.clock()):
         sub = due.subscription
+        scope = sub.scope[0] if sub.scope else None
+        if sub.paused_at is not None:
+            continue  # until someone who may read it resumes it
+        reader = await owners.reader(sub.team_id, sub.owner, issues=shows_issues(rt, scope))
+        if reader is None:
+            continue  # Slack cannot say who its owner is just now: a later round asks again
+        if lost(reader):
+            await pause_digest(rt, client, sub, pacer)
+            continue
         claimed_at = rt.clock()
         if not await rt.store.claim_digest(sub.id, due.due_date, claimed_at):
             continue  # another process has it
-        scope = sub.scope[0] if sub.scope else None
         try:
-            key = (scope, due.due_date)
+            organization = reader.user.organization_id if reader.user else None
+            key = (scope, due.due_date, (reader.refusal is None, organization))
             if key not in built:
-                built[key] = await build(rt, scope, today=due.due_date)
+                built[key] = await build(rt, scope, today=due.due_date, shown=issues_shown(rt, reader))
             ts = await _post(client, sub.channel_id, built[key], pacer)
         except asyncio.CancelledError:
             await rt.store.release_digest(sub.id, due.due_date, claimed_at)
