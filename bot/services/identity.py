@@ -156,14 +156,19 @@ def scope_refusal(rt: Runtime, user: Person | None, issue: Issue) -> str | None:
     and write on: None when they may; else the sentence why not. Under "all" every issue is
     everyone's; under "organization" only those whose OrganizationID is the user's, and a user
     with no organization (or nobody: OPEN_READS without a user) sees none."""
+    return organization_refusal(rt, user, issue.number, issue.organization_id)
+
+
+def organization_refusal(rt: Runtime, user: Person | None, number: int, organization: int | None) -> str | None:
+    """`scope_refusal` for issue `number` of `organization` as read earlier (a watch's news)."""
     if not scoped(rt):
         return None
     if user is None:
         return messages.SCOPE_NEEDS_USER
     if user.organization_id is None:
         return messages.SCOPE_NO_ORGANIZATION.format(user=user.id)
-    if issue.organization_id != user.organization_id:
-        return messages.SCOPE_NOT_YOURS.format(number=issue.number)
+    if organization != user.organization_id:
+        return messages.SCOPE_NOT_YOURS.format(number=number)
     return None
 
 

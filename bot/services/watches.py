@@ -201,6 +201,18 @@ async def still_reads(rt: Runtime, team: str, person: SlackPerson, *, issues: bo
     return reader
 
 
+def news_shown(rt: Runtime, reader: identity.Reader, body: dict[str, Any]) -> bool:
+    """Whether a piece of news may be told to the person `reader` describes: news of an issue
+    only while the issue (as the poll read it) is in their ISSUE_SCOPE."""
+    if reader.refusal is not None:
+        return False
+    if not isinstance(body.get("issue"), int):
+        return True
+    organization = body.get("organization")
+    number, organization = int(body["issue"]), organization if isinstance(organization, int) else None
+    return identity.organization_refusal(rt, reader.user, number, organization) is None
+
+
 def shows_issues(watch: Watch) -> bool:
     """Whether a watch's news shows Issuetrak issues (so whom it acts for needs the read rule)."""
     return watch.target.kind is WatchKind.ISSUE
@@ -354,7 +366,13 @@ def issue_news(before: dict[str, Any], issue: Issue) -> dict[str, Any] | None:
     changes = _changes(before, after, ISSUE_FIELDS)
     if not changes and not notes:
         return None
-    return {"changes": changes, "notes": notes, "more_notes": max(0, len(fresh) - NOTES_SHOWN)}
+    return {
+        "changes": changes,
+        "notes": notes,
+        "more_notes": max(0, len(fresh) - NOTES_SHOWN),
+        "issue": issue.number,
+        "organization": issue.organization_id,  # whose issue it is now, for ISSUE_SCOPE when it is told
+    }
 
 
 def project_news(before: dict[str, Any], project: ProjectStatus) -> dict[str, Any] | None:

@@ -91,7 +91,9 @@ async def _still_heard(
     if watch.paused_at is None:
         whom = watch.destination if watch.personal else watch.owner
         reader = await owners.reader(watch.team_id, whom, issues=watches.shows_issues(watch))
-        heard = None if reader is None or reader.down else reader.refusal is None
+        heard = (
+            None if reader is None or reader.down else all(watches.news_shown(rt, reader, p.body) for p in claim.news)
+        )
     if heard is None:
         await rt.store.release_news([p.id for p in claim.news], claim.claimed_at)
     elif not heard:

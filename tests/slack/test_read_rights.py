@@ -15,6 +15,9 @@ from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, blocks_text, text_values
 from tests.slack.test_unfurls import paste, site
+from tests.slack.test_watches import Poller, news, poller, tick
+
+__all__ = ["poller"]  # the fixture, shared with the watch tests
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +102,25 @@ async def test_organization_scope_holds_for_watches(by_organization: Chat) -> No
     assert "This channel will hear of changes to Issuetrak issue #1001" in chat.send("/tracker watch issue 1001").text
     [watch] = await chat.runtime.store.watches_at(TEAM_ID, chat.channel)
     assert watch.target.item_id == "1001"
+
+
+async def test_an_issue_that_left_the_watchers_organization_is_no_longer_told(
+    by_organization: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """Checked when the news is told too: #1001 moved to Northlight Post, so Alice's channel
+    hears nothing of it, and the watch pauses (David, of Northlight Post, could resume it)."""
+    chat = by_organization
+    chat.send("/tracker watch issue 1001")
+    chat.channel = "D0ALICE"
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    issue = issuetrak_server.state.issues[1001]
+    issue["OrganizationID"], issue["Status"] = 2, "Closed"
+    done = await tick(poller)
+    assert (done.changed, done.posted) == (1, 0) and news(chat) == []
+    [watch] = await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL")
+    assert watch.paused_at is not None
+    assert await chat.runtime.store.watches_by(TEAM_ID, "U0ALICE") == [watch]  # the personal one ended
 
 
 def test_organization_scope_holds_for_unfurls(by_organization: Chat, issuetrak_server: IssuetrakServer) -> None:
