@@ -92,7 +92,7 @@ def _shows_issues(rt: Runtime, cmd: parsed.Command) -> bool:
     """Whether the command shows Issuetrak issues (a card, or a digest that reads Issuetrak): those
     ask the read rule (`identity.reader`); projects, tasks and assets do not."""
     if isinstance(cmd, parsed.ShowIssue):
-        return True
+        return rt.trackers.issuetrak is not None  # else the lookup says Issuetrak is not set up
     return isinstance(cmd, (parsed.DigestNow, parsed.DigestDaily)) and digests.shows_issues(rt, cmd.scope)
 
 

@@ -176,8 +176,10 @@ async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER)
         if sub.paused_at is not None:
             continue  # until someone who may read it resumes it
         reader = await owners.reader(sub.team_id, sub.owner, issues=shows_issues(rt, scope))
-        if reader is None:
-            continue  # Slack cannot say who its owner is just now: a later round asks again
+        if reader is None:  # Slack cannot say who its owner is just now: a later round asks again
+            done.failed += 1
+            metrics.DIGESTS_FAILED.labels("scheduled").inc()
+            continue
         if lost(reader):
             await pause_digest(rt, client, sub, pacer)
             continue
