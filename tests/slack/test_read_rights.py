@@ -6,6 +6,7 @@ no other tracker's answer."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -61,6 +62,31 @@ def test_an_issuetrak_outage_blocks_no_other_trackers_answer(chat: Chat, issuetr
     text = blocks_text(whole["blocks"])
     assert "Kitsu tasks due soon" in text and "Issuetrak" in text
     assert "Opened" not in text  # no issue of Issuetrak's
+
+
+async def test_a_kitsu_watch_of_a_person_without_an_issuetrak_user_is_told_while_issuetrak_is_down(
+    chat: Chat,
+    poller: Poller,
+    issuetrak_server: IssuetrakServer,
+    kitsu_server,  # type: ignore[no-untyped-def]
+) -> None:
+    """The round asks nothing of Issuetrak for a project watch: its outage holds up no Kitsu news,
+    and a person without an Issuetrak user hears of their production (in a channel and by DM)."""
+    chat.user = "U0NOBODY"
+    chat.send("/tracker watch project moonrise")
+    chat.channel = "D0NOBODY"
+    chat.send("/tracker watch project moonrise")
+    await tick(poller)
+    issuetrak_server.state.faults.fail_next.extend([503] * 1000)
+    data = kitsu_server.state.data
+    moonrise = next(p["id"] for p in data["projects"] if p["name"] == "Moonrise")
+    yesterday = f"{(kitsu_server.state.today - timedelta(days=1)).isoformat()}T00:00:00"
+    for task in data["tasks"]:
+        if task["project_id"] == moonrise:
+            task["due_date"] = yesterday
+    done = await tick(poller)
+    assert (done.posted, done.paused) == (2, 0)
+    assert sorted(m["channel"] for m in news(chat)) == ["C0GENERAL", "U0NOBODY"]
 
 
 # --- section 5: ISSUE_SCOPE ------------------------------------------------------------------------
