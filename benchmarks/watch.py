@@ -55,7 +55,7 @@ async def _watch_all(store: Store, numbers: Sequence[int]) -> int:
         target = WatchTarget(WatchKind.ISSUE, "issuetrak", str(number), f"issue {number}")
         for copy in range(WATCHERS):
             channel = f"C0BENCH{copy}X{index // per_channel}"
-            await store.add_watch(TEAM, channel, target, personal=False, by="U0BENCH", now=now, cap=per_channel)
+            await store.add_watch(TEAM, channel, target, personal=False, by="U0ALICE", now=now, cap=per_channel)
             made += 1
     return made
 

@@ -481,3 +481,30 @@ STEP_WRITE_FAILED = "Issuetrak refused the write (outbox #{item}): {error}"
 STEP_NO_PROJECT = "No project matches “{ref}” in {where}."
 STEP_MANY_PROJECTS = "“{ref}” matches {count} projects ({names}): use a project's key or ID instead."
 STEP_UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Run the workflow again later."
+# --- trust: whose rights a watch or digest uses, and whose issues a person sees --------------------
+SCOPE_NEEDS_USER = (
+    "This workspace shows each person only their own organization's Issuetrak issues, so seeing one needs "
+    "your Issuetrak user: type `/tracker link &lt;your Issuetrak user ID&gt;`."
+)
+SCOPE_NO_ORGANIZATION = (
+    "This workspace shows each person only their own organization's Issuetrak issues, and your Issuetrak "
+    "user *{user}* belongs to no organization, so you see none. Ask an Issuetrak admin to set yours."
+)
+SCOPE_NOT_YOURS = "Issue #{number} is not one of your organization's issues, so it is not shown here."
+DIGEST_ISSUES_LEFT_OUT = "issues left out: Issuetrak could not say whether whoever asked may read them"
+WATCHING_ENTRY_PAUSED = "{item}, set by <@{by}>, *paused* (they may no longer read it)"
+DIGEST_LIST_PAUSED = (
+    "This channel's digest (every day at {time} ({zone}){scope}, set up by <@{user}>) is *paused*: "
+    "<@{user}> may no longer read what it shows. Anyone here who may can resume it with "
+    "`/tracker digest daily {time} {zone}{scope_arg}`."
+)
+WATCHES_PAUSED = (
+    "<@{owner}> set this channel's watch of {items}, and may no longer read it, so it has stopped. "
+    "Anyone here who may read it can resume it (it then acts for them): {commands}."
+)
+DIGEST_PAUSED = (
+    "<@{owner}> set up this channel's daily digest, and may no longer read what it shows, so it has stopped. "
+    "Anyone here who may read it can resume it (it then acts for them): `/tracker digest daily {time} {zone}{scope}`."
+)
+WATCH_RESUMED = "Resumed this channel's watch of {item}; it now acts with your rights (it was <@{owner}>'s)."
+PERSON_UNKNOWN = "Slack no longer knows this person."

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     # How long a claim on once-only work (a saved write, a digest, a watch's news) lasts unless its
     # process renews it; then another process takes the work over (README, "Several workers").
     CLAIM_LEASE_SECONDS: int = Field(default=300, ge=2, le=3600)
+    # Whose Issuetrak issues a person sees (README, "Who can write as whom"): every issue ("all"), or
+    # only those of their own Issuetrak user's organization ("organization").
+    ISSUE_SCOPE: Literal["all", "organization"] = "all"
 
     @field_validator("SLACK_API_URL", "ISSUETRAK_URL", "PROJECTRAK_URL", "AIP_URL", "KITSU_URL")
     @classmethod

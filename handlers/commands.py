@@ -89,9 +89,12 @@ class Asked:
         return await self.directory.person(self.client, self.team, self.user)
 
 
-# Commands that show Issuetrak issues (a card, or a digest of open issues) to whoever asks: they
-# need an Issuetrak identity, like any read (OPEN_READS lifts it).
-_READS_ISSUES = (parsed.ShowIssue, parsed.DigestNow, parsed.DigestDaily)
+def _shows_issues(rt: Runtime, cmd: parsed.Command) -> bool:
+    """Whether the command shows Issuetrak issues (a card, or a digest that reads Issuetrak): those
+    ask the read rule (`identity.reader`); projects, tasks and assets do not."""
+    if isinstance(cmd, parsed.ShowIssue):
+        return rt.trackers.issuetrak is not None  # else the lookup says Issuetrak is not set up
+    return isinstance(cmd, (parsed.DigestNow, parsed.DigestDaily)) and digests.shows_issues(rt, cmd.scope)
 
 
 async def _say(reply: Reply, sentence: str) -> None:
@@ -104,16 +107,19 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
     if identity.shut_out(rt, person):
         await _say(reply, messages.GUEST_REFUSED)
         return
-    if (
-        isinstance(cmd, _READS_ISSUES)
-        and rt.trackers.issuetrak is not None
-        and (refusal := await identity.read_refusal(rt, asked.team, person))
-    ):
-        await _say(reply, refusal)
-        return
+    reader = identity.Reader(None)
+    if _shows_issues(rt, cmd):
+        reader = await identity.reader(rt, asked.team, person)
+        # A digest goes on without its issues while Issuetrak cannot say: one outage blocks no other answer.
+        if reader.refusal and not (reader.down and isinstance(cmd, parsed.DigestNow)):
+            await _say(reply, reader.refusal)
+            return
     match cmd:
         case parsed.ShowIssue(number):
             issue = await lookup.get_issue(rt, number)
+            if refusal := identity.issue_refusal(rt, reader, issue):
+                await _say(reply, refusal)
+                return
             await show(reply, cards.issue_card(issue, asked.today), f"Issue #{issue.number}: {issue.subject}")
         case parsed.ShowProject(ref):
             found = await lookup.find_projects(rt, ref)
@@ -155,7 +161,13 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             await _say(reply, await identity.unlink(rt, team=asked.team, actor=asked.user, person=someone))
         case parsed.DigestNow(scope):
             sentence = await digest_posting.post_now(
-                rt, asked.client, team=asked.team, channel=asked.channel, user=asked.user, scope=scope
+                rt,
+                asked.client,
+                team=asked.team,
+                channel=asked.channel,
+                user=asked.user,
+                scope=scope,
+                shown=digests.issues_shown(rt, reader),
             )
             await show(reply, sentence_blocks.notice(sentence), sentence)
         case parsed.DigestDaily(at, zone, scope):

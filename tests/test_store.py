@@ -15,7 +15,7 @@ from itertools import chain
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, insert, inspect, select
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, delete, insert, inspect, select
 
 from bot.store import (
     AuditAction,
@@ -34,7 +34,7 @@ from bot.store import (
 )
 from bot.store.engine import database_url, open_engine
 from bot.store.migrations import UPGRADES, Migration, migrate
-from bot.store.schema import metadata, schema_version
+from bot.store.schema import digest_subscriptions, metadata, schema_version, watches
 from tests.fixtures.store import fresh_pg_schema
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
@@ -171,6 +171,7 @@ def v1_database(url: str, links: list[tuple[str, str, str]]) -> None:
             for table in ("outbox", "digest_claims"):  # the claim's columns came with version 4
                 for column in CLAIM_COLUMNS:
                     conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+            drop_owner_columns(conn, ("digest_subscriptions",))
             conn.execute(insert(old.tables["schema_version"]).values(version=1, description="baseline"))
             if links:
                 conn.execute(
@@ -216,6 +217,76 @@ def test_a_version_1_database_is_upgraded_to_the_shape_of_a_new_one(store_url: s
         taken = await upgraded.link_person("T1", "U9", "amartin", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
         assert taken.slack_user_id == "U1"
         assert (await upgraded.request_link("T1", "U9", "cdubois", NOW))[1] is True
+        await upgraded.aclose()
+
+    asyncio.run(check())
+    with ExitStack() as stack:
+        fresh = (
+            f"sqlite:///{tmp_path / 'fresh.db'}"
+            if store_url.startswith("sqlite")
+            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
+        )
+        asyncio.run(Store(fresh).aclose())
+        assert shape(store_url) == shape(fresh)
+
+
+OWNERS_VERSION = next(step.version for step in UPGRADES if step.description.startswith("the owner of each watch"))
+
+
+def drop_owner_columns(conn: Connection, tables: tuple[str, ...] = ("watches", "digest_subscriptions")) -> None:
+    """Take the columns the owners' migration adds off `tables`, as they were before it."""
+    for table in tables:
+        for column in ("owner", "paused_at"):
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
+def test_watches_and_digests_from_before_owners_are_owned_by_whoever_set_them(store_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The owners' migration: each existing watch and digest acts for who set it (the next round
+    checks them again), none paused; the database ends in the shape of a new one."""
+    asyncio.run(Store(store_url).aclose())
+    engine = open_engine(store_url)
+    try:
+        with engine.begin() as conn:  # as before the owners' migration, with a watch and a digest
+            drop_owner_columns(conn)
+            conn.execute(delete(schema_version).where(schema_version.c.version >= OWNERS_VERSION))
+            conn.execute(
+                insert(watches).values(
+                    team_id="T1",
+                    destination="C1",
+                    personal=False,
+                    item_key="issue:1001",
+                    kind="issue",
+                    tracker="issuetrak",
+                    item_id="1001",
+                    name="Printer",
+                    created_by="U1",
+                    created_at=NOW,
+                )
+            )
+            conn.execute(
+                insert(digest_subscriptions).values(
+                    team_id="T1",
+                    channel_id="C1",
+                    time="09:00",
+                    timezone="UTC",
+                    scope=[],
+                    created_by="U2",
+                    created_at=NOW,
+                    enabled=True,
+                )
+            )
+    finally:
+        engine.dispose()
+    upgraded = Store(store_url)
+    assert upgraded.schema_version == LATEST and versions(store_url) == list(range(1, LATEST + 1))
+
+    async def check() -> None:
+        [watch] = await upgraded.watches_at("T1", "C1")
+        assert (watch.owner, watch.paused_at) == ("U1", None)
+        sub = await upgraded.subscription("T1", "C1")
+        assert sub is not None and (sub.owner, sub.paused_at) == ("U2", None)
+        assert [w.id for w in await upgraded.pause_watches([watch.id], "U1", NOW)] == [watch.id]
+        assert await upgraded.pause_digest(sub.id, "U2", NOW)
         await upgraded.aclose()
 
     asyncio.run(check())

@@ -161,3 +161,29 @@ async def test_news_claims_are_fenced_and_given_back(store: Store) -> None:
     assert await store.pending_news() == 0
     assert await store.give_back(taken_over.claim)
     assert await store.claim_news(later, 10, LEASE) == []  # nothing left to claim
+
+
+# --- owners: whose rights a channel's watch acts with ---------------------------------------------
+
+
+async def test_a_paused_watch_is_not_polled_for_gets_no_news_and_is_resumed_by_its_new_owner(store: Store) -> None:
+    _, mine = await store.add_watch("T1", "C1", ISSUE, personal=False, by="U1", now=NOW, cap=5)
+    _, theirs = await store.add_watch("T1", "C2", ISSUE, personal=False, by="U2", now=NOW, cap=5)
+    assert mine is not None and theirs is not None and mine.owner == "U1"
+    assert [w.id for w in await store.owned_watches()] == [mine.id, theirs.id]
+    assert await store.pause_watches([mine.id], "U9", NOW) == []  # owned by someone else: left alone
+    [paused] = await store.pause_watches([mine.id, theirs.id], "U1", NOW)
+    assert paused.id == mine.id and paused.paused_at == NOW
+    assert await store.pause_watches([mine.id], "U1", NOW) == []  # paused once
+    assert [w.id for w in await store.owned_watches()] == [theirs.id]
+
+    [item] = await store.watched_items()  # still followed, by C2's watch
+    assert await store.advance(item.target.item_key, item.version, {"status": "Open"}, NOW, news_body={"n": 1})
+    claims = await store.claim_news(NOW, 10, LEASE)
+    assert [claim.watch.id for claim in claims] == [theirs.id]  # no news for the paused watch
+
+    assert await store.resume_watch(mine.id, "U3") and not await store.resume_watch(mine.id, "U4")
+    [resumed] = await store.watches_at("T1", "C1")
+    assert (resumed.owner, resumed.paused_at, resumed.created_by) == ("U3", None, "U1")
+    await store.pause_watches([theirs.id], "U2", NOW)
+    assert [i.target.item_key for i in await store.watched_items()] == [ISSUE.item_key]  # by C1's, again

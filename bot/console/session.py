@@ -411,6 +411,7 @@ class Session:
         self._show_calls()
         said = f"{done.posted} news posted" if done.posted else "nothing new to post"
         gone = f", {done.gone} gone" if done.gone else ""
+        gone += f", {done.paused} paused (their owner may no longer read)" if done.paused else ""
         items = f"{done.items} item{'' if done.items == 1 else 's'}"
         self.out.line(self.out.style.dim(f"Watch round: {items} checked{gone}, {said} ({done.seconds:.1f} s)."))
 

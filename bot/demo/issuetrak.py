@@ -481,7 +481,9 @@ def _note_record(
     }
 
 
-def _user(user_id: str, first: str, last: str, email: str, *, active: bool = True) -> dict[str, Any]:
+def _user(
+    user_id: str, first: str, last: str, email: str, *, active: bool = True, organization_id: int | None = 1
+) -> dict[str, Any]:
     return {
         "UserID": user_id,
         "UserName": f"{first} {last}",
@@ -490,7 +492,7 @@ def _user(user_id: str, first: str, last: str, email: str, *, active: bool = Tru
         "EmailAddress": email,
         "IsActive": active,
         "UserTypeID": 1,
-        "OrganizationID": 1,
+        "OrganizationID": organization_id,
         "Phone": None,
         "TimeZoneID": "UTC",
     }
@@ -552,7 +554,7 @@ def _demo_data(now: datetime) -> dict[str, Any]:
         _user("amartin", "Alice", "Martin", "alice@example.com"),
         _user("bnguyen", "Bao", "Nguyen", "bao.nguyen@example.com"),
         _user("cdubois", "Camille", "Dubois", "camille.dubois@example.com"),
-        _user("dokafor", "David", "Okafor", "david.okafor@example.com"),
+        _user("dokafor", "David", "Okafor", "david.okafor@example.com", organization_id=2),  # Northlight Post
         _user("esato", "Emi", "Sato", "emi.sato@example.com", active=False),
     ]
     issue = _issue_record
@@ -607,6 +609,7 @@ def _demo_data(now: datetime) -> dict[str, Any]:
             "<p>All seats show <b>no license</b>.</p>",
             submitted=now - 26 * hour,
             submitted_by="dokafor",
+            organization_id=2,
             type_id=2,
             priority_id=4,
             assigned_to="bnguyen",
@@ -666,6 +669,7 @@ def _demo_data(now: datetime) -> dict[str, Any]:
             "Probe booked with the vendor.",
             submitted=now - 15 * day,
             submitted_by="dokafor",
+            organization_id=2,
             type_id=1,
             priority_id=2,
             assigned_to="dokafor",

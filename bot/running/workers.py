@@ -206,12 +206,13 @@ class Workers:
 
     async def _watches(self) -> watch_posting.RoundSummary:
         done = await watch_posting.run_round(self.rt, self.client, pacer=self.pacer)
-        if done.posted or done.gone:
+        if done.posted or done.gone or done.paused:
             log.info(
-                "watches: %d items checked, %d news posted, %d gone (%.1f s)",
+                "watches: %d items checked, %d news posted, %d gone, %d paused (%.1f s)",
                 done.items,
                 done.posted,
                 done.gone,
+                done.paused,
                 done.seconds,
             )
         return done

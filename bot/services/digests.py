@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
@@ -19,11 +19,12 @@ from datetime import time as time_of_day
 from bot import messages
 from bot.digest_model import TASKS_DUE_DAYS, Attention, Digest, days
 from bot.running.runtime import Runtime
+from bot.services import identity
 from bot.store import local_due_date
 from bot.times import time_zone
 from bot.trackers.capabilities import IssueSource, ProjectSource, TaskSource
 from bot.trackers.errors import TrackerError
-from bot.trackers.models import ProjectStatus, TrackerName
+from bot.trackers.models import Issue, ProjectStatus, TrackerName
 from bot.views.text import escape
 
 log = logging.getLogger(__name__)
@@ -108,18 +109,42 @@ def _consider(digest: Digest, projects: Iterable[ProjectStatus]) -> None:
             digest.attention.append(Attention(project, reasons))
 
 
-async def build(rt: Runtime, scope: str | None = None, *, today: date | None = None) -> Digest:
+IssueFilter = Callable[[Issue], bool]
+
+
+def every_issue(_issue: Issue) -> bool:
+    """Every issue may be shown (a reader under ISSUE_SCOPE=all)."""
+    return True
+
+
+def shows_issues(rt: Runtime, scope: str | None) -> bool:
+    """Whether a digest of `scope` reads Issuetrak's issues (so whoever it is for needs the read rule)."""
+    return rt.trackers.issuetrak is not None and Scope.of(rt, scope).takes(TrackerName.ISSUETRAK)
+
+
+def issues_shown(rt: Runtime, reader: identity.Reader) -> IssueFilter | None:
+    """Which Issuetrak issues a digest for the person `reader` describes may show (ISSUE_SCOPE);
+    None: none, as Issuetrak could not say who they are (the rest of the digest still goes)."""
+    if reader.refusal is not None:
+        return None
+    return lambda issue: identity.scope_refusal(rt, reader.user, issue) is None
+
+
+async def build(
+    rt: Runtime, scope: str | None = None, *, today: date | None = None, shown: IssueFilter | None = every_issue
+) -> Digest:
     """Read every tracker side by side (each bounded by its client's limit) and keep what matters.
 
-    `today` is the digest's local date (the clock's UTC date by default). A tracker that fails is
-    named in the digest; the others still make it."""
+    `today` is the digest's local date (the clock's UTC date by default). `shown` keeps the
+    Issuetrak issues the digest's reader may see (None: their section is left out, said so). A
+    tracker that fails is named in the digest; the others still make it."""
     now = rt.clock()
     digest = Digest(today=today or now.date(), scope=scope)
     wanted = Scope.of(rt, scope)
     trackers = rt.trackers
     await asyncio.gather(
         *(
-            _guarded(digest, source.name, _tracker(source, digest, wanted, now))
+            _guarded(digest, source.name, _tracker(source, digest, wanted, now, shown))
             for source in trackers.project_sources()
             if wanted.takes(source.tracker)
         )
@@ -139,20 +164,27 @@ async def _guarded(digest: Digest, label: str, work: Awaitable[None]) -> None:
         digest.failures[label] = str(exc)
 
 
-async def _tracker(source: ProjectSource, digest: Digest, scope: Scope, now: datetime) -> None:
+async def _tracker(
+    source: ProjectSource, digest: Digest, scope: Scope, now: datetime, shown: IssueFilter | None
+) -> None:
     """One tracker's part: its projects (with overdue task counts from a task source), the tasks
-    due soon, and the issue activity of an issue source."""
+    due soon, and the issue activity of an issue source (the issues `shown` keeps)."""
     listed = [p for p in await source.list_projects() if scope.covers(p)]
     projects = listed if source.lists_statuses else await _each(digest, source, listed)
     if isinstance(source, TaskSource):
         projects = await _tasks(source, digest, scope, projects)
     _consider(digest, projects)
     if isinstance(source, IssueSource) and not (scope.is_project and not projects):
+        if shown is None:
+            digest.failures[source.name] = messages.DIGEST_ISSUES_LEFT_OUT
+            return
         # Issues of the whole site, or of the projects the scope names.
         activity = await source.issue_activity(now - timedelta(hours=24), projects if scope.is_project else None)
         digest.issues_read = True
-        digest.opened, digest.closed = activity.opened, activity.closed
-        digest.open_by_assignee = Counter(issue.assignee or "Unassigned" for issue in activity.still_open)
+        digest.opened = [issue for issue in activity.opened if shown(issue)]
+        digest.closed = [issue for issue in activity.closed if shown(issue)]
+        open_issues = (issue for issue in activity.still_open if shown(issue))
+        digest.open_by_assignee = Counter(issue.assignee or "Unassigned" for issue in open_issues)
 
 
 async def _each(digest: Digest, source: ProjectSource, listed: list[ProjectStatus]) -> list[ProjectStatus]:
@@ -217,7 +249,9 @@ async def scope_known(rt: Runtime, scope: str) -> bool:
 async def schedule(
     rt: Runtime, *, team: str, channel: str, user: str, at: time_of_day, zone: str, scope: str | None
 ) -> str:
-    """`digest daily HH:MM [zone] [scope]`: set (or change) the channel's daily digest."""
+    """`digest daily HH:MM [zone] [scope]`: set (or change) the channel's daily digest, which then
+    acts with the rights of `user` (its owner; a paused one is resumed). The read rule for what it
+    shows was asked before (`/tracker`'s handler), as for `digest now`."""
     if not may_change(rt, user):
         return messages.DIGEST_NOT_ALLOWED
     try:
@@ -246,6 +280,14 @@ async def describe(rt: Runtime, *, team: str, channel: str, user: str) -> str:
     sub = await rt.store.subscription(team, channel)
     if sub is None:
         return messages.DIGEST_NONE if may_change(rt, user) else messages.DIGEST_NONE_NOT_EDITOR
-    return messages.DIGEST_LIST.format(
-        time=sub.time, zone=sub.timezone, scope=_scope_text(sub.scope[0] if sub.scope else None), user=sub.created_by
-    )
+    scope = sub.scope[0] if sub.scope else None
+    owner = sub.owner or sub.created_by
+    if sub.paused_at is not None:
+        return messages.DIGEST_LIST_PAUSED.format(
+            time=sub.time,
+            zone=sub.timezone,
+            scope=_scope_text(scope),
+            user=owner,
+            scope_arg=f" {escape(scope)}" if scope else "",
+        )
+    return messages.DIGEST_LIST.format(time=sub.time, zone=sub.timezone, scope=_scope_text(scope), user=owner)

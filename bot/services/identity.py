@@ -7,7 +7,7 @@ either email changes, the match goes with it. Any other tie is made by an admin,
 (`link @person <id>`) or by approving a person's request; those stay until someone unlinks them.
 
 Guests (`is_restricted`/`is_ultra_restricted`) may neither read nor write unless ALLOW_GUESTS, and
-reading issues needs an identity unless OPEN_READS."""
+reading issues needs an identity unless OPEN_READS; ISSUE_SCOPE narrows which issues (`reader`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bot.running.runtime import Runtime
 from bot.slack.people import SlackPerson
 from bot.store.records import LinkHow, RequestState
 from bot.trackers.errors import Unavailable
-from bot.trackers.models import Person
+from bot.trackers.models import Issue, Person
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +126,83 @@ def write_refusal(rt: Runtime, standing: Standing, person: SlackPerson) -> str |
     return refusal_sentence(rt, standing, person)
 
 
+# --- reading issues: the one read rule ---------------------------------------------------------
+# Issuetrak issues are read with the site's key, so the bot decides who sees which: a person needs
+# an Issuetrak user (unless OPEN_READS), and under ISSUE_SCOPE=organization sees only the issues of
+# that user's organization. Projects, tasks and assets need no Issuetrak user (a guest still
+# reads nothing unless ALLOW_GUESTS). Every path that shows an issue asks here: `reader` once per
+# person, then `issue_refusal` for each issue; writes ask `scope_refusal` with the user they act as.
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whether a person may read Issuetrak issues: `refusal` is None when they may, else the
+    sentence why not (`down`: Issuetrak could not say who they are). `user` is their Issuetrak
+    user when ISSUE_SCOPE=organization asks whose issues they see (None otherwise, or when they
+    read under OPEN_READS without one)."""
+
+    refusal: str | None
+    user: Person | None = None
+    down: bool = False
+
+
+def scoped(rt: Runtime) -> bool:
+    """Whether each person sees only their own organization's issues (ISSUE_SCOPE=organization)."""
+    return rt.settings.ISSUE_SCOPE == "organization"
+
+
+def scope_refusal(rt: Runtime, user: Person | None, issue: Issue) -> str | None:
+    """ISSUE_SCOPE, the one rule of whose issues the Issuetrak user `user` may see, watch, unfurl
+    and write on: None when they may; else the sentence why not. Under "all" every issue is
+    everyone's; under "organization" only those whose OrganizationID is the user's, and a user
+    with no organization (or nobody: OPEN_READS without a user) sees none."""
+    return organization_refusal(rt, user, issue.number, issue.organization_id)
+
+
+def organization_refusal(rt: Runtime, user: Person | None, number: int, organization: int | None) -> str | None:
+    """`scope_refusal` for issue `number` of `organization` as read earlier (a watch's news)."""
+    if not scoped(rt):
+        return None
+    if user is None:
+        return messages.SCOPE_NEEDS_USER
+    if user.organization_id is None:
+        return messages.SCOPE_NO_ORGANIZATION.format(user=user.id)
+    if organization != user.organization_id:
+        return messages.SCOPE_NOT_YOURS.format(number=number)
+    return None
+
+
+def issue_refusal(rt: Runtime, reader: Reader, issue: Issue) -> str | None:
+    """Why the person `reader` describes may not see `issue`, or None."""
+    return reader.refusal or scope_refusal(rt, reader.user, issue)
+
+
+async def reader(rt: Runtime, team: str, person: SlackPerson) -> Reader:
+    """Whether (and as which Issuetrak user) the person may read issues. Issuetrak errors other
+    than not answering propagate, as in `identify`."""
+    if shut_out(rt, person):
+        return Reader(messages.GUEST_REFUSED)
+    if rt.settings.OPEN_READS and not scoped(rt):
+        return Reader(None)
+    standing = await identify(rt, team, person)
+    if standing.user is None:
+        if rt.settings.OPEN_READS:  # scoped: a person without a user sees no organization's issues
+            return Reader(None)
+        down = standing.refusal is Refusal.ISSUETRAK_DOWN
+        return Reader(refusal_sentence(rt, standing, person, reading=True), down=down)
+    if not scoped(rt):
+        return Reader(None)
+    try:
+        users = await rt.trackers.require_issuetrak().list_users()
+    except Unavailable as exc:
+        return Reader(str(exc), down=True)
+    user = next((u for u in users if u.id == standing.user), None)
+    return Reader(None, user=user or Person(id=standing.user, name=standing.user))
+
+
 async def read_refusal(rt: Runtime, team: str, person: SlackPerson) -> str | None:
     """None when the person may read issues; else the sentence saying why not."""
-    if shut_out(rt, person):
-        return messages.GUEST_REFUSED
-    if rt.settings.OPEN_READS:
-        return None
-    standing = await identify(rt, team, person)
-    return None if standing.user else refusal_sentence(rt, standing, person, reading=True)
+    return (await reader(rt, team, person)).refusal
 
 
 # --- link, unlink, requests --------------------------------------------------------------------

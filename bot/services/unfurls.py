@@ -3,7 +3,8 @@
 Only links of the configured trackers' sites count (each client recognises its own pages, see
 `LinkSource`); any other link is left alone without a word. The person who pasted must be
 allowed to read what a link shows, under the rules of `/tracker`: a guest reads nothing unless
-ALLOW_GUESTS, and an Issuetrak issue needs the person's Issuetrak identity unless OPEN_READS.
+ALLOW_GUESTS, and an Issuetrak issue needs the person's Issuetrak identity unless OPEN_READS (and,
+under ISSUE_SCOPE=organization, to be of their organization).
 A link the person may not read, that names nothing, or whose tracker does not answer within
 `CARD_SECONDS`, stays a plain link. The cards are read side by side, so several links cost one
 tracker round trip of wall time, and each is kept `CACHE_SECONDS` (the same link pasted in many
@@ -80,31 +81,31 @@ async def unfurls(
     if not pages:
         return []
     # The read check runs beside the reads (one round trip in all); what it refuses is dropped.
-    check = _may_read_issues(rt, team, person) if any(p.kind is PageKind.ISSUE for _, p in pages) else _yes()
+    check = _reader(rt, team, person) if any(p.kind is PageKind.ISSUE for _, p in pages) else _anyone()
     reads = asyncio.gather(*(_card(source, page, cache) for source, page in pages))
-    may_read_issues, cards = await asyncio.gather(check, reads)
+    reader, cards = await asyncio.gather(check, reads)
     return [
         Unfurl(page.url, card)
         for (_, page), card in zip(pages, cards, strict=True)
-        if card is not None and (may_read_issues or page.kind is not PageKind.ISSUE)
+        if card is not None and (not isinstance(card, Issue) or identity.issue_refusal(rt, reader, card) is None)
     ]
 
 
-async def _yes() -> bool:
-    return True
+async def _anyone() -> identity.Reader:
+    return identity.Reader(None)
 
 
-async def _may_read_issues(rt: Runtime, team: str, person: SlackPerson) -> bool:
+async def _reader(rt: Runtime, team: str, person: SlackPerson) -> identity.Reader:
     """The read check of `/tracker issue`; a check that cannot be made in time refuses."""
     try:
         async with asyncio.timeout(CARD_SECONDS):
-            refusal = await identity.read_refusal(rt, team, person)
+            reader = await identity.reader(rt, team, person)
     except (TrackerError, TimeoutError) as exc:
         log.info("unfurl: could not check that %s may read issues: %s", person.id, type(exc).__name__)
-        return False
-    if refusal is not None:
+        return identity.Reader(type(exc).__name__)
+    if reader.refusal is not None:
         log.info("unfurl: %s may not read issues; their issue links stay plain", person.id)
-    return refusal is None
+    return reader
 
 
 async def _card(source: LinkSource, page: Page, cache: CardCache) -> Card | None:

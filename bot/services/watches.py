@@ -2,7 +2,9 @@
 
 A watch made in a channel is the channel's; one made in a DM with the bot (a channel ID starting
 with D) is the person's, and its news comes to them by DM. The read rules apply when a watch is
-made, as for reading an issue (`identity.read_refusal`).
+made, as for reading an issue (`identity.reader`; a project needs no Issuetrak user), and again
+each round for whom it acts (`still_reads`): a channel's watch acts with the rights of its owner,
+who set it or last resumed it, and pauses when they may no longer read (`bot.slack.owners`).
 
 The poll (`poll`) reads each distinct watched item once per round, however many watch it, with at
 most POLL_CONCURRENCY reads at a time through the process's shared tracker clients (their tokens
@@ -71,11 +73,11 @@ def project_target(project: ProjectStatus) -> WatchTarget:
     return WatchTarget(WatchKind.PROJECT, project.tracker.value, project.id, project.name, project.key, project.url)
 
 
-async def find_project(rt: Runtime, ref: str) -> WatchTarget | str:
+async def find_project(rt: Runtime, ref: str) -> ProjectStatus | str:
     """The one project `ref` names, found as `/tracker project` finds one, or the sentence why not."""
     found = await lookup.find_projects(rt, ref)
     if len(found.projects) == 1:
-        return project_target(found.projects[0])
+        return found.projects[0]
     if found.projects:
         names = ", ".join(
             messages.WATCH_PROJECT_CHOICE.format(
@@ -88,37 +90,47 @@ async def find_project(rt: Runtime, ref: str) -> WatchTarget | str:
     return f"{sentence} {' '.join(found.failures.values())}".strip()
 
 
-async def find_target(rt: Runtime, kind: WatchKind, ref: str) -> WatchTarget | str:
+Item = Issue | ProjectStatus
+
+
+def target_of(item: Item) -> WatchTarget:
+    return issue_target(item) if isinstance(item, Issue) else project_target(item)
+
+
+async def find_item(rt: Runtime, kind: WatchKind, ref: str) -> Item | str:
     """What `watch issue N` / `watch project <ref>` names, read from its tracker now (so it exists)."""
     if kind is WatchKind.ISSUE:
-        return issue_target(await lookup.get_issue(rt, int(ref)))
+        return await lookup.get_issue(rt, int(ref))
     return await find_project(rt, ref)
 
 
-async def target_from_value(rt: Runtime, value: str) -> WatchTarget | str:
+async def item_from_value(rt: Runtime, value: str) -> Item | str:
     """The item a "Watch here" button names ("issue:1001", "project:kitsu:<id>"), read now; a value
     that names nothing is said so (NotFound), never trusted."""
     kind, _, rest = value.partition(":")
     if kind == WatchKind.ISSUE.value and is_number(rest):
-        return await find_target(rt, WatchKind.ISSUE, rest)
+        return await find_item(rt, WatchKind.ISSUE, rest)
     tracker, _, project_id = rest.partition(":")
     if kind == WatchKind.PROJECT.value and project_id and len(project_id) <= 255:
         try:
             name = TrackerName(tracker)
         except ValueError:
             raise NotFound("trackerbot", "That project") from None
-        return project_target(await lookup.refresh_project(rt, name, project_id))
+        return await lookup.refresh_project(rt, name, project_id)
     raise NotFound("trackerbot", "That item")
 
 
 async def watch(rt: Runtime, *, team: str, channel: str, person: SlackPerson, kind: WatchKind, ref: str) -> str:
     """`watch issue N` / `watch project <ref>`: start a watch for the channel (in a DM, the person)."""
-    return await _start(rt, team=team, channel=channel, person=person, find=lambda: find_target(rt, kind, ref))
+    return await _start(rt, team=team, channel=channel, person=person, kind=kind, find=lambda: find_item(rt, kind, ref))
 
 
 async def watch_here(rt: Runtime, *, team: str, channel: str, person: SlackPerson, value: str) -> str:
     """A "Watch here" click on a card: the same watch, of the item the button names."""
-    return await _start(rt, team=team, channel=channel, person=person, find=lambda: target_from_value(rt, value))
+    kind = WatchKind.ISSUE if value.startswith(f"{WatchKind.ISSUE.value}:") else WatchKind.PROJECT
+    return await _start(
+        rt, team=team, channel=channel, person=person, kind=kind, find=lambda: item_from_value(rt, value)
+    )
 
 
 async def _start(
@@ -127,19 +139,27 @@ async def _start(
     team: str,
     channel: str,
     person: SlackPerson,
-    find: Callable[[], Awaitable[WatchTarget | str]],
+    kind: WatchKind,
+    find: Callable[[], Awaitable[Item | str]],
 ) -> str:
-    """The read rules first (nothing of the item is read for someone who may not read it), then the
-    item as its tracker has it now, then the watch."""
+    """The read rules first (nothing of an issue is read for someone who may not read issues; a
+    project needs no Issuetrak user), then the item as its tracker has it now, then the watch. A
+    paused watch of the item here is resumed, acting for the person from now on."""
     if identity.shut_out(rt, person):
         return messages.GUEST_REFUSED
-    if rt.trackers.issuetrak is not None and (refusal := await identity.read_refusal(rt, team, person)):
+    reader = identity.Reader(None)
+    if kind is WatchKind.ISSUE:
+        reader = await identity.reader(rt, team, person)
+        if reader.refusal:
+            return reader.refusal
+    item = await find()
+    if isinstance(item, str):
+        return item
+    if isinstance(item, Issue) and (refusal := identity.issue_refusal(rt, reader, item)):
         return refusal
-    target = await find()
-    if isinstance(target, str):
-        return target
+    target = target_of(item)
     alone = personal(channel)
-    added, _ = await rt.store.add_watch(
+    added, existing = await rt.store.add_watch(
         team,
         _destination(channel, person.id),
         target,
@@ -149,6 +169,9 @@ async def _start(
         cap=MAX_WATCHES,
     )
     item = describe(target)
+    paused = added is WatchAdded.ALREADY and existing is not None and existing.paused_at is not None
+    if paused and existing is not None and await rt.store.resume_watch(existing.id, person.id):
+        return messages.WATCH_RESUMED.format(item=item, owner=existing.owner or existing.created_by)
     if added is WatchAdded.ALREADY:
         return (messages.WATCH_ALREADY_PERSONAL if alone else messages.WATCH_ALREADY).format(item=item)
     if added is WatchAdded.FULL:
@@ -157,20 +180,49 @@ async def _start(
     return started.format(item=item, every=f"{rt.settings.WATCH_POLL_SECONDS} s")
 
 
-async def may_still_hear(rt: Runtime, team: str, person: SlackPerson) -> bool | None:
-    """Whether the person a personal watch tells may still read, under the rules `_start` applied
-    when it was set (a guest, or no Issuetrak user, may not); None when Issuetrak cannot say now."""
-    if identity.shut_out(rt, person):
-        return False
-    if rt.trackers.issuetrak is None or rt.settings.OPEN_READS:
-        return True
+async def still_reads(rt: Runtime, team: str, person: SlackPerson, *, issues: bool) -> identity.Reader:
+    """Whether the person a watch or digest acts for (a channel's: its owner; a personal watch's:
+    its person) may still read what it shows (`issues`: Issuetrak issues), under the rules applied
+    when it was set: a guest, or a person Slack no longer knows, may not, and issues need the read
+    rule. A TRACKER_ADMINS member's stay while they stay admin. `down`: Issuetrak cannot say now."""
+    admin = person.id in rt.settings.admins
+    if not admin and not person.known:
+        return identity.Reader(messages.PERSON_UNKNOWN)
+    if not admin and identity.shut_out(rt, person):
+        return identity.Reader(messages.GUEST_REFUSED)
+    if not issues or rt.trackers.issuetrak is None:
+        return identity.Reader(None)
     try:
-        standing = await identity.identify(rt, team, person)
-    except TrackerError:
-        return None
-    if standing.user is not None:
+        reader = await identity.reader(rt, team, person)
+    except TrackerError as exc:
+        return identity.Reader(str(exc), down=True)
+    if admin and reader.refusal is not None and not reader.down:
+        return identity.Reader(None)
+    return reader
+
+
+def news_shown(rt: Runtime, reader: identity.Reader, body: dict[str, Any]) -> bool:
+    """Whether a piece of news may be told to the person `reader` describes: news of an issue
+    only while the issue (as the poll read it) is in their ISSUE_SCOPE."""
+    if reader.refusal is not None:
+        return False
+    if not isinstance(body.get("issue"), int):
         return True
-    return None if standing.refusal is identity.Refusal.ISSUETRAK_DOWN else False
+    organization = body.get("organization")
+    number, organization = int(body["issue"]), organization if isinstance(organization, int) else None
+    return identity.organization_refusal(rt, reader.user, number, organization) is None
+
+
+def shows_issues(watch: Watch) -> bool:
+    """Whether a watch's news shows Issuetrak issues (so whom it acts for needs the read rule)."""
+    return watch.target.kind is WatchKind.ISSUE
+
+
+def resume_command(target: WatchTarget) -> str:
+    """What to type to watch `target` again (and so resume a paused watch of it)."""
+    if target.kind is WatchKind.ISSUE:
+        return f"/tracker watch issue {target.item_id}"
+    return f"/tracker watch project {target.name}"
 
 
 def _names(watch: Watch, kind: WatchKind, ref: str) -> bool:
@@ -195,9 +247,10 @@ async def unwatch(rt: Runtime, *, team: str, channel: str, user: str, kind: Watc
     mine = await rt.store.watches_at(team, _destination(channel, user))
     found = next((w for w in mine if _names(w, kind, ref)), None)
     if found is None and kind is WatchKind.PROJECT and mine:
-        target = await find_project(rt, ref)  # a ref of its own tracker, as `watch project` took it
-        if isinstance(target, WatchTarget):
-            found = next((w for w in mine if w.target.item_key == target.item_key), None)
+        project = await find_project(rt, ref)  # a ref of its own tracker, as `watch project` took it
+        if isinstance(project, ProjectStatus):
+            key = project_target(project).item_key
+            found = next((w for w in mine if w.target.item_key == key), None)
     if found is None:
         what = (messages.WATCH_WHAT_ISSUE if kind is WatchKind.ISSUE else messages.WATCH_WHAT_PROJECT).format(
             ref=escape(ref)
@@ -218,8 +271,14 @@ async def listing(rt: Runtime, *, team: str, channel: str, user: str) -> str:
     head = (messages.WATCHING_LIST_PERSONAL if alone else messages.WATCHING_LIST).format(
         count=len(found), cap=MAX_WATCHES
     )
-    lines = [f"• {messages.WATCHING_ENTRY.format(item=describe(w.target), by=w.created_by)}" for w in found]
+    lines = [f"• {_entry(w)}" for w in found]
     return "\n".join([head, *lines])
+
+
+def _entry(watch: Watch) -> str:
+    """A watch as `watching` lists it: the item, whom it acts for, and whether it is paused."""
+    said = messages.WATCHING_ENTRY_PAUSED if watch.paused_at is not None else messages.WATCHING_ENTRY
+    return said.format(item=describe(watch.target), by=watch.owner or watch.created_by)
 
 
 async def home_lines(rt: Runtime, *, team: str, user: str) -> list[tuple[str, int]]:
@@ -307,7 +366,13 @@ def issue_news(before: dict[str, Any], issue: Issue) -> dict[str, Any] | None:
     changes = _changes(before, after, ISSUE_FIELDS)
     if not changes and not notes:
         return None
-    return {"changes": changes, "notes": notes, "more_notes": max(0, len(fresh) - NOTES_SHOWN)}
+    return {
+        "changes": changes,
+        "notes": notes,
+        "more_notes": max(0, len(fresh) - NOTES_SHOWN),
+        "issue": issue.number,
+        "organization": issue.organization_id,  # whose issue it is now, for ISSUE_SCOPE when it is told
+    }
 
 
 def project_news(before: dict[str, Any], project: ProjectStatus) -> dict[str, Any] | None:

@@ -26,7 +26,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages, metrics
 from bot.digest_model import Digest
 from bot.running.runtime import Runtime
-from bot.services.digests import DIGEST_NOW_EVERY, build, may_change, scope_known
+from bot.services.digests import (
+    DIGEST_NOW_EVERY,
+    IssueFilter,
+    build,
+    issues_shown,
+    may_change,
+    scope_known,
+    shows_issues,
+)
+from bot.slack.owners import Owners, lost, pause_digest
 from bot.slack.telling import tell
 from bot.store import Claim, DueDigest, Requester
 from bot.store.claims import kept
@@ -118,7 +127,15 @@ async def _post(
 
 
 async def post_now(
-    rt: Runtime, client: AsyncWebClient, *, team: str, channel: str, user: str, scope: str | None, pacer: Pacer = PACER
+    rt: Runtime,
+    client: AsyncWebClient,
+    *,
+    team: str,
+    channel: str,
+    user: str,
+    scope: str | None,
+    shown: IssueFilter | None,
+    pacer: Pacer = PACER,
 ) -> str:
     """`digest now`: the digest in this channel, dated in the channel's digest zone (UTC without
     one). Only digest editors may ask (everyone when there are none), once a minute per channel; a
@@ -137,7 +154,7 @@ async def post_now(
     sub = await rt.store.subscription(team, channel)
     today = now.astimezone(ZoneInfo(sub.timezone if sub else "UTC")).date()
     try:
-        await _post(client, channel, await build(rt, scope, today=today), pacer)
+        await _post(client, channel, await build(rt, scope, today=today, shown=shown), pacer)
     except BaseException as exc:
         await rt.store.release_digest_now(team, channel, now)  # nothing was posted: the next ask may come at once
         if isinstance(exc, Exception):  # not this process stopping
@@ -166,7 +183,8 @@ def _renewal(rt: Runtime, claim: Claim) -> Callable[[], Awaitable[Claim | None]]
 
 
 async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER) -> DueRound:
-    """Post every digest due now that this process wins the claim for.
+    """Post every digest due now that this process wins the claim for, with the rights of its
+    owner (`bot.slack.owners`): one who may no longer read it pauses it instead.
 
     The claim comes first, so a digest is posted at most once: its lease is renewed while the
     digest is built and once more right before posting, and a claim taken over meanwhile (this
@@ -175,20 +193,32 @@ async def post_due(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER)
     next round posts it. One that Slack refuses for good (the bot left the channel) settles the
     day, and whoever set the digest up is told, once. The other channels still get theirs."""
     done = DueRound()
-    built: dict[tuple[str | None, date], Digest] = {}  # channels with the same scope share one build
+    built: dict[tuple[str | None, date, object], Digest] = {}  # channels with the same scope and reader share one
     lease = rt.settings.CLAIM_LEASE_SECONDS
+    owners = Owners(rt, client)
     for due in await rt.store.due_subscriptions(rt.clock()):
         sub = due.subscription
+        scope = sub.scope[0] if sub.scope else None
+        if sub.paused_at is not None:
+            continue  # until someone who may read it resumes it
+        reader = await owners.reader(sub.team_id, sub.owner, issues=shows_issues(rt, scope))
+        if reader is None:  # Slack cannot say who its owner is just now: a later round asks again
+            done.failed += 1
+            metrics.DIGESTS_FAILED.labels("scheduled").inc()
+            continue
+        if lost(reader):
+            await pause_digest(rt, client, sub, pacer)
+            continue
         claim = await rt.store.claim_digest(sub.id, due.due_date, rt.clock(), lease)
         if claim is None:
             continue  # another process has it
-        scope = sub.scope[0] if sub.scope else None
         renew = _renewal(rt, claim)
         try:
-            key = (scope, due.due_date)
+            organization = reader.user.organization_id if reader.user else None
+            key = (scope, due.due_date, (reader.refusal is None, organization))
             if key not in built:
                 async with kept(renew, every=lease / 3):
-                    built[key] = await build(rt, scope, today=due.due_date)
+                    built[key] = await build(rt, scope, today=due.due_date, shown=issues_shown(rt, reader))
             ts = await _post(client, sub.channel_id, built[key], pacer, still_ours=_still_ours(renew))
         except asyncio.CancelledError:
             await rt.store.give_back(claim)

@@ -22,7 +22,7 @@ from bot import metrics
 from bot.running.runtime import Runtime
 from bot.services import watches
 from bot.slack.digest_posting import PACER, Pacer, passing
-from bot.slack.people import Directory, SlackBusy
+from bot.slack.owners import Owners, check_watches, pause_watches
 from bot.store import NewsClaim, WatchEnd
 from bot.store.watches import SETTLED
 from bot.views import cards
@@ -35,9 +35,11 @@ CLAIM_LIMIT = 50  # watches whose news one claim takes
 
 @dataclass
 class RoundSummary(watches.Polled):
-    """What one watch round did: the poll's counts, then the news posted and the round's seconds."""
+    """What one watch round did: the poll's counts, then the news posted, the watches paused (their
+    owner may no longer read) and the round's seconds."""
 
     posted: int = 0
+    paused: int = 0
     seconds: float = 0.0
 
 
@@ -48,23 +50,26 @@ async def run_round(
     pacer: Pacer = PACER,
     concurrency: int = watches.POLL_CONCURRENCY,
 ) -> RoundSummary:
-    """One round: every watched item read once, then every piece of news owed posted."""
+    """One round: the channel watches whose owner may no longer read paused, every watched item
+    read once, then every piece of news owed posted (each owner asked about once in all)."""
     started = time.monotonic()
+    owners = Owners(rt, client)
+    paused = await check_watches(rt, client, owners, pacer)
     polled = await watches.poll(rt, concurrency=concurrency)
-    posted = await post_news(rt, client, pacer=pacer)
+    posted = await post_news(rt, client, pacer=pacer, owners=owners)
     seconds = time.monotonic() - started
     metrics.observe_watch_round(seconds)
-    return RoundSummary(**asdict(polled), posted=posted, seconds=seconds)
+    return RoundSummary(**asdict(polled), posted=posted, paused=paused, seconds=seconds)
 
 
-async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER) -> int:
+async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER, owners: Owners | None = None) -> int:
     """Post the news this process wins the claims of; returns how many pieces were posted. Each
     watch's claim is given back when its turn ends (what is left of its news is the next round's)."""
-    posted, directory = 0, Directory()
+    posted, owners = 0, owners or Owners(rt, client)
     while claims := await rt.store.claim_news(rt.clock(), CLAIM_LIMIT, rt.settings.CLAIM_LEASE_SECONDS):
         for n, claim in enumerate(claims):
             try:
-                done, finished = await _post_claim(rt, client, claim, pacer, directory)
+                done, finished = await _post_claim(rt, client, claim, pacer, owners)
             finally:
                 await rt.store.give_back(claim.claim)
             posted += done
@@ -75,29 +80,34 @@ async def post_news(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER
     return posted
 
 
-async def _still_heard(rt: Runtime, client: AsyncWebClient, claim: NewsClaim, directory: Directory) -> bool | None:
-    """Whether a personal watch's person may still read its news (a channel's watch: True). When
-    they may not, its news is settled unsaid and the watch ends; None when it cannot be told now
-    (the news waits for the next round)."""
+async def _still_heard(
+    rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pacer: Pacer, owners: Owners
+) -> bool | None:
+    """Whether the person the watch acts for (a personal watch's person, a channel watch's owner)
+    may still read its news. When they may not, the news is settled unsaid, and a personal watch
+    ends while a channel's pauses (its channel told once); a paused watch's news is settled too.
+    None when it cannot be told now (its claim is given back: the next round asks again)."""
     watch = claim.watch
-    if not watch.personal:
-        return True
-    try:
-        person = await directory.person(client, watch.team_id, watch.destination)
-    except SlackBusy:
-        heard = None
-    else:
-        heard = await watches.may_still_hear(rt, watch.team_id, person)
+    heard: bool | None = False
+    if watch.paused_at is None:
+        whom = watch.destination if watch.personal else watch.owner
+        reader = await owners.reader(watch.team_id, whom, issues=watches.shows_issues(watch))
+        heard = (
+            None if reader is None or reader.down else all(watches.news_shown(rt, reader, p.body) for p in claim.news)
+        )
     if heard is False:
-        log.info("watch %d: its person may no longer read it; the watch ends", watch.id)
+        log.info("watch %d: whom it acts for may no longer read it; its news is not posted", watch.id)
         for piece in claim.news:
             await rt.store.news_posted(claim.claim, piece.id, SETTLED)
-        await rt.store.end_watch(watch.id, WatchEnd.GONE, rt.clock())
+        if watch.personal:
+            await rt.store.end_watch(watch.id, WatchEnd.GONE, rt.clock())
+        elif watch.paused_at is None:
+            await pause_watches(rt, client, [watch], watch.owner, pacer)
     return heard
 
 
 async def _post_claim(
-    rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pacer: Pacer, directory: Directory
+    rt: Runtime, client: AsyncWebClient, claim: NewsClaim, pacer: Pacer, owners: Owners
 ) -> tuple[int, bool]:
     """Post one watch's claimed news in order; (how many were posted, whether Slack took them).
     A claim taken over meanwhile (renewed right before each post) stops here: its new holder posts."""
@@ -106,7 +116,7 @@ async def _post_claim(
         for piece in claim.news:
             await store.news_posted(claim.claim, piece.id, SETTLED)
         return 0, True
-    heard = await _still_heard(rt, client, claim, directory)
+    heard = await _still_heard(rt, client, claim, pacer, owners)
     if not heard:
         return 0, heard is False
     thread, channel = watch.thread_ts, watch.thread_channel or watch.destination

@@ -52,6 +52,8 @@ def _subscription(row: RowMapping) -> Subscription:
         scope=tuple(row["scope"]),
         created_by=row["created_by"],
         created_at=row["created_at"],
+        owner=row["owner"],
+        paused_at=row["paused_at"],
     )
 
 
@@ -80,6 +82,8 @@ class DigestStore(ClaimStore):
             "created_by": created_by,
             "created_at": require_aware(now),
             "enabled": True,
+            "owner": created_by,  # setting it again takes it over, and resumes it
+            "paused_at": None,
         }
 
         def run(conn: Connection) -> Subscription:
@@ -258,6 +262,24 @@ class DigestStore(ClaimStore):
             )
 
         await self._run(run)
+
+    # --- owners: whose rights a digest acts with -------------------------------------------------
+
+    async def pause_digest(self, subscription_id: int, owner: str | None, now: datetime) -> bool:
+        """Pause the digest while `owner` (None: nobody) still owns it and it runs; True for the
+        one caller that paused it."""
+        require_aware(now)
+        owned = subs.c.owner.is_(None) if owner is None else subs.c.owner == owner
+
+        def run(conn: Connection) -> bool:
+            paused = conn.execute(
+                update(subs)
+                .where(subs.c.id == subscription_id, owned, subs.c.enabled, subs.c.paused_at.is_(None))
+                .values(paused_at=now)
+            )
+            return paused.rowcount == 1
+
+        return await self._run(run)
 
 
 def _held(now: datetime) -> ColumnElement[bool]:

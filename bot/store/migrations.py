@@ -120,10 +120,28 @@ def _claims(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE watch_news DROP COLUMN claimed_at")
 
 
+def _owners(conn: Connection) -> None:
+    """Version 5: the owner of each watch and digest (whose rights it acts with) and when it paused.
+
+    Every existing watch and digest recorded who set it (`created_by`), and that person passed the
+    read rules then: they become its owner. The next watch round or digest run checks them again,
+    so one who may no longer read pauses it before anything more is posted; nothing is trusted
+    that was not checked when it was set."""
+    paused = watches.c.paused_at.type.compile(dialect=conn.dialect)
+    for table in ("watches", "digest_subscriptions"):
+        # Versions 3 and 4 made `watches` as schema.py has it now: only the columns it lacks are added.
+        present = {column["name"] for column in inspect(conn).get_columns(table)}
+        for name, ddl in (("owner", "VARCHAR(32)"), ("paused_at", paused)):
+            if name not in present:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+        conn.exec_driver_sql(f"UPDATE {table} SET owner = created_by WHERE owner IS NULL")
+
+
 UPGRADES: tuple[Migration, ...] = (
     Migration(2, "link provenance, one Slack person per Issuetrak user, link requests and audit", _identity_links),
     Migration(3, "watches, their items' watermarks and news", _watches),
     Migration(4, "one claim (owner, generation, lease) for outbox rows, digests and watch news", _claims),
+    Migration(5, "the owner of each watch and digest, and when it paused", _owners),
 )
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.

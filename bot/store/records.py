@@ -192,6 +192,8 @@ class Subscription:
     scope: tuple[str, ...]
     created_by: str
     created_at: datetime
+    owner: str | None = None  # whose rights it acts with: who set it up or last resumed it
+    paused_at: datetime | None = None  # since when it waits for someone who may read to resume it
 
 
 class DueDigest(NamedTuple):
@@ -259,6 +261,8 @@ class Watch:
     thread_channel: str | None
     ended_at: datetime | None
     ended_why: WatchEnd | None
+    owner: str | None = None  # whose rights it acts with: who set it or last resumed it
+    paused_at: datetime | None = None  # a channel's watch whose owner may no longer read waits here
 
 
 class WatchAdded(StrEnum):

@@ -158,6 +158,10 @@ digest_subscriptions = Table(
     Column("created_by", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("enabled", Boolean, nullable=False, default=True),
+    # Whose rights the digest acts with (schema version 4): who set it up or last resumed it; it
+    # pauses (paused_at) when they may no longer read what it shows.
+    Column("owner", String(32)),
+    Column("paused_at", UTCDateTime),
     UniqueConstraint("team_id", "channel_id", name="uq_digest_subscriptions_channel"),
 )
 
@@ -195,6 +199,10 @@ watches = Table(
     Column("ended_at", UTCDateTime),
     Column("ended_why", String(16)),
     *claim_columns(),  # schema version 4: the claim on posting the watch's news
+    # Whose rights the watch acts with (schema version 5): who set it or last resumed it; a channel's
+    # watch pauses (paused_at) when they may no longer read its item.
+    Column("owner", String(32)),
+    Column("paused_at", UTCDateTime),
     Index(
         "uq_watches_active",
         "team_id",

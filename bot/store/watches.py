@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,8 @@ def _watch(row: RowMapping) -> Watch:
         thread_channel=row["thread_channel"],
         ended_at=row["ended_at"],
         ended_why=WatchEnd(row["ended_why"]) if row["ended_why"] else None,
+        owner=row["owner"],
+        paused_at=row["paused_at"],
     )
 
 
@@ -81,6 +84,12 @@ def _news(row: RowMapping) -> WatchNews:
 
 def _active(*conditions: ColumnElement[bool]) -> Any:
     return select(watches).where(w.ended_at.is_(None), *conditions).order_by(w.id)
+
+
+def _heard() -> ColumnElement[bool]:
+    """Watches that hear of their item: active and not paused (a paused watch is not polled for,
+    and no news is recorded for it)."""
+    return w.ended_at.is_(None) & w.paused_at.is_(None)
 
 
 def _lock_destination(conn: Connection, team_id: str, destination: str) -> None:
@@ -146,6 +155,7 @@ class WatchStore(ClaimStore):
                         url=target.url,
                         created_by=by,
                         created_at=now,
+                        owner=by,
                     )
                     .returning(*watches.c)
                 )
@@ -199,7 +209,7 @@ class WatchStore(ClaimStore):
         """Every item an active watch follows, once however many watch it, with its watermark."""
 
         def run(conn: Connection) -> list[WatchedItem]:
-            first = select(func.min(w.id).label("id")).where(w.ended_at.is_(None)).group_by(w.item_key).subquery()
+            first = select(func.min(w.id).label("id")).where(_heard()).group_by(w.item_key).subquery()
             rows = conn.execute(
                 select(watches, items.snapshot, items.version)
                 .join(first, first.c.id == w.id)
@@ -234,7 +244,7 @@ class WatchStore(ClaimStore):
             if moved.rowcount != 1:
                 return False
             if news_body is not None:
-                ids = conn.execute(select(w.id).where(w.item_key == item_key, w.ended_at.is_(None))).scalars().all()
+                ids = conn.execute(select(w.id).where(w.item_key == item_key, _heard())).scalars().all()
                 if ids:
                     conn.execute(
                         insert(watch_news), [{"watch_id": i, "body": news_body, "created_at": now} for i in ids]
@@ -336,3 +346,45 @@ class WatchStore(ClaimStore):
                 select(func.count()).select_from(watch_news).where(news.posted_ts.is_(None))
             ).scalar_one()
         )
+
+    # --- owners: whose rights a channel's watch acts with ----------------------------------------
+
+    async def owned_watches(self) -> list[Watch]:
+        """The channels' active watches that are not paused (their owners are checked each round)."""
+
+        def run(conn: Connection) -> list[Watch]:
+            return [_watch(row) for row in conn.execute(_active(_heard(), ~w.personal)).mappings()]
+
+        return await self._run(run)
+
+    async def pause_watches(self, watch_ids: Sequence[int], owner: str | None, now: datetime) -> list[Watch]:
+        """Pause the active watches among `watch_ids` still owned by `owner` (None: by nobody) and
+        not paused yet; returns those this call paused (of processes doing it at once, one does)."""
+        require_aware(now)
+        if not watch_ids:
+            return []
+        owned = w.owner.is_(None) if owner is None else w.owner == owner
+
+        def run(conn: Connection) -> list[Watch]:
+            rows = conn.execute(
+                update(watches)
+                .where(w.id.in_(list(watch_ids)), owned, _heard())
+                .values(paused_at=now)
+                .returning(*watches.c)
+            ).mappings()
+            return sorted((_watch(row) for row in rows), key=lambda found: found.id)
+
+        return await self._run(run)
+
+    async def resume_watch(self, watch_id: int, owner: str) -> bool:
+        """Resume a paused active watch, acting for `owner` from now on; False when it was not paused."""
+
+        def run(conn: Connection) -> bool:
+            resumed = conn.execute(
+                update(watches)
+                .where(w.id == watch_id, w.ended_at.is_(None), w.paused_at.is_not(None))
+                .values(owner=owner, paused_at=None)
+            )
+            return resumed.rowcount == 1
+
+        return await self._run(run)

@@ -174,6 +174,7 @@ class IssueDTO(Dto):
     closed_date: Moment = Field(None, alias="ClosedDate")
     project_id: Loose[int] = Field(None, alias="ProjectID")
     sub_status_id: Loose[int] = Field(None, alias="SubStatusID")
+    organization_id: Loose[int] = Field(None, alias="OrganizationID")
     notes: list[NoteDTO] | None = Field(None, alias="Notes")
 
 
@@ -213,6 +214,7 @@ class UserDTO(Dto):
     last_name: Loose[str] = Field(None, alias="LastName")
     email: Loose[str] = Field(None, alias="EmailAddress")
     active: Loose[bool] = Field(None, alias="IsActive")
+    organization_id: Loose[int] = Field(None, alias="OrganizationID")  # inferred: docs/trackers.md
 
 
 class LookupDTO(Dto):
@@ -483,7 +485,11 @@ class IssuetrakClient:
         project_id: int | None = None,
     ) -> int:
         """Create an issue and return its number. `description` is HTML (rich text); the subject
-        is plain text, HTML-encoded here the way Issuetrak's own forms store it."""
+        is plain text, HTML-encoded here the way Issuetrak's own forms store it. It is filed under
+        `organization_id`, else the submitter's organization when Issuetrak names one, else the
+        site's first organization."""
+        if organization_id is None:
+            organization_id = await self._organization_of(submitted_by)
         if organization_id is None:
             organizations = await self.organizations()
             if not organizations:
@@ -571,6 +577,11 @@ class IssuetrakClient:
         matches = [person for person in await self.list_users() if (person.email or "").casefold() == wanted]
         return next((person for person in matches if person.active), matches[0] if matches else None)
 
+    async def _organization_of(self, user_id: str) -> int | None:
+        """The organization of the user `user_id`, from the users list (None: it names none)."""
+        users = await self.list_users()
+        return next((u.organization_id for u in users if u.id.casefold() == user_id.casefold()), None)
+
     async def get_user(self, user_id: str) -> Person:
         async def load() -> Person:
             path = USER.format(user_id=quote(user_id, safe=""))
@@ -639,6 +650,7 @@ class IssuetrakClient:
             closed_date=dto.closed_date,
             project_id=dto.project_id or None,
             substatus_id=dto.sub_status_id or None,
+            organization_id=dto.organization_id or None,
             url=self.issue_url(dto.number),
             notes=[self._note(note) for note in dto.notes or []],
         )
@@ -681,4 +693,5 @@ class IssuetrakClient:
             name=_text(dto.user_name) or full_name or user_id,
             email=dto.email or None,
             active=dto.active is not False,
+            organization_id=dto.organization_id or None,
         )

@@ -178,6 +178,7 @@ class Issue(BaseModel):
     closed_date: datetime | None = None
     project_id: int | None = None
     substatus_id: int | None = None  # Issuetrak's SubStatusID (its name: IssuetrakClient.substatuses)
+    organization_id: int | None = None  # Issuetrak's OrganizationID: whose issue it is
     url: str | None = None
     notes: list[Note] = Field(default_factory=list)
 
@@ -212,6 +213,7 @@ class Person(BaseModel):
     name: str
     email: str | None = None
     active: bool = True
+    organization_id: int | None = None  # an Issuetrak user's OrganizationID (inferred: docs/trackers.md)
 
 
 class Lookup(BaseModel):

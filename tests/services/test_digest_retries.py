@@ -16,6 +16,7 @@ import pytest
 
 from bot.demo.slack import DROP, TEAM_ID, SlackState
 from bot.running.runtime import Runtime
+from bot.services import digests
 from bot.settings import Settings
 from bot.slack import digest_posting
 from bot.slack.app import web_client
@@ -179,6 +180,7 @@ async def test_two_processes_asked_for_digest_now_at_once_post_it_once(
                 channel="C0BUSY",
                 user=f"U0ASKER{n}",
                 scope=None,
+                shown=digests.every_issue,
                 pacer=Pacer(0),
             )
 

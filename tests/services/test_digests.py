@@ -264,7 +264,14 @@ async def test_a_failing_tracker_is_named_and_the_others_still_make_the_digest(
 ) -> None:
     projectrak_server.state.faults.fail_next.extend([503] * 20)
     await digest_posting.post_now(
-        rt, web_client(rt), team=TEAM_ID, channel="C0DOWN", user="U0ALICE", scope=None, pacer=Pacer(0)
+        rt,
+        web_client(rt),
+        team=TEAM_ID,
+        channel="C0DOWN",
+        user="U0ALICE",
+        scope=None,
+        shown=digests.every_issue,
+        pacer=Pacer(0),
     )
     [post] = posts(slack_state, "C0DOWN")
     text = blocks_text(post["blocks"])
@@ -538,7 +545,14 @@ async def test_post_now_waits_for_the_channels_next_slot(
         digest_posting.post_due(runtime, client, pacer=pacer),
         *(
             digest_posting.post_now(
-                runtime, client, team=TEAM_ID, channel=channel, user="U0ALICE", scope=None, pacer=pacer
+                runtime,
+                client,
+                team=TEAM_ID,
+                channel=channel,
+                user="U0ALICE",
+                scope=None,
+                shown=digests.every_issue,
+                pacer=pacer,
             )
             for channel in ("C0PACE", "C0OTHER")
         ),

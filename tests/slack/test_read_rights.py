@@ -1,0 +1,179 @@
+"""The read rule applies to what is shown, through signed requests into the real app: Issuetrak
+issues need an Issuetrak user (and, under ISSUE_SCOPE=organization, to be of that user's
+organization); projects, Kitsu, AIP and Projectrak data do not, and one tracker's outage blocks
+no other tracker's answer."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from bot import messages
+from bot.demo.slack import TEAM_ID, SlackState
+from bot.views import ids
+from tests.fixtures.issuetrak import IssuetrakServer
+from tests.slack.harness import Chat, blocks_text, text_values
+from tests.slack.test_unfurls import paste, site
+from tests.slack.test_watches import Poller, news, poller, tick
+
+__all__ = ["poller"]  # the fixture, shared with the watch tests
+
+
+@pytest.fixture(autouse=True)
+def people(slack_state: SlackState) -> None:
+    slack_state.add_user("U0DAVID", "David Okafor", "david.okafor@example.com")  # dokafor, Northlight Post (2)
+    slack_state.add_user("U0BAO", "Bao Nguyen", "bao.nguyen@example.com")  # bnguyen, Northlight Studio (1)
+
+
+def digests_posted(chat: Chat) -> list[str]:
+    return [blocks_text(m["blocks"]) for m in chat.slack.of("chat.postMessage") if "digest" in m["text"].casefold()]
+
+
+# --- section 6: identity asked only where Issuetrak issues are shown -----------------------------
+
+
+def test_a_person_without_an_issuetrak_user_gets_kitsu_digests_and_watches(chat: Chat) -> None:
+    chat.user = "U0NOBODY"
+    now = chat.send("/tracker digest now kitsu")
+    assert "needs your Issuetrak user" not in now.text
+    [posted] = now.of("chat.postMessage")
+    assert "Kitsu" in blocks_text(posted["blocks"]) and "Issuetrak" not in blocks_text(posted["blocks"])
+    daily = chat.send("/tracker digest daily 09:00 UTC kitsu")
+    assert "This channel will get its digest every day at 09:00 (UTC) for kitsu." in daily.text
+    assert (
+        "This channel will hear of changes to Kitsu project Moonrise"
+        in chat.send("/tracker watch project moonrise").text
+    )
+    # What shows issues still asks: a whole digest, an issue, an issue watch.
+    for typed in ("/tracker digest now", "/tracker digest daily 10:00 UTC", "/tracker watch issue 1001"):
+        assert "needs your Issuetrak user" in chat.send(typed).text, typed
+
+
+def test_an_issuetrak_outage_blocks_no_other_trackers_answer(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    issuetrak_server.state.faults.fail_next.extend([503] * 1000)
+    reply = chat.send("/tracker digest now projectrak")
+    [posted] = reply.of("chat.postMessage")
+    assert "Projectrak" in blocks_text(posted["blocks"]) and "not answering" not in reply.text
+    # The whole digest too: Issuetrak's part is left out and said so, the others are there.
+    chat.channel = "C0OTHER"
+    [whole] = chat.send("/tracker digest now").of("chat.postMessage")
+    text = blocks_text(whole["blocks"])
+    assert "Kitsu tasks due soon" in text and "Issuetrak" in text
+    assert "Opened" not in text  # no issue of Issuetrak's
+
+
+async def test_a_kitsu_watch_of_a_person_without_an_issuetrak_user_is_told_while_issuetrak_is_down(
+    chat: Chat,
+    poller: Poller,
+    issuetrak_server: IssuetrakServer,
+    kitsu_server,  # type: ignore[no-untyped-def]
+) -> None:
+    """The round asks nothing of Issuetrak for a project watch: its outage holds up no Kitsu news,
+    and a person without an Issuetrak user hears of their production (in a channel and by DM)."""
+    chat.user = "U0NOBODY"
+    chat.send("/tracker watch project moonrise")
+    chat.channel = "D0NOBODY"
+    chat.send("/tracker watch project moonrise")
+    await tick(poller)
+    issuetrak_server.state.faults.fail_next.extend([503] * 1000)
+    data = kitsu_server.state.data
+    moonrise = next(p["id"] for p in data["projects"] if p["name"] == "Moonrise")
+    yesterday = f"{(kitsu_server.state.today - timedelta(days=1)).isoformat()}T00:00:00"
+    for task in data["tasks"]:
+        if task["project_id"] == moonrise:
+            task["due_date"] = yesterday
+    done = await tick(poller)
+    assert (done.posted, done.paused) == (2, 0)
+    assert sorted(m["channel"] for m in news(chat)) == ["C0GENERAL", "U0NOBODY"]
+
+
+# --- section 5: ISSUE_SCOPE ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def by_organization(chat: Chat) -> Chat:
+    chat.runtime.settings.ISSUE_SCOPE = "organization"
+    return chat
+
+
+def test_under_organization_scope_a_person_reads_only_their_organizations_issues(by_organization: Chat) -> None:
+    chat = by_organization
+    assert "Render node rn-07" in chat.send("/tracker issue 1001").text  # Alice's organization's
+    refused = chat.send("/tracker issue 1005")  # Northlight Post's
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in refused.text and "Nuke" not in refused.text
+    chat.user = "U0DAVID"
+    assert "Nuke license server" in chat.send("/tracker issue 1005").text
+    assert messages.SCOPE_NOT_YOURS.format(number=1001) in chat.send("/tracker issue 1001").text
+
+
+def test_all_scope_is_todays_every_issue_for_everyone_with_a_user(chat: Chat) -> None:
+    assert "Nuke license server" in chat.send("/tracker issue 1005").text
+    chat.user = "U0DAVID"
+    assert "Render node rn-07" in chat.send("/tracker issue 1001").text
+
+
+def test_a_user_with_no_organization_is_told_so(by_organization: Chat, issuetrak_server: IssuetrakServer) -> None:
+    issuetrak_server.state.users["bnguyen"]["OrganizationID"] = None
+    chat = by_organization
+    chat.user = "U0BAO"
+    reply = chat.send("/tracker issue 1001")
+    assert messages.SCOPE_NO_ORGANIZATION.format(user="bnguyen") in reply.text and "Render node" not in reply.text
+
+
+async def test_organization_scope_holds_for_watches(by_organization: Chat) -> None:
+    chat = by_organization
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in chat.send("/tracker watch issue 1005").text
+    assert "This channel will hear of changes to Issuetrak issue #1001" in chat.send("/tracker watch issue 1001").text
+    [watch] = await chat.runtime.store.watches_at(TEAM_ID, chat.channel)
+    assert watch.target.item_id == "1001"
+
+
+async def test_an_issue_that_left_the_watchers_organization_is_no_longer_told(
+    by_organization: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """Checked when the news is told too: #1001 moved to Northlight Post, so Alice's channel
+    hears nothing of it, and the watch pauses (David, of Northlight Post, could resume it)."""
+    chat = by_organization
+    chat.send("/tracker watch issue 1001")
+    chat.channel = "D0ALICE"
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    issue = issuetrak_server.state.issues[1001]
+    issue["OrganizationID"], issue["Status"] = 2, "Closed"
+    done = await tick(poller)
+    assert (done.changed, done.posted) == (1, 0) and news(chat) == []
+    [watch] = await chat.runtime.store.watches_at(TEAM_ID, "C0GENERAL")
+    assert watch.paused_at is not None
+    assert await chat.runtime.store.watches_by(TEAM_ID, "U0ALICE") == [watch]  # the personal one ended
+
+
+def test_organization_scope_holds_for_unfurls(by_organization: Chat, issuetrak_server: IssuetrakServer) -> None:
+    ours, theirs = (f"{site(issuetrak_server)}/Issue_View.asp?ID={n}" for n in (1001, 1005))
+    [call] = paste(by_organization, ours, theirs).of("chat.unfurl")
+    assert list(call["unfurls"]) == [ours]
+
+
+def test_organization_scope_holds_for_digests(by_organization: Chat, issuetrak_server: IssuetrakServer) -> None:
+    """A digest shows the issues of the organization of whoever asked: #1005 (Northlight Post,
+    closed within the day) is in David's digest, not Alice's."""
+    chat = by_organization
+    [alice] = chat.send("/tracker digest now issuetrak").of("chat.postMessage")
+    assert "#1005" not in json.dumps(alice["blocks"]) and "#1004" in json.dumps(alice["blocks"])
+    chat.user, chat.channel = "U0DAVID", "C0POST"
+    [david] = chat.send("/tracker digest now issuetrak").of("chat.postMessage")
+    assert "#1005" in json.dumps(david["blocks"]) and "#1004" not in json.dumps(david["blocks"])
+
+
+def test_a_new_issue_is_filed_under_the_submitters_organization(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat.user = "U0DAVID"
+    opened = chat.shortcut(ids.SHORTCUT_CREATE_ISSUE, "Scanner offline")
+    view = (opened.of("views.open") + opened.of("views.update"))[-1]["view"]
+    values = text_values(issue_subject=("subject", "Scanner offline"), issue_description=("description", "E42"))
+    values["issue_type"] = {"type": {"type": "static_select", "selected_option": {"value": "1"}}}
+    values["issue_priority"] = {"priority": {"type": "static_select", "selected_option": {"value": "2"}}}
+    before = set(issuetrak_server.state.issues)
+    chat.submit(view, values)
+    [number] = set(issuetrak_server.state.issues) - before
+    assert issuetrak_server.state.issues[number]["OrganizationID"] == 2  # David's, not the site's first
