@@ -356,3 +356,16 @@ WRITE_HANDED_OVER = (
     "trackerbot is restarting before Issuetrak answered, so your write waits in its queue: the next "
     "trackerbot process sends it and tells you. No need to send it again."
 )
+
+# --- trust: rights decided when a write goes out, links that give nothing away ---------------------
+SLACK_ACCOUNT_DEACTIVATED = (
+    "Slack says your account is deactivated (or does not know it), so nothing is read or written in Issuetrak as you."
+)
+LINKED_ACCOUNT_INACTIVE = (
+    "Your Slack account is tied to Issuetrak user *{user}*, which is inactive in Issuetrak (or gone), so I cannot "
+    "read or write Issuetrak as you; an Issuetrak administrator can reactivate it."
+)
+# A saved write whose person may no longer write it when it goes out (never sent, never retried).
+NOTE_REFUSED = "I did not send your saved note for Issuetrak issue #{issue}, and will not: {reason}"
+PRIVATE_NOTE_REFUSED = "I did not send your saved private note for Issuetrak issue #{issue}, and will not: {reason}"
+ISSUE_REFUSED = "I did not create your saved Issuetrak issue “{subject}”, and will not: {reason}"

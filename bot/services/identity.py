@@ -7,7 +7,12 @@ either email changes, the match goes with it. Any other tie is made by an admin,
 (`link @person <id>`) or by approving a person's request; those stay until someone unlinks them.
 
 Guests (`is_restricted`/`is_ultra_restricted`) may neither read nor write unless ALLOW_GUESTS, and
-reading issues needs an identity unless OPEN_READS."""
+reading issues needs an identity unless OPEN_READS. A Slack account that was deactivated (or that
+Slack no longer knows) holds no Issuetrak user, and neither link nor email match lends anyone an
+Issuetrak user that is inactive there.
+
+Writes ask this rule twice: when they are asked for, and again when they go out (the outbox sends
+each one as the Issuetrak user its person holds at that moment, see `bot.services.writes`)."""
 
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ class Refusal(StrEnum):
     GUEST = "guest"  # a Slack guest, and ALLOW_GUESTS is off
     NO_MATCH = "no_match"  # no email match and no link an admin made
     INACTIVE = "inactive"  # the email matches only Issuetrak users that are inactive
+    LINK_INACTIVE = "link_inactive"  # the linked Issuetrak user is inactive there (or gone)
+    DEACTIVATED = "deactivated"  # the Slack account was deactivated, or Slack no longer knows it
     TAKEN = "taken"  # the email matches an Issuetrak user another Slack person holds
     ISSUETRAK_DOWN = "issuetrak_down"  # the email could not be checked: Issuetrak did not answer
 
@@ -70,14 +77,19 @@ async def identify(rt: Runtime, team: str, person: SlackPerson) -> Standing:
     propagate (NotConfigured, refused credentials)."""
     if shut_out(rt, person):
         return Standing(refusal=Refusal.GUEST)
+    if person.deleted or not person.known:
+        return Standing(refusal=Refusal.DEACTIVATED)
     link = await rt.store.person_link(team, person.id)
-    if link is not None and link.how is not LinkHow.EMAIL:
-        return Standing(user=link.issuetrak_user_id, how=link.how)
     issuetrak = rt.trackers.require_issuetrak()
     try:
         users = await issuetrak.list_users()
     except Unavailable as exc:
         return Standing(refusal=Refusal.ISSUETRAK_DOWN, detail=str(exc))
+    if link is not None and link.how is not LinkHow.EMAIL:
+        linked = next((u for u in users if u.id == link.issuetrak_user_id), None)
+        if linked is None or not linked.active:
+            return Standing(refusal=Refusal.LINK_INACTIVE, detail=link.issuetrak_user_id)
+        return Standing(user=linked.id, how=link.how)
     if link is not None:
         held = next((u for u in users if u.id == link.issuetrak_user_id), None)
         if held is not None and held.active and _same_email(person, held):
@@ -115,6 +127,10 @@ def refusal_sentence(rt: Runtime, standing: Standing, person: SlackPerson, *, re
             return standing.detail
         case Refusal.INACTIVE:
             return messages.ACCOUNT_INACTIVE.format(email=email, user=standing.detail)
+        case Refusal.LINK_INACTIVE:
+            return messages.LINKED_ACCOUNT_INACTIVE.format(user=standing.detail)
+        case Refusal.DEACTIVATED:
+            return messages.SLACK_ACCOUNT_DEACTIVATED
     return (messages.READ_NEEDS_IDENTITY if reading else messages.NOT_LINKED).format(email=email)
 
 

@@ -41,6 +41,7 @@ class SlackPerson:
     tz: str | None
     guest: bool = False  # a multi- or single-channel guest (`is_restricted`, `is_ultra_restricted`)
     known: bool = True  # False: Slack has no such user
+    deleted: bool = False  # the account was deactivated in Slack
 
 
 def _passing(exc: SlackApiError) -> bool:
@@ -127,4 +128,5 @@ def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
         email=profile.get("email") or None,
         tz=user.get("tz"),
         guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        deleted=user.get("deleted") is True,
     )

@@ -1,7 +1,8 @@
 """The outbox of tracker writes: recorded before the person is answered, delivered by a worker.
 
-Life of a row: pending -> (claim_due, claim) sending -> delivered | pending again (mark_retry) | failed;
-retry() puts a failed row back to pending.
+Life of a row: pending -> (claim_due, claim) sending -> delivered | pending again (mark_retry) | failed
+| refused; retry() puts a failed row back to pending. A refused row is over for good (its person
+may no longer write it): neither retry nor resubmit brings it back.
 A claimed row carries a lease: `next_attempt_at` is when it comes back if its worker dies, so
 leases must outlast one delivery attempt (the tracker's timeout and retries included).
 
@@ -228,6 +229,11 @@ class OutboxStore(StoreBase):
         """Give up on a claimed row; `error` is the sentence shown to the person. False when the
         claim is no longer held."""
         return await self._change(_held(claim), state=OutboxState.FAILED.value, last_error=error)
+
+    async def mark_refused(self, claim: OutboxItem, reason: str) -> bool:
+        """End a claimed row unsent because its person may not write it now; `reason` is the
+        sentence shown to them. False when the claim is no longer held."""
+        return await self._change(_held(claim), state=OutboxState.REFUSED.value, last_error=reason)
 
     async def start_sending(self, claim: OutboxItem, now: datetime, within_seconds: float) -> bool:
         """Right before the write is sent: True when the claim is still held and its lease has
