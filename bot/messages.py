@@ -369,3 +369,11 @@ LINKED_ACCOUNT_INACTIVE = (
 NOTE_REFUSED = "I did not send your saved note for Issuetrak issue #{issue}, and will not: {reason}"
 PRIVATE_NOTE_REFUSED = "I did not send your saved private note for Issuetrak issue #{issue}, and will not: {reason}"
 ISSUE_REFUSED = "I did not create your saved Issuetrak issue “{subject}”, and will not: {reason}"
+LINK_EMAIL_OWNER = (
+    "Issuetrak user *{user}* belongs to <@{holder}>, whose Slack email is its email, so I can't give it to "
+    "anyone else; fix the email in Issuetrak or in Slack first."
+)
+LINK_OWNER_UNKNOWN = (
+    "Slack is busy and could not tell me whether someone's Slack email is Issuetrak user *{user}*'s, so "
+    "nothing was linked; try again in a minute."
+)

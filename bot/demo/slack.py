@@ -141,7 +141,7 @@ class _Dropped(Response):
 
 
 def _user(user: SlackUser) -> dict[str, Any]:
-    """A user as `users.info` answers it."""
+    """A user as `users.info` and `users.lookupByEmail` answer it."""
     return {
         "id": user.id,
         "team_id": TEAM_ID,
@@ -172,6 +172,10 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": _user(user)}
+    if method == "users.lookupByEmail":  # Slack compares emails case-insensitively
+        email = str(args.get("email", "")).casefold()
+        found = next((u for u in state.users.values() if email and (u.email or "").casefold() == email), None)
+        return {"ok": True, "user": _user(found)} if found else {"ok": False, "error": "users_not_found"}
     if method == "conversations.info":
         channel = str(args.get("channel"))
         name = state.channels.get(channel)
