@@ -377,3 +377,12 @@ LINK_OWNER_UNKNOWN = (
     "Slack is busy and could not tell me whether someone's Slack email is Issuetrak user *{user}*'s, so "
     "nothing was linked; try again in a minute."
 )
+# A note form sent again with another issue number: what became of the earlier note (said to the person alone).
+CORRECTION_REPLACED = "Your earlier note from this form, for issue #{issue}, was not sent: this one replaces it."
+CORRECTION_TOO_LATE = (
+    "Your earlier note from this form was already added to issue #{issue}, so that issue keeps it too."
+)
+CORRECTION_ON_ITS_WAY = (
+    "Your earlier note from this form was already on its way to issue #{issue}, so that issue may have it too."
+)
+WRITE_REPLACED = "This note was not sent: a correction from the same form replaced it."

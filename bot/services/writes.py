@@ -35,7 +35,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -102,6 +102,7 @@ class Result(StrEnum):
     FAILED = "failed"
     NOT_LINKED = "not_linked"
     REFUSED = "refused"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,20 @@ class Outcome:
     sentence: str
     item_id: int | None = None
     public: bool = False  # the success of a public write: fit for the message's thread
+    aside: str = ""  # for the person alone: what became of the earlier writes this one corrected
+
+
+@dataclass(frozen=True)
+class Form:
+    """The writes of one note form, one per issue number typed in it: `key(issue)` is the write's
+    idempotency key, so a corrected number is a write of its own, which replaces the earlier
+    ones of the form that were not sent yet."""
+
+    prefix: str
+    suffix: str
+
+    def key(self, issue: int) -> str:
+        return f"{self.prefix}{issue}{self.suffix}"
 
 
 @dataclass(frozen=True)
@@ -169,11 +184,20 @@ def allowed_here(rt: Runtime, channel: str) -> bool:
 
 
 async def submit(
-    rt: Runtime, *, key: str, kind: OutboxKind, payload: OutboxPayload, requester: Requester, person: SlackPerson
+    rt: Runtime,
+    *,
+    key: str,
+    kind: OutboxKind,
+    payload: OutboxPayload,
+    requester: Requester,
+    person: SlackPerson,
+    form: Form | None = None,
 ) -> Outcome:
     """Record the write, then try to deliver it now. A repeat of the same key is not written
     again: the person hears how the first one went (a failed one is tried again, and one not
-    sent yet goes out with what the repeat carries: a corrected form)."""
+    sent yet goes out with what the repeat carries: a corrected form). A write from a `form`
+    replaces that form's writes to other issues not sent yet, and the outcome's aside says
+    which went."""
     if not allowed_here(rt, requester.channel_id or ""):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     standing = await identify(rt, requester.team_id, person)
@@ -181,12 +205,31 @@ async def submit(
         return Outcome(Result.NOT_LINKED, refusal)
     people = _known(person)
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
+    aside = "" if form is None else _replaced(await rt.store.cancel_replaced(form.prefix, form.suffix, keep=key))
     if not created:
-        return await _repeat(rt, item, payload, people)
-    claimed = await rt.store.claim(item.id, rt.clock(), TIMING.lease_seconds)
-    if claimed is None:  # a worker got there first
-        return await _repeat(rt, item, payload, people)
-    return await _told(rt, item.id, await deliver(rt, claimed, people, first_try=True))
+        outcome = await _repeat(rt, item, payload, people)
+    elif (claimed := await rt.store.claim(item.id, rt.clock(), TIMING.lease_seconds)) is None:
+        outcome = await _repeat(rt, item, payload, people)  # a worker got there first
+    else:
+        outcome = await _told(rt, item.id, await deliver(rt, claimed, people, first_try=True))
+    return replace(outcome, aside=aside)
+
+
+def _replaced(earlier: list[OutboxItem]) -> str:
+    """What the person hears of the earlier writes of their form: not sent (this one replaces
+    them), or too late to stop."""
+    said = []
+    for item in earlier:
+        if not isinstance(item.payload, NotePayload):
+            continue  # a row that does not read as a note: nothing to say of it
+        issue = item.payload.issue
+        if item.state is OutboxState.CANCELLED:
+            said.append(messages.CORRECTION_REPLACED.format(issue=issue))
+        elif item.state is OutboxState.DELIVERED:
+            said.append(messages.CORRECTION_TOO_LATE.format(issue=issue))
+        else:
+            said.append(messages.CORRECTION_ON_ITS_WAY.format(issue=issue))
+    return " ".join(said)
 
 
 async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload, people: People) -> Outcome:
@@ -195,7 +238,8 @@ async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload, people:
     is tried again; one still being sent gets a moment to finish, so the person hears "already
     posted" rather than "saved for later"."""
     stored = None if item.payload is None else item.payload.model_copy(update={"sent_at": None})
-    if payload != stored and await rt.store.resubmit(item.id, payload, rt.clock()):
+    again = payload != stored or item.state is OutboxState.CANCELLED  # the form's choice again
+    if again and await rt.store.resubmit(item.id, payload, rt.clock()):
         return await _attempt_now(rt, item.id, people)
     if item.state is OutboxState.FAILED:
         return await retry(rt, item.id, people)
@@ -455,6 +499,8 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
             else messages.ISSUE_FAILED.format(subject=subject, error=error)
         )
         return Outcome(Result.FAILED, sentence, item.id)
+    if item.state is OutboxState.CANCELLED:
+        return Outcome(Result.CANCELLED, messages.WRITE_REPLACED, item.id)
     if item.state is OutboxState.REFUSED:
         reason = item.last_error or ""  # the rule's own sentence (Slack markup, escaped where needed)
         sentence = (

@@ -2,7 +2,8 @@
 
 Life of a row: pending -> (claim_due, claim) sending -> delivered | pending again (mark_retry) | failed
 | refused; retry() puts a failed row back to pending. A refused row is over for good (its person
-may no longer write it): neither retry nor resubmit brings it back.
+may no longer write it): neither retry nor resubmit brings it back. A row not sent yet that a
+correction replaced (`cancel_replaced`) is cancelled; only resubmitting it brings it back.
 A claimed row carries a lease: `next_attempt_at` is when it comes back if its worker dies, so
 leases must outlast one delivery attempt (the tracker's timeout and retries included).
 
@@ -133,6 +134,16 @@ def _claim(
     return sorted((_item(row) for row in rows), key=lambda item: order[item.id])
 
 
+def _maybe_sent(payload: Any) -> bool:
+    """Whether a row's stored payload says a write of it was sent without a known answer."""
+    return isinstance(payload, dict) and SENT_AT in payload
+
+
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE (with backslash as the escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _mark_sent(conn: Connection, claim: OutboxItem, sent_at: str | None, *only: ColumnElement[bool]) -> bool:
     """Set (or, with None, drop) the row's `sent_at` mark, if the claim still holds it (and `only`)."""
     row = conn.execute(select(outbox.c.payload).where(_held(claim), *only).with_for_update()).mappings().first()
@@ -259,8 +270,8 @@ class OutboxStore(StoreBase):
 
     async def resubmit(self, item_id: int, payload: OutboxPayload, now: datetime) -> bool:
         """A write sent again by the person before it went out (a corrected form): what they
-        sent now replaces the stored payload, and the row is due at once (a failed one with a
-        fresh count of attempts). False for a row being sent or delivered. A row whose earlier
+        sent now replaces the stored payload, and the row is due at once (a failed or cancelled
+        one with a fresh count of attempts). False for a row being sent, delivered or refused. A row whose earlier
         payload may already have reached the tracker keeps that mark, so it is looked for first."""
         require_aware(now)
 
@@ -274,13 +285,14 @@ class OutboxStore(StoreBase):
                 .mappings()
                 .first()
             )
-            if row is None or row["state"] not in (OutboxState.PENDING.value, OutboxState.FAILED.value):
+            resubmittable = (OutboxState.PENDING.value, OutboxState.FAILED.value, OutboxState.CANCELLED.value)
+            if row is None or row["state"] not in resubmittable:
                 return False
             stored = _stored(OutboxKind(row["kind"]), payload)
             earlier = row["payload"] if isinstance(row["payload"], dict) else {}
             sent = {SENT_AT: earlier[SENT_AT]} if SENT_AT in earlier else {}
             values: dict[str, Any] = {"payload": {**stored, **sent}, "next_attempt_at": now}
-            if row["state"] == OutboxState.FAILED.value:
+            if row["state"] != OutboxState.PENDING.value:
                 values.update(state=OutboxState.PENDING.value, attempts=0, last_error=None)
             return (
                 conn.execute(
@@ -288,6 +300,38 @@ class OutboxStore(StoreBase):
                 ).rowcount
                 == 1
             )
+
+        return await self._run(run)
+
+    async def cancel_replaced(self, prefix: str, suffix: str, keep: str) -> list[OutboxItem]:
+        """A correction recorded as `keep`: the other rows whose key is `prefix`, a number, then
+        `suffix` (the same form with another issue number) are cancelled when nothing of them can
+        have reached the tracker (pending or failed, with no `sent_at` mark). Returns, as they
+        stand now, those cancelled by this call and those it was too late for (being sent, sent,
+        or perhaps sent); rows already cancelled or refused are left out."""
+
+        def run(conn: Connection) -> list[OutboxItem]:
+            pattern = f"{_like(prefix)}%{_like(suffix)}"
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.key, outbox.c.state, outbox.c.payload)
+                .where(outbox.c.key.like(pattern, escape="\\"), outbox.c.key != keep)
+                .with_for_update()
+            ).mappings()
+            over = (OutboxState.CANCELLED.value, OutboxState.REFUSED.value)
+            unsent = (OutboxState.PENDING.value, OutboxState.FAILED.value)
+            matched = [row for row in rows if row["key"][len(prefix) : -len(suffix) or None].isdigit()]
+            ids = [row["id"] for row in matched if row["state"] not in over]
+            stop = [row["id"] for row in matched if row["state"] in unsent and not _maybe_sent(row["payload"])]
+            if stop:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(stop), outbox.c.state.in_(unsent))
+                    .values(state=OutboxState.CANCELLED.value)
+                )
+            if not ids:
+                return []
+            found = conn.execute(select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)).mappings()
+            return [_item(row) for row in found]
 
         return await self._run(run)
 

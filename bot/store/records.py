@@ -29,6 +29,7 @@ class OutboxState(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     REFUSED = "refused"  # its person may no longer write it (decided when it went out): never sent, never retried
+    CANCELLED = "cancelled"  # replaced, unsent, by a correction from the same form (which may bring it back)
 
 
 class LinkHow(StrEnum):

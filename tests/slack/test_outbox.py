@@ -716,3 +716,58 @@ async def test_while_slack_or_issuetrak_cannot_say_who_the_person_is_the_note_wa
     await run_worker(worker, clock)
     (note,) = notes_with(issuetrak_server, "waits for its author")
     assert note["CreatedBy"] == "amartin"
+
+
+# --- a corrected issue number ---------------------------------------------------------------------
+
+
+async def test_a_corrected_issue_number_replaces_the_note_not_sent_yet_and_says_which_went(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    """The same message's note form sent again with another issue number is a write of its own
+    (another key): the earlier one, still waiting, is cancelled; typing the first number again
+    brings it back and cancels the second. Only the last choice is ever written."""
+    message = "1700000000.001000"
+    faults.down = True
+    chat.submit(open_note_modal(chat, "fan noisy", message), note_values(1003, "fan noisy"))
+    corrected = chat.submit(open_note_modal(chat, "fan noisy", message), note_values(1001, "fan noisy"))
+    (aside,) = [m for m in corrected.of("chat.postEphemeral") if "earlier note" in m["text"]]
+    assert aside["text"] == messages.CORRECTION_REPLACED.format(issue=1003) and aside["user"] == "U0ALICE"
+    assert await _states(worker) == ["cancelled", "pending"]
+
+    back = chat.submit(open_note_modal(chat, "fan noisy", message), note_values(1003, "fan noisy, really"))
+    assert messages.CORRECTION_REPLACED.format(issue=1001) in [m["text"] for m in back.of("chat.postEphemeral")]
+    assert await _states(worker) == ["pending", "cancelled"]
+    faults.down = False
+    await run_worker(worker, clock, rounds=2)
+    (note,) = notes_with(issuetrak_server, "fan noisy")
+    assert note["IssueNumber"] == 1003 and "fan noisy, really" in note["NoteText"]
+    assert await _states(worker) == ["delivered", "cancelled"]
+
+
+async def test_a_correction_after_the_first_note_went_out_says_so(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    message = "1700000000.001100"
+    first = chat.submit(open_note_modal(chat, "PSU swapped", message), note_values(1003, "PSU swapped"))
+    assert "Added note" in first.text
+    corrected = chat.submit(open_note_modal(chat, "PSU swapped", message), note_values(1001, "PSU swapped"))
+    assert messages.CORRECTION_TOO_LATE.format(issue=1003) in [m["text"] for m in corrected.of("chat.postEphemeral")]
+    assert sorted(n["IssueNumber"] for n in notes_with(issuetrak_server, "PSU swapped")) == [1001, 1003]
+
+
+async def test_a_failed_note_a_correction_replaced_cannot_be_tried_again(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    message = "1700000000.001200"
+    faults.down = True
+    chat.submit(open_note_modal(chat, "toner", message), note_values(1003, "toner"))
+    await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS)
+    (failed,) = said(chat, "I could not post your note to Issuetrak issue #1003")
+    (button,) = [e for b in failed["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    faults.down = False
+    corrected = chat.submit(open_note_modal(chat, "toner", message), note_values(1001, "toner"))
+    assert messages.CORRECTION_REPLACED.format(issue=1003) in [m["text"] for m in corrected.of("chat.postEphemeral")]
+    assert messages.WRITE_REPLACED in chat.click(button).text
+    (note,) = notes_with(issuetrak_server, "toner")
+    assert note["IssueNumber"] == 1001
