@@ -771,3 +771,23 @@ async def test_a_failed_note_a_correction_replaced_cannot_be_tried_again(
     assert messages.WRITE_REPLACED in chat.click(button).text
     (note,) = notes_with(issuetrak_server, "toner")
     assert note["IssueNumber"] == 1001
+
+
+async def test_a_saved_new_issue_goes_out_under_the_rights_of_that_moment_too(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    """Every kind of write passes the same send-time check: a new issue saved while Issuetrak
+    refused it is not created once its person became a guest."""
+    opened = chat.shortcut(ids.SHORTCUT_CREATE_ISSUE, "Plotter jammed", ts="1700000000.001300")
+    view = (opened.of("views.open") + opened.of("views.update"))[-1]["view"]
+    values = text_values(issue_subject=("subject", "Plotter jammed"), issue_description=("description", "tray 2"))
+    values["issue_type"] = {"type": {"type": "static_select", "selected_option": {"value": "1"}}}
+    values["issue_priority"] = {"priority": {"type": "static_select", "selected_option": {"value": "2"}}}
+    faults.script.append(("POST", "/issues", "503"))
+    before = set(issuetrak_server.state.issues)
+    assert "I saved your new issue" in chat.submit(view, values).text
+    chat.slack.users["U0ALICE"].is_ultra_restricted = True
+    await run_worker(worker, clock)
+    assert set(issuetrak_server.state.issues) == before
+    (told,) = said(chat, "I did not create your saved Issuetrak issue “Plotter jammed”, and will not")
+    assert messages.GUEST_REFUSED in told["text"] and await _states(worker) == ["refused"]
