@@ -441,6 +441,7 @@ KITSU_COMMENT_SAVED = (
     "hear of it."
 )
 KITSU_COMMENT_FAILED = "Your comment on Kitsu task *{task}* could not be posted: {error}"
+KITSU_COMMENT_REFUSED = "Your comment on Kitsu task *{task}* was not posted: {reason}"
 KITSU_COMMENT_FOOTER = "_from Slack · {tag}_"
 KITSU_COMMENT_EMPTY = "Write the comment."
 KITSU_COMMENT_TOO_LONG = "The comment is {length} characters long; Kitsu takes at most {limit}."
@@ -478,6 +479,7 @@ STEP_WRITE_SAVED = (
     "for it."
 )
 STEP_WRITE_FAILED = "Issuetrak refused the write (outbox #{item}): {error}"
+STEP_WRITE_REFUSED = "The write was not made (outbox #{item}), and will not be: {reason}"
 STEP_NO_PROJECT = "No project matches “{ref}” in {where}."
 STEP_MANY_PROJECTS = "“{ref}” matches {count} projects ({names}): use a project's key or ID instead."
 STEP_UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Run the workflow again later."
@@ -508,3 +510,32 @@ DIGEST_PAUSED = (
 )
 WATCH_RESUMED = "Resumed this channel's watch of {item}; it now acts with your rights (it was <@{owner}>'s)."
 PERSON_UNKNOWN = "Slack no longer knows this person."
+# --- trust: rights decided when a write goes out, links that give nothing away ---------------------
+SLACK_ACCOUNT_DEACTIVATED = (
+    "Slack says your account is deactivated (or does not know it), so nothing is read or written in Issuetrak as you."
+)
+LINKED_ACCOUNT_INACTIVE = (
+    "Your Slack account is tied to Issuetrak user *{user}*, which is inactive in Issuetrak (or gone), so I cannot "
+    "read or write Issuetrak as you; an Issuetrak administrator can reactivate it."
+)
+# A saved write whose person may no longer write it when it goes out (never sent, never retried).
+NOTE_REFUSED = "I did not send your saved note for Issuetrak issue #{issue}, and will not: {reason}"
+PRIVATE_NOTE_REFUSED = "I did not send your saved private note for Issuetrak issue #{issue}, and will not: {reason}"
+ISSUE_REFUSED = "I did not create your saved Issuetrak issue “{subject}”, and will not: {reason}"
+LINK_EMAIL_OWNER = (
+    "Issuetrak user *{user}* belongs to <@{holder}>, whose Slack email is its email, so I can't give it to "
+    "anyone else; fix the email in Issuetrak or in Slack first."
+)
+LINK_OWNER_UNKNOWN = (
+    "Slack is busy and could not tell me whether someone's Slack email is Issuetrak user *{user}*'s, so "
+    "nothing was linked; try again in a minute."
+)
+# A note form sent again with another issue number: what became of the earlier note (said to the person alone).
+CORRECTION_REPLACED = "Your earlier note from this form, for issue #{issue}, was not sent: this one replaces it."
+CORRECTION_TOO_LATE = (
+    "Your earlier note from this form was already added to issue #{issue}, so that issue keeps it too."
+)
+CORRECTION_ON_ITS_WAY = (
+    "Your earlier note from this form was already on its way to issue #{issue}, so that issue may have it too."
+)
+WRITE_REPLACED = "This note was not sent: a correction from the same form replaced it."

@@ -145,7 +145,7 @@ async def _retry(rt: Runtime, client: AsyncWebClient, respond: Reply, value: str
         )
         return
     await show(respond, sentence_blocks.notice(messages.RETRY_QUEUED), messages.RETRY_QUEUED)
-    await tell_outcome(client, item.requester, await writes.retry(rt, item.id))
+    await tell_outcome(client, item.requester, await writes.retry(rt, item.id, writes.people_now(client)))
 
 
 async def watch_here(

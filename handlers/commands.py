@@ -155,7 +155,9 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
         case parsed.LinkUser(user, str(someone)):
             await _say(
                 reply,
-                await identity.link_other(rt, team=asked.team, admin=asked.user, person=someone, issuetrak_user=user),
+                await link_requests.link_other(
+                    rt, asked.client, team=asked.team, admin=asked.user, person=someone, issuetrak_user=user
+                ),
             )
         case parsed.Unlink(someone):
             await _say(reply, await identity.unlink(rt, team=asked.team, actor=asked.user, person=someone))

@@ -4,8 +4,8 @@ The note form opens at once with the issue filled in and an empty note, before a
 (the click's trigger_id lives 3 seconds), for the person who clicked: whoever drew the card, the
 note is written as the clicker. Its submission goes the way of the shortcut's note
 (`handlers.submissions`): the outbox, the clicker's Issuetrak identity, WRITE_CHANNELS and
-ALLOW_PRIVATE_NOTES, all checked then and again when the note is sent, never when the card was
-drawn. Right after the form opens, the clicker's standing is checked: a guest, or a person with
+ALLOW_PRIVATE_NOTES, all checked when the form is sent and again when the note goes out (as the
+Issuetrak user the clicker holds at that moment), never when the card was drawn. Right after the form opens, the clicker's standing is checked: a guest, or a person with
 no Issuetrak user, sees why in place of the form.
 """
 

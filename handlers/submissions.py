@@ -2,7 +2,9 @@
 (`response_action: errors`); a modal whose signed `private_metadata` is missing, forged, stale
 or someone else's, or a channel closed to writes, replaces the modal with a sentence and writes
 nothing. The write itself happens after the acknowledgement, and its answer goes to the
-message's thread (or to the person when the bot cannot post there)."""
+message's thread (or to the person when the bot cannot post there). A note form sent again with
+another issue number replaces the note it sent before, if that one was not sent yet; the person
+alone hears which one went."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from bot import messages
 from bot.running.runtime import Runtime
 from bot.services import writes
 from bot.slack.people import Directory, SlackBusy
-from bot.slack.telling import tell_outcome
+from bot.slack.telling import tell_outcome, tell_person
 from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
@@ -80,6 +82,10 @@ async def note_submitted(
         await ack(response_action="errors", errors=errors)
         return
     await ack()
+    writes_of_form = writes.Form(
+        prefix=f"note:{origin.channel}:{origin.ts}:",
+        suffix=f":{origin.user}" + (f":{origin.click}" if origin.click else ""),
+    )
     rt.spawn(
         _write(
             rt,
@@ -87,10 +93,10 @@ async def note_submitted(
             directory_of(context),
             origin,
             kind=OutboxKind.NOTE,
-            key=f"note:{origin.channel}:{origin.ts}:{number}:{origin.user}"
-            + (f":{origin.click}" if origin.click else ""),
+            key=writes_of_form.key(number),
             text=form.text,
             payload=lambda html: NotePayload(issue=number, html=html, private=private),
+            form=writes_of_form,
         ),
         name="note from shortcut",
     )
@@ -132,9 +138,11 @@ async def _write(
     key: str,
     text: str,
     payload: Callable[[str], OutboxPayload],
+    form: writes.Form | None = None,
 ) -> None:
     """Turn the text into a note's HTML (mentions resolved, footer with who, where and the
-    permalink), record the write (`payload` makes it from the HTML), and tell the person how it went."""
+    permalink), record the write (`payload` makes it from the HTML; a note `form`'s earlier writes
+    to other issues are replaced), and tell the person how it went."""
     team, user, channel = origin.team, origin.user, origin.channel
     requester = requester_of(origin)
 
@@ -153,7 +161,9 @@ async def _write(
             key=key,
             slack_escaped=False,
         )
-        return await writes.submit(rt, key=key, kind=kind, requester=requester, person=person, payload=payload(html))
+        return await writes.submit(
+            rt, key=key, kind=kind, requester=requester, person=person, payload=payload(html), form=form
+        )
 
     await record_and_tell(client, requester, kind, recorded())
 
@@ -182,6 +192,8 @@ async def record_and_tell(
         log.exception("saving a %s failed", kind)
         outcome = writes.Outcome(writes.Result.FAILED, messages.UNEXPECTED)
     await tell_outcome(client, requester, outcome)
+    if outcome.aside:
+        await tell_person(client, requester, outcome.aside)
 
 
 async def issue_submitted(

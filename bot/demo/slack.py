@@ -34,6 +34,7 @@ class SlackUser:
     tz: str = "Europe/Paris"
     is_restricted: bool = False  # a multi-channel guest
     is_ultra_restricted: bool = False  # a single-channel guest
+    deleted: bool = False  # deactivated
 
 
 @dataclass
@@ -141,6 +142,21 @@ class _Dropped(Response):
         raise ConnectionAbortedError("the Slack stand-in dropped the connection, as asked")
 
 
+def _user(user: SlackUser) -> dict[str, Any]:
+    """A user as `users.info` and `users.lookupByEmail` answer it."""
+    return {
+        "id": user.id,
+        "team_id": TEAM_ID,
+        "name": user.name.lower().replace(" ", "."),
+        "real_name": user.name,
+        "deleted": user.deleted,
+        "tz": user.tz,
+        "profile": {"real_name": user.name, "display_name": user.name, "email": user.email},
+        "is_restricted": user.is_restricted,
+        "is_ultra_restricted": user.is_ultra_restricted,
+    }
+
+
 def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, Any]:
     if method == "auth.test":
         return {
@@ -157,19 +173,11 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
         user = state.users.get(str(args.get("user")))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {
-            "ok": True,
-            "user": {
-                "id": user.id,
-                "team_id": TEAM_ID,
-                "name": user.name.lower().replace(" ", "."),
-                "real_name": user.name,
-                "tz": user.tz,
-                "profile": {"real_name": user.name, "display_name": user.name, "email": user.email},
-                "is_restricted": user.is_restricted,
-                "is_ultra_restricted": user.is_ultra_restricted,
-            },
-        }
+        return {"ok": True, "user": _user(user)}
+    if method == "users.lookupByEmail":  # Slack compares emails case-insensitively
+        email = str(args.get("email", "")).casefold()
+        found = next((u for u in state.users.values() if email and (u.email or "").casefold() == email), None)
+        return {"ok": True, "user": _user(found)} if found else {"ok": False, "error": "users_not_found"}
     if method == "conversations.info":
         channel = str(args.get("channel"))
         name = state.channels.get(channel)

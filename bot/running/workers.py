@@ -48,15 +48,21 @@ async def deliver_due(
     `timing` is the deployment's (writes.timing) unless given."""
     stopping = stopping or asyncio.Event()
     timing = timing or writes.timing(rt)
-    tried = await _deliver_claimed(rt, client, limit, timing, stopping)
+    people = writes.people_now(client)  # each write goes out under its person's rights of this run
+    tried = await _deliver_claimed(rt, client, people, limit, timing, stopping)
     if tried == 0 and await rt.store.has_waiting(rt.clock()) and await tracker_answers(rt):
         await rt.store.make_waiting_due(rt.clock())
-        tried = await _deliver_claimed(rt, client, limit, timing, stopping)
+        tried = await _deliver_claimed(rt, client, people, limit, timing, stopping)
     return tried
 
 
 async def _deliver_claimed(
-    rt: Runtime, client: AsyncWebClient, limit: int, timing: writes.Timing, stopping: asyncio.Event
+    rt: Runtime,
+    client: AsyncWebClient,
+    people: writes.People,
+    limit: int,
+    timing: writes.Timing,
+    stopping: asyncio.Event,
 ) -> int:
     tracker_answered = False
     for tried in range(limit):
@@ -65,7 +71,7 @@ async def _deliver_claimed(
         item = next(iter(await rt.store.claim_due(rt.clock(), 1, timing.lease_seconds)), None)
         if item is None:
             return tried
-        outcome = await writes.deliver(rt, item, timing=timing)
+        outcome = await writes.deliver(rt, item, people, timing=timing)
         if outcome is None:
             continue  # the claim was taken over: its new holder tells the person
         if outcome.result is not writes.Result.SAVED:  # SAVED: still waiting; the person was told

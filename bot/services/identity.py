@@ -7,17 +7,23 @@ either email changes, the match goes with it. Any other tie is made by an admin,
 (`link @person <id>`) or by approving a person's request; those stay until someone unlinks them.
 
 Guests (`is_restricted`/`is_ultra_restricted`) may neither read nor write unless ALLOW_GUESTS, and
-reading issues needs an identity unless OPEN_READS; ISSUE_SCOPE narrows which issues (`reader`)."""
+reading issues needs an identity unless OPEN_READS; ISSUE_SCOPE narrows which issues (`reader`). A Slack account that was deactivated (or that
+Slack no longer knows) holds no Issuetrak user, and neither link nor email match lends anyone an
+Issuetrak user that is inactive there.
+
+Writes ask this rule twice: when they are asked for, and again when they go out (the outbox sends
+each one as the Issuetrak user its person holds at that moment, see `bot.services.writes`)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import messages
 from bot.running.runtime import Runtime
-from bot.slack.people import SlackPerson
+from bot.slack.people import SlackBusy, SlackPerson
 from bot.store.records import LinkHow, RequestState
 from bot.trackers.errors import Unavailable
 from bot.trackers.models import Issue, Person
@@ -29,6 +35,8 @@ class Refusal(StrEnum):
     GUEST = "guest"  # a Slack guest, and ALLOW_GUESTS is off
     NO_MATCH = "no_match"  # no email match and no link an admin made
     INACTIVE = "inactive"  # the email matches only Issuetrak users that are inactive
+    LINK_INACTIVE = "link_inactive"  # the linked Issuetrak user is inactive there (or gone)
+    DEACTIVATED = "deactivated"  # the Slack account was deactivated, or Slack no longer knows it
     TAKEN = "taken"  # the email matches an Issuetrak user another Slack person holds
     ISSUETRAK_DOWN = "issuetrak_down"  # the email could not be checked: Issuetrak did not answer
 
@@ -70,14 +78,19 @@ async def identify(rt: Runtime, team: str, person: SlackPerson) -> Standing:
     propagate (NotConfigured, refused credentials)."""
     if shut_out(rt, person):
         return Standing(refusal=Refusal.GUEST)
+    if person.deleted or not person.known:
+        return Standing(refusal=Refusal.DEACTIVATED)
     link = await rt.store.person_link(team, person.id)
-    if link is not None and link.how is not LinkHow.EMAIL:
-        return Standing(user=link.issuetrak_user_id, how=link.how)
     issuetrak = rt.trackers.require_issuetrak()
     try:
         users = await issuetrak.list_users()
     except Unavailable as exc:
         return Standing(refusal=Refusal.ISSUETRAK_DOWN, detail=str(exc))
+    if link is not None and link.how is not LinkHow.EMAIL:
+        linked = next((u for u in users if u.id == link.issuetrak_user_id), None)
+        if linked is None or not linked.active:
+            return Standing(refusal=Refusal.LINK_INACTIVE, detail=link.issuetrak_user_id)
+        return Standing(user=linked.id, how=link.how)
     if link is not None:
         held = next((u for u in users if u.id == link.issuetrak_user_id), None)
         if held is not None and held.active and _same_email(person, held):
@@ -115,6 +128,10 @@ def refusal_sentence(rt: Runtime, standing: Standing, person: SlackPerson, *, re
             return standing.detail
         case Refusal.INACTIVE:
             return messages.ACCOUNT_INACTIVE.format(email=email, user=standing.detail)
+        case Refusal.LINK_INACTIVE:
+            return messages.LINKED_ACCOUNT_INACTIVE.format(user=standing.detail)
+        case Refusal.DEACTIVATED:
+            return messages.SLACK_ACCOUNT_DEACTIVATED
     return (messages.READ_NEEDS_IDENTITY if reading else messages.NOT_LINKED).format(email=email)
 
 
@@ -172,6 +189,18 @@ def organization_refusal(rt: Runtime, user: Person | None, number: int, organiza
     return None
 
 
+async def note_scope_refusal(rt: Runtime, user_id: str, number: int) -> str | None:
+    """`scope_refusal` for a note that Issuetrak user `user_id` writes on issue `number`, asked when
+    it is recorded and again when it goes out; no Issuetrak call unless ISSUE_SCOPE=organization.
+    Issuetrak's errors propagate (not answering: the note waits)."""
+    if not scoped(rt):
+        return None
+    issuetrak = rt.trackers.require_issuetrak()
+    users = await issuetrak.list_users()
+    user = next((u for u in users if u.id == user_id), None)
+    return scope_refusal(rt, user, await issuetrak.get_issue(number))
+
+
 def issue_refusal(rt: Runtime, reader: Reader, issue: Issue) -> str | None:
     """Why the person `reader` describes may not see `issue`, or None."""
     return reader.refusal or scope_refusal(rt, reader.user, issue)
@@ -213,6 +242,26 @@ async def _active_user(rt: Runtime, user_id: str) -> Person | None:
     return next((u for u in users if u.id.casefold() == user_id.casefold() and u.active), None)
 
 
+# The Slack person whose email this is, asked of Slack now (None: nobody has it); SlackBusy when
+# Slack cannot say. `bot.slack.people.email_owner` with the app's client.
+EmailOwner = Callable[[str], Awaitable[str | None]]
+
+
+async def _given_away(user: Person, to: str, owner_of: EmailOwner) -> str | None:
+    """Why an admin may not tie `user` to the Slack person `to`: another Slack person holds it by
+    email (their Slack email is its EmailAddress, whether or not they used the bot yet), or Slack
+    cannot say just now (no guess). None when it is free to give."""
+    if not user.email:
+        return None
+    try:
+        owner = await owner_of(user.email)
+    except SlackBusy:
+        return messages.LINK_OWNER_UNKNOWN.format(user=user.id)
+    if owner is None or owner == to:
+        return None
+    return messages.LINK_EMAIL_OWNER.format(user=user.id, holder=owner)
+
+
 @dataclass(frozen=True)
 class LinkRequest:
     """A request the admins must decide, for the Slack edge to send to each of `admins`
@@ -224,10 +273,12 @@ class LinkRequest:
     admins: list[str]
 
 
-async def link_self(rt: Runtime, *, team: str, person: SlackPerson, issuetrak_user: str) -> str | LinkRequest:
-    """`/tracker link <id>`: the user whose email is the person's (or, for an admin, any user)
-    is theirs at once (the answer is the sentence); any other becomes a request the admins
-    approve or deny (the answer is the request to send them)."""
+async def link_self(
+    rt: Runtime, *, team: str, person: SlackPerson, issuetrak_user: str, owner_of: EmailOwner
+) -> str | LinkRequest:
+    """`/tracker link <id>`: the user whose email is the person's (or, for an admin, any user
+    no other Slack person holds by email) is theirs at once (the answer is the sentence); any
+    other becomes a request the admins approve or deny (the answer is the request to send them)."""
     user = await _active_user(rt, issuetrak_user)
     if user is None:
         return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
@@ -239,7 +290,10 @@ async def link_self(rt: Runtime, *, team: str, person: SlackPerson, issuetrak_us
     ):
         return messages.LINK_ALREADY.format(user=user.id)
     is_admin = person.id in rt.settings.admins
-    if is_admin or _same_email(person, user):
+    own = _same_email(person, user)
+    if is_admin and not own and (refusal := await _given_away(user, person.id, owner_of)) is not None:
+        return refusal
+    if is_admin or own:
         standing = await _claim(rt, team, person, user, LinkHow.ADMIN if is_admin else LinkHow.EMAIL, by=person.id)
         if standing.refusal is Refusal.TAKEN and is_admin:
             return messages.LINK_TAKEN.format(user=user.id, holder=standing.holder)
@@ -263,13 +317,18 @@ async def request_sent(rt: Runtime, *, team: str, request: LinkRequest, told: li
     return messages.LINK_REQUESTED.format(user=request.user.id, approvers=approvers(rt))
 
 
-async def link_other(rt: Runtime, *, team: str, admin: str, person: str, issuetrak_user: str) -> str:
-    """`/tracker link @person <id>`, for admins only."""
+async def link_other(
+    rt: Runtime, *, team: str, admin: str, person: str, issuetrak_user: str, owner_of: EmailOwner
+) -> str:
+    """`/tracker link @person <id>`, for admins only, and never a user another Slack person
+    holds by email."""
     if admin not in rt.settings.admins:
         return messages.ADMINS_ONLY
     user = await _active_user(rt, issuetrak_user)
     if user is None:
         return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
+    if (refusal := await _given_away(user, person, owner_of)) is not None:
+        return refusal
     holder = await rt.store.link_person(team, person, user.id, how=LinkHow.ADMIN, by=admin, now=rt.clock())
     if holder.slack_user_id != person:
         return messages.LINK_TAKEN.format(user=user.id, holder=holder.slack_user_id)
@@ -305,6 +364,16 @@ async def unlink(rt: Runtime, *, team: str, actor: str, person: str | None) -> s
     )
 
 
+async def _approval_refused(rt: Runtime, team: str, request_id: int, owner_of: EmailOwner) -> str | None:
+    """Why approving this request would give away its user, or None (also when the request is no
+    longer pending or its user no longer active: deciding it says so)."""
+    request = await rt.store.link_request(team, request_id)
+    if request is None or request.state is not RequestState.PENDING:
+        return None
+    user = await _active_user(rt, request.issuetrak_user_id)
+    return None if user is None else await _given_away(user, request.slack_user_id, owner_of)
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the clicking admin sees: `sentence`, in place of the request (`replace`) or beside it;
@@ -317,12 +386,15 @@ class Answer:
     told: str = ""
 
 
-async def decide(rt: Runtime, *, team: str, admin: str, value: str, approve: bool) -> Answer:
-    """An Approve or Deny click on a link request: only an admin's counts, once."""
+async def decide(rt: Runtime, *, team: str, admin: str, value: str, approve: bool, owner_of: EmailOwner) -> Answer:
+    """An Approve or Deny click on a link request: only an admin's counts, once; an approval
+    never gives away a user another Slack person holds by email (the request then stays)."""
     if admin not in rt.settings.admins:
         return Answer(messages.DECIDE_ADMINS_ONLY, replace=False)
     if not (value.isascii() and value.isdigit() and len(value) < 19):
         return Answer(messages.LINK_REQUEST_GONE, replace=True)
+    if approve and (refusal := await _approval_refused(rt, team, int(value), owner_of)) is not None:
+        return Answer(refusal, replace=False)
     decision = await rt.store.decide_request(team, int(value), admin=admin, approve=approve, now=rt.clock())
     request = decision.request
     if request is None:

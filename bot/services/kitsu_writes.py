@@ -42,6 +42,8 @@ async def author(rt: Runtime, person: SlackPerson, *, place: TaskPlace | None = 
     production's team."""
     if shut_out(rt, person):
         return Author(refusal=messages.GUEST_REFUSED)
+    if person.deleted or not person.known:
+        return Author(refusal=messages.SLACK_ACCOUNT_DEACTIVATED)
     kitsu = rt.trackers.require_kitsu()
     try:
         if not await kitsu.can_comment_as_others():

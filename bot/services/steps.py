@@ -338,6 +338,9 @@ async def delivered(rt: Runtime, item_id: int, *, wait: float | None = None) -> 
         if item.state is OutboxState.FAILED:
             error = item.last_error or messages.ISSUETRAK_REFUSED
             return StepResult(error=messages.STEP_WRITE_FAILED.format(item=item.id, error=error))
+        if item.state in (OutboxState.REFUSED, OutboxState.CANCELLED):  # over for good, never made
+            reason = item.last_error or messages.WRITE_REPLACED
+            return StepResult(error=messages.STEP_WRITE_REFUSED.format(item=item.id, reason=reason))
         if loop.time() >= deadline:
             log.info("step write %s still waits in the outbox; the step fails, the write stays", item.id)
             return StepResult(error=messages.STEP_WRITE_SAVED.format(item=item.id))

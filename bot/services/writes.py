@@ -18,8 +18,15 @@ Several processes deliver side by side: each claims one row at a time (the store
 bot/store/claims.py), each attempt is bounded well inside its lease, every state change is fenced
 by the claim's generation, and the claim is checked once more right before the write is sent.
 
-The rules are checked again at send time (WRITE_CHANNELS, ALLOW_PRIVATE_NOTES): settings may have
-changed since the write was saved.
+Rights are decided when a write goes out, not when it was saved: every attempt, whoever makes it
+(the first try, the outbox worker, Try again, a corrected form) and whatever its kind, passes
+through `_perform`, which asks the one identity rule (`identity.identify`, `write_refusal`) about
+the person as Slack knows them at that moment, and sends the write as the Issuetrak user they
+hold now. A person who may no longer write (unlinked, email changed, a guest, deactivated in
+Slack, their Issuetrak user inactive) gets nothing sent: the row ends refused (Try again and a
+corrected form cannot bring it back) and they hear why. While Slack or Issuetrak cannot say who
+the person is, the write waits; it is never sent unchecked. The settings are checked again too
+(WRITE_CHANNELS, ALLOW_PRIVATE_NOTES): they may have changed since the write was saved.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,9 +43,9 @@ from typing import Any
 from bot import messages
 from bot.running.runtime import Runtime
 from bot.services import kitsu_writes
-from bot.services.identity import Refusal, identify, refusal_sentence, write_refusal
+from bot.services.identity import identify, note_scope_refusal, write_refusal
 from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
-from bot.slack.people import Directory, SlackPerson
+from bot.slack.people import Directory, SlackBusy, SlackPerson
 from bot.store.records import (
     CommentPayload,
     IssuePayload,
@@ -66,6 +74,27 @@ MAX_NOTE_CHARACTERS = 20_000
 SETTLE_SECONDS = 5.0  # how long a repeat waits for the first request's attempt to finish
 TIMED_OUT = str(TimedOut(TrackerName.ISSUETRAK.label))  # an attempt cut off at its time bound
 
+# Who a Slack person (team, user id) is at this moment; SlackBusy when Slack cannot say just now.
+People = Callable[[str, str], Awaitable[SlackPerson]]
+
+
+def people_now(client: Any) -> People:
+    """Slack asked afresh who each person is (remembered only for this one call's run of writes):
+    what decides a write's rights when it goes out."""
+    directory = Directory()
+    return lambda team, user: directory.person(client, team, user)
+
+
+def _known(person: SlackPerson) -> People:
+    """The person a request has just looked up, for the attempt made within that request."""
+
+    async def lookup(team: str, user: str) -> SlackPerson:
+        if user != person.id:
+            raise LookupError(f"a write of {user} is not {person.id}'s to send")
+        return person
+
+    return lookup
+
 
 class Result(StrEnum):
     DELIVERED = "delivered"
@@ -74,6 +103,7 @@ class Result(StrEnum):
     FAILED = "failed"
     NOT_LINKED = "not_linked"
     REFUSED = "refused"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -82,6 +112,20 @@ class Outcome:
     sentence: str
     item_id: int | None = None
     public: bool = False  # the success of a public write: fit for the message's thread
+    aside: str = ""  # for the person alone: what became of the earlier writes this one corrected
+
+
+@dataclass(frozen=True)
+class Form:
+    """The writes of one note form, one per issue number typed in it: `key(issue)` is the write's
+    idempotency key, so a corrected number is a write of its own, which replaces the earlier
+    ones of the form that were not sent yet."""
+
+    prefix: str
+    suffix: str
+
+    def key(self, issue: int) -> str:
+        return f"{self.prefix}{issue}{self.suffix}"
 
 
 @dataclass(frozen=True)
@@ -149,46 +193,80 @@ def allowed_here(rt: Runtime, channel: str | None) -> bool:
 
 
 async def submit(
-    rt: Runtime, *, key: str, kind: OutboxKind, payload: OutboxPayload, requester: Requester, person: SlackPerson
+    rt: Runtime,
+    *,
+    key: str,
+    kind: OutboxKind,
+    payload: OutboxPayload,
+    requester: Requester,
+    person: SlackPerson,
+    form: Form | None = None,
 ) -> Outcome:
     """Record the write, then try to deliver it now. A repeat of the same key is not written
     again: the person hears how the first one went (a failed one is tried again, and one not
-    sent yet goes out with what the repeat carries: a corrected form)."""
+    sent yet goes out with what the repeat carries: a corrected form). A write from a `form`
+    replaces that form's writes to other issues not sent yet, and the outcome's aside says
+    which went."""
     if not allowed_here(rt, requester.channel_id):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
-    created_by, refusal = await _author(rt, kind, requester.team_id, person)
-    if refusal is not None:
+    if (refusal := await _refusal(rt, kind, payload, requester.team_id, person)) is not None:
         return Outcome(Result.NOT_LINKED, refusal)
-    payload = payload.model_copy(update={"created_by": created_by, "email": person.email})
+    people = _known(person)
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
+    aside = "" if form is None else _replaced(await rt.store.cancel_replaced(form.prefix, form.suffix, keep=key))
     if not created:
-        return await _repeat(rt, item, payload)
-    claimed = await rt.store.claim(item.id, rt.clock(), timing(rt).lease_seconds)
-    if claimed is None:  # a worker got there first
-        return await _repeat(rt, item, payload)
-    return await _told(rt, item.id, await deliver(rt, claimed, first_try=True, timing=timing(rt)))
+        outcome = await _repeat(rt, item, payload, people)
+    elif (claimed := await rt.store.claim(item.id, rt.clock(), timing(rt).lease_seconds)) is None:
+        outcome = await _repeat(rt, item, payload, people)  # a worker got there first
+    else:
+        outcome = await _told(rt, item.id, await deliver(rt, claimed, people, first_try=True, timing=timing(rt)))
+    return replace(outcome, aside=aside)
 
 
-async def _author(rt: Runtime, kind: OutboxKind, team: str, person: SlackPerson) -> tuple[str | None, str | None]:
-    """Whom the write is written as in its tracker (None while that tracker does not answer: found
-    when delivering), or why the person may not write as anyone there."""
+async def _refusal(rt: Runtime, kind: OutboxKind, payload: OutboxPayload, team: str, person: SlackPerson) -> str | None:
+    """Why the person may not make this write, asked when it is recorded (and asked again when it
+    goes out: `_author_now`); None while the tracker cannot say (asked again when it goes out)."""
     if kind is OutboxKind.KITSU_COMMENT:
-        found = await kitsu_writes.author(rt, person)
-        return found.person_id, found.refusal
+        return (await kitsu_writes.author(rt, person)).refusal
     standing = await identify(rt, team, person)
-    return standing.user, write_refusal(rt, standing, person)
+    if (refusal := write_refusal(rt, standing, person)) is not None or standing.user is None:
+        return refusal
+    if isinstance(payload, NotePayload):
+        try:
+            return await note_scope_refusal(rt, standing.user, payload.issue)
+        except (Unavailable, NotFound):
+            return None  # told when it goes out: the note waits, or Issuetrak says the issue is gone
+    return None
 
 
-async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> Outcome:
+def _replaced(earlier: list[OutboxItem]) -> str:
+    """What the person hears of the earlier writes of their form: not sent (this one replaces
+    them), or too late to stop."""
+    said = []
+    for item in earlier:
+        if not isinstance(item.payload, NotePayload):
+            continue  # a row that does not read as a note: nothing to say of it
+        issue = item.payload.issue
+        if item.state is OutboxState.CANCELLED:
+            said.append(messages.CORRECTION_REPLACED.format(issue=issue))
+        elif item.state is OutboxState.DELIVERED:
+            said.append(messages.CORRECTION_TOO_LATE.format(issue=issue))
+        else:
+            said.append(messages.CORRECTION_ON_ITS_WAY.format(issue=issue))
+    return " ".join(said)
+
+
+async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload, people: People) -> Outcome:
     """A second request for a recorded write (double click, Slack retry, a corrected form sent
     again): a write not sent yet goes out with what the person sent this time, and a failed one
     is tried again; one still being sent gets a moment to finish, so the person hears "already
     posted" rather than "saved for later"."""
     stored = None if item.payload is None else item.payload.model_copy(update={"sent_at": None})
-    if payload != stored and await rt.store.resubmit(item.id, payload, rt.clock()):
-        return await _attempt_now(rt, item.id)
+    again = payload != stored or item.state is OutboxState.CANCELLED  # the form's choice again
+    if again and await rt.store.resubmit(item.id, payload, rt.clock()):
+        return await _attempt_now(rt, item.id, people)
     if item.state is OutboxState.FAILED:
-        return await retry(rt, item.id)
+        return await retry(rt, item.id, people)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE_SECONDS
     while _in_flight(item) and loop.time() < deadline:
@@ -202,18 +280,19 @@ def _in_flight(item: OutboxItem) -> bool:
     return item.state is OutboxState.SENDING or (item.state is OutboxState.PENDING and item.attempts == 0)
 
 
-async def retry(rt: Runtime, item_id: int) -> Outcome:
+async def retry(rt: Runtime, item_id: int, people: People) -> Outcome:
     """The person's "Try again" on a failed write: back in the queue with fresh attempts, and one
-    attempt now. A write in any other state is described as it stands."""
+    attempt now (under the rights of this moment). A write in any other state (a refused one
+    included) is described as it stands."""
     if await rt.store.retry(item_id, rt.clock()):
-        return await _attempt_now(rt, item_id)
+        return await _attempt_now(rt, item_id, people)
     return await _told(rt, item_id, None)
 
 
-async def _attempt_now(rt: Runtime, item_id: int) -> Outcome:
+async def _attempt_now(rt: Runtime, item_id: int, people: People) -> Outcome:
     """One attempt at a write that is due, unless a worker claims it first."""
     claimed = await rt.store.claim(item_id, rt.clock(), timing(rt).lease_seconds)
-    return await _told(rt, item_id, None if claimed is None else await deliver(rt, claimed, timing=timing(rt)))
+    return await _told(rt, item_id, None if claimed is None else await deliver(rt, claimed, people, timing=timing(rt)))
 
 
 async def _told(rt: Runtime, item_id: int, outcome: Outcome | None) -> Outcome:
@@ -227,19 +306,22 @@ async def _told(rt: Runtime, item_id: int, outcome: Outcome | None) -> Outcome:
     return describe(rt, item, repeat=True)
 
 
-async def deliver(rt: Runtime, item: OutboxItem, *, first_try: bool = False, timing: Timing = TIMING) -> Outcome | None:
+async def deliver(
+    rt: Runtime, item: OutboxItem, people: People, *, first_try: bool = False, timing: Timing = TIMING
+) -> Outcome | None:
     """One delivery attempt of a claimed outbox item; the store row records how it went, and
     the outcome says what to tell the person. None when this claim no longer holds the row (its
-    lease ran out and another worker took it over): that worker tells the person.
+    lease ran out and another worker took it over): that worker tells the person. `people` says
+    who the write's person is now: the write goes out under their rights of this moment.
 
     `first_try` is only for the attempt made right after the write was recorded: nothing can
     have reached Issuetrak before it, so it need not look for an earlier copy."""
     refusal = _refused_now(rt, item)
     try:
         if refusal is not None:
-            held = await rt.store.mark_failed(item, refusal)
+            held = await rt.store.mark_refused(item, refusal)
         else:
-            held = await _attempt(rt, item, look_first=not first_try, timing=timing)
+            held = await _attempt(rt, item, people, look_first=not first_try, timing=timing)
     except asyncio.CancelledError:
         # This process is stopping (its bound for in-flight sends is over): the row goes back to
         # the outbox at once, due now, for another process or a restart; the write's mark stays,
@@ -265,24 +347,26 @@ def _refused_now(rt: Runtime, item: OutboxItem) -> str | None:
     return None
 
 
-async def _attempt(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: Timing) -> bool:
+async def _attempt(rt: Runtime, item: OutboxItem, people: People, *, look_first: bool, timing: Timing) -> bool:
     """Try the write within `timing.attempt_seconds` and record how it went under the claim;
     False when the claim no longer held."""
     now = rt.clock()
     try:
         async with asyncio.timeout(timing.attempt_seconds):
-            result = await _perform(rt, item, look_first=look_first, timing=timing)
+            result = await _perform(rt, item, people, look_first=look_first, timing=timing)
     except _LookAgain as later:
         return await rt.store.mark_retry(item, TIMED_OUT, later.at)
     except _ClaimLost:
         return False
-    except (Unavailable, TimeoutError) as exc:
-        error = str(exc) if isinstance(exc, Unavailable) else TIMED_OUT
+    except _Refused as refused:
+        return await rt.store.mark_refused(item, str(refused))
+    except (Unavailable, SlackBusy, TimeoutError) as exc:
+        error = TIMED_OUT if isinstance(exc, TimeoutError) else str(exc)
         if item.attempts >= MAX_ATTEMPTS and now - item.created_at >= GIVE_UP_AFTER:
             return await rt.store.mark_failed(item, error)
         delay = BACKOFF_SECONDS[min(item.attempts, len(BACKOFF_SECONDS)) - 1]
         return await rt.store.mark_retry(item, error, now + timedelta(seconds=delay))
-    except (TrackerError, _NotLinked) as exc:
+    except TrackerError as exc:
         return await rt.store.mark_failed(item, str(exc))
     except _Unreadable:
         log.error("outbox item %s: its stored payload does not read as a %s", item.id, item.kind)
@@ -303,8 +387,8 @@ class HandedOver(asyncio.CancelledError):
     timeout wraps a delivery from outside; `_attempt` bounds it inside.)"""
 
 
-class _NotLinked(Exception):
-    pass
+class _Refused(Exception):
+    """The write's person may not write it now; str() is the identity rule's sentence why."""
 
 
 class _Unreadable(Exception):
@@ -324,16 +408,20 @@ class _LookAgain(Exception):
         self.at = at
 
 
-async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: Timing) -> dict[str, Any]:
+async def _perform(
+    rt: Runtime, item: OutboxItem, people: People, *, look_first: bool, timing: Timing
+) -> dict[str, Any]:
+    """The one way any write reaches its tracker: an earlier copy that landed is recorded as it is
+    (a fact, whoever may write now); otherwise the write is sent only as the Issuetrak user its
+    person holds at this moment."""
     payload = item.payload
     if payload is None:
         raise _Unreadable
-    # The tracker was down when the write was recorded (the person was no guest then): found now.
-    created_by = payload.created_by or await _author_now(rt, item, payload)
     if look_first:
         earlier = await _earlier_copy(rt, item, payload, timing)
         if earlier is not None:
             return earlier
+    created_by = await _author_now(rt, item, people)
     if not await rt.store.start_sending(item, rt.clock(), timing.attempt_seconds):
         raise _ClaimLost
     try:
@@ -347,21 +435,28 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         raise
 
 
-async def _author_now(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> str:
-    """The author of a write recorded while its tracker did not answer."""
-    person = SlackPerson(item.requester.user_id, "", payload.email, None)
-    if isinstance(payload, CommentPayload):
+async def _author_now(rt: Runtime, item: OutboxItem, people: People) -> str:
+    """Whom the write is sent as in its tracker (the Issuetrak user, or the Zou person, its person
+    holds now), by the one identity rule of that tracker, asked of the person as Slack knows them
+    now (what was known when the write was saved is not trusted). _Refused when they may not
+    write; SlackBusy or Unavailable when Slack or the tracker cannot say just now (the write waits)."""
+    team = item.requester.team_id
+    person = await people(team, item.requester.user_id)
+    if isinstance(item.payload, CommentPayload):
         found = await kitsu_writes.author(rt, person)
         if found.refusal is not None:
-            raise _NotLinked(found.refusal)
-        if found.person_id is None:
+            raise _Refused(found.refusal)
+        if found.person_id is None:  # Kitsu did not answer
             raise Unavailable(TrackerName.KITSU.label)
         return found.person_id
-    standing = await identify(rt, item.requester.team_id, person)
-    if standing.refusal is Refusal.ISSUETRAK_DOWN:
+    standing = await identify(rt, team, person)
+    if (refusal := write_refusal(rt, standing, person)) is not None:
+        raise _Refused(refusal)
+    if standing.user is None:  # Issuetrak did not answer
         raise Unavailable(TrackerName.ISSUETRAK.label)
-    if standing.user is None:
-        raise _NotLinked(refusal_sentence(rt, standing, person))
+    note = item.payload if isinstance(item.payload, NotePayload) else None
+    if note is not None and (refusal := await note_scope_refusal(rt, standing.user, note.issue)) is not None:
+        raise _Refused(refusal)
     return standing.user
 
 
@@ -433,7 +528,7 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
     url = issuetrak.issue_url(int(issue)) if issuetrak and issue else ""
     subject = escape(payload.subject if isinstance(payload, IssuePayload) else "")
     private = isinstance(payload, NotePayload) and payload.private
-    added, already, saved, failed = _NOTE_WORDS[private]
+    added, already, saved, failed, refused = _NOTE_WORDS[private]
     if item.state is OutboxState.DELIVERED:
         done = Result.ALREADY if repeat else Result.DELIVERED
         if is_note:
@@ -449,6 +544,16 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
             else messages.ISSUE_FAILED.format(subject=subject, error=error)
         )
         return Outcome(Result.FAILED, sentence, item.id)
+    if item.state is OutboxState.CANCELLED:
+        return Outcome(Result.CANCELLED, messages.WRITE_REPLACED, item.id)
+    if item.state is OutboxState.REFUSED:
+        reason = item.last_error or ""  # the rule's own sentence (Slack markup, escaped where needed)
+        sentence = (
+            refused.format(issue=issue, reason=reason)
+            if is_note
+            else messages.ISSUE_REFUSED.format(subject=subject, reason=reason)
+        )
+        return Outcome(Result.REFUSED, sentence, item.id)
     sentence = saved.format(issue=issue) if is_note else messages.ISSUE_SAVED.format(subject=subject)
     return Outcome(Result.SAVED, sentence, item.id)
 
@@ -463,18 +568,28 @@ def _comment_outcome(item: OutboxItem, payload: CommentPayload, *, repeat: bool)
     if item.state is OutboxState.FAILED:
         error = escape(item.last_error or messages.UNEXPECTED)
         return Outcome(Result.FAILED, messages.KITSU_COMMENT_FAILED.format(task=task, error=error), item.id)
+    if item.state is OutboxState.REFUSED:  # the rule's own sentence (Slack markup, escaped where needed)
+        reason = item.last_error or ""
+        return Outcome(Result.REFUSED, messages.KITSU_COMMENT_REFUSED.format(task=task, reason=reason), item.id)
     return Outcome(Result.SAVED, messages.KITSU_COMMENT_SAVED.format(task=task), item.id)
 
 
-# A note's outcome words (added, already, saved, failed), by whether the note is private: a
-# private note's announcement says so wherever it is told.
+# A note's outcome words (added, already, saved, failed, refused), by whether the note is private:
+# a private note's announcement says so wherever it is told.
 _NOTE_WORDS = {
-    False: (messages.NOTE_ADDED, messages.NOTE_ALREADY, messages.NOTE_SAVED, messages.NOTE_FAILED),
+    False: (
+        messages.NOTE_ADDED,
+        messages.NOTE_ALREADY,
+        messages.NOTE_SAVED,
+        messages.NOTE_FAILED,
+        messages.NOTE_REFUSED,
+    ),
     True: (
         messages.PRIVATE_NOTE_ADDED,
         messages.PRIVATE_NOTE_ALREADY,
         messages.PRIVATE_NOTE_SAVED,
         messages.PRIVATE_NOTE_FAILED,
+        messages.PRIVATE_NOTE_REFUSED,
     ),
 }
 

@@ -3,7 +3,8 @@
 `/tracker link <id>` to a user whose email is not the person's becomes a request: each admin
 gets it by direct message (`bot.views.links` draws it), and the service hears whom it reached
 (none: it is withdrawn). An admin's Approve or Deny is decided by the service; the requester is
-told the outcome here, by direct message.
+told the outcome here, by direct message. Whenever an admin would tie someone to an Issuetrak user,
+the service first asks Slack here whether another person's Slack email is that user's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.running.runtime import Runtime
 from bot.services import identity
-from bot.slack.people import SlackPerson
+from bot.slack.people import SlackPerson, email_owner
 from bot.views import links
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,9 @@ log = logging.getLogger(__name__)
 
 async def link_self(rt: Runtime, client: AsyncWebClient, *, team: str, person: SlackPerson, issuetrak_user: str) -> str:
     """`/tracker link <id>`: the sentence for the person, after any request went to the admins."""
-    asked = await identity.link_self(rt, team=team, person=person, issuetrak_user=issuetrak_user)
+    asked = await identity.link_self(
+        rt, team=team, person=person, issuetrak_user=issuetrak_user, owner_of=_owners(client)
+    )
     if isinstance(asked, str):
         return asked
     blocks = links.request_blocks(asked.id, asked.person, asked.user)
@@ -39,10 +42,23 @@ async def decide(
 ) -> identity.Answer:
     """An Approve or Deny click: the service's answer for the clicking admin, once the requester
     was told the outcome (when the click decided it)."""
-    answer = await identity.decide(rt, team=team, admin=admin, value=value, approve=approve)
+    answer = await identity.decide(rt, team=team, admin=admin, value=value, approve=approve, owner_of=_owners(client))
     if answer.requester is not None:
         await _dm(client, answer.requester, answer.told)
     return answer
+
+
+async def link_other(
+    rt: Runtime, client: AsyncWebClient, *, team: str, admin: str, person: str, issuetrak_user: str
+) -> str:
+    """`/tracker link @person <id>`: the service's sentence for the admin."""
+    return await identity.link_other(
+        rt, team=team, admin=admin, person=person, issuetrak_user=issuetrak_user, owner_of=_owners(client)
+    )
+
+
+def _owners(client: AsyncWebClient) -> identity.EmailOwner:
+    return lambda email: email_owner(client, email)
 
 
 async def _dm(client: AsyncWebClient, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:

@@ -42,6 +42,7 @@ class SlackPerson:
     tz: str | None
     guest: bool = False  # a multi- or single-channel guest (`is_restricted`, `is_ultra_restricted`)
     known: bool = True  # False: Slack has no such user
+    deleted: bool = False  # the account was deactivated in Slack
 
 
 def _passing(exc: SlackApiError) -> bool:
@@ -115,6 +116,31 @@ class Directory:
         return answer.get("permalink")
 
 
+# What users.lookupByEmail answers when no Slack account has the email (the first is Slack's own).
+_NO_SUCH_EMAIL = frozenset({"users_not_found", "user_not_found", "invalid_email"})
+
+
+async def email_owner(client: AsyncWebClient, email: str) -> str | None:
+    """The Slack person whose email this is (an account not deactivated), asked of Slack now, or
+    None when nobody has it. SlackBusy when Slack could not say, whatever the reason: a question
+    about who holds an Issuetrak user is never answered by a guess."""
+    try:
+        answer = await client.users_lookupByEmail(email=email)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error in _NO_SUCH_EMAIL and not _passing(exc):
+            return None
+        log.warning("users.lookupByEmail failed: %s", error)
+        raise SlackBusy() from exc
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        log.warning("users.lookupByEmail failed: %s", type(exc).__name__)
+        raise SlackBusy() from exc
+    user = answer.get("user")
+    if not isinstance(user, dict) or user.get("deleted") is True or not isinstance(user.get("id"), str):
+        return None
+    return str(user["id"])
+
+
 def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
     given = user.get("profile")
     profile: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -128,4 +154,5 @@ def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
         email=profile.get("email") or None,
         tz=user.get("tz"),
         guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        deleted=user.get("deleted") is True,
     )

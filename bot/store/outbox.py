@@ -1,7 +1,9 @@
 """The outbox of tracker writes: recorded before the person is answered, delivered by a worker.
 
-Life of a row: pending -> (claim_due, claim) sending -> delivered | pending again (mark_retry) | failed;
-retry() puts a failed row back to pending.
+Life of a row: pending -> (claim_due, claim) sending -> delivered | pending again (mark_retry) | failed
+| refused; retry() puts a failed row back to pending. A refused row is over for good (its person
+may no longer write it): neither retry nor resubmit brings it back. A row not sent yet that a
+correction replaced (`cancel_replaced`) is cancelled; only resubmitting it brings it back.
 
 A worker sends a row under the store's one claim (bot/store/claims.py): the claim's lease is when
 the row comes back if its worker dies, so an attempt is bounded well inside it (writes.Timing),
@@ -131,6 +133,16 @@ def _claim(
     return sorted((_item(row) for row in rows), key=lambda item: order[item.id])
 
 
+def _maybe_sent(payload: Any) -> bool:
+    """Whether a row's stored payload says a write of it was sent without a known answer."""
+    return isinstance(payload, dict) and SENT_AT in payload
+
+
+def _like(text: str) -> str:
+    """`text` matched literally by LIKE (with backslash as the escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _mark_sent(conn: Connection, claim: OutboxItem, sent_at: str | None, *only: ColumnElement[bool]) -> bool:
     """Set (or, with None, drop) the row's `sent_at` mark, if the claim still holds it (and `only`)."""
     row = conn.execute(select(outbox.c.payload).where(_held(claim), *only).with_for_update()).mappings().first()
@@ -230,6 +242,11 @@ class OutboxStore(ClaimStore):
         claim is no longer held."""
         return await self._change(_held(claim), state=OutboxState.FAILED.value, last_error=error, claim_until=None)
 
+    async def mark_refused(self, claim: OutboxItem, reason: str) -> bool:
+        """End a claimed row unsent because its person may not write it now; `reason` is the
+        sentence shown to them. False when the claim is no longer held."""
+        return await self._change(_held(claim), state=OutboxState.REFUSED.value, last_error=reason, claim_until=None)
+
     async def start_sending(self, claim: OutboxItem, now: datetime, within_seconds: float) -> bool:
         """Right before the write is sent: True when the claim is still held and its lease has
         `within_seconds` left, and then the row records that a write may be on its way
@@ -256,8 +273,8 @@ class OutboxStore(ClaimStore):
 
     async def resubmit(self, item_id: int, payload: OutboxPayload, now: datetime) -> bool:
         """A write sent again by the person before it went out (a corrected form): what they
-        sent now replaces the stored payload, and the row is due at once under a new generation
-        (a failed one with a fresh count of attempts). False for a row being sent or delivered. A row whose earlier
+        sent now replaces the stored payload, and the row is due at once under a new generation (a failed or cancelled
+        one with a fresh count of attempts). False for a row being sent, delivered or refused. A row whose earlier
         payload may already have reached the tracker keeps that mark, so it is looked for first."""
         require_aware(now)
 
@@ -271,13 +288,14 @@ class OutboxStore(ClaimStore):
                 .mappings()
                 .first()
             )
-            if row is None or row["state"] not in (OutboxState.PENDING.value, OutboxState.FAILED.value):
+            resubmittable = (OutboxState.PENDING.value, OutboxState.FAILED.value, OutboxState.CANCELLED.value)
+            if row is None or row["state"] not in resubmittable:
                 return False
             stored = _stored(OutboxKind(row["kind"]), payload)
             earlier = row["payload"] if isinstance(row["payload"], dict) else {}
             sent = {SENT_AT: earlier[SENT_AT]} if SENT_AT in earlier else {}
             values: dict[str, Any] = {"payload": {**stored, **sent}, "next_attempt_at": now, **OUTBOX.new_generation()}
-            if row["state"] == OutboxState.FAILED.value:
+            if row["state"] != OutboxState.PENDING.value:
                 values.update(state=OutboxState.PENDING.value, attempts=0, last_error=None)
             return (
                 conn.execute(
@@ -285,6 +303,38 @@ class OutboxStore(ClaimStore):
                 ).rowcount
                 == 1
             )
+
+        return await self._run(run)
+
+    async def cancel_replaced(self, prefix: str, suffix: str, keep: str) -> list[OutboxItem]:
+        """A correction recorded as `keep`: the other rows whose key is `prefix`, a number, then
+        `suffix` (the same form with another issue number) are cancelled when nothing of them can
+        have reached the tracker (pending or failed, with no `sent_at` mark). Returns, as they
+        stand now, those cancelled by this call and those it was too late for (being sent, sent,
+        or perhaps sent); rows already cancelled or refused are left out."""
+
+        def run(conn: Connection) -> list[OutboxItem]:
+            pattern = f"{_like(prefix)}%{_like(suffix)}"
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.key, outbox.c.state, outbox.c.payload)
+                .where(outbox.c.key.like(pattern, escape="\\"), outbox.c.key != keep)
+                .with_for_update()
+            ).mappings()
+            over = (OutboxState.CANCELLED.value, OutboxState.REFUSED.value)
+            unsent = (OutboxState.PENDING.value, OutboxState.FAILED.value)
+            matched = [row for row in rows if row["key"][len(prefix) : -len(suffix) or None].isdigit()]
+            ids = [row["id"] for row in matched if row["state"] not in over]
+            stop = [row["id"] for row in matched if row["state"] in unsent and not _maybe_sent(row["payload"])]
+            if stop:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(stop), outbox.c.state.in_(unsent))
+                    .values(state=OutboxState.CANCELLED.value)
+                )
+            if not ids:
+                return []
+            found = conn.execute(select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)).mappings()
+            return [_item(row) for row in found]
 
         return await self._run(run)
 

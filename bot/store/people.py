@@ -127,6 +127,15 @@ def _tie(
     return _link(row)
 
 
+def _request_by_id(conn: Connection, team_id: str, request_id: int) -> LinkRequest | None:
+    row = (
+        conn.execute(select(link_requests).where(requests.id == request_id, requests.team_id == team_id))
+        .mappings()
+        .first()
+    )
+    return _request(row) if row else None
+
+
 class PeopleStore(StoreBase):
     async def person_link(self, team_id: str, slack_user_id: str) -> PersonLink | None:
         def run(conn: Connection) -> PersonLink | None:
@@ -275,6 +284,10 @@ class PeopleStore(StoreBase):
 
         return await self._run(run)
 
+    async def link_request(self, team_id: str, request_id: int) -> LinkRequest | None:
+        """A link request by its id, whatever its state; None when the workspace has no such request."""
+        return await self._run(lambda conn: _request_by_id(conn, team_id, request_id))
+
     async def decide_request(
         self, team_id: str, request_id: int, *, admin: str, approve: bool, now: datetime
     ) -> Decision:
@@ -284,12 +297,7 @@ class PeopleStore(StoreBase):
         state = RequestState.APPROVED if approve else RequestState.DENIED
 
         def current(conn: Connection) -> LinkRequest | None:
-            row = (
-                conn.execute(select(link_requests).where(requests.id == request_id, requests.team_id == team_id))
-                .mappings()
-                .first()
-            )
-            return _request(row) if row else None
+            return _request_by_id(conn, team_id, request_id)
 
         def run(conn: Connection) -> Decision:
             row = (

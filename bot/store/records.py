@@ -31,6 +31,8 @@ class OutboxState(StrEnum):
     SENDING = "sending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    REFUSED = "refused"  # its person may no longer write it (decided when it went out): never sent, never retried
+    CANCELLED = "cancelled"  # replaced, unsent, by a correction from the same form (which may bring it back)
 
 
 class LinkHow(StrEnum):
@@ -111,8 +113,6 @@ class _WritePayload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     html: str  # the note's text, or the new issue's description, as Issuetrak HTML
-    created_by: str | None = None  # the Issuetrak user; None while Issuetrak was down when recorded
-    email: str | None = None  # the person's Slack email, to find `created_by` later
     sent_at: datetime | None = None  # when a write was last sent without a known answer (the store sets it)
 
 

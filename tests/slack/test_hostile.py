@@ -266,7 +266,7 @@ def test_broken_payloads_change_nothing(chat: Chat, issuetrak_server: IssuetrakS
     )
     chat.settle()
     assert nobody.status_code == 200
-    assert "/tracker link" in chat.slack.of("response_url")[-1]["text"]  # no person, so nobody to write as
+    assert messages.SLACK_ACCOUNT_DEACTIVATED in chat.slack.of("response_url")[-1]["text"]  # nobody to write as
     assert not _writes(issuetrak_server)
 
 

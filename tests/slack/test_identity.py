@@ -16,7 +16,7 @@ from bot.demo.slack import SlackState
 from bot.running.runtime import Runtime
 from bot.services import identity
 from bot.slack import link_requests
-from bot.slack.people import MAX_MENTIONS, SlackPerson
+from bot.slack.people import MAX_MENTIONS, SlackPerson, email_owner
 from bot.store import AuditAction, LinkHow
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
@@ -100,23 +100,30 @@ def test_a_link_request_goes_to_the_admins_and_only_an_approval_lets_the_person_
     chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
 ) -> None:
     _admins(chat)
-    asked = _as(chat, "U0NOBODY").send("/tracker link bnguyen")
+    asked = _as(chat, "U0NOBODY").send("/tracker link dokafor")
     assert "asked an admin (<@U0ADMIN>, <@U0BOSS>) to approve it" in asked.text
     assert sorted(a["users"] for a in asked.of("conversations.open")) == ["U0ADMIN", "U0BOSS"]
     dms = asked.of("chat.postMessage")
     assert sorted(dm["channel"] for dm in dms) == ["D0ADMIN", "D0BOSS"]
     shown = json.dumps(dms[0]["blocks"])
-    for fact in ("Nora Body", "U0NOBODY", "nora@elsewhere.example", "Bao Nguyen", "bnguyen", "bao.nguyen@example.com"):
+    for fact in (
+        "Nora Body",
+        "U0NOBODY",
+        "nora@elsewhere.example",
+        "David Okafor",
+        "dokafor",
+        "david.okafor@example.com",
+    ):
         assert fact in shown, fact
     buttons = _request_buttons(asked)
     assert set(buttons) == {ids.LINK_APPROVE, ids.LINK_DENY}
 
-    # Until an admin approves, nothing is read or written as bnguyen.
+    # Until an admin approves, nothing is read or written as dokafor.
     reply, author = _note_by(chat, issuetrak_server, "U0NOBODY")
     assert author is None and "nothing was written" in reply.text
     assert "needs your Issuetrak user" in chat.send("/tracker issue 1001").text
-    again = chat.send("/tracker link dokafor")
-    assert messages.LINK_ALREADY_ASKED.format(user="bnguyen") in again.text and not again.of("chat.postMessage")
+    again = chat.send("/tracker link bnguyen")
+    assert messages.LINK_ALREADY_ASKED.format(user="dokafor") in again.text and not again.of("chat.postMessage")
 
     decided = _as(chat, "U0ADMIN").click(buttons[ids.LINK_APPROVE])
     [answer] = decided.of("response_url")
@@ -125,7 +132,7 @@ def test_a_link_request_goes_to_the_admins_and_only_an_approval_lets_the_person_
     assert "approved your request" in decided.of("chat.postMessage")[0]["text"]
 
     reply, author = _note_by(chat, issuetrak_server, "U0NOBODY")
-    assert author == "bnguyen", reply.text
+    assert author == "dokafor", reply.text
     assert "Issue #1001" in chat.send("/tracker issue 1001").text
     link = _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY"))
     assert (link.how, link.linked_by) == (LinkHow.REQUEST, "U0ADMIN")
@@ -148,7 +155,12 @@ def test_the_service_returns_the_request_and_the_slack_edge_sends_it(chat: Chat,
     nora = SlackPerson("U0NOBODY", "Nora Body", "nora@elsewhere.example", None)
     rt: Runtime = chat.runtime
     before = len(slack_state.calls)
-    asked = asyncio.run(identity.link_self(rt, team=TEAM, person=nora, issuetrak_user="bnguyen"))
+    client = _client(rt)
+
+    async def owner_of(email: str) -> str | None:
+        return await email_owner(client, email)
+
+    asked = asyncio.run(identity.link_self(rt, team=TEAM, person=nora, issuetrak_user="bnguyen", owner_of=owner_of))
     assert isinstance(asked, identity.LinkRequest)
     assert (asked.person, asked.user.id, asked.admins) == (nora, "bnguyen", ["U0ADMIN", "U0BOSS"])
     assert len(slack_state.calls) == before  # nothing was sent to Slack
@@ -158,7 +170,9 @@ def test_the_service_returns_the_request_and_the_slack_edge_sends_it(chat: Chat,
     pending, created = _store(chat, lambda s: s.request_link(TEAM, "U0NOBODY", "bnguyen", rt.clock()))
     assert not created
     before = len(slack_state.calls)
-    decided = asyncio.run(identity.decide(rt, team=TEAM, admin="U0ADMIN", value=str(pending.id), approve=False))
+    decided = asyncio.run(
+        identity.decide(rt, team=TEAM, admin="U0ADMIN", value=str(pending.id), approve=False, owner_of=owner_of)
+    )
     assert (decided.requester, decided.told) == ("U0NOBODY", messages.YOUR_LINK_DENIED.format(user="bnguyen"))
     assert len(slack_state.calls) == before  # the requester is told by the Slack edge, not the service
 
@@ -188,7 +202,7 @@ def test_only_an_admins_click_counts_and_a_decided_request_says_so(
     chat: Chat, issuetrak_server: IssuetrakServer
 ) -> None:
     _admins(chat)
-    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))
+    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link dokafor"))
     forwarded = chat.click(buttons[ids.LINK_APPROVE])  # the requester replays the admin's button
     [refusal] = forwarded.of("response_url")
     assert refusal["replace_original"] is False and refusal["text"] == messages.DECIDE_ADMINS_ONLY
@@ -201,7 +215,7 @@ def test_only_an_admins_click_counts_and_a_decided_request_says_so(
     late = _as(chat, "U0BOSS").click(buttons[ids.LINK_DENY])
     assert "already approved by <@U0ADMIN>" in late.of("response_url")[0]["text"]
     assert not late.of("chat.postMessage")  # the requester hears one outcome
-    assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] == "bnguyen"
+    assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] == "dokafor"
 
     forged = _as(chat, "U0ADMIN").click({**buttons[ids.LINK_APPROVE], "value": "99999"})
     assert forged.of("response_url")[0]["text"] == messages.LINK_REQUEST_GONE
@@ -228,7 +242,7 @@ def test_a_request_from_another_workspace_cannot_be_decided_here(chat: Chat) -> 
 
 def test_two_admins_clicking_at_once_decide_once(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
     _admins(chat)
-    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))
+    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link dokafor"))
     runtime: Runtime = chat.runtime
 
     async def both() -> list[identity.Answer]:
@@ -268,25 +282,29 @@ def test_an_approval_for_a_user_someone_now_holds_decides_nothing(
     chat: Chat, issuetrak_server: IssuetrakServer
 ) -> None:
     _admins(chat)
-    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link amartin"))
-    assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"  # Alice's email match holds amartin now
-    held = _as(chat, "U0ADMIN").click(buttons[ids.LINK_APPROVE])
-    assert "now tied to <@U0ALICE>" in held.of("response_url")[0]["text"]
+    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link dokafor"))
+    _as(chat, "U0ADMIN").send("/tracker link <@U0BOSS> dokafor")  # Bo holds dokafor now
+    held = chat.click(buttons[ids.LINK_APPROVE])
+    assert "now tied to <@U0BOSS>" in held.of("response_url")[0]["text"]
     assert held.of("response_url")[0]["replace_original"] is False  # the buttons stay for a later decision
     assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] is None
-    assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"
+    assert _note_by(chat, issuetrak_server, "U0BOSS")[1] == "dokafor"
 
 
 def test_an_admin_cannot_give_away_a_user_someone_holds_and_the_email_owner_is_refused_while_another_holds_it(
-    chat: Chat, issuetrak_server: IssuetrakServer
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
 ) -> None:
     _admins(chat)
-    assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"
-    taken = _as(chat, "U0ADMIN").send("/tracker link <@U0NOBODY|nora> amartin")
-    assert messages.LINK_TAKEN.format(user="amartin", holder="U0ALICE") in taken.text
+    assert "now writes" in _as(chat, "U0ADMIN").send("/tracker link <@U0BOSS> dokafor").text
+    taken = chat.send("/tracker link <@U0NOBODY|nora> dokafor")
+    assert messages.LINK_TAKEN.format(user="dokafor", holder="U0BOSS") in taken.text
+    chat.send("/tracker unlink <@U0BOSS>")
 
-    # Bao's email matches bnguyen, but an admin gave bnguyen to Nora first: Bao is refused, not merged.
+    # An admin gave bnguyen to Nora while no Slack email was its; then Bao's Slack email became
+    # bnguyen's: Bao is refused, not merged.
+    slack_state.users["U0BAO"].email = "bao@elsewhere.example"
     assert "now writes" in chat.send("/tracker link <@U0NOBODY> bnguyen").text
+    slack_state.users["U0BAO"].email = "Bao.Nguyen@EXAMPLE.com"
     reply, author = _note_by(chat, issuetrak_server, "U0BAO")
     assert author is None
     assert "tied to another Slack person (<@U0NOBODY>)" in reply.text
@@ -319,7 +337,7 @@ def test_admins_link_and_unlink_anyone_and_others_cannot(chat: Chat, issuetrak_s
     )
 
     # An admin's own `link <id>` is theirs at once (recorded as an admin link).
-    assert messages.LINKED.format(user="cdubois") in chat.send("/tracker link cdubois").text
+    assert messages.LINKED.format(user="dokafor") in chat.send("/tracker link dokafor").text
     assert _store(chat, lambda s: s.person_link(TEAM, "U0ADMIN")).how is LinkHow.ADMIN
 
 
@@ -344,23 +362,23 @@ def test_unlinking_an_email_match_says_nothing_changed_and_why(chat: Chat, issue
 
 def test_every_link_decision_is_audited_and_admins_see_it_on_the_home_tab(chat: Chat) -> None:
     _admins(chat)
-    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link bnguyen"))
+    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link dokafor"))
     _as(chat, "U0ADMIN").click(buttons[ids.LINK_DENY])
-    asked_again = _as(chat, "U0NOBODY").send("/tracker link bnguyen")
+    asked_again = _as(chat, "U0NOBODY").send("/tracker link dokafor")
     _as(chat, "U0BOSS").click(_request_buttons(asked_again)[ids.LINK_APPROVE])
     _as(chat, "U0ADMIN").send("/tracker unlink <@U0NOBODY>")
     audit = _store(chat, lambda s: s.link_audit(TEAM))
     assert [(e.action, e.actor, e.subject, e.issuetrak_user_id) for e in audit] == [
-        (AuditAction.UNLINK, "U0ADMIN", "U0NOBODY", "bnguyen"),
-        (AuditAction.APPROVE, "U0BOSS", "U0NOBODY", "bnguyen"),
-        (AuditAction.REQUEST, "U0NOBODY", "U0NOBODY", "bnguyen"),
-        (AuditAction.DENY, "U0ADMIN", "U0NOBODY", "bnguyen"),
-        (AuditAction.REQUEST, "U0NOBODY", "U0NOBODY", "bnguyen"),
+        (AuditAction.UNLINK, "U0ADMIN", "U0NOBODY", "dokafor"),
+        (AuditAction.APPROVE, "U0BOSS", "U0NOBODY", "dokafor"),
+        (AuditAction.REQUEST, "U0NOBODY", "U0NOBODY", "dokafor"),
+        (AuditAction.DENY, "U0ADMIN", "U0NOBODY", "dokafor"),
+        (AuditAction.REQUEST, "U0NOBODY", "U0NOBODY", "dokafor"),
     ]
     home = json.dumps(_home_opened(chat, "U0ADMIN").of("views.publish")[0]["view"])
     assert "Link decisions" in home
-    assert "<@U0BOSS> approved <@U0NOBODY> as *bnguyen*" in home
-    assert "<@U0ADMIN> denied <@U0NOBODY> as *bnguyen*" in home
+    assert "<@U0BOSS> approved <@U0NOBODY> as *dokafor*" in home
+    assert "<@U0ADMIN> denied <@U0NOBODY> as *dokafor*" in home
     assert "Link decisions" not in json.dumps(_home_opened(chat, "U0NOBODY").of("views.publish")[0]["view"])
 
 
@@ -517,3 +535,63 @@ def test_a_person_whose_issuetrak_account_is_inactive_is_told_so(chat: Chat, sla
     reply = _as(chat, "U0EMI").send("/tracker note 1001 hello")
     assert "belongs to Issuetrak user *esato*, whose account is inactive in Issuetrak" in reply.text
     assert "matches no active" not in reply.text and "/tracker link" not in reply.text
+
+
+# --- an admin cannot give away an email-matched user ---------------------------------------------
+
+
+def test_an_admin_cannot_give_away_the_user_whose_email_is_someone_elses_even_before_they_used_the_bot(
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
+    """Carol is given amartin, Alice's by email, before Alice ever used the bot: refused (by a
+    direct link, an approval, or the admin's own link), and Alice still writes as amartin."""
+    slack_state.add_user("U0CAROL", "Carol Crane", "carol@elsewhere.example")
+    _admins(chat)
+    refused = messages.LINK_EMAIL_OWNER.format(user="amartin", holder="U0ALICE")
+    assert refused in _as(chat, "U0ADMIN").send("/tracker link <@U0CAROL|carol> amartin").text
+    assert refused in chat.send("/tracker link amartin").text  # an admin's own link: the same rule
+    buttons = _request_buttons(_as(chat, "U0CAROL").send("/tracker link amartin"))
+    approved = _as(chat, "U0ADMIN").click(buttons[ids.LINK_APPROVE])
+    (answer,) = approved.of("response_url")
+    assert refused in answer["text"] and answer["replace_original"] is False  # the request stays, undecided
+    assert not approved.of("chat.postMessage")  # Carol is told nothing was decided: nothing was
+    assert _store(chat, lambda s: s.person_link(TEAM, "U0CAROL")) is None
+    assert _store(chat, lambda s: s.person_link(TEAM, "U0ADMIN")) is None
+    assert lookups_of(slack_state, "alice@example.com") == 3
+
+    assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"
+    assert _note_by(chat, issuetrak_server, "U0CAROL")[1] is None
+    # A user nobody holds by email is given as before; so is the email owner's own user to them.
+    assert "now writes in Issuetrak as *dokafor*" in _as(chat, "U0ADMIN").send("/tracker link <@U0CAROL> dokafor").text
+    assert _note_by(chat, issuetrak_server, "U0CAROL")[1] == "dokafor"
+
+
+def test_a_deactivated_slack_account_holds_no_user_by_email(
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
+    slack_state.users["U0ALICE"].deleted = True
+    _admins(chat)
+    assert "now writes in Issuetrak as *amartin*" in _as(chat, "U0ADMIN").send("/tracker link <@U0NOBODY> amartin").text
+    assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] == "amartin"
+    reply, author = _note_by(chat, issuetrak_server, "U0ALICE")
+    assert author is None and messages.SLACK_ACCOUNT_DEACTIVATED in reply.text
+
+
+def test_while_slack_cannot_say_who_holds_a_user_by_email_nothing_is_linked(
+    chat: Chat, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
+    _admins(chat)
+    busy = messages.LINK_OWNER_UNKNOWN.format(user="dokafor")
+    slack_state.rate_limits["users.lookupByEmail"] = 4  # the first try and every retry the client makes
+    assert busy in _as(chat, "U0ADMIN").send("/tracker link <@U0NOBODY> dokafor").text
+    slack_state.failures["users.lookupByEmail"] = [503]
+    buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link dokafor"))
+    assert busy in _as(chat, "U0ADMIN").click(buttons[ids.LINK_APPROVE]).of("response_url")[0]["text"]
+    assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+    approved = chat.click(buttons[ids.LINK_APPROVE])  # Slack answers again: the same click decides it
+    assert "Approved by <@U0ADMIN>" in approved.of("response_url")[0]["text"]
+    assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] == "dokafor"
+
+
+def lookups_of(slack_state: SlackState, email: str) -> int:
+    return sum(args.get("email") == email for args in slack_state.of("users.lookupByEmail"))

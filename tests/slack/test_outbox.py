@@ -514,8 +514,8 @@ async def test_rules_are_checked_again_when_a_saved_write_is_sent(
     faults.down = False
     await run_worker(worker, clock)
     assert not notes_with(issuetrak_server, "from general")
-    (refused,) = said(chat, "I could not post your note")
-    assert messages.WRITES_NOT_ALLOWED_HERE in refused["text"]
+    (refused,) = said(chat, "I did not send your saved note for Issuetrak issue #1001, and will not")
+    assert messages.WRITES_NOT_ALLOWED_HERE in refused["text"] and not refused.get("blocks")  # no Try again
     settings.WRITE_CHANNELS = ""
 
     private = {"note_private": {"private": {"type": "checkboxes", "selected_options": [{"value": "private"}]}}}
@@ -523,7 +523,7 @@ async def test_rules_are_checked_again_when_a_saved_write_is_sent(
     view = open_note_modal(chat, "salary review", "1700000000.000700")
     chat.submit(view, note_values(1001, "salary review") | private)
     await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS)
-    (failed,) = said(chat, "I could not post your note")[1:]
+    (failed,) = said(chat, "I could not post your note")
     (button,) = [e for b in failed["blocks"] if b["type"] == "actions" for e in b["elements"]]
     settings.ALLOW_PRIVATE_NOTES = False
     faults.down = False
@@ -577,3 +577,242 @@ async def test_only_a_public_success_is_said_in_the_thread(
     assert failed["user"] == "U0ALICE" and failed["thread_ts"] == "1700000000.000902"
     in_threads = [c.args for c in chat.slack.calls if c.method == "chat.postMessage" and c.args.get("thread_ts")]
     assert [m["text"] for m in in_threads] == [posted["text"]]
+
+
+# --- rights decided when the write goes out -------------------------------------------------------
+
+
+async def _states(worker: Worker) -> list[str]:
+    """The state of every outbox row, oldest first."""
+    rows = [await worker[0].store.get(n) for n in range(1, 20)]
+    return [row.state.value for row in rows if row is not None]
+
+
+async def test_a_note_saved_before_an_unlink_is_refused_when_it_goes_out(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    """Mallory (Nora here) is linked by an admin, saves a note while Issuetrak is down, and is
+    unlinked: when Issuetrak is back the worker writes nothing as the user she no longer holds."""
+    chat.runtime.settings.TRACKER_ADMINS = "U0ALICE"
+    assert "now writes in Issuetrak as *cdubois*" in chat.send("/tracker link <@U0NOBODY|nora> cdubois").text
+    faults.down = True
+    chat.user = "U0NOBODY"
+    assert "I saved your note for issue #1001" in chat.send("/tracker note 1001 from mallory").text
+    chat.user = "U0ALICE"
+    assert "no longer writes" in chat.send("/tracker unlink <@U0NOBODY>").text
+    faults.down = False
+    await run_worker(worker, clock)
+
+    assert not notes_with(issuetrak_server, "from mallory")
+    (told,) = said(chat, "I did not send your saved note for Issuetrak issue #1001, and will not")
+    assert told["channel"] == "U0NOBODY" and "matches no active Issuetrak user" in told["text"]
+    assert await _states(worker) == ["refused"]
+    await run_worker(worker, clock, rounds=2)  # refused is over: never tried again, never told again
+    assert len(said(chat, "I did not send your saved note")) == 1 and not notes_with(issuetrak_server, "from mallory")
+
+
+async def test_try_again_after_an_unlink_writes_nothing(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    """A note that failed for good keeps its Try again button; once its person was unlinked the
+    click sends nothing (and neither does a second click, nor the worker)."""
+    chat.runtime.settings.TRACKER_ADMINS = "U0ALICE"
+    chat.send("/tracker link <@U0NOBODY|nora> cdubois")
+    faults.down = True
+    chat.user = "U0NOBODY"
+    chat.send("/tracker note 1001 retried by mallory")
+    await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS)
+    (failed,) = said(chat, "I could not post your note to Issuetrak issue #1001")
+    (button,) = [e for b in failed["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    chat.user = "U0ALICE"
+    chat.send("/tracker unlink <@U0NOBODY>")
+    faults.down = False
+
+    chat.user = "U0NOBODY"
+    retried = chat.click(button)
+    assert "I did not send your saved note for Issuetrak issue #1001, and will not" in retried.text
+    assert not notes_with(issuetrak_server, "retried by mallory")
+    again = chat.click(button)
+    assert "I did not send your saved note" in again.text and "Added note" not in again.text
+    await run_worker(worker, clock)
+    assert not notes_with(issuetrak_server, "retried by mallory") and await _states(worker) == ["refused"]
+
+
+def _email_changed(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat.slack.users["U0ALICE"].email = "alice@new.example"
+
+
+def _became_a_guest(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat.slack.users["U0ALICE"].is_restricted = True
+
+
+def _deactivated_in_slack(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    chat.slack.users["U0ALICE"].deleted = True
+
+
+def _inactive_in_issuetrak(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
+    issuetrak_server.state.users["amartin"]["IsActive"] = False
+
+
+@pytest.mark.parametrize("linked_by_admin", [False, True], ids=["email match", "admin link"])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_email_changed, "matches no active Issuetrak user"),
+        (_became_a_guest, messages.GUEST_REFUSED),
+        (_deactivated_in_slack, messages.SLACK_ACCOUNT_DEACTIVATED),
+        (_inactive_in_issuetrak, "inactive in Issuetrak"),
+    ],
+    ids=["email changed", "became a guest", "deactivated in Slack", "inactive in Issuetrak"],
+)
+async def test_a_saved_note_goes_out_only_under_the_rights_of_that_moment(
+    chat: Chat,
+    issuetrak_server: IssuetrakServer,
+    faults: Faults,
+    worker: Worker,
+    clock: Clock,
+    change: Any,
+    reason: str,
+    linked_by_admin: bool,
+) -> None:
+    """Whatever Alice could do when she saved the note, it is sent only if she still may when it
+    goes out; otherwise it is refused and she hears why."""
+    if linked_by_admin:
+        chat.runtime.settings.TRACKER_ADMINS = "U0ALICE"
+        chat.send("/tracker link amartin")
+    faults.down = True
+    assert "I saved your note" in chat.send("/tracker note 1001 saved before the change").text
+    change(chat, issuetrak_server)
+    if linked_by_admin and change is _email_changed:
+        reason = ""  # an admin's link does not hang on the email: the note goes out
+    faults.down = False
+    await run_worker(worker, clock)
+
+    if not reason:
+        (note,) = notes_with(issuetrak_server, "saved before the change")
+        assert note["CreatedBy"] == "amartin"
+        return
+    assert not notes_with(issuetrak_server, "saved before the change")
+    (told,) = said(chat, "I did not send your saved note for Issuetrak issue #1001, and will not")
+    assert reason in told["text"] and told["channel"] == "U0ALICE"
+    assert await _states(worker) == ["refused"]
+
+
+async def test_while_slack_or_issuetrak_cannot_say_who_the_person_is_the_note_waits(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    """Never sent unchecked: while Issuetrak's user list or Slack's users.info does not answer,
+    the saved note stays in the outbox; it goes out once both can say."""
+    faults.down = True
+    chat.send("/tracker note 1001 waits for its author")
+    faults.down = False
+    faults.script.extend([("GET", "/users/false", "503")] * 20)  # every try of the worker's client
+    await run_worker(worker, clock)
+    assert not notes_with(issuetrak_server, "waits for its author") and await _states(worker) == ["pending"]
+    faults.script.clear()
+    chat.slack.rate_limits["users.info"] = 4  # the first try and every retry the client makes
+    await run_worker(worker, clock)
+    assert not notes_with(issuetrak_server, "waits for its author") and await _states(worker) == ["pending"]
+    await run_worker(worker, clock)
+    (note,) = notes_with(issuetrak_server, "waits for its author")
+    assert note["CreatedBy"] == "amartin"
+
+
+# --- a corrected issue number ---------------------------------------------------------------------
+
+
+async def test_a_corrected_issue_number_replaces_the_note_not_sent_yet_and_says_which_went(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    """The same message's note form sent again with another issue number is a write of its own
+    (another key): the earlier one, still waiting, is cancelled; typing the first number again
+    brings it back and cancels the second. Only the last choice is ever written."""
+    message = "1700000000.001000"
+    faults.down = True
+    chat.submit(open_note_modal(chat, "fan noisy", message), note_values(1003, "fan noisy"))
+    corrected = chat.submit(open_note_modal(chat, "fan noisy", message), note_values(1001, "fan noisy"))
+    (aside,) = [m for m in corrected.of("chat.postEphemeral") if "earlier note" in m["text"]]
+    assert aside["text"] == messages.CORRECTION_REPLACED.format(issue=1003) and aside["user"] == "U0ALICE"
+    assert await _states(worker) == ["cancelled", "pending"]
+
+    back = chat.submit(open_note_modal(chat, "fan noisy", message), note_values(1003, "fan noisy, really"))
+    assert messages.CORRECTION_REPLACED.format(issue=1001) in [m["text"] for m in back.of("chat.postEphemeral")]
+    assert await _states(worker) == ["pending", "cancelled"]
+    faults.down = False
+    await run_worker(worker, clock, rounds=2)
+    (note,) = notes_with(issuetrak_server, "fan noisy")
+    assert note["IssueNumber"] == 1003 and "fan noisy, really" in note["NoteText"]
+    assert await _states(worker) == ["delivered", "cancelled"]
+
+
+async def test_a_correction_after_the_first_note_went_out_says_so(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    message = "1700000000.001100"
+    first = chat.submit(open_note_modal(chat, "PSU swapped", message), note_values(1003, "PSU swapped"))
+    assert "Added note" in first.text
+    corrected = chat.submit(open_note_modal(chat, "PSU swapped", message), note_values(1001, "PSU swapped"))
+    assert messages.CORRECTION_TOO_LATE.format(issue=1003) in [m["text"] for m in corrected.of("chat.postEphemeral")]
+    assert sorted(n["IssueNumber"] for n in notes_with(issuetrak_server, "PSU swapped")) == [1001, 1003]
+
+
+async def test_a_failed_note_a_correction_replaced_cannot_be_tried_again(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    message = "1700000000.001200"
+    faults.down = True
+    chat.submit(open_note_modal(chat, "toner", message), note_values(1003, "toner"))
+    await run_worker(worker, clock, rounds=writes.MAX_ATTEMPTS)
+    (failed,) = said(chat, "I could not post your note to Issuetrak issue #1003")
+    (button,) = [e for b in failed["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    faults.down = False
+    corrected = chat.submit(open_note_modal(chat, "toner", message), note_values(1001, "toner"))
+    assert messages.CORRECTION_REPLACED.format(issue=1003) in [m["text"] for m in corrected.of("chat.postEphemeral")]
+    assert messages.WRITE_REPLACED in chat.click(button).text
+    (note,) = notes_with(issuetrak_server, "toner")
+    assert note["IssueNumber"] == 1001
+
+
+async def test_a_saved_new_issue_goes_out_under_the_rights_of_that_moment_too(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    """Every kind of write passes the same send-time check: a new issue saved while Issuetrak
+    refused it is not created once its person became a guest."""
+    opened = chat.shortcut(ids.SHORTCUT_CREATE_ISSUE, "Plotter jammed", ts="1700000000.001300")
+    view = (opened.of("views.open") + opened.of("views.update"))[-1]["view"]
+    values = text_values(issue_subject=("subject", "Plotter jammed"), issue_description=("description", "tray 2"))
+    values["issue_type"] = {"type": {"type": "static_select", "selected_option": {"value": "1"}}}
+    values["issue_priority"] = {"priority": {"type": "static_select", "selected_option": {"value": "2"}}}
+    faults.script.append(("POST", "/issues", "503"))
+    before = set(issuetrak_server.state.issues)
+    assert "I saved your new issue" in chat.submit(view, values).text
+    chat.slack.users["U0ALICE"].is_ultra_restricted = True
+    await run_worker(worker, clock)
+    assert set(issuetrak_server.state.issues) == before
+    (told,) = said(chat, "I did not create your saved Issuetrak issue “Plotter jammed”, and will not")
+    assert messages.GUEST_REFUSED in told["text"] and await _states(worker) == ["refused"]
+
+
+async def test_under_organization_scope_a_note_goes_only_to_the_writers_organizations_issues(
+    chat: Chat, issuetrak_server: IssuetrakServer, faults: Faults, worker: Worker, clock: Clock
+) -> None:
+    """ISSUE_SCOPE=organization holds for notes when they are asked for (#1005 is Northlight Post's,
+    not Alice's) and again when a saved one goes out (#1001 moved to Northlight Post meanwhile)."""
+    chat.runtime.settings.ISSUE_SCOPE = "organization"
+    refused = chat.send("/tracker note 1005 not my organization's")
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in refused.text
+    assert not notes_with(issuetrak_server, "not my organization's")
+
+    faults.down = True
+    assert "I saved your note" in chat.send("/tracker note 1001 saved, then the issue moved").text
+    issuetrak_server.state.issues[1001]["OrganizationID"] = 2
+    faults.down = False
+    await run_worker(worker, clock)
+    assert not notes_with(issuetrak_server, "saved, then the issue moved")
+    (told,) = said(chat, "I did not send your saved note for Issuetrak issue #1001, and will not")
+    assert messages.SCOPE_NOT_YOURS.format(number=1001) in told["text"]
+    assert await _states(worker) == ["refused"]
+    issuetrak_server.state.issues[1001]["OrganizationID"] = 1  # back in Alice's organization
+    assert "Added note" in chat.send("/tracker note 1001 once it is ours again").text
+    (note,) = notes_with(issuetrak_server, "once it is ours again")
+    assert note["CreatedBy"] == "amartin"
