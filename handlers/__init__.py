@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import actions, commands, home, links, note_button, shortcuts, submissions, unfurls
+from handlers import actions, commands, home, issue_actions, links, note_button, shortcuts, submissions, unfurls
 
 
 def register_all(app: AsyncApp) -> None:
-    for surface in (commands, shortcuts, submissions, actions, note_button, links, home, unfurls):
+    for surface in (commands, shortcuts, submissions, actions, note_button, issue_actions, links, home, unfurls):
         surface.register(app)

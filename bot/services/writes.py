@@ -1,4 +1,4 @@
-"""Writes to Issuetrak (notes, new issues) through the durable outbox.
+"""Writes to Issuetrak (notes, new issues, changes of an issue's field) through the durable outbox.
 
 Each write is recorded in the store under an idempotency key before anyone is answered, then
 delivered at once if Issuetrak answers, or later by the outbox worker. The same key twice (a
@@ -34,10 +34,12 @@ from typing import Any
 
 from bot import messages
 from bot.running.runtime import Runtime
+from bot.services import change_flow
 from bot.services.identity import Refusal, identify, refusal_sentence, write_refusal
 from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.slack.people import Directory, SlackPerson
 from bot.store.records import (
+    ChangePayload,
     IssuePayload,
     NotePayload,
     OutboxItem,
@@ -48,7 +50,6 @@ from bot.store.records import (
     StoreError,
 )
 from bot.trackers.errors import NotFound, TimedOut, TrackerError, Unavailable
-from bot.trackers.issuetrak import IssuetrakClient
 from bot.trackers.models import TrackerName
 from bot.views.text import escape
 
@@ -73,6 +74,8 @@ class Result(StrEnum):
     FAILED = "failed"
     NOT_LINKED = "not_linked"
     REFUSED = "refused"
+    CONFLICT = "conflict"  # a change not made: the field moved since the person's card was drawn
+    MISMATCH = "mismatch"  # a change sent, but Issuetrak reads back something else
 
 
 @dataclass(frozen=True)
@@ -326,7 +329,7 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
     if not await rt.store.start_sending(item, rt.clock(), timing.attempt_seconds):
         raise _ClaimLost
     try:
-        return await _send(issuetrak, payload, created_by)
+        return await _send(rt, item, payload, created_by)
     except TimedOut:
         raise  # no answer: the write may still land, so the row's mark stays
     except TrackerError:
@@ -336,8 +339,11 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         raise
 
 
-async def _send(issuetrak: IssuetrakClient, payload: OutboxPayload, created_by: str) -> dict[str, Any]:
+async def _send(rt: Runtime, item: OutboxItem, payload: OutboxPayload, created_by: str) -> dict[str, Any]:
     """The write itself; its result as recorded on the row."""
+    issuetrak = rt.trackers.require_issuetrak()
+    if isinstance(payload, ChangePayload):
+        return await change_flow.perform(rt, issuetrak, payload, created_by, by=item.requester.user_id)
     if isinstance(payload, NotePayload):
         note_id = await issuetrak.add_note(payload.issue, payload.html, created_by, private=payload.private)
         return {"note": note_id, "issue": payload.issue}
@@ -367,15 +373,19 @@ async def _earlier_copy(rt: Runtime, item: OutboxItem, payload: OutboxPayload, t
 
 
 async def _find(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> dict[str, Any] | None:
-    """The note or issue carrying this write's tag, as the result to record, or None."""
+    """The note or issue carrying this write's tag, as the result to record, or None. (A change's
+    note is written after its PUT: when the note is there, so is the change.)"""
     issuetrak = rt.trackers.require_issuetrak()
     tag = reference(item.key)
-    if isinstance(payload, NotePayload):
+    if isinstance(payload, (NotePayload, ChangePayload)):
         issue = payload.issue
         for note in await issuetrak.notes_for_issue(issue):
             if tag in note.text:
                 log.info("outbox item %s was already on issue %s as note %s", item.id, issue, note.id)
-                return {"note": note.id, "issue": issue}
+                landed: dict[str, Any] = {"note": note.id, "issue": issue}
+                if isinstance(payload, ChangePayload):
+                    landed.update(old=payload.seen_label, new=payload.label)
+                return landed
         return None
     found = await issuetrak.search_issues(filters=[("Description", "Contains", tag)], page_size=5)
     if found.issues:
@@ -388,6 +398,8 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
     """The sentence telling the person where their write stands."""
     issuetrak = rt.trackers.issuetrak
     payload, result = item.payload, item.result or {}
+    if isinstance(payload, ChangePayload):
+        return _change_outcome(item, payload, result, repeat=repeat)
     is_note = item.kind is OutboxKind.NOTE
     issue = result.get("issue") or (payload.issue if isinstance(payload, NotePayload) else None)
     url = issuetrak.issue_url(int(issue)) if issuetrak and issue else ""
@@ -411,6 +423,29 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
         return Outcome(Result.FAILED, sentence, item.id)
     sentence = saved.format(issue=issue) if is_note else messages.ISSUE_SAVED.format(subject=subject)
     return Outcome(Result.SAVED, sentence, item.id)
+
+
+def _change_outcome(item: OutboxItem, payload: ChangePayload, result: dict[str, Any], *, repeat: bool) -> Outcome:
+    """Where a change stands, for its person alone (a card click redraws the card besides)."""
+    words = {"field": change_flow.field_name(payload.field), "issue": payload.issue, "new": escape(payload.label)}
+    if item.state is OutboxState.DELIVERED:
+        if result.get("unchanged"):
+            return Outcome(Result.ALREADY, messages.CHANGE_SAME.format(**words), item.id)
+        if result.get("conflict"):
+            return Outcome(
+                Result.CONFLICT, messages.CHANGE_CONFLICT.format(**words, now=escape(str(result.get("now")))), item.id
+            )
+        if result.get("mismatch"):
+            return Outcome(
+                Result.MISMATCH, messages.CHANGE_MISMATCH.format(**words, now=escape(str(result.get("now")))), item.id
+            )
+        template = messages.CHANGE_ALREADY if repeat else messages.CHANGE_DONE
+        old = escape(str(result.get("old") or messages.CHANGE_NOTHING))
+        return Outcome(Result.ALREADY if repeat else Result.DELIVERED, template.format(**words, old=old), item.id)
+    if item.state is OutboxState.FAILED:
+        error = escape(item.last_error or messages.ISSUETRAK_REFUSED)
+        return Outcome(Result.FAILED, messages.CHANGE_FAILED.format(**words, error=error), item.id)
+    return Outcome(Result.SAVED, messages.CHANGE_SAVED.format(**words), item.id)
 
 
 # A note's outcome words (added, already, saved, failed), by whether the note is private: a

@@ -9,12 +9,14 @@ in bot/services/writes.py), every other argument is at most `MAX_ARGUMENT` chara
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from urllib.parse import parse_qs, urlparse
 
 from bot import messages, times
 from bot.store.records import WatchKind
+from bot.trackers.models import IssueField
 
 MAX_ARGUMENT = 3000  # longer arguments are refused, not truncated silently
 
@@ -101,8 +103,19 @@ class Watching:
     pass
 
 
+@dataclass(frozen=True)
+class ChangeIssue:
+    """`assign|next 123 @person|me`, `substatus|priority 123 <name>`."""
+
+    number: int
+    field: IssueField
+    choice: str  # a person's Slack user ID, "me", or a priority's or substatus's name
+    person: str | None = None  # the Slack user ID mentioned (None: the caller themselves)
+
+
 Command = (
     Help
+    | ChangeIssue
     | ShowIssue
     | AddNote
     | ShowProject
@@ -312,6 +325,27 @@ def _watching(rest: str) -> Command:
     return Help(messages.WATCHING_EXTRA, everything=False) if rest else Watching()
 
 
+def _changed(field: IssueField, usage: str) -> Callable[[str], Command]:
+    """The parser of one change command: an issue, then a person (`@person` or `me`) or a name."""
+
+    def parse_change(rest: str) -> Command:
+        first, _, choice = rest.partition(" ")
+        number, choice = issue_number(first), choice.strip()
+        if number is None:
+            return _too_long(first) if _LONG_NUMBER.fullmatch(first) else Help(usage, everything=False)
+        if field in (IssueField.ASSIGNEE, IssueField.NEXT_ACTION):
+            if choice.lower() == "me":
+                return ChangeIssue(number, field, "me")
+            if person := _MENTION.fullmatch(choice):
+                return ChangeIssue(number, field, person.group(1), person.group(1))
+            return Help(usage, everything=False)
+        if not choice:
+            return Help(usage, everything=False)
+        return ChangeIssue(number, field, unescaped(choice))
+
+    return parse_change
+
+
 _PARSERS = {
     "issue": _issue,
     "project": _project,
@@ -324,4 +358,8 @@ _PARSERS = {
     "watch": _watch,
     "unwatch": _unwatch,
     "watching": _watching,
+    "assign": _changed(IssueField.ASSIGNEE, messages.ASSIGN_USAGE),
+    "next": _changed(IssueField.NEXT_ACTION, messages.NEXT_USAGE),
+    "priority": _changed(IssueField.PRIORITY, messages.PRIORITY_USAGE),
+    "substatus": _changed(IssueField.SUBSTATUS, messages.SUBSTATUS_USAGE),
 }

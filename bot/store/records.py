@@ -21,6 +21,7 @@ class StoreUnavailable(StoreError):
 class OutboxKind(StrEnum):
     NOTE = "note"
     ISSUE = "issue"
+    CHANGE = "change"  # one field of an issue, and the note saying so (bot.services.changes)
 
 
 class OutboxState(StrEnum):
@@ -124,10 +125,27 @@ class IssuePayload(_WritePayload):
     priority: int
 
 
-OutboxPayload = NotePayload | IssuePayload
-PAYLOAD_OF: dict[OutboxKind, type[NotePayload] | type[IssuePayload]] = {
+class ChangePayload(_WritePayload):
+    """One field of an issue set to `value`, and the note that says so, as one write under one
+    tag: `html` is the note's footer (who, from where, the tag); the line with the old and new
+    values is written when the change is sent, from what Issuetrak shows then."""
+
+    issue: int
+    field: str  # the UpdateIssueDTO field ("PriorityID")
+    value: str | int | None  # the new value, as Issuetrak takes it
+    label: str  # the new value as people read it ("Urgent")
+    seen: str | int | None = None  # what the card showed when clicked (`seen_known`)
+    seen_known: bool = False  # False: no card said what it was (a command), so nothing to compare
+    seen_label: str = ""
+    force: bool = False  # "Apply anyway": the person saw the newer value and still wants theirs
+    private: bool = True  # the note (CHANGE_NOTES, when the change was asked for)
+
+
+OutboxPayload = NotePayload | IssuePayload | ChangePayload
+PAYLOAD_OF: dict[OutboxKind, type[NotePayload] | type[IssuePayload] | type[ChangePayload]] = {
     OutboxKind.NOTE: NotePayload,
     OutboxKind.ISSUE: IssuePayload,
+    OutboxKind.CHANGE: ChangePayload,
 }
 
 
