@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,10 @@ from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
 from bot.running.runtime import Runtime
 from bot.running.workers import deliver_due
+from bot.services import change_flow
 from bot.slack.app import web_client
+from bot.slack.digest_posting import Pacer
+from bot.slack.watch_posting import run_round
 from bot.store import Store
 from bot.trackers.issuetrak import NOT_ON_UPDATE
 from bot.trackers.registry import build_trackers
@@ -350,3 +354,66 @@ def test_an_edit_made_after_the_put_is_seen_by_the_read_back_and_reported(
     assert state.issues[1007]["PriorityID"] == 1
     assert "I set Priority of issue #1007 to High, but Issuetrak now shows Low" in clicked.text
     assert "changed Priority" not in json.dumps([c.args for c in clicked.calls])
+
+
+def test_a_change_held_at_issuetrak_makes_the_next_change_of_the_issue_wait_so_neither_is_reverted(
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    """Alice's PUT waits at Issuetrak's gate; Bob assigns the issue meanwhile. His change reads
+    the issue only once hers is done (in one process, the changes of one issue go one at a time),
+    so his whole-DTO PUT carries her priority instead of putting the old one back."""
+    card = _card(chat.send("/tracker issue 1010"))
+    state = issuetrak_server.state
+    read = f"{state.prefix}/issues/false/1010"
+
+    def bob_meanwhile() -> None:
+        reads = sum(1 for method, path, _ in state.received if method == "GET" and path == read)
+        who = replace(chat.who("act"), user="U0BAO")
+        payload = slack_payloads.block_action(who, _element(card, ids.CARD_ASSIGN_ME), trigger_id=chat.trigger())
+        assert chat.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded").is_success
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until Bob reads the issue, or waits his turn
+            lock = change_flow._LOCKS.get(1010)
+            if getattr(lock, "_waiters", None) or reads < sum(
+                1 for method, path, _ in state.received if method == "GET" and path == read
+            ):
+                return
+            time.sleep(0.01)
+
+    state.faults.hold("PUT", bob_meanwhile)
+    chat.click(_option(card, ids.CARD_PRIORITY, "Urgent"))
+    issue = state.issues[1010]
+    assert (issue["PriorityID"], issue["AssignedTo"]) == (4, "bnguyen")
+    assert len(_puts(issuetrak_server)) == 2 and len(_change_notes(issuetrak_server, 1010)) == 2
+
+
+@pytest.mark.parametrize("notes", ["private", "public"])
+async def test_a_watched_issue_announces_a_change_from_slack_once_naming_the_person(
+    chat: Chat, issuetrak_server: IssuetrakServer, runtime: Runtime, notes: str
+) -> None:
+    chat.runtime.settings.CHANGE_NOTES = notes
+    poller = Runtime(
+        settings=runtime.settings,
+        trackers=build_trackers(runtime.settings, options=FAST),
+        store=Store(runtime.settings.DATABASE_URL),
+        clock=runtime.clock,
+    )
+    try:
+        client = web_client(poller)
+        chat.send("/tracker watch issue 1001")
+        await run_round(poller, client, pacer=Pacer(0))  # the first poll records the issue
+        card = _card(chat.send("/tracker issue 1001"))
+        chat.click(_option(card, ids.CARD_PRIORITY, "Urgent"))
+        chat.click(_option(card, ids.CARD_SUBSTATUS, "Waiting on Customer"))
+        for _ in range(2):
+            await run_round(poller, client, pacer=Pacer(0))
+    finally:
+        await poller.aclose()
+        await poller.store.aclose()
+    said = [m for m in chat.slack.of("chat.postMessage") if "News of" in m.get("text", "")]
+    lines = "\n".join(m["text"] for m in said)
+    assert (
+        lines.count("Priority: High → Urgent") == 1 and lines.count("Substatus: In Progress → Waiting on Customer") == 1
+    )
+    assert lines.count("(by <@U0ALICE>, from Slack)") == 2
+    assert "New note" not in lines  # the change's own note is not announced again
