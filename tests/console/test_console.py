@@ -423,3 +423,40 @@ async def test_tick_runs_one_watch_round_and_shows_what_it_posted(tmp_path: Path
     assert "Status: Open → Closed" in news and "1 news posted" in news
     later = output[len(first) :]
     assert "trackerbot in #general (in thread):" in later and "Status: Closed → Open" in later
+
+
+async def test_the_issue_cards_changes_and_the_change_commands_work_in_the_console(tmp_path: Path) -> None:
+    output, session = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                ":as Bao Nguyen bao.nguyen@example.com",  # Issuetrak's bnguyen
+                ":as alice",
+                "/tracker issue 1001",
+                ":click Assign to me",
+                ":click Priority Urgent",
+                ":click Substatus Waiting on Vendor",
+                ":click Next action… Bao Nguyen",
+                ":click Target date 2027-01-15",
+                ":click Priority Someday",
+                ":click Refresh",
+                "/tracker assign 1004 me",
+                "/tracker priority 1004 high",
+            ]
+        ),
+    )
+    issue = issuetrak_state(session).issues[1001]
+    assert (issue["AssignedTo"], issue["PriorityID"], issue["SubStatusID"], issue["NextActionTo"]) == (
+        "amartin",
+        4,
+        2,
+        "bnguyen",
+    )
+    assert issue["TargetDate"].startswith("2027-01-15")
+    assert "changed Priority: High → Urgent" in output
+    assert "Priority has no “Someday”; it has Low, Normal, High, Urgent." in output
+    assert (
+        "Assignee of Issuetrak issue #1004" in output and "Priority of Issuetrak issue #1004: Normal → High" in output
+    )
+    assert "Traceback" not in output
