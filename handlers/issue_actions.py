@@ -75,9 +75,11 @@ async def _say(reply: Reply, sentence: str, blocks: list[dict[str, Any]] | None 
     await reply(text=sentence, blocks=blocks or cards.as_dicts(sentence_blocks.notice(sentence)))
 
 
-async def _redraw(rt: Runtime, respond: AsyncRespond, number: int, changed: str | None = None) -> None:
-    """The card again, read from Issuetrak now, in place of the one clicked."""
-    card = await changes.card(rt, number)
+async def _redraw(
+    rt: Runtime, respond: AsyncRespond, number: int, changed: str | None = None, read: dict[str, Any] | None = None
+) -> None:
+    """The card again, in place of the one clicked: as a change read it back, else read now."""
+    card = await changes.card(rt, number, read=read)
     blocks = cards.issue_card(
         card.issue, rt.clock().date(), priorities=card.priorities, substatuses=card.substatuses, changed=changed
     )
@@ -213,7 +215,8 @@ async def _told(
                 old=result.get("old") or messages.CHANGE_NOTHING,
                 new=wanted.label,
             )
-        await _redraw(rt, respond, wanted.issue, changed=changed)
+        card = result.get("card")
+        await _redraw(rt, respond, wanted.issue, changed=changed, read=card if isinstance(card, dict) else None)
         if outcome.result is writes.Result.DELIVERED:
             return
     await _say(_beside(respond), outcome.sentence, outcome_blocks(outcome))

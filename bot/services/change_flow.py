@@ -156,6 +156,7 @@ async def perform(
         )
         after = await issuetrak.get_issue(number, include_notes=True)
     result: dict[str, Any] = {"issue": number, "note": note, "old": old, "new": payload.label}
+    result["card"] = after.model_dump(mode="json", exclude={"notes"})  # the redrawn card needs no other read
     if shown(after, field) != wanted:
         result.update(mismatch=True, now=shown_label(after, field))
     elif before != wanted:

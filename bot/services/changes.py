@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from bot import messages
 from bot.running.runtime import Runtime
@@ -47,10 +48,11 @@ class Card:
     substatuses: list[Lookup]
 
 
-async def card(rt: Runtime, number: int) -> Card:
-    """An issue as a card shows it, with the Priority and Substatus choices (cached lookups)."""
+async def card(rt: Runtime, number: int, *, read: dict[str, Any] | None = None) -> Card:
+    """An issue as a card shows it, with the Priority and Substatus choices (cached lookups):
+    as `read` says (a change's read-back, stored with its result), else read now."""
     issuetrak = rt.trackers.require_issuetrak()
-    issue = await issuetrak.get_issue(number)
+    issue = Issue.model_validate(read) if read is not None else await issuetrak.get_issue(number)
     return Card(issue, await issuetrak.priorities(), await issuetrak.substatuses())
 
 

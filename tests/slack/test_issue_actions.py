@@ -87,8 +87,16 @@ def test_assign_to_me_puts_the_whole_update_dto_changes_one_field_notes_it_and_r
     chat: Chat, issuetrak_server: IssuetrakServer
 ) -> None:
     before = dict(issuetrak_server.state.issues[1001])
-    card = _card(chat.send("/tracker issue 1001"))
+    card = _card(chat.send("/tracker issue 1001"))  # the users and lookups are read (and kept a while)
+    asked = len(issuetrak_server.state.received)
     clicked = chat.click(_element(card, ids.CARD_ASSIGN_ME))
+    calls = [(method, path.rsplit("/api/v1/", 1)[1]) for method, path, _ in issuetrak_server.state.received[asked:]]
+    assert calls == [  # the change (read, update), its note, the read-back that the card is redrawn from
+        ("GET", "issues/false/1001"),
+        ("PUT", "issues"),
+        ("POST", "notes"),
+        ("GET", "issues/true/1001"),
+    ]
 
     (put,) = _puts(issuetrak_server)
     assert not set(NOT_ON_UPDATE) & put.keys() and not {"CauseID", "DepartmentID", "IssueSubType4ID"} & put.keys()
