@@ -30,7 +30,7 @@ class SignedRequest:
     hook: str  # the response_url hook the stand-in records (also used as the trigger id)
 
 
-def _signed(form: dict[str, str], hook: str) -> SignedRequest:
+def signed_form(form: dict[str, str], hook: str) -> SignedRequest:
     body = urlencode(form)
     timestamp = str(int(time.time()))
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
@@ -45,7 +45,7 @@ def _signed(form: dict[str, str], hook: str) -> SignedRequest:
 
 def command(text: str, hook: str, response_base: str) -> SignedRequest:
     """`/tracker <text>`; the answer's response_url is `<response_base>/<hook>`."""
-    return _signed(
+    return signed_form(
         {
             "token": "legacy",
             "team_id": TEAM_ID,
@@ -80,7 +80,7 @@ def create_issue_shortcut(hook: str, response_base: str) -> SignedRequest:
         "channel": {"id": CHANNEL, "name": "general"},
         "response_url": f"{response_base}/{hook}",
     }
-    return _signed({"payload": json.dumps(payload)}, hook)
+    return signed_form({"payload": json.dumps(payload)}, hook)
 
 
 @dataclass(frozen=True)

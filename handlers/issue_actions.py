@@ -205,8 +205,7 @@ async def _told(
     (it shows the field as it is now) and "Apply anyway" to the clicker. Anything else: said to
     the clicker beside the card."""
     if outcome.result in (writes.Result.DELIVERED, writes.Result.CONFLICT):
-        item = await rt.store.get(outcome.item_id) if outcome.item_id is not None else None
-        result = (item.result if item is not None else None) or {}
+        result = outcome.recorded or {}
         changed = None
         if outcome.result is writes.Result.DELIVERED:
             changed = messages.CHANGE_BY_ON_CARD.format(

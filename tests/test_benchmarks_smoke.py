@@ -72,3 +72,10 @@ def test_scale_measurement_runs_in_its_quick_form(servers: Servers, pg_url: str)
     assert rows[0].result.count("/s") == 3 and rows[0].met is not None
     assert "acks/s" in rows[1].versus and rows[1].met is None
     assert rows[2].result.count("ms") == 2 and rows[2].met is not None
+
+
+def test_assign_to_me_measurement_runs_in_its_quick_form(servers: Servers) -> None:
+    """Three clicks on a real `python -m bot`, each counted at the contract server."""
+    [row] = suite.measure(_measurement("change"), servers, runs=1, quick=True)
+    assert row.measurement.startswith("Assign to me: click to the redrawn card")
+    assert " = 4 round trips + " in row.result and row.met is not None

@@ -159,8 +159,8 @@ async def perform(
     result["card"] = after.model_dump(mode="json", exclude={"notes"})  # the redrawn card needs no other read
     if shown(after, field) != wanted:
         result.update(mismatch=True, now=shown_label(after, field))
-    elif before != wanted:
-        await _announce(rt, after, field, old, payload, by)
+    elif before != wanted:  # after the person hears it went through (the news is no part of the change)
+        rt.spawn(_announce(rt, after, field, old, payload, by), name="news of a change")
     return result
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -84,6 +84,7 @@ class Outcome:
     sentence: str
     item_id: int | None = None
     public: bool = False  # the success of a public write: fit for the message's thread
+    recorded: dict[str, Any] | None = None  # what the write recorded (a change's read-back, for its card)
 
 
 @dataclass(frozen=True)
@@ -399,7 +400,7 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
     issuetrak = rt.trackers.issuetrak
     payload, result = item.payload, item.result or {}
     if isinstance(payload, ChangePayload):
-        return _change_outcome(item, payload, result, repeat=repeat)
+        return replace(_change_outcome(item, payload, result, repeat=repeat), recorded=item.result)
     is_note = item.kind is OutboxKind.NOTE
     issue = result.get("issue") or (payload.issue if isinstance(payload, NotePayload) else None)
     url = issuetrak.issue_url(int(issue)) if issuetrak and issue else ""
