@@ -152,8 +152,12 @@ async def _change(
     if wanted is None:
         await _say(beside, messages.MODAL_EXPIRED)
         return
-    if isinstance(wanted, str):  # a person with no Issuetrak user: the card says why
-        await _redraw(rt, respond, state.issue, changed=wanted)
+    if isinstance(wanted, str):  # no Issuetrak user for the one picked: the clicker's own, or the card says why
+        refusal = identity.write_refusal(rt, await identity.identify(rt, team, person), person)
+        if action_id == ids.CARD_ASSIGN_ME or refusal is not None:
+            await _say(beside, refusal or wanted)
+        else:
+            await _redraw(rt, respond, state.issue, changed=wanted)
         return
     outcome = await changes.submit(
         rt,

@@ -161,7 +161,14 @@ def test_a_person_with_no_issuetrak_user_cannot_be_chosen_and_the_card_says_why(
     clicked = chat.click(_element(card, ids.CARD_ASSIGN, selected_user="U0NOBODY"))
     assert not _puts(issuetrak_server)
     redrawn = clicked.of("response_url")[-1]
+    assert redrawn["replace_original"] is True
     assert "<@U0NOBODY> has no Issuetrak user" in json.dumps(redrawn["blocks"])
+
+    chat.user = "U0NOBODY"  # a clicker with no Issuetrak user of their own hears their refusal, and no card is read
+    asked = len(issuetrak_server.state.received)
+    refused = chat.click(_element(card, ids.CARD_ASSIGN, selected_user="U0NOBODY"))
+    assert "/tracker link" in refused.text and len(refused.of("response_url")) == 1 and _beside(refused)
+    assert not [r for r in issuetrak_server.state.received[asked:] if "/issues/" in r[1]]
 
 
 def test_refresh_redraws_the_card_as_issuetrak_has_it_now(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
