@@ -255,15 +255,9 @@ def test_the_rules_of_notes_refuse_clicks_and_commands(
 # --- outage, then delivery once ---------------------------------------------------------------------
 
 
-async def test_a_change_saved_in_an_outage_is_made_once_when_issuetrak_is_back(
-    chat: Chat, issuetrak_server: IssuetrakServer, runtime: Runtime, clock: list[datetime]
-) -> None:
-    card = _card(chat.send("/tracker issue 1006"))  # the lookups and users are now known
-    issuetrak_server.state.faults.fail_rate = 1.0  # every request: 503
-    saved = chat.click(_option(card, ids.CARD_PRIORITY, "Urgent"))
-    assert "I saved your change (Priority of issue #1006 → Urgent)" in saved.text
-    assert issuetrak_server.state.issues[1006]["PriorityID"] == 3
-
+async def _deliver_later(runtime: Runtime, clock: list[datetime], issuetrak_server: IssuetrakServer) -> None:
+    """The outbox worker of another process: one round while Issuetrak is still down, then three
+    once it is back, each an hour after the last (past every backoff)."""
     worker = Runtime(
         settings=runtime.settings,
         trackers=build_trackers(runtime.settings, options=FAST),
@@ -281,10 +275,35 @@ async def test_a_change_saved_in_an_outage_is_made_once_when_issuetrak_is_back(
     finally:
         await worker.aclose()
         await worker.store.aclose()
+
+
+async def test_a_change_saved_in_an_outage_is_made_once_when_issuetrak_is_back(
+    chat: Chat, issuetrak_server: IssuetrakServer, runtime: Runtime, clock: list[datetime]
+) -> None:
+    card = _card(chat.send("/tracker issue 1006"))  # the lookups and users are now known
+    issuetrak_server.state.faults.fail_rate = 1.0  # every request: 503
+    saved = chat.click(_option(card, ids.CARD_PRIORITY, "Urgent"))
+    assert "I saved your change (Priority of issue #1006 → Urgent)" in saved.text
+    assert issuetrak_server.state.issues[1006]["PriorityID"] == 3
+
+    await _deliver_later(runtime, clock, issuetrak_server)
     assert issuetrak_server.state.issues[1006]["PriorityID"] == 4
     assert len(_puts(issuetrak_server)) == 1 and len(_change_notes(issuetrak_server, 1006)) == 1
     told = [c.args for c in chat.slack.calls if c.method == "chat.postMessage" and c.args.get("channel") == "U0ALICE"]
     assert any("Priority of Issuetrak issue #1006: High → Urgent" in m["text"] for m in told)
+
+
+async def test_the_rules_are_checked_again_when_a_saved_change_is_sent(
+    chat: Chat, issuetrak_server: IssuetrakServer, runtime: Runtime, clock: list[datetime]
+) -> None:
+    card = _card(chat.send("/tracker issue 1006"))
+    issuetrak_server.state.faults.fail_rate = 1.0
+    chat.click(_option(card, ids.CARD_PRIORITY, "Urgent"))
+    runtime.settings.WRITE_CHANNELS = "C0IT"  # closed to writes while the change waited
+    await _deliver_later(runtime, clock, issuetrak_server)
+    assert not _puts(issuetrak_server) and not _change_notes(issuetrak_server, 1006)
+    told = [c.args for c in chat.slack.calls if c.method == "chat.postMessage" and c.args.get("channel") == "U0ALICE"]
+    assert any("I could not change Priority of Issuetrak issue #1006" in m["text"] for m in told)
 
 
 def test_a_double_click_is_one_change_and_one_note(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
