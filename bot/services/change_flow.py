@@ -32,7 +32,7 @@ from bot import messages
 from bot.running.runtime import Runtime
 from bot.services.watches import describe, issue_snapshot, issue_target
 from bot.store.records import ChangePayload
-from bot.trackers.errors import TrackerError
+from bot.trackers.errors import TimedOut, TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, format_datetime, parse_datetime
 from bot.trackers.models import Issue, IssueField
 from bot.views.text import fmt_date
@@ -144,16 +144,23 @@ async def perform(
         if before != wanted and payload.seen_known and not payload.force and before != normal(field, payload.seen):
             now = await label(issuetrak, field, before)
             return {"issue": number, "conflict": True, "now": now}
-        old = payload.seen_label if before == wanted else await label(issuetrak, field, before)
         if before != wanted:
             dto[field.value] = _wire(field, wanted)
             await issuetrak.update_issue(dto)
+        old = payload.seen_label if before == wanted else await label(issuetrak, field, before)
         line = messages.CHANGE_NOTE.format(
             field=field_name(field), old=old or messages.CHANGE_NOTHING, new=payload.label
         )
-        note = await issuetrak.add_note(
-            number, f"<p>{html.escape(line, quote=False)}</p>{payload.html}", created_by, private=payload.private
-        )
+        try:
+            note = await issuetrak.add_note(
+                number, f"<p>{html.escape(line, quote=False)}</p>{payload.html}", created_by, private=payload.private
+            )
+        except TimedOut:
+            raise
+        except TrackerError as exc:
+            # The change is made and its note is not: the write stays marked as sent (a time-out
+            # keeps the mark), so the next attempt finds the field changed and writes only the note.
+            raise TimedOut(issuetrak.name) from exc
         after = await issuetrak.get_issue(number, include_notes=True)
     result: dict[str, Any] = {"issue": number, "note": note, "old": old, "new": payload.label}
     result["card"] = after.model_dump(mode="json", exclude={"notes"})  # the redrawn card needs no other read

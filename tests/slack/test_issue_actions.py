@@ -21,7 +21,7 @@ from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
 from bot.running.runtime import Runtime
 from bot.running.workers import deliver_due
-from bot.services import change_flow
+from bot.services import change_flow, writes
 from bot.slack.app import web_client
 from bot.slack.digest_posting import Pacer
 from bot.slack.watch_posting import run_round
@@ -32,6 +32,8 @@ from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import FAST
 from tests.slack.harness import Chat, Reply
+
+QUICK_LOOKS = writes.Timing(second_look_seconds=0.05)  # production's, but a short wait between two looks
 
 
 @pytest.fixture(autouse=True)
@@ -255,7 +257,9 @@ def test_the_rules_of_notes_refuse_clicks_and_commands(
 # --- outage, then delivery once ---------------------------------------------------------------------
 
 
-async def _deliver_later(runtime: Runtime, clock: list[datetime], issuetrak_server: IssuetrakServer) -> None:
+async def _deliver_later(
+    runtime: Runtime, clock: list[datetime], issuetrak_server: IssuetrakServer, *, down_first: bool = True
+) -> None:
     """The outbox worker of another process: one round while Issuetrak is still down, then three
     once it is back, each an hour after the last (past every backoff)."""
     worker = Runtime(
@@ -266,12 +270,13 @@ async def _deliver_later(runtime: Runtime, clock: list[datetime], issuetrak_serv
     )
     try:
         client = web_client(worker)
-        clock[0] += timedelta(hours=1)
-        await deliver_due(worker, client)  # still down
+        if down_first:
+            clock[0] += timedelta(hours=1)
+            await deliver_due(worker, client, timing=QUICK_LOOKS)  # still down
         issuetrak_server.state.faults.fail_rate = 0.0
         for _ in range(3):
             clock[0] += timedelta(hours=1)
-            await deliver_due(worker, client)
+            await deliver_due(worker, client, timing=QUICK_LOOKS)
     finally:
         await worker.aclose()
         await worker.store.aclose()
@@ -304,6 +309,23 @@ async def test_the_rules_are_checked_again_when_a_saved_change_is_sent(
     assert not _puts(issuetrak_server) and not _change_notes(issuetrak_server, 1006)
     told = [c.args for c in chat.slack.calls if c.method == "chat.postMessage" and c.args.get("channel") == "U0ALICE"]
     assert any("I could not change Priority of Issuetrak issue #1006" in m["text"] for m in told)
+
+
+async def test_a_note_lost_after_its_change_is_written_alone_on_the_retry(
+    chat: Chat, issuetrak_server: IssuetrakServer, runtime: Runtime, clock: list[datetime]
+) -> None:
+    """The PUT lands and the note is refused (503): the retry finds the field already changed,
+    so it sends no second PUT, only the note."""
+    card = _card(chat.send("/tracker issue 1009"))
+    state = issuetrak_server.state
+    state.faults.hold("POST", lambda: state.faults.fail_next.append(503))
+    clicked = chat.click(_option(card, ids.CARD_PRIORITY, "Urgent"))
+    assert state.issues[1009]["PriorityID"] == 4 and not _change_notes(issuetrak_server, 1009)
+    assert "I saved your change" in clicked.text and "changed Priority" not in clicked.text
+    await _deliver_later(runtime, clock, issuetrak_server, down_first=False)
+    assert len(_puts(issuetrak_server)) == 1
+    (note,) = _change_notes(issuetrak_server, 1009)
+    assert "Priority: Normal → Urgent (from Slack)" in note["NoteText"]
 
 
 def test_a_double_click_is_one_change_and_one_note(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
