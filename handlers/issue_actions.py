@@ -159,9 +159,10 @@ async def _change(
         else:
             await _redraw(rt, respond, state.issue, changed=wanted)
         return
+    click = str(body.get("trigger_id") or action.get("action_ts"))[:100]  # a Slack retry carries the same one
     outcome = await changes.submit(
         rt,
-        key=f"change:{channel}:{state.issue}:{field.value}:{user}:{body.get('trigger_id') or action.get('action_ts')}",
+        key=f"change:{channel[:40]}:{state.issue}:{field.value}:{user[:40]}:{click}",
         team=team,
         person=person,
         channel_id=channel,
