@@ -190,8 +190,16 @@ def test_a_forged_card_changes_nothing(chat: Chat, issuetrak_server: IssuetrakSe
     card = _card(chat.send("/tracker issue 1001"))
     clicked = chat.click({**_option(card, ids.CARD_PRIORITY, "Low"), "block_id": block_id})
     assert messages.MODAL_EXPIRED in clicked.text and not _puts(issuetrak_server)
-    odd = chat.click({**_option(card, ids.CARD_PRIORITY, "Low"), "selected_option": {"value": "1 OR 1=1"}})
-    assert messages.MODAL_EXPIRED in odd.text and not _puts(issuetrak_server)
+    for odd in (
+        {**_option(card, ids.CARD_PRIORITY, "Low"), "selected_option": {"value": "1 OR 1=1"}},
+        {**_option(card, ids.CARD_PRIORITY, "Low"), "selected_option": "4"},
+        _element(card, ids.CARD_ASSIGN),  # no one picked
+        _element(card, ids.CARD_ASSIGN, selected_user=["U0BAO"]),
+        _element(card, ids.CARD_TARGET_DATE, selected_date="2027-13-45"),
+        _element(card, ids.CARD_TARGET_DATE, selected_date=None),
+    ):
+        assert messages.MODAL_EXPIRED in chat.click(odd).text
+    assert not _puts(issuetrak_server)
 
 
 # --- commands ---------------------------------------------------------------------------------------
