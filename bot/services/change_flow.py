@@ -129,11 +129,8 @@ async def label(issuetrak: IssuetrakClient, field: IssueField, value: Value) -> 
     return fmt_date(date.fromisoformat(str(value)))
 
 
-async def perform(
-    rt: Runtime, issuetrak: IssuetrakClient, payload: ChangePayload, created_by: str, *, by: str
-) -> dict[str, Any]:
-    """Send one change asked for by the Slack person `by` (see the module's steps); the result
-    recorded on the outbox row."""
+async def perform(rt: Runtime, issuetrak: IssuetrakClient, payload: ChangePayload, created_by: str) -> dict[str, Any]:
+    """Send one change (see the module's steps); the result recorded on the outbox row."""
     field, number = IssueField(payload.field), payload.issue
     wanted = normal(field, payload.value)
     async with _lock(number):
@@ -167,11 +164,11 @@ async def perform(
     if shown(after, field) != wanted:
         result.update(mismatch=True, now=shown_label(after, field))
     elif before != wanted:  # after the person hears it went through (the news is no part of the change)
-        rt.spawn(_announce(rt, after, field, old, payload, by), name="news of a change")
+        rt.spawn(_announce(rt, after, field, old, payload), name="news of a change")
     return result
 
 
-async def _announce(rt: Runtime, after: Issue, field: IssueField, old: str, payload: ChangePayload, by: str) -> None:
+async def _announce(rt: Runtime, after: Issue, field: IssueField, old: str, payload: ChangePayload) -> None:
     """Tell the issue's watches of this change once, naming the person: news recorded in the
     watch's own compare-and-swap, with the watermark moved past this field (and past this change's
     own note when nothing came between), so the poll does not announce it again unnamed."""
@@ -193,7 +190,7 @@ async def _announce(rt: Runtime, after: Issue, field: IssueField, old: str, payl
             "changes": [[field_name(field), old, payload.label]],
             "notes": [],
             "more_notes": 0,
-            "by": by,
+            "by": payload.by,
         }
         await rt.store.advance(item.target.item_key, item.version, snapshot, rt.clock(), news_body=news)
     except Exception:  # the change is made: its news is a courtesy the poll may still give

@@ -124,6 +124,7 @@ async def submit(
         seen_label=seen_label,
         force=force,
         private=rt.settings.CHANGE_NOTES != "public",
+        by=person.id,
         html=f"{footer}<p><small>{writes.reference(key)}</small></p>",
     )
     requester = Requester(team_id=team, user_id=person.id, channel_id=channel_id)

@@ -330,7 +330,7 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
     if not await rt.store.start_sending(item, rt.clock(), timing.attempt_seconds):
         raise _ClaimLost
     try:
-        return await _send(rt, item, payload, created_by)
+        return await _send(rt, payload, created_by)
     except TimedOut:
         raise  # no answer: the write may still land, so the row's mark stays
     except TrackerError:
@@ -340,11 +340,11 @@ async def _perform(rt: Runtime, item: OutboxItem, *, look_first: bool, timing: T
         raise
 
 
-async def _send(rt: Runtime, item: OutboxItem, payload: OutboxPayload, created_by: str) -> dict[str, Any]:
+async def _send(rt: Runtime, payload: OutboxPayload, created_by: str) -> dict[str, Any]:
     """The write itself; its result as recorded on the row."""
     issuetrak = rt.trackers.require_issuetrak()
     if isinstance(payload, ChangePayload):
-        return await change_flow.perform(rt, issuetrak, payload, created_by, by=item.requester.user_id)
+        return await change_flow.perform(rt, issuetrak, payload, created_by)
     if isinstance(payload, NotePayload):
         note_id = await issuetrak.add_note(payload.issue, payload.html, created_by, private=payload.private)
         return {"note": note_id, "issue": payload.issue}

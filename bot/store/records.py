@@ -139,6 +139,7 @@ class ChangePayload(_WritePayload):
     seen_label: str = ""
     force: bool = False  # "Apply anyway": the person saw the newer value and still wants theirs
     private: bool = True  # the note (CHANGE_NOTES, when the change was asked for)
+    by: str = ""  # the Slack user who asked (named in the watches' news)
 
 
 OutboxPayload = NotePayload | IssuePayload | ChangePayload
