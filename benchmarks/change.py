@@ -12,7 +12,6 @@ card (the users and lookups, cached a while) and makes one change (the channel's
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 
@@ -81,7 +80,7 @@ def _click(number: int, hook: str, response_base: str) -> slack_load.SignedReque
             }
         ],
     }
-    return slack_load.signed_form({"payload": json.dumps(payload)}, hook)
+    return slack_load.interaction(payload, hook)
 
 
 def _one(servers: Servers, url: str, number: int, hook: str) -> tuple[float, int]:

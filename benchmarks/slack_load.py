@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -30,7 +31,7 @@ class SignedRequest:
     hook: str  # the response_url hook the stand-in records (also used as the trigger id)
 
 
-def signed_form(form: dict[str, str], hook: str) -> SignedRequest:
+def _signed(form: dict[str, str], hook: str) -> SignedRequest:
     body = urlencode(form)
     timestamp = str(int(time.time()))
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
@@ -43,9 +44,28 @@ def signed_form(form: dict[str, str], hook: str) -> SignedRequest:
     return SignedRequest(body.encode(), headers, hook)
 
 
+def signed_json(payload: dict[str, Any], hook: str) -> SignedRequest:
+    """An Events API delivery as Slack posts it: the JSON body, signed."""
+    body = json.dumps(payload)
+    timestamp = str(int(time.time()))
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": signature,
+    }
+    return SignedRequest(body.encode(), headers, hook)
+
+
+def interaction(payload: dict[str, Any], hook: str) -> SignedRequest:
+    """A click or a shortcut as Slack posts it: `payload=<JSON>`, form-encoded, signed."""
+    return _signed({"payload": json.dumps(payload)}, hook)
+
+
 def command(text: str, hook: str, response_base: str) -> SignedRequest:
     """`/tracker <text>`; the answer's response_url is `<response_base>/<hook>`."""
-    return signed_form(
+    return _signed(
         {
             "token": "legacy",
             "team_id": TEAM_ID,
@@ -80,7 +100,7 @@ def create_issue_shortcut(hook: str, response_base: str) -> SignedRequest:
         "channel": {"id": CHANNEL, "name": "general"},
         "response_url": f"{response_base}/{hook}",
     }
-    return signed_form({"payload": json.dumps(payload)}, hook)
+    return interaction(payload, hook)
 
 
 @dataclass(frozen=True)
