@@ -10,6 +10,7 @@ from typing import Any
 
 from benchmarks import (
     ack,
+    change,
     digest,
     hostile,
     masker,
@@ -41,6 +42,9 @@ class Measurement:
 MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement("ack", lambda s, quick, i: ack.measure(s, run=i, cards=2 if quick else 3), ack.rows),
     Measurement("tokens", lambda s, quick, i: tokens.measure(s), tokens.rows),
+    Measurement(
+        "change", lambda s, quick, i: change.measure(s, run=i, clicks=3 if quick else change.CLICKS), change.rows
+    ),
     Measurement(
         "digest", lambda s, quick, i: digest.measure(s, sample=10 if quick else digest.SEQUENTIAL_SAMPLE), digest.rows
     ),

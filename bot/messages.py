@@ -539,3 +539,55 @@ CORRECTION_ON_ITS_WAY = (
     "Your earlier note from this form was already on its way to issue #{issue}, so that issue may have it too."
 )
 WRITE_REPLACED = "This note was not sent: a correction from the same form replaced it."
+# --- act on an issue: assign, next action, substatus, priority, target date -------------------------
+HELP_EXAMPLES += [
+    (
+        "/tracker assign 123 @person · assign 123 me · next 123 @person",
+        "assign issue 123, or give it its next action, as you (cards: Assign to me, Assign…, Next action…)",
+    ),
+    ("/tracker priority 123 urgent · substatus 123 in progress", "set an issue's priority or substatus, as you"),
+]
+ASSIGN_USAGE = "Use `/tracker assign 123 @person` or `/tracker assign 123 me`."
+NEXT_USAGE = "Use `/tracker next 123 @person` or `/tracker next 123 me`."
+PRIORITY_USAGE = "Use `/tracker priority 123 <name>`, e.g. `/tracker priority 123 urgent`."
+SUBSTATUS_USAGE = "Use `/tracker substatus 123 <name>`, e.g. `/tracker substatus 123 in progress`."
+# The fields a change names, by their Issuetrak (UpdateIssueDTO) names
+CHANGE_FIELD_NAMES = {
+    "AssignedTo": "Assignee",
+    "NextActionTo": "Next action",
+    "PriorityID": "Priority",
+    "SubStatusID": "Substatus",
+    "TargetDate": "Target date",
+}
+CHANGE_NOTHING = "(none)"
+# The note each change writes as its person (then the footer saying who, from where)
+CHANGE_NOTE = "{field}: {old} → {new} (from Slack)"
+CHANGE_DONE = "{field} of Issuetrak issue #{issue}: {old} → {new}."
+CHANGE_ALREADY = "That change is already made: {field} of issue #{issue} is {new}."
+CHANGE_SAVED = (
+    "Issuetrak is not answering, so I saved your change ({field} of issue #{issue} → {new}); "
+    "I will make it when Issuetrak answers and tell you."
+)
+CHANGE_FAILED = "I could not change {field} of Issuetrak issue #{issue}: {error}"
+CHANGE_REFUSED = "I did not change {field} of Issuetrak issue #{issue} to {new}, and will not: {reason}"
+CHANGE_CONFLICT = (
+    "{field} of issue #{issue} changed since your card was drawn: it is now {now}, so I left it. "
+    "Apply anyway to make it {new}."
+)
+CHANGE_MISMATCH = "I set {field} of issue #{issue} to {new}, but Issuetrak now shows {now}: have a look at the issue."
+CHANGE_SAME = "{field} of issue #{issue} is already {new}."
+CHANGE_APPLY_ANYWAY = "Apply anyway"
+CHANGE_BY_ON_CARD = "<@{person}> changed {field}: {old} → {new}"
+CHANGE_UNKNOWN_CHOICE = "Issuetrak has no {field} called “{name}”; it has: {names}."
+CHANGE_PERSON_UNLINKED = (
+    "<@{person}> has no Issuetrak user trackerbot may act for (their Slack email matches none, and no admin "
+    "tied one to them), so the issue cannot be given to them; they can ask with `/tracker link <user>`."
+)
+CHANGE_WATCH_BY = "{line} (by <@{person}>, from Slack)"
+CHANGE_CARD_REFRESH = "Refresh"
+CHANGE_ASSIGN_ME = "Assign to me"
+CHANGE_ASSIGN_PICK = "Assign…"
+CHANGE_NEXT_PICK = "Next action…"
+CHANGE_PRIORITY_PICK = "Priority"
+CHANGE_SUBSTATUS_PICK = "Substatus"
+CHANGE_TARGET_PICK = "Target date"

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     # only those of their own Issuetrak user's organization ("organization").
     ISSUE_SCOPE: Literal["all", "organization"] = "all"
 
+    # Changing issues from Slack (assign, next action, substatus, priority, target date)
+    CHANGE_NOTES: Literal["private", "public"] = "private"  # the note each change writes as its person
+    # Issue fields disabled on the Issuetrak site: left out of every update (seed 001's sample site's three)
+    ISSUETRAK_DISABLED_FIELDS: str = "CauseID,DepartmentID,IssueSubType4ID"
+
     @field_validator("SLACK_API_URL", "ISSUETRAK_URL", "PROJECTRAK_URL", "AIP_URL", "KITSU_URL")
     @classmethod
     def _urls(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -207,6 +212,10 @@ class Settings(BaseSettings):
     @property
     def admins(self) -> frozenset[str]:
         return _id_set(self.TRACKER_ADMINS)
+
+    @property
+    def disabled_issue_fields(self) -> frozenset[str]:
+        return _id_set(self.ISSUETRAK_DISABLED_FIELDS)
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log masker."""

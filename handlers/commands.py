@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.running.runtime import Runtime
-from bot.services import digests, identity, lookup, watches, writes
+from bot.services import changes, digests, identity, lookup, watches, writes
 from bot.slack import command_parser as parsed
 from bot.slack import digest_posting, link_requests
 from bot.slack.people import Directory, SlackPerson
@@ -92,7 +92,7 @@ class Asked:
 def _shows_issues(rt: Runtime, cmd: parsed.Command) -> bool:
     """Whether the command shows Issuetrak issues (a card, or a digest that reads Issuetrak): those
     ask the read rule (`identity.reader`); projects, tasks and assets do not."""
-    if isinstance(cmd, parsed.ShowIssue):
+    if isinstance(cmd, (parsed.ShowIssue, parsed.ChangeIssue)):
         return rt.trackers.issuetrak is not None  # else the lookup says Issuetrak is not set up
     return isinstance(cmd, (parsed.DigestNow, parsed.DigestDaily)) and digests.shows_issues(rt, cmd.scope)
 
@@ -116,11 +116,12 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             return
     match cmd:
         case parsed.ShowIssue(number):
-            issue = await lookup.get_issue(rt, number)
-            if refusal := identity.issue_refusal(rt, reader, issue):
+            card = await changes.card(rt, number)
+            if refusal := identity.issue_refusal(rt, reader, card.issue):
                 await _say(reply, refusal)
                 return
-            await show(reply, cards.issue_card(issue, asked.today), f"Issue #{issue.number}: {issue.subject}")
+            blocks = cards.issue_card(card.issue, asked.today, priorities=card.priorities, substatuses=card.substatuses)
+            await show(reply, blocks, f"Issue #{card.issue.number}: {card.issue.subject}")
         case parsed.ShowProject(ref):
             found = await lookup.find_projects(rt, ref)
             await _show_projects(asked, found, ref)
@@ -145,6 +146,21 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
                 issue=number,
                 text=text,
                 key=f"command:{asked.trigger}",
+            )
+            await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
+        case parsed.ChangeIssue(number, field, choice, someone):
+            chosen = None if someone is None else await asked.directory.person(asked.client, asked.team, someone)
+            outcome = await changes.from_command(
+                rt,
+                key=f"command:{asked.trigger}",
+                team=asked.team,
+                person=person,
+                chosen=chosen,
+                channel_id=asked.channel,
+                channel=await asked.directory.channel_name(asked.client, asked.team, asked.channel),
+                number=number,
+                field=field,
+                choice=choice,
             )
             await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
         case parsed.LinkUser(user, None):

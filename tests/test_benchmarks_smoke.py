@@ -97,3 +97,10 @@ def test_soak_runs_in_its_smoke_form_and_writes_every_note_once(servers: Servers
     assert len(run.early.rss_mb) == len(run.late.descriptors) == soak.WORKERS
     rows = soak.rows([run])
     assert rows[0].measurement.startswith("Soak: 20 s of mixed traffic") and rows[1].met is True
+
+
+def test_assign_to_me_measurement_runs_in_its_quick_form(servers: Servers) -> None:
+    """Three clicks on a real `python -m bot`, each counted at the contract server."""
+    [row] = suite.measure(_measurement("change"), servers, runs=1, quick=True)
+    assert row.measurement.startswith("Assign to me: click to the redrawn card")
+    assert " = 4 round trips (" in row.result and "from a bare client) + " in row.result and row.met is not None

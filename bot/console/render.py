@@ -88,12 +88,34 @@ def element_label(element: Mapping[str, Any]) -> str:
     if kind == "button":
         return text_of(element.get("text")) or "button"
     chosen = element.get("initial_option") or {}
-    shown = text_of(chosen.get("text")) or text_of(element.get("placeholder")) or str(kind)
+    shown = (
+        text_of(chosen.get("text")) or element.get("initial_date") or text_of(element.get("placeholder")) or str(kind)
+    )
     return f"{shown} ▾"
 
 
 def _elements_line(elements: Iterable[Mapping[str, Any]]) -> str:
     return " ".join(f"[{element_label(element)}]" for element in elements)
+
+
+MENUS = frozenset({"static_select", "users_select", "datepicker"})
+
+
+def menus(blocks: Iterable[Block]) -> list[dict[str, Any]]:
+    """Every menu of a message's actions blocks (a select, a user picker, a date picker), with
+    the block it sits in, as `buttons` gives buttons."""
+    return [
+        {**element, "_block_id": str(block.get("block_id") or f"b{index}")}
+        for index, block in enumerate(blocks)
+        if block.get("type") == "actions"
+        for element in block.get("elements") or []
+        if element.get("type") in MENUS
+    ]
+
+
+def menu_name(element: Mapping[str, Any]) -> str:
+    """A menu by what it asks for (its placeholder: "Priority", "Assign…")."""
+    return text_of(element.get("placeholder")) or str(element.get("type"))
 
 
 def buttons(blocks: Iterable[Block]) -> list[dict[str, Any]]:

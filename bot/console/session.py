@@ -74,6 +74,8 @@ Console commands:
   :shortcut <callback_id> <text>    post <text> here (\\n for a new line), then run a
                                     message shortcut on it (add_issuetrak_note, create_issuetrak_issue)
   :click <button>                   click a button on the last card, e.g. :click More
+  :click <menu> <choice>            choose in a menu of the last card: :click Priority Urgent,
+                                    :click Assign… Bao Nguyen, :click Target date 2027-01-15
   :digest                           this channel's digest, now
   :tick                             run one watch round now (/tracker watch issue 1001 first)
   :step <callback_id> name=value …  run a Workflow Builder step as you, e.g. :step
@@ -354,8 +356,11 @@ class Session:
         wanted = rest.strip().strip("[]").lower()
         button = next((b for b in found if render.element_label(b).lower() == wanted), None)
         if button is None:
+            button = self._chosen(render.menus(self.last.blocks), rest.strip())
+        if button is None:
             labels = " ".join(f"[{render.element_label(b)}]" for b in found)
-            raise LineFailed(f"The last card has no button “{rest.strip()}”; it has {labels}.")
+            menus = " ".join(f"[{render.menu_name(m)} <choice>]" for m in render.menus(self.last.blocks))
+            raise LineFailed(f"The last card has no button “{rest.strip()}”; it has {labels} {menus}".strip() + ".")
         if button.get("url"):
             self.out.line(f"Opens {button['url']}")
             return
@@ -364,6 +369,30 @@ class Session:
             slack_payloads.block_action(self.who(), button, message, ephemeral=self.last.ephemeral),
             unhandled="trackerbot does not handle that button.",
         )
+
+    def _chosen(self, menus: list[dict[str, Any]], typed: str) -> dict[str, Any] | None:
+        """A menu of the card with a choice made: `Priority Urgent`, `Assign… Bao Nguyen`,
+        `Target date 2027-01-15` (the menu by its name, then an option, a person or a date)."""
+        for menu in menus:
+            name = render.menu_name(menu)
+            if not typed.lower().startswith(name.lower() + " "):
+                continue
+            choice = typed[len(name) :].strip()
+            kind = menu.get("type")
+            if kind == "users_select":
+                person = self.find_person(choice)
+                if person is None:
+                    raise LineFailed(f"Nobody here is called “{choice}”.")
+                return {**menu, "selected_user": person.id}
+            if kind == "datepicker":
+                return {**menu, "selected_date": choice}
+            options = list(menu.get("options") or [])
+            option = next((o for o in options if render.text_of(o.get("text")).lower() == choice.lower()), None)
+            if option is None:
+                names = ", ".join(render.text_of(o.get("text")) for o in options)
+                raise LineFailed(f"{name} has no “{choice}”; it has {names}.")
+            return {**menu, "selected_option": option}
+        return None
 
     async def _paste(self, typed: str) -> None:
         """A message with links, posted here: Slack tells the app of the links (`link_shared`),

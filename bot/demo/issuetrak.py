@@ -4,6 +4,11 @@ Strict where the real API is: every request must carry a valid HMAC signature ov
 and lowercased path, a fresh request id and a 7-digit UTC timestamp within the allowed skew
 (401 with {"Message": ...} otherwise); a missing issue or note is 400, a missing project or user
 404, a non-numeric id 422. Text is stored HTML-encoded, as Issuetrak's web forms store it.
+
+An update (`PUT /issues`) must be the UpdateIssueDTO of seed 001's sample: a field the sample
+removes (or one disabled on the site, or one no issue has) is refused with 400, and every field
+the PUT does not name keeps its value. `faults.hold("PUT")` holds the next update at the gate
+while a test edits the issue.
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ from starlette.routing import Mount, Route
 from bot.demo.wire import Faults
 from bot.trackers.issuetrak import (
     AUTHORIZATION_HEADER,
+    DISABLED_IN_SAMPLE,
     LOOKUPS,
+    NOT_ON_UPDATE,
+    NOT_ON_UPDATE_UDF,
     REQUEST_ID_HEADER,
     TIMESTAMP_HEADER,
     format_datetime,
@@ -79,6 +87,7 @@ class IssuetrakState:
     refusals: list[str] = field(default_factory=list)  # why each 401 was given
     clock_skew: float = 300.0
     faults: Faults = field(default_factory=Faults)  # injected failures come after the signature check
+    disabled_fields: frozenset[str] = frozenset(DISABLED_IN_SAMPLE)  # refused in an update, as on the sample site
     demo: bool = True  # fill every empty collection with the demo studio
 
     def __post_init__(self) -> None:
@@ -166,9 +175,13 @@ class _Api:
                 log.info("Issuetrak demo refused a request: %s", refusal)
                 return _error(401, DENIED)
             state.seen_request_ids.append(request.headers[REQUEST_ID_HEADER])
+            await state.faults.held(request.method)
             if (status := state.faults.injected()) is not None:
                 return _error(status, "An error has occurred.")
-            if request.method == "POST" and request.headers.get("content-type", "").split(";")[0] != "application/json":
+            if (
+                request.method in ("POST", "PUT")
+                and request.headers.get("content-type", "").split(";")[0] != "application/json"
+            ):
                 return _error(415, "The request entity's media type is not supported for this resource.")
             try:
                 return await handler(request, body)
@@ -271,6 +284,47 @@ class _Api:
             rich=dto.get("IsDescriptionRichText") is True,
         )
         return JSONResponse(number)
+
+    async def update_issue(self, _request: Request, body: bytes) -> Response:
+        """PUT /issues: the UpdateIssueDTO, checked field by field; the fields it names replace
+        the stored ones, the others stay."""
+        dto = _json_object(body)
+        number = dto.get("IssueNumber")
+        if not isinstance(number, int) or isinstance(number, bool) or number not in self.state.issues:
+            raise _ApiError(400, f"Issue {number} does not exist.")
+        stored = self.state.issues[number]
+        for key in dto:
+            if key in NOT_ON_UPDATE:
+                raise _ApiError(400, f"{key} is not a field of UpdateIssueDTO.")
+            if key in self.state.disabled_fields:
+                raise _ApiError(400, f"{key} is disabled on this site.")
+            if key not in stored:
+                raise _ApiError(400, f"Unknown field {key}.")
+        for udf in dto.get("UserDefinedFields") or []:
+            if not isinstance(udf, dict) or any(key in udf for key in NOT_ON_UPDATE_UDF):
+                raise _ApiError(400, "A user-defined field of an update takes only UserDefinedFieldID and Value.")
+        changed = {**dto}
+        self._check_update(changed)
+        stored.update(changed)
+        return JSONResponse(number)
+
+    def _check_update(self, dto: dict[str, Any]) -> None:
+        """The values an update names must be ones the site knows; dates are stored in its format."""
+        subject = dto.get("Subject", "kept")
+        if not isinstance(subject, str) or not subject.strip():
+            raise _ApiError(400, "Subject is required.")
+        for key in ("AssignedTo", "NextActionTo"):
+            if dto.get(key) not in (None, "") and not self.state.active_user(dto[key]):
+                raise _ApiError(400, f"{key} must be an active user.")
+        for key, path, optional in (("PriorityID", "priorities", False), ("SubStatusID", "substatuses", True)):
+            if key in dto and not (optional and dto[key] is None) and not self.state.lookup_exists(path, dto[key]):
+                raise _ApiError(400, f"{key} {dto[key]!r} does not exist.")
+        for key in _DATE_FIELDS & dto.keys():
+            if dto[key] is not None:
+                moment = parse_datetime(dto[key])
+                if moment is None:
+                    raise _ApiError(400, f"{key} needs a date.")
+                dto[key] = format_datetime(moment)
 
     # --- notes ----------------------------------------------------------------------------------
     async def notes_for_issue(self, request: Request, _body: bytes) -> Response:
@@ -773,6 +827,7 @@ def create_app(state: IssuetrakState | None = None) -> Starlette:
     routes = [
         Route("/issues/search", wrap(api.search_issues), methods=["POST"]),
         Route("/issues", wrap(api.create_issue), methods=["POST"]),
+        Route("/issues", wrap(api.update_issue), methods=["PUT"]),
         Route("/issues/{include_notes}/{number}", wrap(api.get_issue), methods=["GET"]),
         Route("/notes", wrap(api.create_note), methods=["POST"]),
         Route("/notes/issue/{number}", wrap(api.notes_for_issue), methods=["GET"]),

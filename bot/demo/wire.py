@@ -1,10 +1,11 @@
 """What the demo servers share: the one latency-and-fault knob (`Faults`, every server's
-`state.faults`), a record of requests, and small helpers for bearer tokens and JSON bodies."""
+`state.faults`, which can also hold a request while a test edits the server), a record of requests, and small helpers for bearer tokens and JSON bodies."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,29 @@ class RecordedRequest:
 
 
 @dataclass
+class Hold:
+    """One request held at a server's gate: `arrived` is set when it waits there, and it goes on
+    once `release()` is called (from any thread: a test edits the server's state meanwhile).
+    `during`, when given, runs in a thread of its own while the request waits, then releases it."""
+
+    method: str
+    during: Callable[[], None] | None = None
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    timeout: float = 30.0  # a hold nobody releases gives up, so a broken test cannot hang the server
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def wait(self) -> None:
+        self.arrived.set()
+        if self.during is not None:
+            await asyncio.to_thread(self.during)
+            self.release()
+        await asyncio.to_thread(self.released.wait, self.timeout)
+
+
+@dataclass
 class Faults:
     """The one latency-and-fault knob every demo server takes, as `state.faults`: each server waits
     `delay()` before answering and answers `injected()`'s status, when there is one, instead of
@@ -34,10 +58,24 @@ class Faults:
     fail_next: list[int] = field(default_factory=list)  # statuses to answer the next requests with
     fail_rate: float = 0.0  # share of the other requests answered 503, at random
     rng: random.Random = field(default_factory=lambda: random.Random(30))  # seeded: runs repeat
+    holds: list[Hold] = field(default_factory=list)  # the next request of each hold's method waits
+
+    def hold(self, method: str, during: Callable[[], None] | None = None) -> Hold:
+        """Hold the next `method` request at the gate (see `Hold`), after its signature is checked."""
+        held = Hold(method.upper(), during)
+        self.holds.append(held)
+        return held
 
     async def delay(self) -> None:
         if self.latency > 0:
             await asyncio.sleep(self.latency)
+
+    async def held(self, method: str) -> None:
+        """Wait here if a hold is set for this request's method (each hold takes one request)."""
+        found = next((h for h in self.holds if h.method == method.upper()), None)
+        if found is not None:
+            self.holds.remove(found)
+            await found.wait()
 
     def injected(self) -> int | None:
         """The status to fail this request with, or None to answer it."""

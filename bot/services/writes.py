@@ -1,4 +1,4 @@
-"""Writes to Issuetrak (notes, new issues) through the durable outbox.
+"""Writes to Issuetrak (notes, new issues, changes of an issue's field) through the durable outbox.
 
 Each write is recorded in the store under an idempotency key before anyone is answered, then
 delivered at once if Issuetrak answers, or later by the outbox worker. The same key twice (a
@@ -42,11 +42,12 @@ from typing import Any
 
 from bot import messages
 from bot.running.runtime import Runtime
-from bot.services import kitsu_writes
+from bot.services import change_flow, kitsu_writes
 from bot.services.identity import identify, note_scope_refusal, write_refusal
 from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
 from bot.slack.people import Directory, SlackBusy, SlackPerson
 from bot.store.records import (
+    ChangePayload,
     CommentPayload,
     IssuePayload,
     NotePayload,
@@ -104,6 +105,8 @@ class Result(StrEnum):
     NOT_LINKED = "not_linked"
     REFUSED = "refused"
     CANCELLED = "cancelled"
+    CONFLICT = "conflict"  # a change not made: the field moved since the person's card was drawn
+    MISMATCH = "mismatch"  # a change sent, but Issuetrak reads back something else
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class Outcome:
     item_id: int | None = None
     public: bool = False  # the success of a public write: fit for the message's thread
     aside: str = ""  # for the person alone: what became of the earlier writes this one corrected
+    recorded: dict[str, Any] | None = None  # what the write recorded (a change's read-back, for its card)
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,7 @@ async def _refusal(rt: Runtime, kind: OutboxKind, payload: OutboxPayload, team: 
     standing = await identify(rt, team, person)
     if (refusal := write_refusal(rt, standing, person)) is not None or standing.user is None:
         return refusal
-    if isinstance(payload, NotePayload):
+    if isinstance(payload, (NotePayload, ChangePayload)):
         try:
             return await note_scope_refusal(rt, standing.user, payload.issue)
         except (Unavailable, NotFound):
@@ -454,8 +458,8 @@ async def _author_now(rt: Runtime, item: OutboxItem, people: People) -> str:
         raise _Refused(refusal)
     if standing.user is None:  # Issuetrak did not answer
         raise Unavailable(TrackerName.ISSUETRAK.label)
-    note = item.payload if isinstance(item.payload, NotePayload) else None
-    if note is not None and (refusal := await note_scope_refusal(rt, standing.user, note.issue)) is not None:
+    on = item.payload if isinstance(item.payload, (NotePayload, ChangePayload)) else None
+    if on is not None and (refusal := await note_scope_refusal(rt, standing.user, on.issue)) is not None:
         raise _Refused(refusal)
     return standing.user
 
@@ -465,6 +469,8 @@ async def _send(rt: Runtime, payload: OutboxPayload, created_by: str) -> dict[st
     if isinstance(payload, CommentPayload):
         return await kitsu_writes.send(rt, payload, created_by)
     issuetrak = rt.trackers.require_issuetrak()
+    if isinstance(payload, ChangePayload):
+        return await change_flow.perform(rt, issuetrak, payload, created_by)
     if isinstance(payload, NotePayload):
         note_id = await issuetrak.add_note(payload.issue, payload.html, created_by, private=payload.private)
         return {"note": note_id, "issue": payload.issue}
@@ -495,7 +501,8 @@ async def _earlier_copy(rt: Runtime, item: OutboxItem, payload: OutboxPayload, t
 
 
 async def _find(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> dict[str, Any] | None:
-    """The note, issue or comment carrying this write's tag, as the result to record, or None."""
+    """The note, issue or comment carrying this write's tag, as the result to record, or None. (A
+    change's note is written after its PUT: when the note is there, so is the change.)"""
     tag = reference(item.key)
     if isinstance(payload, CommentPayload):
         comment = await kitsu_writes.find(rt, payload, tag)
@@ -503,12 +510,15 @@ async def _find(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> dict[s
             log.info("outbox item %s was already on Kitsu as comment %s", item.id, comment["comment"])
         return comment
     issuetrak = rt.trackers.require_issuetrak()
-    if isinstance(payload, NotePayload):
+    if isinstance(payload, (NotePayload, ChangePayload)):
         issue = payload.issue
         for note in await issuetrak.notes_for_issue(issue):
             if tag in note.text:
                 log.info("outbox item %s was already on issue %s as note %s", item.id, issue, note.id)
-                return {"note": note.id, "issue": issue}
+                landed: dict[str, Any] = {"note": note.id, "issue": issue}
+                if isinstance(payload, ChangePayload):
+                    landed.update(old=payload.seen_label, new=payload.label)
+                return landed
         return None
     found = await issuetrak.search_issues(filters=[("Description", "Contains", tag)], page_size=5)
     if found.issues:
@@ -523,6 +533,8 @@ def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
         return _comment_outcome(item, item.payload, repeat=repeat)
     issuetrak = rt.trackers.issuetrak
     payload, result = item.payload, item.result or {}
+    if isinstance(payload, ChangePayload):
+        return replace(_change_outcome(item, payload, result, repeat=repeat), recorded=item.result)
     is_note = item.kind is OutboxKind.NOTE
     issue = result.get("issue") or (payload.issue if isinstance(payload, NotePayload) else None)
     url = issuetrak.issue_url(int(issue)) if issuetrak and issue else ""
@@ -572,6 +584,31 @@ def _comment_outcome(item: OutboxItem, payload: CommentPayload, *, repeat: bool)
         reason = item.last_error or ""
         return Outcome(Result.REFUSED, messages.KITSU_COMMENT_REFUSED.format(task=task, reason=reason), item.id)
     return Outcome(Result.SAVED, messages.KITSU_COMMENT_SAVED.format(task=task), item.id)
+
+
+def _change_outcome(item: OutboxItem, payload: ChangePayload, result: dict[str, Any], *, repeat: bool) -> Outcome:
+    """Where a change stands, for its person alone (a card click redraws the card besides)."""
+    words = {"field": change_flow.field_name(payload.field), "issue": payload.issue, "new": escape(payload.label)}
+    if item.state is OutboxState.DELIVERED:
+        if result.get("unchanged"):
+            return Outcome(Result.ALREADY, messages.CHANGE_SAME.format(**words), item.id)
+        if result.get("conflict"):
+            return Outcome(
+                Result.CONFLICT, messages.CHANGE_CONFLICT.format(**words, now=escape(str(result.get("now")))), item.id
+            )
+        if result.get("mismatch"):
+            return Outcome(
+                Result.MISMATCH, messages.CHANGE_MISMATCH.format(**words, now=escape(str(result.get("now")))), item.id
+            )
+        template = messages.CHANGE_ALREADY if repeat else messages.CHANGE_DONE
+        old = escape(str(result.get("old") or messages.CHANGE_NOTHING))
+        return Outcome(Result.ALREADY if repeat else Result.DELIVERED, template.format(**words, old=old), item.id)
+    if item.state is OutboxState.FAILED:
+        error = escape(item.last_error or messages.ISSUETRAK_REFUSED)
+        return Outcome(Result.FAILED, messages.CHANGE_FAILED.format(**words, error=error), item.id)
+    if item.state is OutboxState.REFUSED:  # the rule's own sentence (Slack markup, escaped where needed)
+        return Outcome(Result.REFUSED, messages.CHANGE_REFUSED.format(**words, reason=item.last_error or ""), item.id)
+    return Outcome(Result.SAVED, messages.CHANGE_SAVED.format(**words), item.id)
 
 
 # A note's outcome words (added, already, saved, failed, refused), by whether the note is private:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import time
 from urllib.parse import parse_qs, urlparse
 
 from bot import messages, times
 from bot.store.records import WatchKind
+from bot.trackers.models import IssueField
 
 MAX_ARGUMENT = 3000  # longer arguments are refused, not truncated silently
 
@@ -125,8 +127,19 @@ class MyIssues:
     text: str
 
 
+@dataclass(frozen=True)
+class ChangeIssue:
+    """`assign|next 123 @person|me`, `substatus|priority 123 <name>`."""
+
+    number: int
+    field: IssueField
+    choice: str  # a person's Slack user ID, "me", or a priority's or substatus's name
+    person: str | None = None  # the Slack user ID mentioned (None: the caller themselves)
+
+
 Command = (
     Help
+    | ChangeIssue
     | ShowIssue
     | AddNote
     | ShowProject
@@ -414,6 +427,27 @@ def _mine(rest: str) -> Command:
     return MyIssues(filters, f"mine {rest}".strip())
 
 
+def _changed(field: IssueField, usage: str) -> Callable[[str], Command]:
+    """The parser of one change command: an issue, then a person (`@person` or `me`) or a name."""
+
+    def parse_change(rest: str) -> Command:
+        first, _, choice = rest.partition(" ")
+        number, choice = issue_number(first), choice.strip()
+        if number is None:
+            return _too_long(first) if _LONG_NUMBER.fullmatch(first) else Help(usage, everything=False)
+        if field in (IssueField.ASSIGNEE, IssueField.NEXT_ACTION):
+            if choice.lower() == "me":
+                return ChangeIssue(number, field, "me")
+            if person := _MENTION.fullmatch(choice):
+                return ChangeIssue(number, field, person.group(1), person.group(1))
+            return Help(usage, everything=False)
+        if not choice:
+            return Help(usage, everything=False)
+        return ChangeIssue(number, field, unescaped(choice))
+
+    return parse_change
+
+
 _PARSERS = {
     "issue": _issue,
     "project": _project,
@@ -428,6 +462,10 @@ _PARSERS = {
     "watching": _watching,
     "search": _search,
     "mine": _mine,
+    "assign": _changed(IssueField.ASSIGNEE, messages.ASSIGN_USAGE),
+    "next": _changed(IssueField.NEXT_ACTION, messages.NEXT_USAGE),
+    "priority": _changed(IssueField.PRIORITY, messages.PRIORITY_USAGE),
+    "substatus": _changed(IssueField.SUBSTATUS, messages.SUBSTATUS_USAGE),
 }
 
 # How each command is used, for "did you mean" (a command missing here is pointed at `/tracker help`).
@@ -444,4 +482,10 @@ _USAGES = {
     "watch": messages.WATCH_USAGE,
     "unwatch": messages.UNWATCH_USAGE,
     "watching": messages.WATCHING_EXTRA,
+    "search": messages.SEARCH_USAGE,
+    "mine": messages.MINE_USAGE,
+    "assign": messages.ASSIGN_USAGE,
+    "next": messages.NEXT_USAGE,
+    "priority": messages.PRIORITY_USAGE,
+    "substatus": messages.SUBSTATUS_USAGE,
 }

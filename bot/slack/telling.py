@@ -82,7 +82,14 @@ async def _posted(requester: Requester, where: str, post: Awaitable[Any]) -> boo
 
 
 def outcome_blocks(outcome: Outcome) -> list[dict[str, Any]] | None:
-    """A failed write's sentence with a "Try again" button; None (text only) for the others."""
+    """A failed write's sentence with a "Try again" button, a change refused for a conflict with
+    "Apply anyway"; None (text only) for the others."""
+    if outcome.result is Result.CONFLICT and outcome.item_id is not None:
+        return cards.as_dicts(
+            sentence_blocks.retry_notice(
+                outcome.sentence, ids.CHANGE_ANYWAY, str(outcome.item_id), messages.CHANGE_APPLY_ANYWAY
+            )
+        )
     if outcome.result is not Result.FAILED or outcome.item_id is None:
         return None
     return cards.as_dicts(

@@ -24,6 +24,7 @@ class OutboxKind(StrEnum):
     NOTE = "note"
     ISSUE = "issue"
     KITSU_COMMENT = "kitsu_comment"  # a comment on a Kitsu task, which also sets its status
+    CHANGE = "change"  # one field of an issue, and the note saying so (bot.services.changes)
 
 
 class OutboxState(StrEnum):
@@ -138,11 +139,29 @@ class CommentPayload(_WritePayload):
     status_name: str = ""
 
 
-OutboxPayload = NotePayload | IssuePayload | CommentPayload
-PAYLOAD_OF: dict[OutboxKind, type[NotePayload] | type[IssuePayload] | type[CommentPayload]] = {
+class ChangePayload(_WritePayload):
+    """One field of an issue set to `value`, and the note that says so, as one write under one
+    tag: `html` is the note's footer (who, from where, the tag); the line with the old and new
+    values is written when the change is sent, from what Issuetrak shows then."""
+
+    issue: int
+    field: str  # the UpdateIssueDTO field ("PriorityID")
+    value: str | int | None  # the new value, as Issuetrak takes it
+    label: str  # the new value as people read it ("Urgent")
+    seen: str | int | None = None  # what the card showed when clicked (`seen_known`)
+    seen_known: bool = False  # False: no card said what it was (a command), so nothing to compare
+    seen_label: str = ""
+    force: bool = False  # "Apply anyway": the person saw the newer value and still wants theirs
+    private: bool = True  # the note (CHANGE_NOTES, when the change was asked for)
+    by: str = ""  # the Slack user who asked (named in the watches' news)
+
+
+OutboxPayload = NotePayload | IssuePayload | CommentPayload | ChangePayload
+PAYLOAD_OF: dict[OutboxKind, type[NotePayload] | type[IssuePayload] | type[CommentPayload] | type[ChangePayload]] = {
     OutboxKind.NOTE: NotePayload,
     OutboxKind.ISSUE: IssuePayload,
     OutboxKind.KITSU_COMMENT: CommentPayload,
+    OutboxKind.CHANGE: ChangePayload,
 }
 
 

@@ -16,7 +16,7 @@ import html
 import logging
 import re
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 # --- Paths, relative to the API root `{site}[/virtual dirs]/api/v1` -----------------------------
 # Documented (docs/trackers.md): issues, notes, projects, users and the lookup list paths.
 ISSUE = "issues/{include_notes}/{number}"  # 400 (not 404) when the issue does not exist
-ISSUES = "issues"  # POST CreateIssueDTO -> the new IssueNumber
+ISSUES = "issues"  # POST CreateIssueDTO -> the new IssueNumber; PUT UpdateIssueDTO (the whole issue)
 ISSUE_SEARCH = "issues/search"  # POST SearchIssueDTO; the only endpoint that pages for real
 NOTES = "notes"  # POST CreateNoteDTO -> the new NoteID
 ISSUE_NOTES = "notes/issue/{number}"  # the envelope around the list is an assumption
@@ -77,6 +77,27 @@ ISSUE_PAGE_SIZE = 100  # issues per search page when reading them all
 REQUEST_ID_HEADER = "X-IssueTrak-API-Request-ID"
 TIMESTAMP_HEADER = "X-IssueTrak-API-Timestamp"
 AUTHORIZATION_HEADER = "X-IssueTrak-API-Authorization"
+
+# --- The update flow (seed 001, "Update an Issue"): GET issues/false/{n}, remove what is not on
+# the UpdateIssueDTO and the fields disabled on the site, change the field, PUT the whole DTO.
+NOT_ON_UPDATE = ("Metadata", "ExtensionData", "Notes", "SubmittedDate", "SLAComplianceStatus", "Slaid")
+NOT_ON_UPDATE_UDF = ("ExtensionData", "Metadata", "DisplayName")  # in each of UserDefinedFields
+DISABLED_IN_SAMPLE = ("CauseID", "DepartmentID", "IssueSubType4ID")  # the sample site's; each site has its own
+
+
+def update_dto(read: dict[str, Any], disabled: Collection[str]) -> dict[str, Any]:
+    """The UpdateIssueDTO for a ReadIssueDTO: every field as read, minus those the sample removes
+    (and, in each user-defined field, its read-only parts) and those disabled on the site."""
+    gone = set(NOT_ON_UPDATE) | set(disabled)
+    dto = {key: value for key, value in read.items() if key not in gone}
+    fields = dto.get("UserDefinedFields")
+    if isinstance(fields, list):
+        dto["UserDefinedFields"] = [
+            {k: v for k, v in field.items() if k not in NOT_ON_UPDATE_UDF} if isinstance(field, dict) else field
+            for field in fields
+        ]
+    return dto
+
 
 SearchOperation = Literal["Equal", "NotEqual", "Contains", "GreaterThan", "LessThan"]
 FilterValue = str | int | float | date | datetime | None
@@ -165,6 +186,7 @@ class IssueDTO(Dto):
     rich: Loose[bool] = Field(None, alias="IsDescriptionRichText")
     status: Loose[str] = Field(None, alias="Status")
     priority_id: Loose[int] = Field(None, alias="PriorityID")
+    substatus_id: Loose[int] = Field(None, alias="SubStatusID")
     issue_type_id: Loose[int] = Field(None, alias="IssueTypeID")
     assigned_to: Loose[UserRef] = Field(None, alias="AssignedTo")
     next_action_to: Loose[UserRef] = Field(None, alias="NextActionTo")
@@ -173,7 +195,6 @@ class IssueDTO(Dto):
     target_date: Moment = Field(None, alias="TargetDate")
     closed_date: Moment = Field(None, alias="ClosedDate")
     project_id: Loose[int] = Field(None, alias="ProjectID")
-    sub_status_id: Loose[int] = Field(None, alias="SubStatusID")
     organization_id: Loose[int] = Field(None, alias="OrganizationID")
     notes: list[NoteDTO] | None = Field(None, alias="Notes")
 
@@ -320,6 +341,7 @@ def text_contains(word: str) -> list[SearchFilter]:
 class _Names:
     types: dict[int, str]
     priorities: dict[int, str]
+    substatuses: dict[int, str]
     people: dict[str, str]
 
     def person(self, user_id: UserRef | None) -> str | None:
@@ -341,8 +363,10 @@ class IssuetrakClient:
         *,
         options: HttpOptions | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        disabled_fields: Collection[str] = DISABLED_IN_SAMPLE,
     ) -> None:
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        self.disabled_fields = frozenset(disabled_fields)  # left out of every update (ISSUETRAK_DISABLED_FIELDS)
         self.api_url = url.rstrip("/")
         self.site_url = re.sub(r"/api/v1$", "", self.api_url, flags=re.IGNORECASE)
         self.http = TrackerHTTP(self.name, self.api_url, IssuetrakSignature(key), options=options, transport=transport)
@@ -511,6 +535,25 @@ class IssuetrakClient:
             dto["ProjectID"] = project_id
         return self._new_id(await self.http.request("POST", ISSUES, body=dto))
 
+    async def read_for_update(self, number: int) -> dict[str, Any]:
+        """The issue as an UpdateIssueDTO (seed 001's steps 1 to 3): read without its notes, then
+        stripped of what the update does not take."""
+        path = ISSUE.format(include_notes="false", number=number)
+        body = await self.http.get(path, not_found=f"Issue {number}", not_found_statuses=(400,))
+        if not isinstance(body, dict):
+            log.warning("%s answered an issue read with %s", self.name, type(body).__name__)
+            raise Unavailable(self.name)
+        parse(self.name, IssueDTO, body)  # it reads as an issue, or Unavailable
+        return update_dto(body, self.disabled_fields)
+
+    async def update_issue(self, dto: dict[str, Any]) -> None:
+        """PUT the whole UpdateIssueDTO (step 5). Sent once: a PUT is never retried blindly (a
+        later read tells whether it landed)."""
+        number = dto.get("IssueNumber")
+        await self.http.request(
+            "PUT", ISSUES, body=dto, idempotent=False, not_found=f"Issue {number}", not_found_statuses=()
+        )
+
     # --- notes --------------------------------------------------------------------------------
     async def notes_for_issue(self, number: int) -> list[Note]:
         body = await self.http.get(
@@ -616,8 +659,15 @@ class IssuetrakClient:
     async def _names(self) -> _Names:
         """What the IDs in issues and projects stand for: type and priority names, and people's
         names (an issue still reads when the users list cannot be had: its user IDs show instead)."""
-        types, priorities, people = await asyncio.gather(self.issue_types(), self.priorities(), self._people())
-        return _Names({int(t.id): t.name for t in types}, {int(p.id): p.name for p in priorities}, people)
+        types, priorities, substatuses, people = await asyncio.gather(
+            self.issue_types(), self.priorities(), self.substatuses(), self._people()
+        )
+        return _Names(
+            {int(t.id): t.name for t in types},
+            {int(p.id): p.name for p in priorities},
+            {int(s.id): s.name for s in substatuses},
+            people,
+        )
 
     async def _people(self) -> dict[str, str]:
         try:
@@ -644,12 +694,16 @@ class IssuetrakClient:
             issue_type=None if dto.issue_type_id is None else names.types.get(dto.issue_type_id),
             assignee=names.person(dto.assigned_to),
             next_action=names.person(dto.next_action_to),
+            substatus=None if dto.substatus_id is None else names.substatuses.get(dto.substatus_id),
+            priority_id=dto.priority_id,
+            substatus_id=dto.substatus_id,
+            assignee_id=None if dto.assigned_to in (None, "") else str(dto.assigned_to),
+            next_action_id=None if dto.next_action_to in (None, "") else str(dto.next_action_to),
             submitted_by=names.person(dto.submitted_by),
             submitted_date=dto.submitted_date,
             target_date=dto.target_date,
             closed_date=dto.closed_date,
             project_id=dto.project_id or None,
-            substatus_id=dto.sub_status_id or None,
             organization_id=dto.organization_id or None,
             url=self.issue_url(dto.number),
             notes=[self._note(note) for note in dto.notes or []],

@@ -172,12 +172,18 @@ class Issue(BaseModel):
     issue_type: str | None = None
     assignee: str | None = None
     next_action: str | None = None  # who the next action is with (Issuetrak's NextActionTo)
+    substatus: str | None = None
+    # What the names above stand for in Issuetrak (a card carries them, so a change can tell
+    # whether the field moved since the card was drawn).
+    priority_id: int | None = None
+    substatus_id: int | None = None
+    assignee_id: str | None = None
+    next_action_id: str | None = None
     submitted_by: str | None = None
     submitted_date: datetime | None = None
     target_date: datetime | None = None
     closed_date: datetime | None = None
     project_id: int | None = None
-    substatus_id: int | None = None  # Issuetrak's SubStatusID (its name: IssuetrakClient.substatuses)
     organization_id: int | None = None  # Issuetrak's OrganizationID: whose issue it is
     url: str | None = None
     notes: list[Note] = Field(default_factory=list)
@@ -185,6 +191,16 @@ class Issue(BaseModel):
     @property
     def is_closed(self) -> bool:
         return self.closed_date is not None or (self.status or "").lower() == "closed"
+
+
+class IssueField(StrEnum):
+    """The issue fields trackerbot changes, by their names in Issuetrak's UpdateIssueDTO."""
+
+    ASSIGNEE = "AssignedTo"
+    NEXT_ACTION = "NextActionTo"
+    SUBSTATUS = "SubStatusID"
+    PRIORITY = "PriorityID"
+    TARGET_DATE = "TargetDate"
 
 
 class IssueActivity(BaseModel):

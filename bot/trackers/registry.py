@@ -68,6 +68,7 @@ def _issuetrak(
         _secret(settings.ISSUETRAK_API_KEY) or "",
         options=options,
         transport=transport,
+        disabled_fields=settings.disabled_issue_fields,
     )
 
 

@@ -26,8 +26,9 @@ from slack_sdk.models.blocks import (
 
 from bot import messages
 from bot.store.records import WatchKind, WatchTarget
-from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, Task, TrackerName
+from bot.trackers.models import Asset, AssetPage, Issue, Lookup, ProjectStatus, Task, TrackerName
 from bot.views import ids
+from bot.views.issue_actions import action_rows
 from bot.views.limits import (
     BUTTON_TEXT_LIMIT,
     BUTTON_URL_LIMIT,
@@ -170,9 +171,18 @@ def _estimated_actual(estimated: float | None, actual: float | None, fmt: Callab
 # --- issues ----------------------------------------------------------------------------------
 
 
-def issue_card(issue: Issue, today: date | None = None) -> list[Block]:
-    """An Issuetrak issue: subject, status, priority, assignee, dates, type and a link.
-    `today` decides "overdue" (defaults to the local date)."""
+def issue_card(
+    issue: Issue,
+    today: date | None = None,
+    *,
+    priorities: Sequence[Lookup] = (),
+    substatuses: Sequence[Lookup] = (),
+    changed: str | None = None,
+) -> list[Block]:
+    """An Issuetrak issue: subject, status, priority, assignee, dates, type and a link, then the
+    rows that change it (`bot.views.issue_actions`; the Priority and Substatus menus when the
+    site's lookups are given). `today` decides "overdue" (defaults to the local date); `changed`
+    says who changed what, on a card redrawn after a change."""
     today = today or date.today()
     submitted = fmt_date(issue.submitted_date)
     if issue.submitted_by:
@@ -183,6 +193,10 @@ def issue_card(issue: Issue, today: date | None = None) -> list[Block]:
         ("Assignee", _inline(issue.assignee) or "Unassigned"),
         ("Submitted", submitted),
     ]
+    if issue.next_action:
+        pairs.append(("Next action", _inline(issue.next_action)))
+    if issue.substatus:
+        pairs.append(("Substatus", _inline(issue.substatus)))
     if issue.target_date is not None:
         pairs.append(("Target date", _dated(issue.target_date.date(), today, issue.is_closed)))
     if issue.closed_date is not None:
@@ -192,7 +206,8 @@ def issue_card(issue: Issue, today: date | None = None) -> list[Block]:
     _with_actions(
         blocks, _add_note_button(issue), _watch_issue_button(issue), _open_button(TrackerName.ISSUETRAK, issue.url)
     )
-    blocks.append(_context(f"{TrackerName.ISSUETRAK.label} #{issue.number}"))
+    blocks += action_rows(issue, priorities=priorities, substatuses=substatuses)
+    blocks.append(_context(f"{TrackerName.ISSUETRAK.label} #{issue.number}", *([changed] if changed else [])))
     return blocks
 
 

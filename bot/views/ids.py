@@ -42,3 +42,13 @@ WATCH_STOP = "watch_stop"  # on the Home tab; value: the watch's id
 # Buttons on a link request sent to admins (value: the request's id)
 LINK_APPROVE = "link_approve"
 LINK_DENY = "link_deny"
+
+# An issue card's changes (bot.views.issue_actions; each row's block_id carries what the card showed)
+CARD_ASSIGN_ME = "card_assign_me"  # value: the issue number
+CARD_ASSIGN = "card_assign"  # users_select: the person to assign
+CARD_NEXT_ACTION = "card_next_action"  # users_select: who the next action is with
+CARD_PRIORITY = "card_priority"  # static_select: a PriorityID
+CARD_SUBSTATUS = "card_substatus"  # static_select: a SubStatusID
+CARD_TARGET_DATE = "card_target_date"  # datepicker
+CARD_REFRESH = "card_refresh"  # value: the issue number
+CHANGE_ANYWAY = "change_anyway"  # value: the outbox id of a change refused for a conflict

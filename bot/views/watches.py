@@ -29,6 +29,8 @@ def news_lines(body: dict[str, Any]) -> list[str]:
         )
         for name, old, new in body.get("changes") or []
     ]
+    if by := body.get("by"):  # a change made from Slack: named once, by who made it
+        lines = [messages.CHANGE_WATCH_BY.format(line=line, person=escape(str(by))) for line in lines]
     lines += [
         messages.WATCH_NOTE.format(author=_value(note.get("author")), text=_value(note.get("text")))
         for note in body.get("notes") or []

@@ -596,3 +596,40 @@ async def test_an_asset_list_pages_back_with_previous(tmp_path: Path) -> None:
         "Showing 1–10 of 12 for “laptop”",
     ]
     assert output.count("[Previous]") == 1  # on the second page only, the first has none
+
+
+async def test_the_issue_cards_changes_and_the_change_commands_work_in_the_console(tmp_path: Path) -> None:
+    output, session = await run_script(
+        offline(tmp_path),
+        tmp_path,
+        "\n".join(
+            [
+                ":as Bao Nguyen bao.nguyen@example.com",  # Issuetrak's bnguyen
+                ":as alice",
+                "/tracker issue 1001",
+                ":click Assign to me",
+                ":click Priority Urgent",
+                ":click Substatus Waiting on Vendor",
+                ":click Next action… Bao Nguyen",
+                ":click Target date 2027-01-15",
+                ":click Priority Someday",
+                ":click Refresh",
+                "/tracker assign 1004 me",
+                "/tracker priority 1004 high",
+            ]
+        ),
+    )
+    issue = issuetrak_state(session).issues[1001]
+    assert (issue["AssignedTo"], issue["PriorityID"], issue["SubStatusID"], issue["NextActionTo"]) == (
+        "amartin",
+        4,
+        2,
+        "bnguyen",
+    )
+    assert issue["TargetDate"].startswith("2027-01-15")
+    assert "changed Priority: High → Urgent" in output
+    assert "Priority has no “Someday”; it has Low, Normal, High, Urgent." in output
+    assert (
+        "Assignee of Issuetrak issue #1004" in output and "Priority of Issuetrak issue #1004: Normal → High" in output
+    )
+    assert "Traceback" not in output

@@ -251,7 +251,13 @@ async def test_watch_here_on_an_issue_card_watches_it_in_that_channel_and_tells_
     chat: Chat, poller: Poller, issuetrak_server: IssuetrakServer
 ) -> None:
     card = chat.send("/tracker issue 1003")
-    assert [b["text"]["text"] for b in card.buttons()] == ["Add note", "Watch here", "Open in Issuetrak"]
+    assert [b["text"]["text"] for b in card.buttons() if b["type"] == "button"] == [
+        "Add note",
+        "Watch here",
+        "Open in Issuetrak",
+        "Assign to me",
+        "Refresh",
+    ]
     clicked = chat.click(watch_button(card))
     [answer] = clicked.of("response_url")
     assert answer["replace_original"] is False and answer["response_type"] == "ephemeral"  # the card stays

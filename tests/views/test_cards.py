@@ -163,7 +163,8 @@ def test_issue_card_shows_the_issue() -> None:
         "*Target date*\n5 Mar 2025 ⚠ overdue by 5 days",
         "*Type*\nHardware",
     ]
-    add_note, watch, button = buttons(payload)
+    add_note, watch, button, assign_me, refresh = buttons(payload)
+    assert (assign_me["action_id"], refresh["action_id"]) == (ids.CARD_ASSIGN_ME, ids.CARD_REFRESH)
     assert add_note["action_id"] == ids.ISSUE_ADD_NOTE
     assert (watch["action_id"], watch["value"], watch["text"]["text"]) == (ids.WATCH_HERE, "issue:123", "Watch here")
     assert button["url"] == issue.url and button["action_id"] == ids.OPEN_IN_TRACKER
@@ -172,7 +173,12 @@ def test_issue_card_shows_the_issue() -> None:
 
 def test_issue_card_starts_its_buttons_with_add_note_and_ends_with_open() -> None:
     """Add note, (Watch here,) Open in Issuetrak: the note button carries the issue's number only."""
-    row = buttons(rendered(issue_card(Issue(number=1234, subject="s", url="https://it.example.com/x"), TODAY)))
+    first = next(
+        b
+        for b in rendered(issue_card(Issue(number=1234, subject="s", url="https://it.example.com/x"), TODAY))
+        if b["type"] == "actions"
+    )
+    row = buttons([first])
     assert row[0] == {
         "type": "button",
         "text": {"type": "plain_text", "text": "Add note"},
@@ -192,7 +198,12 @@ def test_issue_card_closed_or_future_target_is_not_overdue() -> None:
 def test_issue_card_defaults_and_hostile_text() -> None:
     payload = rendered(issue_card(Issue(number=9, subject="  ", assignee=HOSTILE, status=HOSTILE, url="javascript:x")))
     assert payload[0]["text"]["text"] == "Issue #9"
-    assert [b["action_id"] for b in buttons(payload)] == [ids.ISSUE_ADD_NOTE, ids.WATCH_HERE]  # no unsafe link button
+    assert [b["action_id"] for b in buttons(payload)] == [  # no unsafe link button
+        ids.ISSUE_ADD_NOTE,
+        ids.WATCH_HERE,
+        ids.CARD_ASSIGN_ME,
+        ids.CARD_REFRESH,
+    ]
     assert "&lt;!channel&gt; &amp; &lt;@U123&gt;" in all_text(payload)
 
 
