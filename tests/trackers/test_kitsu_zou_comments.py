@@ -156,14 +156,16 @@ async def test_the_outbox_delivers_a_comment_once_after_an_attempt_whose_answer_
             html=f"Lost answer\n\n_from Slack · {writes.reference(lost)}_",
             task=task["id"],
             status=retake,
-            created_by=artist,
-            email=person.email,
         )
         item, _ = await rt.store.enqueue(lost, OutboxKind.KITSU_COMMENT, payload, requester, rt.clock())
         await rt.trackers.require_kitsu().comment(task["id"], retake, payload.html, artist)  # the lost attempt
         claimed = await rt.store.claim(item.id, rt.clock(), writes.TIMING.lease_seconds)
         assert claimed is not None
-        delivered = await writes.deliver(rt, claimed)
+
+        async def as_slack_knows_them(team: str, user: str) -> SlackPerson:
+            return person  # who the write's person is when it goes out
+
+        delivered = await writes.deliver(rt, claimed, as_slack_knows_them)
         assert delivered is not None and delivered.result is writes.Result.DELIVERED
         found = [c for c in zou.rows(f"data/tasks/{task['id']}/comments") if writes.reference(lost) in c["text"]]
         assert len(found) == 1, "the second delivery of the same entry added nothing"
