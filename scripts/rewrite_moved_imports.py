@@ -1,0 +1,102 @@
+"""Rewrite references to moved modules, per scripts/moved_modules.txt (one `old.dotted.name new.dotted.name` a line).
+
+    python scripts/rewrite_moved_imports.py            # rewrite every tracked .py, .toml and .md file
+    python scripts/rewrite_moved_imports.py --check    # list what would change, change nothing (exit 1 if any)
+    python scripts/rewrite_moved_imports.py FILE...    # only these files
+
+It rewrites, in this order:
+- `from old.parent import a, b as c` (also parenthesized over several lines), when a named module moved:
+  the moved names go to a `from new.parent import ...` line of their own, the rest stay;
+- every dotted reference `old.name` (imports, `import old.name`, strings such as "old.name.attr" in
+  monkeypatch targets and pyproject.toml, docs), matched whole, never as part of a longer name;
+- every path `old/name.py` and `old/name/` (docs, tests that name files).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPING = ROOT / "scripts" / "moved_modules.txt"
+SUFFIXES = (".py", ".toml", ".md")
+
+
+def load_mapping(path: Path = MAPPING) -> dict[str, str]:
+    """The moves, old dotted name -> new dotted name."""
+    moves: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            old, new = line.split()
+            moves[old] = new
+    return moves
+
+
+_FROM_IMPORT = re.compile(
+    r"^(?P<indent>[ \t]*)from[ \t]+(?P<pkg>[\w.]+)[ \t]+import[ \t]+"
+    r"(?:\((?P<paren>[^)]*)\)|(?P<plain>[^\n#]*?))(?P<tail>[ \t]*(?:#[^\n]*)?)$",
+    re.MULTILINE,
+)
+
+
+def _rewrite_from_imports(text: str, moves: dict[str, str]) -> str:
+    def replace(m: re.Match[str]) -> str:
+        pkg = m["pkg"]
+        body = m["paren"] if m["paren"] is not None else m["plain"]
+        names = [n.strip() for n in body.replace("\n", " ").split(",") if n.strip()]
+        groups: dict[str, list[str]] = {}
+        for name in names:
+            target = moves.get(f"{pkg}.{name.split()[0]}")
+            parent, _, leaf = target.rpartition(".") if target else (pkg, "", "")
+            alias = name if not target else (leaf + name[len(name.split()[0]) :])
+            groups.setdefault(parent, []).append(alias)
+        if list(groups) == [pkg]:
+            return m[0]
+        lines = [f"{m['indent']}from {parent} import {', '.join(sorted(group))}" for parent, group in groups.items()]
+        lines[0] += m["tail"]
+        return "\n".join(lines)
+
+    return _FROM_IMPORT.sub(replace, text)
+
+
+def rewrite(text: str, moves: dict[str, str]) -> str:
+    """The text with every reference to a moved module pointing at its new place."""
+    text = _rewrite_from_imports(text, moves)
+    # Longest first, so a moved package's module is not caught by the package's own line.
+    for old in sorted(moves, key=len, reverse=True):
+        new = moves[old]
+        text = re.sub(rf"(?<![\w.]){re.escape(old)}(?!\w)", new, text)
+        old_path, new_path = old.replace(".", "/"), new.replace(".", "/")
+        text = re.sub(rf"(?<![\w./]){re.escape(old_path)}(?=\.py\b|/)", new_path, text)
+    return text
+
+
+def tracked_files() -> list[Path]:
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return [ROOT / p for p in out.splitlines() if p.endswith(SUFFIXES) and p != "scripts/moved_modules.txt"]
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    paths = [Path(a) for a in argv if a != "--check"] or tracked_files()
+    moves = load_mapping()
+    changed = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        new = rewrite(text, moves)
+        if new != text:
+            changed.append(path)
+            if not check:
+                path.write_text(new)
+    for path in changed:
+        print(("would rewrite " if check else "rewrote ") + str(path.relative_to(ROOT) if path.is_absolute() else path))
+    return 1 if check and changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
