@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import PersonFacingError
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import steps, writes
 from bot.slack.people import Directory
 from handlers.context import directory_of, runtime_of

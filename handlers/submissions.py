@@ -18,10 +18,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.posting.telling import tell_outcome
+from bot.runtime import Runtime
 from bot.services import writes
 from bot.slack.people import Directory, SlackBusy
-from bot.slack.telling import tell_outcome
 from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals

@@ -27,8 +27,8 @@ SUFFIXES = (".py", ".toml", ".md")
 def load_mapping(path: Path = MAPPING) -> dict[str, str]:
     """The moves, old dotted name -> new dotted name."""
     moves: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
         if line:
             old, new = line.split()
             moves[old] = new

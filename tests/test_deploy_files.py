@@ -241,8 +241,8 @@ def test_the_systemd_unit_runs_the_venv_as_a_sandboxed_non_root_user() -> None:
 
 def test_the_unit_and_compose_give_the_bot_descriptors_for_its_whole_connection_cap() -> None:
     """The bot keeps at most half its descriptor limit in connections, up to MAX_CONNECTIONS
-    (bot.slack.web.connection_cap): both ways of deploying it raise the limit so the cap is whole."""
-    from bot.slack.web import MAX_CONNECTIONS
+    (bot.running.web.connection_cap): both ways of deploying it raise the limit so the cap is whole."""
+    from bot.running.web import MAX_CONNECTIONS
 
     assert int(_unit()["Service"]["LimitNOFILE"][-1]) >= 2 * MAX_CONNECTIONS
     nofile = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["bot"]["ulimits"]["nofile"]

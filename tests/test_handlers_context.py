@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.slack.people import Directory
 from handlers.context import attach, directory_of, runtime_of
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import writes
 from bot.store import IssuePayload, NotePayload, OutboxKind, OutboxState, Requester, Store
 from bot.store.schema import outbox

@@ -13,11 +13,11 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo.slack import TEAM_ID, SlackState
-from bot.running.runtime import Runtime
+from bot.running.app import web_client
 from bot.running.workers import deliver_due
+from bot.runtime import Runtime
 from bot.services import writes
 from bot.settings import Settings, load_settings
-from bot.slack.app import web_client
 from bot.store import NotePayload, OutboxKind, OutboxState, Requester, Store
 from bot.trackers.registry import build_trackers
 from tests.fixtures.issuetrak import IssuetrakServer

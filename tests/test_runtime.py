@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.store import Store
 from bot.trackers.registry import Trackers
@@ -40,7 +40,7 @@ async def test_drain_waits_for_work_that_finishes_then_cancels_and_names_what_is
     finished = rt.spawn(quick(), name="quick")
     stuck = rt.spawn(asyncio.Event().wait(), name="stuck lookup")
 
-    with caplog.at_level(logging.WARNING, logger="bot.running.runtime"):
+    with caplog.at_level(logging.WARNING, logger="bot.runtime"):
         await asyncio.wait_for(rt.drain(0.2, grace=1.0), BOUND)
 
     assert finished.done() and not finished.cancelled() and done == ["later"]
@@ -74,7 +74,7 @@ async def test_drain_gives_up_on_work_that_will_not_stop(rt: Runtime, caplog: py
 
     task = rt.spawn(stubborn(), name="stubborn")
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.running.runtime"):
+        with caplog.at_level(logging.WARNING, logger="bot.runtime"):
             await asyncio.wait_for(rt.drain(0.05, grace=0.05), BOUND)
         assert "1 background task(s) did not stop when cancelled: stubborn" in caplog.text
         assert not task.done()

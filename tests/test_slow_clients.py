@@ -20,11 +20,11 @@ from benchmarks.process import bot_command
 from bot.demo.loopback import serve_in_thread
 from bot.demo.slack import SlackState
 from bot.demo.slack import create_app as create_slack_standin
-from bot.slack.web import HEAD_SECONDS
+from bot.running.web import HEAD_SECONDS
 from tests.bot_processes import ROOT, bot_environment, bot_process, free_port, send_command
 
 DESCRIPTORS = 128
-CAP = DESCRIPTORS // 2  # bot.slack.web.connection_cap
+CAP = DESCRIPTORS // 2  # bot.running.web.connection_cap
 LATE_SECONDS = 3.0  # how late a closing may be read on a loaded machine
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
@@ -153,6 +153,10 @@ def test_the_connection_cap_is_half_the_descriptor_limit_at_most_4096() -> None:
     for limit, cap in ((128, 64), (1024, 512), (9000, 4096)):
         if hard != resource.RLIM_INFINITY and limit > hard:
             continue  # this machine cannot raise it so far
-        command = [*bot_command(limit)[:-2], "-c", "from bot.slack.web import connection_cap; print(connection_cap())"]
+        command = [
+            *bot_command(limit)[:-2],
+            "-c",
+            "from bot.running.web import connection_cap; print(connection_cap())",
+        ]
         out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
         assert int(out.stdout) == cap, (limit, out)

@@ -15,12 +15,12 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo.slack import TEAM_ID, SlackState
-from bot.running.runtime import Runtime
+from bot.posting.digest_posting import Pacer
+from bot.posting.watch_posting import RoundSummary, run_round
+from bot.running.app import web_client
+from bot.runtime import Runtime
 from bot.services import watches
 from bot.settings import Settings, load_settings
-from bot.slack.app import web_client
-from bot.slack.digest_posting import Pacer
-from bot.slack.watch_posting import RoundSummary, run_round
 from bot.store import Store, WatchKind, WatchTarget
 from bot.store.watches import STALE_CLAIM
 from bot.trackers.registry import build_trackers

@@ -8,9 +8,9 @@ import asyncio
 from datetime import datetime
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.running.app import web_client
 from bot.running.workers import Workers
-from bot.slack.app import web_client
+from bot.runtime import Runtime
 from bot.store import OutboxKind, OutboxState
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.test_outbox_processes import ALICE, note_payload, tagged

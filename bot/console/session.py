@@ -28,10 +28,10 @@ from bot.console.forms import INITIAL, Form, GaveUp, state_values
 from bot.console.terminal import Cancelled, Output, Reader
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState, SlackUser
-from bot.running.runtime import Runtime
+from bot.posting import watch_posting
+from bot.posting.digest_posting import Pacer
+from bot.runtime import Runtime
 from bot.services import steps
-from bot.slack import watch_posting
-from bot.slack.digest_posting import Pacer
 from bot.views import ids
 
 log = logging.getLogger(__name__)

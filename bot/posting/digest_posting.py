@@ -22,9 +22,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages, metrics
 from bot.digest_model import Digest
-from bot.running.runtime import Runtime
+from bot.posting.telling import tell
+from bot.runtime import Runtime
 from bot.services.digests import DIGEST_NOW_EVERY, _may_change, build, scope_known
-from bot.slack.telling import tell
 from bot.store import DueDigest, Requester
 from bot.views import digest as digest_view
 from bot.views.text import escape

@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
-from bot.running.runtime import Runtime
+from bot.posting.digest_posting import PACER, Pacer, passing
+from bot.runtime import Runtime
 from bot.services import watches
-from bot.slack.digest_posting import PACER, Pacer, passing
 from bot.slack.people import Directory, SlackBusy
 from bot.store import NewsClaim, WatchEnd
 from bot.store.watches import SETTLED, STALE_CLAIM

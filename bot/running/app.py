@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.slack.people import Directory
 from handlers.context import attach
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.slack.people import SlackPerson
 from bot.store.records import LinkHow, RequestState
 from bot.trackers.errors import Unavailable
@@ -147,7 +147,7 @@ async def _active_user(rt: Runtime, user_id: str) -> Person | None:
 @dataclass(frozen=True)
 class LinkRequest:
     """A request the admins must decide, for the Slack edge to send to each of `admins`
-    (`bot.slack.link_requests`), which then calls `request_sent` with those it reached."""
+    (`bot.posting.link_requests`), which then calls `request_sent` with those it reached."""
 
     id: int
     person: SlackPerson

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import lookup, writes
 from bot.services.identity import read_refusal
 from bot.slack.people import Directory, SlackPerson

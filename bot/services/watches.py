@@ -11,7 +11,7 @@ compare with its watermark and record what changed as news for every watch of th
 (`Store.advance`, a compare-and-swap: one process announces a change). An item that no longer
 exists, or that its tracker no longer shows the bot while it still takes the bot's credentials,
 is reported once and its watches end; a tracker that does not answer changes nothing.
-The Slack edge (`bot.slack.watch_posting`) posts the recorded news.
+The Slack edge (`bot.posting.watch_posting`) posts the recorded news.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import identity, lookup
 from bot.slack.people import SlackPerson
 from bot.store import Watch, WatchAdded, WatchedItem, WatchEnd, WatchKind, WatchTarget

@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import kitsu_writes
 from bot.services.identity import Refusal, identify, refusal_sentence, write_refusal
 from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from bot.demo.slack import DROP, TEAM_ID, SlackState
-from bot.running.runtime import Runtime
-from bot.slack import digest_posting
-from bot.slack.app import web_client
-from bot.slack.digest_posting import Pacer
+from bot.posting import digest_posting
+from bot.posting.digest_posting import Pacer
+from bot.running.app import web_client
+from bot.runtime import Runtime
 from bot.store import Store
 from bot.store.digests import STALE_CLAIM
 from tests.services.test_digests import at, make_runtime, posts, until

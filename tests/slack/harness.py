@@ -22,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-0000000000-secrettoken"

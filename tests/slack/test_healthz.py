@@ -19,7 +19,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from tests.fixtures.store import sqlite_locked
 
 HEALTHZ_TOKEN = "healthz-t0ken-0123456789"
@@ -176,8 +176,8 @@ def impatient_url(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """The bot with HEALTHZ_TOKEN set, waiting 0.2 s for its database."""
     from bot.demo.loopback import serve_in_thread
     from bot.running import health
-    from bot.slack.app import create_app
-    from bot.slack.web import create_web_app
+    from bot.running.app import create_app
+    from bot.running.web import create_web_app
 
     monkeypatch.setattr(health, "DATABASE_TIMEOUT_SECONDS", 0.2)
     runtime.settings.HEALTHZ_TOKEN = SecretStr(HEALTHZ_TOKEN)

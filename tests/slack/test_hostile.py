@@ -122,10 +122,10 @@ def test_requests_that_are_not_slacks_are_refused_before_any_listener(
 
 
 async def test_an_unsigned_body_that_is_not_json_is_refused_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bot.running.runtime import Runtime
+    from bot.running.app import create_app
+    from bot.running.web import create_web_app
+    from bot.runtime import Runtime
     from bot.settings import load_settings
-    from bot.slack.app import create_app
-    from bot.slack.web import create_web_app
     from bot.store import Store
     from bot.trackers.registry import Trackers
 
@@ -512,7 +512,7 @@ def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(chat: Chat)
 
 
 def test_a_body_just_under_the_limit_is_still_read(chat: Chat) -> None:
-    from bot.slack.web import MAX_BODY_BYTES
+    from bot.running.web import MAX_BODY_BYTES
 
     body = urlencode({"command": "/tracker", "text": "help", "team_id": "T0TRACKER"})
     padded = body + "&pad=" + "p" * (MAX_BODY_BYTES - len(body) - len("&pad="))
@@ -635,7 +635,7 @@ async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, d
 
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.slack.app import create_app
+    from bot.running.app import create_app
     from tests.slack.test_socket_mode import _slack_socket
 
     logs.configure("DEBUG", runtime.settings.secret_values(), stream=debug_log)
@@ -692,8 +692,8 @@ def raw_bot(runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untype
     from urllib.parse import urlsplit
 
     from bot.demo.loopback import serve_in_thread
-    from bot.slack import web
-    from bot.slack.app import create_app
+    from bot.running import web
+    from bot.running.app import create_app
 
     monkeypatch.setattr(web, "MAX_BUFFERED_BYTES", 2 * MB)
     with serve_in_thread(web.create_web_app(runtime, create_app(runtime)), lifespan="on") as url:
@@ -737,7 +737,7 @@ async def test_a_body_still_arriving_after_the_deadline_gets_408_and_gives_the_b
     the body budget: after BODY_SECONDS they get 408 and the connection is closed."""
     import asyncio
 
-    from bot.slack import web
+    from bot.running import web
 
     monkeypatch.setattr(web, "BODY_SECONDS", 0.5)
     host, port, url = raw_bot

@@ -21,11 +21,11 @@ from bot import metrics
 from bot.demo import slack_payloads
 from bot.demo.loopback import serve_in_thread
 from bot.demo.slack import TEAM_ID
-from bot.running.runtime import Runtime
-from bot.slack.app import create_app, web_client
-from bot.slack.digest_posting import Pacer
-from bot.slack.watch_posting import run_round
-from bot.slack.web import create_web_app, surface
+from bot.posting.digest_posting import Pacer
+from bot.posting.watch_posting import run_round
+from bot.running.app import create_app, web_client
+from bot.running.web import create_web_app, surface
+from bot.runtime import Runtime
 from bot.store import Store
 from bot.trackers.registry import build_trackers
 from bot.views import ids

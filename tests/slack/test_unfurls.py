@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services.unfurls import CARD_SECONDS, MAX_LINKS
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.kitsu import KitsuServer

@@ -17,12 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.demo import slack_payloads
 from bot.demo.issuetrak import _note_record
 from bot.demo.slack import TEAM_ID
-from bot.running.runtime import Runtime
+from bot.posting.digest_posting import Pacer
+from bot.posting.watch_posting import RoundSummary, post_news, run_round
+from bot.running.app import web_client
 from bot.running.workers import Workers
+from bot.runtime import Runtime
 from bot.services import watches
-from bot.slack.app import web_client
-from bot.slack.digest_posting import Pacer
-from bot.slack.watch_posting import RoundSummary, post_news, run_round
 from bot.store import Store
 from bot.trackers.registry import build_trackers
 from bot.views import ids
