@@ -27,7 +27,7 @@ from bot import messages
 from bot.runtime import Runtime
 from bot.services import lookup, writes
 from bot.services.identity import read_refusal
-from bot.slack.people import Directory, SlackPerson
+from bot.slack.people import Directory, MentionNames, SlackPerson
 from bot.slack.rich_text import is_rich_text, rich_text_to_mrkdwn
 from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, OutboxState, Requester
 from bot.trackers.errors import NotFound, Unavailable
@@ -193,8 +193,7 @@ async def create_issue(rt: Runtime, client: Any, directory: Directory, execution
     except Unavailable:
         what, value = ("project", project_ref) if project_ref.strip() else ("type and priority", type_name)
         return StepResult(error=messages.STEP_CHOICES_UNREADABLE.format(what=what, value=value.strip()[:80]))
-    names = await writes.mention_names(directory, client, execution.team, description)
-    html = _html(description, names, person, execution.id, escaped=False)
+    html = await _html(description, directory.names_in(client, execution.team), person, execution.id, escaped=False)
     payload = IssuePayload(subject=subject, html=html, type=type_id, priority=priority_id, project=project)
     return await _write(rt, execution, person, OutboxKind.ISSUE, payload)
 
@@ -213,8 +212,7 @@ async def add_note(rt: Runtime, client: Any, directory: Directory, execution: Ex
         return StepResult(error=messages.ISSUE_DOES_NOT_EXIST.format(number=issue))
     except Unavailable:
         pass  # saved, and delivered when Issuetrak is back
-    names = await writes.mention_names(directory, client, execution.team, said)
-    html = _html(said, names, person, execution.id, escaped=escaped)
+    html = await _html(said, directory.names_in(client, execution.team), person, execution.id, escaped=escaped)
     return await _write(rt, execution, person, OutboxKind.NOTE, NotePayload(issue=issue, html=html, private=private))
 
 
@@ -291,12 +289,11 @@ async def project_status(rt: Runtime, client: Any, directory: Directory, executi
 # --- writes ------------------------------------------------------------------------------------
 
 
-def _html(said: str, names: dict[str, str], person: SlackPerson, key: str, *, escaped: bool) -> str:
-    return writes.note_html(
+async def _html(said: str, names: MentionNames, person: SlackPerson, key: str, *, escaped: bool) -> str:
+    return await writes.compose_note(
         said,
         names=names,
-        person=person.name,
-        person_id=person.id,
+        person=person,
         channel="",  # a step has no channel
         permalink=None,
         key=_key(key),

@@ -9,7 +9,7 @@ person has no email": who someone is must not be decided on a lookup that did no
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +20,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import PersonFacingError
+from bot.slack.notes_html import mentioned_ids
 
 log = logging.getLogger(__name__)
 
 MAX_MENTIONS = 20  # names looked up for one note; further mentions stay a plain `@U…`
 _PASSING_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+
+
+MentionNames = Callable[[str], Awaitable[dict[str, str]]]
+"""Names for the `<@U…>` mentions in a text, a bounded number looked up (`Directory.names_in`):
+what a service is handed instead of a Slack client."""
 
 
 class SlackBusy(PersonFacingError):
@@ -92,6 +98,15 @@ class Directory:
                 continue
             if person.known:
                 names[user_id] = person.name
+        return names
+
+    def names_in(self, client: AsyncWebClient, team: str) -> MentionNames:
+        """The mention names of a text in `team`, looked up through `client`, as a service takes them."""
+
+        async def names(text: str) -> dict[str, str]:
+            users, _channels = mentioned_ids(text)
+            return await self.mention_names(client, team, users)
+
         return names
 
     async def channel_name(self, client: AsyncWebClient, team: str, channel_id: str) -> str:
