@@ -28,9 +28,9 @@ MAX_MENTIONS = 20  # names looked up for one note; further mentions stay a plain
 _PASSING_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
+# Names for the `<@U…>` mentions in a text, a bounded number looked up (`Directory.names_in`):
+# what a service is handed instead of a Slack client.
 MentionNames = Callable[[str], Awaitable[dict[str, str]]]
-"""Names for the `<@U…>` mentions in a text, a bounded number looked up (`Directory.names_in`):
-what a service is handed instead of a Slack client."""
 
 
 class SlackBusy(PersonFacingError):
