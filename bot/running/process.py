@@ -186,7 +186,7 @@ async def serve_socket(settings: Settings) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     # slack_sdk's connect() tries again until it connects, however long Slack stays away: it runs
     # beside the wait for SIGTERM, which cancels it wherever it is.
-    connecting = asyncio.ensure_future(handler.connect_async())
+    connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
     try:
         await stopping.wait()  # SIGTERM: no new envelopes; then the work in flight, as over HTTP
     finally:
@@ -194,7 +194,7 @@ async def serve_socket(settings: Settings) -> int:
         await asyncio.gather(connecting, return_exceptions=True)
         try:
             async with asyncio.timeout(REQUESTS_STOP_SECONDS):
-                await handler.close_async()
+                await handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
         except TimeoutError:
             log.warning(
                 "Socket Mode: the WebSocket did not close within %.0f s; stopping anyway", REQUESTS_STOP_SECONDS

@@ -11,7 +11,8 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.webhook.async_client import AsyncWebhookClient, WebhookResponse
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 
 class SessionRespond:
