@@ -27,7 +27,7 @@ from bot.running.platform import EPHEMERAL_DISK_PLATFORMS
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.engine import database_url
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- requirements.txt -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from hypothesis import settings
 
 from tests.conftest import hypothesis_profile
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_ci_set_picks_the_derandomized_profile_without_a_database() -> None:

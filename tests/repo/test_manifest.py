@@ -12,7 +12,7 @@ import yaml
 from bot.services import steps
 from bot.views import ids
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def manifest() -> dict:

@@ -13,7 +13,7 @@ from bot.demo.slack import TEAM_ID, SlackState
 from bot.store import Store
 from tests.slack.harness import BOT_TOKEN, blocks_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def digest_once(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

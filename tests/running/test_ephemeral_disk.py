@@ -15,7 +15,7 @@ from bot import messages
 from bot.running.platform import EPHEMERAL_DISK_PLATFORMS, ephemeral_sqlite_refusal
 from bot.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEROKU_REFUSAL = "trackerbot cannot start: " + messages.EPHEMERAL_SQLITE.format(platform="Heroku ($DYNO is set)")
 
 

@@ -33,7 +33,7 @@ from bot.store import Store
 from bot.store.records import WatchKind, WatchTarget
 from tests.bot_processes import bot_environment, bot_process, bot_processes, free_port, send_command, wait_for
 from tests.fixtures.issuetrak import IssuetrakServer
-from tests.test_shutdown import EXIT_BOUND_SECONDS
+from tests.running.test_shutdown import EXIT_BOUND_SECONDS
 
 T = TypeVar("T")
 PROCESSES = 3

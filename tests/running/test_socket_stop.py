@@ -24,8 +24,8 @@ from bot.demo.slack import TEAM_ID, SlackState
 from bot.demo.slack import create_app as create_slack_standin
 from bot.running.process import SOCKET_RETRY_SECONDS
 from tests.bot_processes import bot_environment, free_port
+from tests.running.test_shutdown import EXIT_BOUND_SECONDS
 from tests.slack.test_socket_mode import _slack_socket
-from tests.test_shutdown import EXIT_BOUND_SECONDS
 
 ATTEMPT = re.compile(
     r"WARNING bot\.socket_mode: Socket Mode: Slack not reached \(attempt (\d+): .+\); next attempt in (\d+) s$"

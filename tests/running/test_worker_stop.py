@@ -13,7 +13,7 @@ from bot.running.workers import Workers
 from bot.runtime import Runtime
 from bot.store import OutboxKind, OutboxState
 from tests.fixtures.issuetrak import IssuetrakServer
-from tests.test_outbox_processes import ALICE, note_payload, tagged
+from tests.running.test_outbox_processes import ALICE, note_payload, tagged
 
 KEYS = [f"note:stopping:{n}" for n in range(3)]
 HOURLY = {"outbox_seconds": 3600.0, "digest_seconds": 3600.0}  # one run, at start

@@ -32,7 +32,7 @@ from tests.fixtures.aip import AipServer
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.projectrak import ProjectrakServer
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, Chat, Reply, text_values
-from tests.test_notes_html import check
+from tests.slack.test_notes_html import check
 
 FORM = "application/x-www-form-urlencoded"
 WRITES = ("/notes", "/issues")  # the paths of Issuetrak writes (searches are POSTs too, and harmless)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.store import Store
 from bot.store.digests import STALE_CLAIM
-from tests.test_store import race
+from tests.store.test_store import race
 
 DAY = date(2025, 1, 15)
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)

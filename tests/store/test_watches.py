@@ -15,7 +15,7 @@ from bot.store.engine import open_engine
 from bot.store.migrations import UPGRADES, migrate
 from bot.store.watches import STALE_CLAIM
 from tests.fixtures.store import fresh_pg_schema
-from tests.test_store import LATEST, race, shape, v1_database, versions
+from tests.store.test_store import LATEST, race, shape, v1_database, versions
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 ISSUE = WatchTarget(WatchKind.ISSUE, "issuetrak", "1001", "Printer jams")
