@@ -56,7 +56,10 @@ async def test_work_cancelled_at_shutdown_still_answers_the_person(rt: Runtime) 
     async def reply(**answer: Any) -> None:
         said.append(answer)
 
-    task = rt.spawn(guarded(reply, asyncio.Event().wait(), what="/tracker ShowIssue"), name="/tracker")
+    async def never_ends() -> None:
+        await asyncio.Event().wait()
+
+    task = rt.spawn(guarded(reply, never_ends(), what="/tracker ShowIssue"), name="/tracker")
     await asyncio.wait_for(rt.drain(0.1, grace=1.0), BOUND)
 
     assert [answer["text"] for answer in said] == [messages.INTERRUPTED]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import yaml
@@ -15,7 +16,7 @@ from bot.views import ids
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def manifest() -> dict:
+def manifest() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "app-manifest.yml").read_text())
 
 

@@ -92,7 +92,7 @@ def test_a_malformed_allow_ephemeral_sqlite_is_named_in_one_line(tmp_path: Path)
     assert "\n" not in line
 
 
-def _settings(**values: str):  # type: ignore[no-untyped-def]
+def _settings(**values: str):
     return load_settings(_env_file=None, **values)
 
 

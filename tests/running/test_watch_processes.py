@@ -18,7 +18,7 @@ from bot.demo.slack import TEAM_ID, SlackState
 from bot.posting.digest_posting import Pacer
 from bot.posting.watch_posting import RoundSummary, run_round
 from bot.running.app import web_client
-from bot.runtime import Runtime
+from bot.runtime import Runtime, utc_now
 from bot.services import watches
 from bot.settings import Settings, load_settings
 from bot.store import Store, WatchKind, WatchTarget
@@ -56,7 +56,7 @@ class Processes:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.clock = [Runtime.__dataclass_fields__["clock"].default()]  # type: ignore[misc]
+        self.clock = [utc_now()]
         self.running: list[tuple[Runtime, AsyncWebClient]] = []
 
     def start(self) -> tuple[Runtime, AsyncWebClient]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any
 
 from bot import messages
 from bot.running.app import web_client
@@ -16,7 +17,7 @@ from tests.fixtures.issuetrak import IssuetrakServer
 from tests.running.test_outbox_processes import ALICE, note_payload, tagged
 
 KEYS = [f"note:stopping:{n}" for n in range(3)]
-HOURLY = {"outbox_seconds": 3600.0, "digest_seconds": 3600.0}  # one run, at start
+HOURLY: dict[str, Any] = {"outbox_seconds": 3600.0, "digest_seconds": 3600.0}  # one run, at start
 
 
 async def _sending(rt: Runtime, key: str) -> None:

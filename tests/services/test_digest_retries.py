@@ -5,10 +5,12 @@ posting is taken over; and still no digest is ever posted twice."""
 from __future__ import annotations
 
 import asyncio
+import operator
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -81,7 +83,7 @@ async def test_a_post_slack_refuses_for_good_is_not_tried_again_that_day(
     slack_state.failures["chat.postMessage"] = [error]
     assert await round_(daily) == (0, 1)
     for later in (timedelta(seconds=30), STALE_CLAIM * 2, timedelta(hours=14)):
-        daily.clock = lambda later=later: NOW + later
+        daily.clock = partial(operator.add, NOW, later)
         assert await round_(daily) == (0, 0)
     daily.clock = lambda: NOW + timedelta(days=1)  # the next day is a new day
     assert await round_(daily) == (1, 0)

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -77,7 +77,7 @@ async def rt(
     tracker_settings: dict[str, str], slack_url: str, sqlite_store: Store, clock: list[datetime]
 ) -> AsyncIterator[Runtime]:
     """Every tracker on its contract server, dated like the demo data: now."""
-    runtime = make_runtime(sqlite_store, clock, slack_url, **tracker_settings)
+    runtime = make_runtime(sqlite_store, clock, slack_url, **cast(dict[str, Any], tracker_settings))
     yield runtime
     await runtime.trackers.aclose()
 

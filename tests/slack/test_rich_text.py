@@ -3,11 +3,13 @@ mrkdwn path: every character of text escaped, formatting kept, unknown elements 
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.slack.notes_html import mrkdwn_to_html
 from bot.slack.rich_text import is_rich_text, rich_text_to_mrkdwn
 
 
-def _section(*pieces: dict) -> dict:
+def _section(*pieces: dict[str, Any]) -> dict[str, Any]:
     return {"type": "rich_text_section", "elements": list(pieces)}
 
 

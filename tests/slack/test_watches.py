@@ -221,7 +221,7 @@ async def test_project_watches_hear_status_progress_and_health(
     chat: Chat,
     poller: Poller,
     issuetrak_server: IssuetrakServer,
-    projectrak_server,  # type: ignore[no-untyped-def]
+    projectrak_server,
 ) -> None:
     chat.send("/tracker watch project 7")
     assert "Projectrak project Website relaunch" in chat.send("/tracker watch project WEB").text
@@ -401,7 +401,7 @@ async def test_news_slack_did_not_take_is_posted_by_the_next_round_and_a_closed_
 async def test_a_kitsu_production_watch_hears_of_tasks_falling_overdue(
     chat: Chat,
     poller: Poller,
-    kitsu_server,  # type: ignore[no-untyped-def]
+    kitsu_server,
 ) -> None:
     assert "Kitsu project Moonrise" in chat.send("/tracker watch project Moonrise").text
     await tick(poller)
