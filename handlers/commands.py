@@ -130,7 +130,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             channel = await asked.directory.channel_name(asked.client, asked.team, asked.channel)
             outcome = await writes.note_from_command(
                 rt,
-                asked.directory.names_in(asked.client, asked.team),
+                asked.directory.of(asked.client, asked.team),
                 team=asked.team,
                 person=person,
                 channel_id=asked.channel,

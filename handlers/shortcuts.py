@@ -110,7 +110,7 @@ async def _open_issue_modal(
     view_id = opened["view"]["id"]
     raw = (shortcut.get("message") or {}).get("text", "")
     try:
-        names = await directory.names_in(client, origin(shortcut)["team"])(raw)
+        names = await directory.of(client, origin(shortcut)["team"]).names_in(raw)
         issuetrak = rt.trackers.require_issuetrak()
         types, priorities = await issuetrak.issue_types(), await issuetrak.priorities()
     except TrackerError as exc:

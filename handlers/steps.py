@@ -65,7 +65,7 @@ async def _run(
     fail: AsyncFail,
 ) -> None:
     try:
-        result = await steps.run(rt, client, directory, callback_id, execution)
+        result = await steps.run(rt, directory.of(client, execution.team), callback_id, execution)
     except writes.HandedOver as stopped:  # the process is stopping: the write waits in the outbox
         await fail(error=str(stopped))
         raise

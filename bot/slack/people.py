@@ -9,9 +9,9 @@ person has no email": who someone is must not be decided on a lookup that did no
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from cachetools import TTLCache
@@ -26,11 +26,6 @@ log = logging.getLogger(__name__)
 
 MAX_MENTIONS = 20  # names looked up for one note; further mentions stay a plain `@U…`
 _PASSING_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
-
-
-# Names for the `<@U…>` mentions in a text, a bounded number looked up (`Directory.names_in`):
-# what a service is handed instead of a Slack client.
-MentionNames = Callable[[str], Awaitable[dict[str, str]]]
 
 
 class SlackBusy(PersonFacingError):
@@ -48,6 +43,18 @@ class SlackPerson:
     tz: str | None
     guest: bool = False  # a multi- or single-channel guest (`is_restricted`, `is_ultra_restricted`)
     known: bool = True  # False: Slack has no such user
+
+
+class People(Protocol):
+    """Who is who in one workspace, as a service is handed it (`Directory.of`): no Slack client in sight."""
+
+    async def person(self, user_id: str) -> SlackPerson:
+        """Who `user_id` is; SlackBusy when Slack could not say just now."""
+        ...
+
+    async def names_in(self, text: str) -> dict[str, str]:
+        """Names for the `<@U…>` mentions in `text`: a bounded number looked up, the rest kept as IDs."""
+        ...
 
 
 def _passing(exc: SlackApiError) -> bool:
@@ -100,14 +107,9 @@ class Directory:
                 names[user_id] = person.name
         return names
 
-    def names_in(self, client: AsyncWebClient, team: str) -> MentionNames:
-        """The mention names of a text in `team`, looked up through `client`, as a service takes them."""
-
-        async def names(text: str) -> dict[str, str]:
-            users, _channels = mentioned_ids(text)
-            return await self.mention_names(client, team, users)
-
-        return names
+    def of(self, client: AsyncWebClient, team: str) -> People:
+        """This directory for `team`, looked up through `client`: what a service is handed."""
+        return _TeamPeople(self, client, team)
 
     async def channel_name(self, client: AsyncWebClient, team: str, channel_id: str) -> str:
         cached = self._channels.get((team, channel_id))
@@ -144,3 +146,17 @@ def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
         tz=user.get("tz"),
         guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
     )
+
+
+@dataclass(frozen=True)
+class _TeamPeople:
+    directory: Directory
+    client: AsyncWebClient
+    team: str
+
+    async def person(self, user_id: str) -> SlackPerson:
+        return await self.directory.person(self.client, self.team, user_id)
+
+    async def names_in(self, text: str) -> dict[str, str]:
+        users, _channels = mentioned_ids(text)
+        return await self.directory.mention_names(self.client, self.team, users)
