@@ -94,7 +94,8 @@ def main(argv: list[str]) -> int:
             if not check:
                 path.write_text(new)
     for path in changed:
-        print(("would rewrite " if check else "rewrote ") + str(path.relative_to(ROOT) if path.is_absolute() else path))
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(("would rewrite " if check else "rewrote ") + str(shown))
     return 1 if check and changed else 0
 
 
