@@ -3,6 +3,8 @@
     python scripts/rewrite_moved_imports.py            # rewrite every tracked .py, .toml and .md file
     python scripts/rewrite_moved_imports.py --check    # list what would change, change nothing (exit 1 if any)
     python scripts/rewrite_moved_imports.py FILE...    # only these files
+    python scripts/rewrite_moved_imports.py --move     # first `git mv` any module still at its old path
+                                                       # (one a merged branch added there), then rewrite
 
 It rewrites, in this order:
 - `from old.parent import a, b as c` (also parenthesized over several lines), when a named module moved:
@@ -79,10 +81,22 @@ def tracked_files() -> list[Path]:
     return [ROOT / p for p in out.splitlines() if p.endswith(SUFFIXES) and p != "scripts/moved_modules.txt"]
 
 
+def move_stragglers(moves: dict[str, str]) -> None:
+    """`git mv` each module of the mapping still found at its old path (and not yet at its new one)."""
+    for old, new in moves.items():
+        source, target = ROOT / (old.replace(".", "/") + ".py"), ROOT / (new.replace(".", "/") + ".py")
+        if source.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["git", "mv", str(source), str(target)], cwd=ROOT, check=True)
+            print(f"moved {source.relative_to(ROOT)} -> {target.relative_to(ROOT)}")
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    paths = [Path(a) for a in argv if a != "--check"] or tracked_files()
     moves = load_mapping()
+    if "--move" in argv and not check:
+        move_stragglers(moves)
+    paths = [Path(a) for a in argv if not a.startswith("--")] or tracked_files()
     changed = []
     for path in paths:
         if not path.is_file():
