@@ -144,7 +144,7 @@ async def _write(
         link = await directory.permalink(client, channel, origin.ts) if requester.thread_ts else None
         html = await writes.compose_note(
             text,
-            people=directory.of(client, team),
+            directory=directory.of(client, team),
             person=person,
             channel=channel_name,
             permalink=link,

@@ -37,7 +37,7 @@ from bot.runtime import Runtime
 from bot.services import kitsu_writes
 from bot.services.identity import Refusal, identify, refusal_sentence, write_refusal
 from bot.slack.notes_html import mrkdwn_to_html, note_footer_html
-from bot.slack.people import People, SlackPerson
+from bot.slack.people import SlackPerson, TeamDirectory
 from bot.store.records import (
     CommentPayload,
     IssuePayload,
@@ -118,7 +118,7 @@ def note_too_long(text: str) -> str | None:
 async def compose_note(
     text: str,
     *,
-    people: People,
+    directory: TeamDirectory,
     person: SlackPerson,
     channel: str,
     permalink: str | None,
@@ -129,7 +129,7 @@ async def compose_note(
     its mentions named (a bounded number looked up), then `note_html`."""
     return note_html(
         text,
-        names=await people.names_in(text),
+        names=await directory.names_in(text),
         person=person.name,
         person_id=person.id,
         channel=channel,
@@ -498,7 +498,7 @@ _NOTE_WORDS = {
 
 async def note_from_command(
     rt: Runtime,
-    people: People,
+    directory: TeamDirectory,
     *,
     team: str,
     person: SlackPerson,
@@ -515,7 +515,7 @@ async def note_from_command(
     if (too_long := note_too_long(text)) is not None:
         return Outcome(Result.REFUSED, too_long)
     html = await compose_note(
-        text, people=people, person=person, channel=channel, permalink=None, key=key, slack_escaped=True
+        text, directory=directory, person=person, channel=channel, permalink=None, key=key, slack_escaped=True
     )
     try:
         await rt.trackers.require_issuetrak().get_issue(issue)

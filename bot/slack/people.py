@@ -45,7 +45,7 @@ class SlackPerson:
     known: bool = True  # False: Slack has no such user
 
 
-class People(Protocol):
+class TeamDirectory(Protocol):
     """Who is who in one workspace, as a service is handed it (`Directory.of`): no Slack client in sight."""
 
     async def person(self, user_id: str) -> SlackPerson:
@@ -107,9 +107,9 @@ class Directory:
                 names[user_id] = person.name
         return names
 
-    def of(self, client: AsyncWebClient, team: str) -> People:
+    def of(self, client: AsyncWebClient, team: str) -> TeamDirectory:
         """This directory for `team`, looked up through `client`: what a service is handed."""
-        return _TeamPeople(self, client, team)
+        return _BoundDirectory(self, client, team)
 
     async def channel_name(self, client: AsyncWebClient, team: str, channel_id: str) -> str:
         cached = self._channels.get((team, channel_id))
@@ -149,7 +149,7 @@ def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
 
 
 @dataclass(frozen=True)
-class _TeamPeople:
+class _BoundDirectory:
     directory: Directory
     client: AsyncWebClient
     team: str
