@@ -5,6 +5,9 @@
     python scripts/rewrite_moved_imports.py FILE...    # only these files
     python scripts/rewrite_moved_imports.py --move     # first `git mv` any module still at its old path
                                                        # (one a merged branch added there), then rewrite
+    python scripts/rewrite_moved_imports.py --imports-conflicts --move   # during a merge: first settle each
+        # conflict made only of import lines in a .py file by keeping both sides (ruff check --fix then
+        # merges and drops what is unused); other conflicts are left for a person
 
 It rewrites, in this order:
 - `from old.parent import a, b as c` (also parenthesized over several lines), when a named module moved:
@@ -91,9 +94,37 @@ def move_stragglers(moves: dict[str, str]) -> None:
             print(f"moved {source.relative_to(ROOT)} -> {target.relative_to(ROOT)}")
 
 
+_CONFLICT = re.compile(r"^<<<<<<< [^\n]*\n(.*?)^=======\n(.*?)^>>>>>>> [^\n]*\n", re.DOTALL | re.MULTILINE)
+
+
+def _import_line(line: str) -> bool:
+    return not line.strip() or line.startswith(("from ", "import ", "    ", ")"))
+
+
+def settle_import_conflicts(path: Path) -> bool:
+    """Keep both sides of each conflict in `path` made only of import lines; True when none is left."""
+
+    def both(m: re.Match[str]) -> str:
+        lines = m[1].splitlines(keepends=True) + m[2].splitlines(keepends=True)
+        if not all(_import_line(line) for line in lines):
+            return m[0]
+        return "".join(dict.fromkeys(lines))
+
+    text = _CONFLICT.sub(both, path.read_text())
+    path.write_text(text)
+    return "<<<<<<< " not in text
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     moves = load_mapping()
+    if "--imports-conflicts" in argv:
+        out = subprocess.run(
+            ["git", "diff", "--name-only", "--diff-filter=U"], cwd=ROOT, capture_output=True, text=True
+        )
+        for name in out.stdout.split():
+            if name.endswith(".py") and not settle_import_conflicts(ROOT / name):
+                print(f"conflict left for a person: {name}")
     if "--move" in argv and not check:
         move_stragglers(moves)
     paths = [Path(a) for a in argv if not a.startswith("--")] or tracked_files()
