@@ -120,7 +120,7 @@ def main(argv: list[str]) -> int:
     moves = load_mapping()
     if "--imports-conflicts" in argv:
         out = subprocess.run(
-            ["git", "diff", "--name-only", "--diff-filter=U"], cwd=ROOT, capture_output=True, text=True
+            ["git", "diff", "--name-only", "--diff-filter=U"], cwd=ROOT, check=True, capture_output=True, text=True
         )
         for name in out.stdout.split():
             if name.endswith(".py") and not settle_import_conflicts(ROOT / name):
