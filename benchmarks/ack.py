@@ -14,6 +14,7 @@ import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from benchmarks import slack_load
 from benchmarks.process import running_bot
@@ -45,7 +46,7 @@ class AckRun:
     peak_rss_mb: float
 
 
-def wait_for(servers: Servers, method: str, since: int, keys: set[str], key: str) -> dict[str, dict]:
+def wait_for(servers: Servers, method: str, since: int, keys: set[str], key: str) -> dict[str, dict[str, Any]]:
     """The stand-in's calls of `method` whose `key` ("hook" or "trigger_id") is one of `keys`."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -64,7 +65,7 @@ def _card_seconds(servers: Servers, url: str, hook: str) -> float:
     card = wait_for(servers, "response_url", since, {hook}, "hook")[hook]
     if CARD_TEXT not in card["text"]:
         raise RuntimeError(f"the card was not the project's: {card['text']!r}")
-    return card["at"] - sent.started
+    return float(card["at"]) - sent.started
 
 
 def measure(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from benchmarks.report import Row, Spread, secs, times
 from benchmarks.servers import Servers
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import digests
 from bot.settings import load_settings
 from bot.store import Store

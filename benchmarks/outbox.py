@@ -31,11 +31,11 @@ from bot.demo.issuetrak import IssuetrakState, create_app
 from bot.demo.loopback import serve_in_thread
 from bot.demo.slack import TEAM_ID, SlackState
 from bot.demo.slack import create_app as create_slack_standin
-from bot.running.runtime import Runtime, utc_now
+from bot.running.app import web_client
 from bot.running.workers import Workers, deliver_due
+from bot.runtime import Runtime, utc_now
 from bot.services import writes
 from bot.settings import load_settings
-from bot.slack.app import web_client
 from bot.slack.people import SlackPerson
 from bot.store import NotePayload, OutboxKind, Requester, Store
 from bot.trackers.registry import build_trackers

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.report import Row, Spread, ms
 from benchmarks.servers import Servers
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import issue_search
 from bot.settings import load_settings
 from bot.slack.command_parser import SearchIssues, parse

@@ -219,10 +219,13 @@ class Servers:
         self.control.post("/projectrak/token-seconds", json={"seconds": seconds}).raise_for_status()
 
     def counters(self) -> dict[str, int]:
-        return self.control.get("/counters").raise_for_status().json()
+        counters: dict[str, int] = self.control.get("/counters").raise_for_status().json()
+        return counters
 
     def slack_calls(self, method: str, since: int = 0) -> list[dict[str, Any]]:
-        return self.control.get("/calls", params={"method": method, "since": since}).raise_for_status().json()["calls"]
+        answer = self.control.get("/calls", params={"method": method, "since": since}).raise_for_status()
+        calls: list[dict[str, Any]] = answer.json()["calls"]
+        return calls
 
     def bot_environment(self) -> dict[str, str]:
         """The settings that point trackerbot at these servers (Slack settings aside)."""
@@ -256,7 +259,8 @@ def _wait_ready(control: httpx.Client, process: subprocess.Popen[bytes]) -> dict
         if process.poll() is not None:
             raise RuntimeError(f"the benchmark servers exited with {process.returncode}")
         try:
-            return control.get("/secrets").raise_for_status().json()
+            secrets: dict[str, str] = control.get("/secrets").raise_for_status().json()
+            return secrets
         except httpx.TransportError:
             time.sleep(0.05)
     raise RuntimeError("the benchmark servers did not start in time")

@@ -3,7 +3,7 @@
 Meanwhile `/healthz` and signed `/tracker help` commands are sent on fresh connections, one every
 `PROBE_SECONDS`, each timed from its connect to its answer: they must all be answered (p99 under
 100 ms), and every slow connection must be closed by the bot within the head deadline
-(bot.slack.web.HEAD_SECONDS), whether at the deadline or earlier to make room for new ones."""
+(bot.running.web.HEAD_SECONDS), whether at the deadline or earlier to make room for new ones."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from benchmarks import slack_load
 from benchmarks.process import Bot, open_descriptors, running_bot
 from benchmarks.report import Row, Spread, ms, percentile, secs
 from benchmarks.servers import Servers
-from bot.slack.web import HEAD_SECONDS
+from bot.running.web import HEAD_SECONDS
 
 DESCRIPTORS = 1024
 SLOW_CONNECTIONS = 2000

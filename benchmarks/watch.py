@@ -18,10 +18,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from benchmarks.report import Row, Spread, secs, times
 from benchmarks.servers import Servers
-from bot.running.runtime import Runtime
+from bot.posting.watch_posting import run_round
+from bot.runtime import Runtime
 from bot.services import watches
 from bot.settings import load_settings
-from bot.slack.watch_posting import run_round
 from bot.store import Store, WatchKind, WatchTarget
 from bot.trackers.registry import build_trackers
 

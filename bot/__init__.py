@@ -2,17 +2,18 @@
 
 The rooms (docs/architecture.md draws how a request goes through them):
 
-- `bot.slack`: the Slack edge. The Bolt app (`app`), the HTTP server around it (`web`), the
-  shared Slack session, the people directory, signed metadata, mrkdwn-to-HTML, the `/tracker`
-  command parser, telling people outcomes after the request (`telling`), and sending link
-  requests to the admins (`link_requests`).
+- `bot.running`: running the process: start-up and shutdown, the HTTP server (`web`) around the
+  Bolt app (`app`), the shared Slack session, the background workers and the health report.
+- `bot.posting`: posting to Slack after the request: telling people outcomes (`telling`), link
+  requests to the admins (`link_requests`), unfurls, digests and watch news.
+- `bot.slack`: Slack's formats: the people directory, signed metadata, mrkdwn-to-HTML, rich
+  text and the `/tracker` command parser.
+- `bot.runtime`: the runtime every listener and service gets.
 - `handlers` (a sibling package): one Slack listener module per surface, each with `register(app)`.
 - `bot.services`: plain async functions between the listeners and the trackers.
 - `bot.views`: every Block Kit view.
 - `bot.trackers`: the tracker clients and their normalized models; nothing of Slack.
 - `bot.store`: the SQLAlchemy store (links, outbox, digests).
-- `bot.running`: running the process: start-up and shutdown, the runtime every listener gets,
-  the background workers and the health report.
 - `bot.demo`: stand-ins: the tracker contract servers and the local Slack Web API.
 - `bot.console`: `python -m bot shell`, the offline console over the production app.
 - `bot.digest_model`: the digest (`Digest`, `Attention`) the digest service builds and the

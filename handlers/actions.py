@@ -13,10 +13,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.posting.telling import tell_outcome
+from bot.runtime import Runtime
 from bot.services import identity, lookup, watches, writes
 from bot.slack.people import Directory
-from bot.slack.telling import tell_outcome
 from bot.trackers.models import TrackerName
 from bot.views import cards, ids, sentence_blocks
 from handlers.commands import show_assets

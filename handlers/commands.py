@@ -14,10 +14,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.posting import digest_posting, link_requests
+from bot.runtime import Runtime
 from bot.services import changes, digests, identity, lookup, watches, writes
 from bot.slack import command_parser as parsed
-from bot.slack import digest_posting, link_requests
 from bot.slack.people import Directory, SlackPerson
 from bot.trackers.models import AssetPage
 from bot.views import cards, sentence_blocks
@@ -137,8 +137,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             channel = await asked.directory.channel_name(asked.client, asked.team, asked.channel)
             outcome = await writes.note_from_command(
                 rt,
-                asked.client,
-                asked.directory,
+                asked.directory.of(asked.client, asked.team),
                 team=asked.team,
                 person=person,
                 channel_id=asked.channel,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.slack.people import Directory
 
 _RUNTIME = "runtime"
@@ -23,7 +23,7 @@ def runtime_of(context: AsyncBoltContext) -> Runtime:
     """The process's runtime; TypeError when the app was built without `attach`."""
     runtime = context.get(_RUNTIME)
     if not isinstance(runtime, Runtime):
-        raise TypeError("no Runtime on the Bolt context: build the app with bot.slack.app.create_app")
+        raise TypeError("no Runtime on the Bolt context: build the app with bot.running.app.create_app")
     return runtime
 
 
@@ -31,5 +31,5 @@ def directory_of(context: AsyncBoltContext) -> Directory:
     """The shared people directory; TypeError when the app was built without `attach`."""
     directory = context.get(_DIRECTORY)
     if not isinstance(directory, Directory):
-        raise TypeError("no Directory on the Bolt context: build the app with bot.slack.app.create_app")
+        raise TypeError("no Directory on the Bolt context: build the app with bot.running.app.create_app")
     return directory

@@ -11,10 +11,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.running.runtime import Runtime
+from bot.posting.telling import tell
+from bot.runtime import Runtime
 from bot.services import home, watches
 from bot.slack.people import Directory, SlackBusy
-from bot.slack.telling import tell
 from bot.store.records import Requester
 from bot.views import ids
 from bot.views.home import home_view

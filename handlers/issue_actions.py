@@ -20,10 +20,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.posting.telling import outcome_blocks
+from bot.runtime import Runtime
 from bot.services import change_flow, changes, identity, writes
 from bot.slack.people import Directory, SlackPerson
-from bot.slack.telling import outcome_blocks
 from bot.trackers.models import IssueField
 from bot.views import cards, ids, sentence_blocks
 from bot.views.issue_actions import CardState

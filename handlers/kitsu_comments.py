@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import kitsu_comments, writes
 from bot.slack.notes_html import editable_text
 from bot.slack.people import Directory, SlackBusy

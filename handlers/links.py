@@ -10,8 +10,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.running.runtime import Runtime
-from bot.slack import link_requests
+from bot.posting import link_requests
+from bot.runtime import Runtime
 from bot.views import cards, ids, sentence_blocks
 from handlers.context import runtime_of
 from handlers.responding import Reply, guarded, show

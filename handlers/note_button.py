@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import identity, writes
 from bot.slack.people import Directory, SlackBusy
 from bot.trackers.errors import TrackerError

@@ -13,7 +13,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import writes
 from bot.slack.notes_html import editable_text
 from bot.slack.people import Directory
@@ -110,7 +110,7 @@ async def _open_issue_modal(
     view_id = opened["view"]["id"]
     raw = (shortcut.get("message") or {}).get("text", "")
     try:
-        names = await writes.mention_names(directory, client, origin(shortcut)["team"], raw)
+        names = await directory.of(client, origin(shortcut)["team"]).names_in(raw)
         issuetrak = rt.trackers.require_issuetrak()
         types, priorities = await issuetrak.issue_types(), await issuetrak.priorities()
     except TrackerError as exc:

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import PersonFacingError
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import steps, writes
 from bot.slack.people import Directory
 from handlers.context import directory_of, runtime_of
@@ -65,7 +65,7 @@ async def _run(
     fail: AsyncFail,
 ) -> None:
     try:
-        result = await steps.run(rt, client, directory, callback_id, execution)
+        result = await steps.run(rt, directory.of(client, execution.team), callback_id, execution)
     except writes.HandedOver as stopped:  # the process is stopping: the write waits in the outbox
         await fail(error=str(stopped))
         raise

@@ -20,10 +20,10 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.posting.telling import tell_outcome, tell_person
+from bot.runtime import Runtime
 from bot.services import writes
 from bot.slack.people import Directory, SlackBusy
-from bot.slack.telling import tell_outcome, tell_person
 from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
@@ -109,8 +109,8 @@ def _note_errors(rt: Runtime, form: NoteForm) -> dict[str, str]:
     text = form.text
     if not text.strip():
         errors[ids.NOTE_TEXT[0]] = messages.NOTE_EMPTY
-    elif len(text) > writes.MAX_NOTE_CHARACTERS:
-        errors[ids.NOTE_TEXT[0]] = messages.NOTE_TOO_LONG.format(length=len(text), limit=writes.MAX_NOTE_CHARACTERS)
+    elif (too_long := writes.note_too_long(text)) is not None:
+        errors[ids.NOTE_TEXT[0]] = too_long
     if form.private and not rt.settings.ALLOW_PRIVATE_NOTES:
         errors[ids.NOTE_PRIVATE[0]] = messages.PRIVATE_NOT_ALLOWED
     return errors
@@ -150,12 +150,10 @@ async def _write(
         person = await directory.person(client, team, user)
         channel_name = await directory.channel_name(client, team, channel)
         link = await directory.permalink(client, channel, origin.ts) if requester.thread_ts else None
-        names = await writes.mention_names(directory, client, team, text)
-        html = writes.note_html(
+        html = await writes.compose_note(
             text,
-            names=names,
-            person=person.name,
-            person_id=person.id,
+            directory=directory.of(client, team),
+            person=person,
             channel=channel_name,
             permalink=link,
             key=key,

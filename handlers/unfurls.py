@@ -12,10 +12,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.running.runtime import Runtime
+from bot.posting.unfurling import Pasted, pasted, post_unfurls
+from bot.runtime import Runtime
 from bot.services import unfurls
 from bot.slack.people import Directory, SlackBusy
-from bot.slack.unfurling import Pasted, pasted, post_unfurls
 from handlers.context import directory_of, runtime_of
 
 log = logging.getLogger(__name__)

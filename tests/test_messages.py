@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SLACK_SIDE = ["handlers", "bot/slack", "bot/services", "bot/views"]
+SLACK_SIDE = ["handlers", "bot/slack", "bot/posting", "bot/running", "bot/services", "bot/views"]
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.store import Store
 from bot.trackers.registry import Trackers
@@ -40,7 +40,7 @@ async def test_drain_waits_for_work_that_finishes_then_cancels_and_names_what_is
     finished = rt.spawn(quick(), name="quick")
     stuck = rt.spawn(asyncio.Event().wait(), name="stuck lookup")
 
-    with caplog.at_level(logging.WARNING, logger="bot.running.runtime"):
+    with caplog.at_level(logging.WARNING, logger="bot.runtime"):
         await asyncio.wait_for(rt.drain(0.2, grace=1.0), BOUND)
 
     assert finished.done() and not finished.cancelled() and done == ["later"]
@@ -56,7 +56,10 @@ async def test_work_cancelled_at_shutdown_still_answers_the_person(rt: Runtime) 
     async def reply(**answer: Any) -> None:
         said.append(answer)
 
-    task = rt.spawn(guarded(reply, asyncio.Event().wait(), what="/tracker ShowIssue"), name="/tracker")
+    async def never_ends() -> None:
+        await asyncio.Event().wait()
+
+    task = rt.spawn(guarded(reply, never_ends(), what="/tracker ShowIssue"), name="/tracker")
     await asyncio.wait_for(rt.drain(0.1, grace=1.0), BOUND)
 
     assert [answer["text"] for answer in said] == [messages.INTERRUPTED]
@@ -74,7 +77,7 @@ async def test_drain_gives_up_on_work_that_will_not_stop(rt: Runtime, caplog: py
 
     task = rt.spawn(stubborn(), name="stubborn")
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.running.runtime"):
+        with caplog.at_level(logging.WARNING, logger="bot.runtime"):
             await asyncio.wait_for(rt.drain(0.05, grace=0.05), BOUND)
         assert "1 background task(s) did not stop when cancelled: stubborn" in caplog.text
         assert not task.done()

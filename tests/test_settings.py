@@ -15,7 +15,7 @@ from bot.settings import SettingsError, load_settings
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load(**values: str):  # type: ignore[no-untyped-def]
+def load(**values: str):
     return load_settings(_env_file=None, **values)
 
 
@@ -58,7 +58,7 @@ def test_secrets_are_secret_str() -> None:
     assert settings.secret_values() == ["very-secret-token"]
 
 
-def test_python_m_bot_without_slack_settings_stops_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_python_m_bot_without_slack_settings_stops_with_one_line(tmp_path) -> None:
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
@@ -116,14 +116,14 @@ def test_slack_ids_of_every_kind_are_taken() -> None:
     assert settings.admins == {"U0ADMIN"}
 
 
-def test_a_bad_port_stops_python_m_bot_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_port_stops_python_m_bot_with_one_line(tmp_path) -> None:
     done = _run_bot(tmp_path, {"PORT": "99999"})
     assert done.returncode == 2
     assert done.stderr.strip() == "trackerbot cannot start: PORT must be a TCP port from 1 to 65535, not 99999"
     assert "Traceback" not in done.stderr + done.stdout
 
 
-def _run_bot(tmp_path, settings: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+def _run_bot(tmp_path, settings: dict[str, str], *args: str):
     """`python -m bot` from this tree (PYTHONPATH set to it) in an empty folder, with only `settings`."""
     env = {
         "PATH": os.environ["PATH"],
@@ -160,7 +160,7 @@ def _run_bot(tmp_path, settings: dict[str, str], *args: str):  # type: ignore[no
 @pytest.mark.parametrize("mode", [[], ["digest", "--once"]], ids=["serve", "digest"])
 def test_a_database_url_that_cannot_be_opened_stops_start_up_with_one_line(
     tmp_path, url: str, cause: str, mode: list[str]
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     done = _run_bot(tmp_path, {"DATABASE_URL": url, "PORT": "1"}, *mode)
     output = done.stderr + done.stdout
     assert done.returncode == 2, output

@@ -1,7 +1,7 @@
 """`python -m bot shell`: the offline console. Type what you would type in Slack and see what the
 bot would post, rendered as text; trackers that are not configured run on built-in demo data.
 
-The lines drive the production Bolt app (`bot.slack.app.create_app`) through Slack-shaped
+The lines drive the production Bolt app (`bot.running.app.create_app`) through Slack-shaped
 payloads; a local stand-in for the Slack Web API, served on loopback, records what the app posts.
 """
 
@@ -23,9 +23,9 @@ from bot.console.terminal import Output, Reader, StreamReader, TerminalReader
 from bot.demo import slack as slack_standin
 from bot.demo.loopback import serve_in_thread
 from bot.logs import SecretMasker
-from bot.running.runtime import Runtime
+from bot.running.app import create_app
+from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.slack.app import create_app
 from bot.store import Store, StoreError
 from bot.trackers.registry import build_trackers
 

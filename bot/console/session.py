@@ -29,11 +29,11 @@ from bot.console.forms import INITIAL, Form, GaveUp, state_values
 from bot.console.terminal import Cancelled, Output, Reader
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState, SlackUser
-from bot.running.runtime import Runtime
+from bot.posting import watch_posting
+from bot.posting.digest_posting import Pacer
+from bot.runtime import Runtime
 from bot.services import identity, steps, unfurls
 from bot.settings import TRACKER_SWITCHES
-from bot.slack import watch_posting
-from bot.slack.digest_posting import Pacer
 from bot.slack.people import SlackPerson
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import PageKind

@@ -429,7 +429,7 @@ def _expression(issue: dict[str, Any], expression: dict[str, Any]) -> bool:
         "GreaterThan": left > right,
         "LessThan": left < right,
     }
-    return outcomes[operation]
+    return bool(outcomes[operation])
 
 
 def _combine(results: list[tuple[object, bool]]) -> bool:

@@ -57,7 +57,7 @@ class SlackState:
     # closes before the answer) or an error code answered as Slack does ({"ok": false, "error": ...})
     failures: dict[str, list[int | str]] = field(default_factory=dict)
     on_call: Callable[[Call], None] | None = None
-    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event | None = None
 
     def add_user(self, user_id: str, name: str, email: str | None = None, tz: str = "Europe/Paris") -> SlackUser:

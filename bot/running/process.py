@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from bot import logs, messages
+from bot.running.app import create_app
 from bot.running.platform import ephemeral_sqlite_refusal, is_sqlite
-from bot.running.runtime import Runtime
+from bot.running.session import SharedSession
 from bot.running.workers import Workers, wind_down
+from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
-from bot.slack.app import create_app
-from bot.slack.session import SharedSession
 from bot.store import Store, StoreError, StoreUnavailable
 from bot.trackers.registry import build_trackers
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # On SIGTERM the server stops listening at once; requests it is reading or answering (Slack's
-# acknowledgements) get this long, then the background work gets its own bound (bot.slack.web).
+# acknowledgements) get this long, then the background work gets its own bound (bot.running.web).
 REQUESTS_STOP_SECONDS = 5.0
 SOCKET_RETRY_SECONDS = 10.0  # Socket Mode: between attempts to connect, and between pings once connected
 SOCKET_OPEN_SECONDS = 10  # Socket Mode: one apps.connections.open call, at most
@@ -104,7 +104,7 @@ def serve_http(settings: Settings) -> int:
     """Serve Slack over HTTP on $PORT: in this process, or, with WEB_CONCURRENCY > 1, in that many
     worker processes sharing the port (uvicorn's supervisor; each worker builds its own app and
     background workers from the environment, `worker_app`), which need a shared PostgreSQL."""
-    from bot.slack.web import KEEP_ALIVE_SECONDS, BoundedHttpToolsProtocol
+    from bot.running.web import KEEP_ALIVE_SECONDS, BoundedHttpToolsProtocol
 
     options: dict[str, Any] = {
         "host": "0.0.0.0",
@@ -127,7 +127,7 @@ def serve_http(settings: Settings) -> int:
 
 def web_app(settings: Settings) -> Starlette:
     """The HTTP app of one serving process, with its outbox worker and digest scheduler."""
-    from bot.slack.web import create_web_app
+    from bot.running.web import create_web_app
 
     runtime = build_runtime(settings)
     app = create_app(runtime)
@@ -192,7 +192,7 @@ async def serve_socket(settings: Settings) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     # slack_sdk's connect() tries again until it connects, however long Slack stays away: it runs
     # beside the wait for SIGTERM, which cancels it wherever it is.
-    connecting = asyncio.ensure_future(handler.connect_async())
+    connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
     try:
         await stopping.wait()  # SIGTERM: no new envelopes; then the work in flight, as over HTTP
     finally:
@@ -200,7 +200,7 @@ async def serve_socket(settings: Settings) -> int:
         await asyncio.gather(connecting, return_exceptions=True)
         try:
             async with asyncio.timeout(REQUESTS_STOP_SECONDS):
-                await handler.close_async()
+                await handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in slack_bolt
         except TimeoutError:
             log.warning(
                 "Socket Mode: the WebSocket did not close within %.0f s; stopping anyway", REQUESTS_STOP_SECONDS
@@ -242,8 +242,8 @@ async def digest_once(settings: Settings) -> int:
     """Post every digest due now, then exit: 0 when each one this run claimed was posted (or none
     was due), 1 when a post or the database failed (cron shows it; the log has the details). A
     DATABASE_URL that cannot be opened at all stops start-up instead (`StartupError`: exit 2)."""
-    from bot.slack import digest_posting
-    from bot.slack.app import web_client
+    from bot.posting import digest_posting
+    from bot.running.app import web_client
 
     try:
         runtime = build_runtime(settings)

@@ -14,10 +14,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.running.runtime import Runtime
+from bot.posting import digest_posting, watch_posting
+from bot.posting.telling import tell_outcome
+from bot.runtime import Runtime
 from bot.services import writes
-from bot.slack import digest_posting, watch_posting
-from bot.slack.telling import tell_outcome
 from bot.trackers.errors import TrackerError
 
 log = logging.getLogger(__name__)

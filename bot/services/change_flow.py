@@ -29,7 +29,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services.watches import describe, issue_snapshot, issue_target
 from bot.store.records import ChangePayload
 from bot.trackers.errors import TimedOut, TrackerError

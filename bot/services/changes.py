@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import change_flow, identity, writes
 from bot.services.change_flow import Value, normal
 from bot.slack.notes_html import note_footer_html

@@ -3,7 +3,7 @@ channel's chosen local time, posted exactly once (the store's claims decide who 
 
 `build` fans out to every tracker at once; each client's own bound (HttpOptions.max_in_flight)
 keeps N projects at about ceil(N / C) round trips. Posting a digest in Slack (claimed, paced,
-told apart when it fails) is at the Slack edge: `bot.slack.digest_posting`.
+told apart when it fails) is at the Slack edge: `bot.posting.digest_posting`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import time as time_of_day
 
 from bot import messages
 from bot.digest_model import TASKS_DUE_DAYS, Attention, Digest, days
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import identity
 from bot.store import local_due_date
 from bot.times import time_zone

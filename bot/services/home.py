@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import digests as digests_service
 from bot.services import watches
 from bot.services.identity import Refusal, identify, refusal_sentence

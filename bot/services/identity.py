@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.slack.people import SlackBusy, SlackPerson
 from bot.store.records import LinkHow, RequestState
 from bot.trackers.errors import Unavailable
@@ -265,7 +265,7 @@ async def _given_away(user: Person, to: str, owner_of: EmailOwner) -> str | None
 @dataclass(frozen=True)
 class LinkRequest:
     """A request the admins must decide, for the Slack edge to send to each of `admins`
-    (`bot.slack.link_requests`), which then calls `request_sent` with those it reached."""
+    (`bot.posting.link_requests`), which then calls `request_sent` with those it reached."""
 
     id: int
     person: SlackPerson

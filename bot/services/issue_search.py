@@ -23,7 +23,7 @@ import asyncio
 from dataclasses import dataclass
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import identity
 from bot.slack.command_parser import IssueFilters, MyIssues, SearchIssues
 from bot.slack.people import SlackPerson

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import kitsu_writes, writes
 from bot.slack.people import SlackPerson
 from bot.store.records import CommentPayload, OutboxKind, Requester

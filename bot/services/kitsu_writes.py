@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services.identity import shut_out
 from bot.slack.people import SlackPerson
 from bot.store.records import CommentPayload

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.trackers.capabilities import ProjectSource
 from bot.trackers.errors import NotConfigured, NotFound, TrackerError
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName

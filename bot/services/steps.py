@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import lookup, writes
 from bot.services.identity import read_refusal
-from bot.slack.people import Directory, SlackPerson
+from bot.slack.people import SlackPerson, TeamDirectory
 from bot.slack.rich_text import is_rich_text, rich_text_to_mrkdwn
 from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, OutboxState, Requester
 from bot.trackers.errors import NotFound, Unavailable
@@ -64,7 +64,7 @@ class BadInput(Exception):
     """An input the step cannot use; str() is the fail message."""
 
 
-Step = Callable[[Runtime, Any, Directory, Execution], Awaitable[StepResult]]
+Step = Callable[[Runtime, TeamDirectory, Execution], Awaitable[StepResult]]
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -158,26 +158,26 @@ def choose(choices: Sequence[Lookup], value: str, what: str, *, first_if_empty: 
 # --- running a step ----------------------------------------------------------------------------
 
 
-async def run(rt: Runtime, client: Any, directory: Directory, callback_id: str, execution: Execution) -> StepResult:
+async def run(rt: Runtime, directory: TeamDirectory, callback_id: str, execution: Execution) -> StepResult:
     """Run the step `callback_id`: its result, with every refusal and input error as its sentence."""
     try:
-        return await STEPS[callback_id](rt, client, directory, execution)
+        return await STEPS[callback_id](rt, directory, execution)
     except BadInput as bad:
         return StepResult(error=str(bad))
 
 
-async def _person(client: Any, directory: Directory, execution: Execution) -> SlackPerson:
-    return await directory.person(client, execution.team, person_id(execution))
+async def _person(directory: TeamDirectory, execution: Execution) -> SlackPerson:
+    return await directory.person(person_id(execution))
 
 
 def _refused(person: SlackPerson, reason: str) -> StepResult:
     return StepResult(error=messages.STEP_PERSON_REFUSED.format(person=person.id, reason=reason))
 
 
-async def create_issue(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
+async def create_issue(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
     """`create_issuetrak_issue`: subject, description, type and priority (the site's first when
     empty), project (optional), person."""
-    person = await _person(client, directory, execution)
+    person = await _person(directory, execution)
     subject = text(execution, "subject", limit=MAX_SUBJECT).strip()
     description = text(execution, "description", required=False, limit=writes.MAX_NOTE_CHARACTERS)
     type_name, priority_name = text(execution, "type", required=False), text(execution, "priority", required=False)
@@ -193,15 +193,14 @@ async def create_issue(rt: Runtime, client: Any, directory: Directory, execution
     except Unavailable:
         what, value = ("project", project_ref) if project_ref.strip() else ("type and priority", type_name)
         return StepResult(error=messages.STEP_CHOICES_UNREADABLE.format(what=what, value=value.strip()[:80]))
-    names = await writes.mention_names(directory, client, execution.team, description)
-    html = _html(description, names, person, execution.id, escaped=False)
+    html = await _html(description, directory, person, execution.id, escaped=False)
     payload = IssuePayload(subject=subject, html=html, type=type_id, priority=priority_id, project=project)
     return await _write(rt, execution, person, OutboxKind.ISSUE, payload)
 
 
-async def add_note(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
+async def add_note(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
     """`add_issuetrak_note`: issue number, text (plain or rich), private, person."""
-    person = await _person(client, directory, execution)
+    person = await _person(directory, execution)
     issue = number(execution, "issue_number")
     said, escaped = note_text(execution, "text")
     private = flag(execution, "private")
@@ -213,14 +212,13 @@ async def add_note(rt: Runtime, client: Any, directory: Directory, execution: Ex
         return StepResult(error=messages.ISSUE_DOES_NOT_EXIST.format(number=issue))
     except Unavailable:
         pass  # saved, and delivered when Issuetrak is back
-    names = await writes.mention_names(directory, client, execution.team, said)
-    html = _html(said, names, person, execution.id, escaped=escaped)
+    html = await _html(said, directory, person, execution.id, escaped=escaped)
     return await _write(rt, execution, person, OutboxKind.NOTE, NotePayload(issue=issue, html=html, private=private))
 
 
-async def get_issue(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
+async def get_issue(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
     """`get_issuetrak_issue`: issue number, person; read under the read rules (OPEN_READS)."""
-    person = await _person(client, directory, execution)
+    person = await _person(directory, execution)
     issue_number = number(execution, "issue_number")
     if (refusal := await read_refusal(rt, execution.team, person)) is not None:
         return _refused(person, refusal)
@@ -247,7 +245,7 @@ async def get_issue(rt: Runtime, client: Any, directory: Directory, execution: E
     )
 
 
-async def look_up_asset(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
+async def look_up_asset(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
     """`look_up_asset`: query; how many match, and the first match (AIP, else Kitsu)."""
     query = text(execution, "query", limit=200).strip()
     found = await lookup.find_assets(rt, query)
@@ -263,7 +261,7 @@ async def look_up_asset(rt: Runtime, client: Any, directory: Directory, executio
     return StepResult(outputs=outputs)
 
 
-async def project_status(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
+async def project_status(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
     """`project_status`: a project reference (an ID, a key or a name) across every project source."""
     ref = text(execution, "project", limit=200).strip()
     gathered = await lookup.find_projects(rt, ref)
@@ -291,12 +289,11 @@ async def project_status(rt: Runtime, client: Any, directory: Directory, executi
 # --- writes ------------------------------------------------------------------------------------
 
 
-def _html(said: str, names: dict[str, str], person: SlackPerson, key: str, *, escaped: bool) -> str:
-    return writes.note_html(
+async def _html(said: str, directory: TeamDirectory, person: SlackPerson, key: str, *, escaped: bool) -> str:
+    return await writes.compose_note(
         said,
-        names=names,
-        person=person.name,
-        person_id=person.id,
+        directory=directory,
+        person=person,
         channel="",  # a step has no channel
         permalink=None,
         key=_key(key),

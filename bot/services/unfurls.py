@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import identity
 from bot.slack.people import SlackPerson
 from bot.trackers.capabilities import LinkSource

@@ -4,7 +4,7 @@ A watch made in a channel is the channel's; one made in a DM with the bot (a cha
 with D) is the person's, and its news comes to them by DM. The read rules apply when a watch is
 made, as for reading an issue (`identity.reader`; a project needs no Issuetrak user), and again
 each round for whom it acts (`still_reads`): a channel's watch acts with the rights of its owner,
-who set it or last resumed it, and pauses when they may no longer read (`bot.slack.owners`).
+who set it or last resumed it, and pauses when they may no longer read (`bot.posting.owners`).
 
 The poll (`poll`) reads each distinct watched item once per round, however many watch it, with at
 most POLL_CONCURRENCY reads at a time through the process's shared tracker clients (their tokens
@@ -13,7 +13,7 @@ compare with its watermark and record what changed as news for every watch of th
 (`Store.advance`, a compare-and-swap: one process announces a change). An item that no longer
 exists, or that its tracker no longer shows the bot while it still takes the bot's credentials,
 is reported once and its watches end; a tracker that does not answer changes nothing.
-The Slack edge (`bot.slack.watch_posting`) posts the recorded news.
+The Slack edge (`bot.posting.watch_posting`) posts the recorded news.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import identity, lookup
 from bot.slack.people import SlackPerson
 from bot.store import Watch, WatchAdded, WatchedItem, WatchEnd, WatchKind, WatchTarget

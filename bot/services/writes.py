@@ -41,11 +41,11 @@ from enum import StrEnum
 from typing import Any
 
 from bot import messages
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import change_flow, kitsu_writes
 from bot.services.identity import identify, note_scope_refusal, write_refusal
-from bot.slack.notes_html import mentioned_ids, mrkdwn_to_html, note_footer_html
-from bot.slack.people import Directory, SlackBusy, SlackPerson
+from bot.slack.notes_html import mrkdwn_to_html, note_footer_html
+from bot.slack.people import Directory, SlackBusy, SlackPerson, TeamDirectory
 from bot.store.records import (
     ChangePayload,
     CommentPayload,
@@ -163,10 +163,35 @@ def reference(key: str) -> str:
     return "tb-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
-async def mention_names(directory: Directory, client: Any, team: str, text: str) -> dict[str, str]:
-    """Names for the `<@U…>` mentions in a message: a bounded number looked up, the rest kept as IDs."""
-    users, _channels = mentioned_ids(text)
-    return await directory.mention_names(client, team, users)
+def note_too_long(text: str) -> str | None:
+    """The sentence refusing a note over MAX_NOTE_CHARACTERS, or None: the one length rule of every note."""
+    if len(text) > MAX_NOTE_CHARACTERS:
+        return messages.NOTE_TOO_LONG.format(length=len(text), limit=MAX_NOTE_CHARACTERS)
+    return None
+
+
+async def compose_note(
+    text: str,
+    *,
+    directory: TeamDirectory,
+    person: SlackPerson,
+    channel: str,
+    permalink: str | None,
+    key: str,
+    slack_escaped: bool,
+) -> str:
+    """A note as it is written to a tracker, composed here for every surface (command, form, step):
+    its mentions named (a bounded number looked up), then `note_html`."""
+    return note_html(
+        text,
+        names=await directory.names_in(text),
+        person=person.name,
+        person_id=person.id,
+        channel=channel,
+        permalink=permalink,
+        key=key,
+        slack_escaped=slack_escaped,
+    )
 
 
 def note_html(
@@ -633,8 +658,7 @@ _NOTE_WORDS = {
 
 async def note_from_command(
     rt: Runtime,
-    client: Any,
-    directory: Any,
+    directory: TeamDirectory,
     *,
     team: str,
     person: SlackPerson,
@@ -648,18 +672,10 @@ async def note_from_command(
     Refusals (channel, length, missing issue) come before anything is recorded."""
     if not allowed_here(rt, channel_id):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
-    if len(text) > MAX_NOTE_CHARACTERS:
-        return Outcome(Result.REFUSED, messages.NOTE_TOO_LONG.format(length=len(text), limit=MAX_NOTE_CHARACTERS))
-    names = await mention_names(directory, client, team, text)
-    html = note_html(
-        text,
-        names=names,
-        person=person.name,
-        person_id=person.id,
-        channel=channel,
-        permalink=None,
-        key=key,
-        slack_escaped=True,
+    if (too_long := note_too_long(text)) is not None:
+        return Outcome(Result.REFUSED, too_long)
+    html = await compose_note(
+        text, directory=directory, person=person, channel=channel, permalink=None, key=key, slack_escaped=True
     )
     try:
         await rt.trackers.require_issuetrak().get_issue(issue)

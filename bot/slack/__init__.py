@@ -1,4 +1,3 @@
-"""The Slack edge: the Bolt app and the HTTP server around it, the shared Slack session, the
-people directory, signed metadata, mrkdwn-to-HTML, the `/tracker` command parser, telling
-people how their work went after the request has been answered, sending link requests to the
-admins, and posting digests."""
+"""Slack's formats: who is who (`people`, the people directory), signed private_metadata
+(`metadata`), mrkdwn to Issuetrak HTML (`notes_html`), a rich-text input as mrkdwn
+(`rich_text`) and the `/tracker` command parser (`command_parser`). Nothing here posts."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from cachetools import TTLCache
@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import PersonFacingError
+from bot.slack.notes_html import mentioned_ids
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,18 @@ class SlackPerson:
     guest: bool = False  # a multi- or single-channel guest (`is_restricted`, `is_ultra_restricted`)
     known: bool = True  # False: Slack has no such user
     deleted: bool = False  # the account was deactivated in Slack
+
+
+class TeamDirectory(Protocol):
+    """Who is who in one workspace, as a service is handed it (`Directory.of`): no Slack client in sight."""
+
+    async def person(self, user_id: str) -> SlackPerson:
+        """Who `user_id` is; SlackBusy when Slack could not say just now."""
+        ...
+
+    async def names_in(self, text: str) -> dict[str, str]:
+        """Names for the `<@U…>` mentions in `text`: a bounded number looked up, the rest kept as IDs."""
+        ...
 
 
 def _passing(exc: SlackApiError) -> bool:
@@ -94,6 +107,10 @@ class Directory:
             if person.known:
                 names[user_id] = person.name
         return names
+
+    def of(self, client: AsyncWebClient, team: str) -> TeamDirectory:
+        """This directory for `team`, looked up through `client`: what a service is handed."""
+        return _BoundDirectory(self, client, team)
 
     async def channel_name(self, client: AsyncWebClient, team: str, channel_id: str) -> str:
         cached = self._channels.get((team, channel_id))
@@ -156,3 +173,17 @@ def _person(user_id: str, user: dict[str, Any]) -> SlackPerson:
         guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
         deleted=user.get("deleted") is True,
     )
+
+
+@dataclass(frozen=True)
+class _BoundDirectory:
+    directory: Directory
+    client: AsyncWebClient
+    team: str
+
+    async def person(self, user_id: str) -> SlackPerson:
+        return await self.directory.person(self.client, self.team, user_id)
+
+    async def names_in(self, text: str) -> dict[str, str]:
+        users, _channels = mentioned_ids(text)
+        return await self.directory.mention_names(self.client, self.team, users)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -25,6 +26,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
+from bot.slack.notes_html import safe_url
 from bot.store.records import WatchKind, WatchTarget
 from bot.trackers.models import Asset, AssetPage, Issue, Lookup, ProjectStatus, Task, TrackerName
 from bot.views import ids
@@ -46,7 +48,6 @@ from bot.views.text import (
     fmt_money,
     link,
     progress_bar,
-    safe_url,
     truncate,
     truncate_mrkdwn,
 )
@@ -61,7 +62,7 @@ ASSET_ATTRIBUTE_FIELDS = 8
 KITSU_TASK_LINES = 5
 
 
-def as_dicts(blocks: Iterable[Block]) -> list[dict]:
+def as_dicts(blocks: Iterable[Block]) -> list[dict[str, Any]]:
     """The JSON Slack expects for `blocks` (slack_sdk checks its limits here)."""
     return [block.to_dict() for block in blocks]
 

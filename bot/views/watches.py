@@ -11,8 +11,9 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot import messages
+from bot.slack.notes_html import safe_url
 from bot.views.sentence_blocks import notice
-from bot.views.text import escape, safe_url, truncate
+from bot.views.text import escape, truncate
 
 
 def _value(value: Any) -> str:

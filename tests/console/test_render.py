@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from bot.console import render
 from bot.console.render import RULE, Style
@@ -40,7 +41,7 @@ def test_a_project_card_reads_as_lines() -> None:
 
 
 def test_fields_context_dividers_images_and_accessories() -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Title"}},
         {
             "type": "section",
@@ -86,7 +87,7 @@ def test_fields_context_dividers_images_and_accessories() -> None:
 
 
 def test_style_dims_context_and_bolds_headers_on_a_terminal() -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "T"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}]},
     ]
@@ -94,7 +95,7 @@ def test_style_dims_context_and_bolds_headers_on_a_terminal() -> None:
 
 
 def test_buttons_are_found_with_their_block() -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "block_id": "s1",

@@ -5,22 +5,24 @@ posting is taken over; and still no digest is ever posted twice."""
 from __future__ import annotations
 
 import asyncio
+import operator
 import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
 from bot.demo.slack import DROP, TEAM_ID, SlackState
-from bot.running.runtime import Runtime
+from bot.posting import digest_posting
+from bot.posting.digest_posting import Pacer
+from bot.running.app import web_client
+from bot.runtime import Runtime
 from bot.services import digests
 from bot.settings import Settings
-from bot.slack import digest_posting
-from bot.slack.app import web_client
-from bot.slack.digest_posting import Pacer
 from bot.store import Store
 from tests.services.test_digests import at, make_runtime, posts, until
 
@@ -85,7 +87,7 @@ async def test_a_post_slack_refuses_for_good_is_not_tried_again_that_day(
     slack_state.failures["chat.postMessage"] = [error]
     assert await round_(daily) == (0, 1)
     for later in (timedelta(seconds=30), STALE_CLAIM * 2, timedelta(hours=14)):
-        daily.clock = lambda later=later: NOW + later
+        daily.clock = partial(operator.add, NOW, later)
         assert await round_(daily) == (0, 0)
     daily.clock = lambda: NOW + timedelta(days=1)  # the next day is a new day
     assert await round_(daily) == (1, 0)

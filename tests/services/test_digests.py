@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -22,15 +22,15 @@ from bot.demo.projectrak import ProjectrakState
 from bot.demo.projectrak import create_app as create_projectrak
 from bot.demo.slack import TEAM_ID, SlackState
 from bot.digest_model import Attention, Digest
-from bot.running.runtime import Runtime
+from bot.posting import digest_posting
+from bot.posting.digest_posting import Pacer
+from bot.running.app import create_app, web_client
+from bot.running.web import create_web_app
 from bot.running.workers import Workers
+from bot.runtime import Runtime
 from bot.services import digests
 from bot.services.digests import attention_reasons, behind
 from bot.settings import load_settings
-from bot.slack import digest_posting
-from bot.slack.app import create_app, web_client
-from bot.slack.digest_posting import Pacer
-from bot.slack.web import create_web_app
 from bot.store import NotePayload, OutboxKind, Requester, Store
 from bot.trackers.core import HttpOptions
 from bot.trackers.models import Issue, ProjectStatus, Task, TrackerName
@@ -77,7 +77,7 @@ async def rt(
     tracker_settings: dict[str, str], slack_url: str, sqlite_store: Store, clock: list[datetime]
 ) -> AsyncIterator[Runtime]:
     """Every tracker on its contract server, dated like the demo data: now."""
-    runtime = make_runtime(sqlite_store, clock, slack_url, **tracker_settings)
+    runtime = make_runtime(sqlite_store, clock, slack_url, **cast(dict[str, Any], tracker_settings))
     yield runtime
     await runtime.trackers.aclose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import unfurls
 from bot.slack.people import SlackPerson
 from bot.trackers.models import Page, PageKind, ProjectStatus, TrackerName

@@ -22,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-0000000000-secrettoken"
@@ -83,7 +83,7 @@ class Chat:
     response_base: str
     user: str = "U0ALICE"
     channel: str = "C0GENERAL"
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
 
     # --- sending -------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ class Chat:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         ts = str(timestamp if timestamp is not None else int(time.time()))
-        sig = signature or SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+        sig = signature or SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body) or ""
         return self.http.post(
             self.events_url,
             content=body.encode(),

@@ -8,9 +8,9 @@ import logging
 import pytest
 from slack_bolt.logger import messages as bolt_messages
 
-from bot.running.runtime import Runtime
+from bot.running.app import create_app
+from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.slack.app import create_app
 from bot.store import Store
 from bot.trackers.registry import Trackers
 

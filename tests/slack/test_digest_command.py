@@ -8,7 +8,7 @@ from bot.demo.slack import TEAM_ID
 from tests.slack.harness import Chat, blocks_text
 
 
-async def subscription(chat: Chat):  # type: ignore[no-untyped-def]
+async def subscription(chat: Chat):
     return await chat.runtime.store.subscription(TEAM_ID, chat.channel)
 
 

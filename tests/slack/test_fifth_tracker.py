@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import digests
 from bot.trackers.models import TrackerName
 from tests.slack.harness import Chat

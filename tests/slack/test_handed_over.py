@@ -19,8 +19,8 @@ from bot.demo.loopback import serve_in_thread
 from bot.store import OutboxState
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
+from tests.running.test_shutdown import HeldNote
 from tests.slack.harness import Chat, text_values
-from tests.test_shutdown import HeldNote
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def held() -> HeldNote:
 
 @pytest.fixture
 def issuetrak_server(held: HeldNote) -> Iterator[IssuetrakServer]:
-    """This module's Issuetrak holds the first note it is sent (see tests/test_shutdown.py)."""
+    """This module's Issuetrak holds the first note it is sent (see tests/running/test_shutdown.py)."""
     state = held.app.state.issuetrak
     with serve_in_thread(held) as base_url:
         try:

@@ -14,12 +14,13 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from tests.fixtures.store import sqlite_locked
 
 HEALTHZ_TOKEN = "healthz-t0ken-0123456789"
@@ -34,7 +35,7 @@ def healthz_url(bot_url: str, runtime: Runtime) -> str:
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
-def test_healthz_reports_all_four_trackers_reachable(healthz_url: str, projectrak_server, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_reports_all_four_trackers_reachable(healthz_url: str, projectrak_server, path: str) -> None:
     answer = httpx.get(f"{healthz_url}{path}", headers=DETAILED, timeout=10)
     assert answer.status_code == 200
     assert answer.json()["database"]["reachable"] is True
@@ -48,7 +49,7 @@ def test_healthz_reports_all_four_trackers_reachable(healthz_url: str, projectra
     assert projectrak_server.state.mints == 1  # one authenticated call each, with a real token
 
 
-def test_the_public_view_says_only_configured_and_reachable(healthz_url: str, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_the_public_view_says_only_configured_and_reachable(healthz_url: str, issuetrak_server) -> None:
     issuetrak_server.state.faults.fail_next.extend([503] * 10)  # an error whose text only the token holder sees
     public = httpx.get(f"{healthz_url}/healthz", timeout=10)
     detailed = httpx.get(f"{healthz_url}/healthz", headers=DETAILED, timeout=10)
@@ -85,7 +86,7 @@ def test_the_public_view_says_only_configured_and_reachable(healthz_url: str, is
 )
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
 def test_a_wrong_token_is_refused_with_401(healthz_url: str, authorization: str, path: str) -> None:
-    answer = httpx.get(f"{healthz_url}{path}", headers={"Authorization": authorization.encode()}, timeout=10)
+    answer = httpx.get(f"{healthz_url}{path}", headers=[(b"Authorization", authorization.encode())], timeout=10)
     assert answer.status_code == 401, authorization
     assert answer.headers["www-authenticate"] == "Bearer" and "trackers" not in answer.text
     assert "trackerbot_" not in answer.text
@@ -98,14 +99,14 @@ def test_without_healthz_token_only_the_public_view_exists(bot_url: str, path: s
     assert httpx.get(f"{bot_url}{path}", headers={"Authorization": "Bearer anything"}, timeout=10).status_code == 401
 
 
-def test_healthz_is_cached_and_names_an_unreachable_tracker(bot_url: str, aip_server, runtime) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_is_cached_and_names_an_unreachable_tracker(bot_url: str, aip_server, runtime) -> None:
     httpx.get(f"{bot_url}/healthz", timeout=10)
     searches = len(aip_server.state.requests)
     httpx.get(f"{bot_url}/healthz", timeout=10)
     assert len(aip_server.state.requests) == searches, "a second probe within seconds is served from cache"
 
 
-def test_unconfigured_tracker_is_reported_off(issuetrak_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_unconfigured_tracker_is_reported_off(issuetrak_server, tmp_path) -> None:
     import asyncio
 
     from bot.running.health import Health, View, ready
@@ -120,7 +121,7 @@ def test_unconfigured_tracker_is_reported_off(issuetrak_server, tmp_path) -> Non
 
     store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
 
-    async def probe() -> dict:
+    async def probe() -> dict[str, Any]:
         try:
             return await Health(trackers, store).report(View.DETAILED)
         finally:
@@ -148,7 +149,7 @@ def _free_port() -> int:
         ("https-to-http", "right", "TLS: "),
     ],
 )
-def test_the_detailed_view_shows_the_cause_and_no_secret(issuetrak_server, tmp_path, where, key, cause) -> None:  # type: ignore[no-untyped-def]
+def test_the_detailed_view_shows_the_cause_and_no_secret(issuetrak_server, tmp_path, where, key, cause) -> None:
     from bot.running.health import Health, View
     from bot.settings import load_settings
     from bot.store import Store
@@ -163,7 +164,7 @@ def test_the_detailed_view_shows_the_cause_and_no_secret(issuetrak_server, tmp_p
     trackers = build_trackers(load_settings(_env_file=None, ISSUETRAK_URL=url, ISSUETRAK_API_KEY=api_key))
     store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
 
-    async def probe() -> dict:
+    async def probe() -> dict[str, Any]:
         try:
             return await Health(trackers, store).report(View.DETAILED)
         finally:
@@ -192,7 +193,7 @@ class StubbornClient:
         return "1 asset"
 
 
-async def test_a_ping_that_ignores_cancellation_cannot_hold_healthz(monkeypatch: pytest.MonkeyPatch, store) -> None:  # type: ignore[no-untyped-def]
+async def test_a_ping_that_ignores_cancellation_cannot_hold_healthz(monkeypatch: pytest.MonkeyPatch, store) -> None:
     from bot.running import health
     from bot.trackers.registry import Trackers
 
@@ -218,8 +219,8 @@ def impatient_url(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """The bot with HEALTHZ_TOKEN set, waiting 0.2 s for its database."""
     from bot.demo.loopback import serve_in_thread
     from bot.running import health
-    from bot.slack.app import create_app
-    from bot.slack.web import create_web_app
+    from bot.running.app import create_app
+    from bot.running.web import create_web_app
 
     monkeypatch.setattr(health, "DATABASE_TIMEOUT_SECONDS", 0.2)
     runtime.settings.HEALTHZ_TOKEN = SecretStr(HEALTHZ_TOKEN)
@@ -227,7 +228,7 @@ def impatient_url(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator
         yield url
 
 
-def test_a_database_that_does_not_answer_fails_both_probes_and_a_flood_asks_it_once(  # type: ignore[no-untyped-def]
+def test_a_database_that_does_not_answer_fails_both_probes_and_a_flood_asks_it_once(
     impatient_url: str, runtime: Runtime, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     asked = []
@@ -263,7 +264,7 @@ def test_a_database_that_does_not_answer_fails_both_probes_and_a_flood_asks_it_o
     assert httpx.get(f"{impatient_url}/readyz", timeout=10).status_code == 200
 
 
-def test_a_database_file_that_is_no_longer_a_database_fails_liveness_without_its_error_text(  # type: ignore[no-untyped-def]
+def test_a_database_file_that_is_no_longer_a_database_fails_liveness_without_its_error_text(
     impatient_url: str, tmp_path
 ) -> None:
     assert httpx.get(f"{impatient_url}/healthz", timeout=10).status_code == 200
@@ -345,7 +346,7 @@ async def test_a_postgresql_that_went_away_is_not_alive_and_not_ready(pg_url: st
         await store.aclose()
 
 
-def public_trackers(report: dict) -> dict:
+def public_trackers(report: dict[str, Any]) -> dict[str, Any]:
     """The trackers block of `report` as the public view shows it."""
     return {
         name: {"configured": t["configured"], "reachable": t["reachable"]} for name, t in report["trackers"].items()

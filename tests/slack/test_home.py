@@ -7,7 +7,7 @@ import json
 from tests.slack.harness import Chat
 
 
-def _home_opened(chat: Chat, user: str, **headers: str):  # type: ignore[no-untyped-def]
+def _home_opened(chat: Chat, user: str, **headers: str):
     body = json.dumps(
         {
             "token": "legacy",

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import httpx
@@ -32,7 +32,7 @@ from tests.fixtures.aip import AipServer
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.projectrak import ProjectrakServer
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, Chat, Reply, text_values
-from tests.test_notes_html import check
+from tests.slack.test_notes_html import check
 
 FORM = "application/x-www-form-urlencoded"
 WRITES = ("/notes", "/issues")  # the paths of Issuetrak writes (searches are POSTs too, and harmless)
@@ -121,11 +121,11 @@ def test_requests_that_are_not_slacks_are_refused_before_any_listener(
     assert chat.slack.calls[calls:] == [] and len(issuetrak_server.state.received) == received
 
 
-async def test_an_unsigned_body_that_is_not_json_is_refused_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bot.running.runtime import Runtime
+async def test_an_unsigned_body_that_is_not_json_is_refused_cleanly(tmp_path) -> None:
+    from bot.running.app import create_app
+    from bot.running.web import create_web_app
+    from bot.runtime import Runtime
     from bot.settings import load_settings
-    from bot.slack.app import create_app
-    from bot.slack.web import create_web_app
     from bot.store import Store
     from bot.trackers.registry import Trackers
 
@@ -144,9 +144,10 @@ async def test_an_unsigned_body_that_is_not_json_is_refused_cleanly(tmp_path) ->
 
 
 def _signature(secret: str, timestamp: str, body: str) -> str:
-    from slack_sdk.signature import SignatureVerifier
 
-    return SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None
+    return signature
 
 
 # --- hostile and broken input -------------------------------------------------------------------
@@ -229,7 +230,7 @@ def _no_subscription_or_link(chat: Chat) -> bool:
     return asyncio.run(check())
 
 
-NO_LISTENER = [
+NO_LISTENER: list[dict[str, Any]] = [
     {"type": "weird_new_type"},
     {"type": "block_actions", "actions": [{"action_id": "no_such_button", "block_id": "b", "value": "1"}]},
     {"type": "message_action", "callback_id": "no_such_shortcut", "trigger_id": "t", "message": {"ts": "1.2"}},
@@ -410,7 +411,7 @@ def test_a_whole_conversation_at_debug_logs_no_secret(
         careless.debug("%s %s headers=%s body=%s", request.method, request.url, dict(request.headers), request.content)
 
     for client in chat.runtime.trackers.configured().values():
-        client.http.client.event_hooks["request"].append(log_everything)
+        cast(Any, client).http.client.event_hooks["request"].append(log_everything)
     chat.send("/tracker issue 1003")
     chat.send("/tracker projects")  # Issuetrak, Projectrak (a minted JWT) and Kitsu (a login)
     chat.send("/tracker project web")
@@ -512,7 +513,7 @@ def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(chat: Chat)
 
 
 def test_a_body_just_under_the_limit_is_still_read(chat: Chat) -> None:
-    from bot.slack.web import MAX_BODY_BYTES
+    from bot.running.web import MAX_BODY_BYTES
 
     body = urlencode({"command": "/tracker", "text": "help", "team_id": "T0TRACKER"})
     padded = body + "&pad=" + "p" * (MAX_BODY_BYTES - len(body) - len("&pad="))
@@ -614,28 +615,28 @@ def test_malformed_signature_headers_get_401_not_500(chat: Chat, name: str) -> N
     headers = {
         "Content-Type": FORM,
         "X-Slack-Request-Timestamp": str(int(time.time())),
-        "X-Slack-Signature": SignatureVerifier(SIGNING_SECRET).generate_signature(
-            timestamp=str(int(time.time())), body=body
-        ),
+        "X-Slack-Signature": _signature(SIGNING_SECRET, str(int(time.time())), body),
     }
     if timestamp is not None:
         headers["X-Slack-Request-Timestamp"] = timestamp
     if signature is not None:
         headers["X-Slack-Signature"] = signature
     response = chat.http.post(
-        chat.events_url, content=body.encode("utf-8"), headers={k: v.encode("utf-8") for k, v in headers.items()}
-    )  # type: ignore[misc]
+        chat.events_url,
+        content=body.encode("utf-8"),
+        headers=[(k.encode(), v.encode("utf-8")) for k, v in headers.items()],
+    )
     assert response.status_code == 401, (name, response.status_code, response.text[:200])
 
 
-async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, debug_log: io.StringIO) -> None:  # type: ignore[no-untyped-def]
+async def test_the_socket_mode_ticket_is_masked_at_debug(runtime, slack_state, debug_log: io.StringIO) -> None:
     """apps.connections.open answers a wss URL whose `ticket` lets anyone open the app's socket;
     slack_sdk logs that answer at DEBUG."""
     import asyncio
 
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.slack.app import create_app
+    from bot.running.app import create_app
     from tests.slack.test_socket_mode import _slack_socket
 
     logs.configure("DEBUG", runtime.settings.secret_values(), stream=debug_log)
@@ -687,13 +688,13 @@ async def _status(reader: Any) -> int | str:
 
 
 @pytest.fixture
-def raw_bot(runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def raw_bot(runtime, monkeypatch: pytest.MonkeyPatch):
     """(host, port, URL) of a bot whose shared body budget is 2 MB."""
     from urllib.parse import urlsplit
 
     from bot.demo.loopback import serve_in_thread
-    from bot.slack import web
-    from bot.slack.app import create_app
+    from bot.running import web
+    from bot.running.app import create_app
 
     monkeypatch.setattr(web, "MAX_BUFFERED_BYTES", 2 * MB)
     with serve_in_thread(web.create_web_app(runtime, create_app(runtime)), lifespan="on") as url:
@@ -701,7 +702,7 @@ def raw_bot(runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untype
         yield address.hostname, address.port, url
 
 
-async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(raw_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(raw_bot) -> None:
     """Five requests each send 600 kB of a 650 kB body at once, against a 2 MB budget for all
     bodies held together: the two that do not fit are refused at once (503, connection closed);
     the three that fit are read to the end when the rest comes (401, unsigned); and then the
@@ -732,12 +733,12 @@ async def test_many_big_bodies_at_once_get_503_instead_of_the_memory(raw_bot) ->
 
 async def test_a_body_still_arriving_after_the_deadline_gets_408_and_gives_the_budget_back(
     raw_bot, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Slow clients (a body sent a byte now and then, or never finished) cannot hold a worker or
     the body budget: after BODY_SECONDS they get 408 and the connection is closed."""
     import asyncio
 
-    from bot.slack import web
+    from bot.running import web
 
     monkeypatch.setattr(web, "BODY_SECONDS", 0.5)
     host, port, url = raw_bot
@@ -804,8 +805,8 @@ def test_no_body_or_header_gets_a_500(
     if signature is not None:
         headers["X-Slack-Signature"] = signature
     response = chat.http.post(
-        chat.events_url, content=body, headers={k: v.encode("latin-1") for k, v in headers.items()}
-    )  # type: ignore[misc]
+        chat.events_url, content=body, headers=[(k.encode(), v.encode("latin-1")) for k, v in headers.items()]
+    )
     assert response.status_code < 500, (response.status_code, response.text[:200])
     assert response.status_code in (200, 400, 401, 404), response.status_code
     chat.settle()

@@ -13,9 +13,9 @@ import pytest
 
 from bot import messages
 from bot.demo.slack import SlackState
-from bot.running.runtime import Runtime
+from bot.posting import link_requests
+from bot.runtime import Runtime
 from bot.services import identity
-from bot.slack import link_requests
 from bot.slack.people import MAX_MENTIONS, SlackPerson, email_owner
 from bot.store import AuditAction, LinkHow
 from bot.views import ids
@@ -150,7 +150,7 @@ def test_a_request_no_admin_could_be_told_of_says_so(chat: Chat, slack_state: Sl
 
 def test_the_service_returns_the_request_and_the_slack_edge_sends_it(chat: Chat, slack_state: SlackState) -> None:
     """The identity service decides and says nothing in Slack itself; what it returns is what
-    bot.slack.link_requests sends (and a request that reached no admin is withdrawn)."""
+    bot.posting.link_requests sends (and a request that reached no admin is withdrawn)."""
     _admins(chat, "U0BOSS, U0ADMIN")
     nora = SlackPerson("U0NOBODY", "Nora Body", "nora@elsewhere.example", None)
     rt: Runtime = chat.runtime
@@ -270,7 +270,7 @@ def test_two_admins_clicking_at_once_decide_once(chat: Chat, issuetrak_server: I
 
 
 def _client(runtime: Runtime) -> Any:
-    from bot.slack.app import web_client
+    from bot.running.app import web_client
 
     return web_client(runtime)
 

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import pytest
@@ -19,12 +19,12 @@ import pytest
 from bot import messages
 from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
-from bot.running.runtime import Runtime
+from bot.posting.digest_posting import Pacer
+from bot.posting.watch_posting import run_round
+from bot.running.app import web_client
 from bot.running.workers import deliver_due
+from bot.runtime import Runtime
 from bot.services import change_flow, writes
-from bot.slack.app import web_client
-from bot.slack.digest_posting import Pacer
-from bot.slack.watch_posting import run_round
 from bot.store import Store
 from bot.trackers.issuetrak import NOT_ON_UPDATE
 from bot.trackers.registry import build_trackers
@@ -459,7 +459,7 @@ def test_a_change_held_at_issuetrak_makes_the_next_change_of_the_issue_wait_so_n
 
 @pytest.mark.parametrize("notes", ["private", "public"])
 async def test_a_watched_issue_announces_a_change_from_slack_once_naming_the_person(
-    chat: Chat, issuetrak_server: IssuetrakServer, runtime: Runtime, notes: str
+    chat: Chat, issuetrak_server: IssuetrakServer, runtime: Runtime, notes: Literal["private", "public"]
 ) -> None:
     chat.runtime.settings.CHANGE_NOTES = notes
     poller = Runtime(

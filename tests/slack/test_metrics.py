@@ -10,6 +10,7 @@ import json
 import math
 import re
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -21,11 +22,11 @@ from bot import metrics
 from bot.demo import slack_payloads
 from bot.demo.loopback import serve_in_thread
 from bot.demo.slack import TEAM_ID
-from bot.running.runtime import Runtime
-from bot.slack.app import create_app, web_client
-from bot.slack.digest_posting import Pacer
-from bot.slack.watch_posting import run_round
-from bot.slack.web import create_web_app, surface
+from bot.posting.digest_posting import Pacer
+from bot.posting.watch_posting import run_round
+from bot.running.app import create_app, web_client
+from bot.running.web import create_web_app, surface
+from bot.runtime import Runtime
 from bot.store import Store
 from bot.trackers.registry import build_trackers
 from bot.views import ids
@@ -98,7 +99,7 @@ async def _one_watch_round(runtime: Runtime) -> None:
         await rt.store.aclose()
 
 
-def test_after_a_conversation_metrics_shows_every_series(chat: Chat, bot_url: str, issuetrak_server, clock) -> None:  # type: ignore[no-untyped-def]
+def test_after_a_conversation_metrics_shows_every_series(chat: Chat, bot_url: str, issuetrak_server, clock) -> None:
     before = scrape(bot_url)
 
     # Every surface: a command, a shortcut, a modal submitted, a button, a select's options, an event
@@ -168,7 +169,7 @@ def test_without_healthz_token_metrics_are_open_and_a_stray_header_is_refused(bo
     assert refused.status_code == 401 and "trackerbot_" not in refused.text
 
 
-def test_with_healthz_token_metrics_need_it(bot_url: str, runtime) -> None:  # type: ignore[no-untyped-def]
+def test_with_healthz_token_metrics_need_it(bot_url: str, runtime) -> None:
     runtime.settings.HEALTHZ_TOKEN = SecretStr(HEALTHZ_TOKEN)
     stranger = httpx.get(f"{bot_url}/metrics", timeout=10)
     assert stranger.status_code == 401 and stranger.headers["www-authenticate"] == "Bearer"
@@ -183,7 +184,7 @@ def test_an_empty_outbox_has_waited_zero_seconds_not_nan(bot_url: str) -> None:
     assert value(series, "trackerbot_outbox_oldest_waiting_seconds") == 0  # README: 0 when none waits
 
 
-def test_an_outbox_the_store_cannot_read_shows_as_unknown_not_stale(runtime, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_outbox_the_store_cannot_read_shows_as_unknown_not_stale(runtime, tmp_path, monkeypatch) -> None:
     from bot.running import health
 
     monkeypatch.setattr(health, "DATABASE_TIMEOUT_SECONDS", 0.2)
@@ -227,5 +228,5 @@ def test_a_request_refused_before_bolt_is_not_an_acknowledgement(chat: Chat, bot
         ({}, "other"),
     ],
 )
-def test_the_surface_label_is_one_of_a_fixed_few_whatever_the_body(body: dict, expected: str) -> None:
+def test_the_surface_label_is_one_of_a_fixed_few_whatever_the_body(body: dict[str, Any], expected: str) -> None:
     assert surface(body) == expected

@@ -4,16 +4,17 @@ two message shortcuts with their modals."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.views import ids
 from tests.slack.harness import Chat, text_values
 
 
-def _notes_on(issuetrak_server, issue: int) -> list[dict]:  # type: ignore[no-untyped-def]
+def _notes_on(issuetrak_server, issue: int) -> list[dict[str, Any]]:
     return [n for n in issuetrak_server.state.notes.values() if n["IssueNumber"] == issue]
 
 
-def test_note_command_writes_html_attributed_to_the_person(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_note_command_writes_html_attributed_to_the_person(chat: Chat, issuetrak_server) -> None:
     before = len(_notes_on(issuetrak_server, 1003))
     reply = chat.send("/tracker note 1003 *pen* arrived <script>x</script> & fixed")
     assert "Added note" in reply.text
@@ -27,7 +28,7 @@ def test_note_command_writes_html_attributed_to_the_person(chat: Chat, issuetrak
     assert "Alice Martin (U0ALICE)" in note["NoteText"]  # the name can be changed to anything; the ID cannot
 
 
-def test_unmapped_person_is_told_how_to_link_and_nothing_is_written(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_unmapped_person_is_told_how_to_link_and_nothing_is_written(chat: Chat, issuetrak_server) -> None:
     chat.user = "U0NOBODY"
     before = len(issuetrak_server.state.notes)
     reply = chat.send("/tracker note 1003 hello")
@@ -35,7 +36,7 @@ def test_unmapped_person_is_told_how_to_link_and_nothing_is_written(chat: Chat, 
     assert len(issuetrak_server.state.notes) == before
 
 
-def test_linking_oneself_to_someone_elses_user_writes_nothing_as_them(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_linking_oneself_to_someone_elses_user_writes_nothing_as_them(chat: Chat, issuetrak_server) -> None:
     """The hole this replaced: `/tracker link bnguyen` made anyone bnguyen. Now it needs an admin
     (tests/slack/test_identity.py has each refusal)."""
     chat.user = "U0NOBODY"
@@ -46,19 +47,19 @@ def test_linking_oneself_to_someone_elses_user_writes_nothing_as_them(chat: Chat
     assert len(issuetrak_server.state.notes) == before
 
 
-def test_note_on_a_missing_issue(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_note_on_a_missing_issue(chat: Chat, issuetrak_server) -> None:
     before = len(issuetrak_server.state.notes)
     assert "Issue 999 does not exist." in chat.send("/tracker note 999 hello").text
     assert len(issuetrak_server.state.notes) == before
 
 
-def _opened_modal(reply) -> dict:  # type: ignore[no-untyped-def]
+def _opened_modal(reply) -> dict[str, Any]:
     views = reply.of("views.open") + reply.of("views.update")
     assert views, "no modal was opened"
     return views[-1]["view"]
 
 
-def test_add_note_shortcut_prefills_validates_writes_once_and_answers_in_thread(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_add_note_shortcut_prefills_validates_writes_once_and_answers_in_thread(chat: Chat, issuetrak_server) -> None:
     opened = chat.shortcut(ids.SHORTCUT_ADD_NOTE, "Printer *fixed* by <@U0ALICE>", ts="1700000000.000100")
     view = _opened_modal(opened)
     assert view["callback_id"] == ids.NOTE_MODAL
@@ -88,7 +89,7 @@ def test_add_note_shortcut_prefills_validates_writes_once_and_answers_in_thread(
     assert "already a note" in again.of("chat.postMessage")[-1]["text"]
 
 
-def test_forged_modal_metadata_is_refused(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_forged_modal_metadata_is_refused(chat: Chat, issuetrak_server) -> None:
     view = _opened_modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "hello"))
     forged = {**view, "private_metadata": view["private_metadata"][:-4] + "AAAA"}
     reply = chat.submit(forged, text_values(note_issue=("issue_number", "1001"), note_text=("text", "x")))
@@ -97,7 +98,7 @@ def test_forged_modal_metadata_is_refused(chat: Chat, issuetrak_server) -> None:
     assert not [r for r in issuetrak_server.state.received if r[0] == "POST"]
 
 
-def test_create_issue_shortcut(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_create_issue_shortcut(chat: Chat, issuetrak_server) -> None:
     opened = chat.shortcut(ids.SHORTCUT_CREATE_ISSUE, "Scanner offline\nThe scanner on floor 3 shows error E42.")
     view = _opened_modal(opened)
     assert view["callback_id"] == ids.ISSUE_MODAL
@@ -117,7 +118,7 @@ def test_create_issue_shortcut(chat: Chat, issuetrak_server) -> None:  # type: i
     assert f"#{number}" in reply.of("chat.postMessage")[-1]["text"]
 
 
-def test_create_issue_shortcut_shows_mentions_as_names_in_subject_and_description(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_create_issue_shortcut_shows_mentions_as_names_in_subject_and_description(chat: Chat, issuetrak_server) -> None:
     opened = chat.shortcut(ids.SHORTCUT_CREATE_ISSUE, "<@U0ALICE> scanner offline &amp; <@U0GHOST>\nask <@U0ALICE>")
     view = _opened_modal(opened)
     fields = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"] if b["type"] == "input"}
@@ -125,7 +126,7 @@ def test_create_issue_shortcut_shows_mentions_as_names_in_subject_and_descriptio
     assert fields[ids.ISSUE_DESCRIPTION[0]] == "@Alice Martin scanner offline & <@U0GHOST>\nask @Alice Martin"
 
 
-def test_a_private_note_is_announced_as_private_when_added_repeated_and_saved(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_a_private_note_is_announced_as_private_when_added_repeated_and_saved(chat: Chat, issuetrak_server) -> None:
     private = {"note_private": {"private": {"type": "checkboxes", "selected_options": [{"value": "private"}]}}}
     view = _opened_modal(chat.shortcut(ids.SHORTCUT_ADD_NOTE, "secret plan"))
     values = text_values(note_issue=("issue_number", "1003"), note_text=("text", "secret plan")) | private

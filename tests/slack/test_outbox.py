@@ -30,10 +30,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.demo.issuetrak import IssuetrakState, create_app
 from bot.demo.loopback import serve_in_thread
-from bot.running.runtime import Runtime
+from bot.running.app import web_client
 from bot.running.workers import Workers, deliver_due
+from bot.runtime import Runtime
 from bot.services import writes
-from bot.slack.app import web_client
 from bot.store import Store
 from bot.trackers.core import HttpOptions
 from bot.trackers.registry import build_trackers

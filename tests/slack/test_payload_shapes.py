@@ -17,13 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.demo import slack_payloads
+from bot.demo.slack import TEAM_ID
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
-from tests.slack.harness import TEAM_ID, Chat
+from tests.slack.harness import Chat
 
 FORM = "application/x-www-form-urlencoded"
 Path = tuple[str | int, ...]
-ODD_VALUES = (None, 0, 1.5, True, "", "x", [], [None], [{}], {}, {"id": 5})
+ODD_VALUES: tuple[object, ...] = (None, 0, 1.5, True, "", "x", [], [None], [{}], {}, {"id": 5})
 
 
 def _templates(chat: Chat, issuetrak_server: IssuetrakServer) -> dict[str, tuple[dict[str, Any], str]]:

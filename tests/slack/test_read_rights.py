@@ -68,7 +68,7 @@ async def test_a_kitsu_watch_of_a_person_without_an_issuetrak_user_is_told_while
     chat: Chat,
     poller: Poller,
     issuetrak_server: IssuetrakServer,
-    kitsu_server,  # type: ignore[no-untyped-def]
+    kitsu_server,
 ) -> None:
     """The round asks nothing of Issuetrak for a project watch: its outage holds up no Kitsu news,
     and a person without an Issuetrak user hears of their production (in a channel and by DM)."""

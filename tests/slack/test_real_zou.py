@@ -15,7 +15,7 @@ pytestmark = pytest.mark.zou
 
 
 @pytest.fixture
-def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:
     """Issuetrak from its contract server, Kitsu from the real Zou with the bot account's token."""
     return {
         "ISSUETRAK_URL": issuetrak_server.url,

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.zou
 
 
 @pytest.fixture
-def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:
     return {
         "ISSUETRAK_URL": issuetrak_server.url,
         "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,

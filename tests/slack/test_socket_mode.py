@@ -11,8 +11,8 @@ from aiohttp import WSMsgType, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.demo.slack import TEAM_ID, SlackState
-from bot.running.runtime import Runtime
-from bot.slack.app import create_app
+from bot.running.app import create_app
+from bot.runtime import Runtime
 
 
 async def _slack_socket(envelope: dict[str, Any], acks: asyncio.Queue[dict[str, Any]]) -> tuple[web.AppRunner, str]:

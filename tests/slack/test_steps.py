@@ -21,10 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
-from bot.running.runtime import Runtime
+from bot.running.app import web_client
 from bot.running.workers import deliver_due
+from bot.runtime import Runtime
 from bot.services import steps
-from bot.slack.app import web_client
 from bot.store import Store
 from bot.store.records import OutboxState
 from bot.trackers.registry import build_trackers

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.demo.aip import AipState
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from tests.slack.harness import Chat
 
 

@@ -128,7 +128,7 @@ def test_asset_by_key_and_paged_search(chat: Chat) -> None:
     assert "Showing 11" in next_page.text
 
 
-def test_more_pages_kitsu_assets_too_until_every_match_was_shown(chat: Chat, kitsu_server) -> None:  # type: ignore[no-untyped-def]
+def test_more_pages_kitsu_assets_too_until_every_match_was_shown(chat: Chat, kitsu_server) -> None:
     """AIP has 20+ laptops and Kitsu 12 "Laptop prop"s: every Kitsu match is reachable by More."""
     template = next(a for a in kitsu_server.state.data["assets"] if not a["canceled"])
     for n in range(1, 13):
@@ -145,13 +145,13 @@ def test_more_pages_kitsu_assets_too_until_every_match_was_shown(chat: Chat, kit
     assert "*Kitsu* · 12 assets · from 6" in json.dumps(chat.slack.of("response_url"), ensure_ascii=False)
 
 
-def test_tracker_that_is_down_gets_a_clear_message(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_tracker_that_is_down_gets_a_clear_message(chat: Chat, issuetrak_server) -> None:
     issuetrak_server.state.faults.fail_next.extend([503] * 10)
     reply = chat.send("/tracker issue 1001")
     assert "Issuetrak is not answering right now" in reply.text
 
 
-def test_acknowledges_at_once_while_the_tracker_is_slow(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_acknowledges_at_once_while_the_tracker_is_slow(chat: Chat, issuetrak_server) -> None:
     issuetrak_server.state.faults.latency = 3.5
     started = time.monotonic()
     response = chat.post(*_command_form(chat, "issue 1001"))
@@ -162,7 +162,7 @@ def test_acknowledges_at_once_while_the_tracker_is_slow(chat: Chat, issuetrak_se
     assert "Render node rn-07" in json.dumps(chat.slack.of("response_url"))
 
 
-def test_requests_not_signed_by_slack_are_refused_before_any_listener(chat: Chat, issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+def test_requests_not_signed_by_slack_are_refused_before_any_listener(chat: Chat, issuetrak_server) -> None:
     body, content_type = _command_form(chat, "issue 1001")
     assert chat.post(body, content_type, signature="v0=" + "0" * 64).status_code == 401
     assert chat.post(body, content_type, timestamp=int(time.time()) - 600).status_code == 401

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services.unfurls import CARD_SECONDS, MAX_LINKS
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.kitsu import KitsuServer
@@ -18,7 +18,7 @@ from tests.slack.harness import Chat, Reply, blocks_text
 MESSAGE_TS = "1700000000.000300"
 
 
-def paste(chat: Chat, *urls: str, composer: bool = False, **headers: str) -> Reply:
+def paste(chat: Chat, *urls: str, composer: bool = False, headers: dict[str, str] | None = None) -> Reply:
     """The person (`chat.user`) pastes `urls` in a message (or, `composer`, while still typing)."""
     payload = slack_payloads.link_shared(chat.who("ev"), MESSAGE_TS, urls, composer=composer)
     return chat._exchange(json.dumps(payload), "application/json", headers=headers)
@@ -151,7 +151,7 @@ def test_the_same_link_pasted_again_is_read_once(chat: Chat, issuetrak_server: I
 def test_a_slack_retry_of_the_event_unfurls_the_same_cards(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
     issue = f"{site(issuetrak_server)}/Issue_View.asp?ID=1004"
     first = unfurled(paste(chat, issue))
-    again = unfurled(paste(chat, issue, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}))
+    again = unfurled(paste(chat, issue, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}))
     assert again == first
 
 

@@ -17,12 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.demo import slack_payloads
 from bot.demo.issuetrak import _note_record
 from bot.demo.slack import TEAM_ID
-from bot.running.runtime import Runtime
+from bot.posting.digest_posting import Pacer
+from bot.posting.watch_posting import RoundSummary, post_news, run_round
+from bot.running.app import web_client
 from bot.running.workers import Workers
+from bot.runtime import Runtime
 from bot.services import watches
-from bot.slack.app import web_client
-from bot.slack.digest_posting import Pacer
-from bot.slack.watch_posting import RoundSummary, post_news, run_round
 from bot.store import NewsClaim, Store
 from bot.trackers.registry import build_trackers
 from bot.views import ids
@@ -221,7 +221,7 @@ async def test_project_watches_hear_status_progress_and_health(
     chat: Chat,
     poller: Poller,
     issuetrak_server: IssuetrakServer,
-    projectrak_server,  # type: ignore[no-untyped-def]
+    projectrak_server,
 ) -> None:
     chat.send("/tracker watch project 1")
     assert "Projectrak project Website relaunch" in chat.send("/tracker watch project WEB").text
@@ -407,7 +407,7 @@ async def test_news_slack_did_not_take_is_posted_by_the_next_round_and_a_closed_
 async def test_a_kitsu_production_watch_hears_of_tasks_falling_overdue(
     chat: Chat,
     poller: Poller,
-    kitsu_server,  # type: ignore[no-untyped-def]
+    kitsu_server,
 ) -> None:
     assert "Kitsu project Moonrise" in chat.send("/tracker watch project Moonrise").text
     await tick(poller)

@@ -37,7 +37,7 @@ async def trackers(tracker_settings: dict[str, str]) -> AsyncIterator[Trackers]:
 
 def test_each_client_has_the_capabilities_of_the_table(trackers: Trackers) -> None:
     clients = trackers.configured()
-    table = {
+    table: dict[type[object], set[str]] = {
         Probe: {I, P, A, K},
         ProjectSource: {I, P, K},
         IssueSource: {I},
@@ -65,7 +65,7 @@ def test_clients_given_in_any_order_come_out_in_key_order(trackers: Trackers) ->
         Trackers([clients[0]], issuetrak=trackers.issuetrak)
 
 
-async def test_only_the_entries_the_settings_turn_on_are_built(issuetrak_server) -> None:  # type: ignore[no-untyped-def]
+async def test_only_the_entries_the_settings_turn_on_are_built(issuetrak_server) -> None:
     settings = load_settings(
         _env_file=None, ISSUETRAK_URL=issuetrak_server.url, ISSUETRAK_API_KEY=issuetrak_server.state.api_key
     )

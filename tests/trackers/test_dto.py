@@ -56,7 +56,7 @@ def test_every_spelling_of_a_moment_reads_as_that_moment(moment: datetime) -> No
 @given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9998, 12, 31)))
 def test_a_moment_without_a_zone_is_utc(moment: datetime) -> None:
     read = parse_datetime(moment.isoformat())
-    assert read == moment.replace(tzinfo=UTC) and read is not None and read.tzinfo is not None
+    assert read is not None and read.tzinfo is not None and read == moment.replace(tzinfo=UTC)
 
 
 @given(JUNK)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from datetime import date, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -55,6 +56,7 @@ async def test_logs_in_once_and_keeps_both_tokens(kitsu_server: KitsuServer, kit
     assert token is not None and token.refresh_value
     assert token.expires_at == jwt_expiry(token.value)
     assert token.refresh_expires_at == jwt_expiry(token.refresh_value)
+    assert token.refresh_expires_at is not None and token.expires_at is not None
     assert token.refresh_expires_at > token.expires_at
 
 
@@ -85,9 +87,15 @@ async def test_expired_refresh_token_means_a_new_login(kitsu_server: KitsuServer
     assert (state.logins, state.refreshes) == (2, 0)
 
 
+def _demo_person(state: KitsuState) -> dict[str, Any]:
+    person = state.person_by_email(DEMO_EMAIL)
+    assert person is not None
+    return person
+
+
 async def test_refresh_token_known_expired_is_not_sent(kitsu_server: KitsuServer) -> None:
     state = kitsu_server.state
-    person = state.person_by_email(DEMO_EMAIL)["id"]
+    person = _demo_person(state)["id"]
     _access, refresh = state.issue(person)
     expired = jwt.encode({"type": "access", "sub": person, "exp": time.time() - 10}, state.secret, algorithm="HS256")
     session = Token(expired, time.time() - 10, refresh, time.time() - 1)
@@ -102,7 +110,7 @@ async def test_refresh_token_known_expired_is_not_sent(kitsu_server: KitsuServer
 
 async def test_resumed_session_is_used_without_login(kitsu_server: KitsuServer) -> None:
     state = kitsu_server.state
-    access, refresh = state.issue(state.person_by_email(DEMO_EMAIL)["id"])
+    access, refresh = state.issue(_demo_person(state)["id"])
     session = Token(access, jwt_expiry(access), refresh, jwt_expiry(refresh))
     client = _client(kitsu_server, email=DEMO_EMAIL, password=DEMO_PASSWORD, session=session)
     try:
@@ -306,7 +314,7 @@ async def test_open_tasks_of_open_productions(kitsu_client: KitsuClient, kitsu_s
     assert {t.status for t in tasks} <= {"Todo", "Work In Progress", "Waiting For Approval", "Retake"}
     assert {t.project for t in tasks} == {"Moonrise", "Tidepool"}
     dues = [t.due_date for t in tasks]
-    assert dues[-1] is None and dues[:-1] == sorted(dues[:-1])
+    assert dues[-1] is None and dues[:-1] == sorted(d for d in dues[:-1] if d is not None)
     rover = tasks[0]
     today = kitsu_server.state.today
     assert (rover.name, rover.entity, rover.task_type, rover.status) == (

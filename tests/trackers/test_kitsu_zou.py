@@ -71,7 +71,9 @@ async def test_login_and_open_projects(zou: Zou, zou_world: ZouWorld, client: Ki
     assert feature.url == f"{zou.url}/productions/{feature.id}"
     token = client.tokens.peek() if client.tokens else None
     assert token is not None and token.refresh_value and token.expires_at
-    assert token.refresh_expires_at == jwt_expiry(token.refresh_value) > token.expires_at > time.time()
+    refresh_expiry = jwt_expiry(token.refresh_value)
+    assert refresh_expiry is not None
+    assert token.refresh_expires_at == refresh_expiry > token.expires_at > time.time()
 
 
 async def test_bot_token(zou: Zou, zou_world: ZouWorld) -> None:

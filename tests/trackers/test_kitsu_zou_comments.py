@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.running.runtime import Runtime
+from bot.runtime import Runtime
 from bot.services import kitsu_comments, writes
 from bot.settings import load_settings
 from bot.slack.people import SlackPerson

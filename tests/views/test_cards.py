@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,7 @@ HOSTILE = "<!channel> & <@U123> <https://evil.example|click> *bold* &amp; > <#C1
 HUGE = "Ünïcødé 漢字 🎉 <!here> & " * 400  # about 10,000 characters
 
 
-def rendered(blocks: list) -> list[dict]:
+def rendered(blocks: list[Any]) -> list[dict[str, Any]]:
     """The JSON, checked against Slack's limits and the mrkdwn safety rule."""
     payload = as_dicts(blocks)
     assert_within_limits(payload)
@@ -38,11 +39,11 @@ def rendered(blocks: list) -> list[dict]:
     return payload
 
 
-def all_text(payload: list[dict]) -> str:
+def all_text(payload: list[dict[str, Any]]) -> str:
     return "\n".join(obj["text"] for obj in walk(payload) if isinstance(obj.get("text"), str))
 
 
-def buttons(payload: list[dict]) -> list[dict]:
+def buttons(payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [obj for obj in walk(payload) if obj.get("type") == "button"]
 
 
