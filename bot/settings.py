@@ -283,6 +283,11 @@ class Settings(BaseSettings):
         }
         return copy
 
+    def tracker_switches(self) -> str:
+        """ "A, B or C": the setting that turns on each registered tracker."""
+        switches = [tracker.switch for tracker in self._trackers.values()]
+        return " or ".join(filter(None, [", ".join(switches[:-1]), *switches[-1:]]))
+
     def trackers_on(self) -> list[str]:
         """The trackers these settings turn on, each with " (from .env)" when .env turned it on."""
         return [

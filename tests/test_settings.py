@@ -276,6 +276,7 @@ async def test_start_up_says_which_trackers_are_on(tmp_path: Path, capsys: pytes
 async def test_start_up_with_no_tracker_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = await _started(tmp_path, capsys)
     assert "WARNING bot.running.process: no tracker is configured: every /tracker command will answer" in err
+    assert "set ISSUETRAK_URL, PROJECTRAK_API_KEY_ID, AIP_URL or KITSU_URL and their keys (.env.example)" in err
 
 
 @pytest.mark.parametrize(

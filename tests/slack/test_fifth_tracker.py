@@ -49,6 +49,16 @@ def test_its_settings_come_from_the_environment(runtime: Runtime, storyboard_sta
     assert "Storyboard" in runtime.settings.trackers_on()
 
 
+def test_the_warning_of_no_tracker_names_its_switch_too(
+    storyboard: TrackerName, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STORYBOARD_URL")
+    monkeypatch.delenv("STORYBOARD_TOKEN")
+    settings = load_settings(_env_file=None)
+    assert settings.trackers_on() == []
+    assert settings.tracker_switches() == "ISSUETRAK_URL, PROJECTRAK_API_KEY_ID, AIP_URL, KITSU_URL or STORYBOARD_URL"
+
+
 def test_a_half_configured_fifth_tracker_is_named_with_the_other_problems(
     storyboard: TrackerName, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
