@@ -55,7 +55,7 @@ async def _digest_seconds(servers: Servers) -> tuple[float, int, int]:
         PROJECTRAK_API_KEY=servers.secrets["projectrak_key"],
         DATABASE_URL="sqlite://",
     )
-    rt = Runtime(settings=settings, trackers=Trackers(projectrak=client), store=Store(settings.DATABASE_URL))
+    rt = Runtime(settings=settings, trackers=Trackers([client]), store=Store(settings.DATABASE_URL))
     try:
         started = time.perf_counter()
         digest = await digests.build(rt)

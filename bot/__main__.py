@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.settings import SettingsError, load_settings
+from bot.trackers import registry  # noqa: F401  (registers each tracker's settings, which load_settings reads)
 
 
 def _prog() -> str:

@@ -375,7 +375,7 @@ METRICS_BAD_TOKEN = "/metrics needs `Authorization: Bearer <HEALTHZ_TOKEN>`."
 TRACKERS_ON = "trackers on: {trackers}"
 NO_TRACKER_ON = (
     "no tracker is configured: every /tracker command will answer that its tracker is not set up; set "
-    "ISSUETRAK_URL, PROJECTRAK_API_KEY_ID, AIP_URL or KITSU_URL and their keys (.env.example)"
+    "{switches} and their keys (.env.example)"
 )
 
 # --- service: scale out ---------------------------------------------------------------------------

@@ -10,24 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_PROJECTRAK_URL = "https://profields-cloud.deiser.com"
 ENV_FILE = ".env"
-# The setting that turns each tracker on (by its label), for saying at start-up which are on and why.
-TRACKER_SWITCHES = {
-    "Issuetrak": "ISSUETRAK_URL",
-    "Projectrak": "PROJECTRAK_API_KEY_ID",
-    "AIP": "AIP_URL",
-    "Kitsu": "KITSU_URL",
-}
 
 
 class SettingsError(Exception):
@@ -99,34 +91,92 @@ def _check_ids(name: str, value: str) -> str:
     return value
 
 
-def _id_set(value: str) -> frozenset[str]:
-    """Slack IDs from a comma-separated setting."""
+def id_set(value: str) -> frozenset[str]:
+    """The items of a comma-separated setting (Slack IDs, Issuetrak field names)."""
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
+def secret(value: SecretStr | None) -> str:
+    """A secret setting's value, "" when it is not set."""
+    return value.get_secret_value() if value is not None else ""
+
+
+_READ = SettingsConfigDict(env_file=ENV_FILE, extra="ignore", case_sensitive=True, env_ignore_empty=True)
+Note = Callable[[Sequence[str]], str]  # `Settings.dotenv_note` over a list of names
+
+
+class TrackerSettings(BaseSettings):
+    """One tracker's settings, declared by its client module (bot/trackers/<tracker>.py) and read
+    from the environment and `.env` with the rest by `load_settings` once its registry entry
+    registers it (`register_tracker`). Field names are the variables' names. Every `*_URL` is
+    checked as an http(s) URL, every `SecretStr` as not blank.
+
+    By default a tracker is half configured when some of its settings whose default is None are
+    given but not all of `needs`; a tracker with other rules overrides `problems`."""
+
+    model_config = _READ
+    label: ClassVar[str]  # as people read it, "Issuetrak"
+    switch: ClassVar[str]  # the setting that turns it on
+    needs: ClassVar[tuple[str, ...]]  # what it needs once any of its settings is given
+
+    @field_validator("*")
+    @classmethod
+    def _checked(cls, value: Any, info: ValidationInfo) -> Any:
+        name = str(info.field_name)
+        if isinstance(value, SecretStr):
+            return _check_secret(name, value)
+        if name.endswith("_URL") and (value is None or isinstance(value, str)):
+            return _check_url(name, value)
+        return value
+
+    @property
+    def on(self) -> bool:
+        return getattr(self, self.switch) is not None
+
+    @property
+    def site(self) -> str | None:
+        """The URL the tracker is reached at (its first `*_URL` setting)."""
+        return next((getattr(self, name) for name in type(self).model_fields if name.endswith("_URL")), None)
+
+    def problems(self, note: Note) -> list[str]:
+        """A sentence if the tracker is half configured, naming the first setting it lacks."""
+        optional = [name for name, field in type(self).model_fields.items() if field.default is None]
+        missing = [name for name in self.needs if getattr(self, name) is None]
+        if not missing or all(getattr(self, name) is None for name in optional):
+            return []
+        return [f"{missing[0]} is missing: {self.label} needs {' and '.join(self.needs)}{note(self.needs)}"]
+
+
+TRACKER_SETTINGS: list[type[TrackerSettings]] = []  # in the registry's order (`register_tracker`)
+T = TypeVar("T", bound=TrackerSettings)
+
+
+def register_tracker(kind: type[TrackerSettings]) -> Callable[[], None]:
+    """Read `kind` with the settings from now on (the tracker registry calls this for each entry);
+    the returned function stops it."""
+    if kind in TRACKER_SETTINGS:
+        raise ValueError(f"{kind.__name__} is already registered")
+    TRACKER_SETTINGS.append(kind)
+    return lambda: TRACKER_SETTINGS.remove(kind)
+
+
+def setting_names() -> list[str]:
+    """Every setting's name: the general ones and each registered tracker's."""
+    return [*Settings.model_fields, *(name for kind in TRACKER_SETTINGS for name in kind.model_fields)]
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=ENV_FILE, extra="ignore", case_sensitive=True, env_ignore_empty=True)
+    """The general settings, and each registered tracker's (`tracker`)."""
+
+    model_config = _READ
     _dotenv: dict[str, str] = PrivateAttr(default_factory=dict)  # the settings .env gives (`_from_dotenv`)
+    # Each registered tracker's settings (`register_tracker`), read with these.
+    _trackers: dict[type[TrackerSettings], TrackerSettings] = PrivateAttr(default_factory=dict)
 
     SLACK_BOT_TOKEN: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None
     SLACK_APP_TOKEN: SecretStr | None = None
     SLACK_API_URL: str = "https://slack.com/api/"
-
-    ISSUETRAK_URL: str | None = None
-    ISSUETRAK_API_KEY: SecretStr | None = None
-
-    PROJECTRAK_URL: str | None = None
-    PROJECTRAK_API_KEY_ID: str | None = None
-    PROJECTRAK_API_KEY: SecretStr | None = None
-
-    AIP_URL: str | None = None
-    AIP_TOKEN: SecretStr | None = None
-
-    KITSU_URL: str | None = None
-    KITSU_EMAIL: str | None = None
-    KITSU_PASSWORD: SecretStr | None = None
-    KITSU_TOKEN: SecretStr | None = None
 
     DATABASE_URL: str = "sqlite:///trackerbot.db"
     # SQLite is refused where the disk is wiped at restarts (Heroku, Render, Fly.io, Cloud Run) unless true.
@@ -155,26 +205,16 @@ class Settings(BaseSettings):
 
     # Changing issues from Slack (assign, next action, substatus, priority, target date)
     CHANGE_NOTES: Literal["private", "public"] = "private"  # the note each change writes as its person
-    # Issue fields disabled on the Issuetrak site: left out of every update (seed 001's sample site's three)
-    ISSUETRAK_DISABLED_FIELDS: str = "CauseID,DepartmentID,IssueSubType4ID"
 
-    @field_validator("SLACK_API_URL", "ISSUETRAK_URL", "PROJECTRAK_URL", "AIP_URL", "KITSU_URL")
+    @field_validator("SLACK_API_URL")
     @classmethod
-    def _urls(cls, value: str | None, info: ValidationInfo) -> str | None:
-        checked = _check_url(str(info.field_name), value)
-        if info.field_name == "SLACK_API_URL":
-            return (checked or "https://slack.com/api") + "/"
-        return checked
+    def _slack_url(cls, value: str, info: ValidationInfo) -> str:
+        return (_check_url(str(info.field_name), value) or "https://slack.com/api") + "/"
 
     @field_validator(
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
         "SLACK_APP_TOKEN",
-        "ISSUETRAK_API_KEY",
-        "PROJECTRAK_API_KEY",
-        "AIP_TOKEN",
-        "KITSU_PASSWORD",
-        "KITSU_TOKEN",
         "HEALTHZ_TOKEN",
     )
     @classmethod
@@ -203,51 +243,57 @@ class Settings(BaseSettings):
 
     @property
     def write_channels(self) -> frozenset[str]:
-        return _id_set(self.WRITE_CHANNELS)
+        return id_set(self.WRITE_CHANNELS)
 
     @property
     def digest_editors(self) -> frozenset[str]:
-        return _id_set(self.DIGEST_EDITORS)
+        return id_set(self.DIGEST_EDITORS)
 
     @property
     def admins(self) -> frozenset[str]:
-        return _id_set(self.TRACKER_ADMINS)
-
-    @property
-    def disabled_issue_fields(self) -> frozenset[str]:
-        return _id_set(self.ISSUETRAK_DISABLED_FIELDS)
+        return id_set(self.TRACKER_ADMINS)
 
     def secret_values(self) -> list[str]:
-        """Every configured secret, for the log masker."""
-        return [v.get_secret_value() for v in vars(self).values() if isinstance(v, SecretStr)]
+        """Every configured secret (the trackers' too), for the log masker."""
+        values = [*vars(self).values(), *(v for tracker in self._trackers.values() for v in vars(tracker).values())]
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
 
-    # --- which trackers are on -------------------------------------------------------------
-    @property
-    def issuetrak_on(self) -> bool:
-        return self.ISSUETRAK_URL is not None
+    # --- the trackers' own settings ------------------------------------------------------
+    def tracker(self, kind: type[T]) -> T:
+        """The settings of one tracker, by the model its module declares (`TrackerSettings`)."""
+        found = self._trackers.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"{kind.__name__} is not a registered tracker's settings (see register_tracker)")
+        return found
 
-    @property
-    def projectrak_on(self) -> bool:
-        return self.PROJECTRAK_API_KEY_ID is not None
+    def value(self, name: str) -> Any:
+        """A setting's value by its name, a tracker's too."""
+        holder = next((h for h in (self, *self._trackers.values()) if name in type(h).model_fields), None)
+        if holder is None:
+            raise KeyError(name)
+        return getattr(holder, name)
 
-    @property
-    def projectrak_url(self) -> str:
-        return self.PROJECTRAK_URL or DEFAULT_PROJECTRAK_URL
+    def with_values(self, values: Mapping[str, Any]) -> Settings:
+        """A copy with `values` (by setting name, a tracker's too) replaced, unchecked (the console's demos)."""
+        own = {name: value for name, value in values.items() if name in type(self).model_fields}
+        copy = self.model_copy(update=own)
+        copy._trackers = {
+            kind: tracker.model_copy(update={n: v for n, v in values.items() if n in kind.model_fields})
+            for kind, tracker in self._trackers.items()
+        }
+        return copy
 
-    @property
-    def aip_on(self) -> bool:
-        return self.AIP_URL is not None
-
-    @property
-    def kitsu_on(self) -> bool:
-        return self.KITSU_URL is not None
+    def tracker_switches(self) -> str:
+        """ "A, B or C": the setting that turns on each registered tracker."""
+        switches = [tracker.switch for tracker in self._trackers.values()]
+        return " or ".join(filter(None, [", ".join(switches[:-1]), *switches[-1:]]))
 
     def trackers_on(self) -> list[str]:
         """The trackers these settings turn on, each with " (from .env)" when .env turned it on."""
         return [
-            tracker + (" (from .env)" if self.from_dotenv(name) else "")
-            for tracker, name in TRACKER_SWITCHES.items()
-            if getattr(self, name) is not None
+            tracker.label + (" (from .env)" if self.from_dotenv(tracker.switch) else "")
+            for tracker in self._trackers.values()
+            if tracker.on
         ]
 
     def from_dotenv(self, name: str) -> bool:
@@ -257,38 +303,6 @@ class Settings(BaseSettings):
     def dotenv_note(self, *names: str) -> str:
         """ " (in .env: …)" naming which of `names` .env sets or leaves empty; "" when it gives none."""
         return _dotenv_note(self._dotenv, list(names))
-
-    def _tracker_problems(self) -> list[str]:
-        """A sentence for each tracker that is half configured."""
-        groups = {
-            "Issuetrak": [("ISSUETRAK_URL", self.ISSUETRAK_URL), ("ISSUETRAK_API_KEY", self.ISSUETRAK_API_KEY)],
-            "Projectrak": [
-                ("PROJECTRAK_API_KEY_ID", self.PROJECTRAK_API_KEY_ID),
-                ("PROJECTRAK_API_KEY", self.PROJECTRAK_API_KEY),
-            ],
-            "AIP": [("AIP_URL", self.AIP_URL), ("AIP_TOKEN", self.AIP_TOKEN)],
-        }
-        problems = []
-        for tracker, pairs in groups.items():
-            names = [name for name, _ in pairs]
-            missing = [name for name, value in pairs if value is None]
-            if missing and (len(missing) < len(pairs) or (tracker == "Projectrak" and self.PROJECTRAK_URL)):
-                needs = " and ".join(names)
-                problems.append(f"{missing[0]} is missing: {tracker} needs {needs}{self.dotenv_note(*names)}")
-        kitsu = ["KITSU_URL", "KITSU_EMAIL", "KITSU_PASSWORD", "KITSU_TOKEN"]
-        kitsu_login = self.KITSU_EMAIL is not None or self.KITSU_PASSWORD is not None
-        kitsu_any = kitsu_login or self.KITSU_TOKEN is not None
-        if kitsu_any and not self.KITSU_URL:
-            problems.append(
-                f"KITSU_URL is missing: Kitsu needs KITSU_URL and a login or KITSU_TOKEN{self.dotenv_note(*kitsu)}"
-            )
-        if self.KITSU_URL and self.KITSU_TOKEN is None and (self.KITSU_EMAIL is None or self.KITSU_PASSWORD is None):
-            name = "KITSU_EMAIL" if self.KITSU_EMAIL is None else "KITSU_PASSWORD"
-            problems.append(
-                f"{name} is missing: Kitsu needs KITSU_EMAIL and KITSU_PASSWORD, or KITSU_TOKEN"
-                + self.dotenv_note(*kitsu)
-            )
-        return problems
 
     def check_slack(self, mode: str) -> None:
         """Raise `SettingsError` naming every Slack setting the process `mode` lacks ("serve" needs the
@@ -306,14 +320,15 @@ class Settings(BaseSettings):
         ]
 
 
-def load_settings(mode: str | None = None, **overrides: Any) -> Settings:
-    """Read settings, or raise `SettingsError` naming every problem at once: each malformed value, each
-    half-configured tracker and, for a process `mode` (see `Settings.check_slack`), each missing Slack
-    setting. `overrides` are Settings' own keyword arguments (values, `_env_file`)."""
-    dotenv = _from_dotenv(overrides.get("_env_file", ENV_FILE))
-    problems: list[str] = []
+_M = TypeVar("_M", bound=BaseSettings)
+
+
+def _read(model: type[_M], overrides: Mapping[str, Any], dotenv: Mapping[str, str], problems: list[str]) -> _M:
+    """`model` read with those of `overrides` that are its own; each malformed value is added to
+    `problems` and left at its default, so that the rest are checked too."""
+    own = {name: value for name, value in overrides.items() if name in model.model_fields or name.startswith("_")}
     try:
-        settings = Settings(**overrides)
+        return model(**own)
     except ValidationError as exc:
         bad: dict[str, Any] = {}
         for error in exc.errors():
@@ -322,11 +337,24 @@ def load_settings(mode: str | None = None, **overrides: Any) -> Settings:
             if name not in message:
                 message = f"{name}: {message}"
             problems.append(message + _dotenv_note(dotenv, [name]))
-            if name in Settings.model_fields:
-                bad[name] = Settings.model_fields[name].default
-        settings = Settings(**{**overrides, **bad})  # the rest checked too, the malformed ones left at defaults
+            if name in model.model_fields:
+                bad[name] = model.model_fields[name].default
+        return model(**{**own, **bad})
+
+
+def load_settings(mode: str | None = None, **overrides: Any) -> Settings:
+    """Read settings, or raise `SettingsError` naming every problem at once: each malformed value, each
+    half-configured tracker and, for a process `mode` (see `Settings.check_slack`), each missing Slack
+    setting. `overrides` are setting values by name (a tracker's too) and `_env_file`."""
+    if not TRACKER_SETTINGS:  # a programming error: the trackers' settings would go unread
+        raise RuntimeError("no tracker is registered: import bot.trackers.registry before loading settings")
+    dotenv = _from_dotenv(overrides.get("_env_file", ENV_FILE))
+    problems: list[str] = []
+    settings = _read(Settings, overrides, dotenv, problems)
     settings._dotenv = dotenv
-    problems += settings._tracker_problems()
+    settings._trackers = {kind: _read(kind, overrides, dotenv, problems) for kind in TRACKER_SETTINGS}
+    for tracker in settings._trackers.values():
+        problems += tracker.problems(lambda names: settings.dotenv_note(*names))
     if mode is not None:
         problems += settings._slack_problems(mode)
     if problems:

@@ -246,5 +246,5 @@ async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int, kits
         await show(reply, cards.message(sentence), sentence)
     else:
         page = result.page or AssetPage(assets=[], start_at=0, total=0)
-        listed = cards.asset_list(page, query, result.kitsu, kitsu_start or 0, page_size=lookup.ASSET_PAGE_SIZE)
+        listed = cards.asset_list(page, query, result.unpaged, kitsu_start or 0, page_size=lookup.ASSET_PAGE_SIZE)
         await show(reply, listed, f"Assets matching {query}")

@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.settings import SettingsError, load_settings
+from bot.trackers.aip import AipSettings
+from bot.trackers.issuetrak import IssuetrakSettings
+from bot.trackers.kitsu import KitsuSettings
+from bot.trackers.projectrak import ProjectrakSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,10 +25,12 @@ def load(**values: str):
 
 def test_no_settings_means_every_tracker_off() -> None:
     settings = load()
-    assert not (settings.issuetrak_on or settings.projectrak_on or settings.aip_on or settings.kitsu_on)
+    assert not any(
+        settings.tracker(kind).on for kind in (IssuetrakSettings, ProjectrakSettings, AipSettings, KitsuSettings)
+    )
     assert settings.DATABASE_URL == "sqlite:///trackerbot.db"
     assert settings.SLACK_API_URL == "https://slack.com/api/"
-    assert settings.projectrak_url == "https://profields-cloud.deiser.com"
+    assert settings.tracker(ProjectrakSettings).site == "https://profields-cloud.deiser.com"
 
 
 @pytest.mark.parametrize(
@@ -233,7 +239,7 @@ def test_an_empty_value_is_no_value(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, "")
     settings = load()
     assert settings.SLACK_BOT_TOKEN is None and settings.HEALTHZ_TOKEN is None
-    assert settings.PORT == 3000 and not settings.issuetrak_on
+    assert settings.PORT == 3000 and not settings.tracker(IssuetrakSettings).on
 
 
 def test_the_trackers_on_are_named_with_where_they_came_from(tmp_path: Path) -> None:
@@ -270,6 +276,7 @@ async def test_start_up_says_which_trackers_are_on(tmp_path: Path, capsys: pytes
 async def test_start_up_with_no_tracker_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = await _started(tmp_path, capsys)
     assert "WARNING bot.running.process: no tracker is configured: every /tracker command will answer" in err
+    assert "set ISSUETRAK_URL, PROJECTRAK_API_KEY_ID, AIP_URL or KITSU_URL and their keys (.env.example)" in err
 
 
 @pytest.mark.parametrize(

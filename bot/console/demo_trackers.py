@@ -6,7 +6,7 @@ folder."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,92 +15,25 @@ from urllib.parse import urlparse
 import httpx
 from pydantic import SecretStr
 
-from bot.demo import aip, issuetrak, kitsu, projectrak
+from bot.demo.wire import DemoTracker
 from bot.settings import Settings
+from bot.trackers import registry
 from bot.trackers.models import TrackerName
 
 CONSOLE_BOT_TOKEN = "xoxb-console"
 
 
-@dataclass(frozen=True)
-class DemoTracker:
-    """One tracker served in-process: its state (what it holds and received), its app, and the
-    settings that point the real client at it."""
-
-    state: Any
-    app: Any
-    settings: dict[str, Any]
-
-
-def _issuetrak() -> DemoTracker:
-    state = issuetrak.IssuetrakState()
-    return DemoTracker(
-        state,
-        issuetrak.create_app(state),
-        {
-            "ISSUETRAK_URL": f"http://issuetrak.demo{state.prefix}",
-            "ISSUETRAK_API_KEY": SecretStr(state.api_key),
-        },
-    )
-
-
-def _projectrak() -> DemoTracker:
-    state = projectrak.ProjectrakState()
-    return DemoTracker(
-        state,
-        projectrak.create_app(state),
-        {
-            "PROJECTRAK_URL": "http://projectrak.demo",
-            "PROJECTRAK_API_KEY_ID": state.key_id,
-            "PROJECTRAK_API_KEY": SecretStr(state.api_key),
-        },
-    )
-
-
-def _aip() -> DemoTracker:
-    state = aip.AipState()
-    return DemoTracker(
-        state,
-        aip.create_app(state),
-        {
-            "AIP_URL": "http://aip.demo",
-            "AIP_TOKEN": SecretStr(state.token),
-        },
-    )
-
-
-def _kitsu() -> DemoTracker:
-    state = kitsu.KitsuState()
-    # The demo serves Zou's routes at its root (a real Kitsu has them under /api).
-    return DemoTracker(
-        state,
-        kitsu.create_app(state),
-        {
-            "KITSU_URL": "http://kitsu.demo",
-            "KITSU_EMAIL": kitsu.DEMO_EMAIL,
-            "KITSU_PASSWORD": SecretStr(kitsu.DEMO_PASSWORD),
-            "KITSU_TOKEN": None,
-        },
-    )
-
-
-_DEMOS: dict[TrackerName, Callable[[], DemoTracker]] = {
-    TrackerName.ISSUETRAK: _issuetrak,
-    TrackerName.PROJECTRAK: _projectrak,
-    TrackerName.AIP: _aip,
-    TrackerName.KITSU: _kitsu,
-}
-
-
 def configured(settings: Settings) -> set[TrackerName]:
     """The trackers the person set up (used for real by the console)."""
-    on = {
-        TrackerName.ISSUETRAK: settings.issuetrak_on,
-        TrackerName.PROJECTRAK: settings.projectrak_on,
-        TrackerName.AIP: settings.aip_on,
-        TrackerName.KITSU: settings.kitsu_on,
-    }
-    return {name for name, is_on in on.items() if is_on}
+    return {entry.tracker for entry in registry.enabled(settings)}
+
+
+def demo_of(entry: registry.Entry[Any]) -> DemoTracker | None:
+    """A fresh demo of the tracker `entry` registers, from the module it names; None if it has none."""
+    if entry.demo is None:
+        return None
+    made: DemoTracker = importlib.import_module(entry.demo).demo()
+    return made
 
 
 @dataclass
@@ -114,13 +47,15 @@ class ConsoleSetup:
 
     @property
     def real(self) -> list[TrackerName]:
-        return [name for name in TrackerName if name not in self.demos]
+        return [entry.tracker for entry in registry.enabled(self.settings) if entry.tracker not in self.demos]
+
+    def from_dotenv(self, name: TrackerName) -> bool:
+        """Whether the setting that turned the tracker `name` on came from .env."""
+        return self.settings.from_dotenv(self.settings.tracker(registry.entry_of(name).settings).switch)
 
     def host(self, name: TrackerName) -> str:
         """The host a tracker is reached at (for the banner: no credentials, no path)."""
-        settings = self.settings
-        url = settings.projectrak_url if name is TrackerName.PROJECTRAK else getattr(settings, f"{name.name}_URL")
-        return urlparse(url or "").netloc
+        return urlparse(self.settings.tracker(registry.entry_of(name).settings).site or "").netloc
 
 
 CONSOLE_DATABASE = "console.db"
@@ -148,7 +83,8 @@ def fresh_database(settings: Settings, folder: Path) -> Path | None:
 def console_setup(settings: Settings, *, slack_api_url: str, folder: Path) -> ConsoleSetup:
     """The settings the console runs with, and the demo trackers it serves."""
     real = configured(settings)
-    demos = {name: make() for name, make in _DEMOS.items() if name not in real}
+    made = {entry.tracker: demo_of(entry) for entry in registry.ENTRIES if entry.tracker not in real}
+    demos = {name: demo for name, demo in made.items() if demo is not None}
     update: dict[str, Any] = {
         "SLACK_BOT_TOKEN": SecretStr(CONSOLE_BOT_TOKEN),
         "SLACK_SIGNING_SECRET": None,
@@ -158,4 +94,4 @@ def console_setup(settings: Settings, *, slack_api_url: str, folder: Path) -> Co
     }
     for demo in demos.values():
         update.update(demo.settings)
-    return ConsoleSetup(settings.model_copy(update=update), demos)
+    return ConsoleSetup(settings.with_values(update), demos)

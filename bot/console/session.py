@@ -33,10 +33,9 @@ from bot.posting import watch_posting
 from bot.posting.digest_posting import Pacer
 from bot.runtime import Runtime
 from bot.services import identity, steps, unfurls
-from bot.settings import TRACKER_SWITCHES
 from bot.slack.people import SlackPerson
 from bot.trackers.errors import TrackerError
-from bot.trackers.models import PageKind
+from bot.trackers.models import PageKind, TrackerName
 from bot.views import ids, modals
 
 log = logging.getLogger(__name__)
@@ -211,9 +210,7 @@ class Session:
         """Which trackers are demo and which real, and who the person is."""
         style = self.out.style
         demo = ", ".join(name.label for name in self.setup.demos) or "none"
-        real = ", ".join(
-            f"{name.label} ({self.setup.host(name)}{self._source(name.label)})" for name in self.setup.real
-        )
+        real = ", ".join(f"{name.label} ({self.setup.host(name)}{self._source(name)})" for name in self.setup.real)
         real = real or "none"
         self.out.line(
             style.bold("trackerbot console") + ": type what you would type in Slack (/tracker help); "
@@ -227,10 +224,9 @@ class Session:
         user = self.slack.users[self.user]
         self.out.line(style.dim(f"You are {user.name} ({user.email}) in {self._place()}."))
 
-    def _source(self, label: str) -> str:
-        """ ", from .env" when the setting that turned the tracker `label` on came from .env."""
-        switch = TRACKER_SWITCHES.get(label)
-        return ", from .env" if switch and self.setup.settings.from_dotenv(switch) else ""
+    def _source(self, name: TrackerName) -> str:
+        """ ", from .env" when the setting that turned the tracker `name` on came from .env."""
+        return ", from .env" if self.setup.from_dotenv(name) else ""
 
     @property
     def prompt(self) -> str:

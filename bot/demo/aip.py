@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.demo.wire import DemoKnobs, Endpoint, bearer_token, error, instrumented
+from bot.demo.wire import DemoKnobs, DemoTracker, Endpoint, bearer_token, error, instrumented
 from bot.trackers.tokens import jwt_expiry
 
 DEFAULT_PAGE = 10
@@ -175,3 +176,9 @@ def create_app(state: AipState | None = None) -> Starlette:
             Route("/assets/{key}", authorized(get_asset), methods=["GET"]),
         ]
     )
+
+
+def demo() -> DemoTracker:
+    """The console's AIP (bot/console/demo_trackers.py)."""
+    state = AipState()
+    return DemoTracker(state, create_app(state), {"AIP_URL": "http://aip.demo", "AIP_TOKEN": SecretStr(state.token)})

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from bot.demo.wire import Faults
+from bot.demo.wire import DemoTracker, Faults
 from bot.trackers.issuetrak import (
     AUTHORIZATION_HEADER,
     DISABLED_IN_SAMPLE,
@@ -841,3 +842,13 @@ def create_app(state: IssuetrakState | None = None) -> Starlette:
     app = Starlette(routes=[Mount(state.prefix, routes=routes)])
     app.state.issuetrak = state
     return app
+
+
+def demo() -> DemoTracker:
+    """The console's Issuetrak (bot/console/demo_trackers.py)."""
+    state = IssuetrakState()
+    return DemoTracker(
+        state,
+        create_app(state),
+        {"ISSUETRAK_URL": f"http://issuetrak.demo{state.prefix}", "ISSUETRAK_API_KEY": SecretStr(state.api_key)},
+    )

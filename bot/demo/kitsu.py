@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -30,7 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.demo.wire import Faults
+from bot.demo.wire import DemoTracker, Faults
 
 DEMO_EMAIL = "dana@example.com"  # the production manager the demo bot logs in as
 DEMO_PASSWORD = "moonrise-demo"
@@ -619,3 +620,19 @@ def create_app(state: KitsuState | None = None) -> Starlette:
     app = Starlette(routes=routes, middleware=[Middleware(_Knobs, state=state)])
     app.state.kitsu = state
     return app
+
+
+def demo() -> DemoTracker:
+    """The console's Kitsu (bot/console/demo_trackers.py): Zou's routes at the root (a real
+    Kitsu has them under /api)."""
+    state = KitsuState()
+    return DemoTracker(
+        state,
+        create_app(state),
+        {
+            "KITSU_URL": "http://kitsu.demo",
+            "KITSU_EMAIL": DEMO_EMAIL,
+            "KITSU_PASSWORD": SecretStr(DEMO_PASSWORD),
+            "KITSU_TOKEN": None,
+        },
+    )

@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.demo.wire import DemoKnobs, Endpoint, bearer_token, error, instrumented, json_body
+from bot.demo.wire import DemoKnobs, DemoTracker, Endpoint, bearer_token, error, instrumented, json_body
 
 # --- Projectrak data -------------------------------------------------------------------------
 
@@ -240,4 +241,18 @@ def create_app(state: ProjectrakState | None = None) -> Starlette:
             Route("/projects", authorized(list_projects), methods=["GET"]),
             Route("/projects/{key}/values", authorized(project_values), methods=["GET"]),
         ]
+    )
+
+
+def demo() -> DemoTracker:
+    """The console's Projectrak (bot/console/demo_trackers.py)."""
+    state = ProjectrakState()
+    return DemoTracker(
+        state,
+        create_app(state),
+        {
+            "PROJECTRAK_URL": "http://projectrak.demo",
+            "PROJECTRAK_API_KEY_ID": state.key_id,
+            "PROJECTRAK_API_KEY": SecretStr(state.api_key),
+        },
     )

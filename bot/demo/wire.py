@@ -16,6 +16,17 @@ from starlette.responses import JSONResponse, Response
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+@dataclass(frozen=True)
+class DemoTracker:
+    """One tracker served in-process by the console: its state (what it holds and received), its
+    app, and the settings that point the real client at it. Each tracker's demo module makes one
+    with `demo()` (its registry entry names the module)."""
+
+    state: Any
+    app: Any
+    settings: dict[str, Any]
+
+
 @dataclass
 class RecordedRequest:
     method: str

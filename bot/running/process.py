@@ -56,7 +56,7 @@ def build_runtime(settings: Settings) -> Runtime:
     if on := settings.trackers_on():
         log.info("%s", messages.TRACKERS_ON.format(trackers=", ".join(on)))
     else:
-        log.warning("%s", messages.NO_TRACKER_ON)
+        log.warning("%s", messages.NO_TRACKER_ON.format(switches=settings.tracker_switches()))
     return Runtime(settings=settings, trackers=build_trackers(settings), store=store)
 
 

@@ -108,22 +108,22 @@ async def _statuses(source: ProjectSource) -> list[ProjectStatus]:
 
 @dataclass
 class AssetResult:
-    """`page`: the paging source's matches (AIP); `kitsu`: every match of the sources that do not
-    page (Kitsu's), shown under them and paged through by the view (`cards.asset_list`)."""
+    """`page`: the paging source's matches (AIP's); `unpaged`: every match of the sources that do
+    not page (Kitsu's), shown under them and paged through by the view (`cards.asset_list`)."""
 
     single: Asset | None = None
     page: AssetPage | None = None
-    kitsu: list[Asset] = field(default_factory=list)
+    unpaged: list[Asset] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return self.single is None and not (self.page and self.page.assets) and not self.kitsu
+        return self.single is None and not (self.page and self.page.assets) and not self.unpaged
 
 
 async def find_assets(rt: Runtime, query: str, *, start_at: int = 0, unpaged: bool = False) -> AssetResult:
     """An asset by its key, else a search of every asset source (the paging one paged). Past the
-    first page the sources that do not page (Kitsu) are searched again only when `unpaged`."""
+    first page the sources that do not page (Kitsu's) are searched again only when `unpaged`."""
     sources = rt.trackers.asset_sources()
     if not sources:
         raise NotConfigured("AIP or Kitsu")
@@ -148,12 +148,12 @@ async def find_assets(rt: Runtime, query: str, *, start_at: int = 0, unpaged: bo
         if source.pages:
             result.page = answer
         else:
-            result.kitsu.extend(answer.assets)
+            result.unpaged.extend(answer.assets)
     result.failures = gathered.failures
     if result.page and not result.page.assets:
         result.page = None
-    if result.page is None and len(result.kitsu) == 1:
-        result.single, result.kitsu = result.kitsu[0], []
-    elif result.page and result.page.total == 1 and not result.kitsu:
+    if result.page is None and len(result.unpaged) == 1:
+        result.single, result.unpaged = result.unpaged[0], []
+    elif result.page and result.page.total == 1 and not result.unpaged:
         result.single, result.page = result.page.assets[0], None
     return result

@@ -250,8 +250,8 @@ async def look_up_asset(rt: Runtime, directory: TeamDirectory, execution: Execut
     query = text(execution, "query", limit=200).strip()
     found = await lookup.find_assets(rt, query)
     paged = found.page.assets if found.page else []
-    matches: list[Asset] = [found.single] if found.single else [*paged, *found.kitsu]
-    count = 1 if found.single else (found.page.total if found.page else 0) + len(found.kitsu)
+    matches: list[Asset] = [found.single] if found.single else [*paged, *found.unpaged]
+    count = 1 if found.single else (found.page.total if found.page else 0) + len(found.unpaged)
     if not matches and found.failures:  # nothing found, and a source could not be searched
         return StepResult(error=next(iter(found.failures.values())))
     first = matches[0] if matches else None

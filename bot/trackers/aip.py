@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import Field, StrictInt
+from pydantic import Field, SecretStr, StrictInt
 
+from bot.settings import TrackerSettings, secret
 from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Dto, Loose, Moment, parse, parse_rows
 from bot.trackers.models import Asset, AssetPage, TrackerName
@@ -113,10 +114,25 @@ def _asset(row: AssetRowDTO) -> Asset:
     )
 
 
+class AipSettings(TrackerSettings):
+    label = TrackerName.AIP.label
+    switch = "AIP_URL"
+    needs = ("AIP_URL", "AIP_TOKEN")
+
+    AIP_URL: str | None = None
+    AIP_TOKEN: SecretStr | None = None
+
+
 class AipClient:
     tracker = TrackerName.AIP
     name = TrackerName.AIP.label
     pages = True  # AssetSource: search answers page by page
+
+    @classmethod
+    def from_settings(
+        cls, settings: AipSettings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+    ) -> AipClient:
+        return cls(settings.AIP_URL or "", secret(settings.AIP_TOKEN), options=options, transport=transport)
 
     def __init__(
         self,

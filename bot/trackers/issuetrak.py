@@ -26,6 +26,7 @@ from urllib.parse import quote, urlparse
 import httpx
 from pydantic import Field, SecretStr, create_model
 
+from bot.settings import TrackerSettings, id_set, secret
 from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Day, Dto, Loose, M, Moment, parse, parse_rows
 from bot.trackers.dto import parse_datetime as parse_datetime  # the contract server reads dates with it
@@ -348,6 +349,17 @@ class _Names:
         return self.people.get(str(user_id), str(user_id)) if user_id else None
 
 
+class IssuetrakSettings(TrackerSettings):
+    label = TrackerName.ISSUETRAK.label
+    switch = "ISSUETRAK_URL"
+    needs = ("ISSUETRAK_URL", "ISSUETRAK_API_KEY")
+
+    ISSUETRAK_URL: str | None = None
+    ISSUETRAK_API_KEY: SecretStr | None = None
+    # Issue fields disabled on the Issuetrak site: left out of every update (seed 001's sample site's three)
+    ISSUETRAK_DISABLED_FIELDS: str = "CauseID,DepartmentID,IssueSubType4ID"
+
+
 class IssuetrakClient:
     """Issues, notes, projects, users and lookups of one Issuetrak site."""
 
@@ -355,6 +367,18 @@ class IssuetrakClient:
     name = TrackerName.ISSUETRAK.label
     lists_statuses = True  # ProjectSource: the project list carries every status
     finds_statuses = True
+
+    @classmethod
+    def from_settings(
+        cls, settings: IssuetrakSettings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+    ) -> IssuetrakClient:
+        return cls(
+            settings.ISSUETRAK_URL or "",
+            secret(settings.ISSUETRAK_API_KEY),
+            options=options,
+            transport=transport,
+            disabled_fields=id_set(settings.ISSUETRAK_DISABLED_FIELDS),
+        )
 
     def __init__(
         self,

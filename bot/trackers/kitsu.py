@@ -21,7 +21,9 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
+from pydantic import SecretStr
 
+from bot.settings import Note, TrackerSettings, secret
 from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Day, Dto, Loose, Moment, parse, parse_rows
 from bot.trackers.errors import (
@@ -284,6 +286,30 @@ def _by_id(rows: Iterable[R]) -> dict[str, R]:
     return {row.id: row for row in rows}
 
 
+class KitsuSettings(TrackerSettings):
+    """A login (`KITSU_EMAIL` and `KITSU_PASSWORD`) or a bot token (`KITSU_TOKEN`)."""
+
+    label = TrackerName.KITSU.label
+    switch = "KITSU_URL"
+    needs = ("KITSU_URL",)
+
+    KITSU_URL: str | None = None
+    KITSU_EMAIL: str | None = None
+    KITSU_PASSWORD: SecretStr | None = None
+    KITSU_TOKEN: SecretStr | None = None
+
+    def problems(self, note: Note) -> list[str]:
+        every = list(type(self).model_fields)
+        if not self.KITSU_URL:
+            if any(getattr(self, name) is not None for name in every):
+                return [f"KITSU_URL is missing: Kitsu needs KITSU_URL and a login or KITSU_TOKEN{note(every)}"]
+            return []
+        if self.KITSU_TOKEN is None and (self.KITSU_EMAIL is None or self.KITSU_PASSWORD is None):
+            name = "KITSU_EMAIL" if self.KITSU_EMAIL is None else "KITSU_PASSWORD"
+            return [f"{name} is missing: Kitsu needs KITSU_EMAIL and KITSU_PASSWORD, or KITSU_TOKEN{note(every)}"]
+        return []
+
+
 class KitsuClient:
     """Read productions, assets, open tasks and people from a Zou API root."""
 
@@ -292,6 +318,19 @@ class KitsuClient:
     lists_statuses = True  # ProjectSource: open productions come with their status
     finds_statuses = False  # a card also counts the production's overdue tasks
     pages = False  # AssetSource: every match on the first page
+
+    @classmethod
+    def from_settings(
+        cls, settings: KitsuSettings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+    ) -> KitsuClient:
+        return cls(
+            settings.KITSU_URL or "",
+            email=settings.KITSU_EMAIL,
+            password=secret(settings.KITSU_PASSWORD) or None,
+            token=secret(settings.KITSU_TOKEN) or None,
+            options=options,
+            transport=transport,
+        )
 
     def __init__(
         self,

@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import Field
+from pydantic import Field, SecretStr
 
+from bot.settings import TrackerSettings, secret
 from bot.trackers.core import NO_AUTH, HttpOptions, TrackerHTTP
 from bot.trackers.dto import Dto, Loose, Moment, parse, parse_date, parse_rows
 from bot.trackers.errors import AuthenticationRefused, NotFound, Unavailable
@@ -160,11 +161,40 @@ def project_updates(values: list[ValueDTO]) -> dict[str, Any]:
     return updates
 
 
+DEFAULT_URL = "https://profields-cloud.deiser.com"
+
+
+class ProjectrakSettings(TrackerSettings):
+    label = TrackerName.PROJECTRAK.label
+    switch = "PROJECTRAK_API_KEY_ID"
+    needs = ("PROJECTRAK_API_KEY_ID", "PROJECTRAK_API_KEY")
+
+    PROJECTRAK_URL: str | None = None
+    PROJECTRAK_API_KEY_ID: str | None = None
+    PROJECTRAK_API_KEY: SecretStr | None = None
+
+    @property
+    def site(self) -> str:
+        return self.PROJECTRAK_URL or DEFAULT_URL
+
+
 class ProjectrakClient:
     tracker = TrackerName.PROJECTRAK
     name = TrackerName.PROJECTRAK.label
     lists_statuses = False  # ProjectSource: the list has no values; each project is read
     finds_statuses = False
+
+    @classmethod
+    def from_settings(
+        cls, settings: ProjectrakSettings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+    ) -> ProjectrakClient:
+        return cls(
+            settings.site,
+            settings.PROJECTRAK_API_KEY_ID or "",
+            secret(settings.PROJECTRAK_API_KEY),
+            options=options,
+            transport=transport,
+        )
 
     def __init__(
         self,

@@ -1,22 +1,23 @@
 """The set of tracker clients a process uses, built from settings, and handed out by capability.
 
-`ENTRIES` lists every tracker the bot knows: its key, whether the settings turn it on and how to
-build its client. `build_trackers` builds the clients of the entries turned on; services then ask
-`Trackers` for its project sources, asset sources, probes... (see `capabilities`), so a tracker
-added here (with `register`) joins them without a change to the services.
+`ENTRIES` lists every tracker the bot knows, one line each: its key, the settings its module
+declares (read with the rest by `bot.settings.load_settings`), how to build its client from them
+and the demo server that plays it in the console. `build_trackers` builds the clients of the
+trackers turned on; services then ask `Trackers` for its project sources, asset sources,
+probes... (see `capabilities`), so a tracker added here (with `register`) joins them without a
+change to the services. docs/adding-a-tracker.md lists the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
-from pydantic import SecretStr
 
-from bot.settings import Settings
-from bot.trackers.aip import AipClient
+from bot.settings import Settings, TrackerSettings, register_tracker
+from bot.trackers.aip import AipClient, AipSettings
 from bot.trackers.capabilities import (
     AssetSource,
     CredentialWatch,
@@ -29,93 +30,60 @@ from bot.trackers.capabilities import (
 )
 from bot.trackers.core import HttpOptions
 from bot.trackers.errors import NotConfigured
-from bot.trackers.issuetrak import IssuetrakClient
-from bot.trackers.kitsu import KitsuClient
+from bot.trackers.issuetrak import IssuetrakClient, IssuetrakSettings
+from bot.trackers.kitsu import KitsuClient, KitsuSettings
 from bot.trackers.models import TrackerName
-from bot.trackers.projectrak import ProjectrakClient
+from bot.trackers.projectrak import ProjectrakClient, ProjectrakSettings
 
 C = TypeVar("C")
-
-Build = Callable[[Settings, HttpOptions | None, httpx.AsyncBaseTransport | None], TrackerClient]
+S = TypeVar("S", bound=TrackerSettings)
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One tracker the bot knows: its key, whether `settings` turn it on, how to build its client
-    (with the shared HTTP options and, in the console, an in-process transport to its demo)."""
+class Entry(Generic[S]):
+    """One tracker the bot knows: its key, its settings (on when `settings.on`), how to build its
+    client from them (with the shared HTTP options and, in the console, an in-process transport
+    to its demo), and the module of its demo server, whose `demo()` the console serves when the
+    tracker is not set up. The demo is named, not imported: production code never imports a
+    stand-in."""
 
     tracker: TrackerName
-    enabled: Callable[[Settings], bool]
-    build: Build
+    settings: type[S]
+    build: Callable[[S, HttpOptions | None, httpx.AsyncBaseTransport | None], TrackerClient]
+    demo: str | None = None
 
 
-def _secret(value: SecretStr | None) -> str | None:
-    return value.get_secret_value() if value is not None else None
+ENTRIES: list[Entry[Any]] = []
 
 
-def _url(value: str | None, tracker: TrackerName) -> str:
-    """The URL of a tracker the settings turn on (they check it is there before the start)."""
-    if value is None:
-        raise NotConfigured(tracker.label)
-    return value
-
-
-def _issuetrak(
-    settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
-) -> IssuetrakClient:
-    return IssuetrakClient(
-        _url(settings.ISSUETRAK_URL, TrackerName.ISSUETRAK),
-        _secret(settings.ISSUETRAK_API_KEY) or "",
-        options=options,
-        transport=transport,
-        disabled_fields=settings.disabled_issue_fields,
-    )
-
-
-def _projectrak(
-    settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
-) -> ProjectrakClient:
-    return ProjectrakClient(
-        settings.projectrak_url,
-        settings.PROJECTRAK_API_KEY_ID or "",
-        _secret(settings.PROJECTRAK_API_KEY) or "",
-        options=options,
-        transport=transport,
-    )
-
-
-def _aip(settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None) -> AipClient:
-    return AipClient(
-        _url(settings.AIP_URL, TrackerName.AIP), _secret(settings.AIP_TOKEN) or "", options=options, transport=transport
-    )
-
-
-def _kitsu(settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None) -> KitsuClient:
-    return KitsuClient(
-        _url(settings.KITSU_URL, TrackerName.KITSU),
-        email=settings.KITSU_EMAIL,
-        password=_secret(settings.KITSU_PASSWORD),
-        token=_secret(settings.KITSU_TOKEN),
-        options=options,
-        transport=transport,
-    )
-
-
-ENTRIES: list[Entry] = [
-    Entry(TrackerName.ISSUETRAK, lambda settings: settings.issuetrak_on, _issuetrak),
-    Entry(TrackerName.PROJECTRAK, lambda settings: settings.projectrak_on, _projectrak),
-    Entry(TrackerName.AIP, lambda settings: settings.aip_on, _aip),
-    Entry(TrackerName.KITSU, lambda settings: settings.kitsu_on, _kitsu),
-]
-
-
-def register(entry: Entry) -> Callable[[], None]:
-    """Add a tracker to `ENTRIES` (after the others, so its results come last); the returned
-    function takes it out again."""
+def register(entry: Entry[Any]) -> Callable[[], None]:
+    """Add a tracker to `ENTRIES` (after the others, so its results come last) and its settings to
+    those `load_settings` reads; the returned function takes both out again."""
     if any(known.tracker is entry.tracker for known in ENTRIES):
         raise ValueError(f"{entry.tracker!r} is already registered")
+    forget_settings = register_tracker(entry.settings)
     ENTRIES.append(entry)
-    return lambda: ENTRIES.remove(entry)
+
+    def unregister() -> None:
+        ENTRIES.remove(entry)
+        forget_settings()
+
+    return unregister
+
+
+register(Entry(TrackerName.ISSUETRAK, IssuetrakSettings, IssuetrakClient.from_settings, "bot.demo.issuetrak"))
+register(Entry(TrackerName.PROJECTRAK, ProjectrakSettings, ProjectrakClient.from_settings, "bot.demo.projectrak"))
+register(Entry(TrackerName.AIP, AipSettings, AipClient.from_settings, "bot.demo.aip"))
+register(Entry(TrackerName.KITSU, KitsuSettings, KitsuClient.from_settings, "bot.demo.kitsu"))
+
+
+def entry_of(tracker: TrackerName) -> Entry[Any]:
+    return next(entry for entry in ENTRIES if entry.tracker is tracker)
+
+
+def enabled(settings: Settings) -> list[Entry[Any]]:
+    """The entries of the trackers `settings` turn on."""
+    return [entry for entry in ENTRIES if settings.tracker(entry.settings).on]
 
 
 class Trackers:
@@ -124,25 +92,8 @@ class Trackers:
     `issuetrak` (and `require_issuetrak`) stay for what only Issuetrak does: writes under people's
     names, issues by number, people. The other named accessors serve tests and benchmarks."""
 
-    def __init__(
-        self,
-        clients: Iterable[TrackerClient] = (),
-        *,
-        issuetrak: IssuetrakClient | None = None,
-        projectrak: ProjectrakClient | None = None,
-        aip: AipClient | None = None,
-        kitsu: KitsuClient | None = None,
-    ) -> None:
-        named = {
-            TrackerName.ISSUETRAK: issuetrak,
-            TrackerName.PROJECTRAK: projectrak,
-            TrackerName.AIP: aip,
-            TrackerName.KITSU: kitsu,
-        }
-        given = [
-            *((client.tracker, client) for client in clients),
-            *((name, client) for name, client in named.items() if client is not None),
-        ]
+    def __init__(self, clients: Iterable[TrackerClient] = ()) -> None:
+        given = [(client.tracker, client) for client in clients]
         by_name: dict[TrackerName, TrackerClient] = dict(given)
         if len(by_name) != len(given):
             raise ValueError("one client per tracker")
@@ -217,5 +168,6 @@ def build_trackers(
     demo trackers in-process)."""
     transports = transports or {}
     return Trackers(
-        entry.build(settings, options, transports.get(entry.tracker)) for entry in ENTRIES if entry.enabled(settings)
+        entry.build(settings.tracker(entry.settings), options, transports.get(entry.tracker))
+        for entry in enabled(settings)
     )

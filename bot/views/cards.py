@@ -400,7 +400,7 @@ def asset_list(
     page: AssetPage, query: str, extra: Sequence[Asset] = (), kitsu_start: int = 0, page_size: int = ASSET_LIST_LINES
 ) -> list[Block]:
     """A page of search results ("Showing 1–10 of 34 for “laptop”"), one line per asset, a
-    More button when the search has more; `extra` (every Kitsu match) in their own section, from
+    More button when the search has more; `extra` (every match of the sources that do not page, Kitsu's) in their own section, titled by their trackers, from
     `kitsu_start` on. More pages both: each click shows the next of each that has more; Previous,
     beside it past the first page, the page before (`page_size`: how many the search answers a page)."""
     quoted = f"“{_inline(query, 100)}”"
@@ -421,7 +421,8 @@ def asset_list(
     if rest:
         if blocks:
             blocks.append(DividerBlock())
-        title = f"*{escape(TrackerName.KITSU.label)}* · {len(extra)} asset{'s' if len(extra) != 1 else ''}"
+        sources = ", ".join(dict.fromkeys(asset.tracker.label for asset in extra))  # Kitsu, today's only one
+        title = f"*{escape(sources)}* · {len(extra)} asset{'s' if len(extra) != 1 else ''}"
         if kitsu_start:
             title += " · " + messages.KITSU_ASSETS_FROM.format(first=kitsu_start + 1)
         lines = [_asset_line(asset) for asset in rest[:KITSU_ASSET_LINES]]

@@ -20,7 +20,7 @@ from bot.console.session import Session
 from bot.console.terminal import Output, StreamReader
 from bot.demo import slack_payloads
 from bot.demo.issuetrak import IssuetrakState
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.trackers.models import TrackerName
 from tests.fixtures.issuetrak import IssuetrakServer
 
@@ -46,6 +46,9 @@ def offline(tmp_path: Path, **overrides: object) -> Settings:
     """Settings with no tracker configured (whatever the environment says) and a fresh store."""
     values: dict[str, Any] = {**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", **overrides}
     return Settings(_env_file=None, **values)
+    return load_settings(
+        _env_file=None, **{**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", **overrides}
+    )
 
 
 async def run_script(settings: Settings, folder: Path, script: str) -> tuple[str, Session]:
@@ -422,7 +425,7 @@ async def test_as_finds_people_by_first_name_or_email_and_takes_full_names(tmp_p
 
 
 async def test_the_consoles_own_database_starts_empty_like_the_demo_data(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, **NO_TRACKERS)  # no DATABASE_URL: the console's own file
+    settings = load_settings(_env_file=None, **NO_TRACKERS)  # no DATABASE_URL: the console's own file
     _, session = await run_script(settings, tmp_path, "/tracker digest daily 09:00\n")
     assert len(await session.runtime.store.subscriptions()) == 1
     session.banner()  # says where that state lives

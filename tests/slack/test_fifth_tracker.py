@@ -1,30 +1,90 @@
-"""A fifth tracker registered through the registry alone shows up in `/tracker projects`,
-`/tracker project <words>`, its Refresh button, digests and /healthz: no service names it."""
+"""A fifth tracker added as docs/adding-a-tracker.md says (tests/trackers/fifth.py: its settings,
+client and registry line; tests/trackers/fifth_demo.py: its demo server) and configured through
+the environment shows up in `/tracker projects`, `/tracker project <words>`, its Refresh button,
+digests, `/healthz` and the console: no service, view or listener names it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.demo.loopback import serve_in_thread
 from bot.runtime import Runtime
 from bot.services import digests
+from bot.settings import SettingsError, load_settings
 from bot.trackers.models import TrackerName
+from tests.console.test_console import offline, run_script
 from tests.slack.harness import Chat
-from tests.trackers.fifth import fifth_tracker
+from tests.trackers.fifth import StoryboardSettings, fifth_tracker
+from tests.trackers.fifth_demo import StoryboardState, create_app
 
 
 @pytest.fixture
-def storyboard() -> Iterator[TrackerName]:
-    with fifth_tracker() as name:
+def storyboard_state() -> StoryboardState:
+    return StoryboardState()
+
+
+@pytest.fixture
+def storyboard(storyboard_state: StoryboardState, monkeypatch: pytest.MonkeyPatch) -> Iterator[TrackerName]:
+    """Storyboard registered, its demo served on loopback and its settings in the environment."""
+    with fifth_tracker() as name, serve_in_thread(create_app(storyboard_state)) as url:
+        monkeypatch.setenv("STORYBOARD_URL", url)
+        monkeypatch.setenv("STORYBOARD_TOKEN", storyboard_state.token)
         yield name
 
 
 @pytest.fixture
 def runtime(storyboard: TrackerName, runtime: Runtime) -> Runtime:
-    """The usual runtime, built after Storyboard joined the registry."""
+    """The usual runtime, its settings read after Storyboard joined the registry."""
     return runtime
+
+
+def test_its_settings_come_from_the_environment(runtime: Runtime, storyboard_state: StoryboardState) -> None:
+    read = runtime.settings.tracker(StoryboardSettings)
+    assert read.STORYBOARD_URL and read.STORYBOARD_URL.startswith("http://127.0.0.1:")
+    assert storyboard_state.token in runtime.settings.secret_values()  # masked in logs like every secret
+    assert "Storyboard" in runtime.settings.trackers_on()
+
+
+def test_the_warning_of_no_tracker_names_its_switch_too(
+    storyboard: TrackerName, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STORYBOARD_URL")
+    monkeypatch.delenv("STORYBOARD_TOKEN")
+    settings = load_settings(_env_file=None)
+    assert settings.trackers_on() == []
+    assert settings.tracker_switches() == "ISSUETRAK_URL, PROJECTRAK_API_KEY_ID, AIP_URL, KITSU_URL or STORYBOARD_URL"
+
+
+def test_a_half_configured_fifth_tracker_is_named_with_the_other_problems(
+    storyboard: TrackerName, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("STORYBOARD_TOKEN")
+    monkeypatch.setenv("STORYBOARD_URL", "storyboard.example.com")
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=70000\nSTORYBOARD_TOKEN=\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings("serve", _env_file=dotenv, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
+    assert caught.value.problems == [
+        "PORT must be a TCP port from 1 to 65535, not 70000 (in .env: PORT is set)",
+        "STORYBOARD_URL must be an http(s) URL with a host, for example https://example.com",
+    ]
+    monkeypatch.setenv("STORYBOARD_URL", "https://storyboard.example.com")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=dotenv, PORT="3000")
+    assert caught.value.problems == [
+        "STORYBOARD_TOKEN is missing: Storyboard needs STORYBOARD_URL and STORYBOARD_TOKEN"
+        " (in .env: STORYBOARD_TOKEN is empty)"
+    ]
+
+
+def test_a_wrong_token_is_refused_by_its_demo(bot_url: str, storyboard_state: StoryboardState) -> None:
+    storyboard_state.token = "another"
+    answer = httpx.get(f"{bot_url}/healthz", timeout=10).json()
+    assert answer["trackers"]["storyboard"] == {"configured": True, "reachable": False}
 
 
 def test_projects_lists_the_fifth_tracker_after_the_four(chat: Chat) -> None:
@@ -61,3 +121,14 @@ async def test_digests_read_the_fifth_tracker_and_take_it_as_a_scope(runtime: Ru
     only = await digests.build(runtime, "storyboard")
     assert (only.projects_checked, only.issues_read, only.failures) == (3, False, {})
     assert [item.project.name for item in only.attention] == ["Ferry chase boards"]
+
+
+async def test_the_console_serves_its_demo_when_it_is_not_set_up(
+    storyboard: TrackerName, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("STORYBOARD_URL")
+    monkeypatch.delenv("STORYBOARD_TOKEN")
+    output, session = await run_script(offline(tmp_path), tmp_path, "/tracker project lighthouse")
+    assert storyboard in session.setup.demos and storyboard not in session.setup.real
+    assert "Lighthouse animatic" in output and "Open in Storyboard" in output
+    assert isinstance(session.setup.demos[storyboard].state, StoryboardState)

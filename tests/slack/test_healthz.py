@@ -21,6 +21,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.runtime import Runtime
+from bot.trackers.models import TrackerName
 from tests.fixtures.store import sqlite_locked
 
 HEALTHZ_TOKEN = "healthz-t0ken-0123456789"
@@ -181,6 +182,7 @@ class StubbornClient:
     """A tracker client whose ping does not stop when cancelled (as a caller waiting on a shared,
     shielded fetch does) until the test releases it."""
 
+    tracker = TrackerName.AIP
     name = "AIP"
 
     def __init__(self) -> None:
@@ -199,7 +201,7 @@ async def test_a_ping_that_ignores_cancellation_cannot_hold_healthz(monkeypatch:
 
     monkeypatch.setattr(health, "PING_TIMEOUT_SECONDS", 0.05)
     stubborn = StubbornClient()
-    probe = asyncio.ensure_future(health.Health(Trackers(aip=stubborn), store).report(health.View.DETAILED))  # type: ignore[arg-type]
+    probe = asyncio.ensure_future(health.Health(Trackers([stubborn]), store).report(health.View.DETAILED))  # type: ignore[list-item]
     done, _ = await asyncio.wait({probe}, timeout=10)  # generous: the timeout is 50 ms
     stubborn.release.set()
     await asyncio.wait({probe})

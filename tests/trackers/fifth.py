@@ -1,38 +1,31 @@
-"""A fifth tracker, "Storyboard", that exists only in the tests: its contract server (an
-`httpx.MockTransport` answering JSON) and a client on the shared core implementing `Probe` and
-`ProjectSource`, as docs/adding-a-tracker.md describes. Nothing in bot/services knows it."""
+"""A fifth tracker, "Storyboard", that exists only in the tests, added as docs/adding-a-tracker.md
+says: its settings (`STORYBOARD_URL`, `STORYBOARD_TOKEN`) and a client on the shared core
+implementing `Probe` and `ProjectSource` (this module), its demo server (`tests/trackers/
+fifth_demo.py`), and one registry line (`fifth_tracker`). Nothing in bot/ knows it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
-from bot.settings import Settings
+from bot.settings import TrackerSettings, secret
 from bot.trackers import registry
 from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Day, Dto, Loose, parse, parse_rows
 from bot.trackers.models import ProjectStatus, TrackerName
-
-BOARDS: list[dict[str, Any]] = [
-    {"id": "b1", "title": "Lighthouse animatic", "state": "active", "done": 40, "due": "2030-01-31"},
-    {"id": "b2", "title": "Harbour teaser boards", "state": "active", "done": 90, "due": "2030-03-01"},
-    {"id": "b3", "title": "Archived pitch boards", "state": "archived", "done": 100, "due": "2020-01-01"},
-    {"id": "b4", "title": "Ferry chase boards", "state": "active", "done": 10, "due": "2021-06-01"},
-]
+from bot.trackers.tokens import StaticBearerAuth
 
 
-def storyboard_server(request: httpx.Request) -> httpx.Response:
-    """GET /api/boards and GET /api/boards/{id}: the fifth tracker's whole API."""
-    parts = request.url.path.removeprefix("/api/").strip("/").split("/")
-    if parts == ["boards"]:
-        return httpx.Response(200, json=BOARDS)
-    if len(parts) == 2 and parts[0] == "boards":
-        board = next((b for b in BOARDS if b["id"] == parts[1]), None)
-        return httpx.Response(200, json=board) if board else httpx.Response(404, json={"error": "no such board"})
-    return httpx.Response(404)
+class StoryboardSettings(TrackerSettings):
+    label = "Storyboard"
+    switch = "STORYBOARD_URL"
+    needs = ("STORYBOARD_URL", "STORYBOARD_TOKEN")
+
+    STORYBOARD_URL: str | None = None
+    STORYBOARD_TOKEN: SecretStr | None = None
 
 
 class BoardDTO(Dto):
@@ -51,10 +44,19 @@ class StoryboardClient:
     finds_statuses = False  # as Kitsu: a card reads the one board found again
 
     def __init__(
-        self, tracker: TrackerName, url: str, *, options: HttpOptions | None, transport: httpx.AsyncBaseTransport
+        self, url: str, token: str, *, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
     ) -> None:
-        self.tracker = tracker
-        self.http = TrackerHTTP(self.name, url, options=options, transport=transport)
+        self.tracker = TrackerName("storyboard")
+        self.site = url
+        self.http = TrackerHTTP(self.name, f"{url}/api", StaticBearerAuth(token), options=options, transport=transport)
+
+    @classmethod
+    def from_settings(
+        cls, settings: StoryboardSettings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+    ) -> StoryboardClient:
+        return cls(
+            settings.STORYBOARD_URL or "", secret(settings.STORYBOARD_TOKEN), options=options, transport=transport
+        )
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -68,7 +70,7 @@ class StoryboardClient:
             is_closed=board.state == "archived",
             percent_complete=board.done,
             target_date=board.due,
-            url=f"https://storyboard.example.com/b/{board.id}",
+            url=f"{self.site}/b/{board.id}",
         )
 
     async def _boards(self) -> list[BoardDTO]:
@@ -92,20 +94,11 @@ class StoryboardClient:
 
 @contextmanager
 def fifth_tracker() -> Iterator[TrackerName]:
-    """Storyboard registered (its key and its registry entry) for the duration."""
+    """Storyboard registered (its key, and its registry line) for the duration."""
     name = TrackerName.register("storyboard", "Storyboard")
-
-    def build(
-        settings: Settings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
-    ) -> StoryboardClient:
-        return StoryboardClient(
-            name,
-            "https://storyboard.example.com/api",
-            options=options,
-            transport=transport or httpx.MockTransport(storyboard_server),
-        )
-
-    unregister = registry.register(registry.Entry(name, lambda settings: True, build))
+    unregister = registry.register(
+        registry.Entry(name, StoryboardSettings, StoryboardClient.from_settings, "tests.trackers.fifth_demo")
+    )
     try:
         yield name
     finally:

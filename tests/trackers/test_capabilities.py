@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import load_settings
+from bot.demo.loopback import serve_in_thread
+from bot.settings import load_settings, setting_names
 from bot.trackers import registry
 from bot.trackers.capabilities import (
     AssetSource,
@@ -24,6 +25,7 @@ from bot.trackers.capabilities import (
 from bot.trackers.models import ProjectStatus, TrackerName
 from bot.trackers.registry import Trackers, build_trackers
 from tests.trackers.fifth import fifth_tracker
+from tests.trackers.fifth_demo import StoryboardState, create_app
 
 I, P, A, K = TrackerName.ISSUETRAK, TrackerName.PROJECTRAK, TrackerName.AIP, TrackerName.KITSU  # noqa: E741 - one letter a tracker keeps the tables below readable
 
@@ -62,7 +64,7 @@ def test_clients_given_in_any_order_come_out_in_key_order(trackers: Trackers) ->
     clients = list(trackers.configured().values())
     assert list(Trackers(reversed(clients)).configured()) == [I, P, A, K]
     with pytest.raises(ValueError, match="one client per tracker"):
-        Trackers([clients[0]], issuetrak=trackers.issuetrak)
+        Trackers([clients[0], clients[0]])
 
 
 async def test_only_the_entries_the_settings_turn_on_are_built(issuetrak_server) -> None:
@@ -98,15 +100,19 @@ def test_new_keys_are_guarded() -> None:
 
 
 async def test_a_registered_tracker_joins_and_leaves(tracker_settings: dict[str, str]) -> None:
-    settings = load_settings(_env_file=None, **tracker_settings)
-    with fifth_tracker() as storyboard:
+    state = StoryboardState()
+    with fifth_tracker() as storyboard, serve_in_thread(create_app(state)) as url:
         assert list(TrackerName)[-1] is storyboard
+        settings = load_settings(_env_file=None, STORYBOARD_URL=url, STORYBOARD_TOKEN=state.token, **tracker_settings)
         built = build_trackers(settings)
         assert [source.tracker for source in built.project_sources()] == [I, P, K, storyboard]
+        assert await built.configured()[storyboard].ping() == "4 boards"  # type: ignore[attr-defined]
         await built.aclose()
+        assert not build_trackers(load_settings(_env_file=None)).configured()  # off without its settings
         with pytest.raises(ValueError, match="already registered"):
-            registry.register(registry.Entry(storyboard, lambda settings: True, registry.ENTRIES[-1].build))
+            registry.register(registry.ENTRIES[-1])
     assert list(TrackerName) == [I, P, A, K]
     assert [entry.tracker for entry in registry.ENTRIES] == [I, P, A, K]
+    assert "STORYBOARD_URL" not in setting_names()  # its settings left with it
     with pytest.raises(ValueError, match="not a known tracker"):
         TrackerName("storyboard")

@@ -1,0 +1,66 @@
+"""The demo server of the fifth tracker (tests/trackers/fifth.py): GET /api/boards and
+GET /api/boards/{id}, behind a bearer token, with the knobs every demo server has."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.demo.wire import DemoKnobs, DemoTracker, Endpoint, bearer_token, error, instrumented
+
+
+def _boards() -> list[dict[str, Any]]:
+    return [
+        {"id": "b1", "title": "Lighthouse animatic", "state": "active", "done": 40, "due": "2030-01-31"},
+        {"id": "b2", "title": "Harbour teaser boards", "state": "active", "done": 90, "due": "2030-03-01"},
+        {"id": "b3", "title": "Archived pitch boards", "state": "archived", "done": 100, "due": "2020-01-01"},
+        {"id": "b4", "title": "Ferry chase boards", "state": "active", "done": 10, "due": "2021-06-01"},
+    ]
+
+
+@dataclass
+class StoryboardState(DemoKnobs):
+    boards: list[dict[str, Any]] = field(default_factory=_boards)
+    token: str = field(default_factory=lambda: "sb-" + secrets.token_urlsafe(12))
+
+
+def create_app(state: StoryboardState) -> Starlette:
+    def authorized(endpoint: Endpoint) -> Endpoint:
+        async def run(request: Request) -> Response:
+            token = bearer_token(request)
+            if token is None or not secrets.compare_digest(token.encode(), state.token.encode()):
+                return error(401, "Unauthorized")
+            return await endpoint(request)
+
+        return instrumented(state, run)
+
+    async def boards(request: Request) -> Response:
+        return JSONResponse(state.boards)
+
+    async def board(request: Request) -> Response:
+        found = next((b for b in state.boards if b["id"] == request.path_params["id"]), None)
+        return JSONResponse(found) if found else error(404, "no such board")
+
+    return Starlette(
+        routes=[
+            Route("/api/boards", authorized(boards), methods=["GET"]),
+            Route("/api/boards/{id}", authorized(board), methods=["GET"]),
+        ]
+    )
+
+
+def demo() -> DemoTracker:
+    """The console's Storyboard."""
+    state = StoryboardState()
+    return DemoTracker(
+        state,
+        create_app(state),
+        {"STORYBOARD_URL": "http://storyboard.demo", "STORYBOARD_TOKEN": SecretStr(state.token)},
+    )
