@@ -178,15 +178,23 @@ def scope_refusal(rt: Runtime, user: Person | None, issue: Issue) -> str | None:
 
 def organization_refusal(rt: Runtime, user: Person | None, number: int, organization: int | None) -> str | None:
     """`scope_refusal` for issue `number` of `organization` as read earlier (a watch's news)."""
+    seen = scope_organization(rt, user)
+    if seen is None or isinstance(seen, str):
+        return seen
+    return None if organization == seen else messages.SCOPE_NOT_YOURS.format(number=number)
+
+
+def scope_organization(rt: Runtime, user: Person | None) -> int | str | None:
+    """The organization whose issues the Issuetrak user `user` sees under ISSUE_SCOPE (a search
+    asks Issuetrak for those only), the sentence saying why they see none, or None: every issue
+    is everyone's."""
     if not scoped(rt):
         return None
     if user is None:
         return messages.SCOPE_NEEDS_USER
     if user.organization_id is None:
         return messages.SCOPE_NO_ORGANIZATION.format(user=user.id)
-    if organization != user.organization_id:
-        return messages.SCOPE_NOT_YOURS.format(number=number)
-    return None
+    return user.organization_id
 
 
 async def note_scope_refusal(rt: Runtime, user_id: str, number: int) -> str | None:

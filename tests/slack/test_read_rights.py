@@ -177,3 +177,38 @@ def test_a_new_issue_is_filed_under_the_submitters_organization(chat: Chat, issu
     chat.submit(view, values)
     [number] = set(issuetrak_server.state.issues) - before
     assert issuetrak_server.state.issues[number]["OrganizationID"] == 2  # David's, not the site's first
+
+
+def test_organization_scope_holds_for_search_and_mine(by_organization: Chat, issuetrak_server: IssuetrakServer) -> None:
+    """Issuetrak is asked for the person's organization's issues only (one condition, not a filter
+    here), on every page: Alice finds no Northlight Post issue, and David's own issues are only
+    those of his organization, counts included."""
+    chat = by_organization
+    assert "#1005" not in chat.send("/tracker search nuke").text  # Northlight Post's
+    searched = json.loads(issuetrak_server.requests_to("issues/search")[-1][2])
+    conditions = [
+        (e["FieldName"], e["FieldFilterValue1"])
+        for s in searched["QuerySetDefinitions"]
+        for e in s["QuerySetExpressions"]
+    ]
+    assert ("OrganizationID", "1") in conditions
+    chat.user = "U0DAVID"
+    assert "#1005" in chat.send("/tracker search nuke").text
+    mine = chat.send("/tracker mine")  # dokafor holds #1001 and #1006 of Northlight Studio too
+    assert "#1010" in mine.text and "#1001" not in mine.text and "#1006" not in mine.text
+    assert "1 assigned to you" in mine.text
+    forged = chat.click({"action_id": ids.ISSUES_PAGE, "value": '{"c":"search render","p":0}'})
+    assert "#1001" not in forged.text
+
+
+def test_organization_scope_refuses_search_to_whom_it_shows_nothing(
+    by_organization: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    issuetrak_server.state.users["bnguyen"]["OrganizationID"] = None
+    chat = by_organization
+    chat.runtime.settings.OPEN_READS = True
+    chat.user = "U0NOBODY"
+    assert messages.SCOPE_NEEDS_USER in chat.send("/tracker search nuke").text
+    chat.user = "U0BAO"
+    assert messages.SCOPE_NO_ORGANIZATION.format(user="bnguyen") in chat.send("/tracker search render").text
+    assert not issuetrak_server.requests_to("issues/search")
