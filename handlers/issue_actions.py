@@ -78,12 +78,28 @@ async def _say(reply: Reply, sentence: str, blocks: list[dict[str, Any]] | None 
 async def _redraw(
     rt: Runtime, respond: AsyncRespond, number: int, changed: str | None = None, read: dict[str, Any] | None = None
 ) -> None:
-    """The card again, in place of the one clicked: as a change read it back, else read now."""
-    card = await changes.card(rt, number, read=read)
+    """The card again, in place of the one clicked, as a change read it back (it was sent under
+    the read rules of its person); else read now."""
+    await _draw(rt, respond, await changes.card(rt, number, read=read), changed)
+
+
+async def _draw(rt: Runtime, respond: AsyncRespond, card: changes.Card, changed: str | None = None) -> None:
     blocks = cards.issue_card(
         card.issue, rt.clock().date(), priorities=card.priorities, substatuses=card.substatuses, changed=changed
     )
     await show(respond, blocks, f"Issue #{card.issue.number}: {card.issue.subject}")
+
+
+async def _redraw_for(
+    rt: Runtime, respond: AsyncRespond, team: str, person: SlackPerson, number: int, changed: str | None = None
+) -> None:
+    """The card read now, in place of the one clicked, if the clicker may read it; else the
+    sentence why not, to them alone."""
+    card = await changes.card_for(rt, team, person, number)
+    if isinstance(card, str):
+        await _say(_beside(respond), card)
+    else:
+        await _draw(rt, respond, card, changed)
 
 
 async def card_refreshed(
@@ -101,16 +117,12 @@ async def card_refreshed(
     number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10 else 0
 
     async def work() -> None:
-        person = await directory_of(context).person(client, _id(body, "team"), _id(body, "user"))
-        reader = await identity.reader(rt, _id(body, "team"), person)  # guests, identity, ISSUE_SCOPE
-        if not number or reader.refusal:
-            await _say(_beside(respond), reader.refusal or messages.MODAL_EXPIRED)
+        if not number:
+            await _say(_beside(respond), messages.MODAL_EXPIRED)
             return
-        card = await changes.card(rt, number)
-        if refusal := identity.issue_refusal(rt, reader, card.issue):
-            await _say(_beside(respond), refusal)
-            return
-        await _redraw(rt, respond, number, read=card.issue.model_dump())
+        team = _id(body, "team")
+        person = await directory_of(context).person(client, team, _id(body, "user"))
+        await _redraw_for(rt, respond, team, person, number)
 
     rt.spawn(guarded(_beside(respond), work(), what="refresh issue"), name="refresh issue")
 
@@ -160,7 +172,7 @@ async def _change(
         if action_id == ids.CARD_ASSIGN_ME or refusal is not None:
             await _say(beside, refusal or wanted)
         else:
-            await _redraw(rt, respond, state.issue, changed=wanted)
+            await _redraw_for(rt, respond, team, person, state.issue, changed=wanted)
         return
     click = str(body.get("trigger_id") or action.get("action_ts"))[:100]  # a Slack retry carries the same one
     outcome = await changes.submit(

@@ -56,6 +56,17 @@ async def card(rt: Runtime, number: int, *, read: dict[str, Any] | None = None) 
     return Card(issue, await issuetrak.priorities(), await issuetrak.substatuses())
 
 
+async def card_for(rt: Runtime, team: str, person: SlackPerson, number: int) -> Card | str:
+    """The card of issue `number` as Issuetrak has it now, if the person may read it (guests,
+    identity, ISSUE_SCOPE: `identity.reader`); else the sentence why not. Every card redrawn
+    from a click, whatever issue its (unsigned) block_id or value names, is read through here."""
+    reader = await identity.reader(rt, team, person)
+    if reader.refusal:
+        return reader.refusal
+    found = await card(rt, number)
+    return identity.issue_refusal(rt, reader, found.issue) or found
+
+
 async def person_value(rt: Runtime, team: str, field: IssueField, chosen: SlackPerson, number: int) -> Wanted | str:
     """The Issuetrak user a Slack person maps to (the identity rules), or the sentence why the
     issue cannot be given to them."""

@@ -15,6 +15,7 @@ from bot.demo.slack import TEAM_ID, SlackState
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, blocks_text, text_values
+from tests.slack.test_issue_actions import _card, _element
 from tests.slack.test_unfurls import paste, site
 from tests.slack.test_watches import Poller, news, poller, tick
 
@@ -212,3 +213,19 @@ def test_organization_scope_refuses_search_to_whom_it_shows_nothing(
     chat.user = "U0BAO"
     assert messages.SCOPE_NO_ORGANIZATION.format(user="bnguyen") in chat.send("/tracker search render").text
     assert not issuetrak_server.requests_to("issues/search")
+
+
+def test_organization_scope_holds_for_a_card_redrawn_after_a_refused_pick(
+    by_organization: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    """Picking someone with no Issuetrak user redraws the card saying so: the issue a (forged)
+    card names is read only under the clicker's read rule."""
+    chat = by_organization
+    card = _card(chat.send("/tracker issue 1001"))
+    pick = _element(card, ids.CARD_ASSIGN, selected_user="U0NOBODY")
+    forged = chat.click({**pick, "block_id": pick["block_id"].replace('"i":1001', '"i":1005')})
+    assert (
+        "Nuke" not in json.dumps([c.args for c in forged.calls])
+        and messages.SCOPE_NOT_YOURS.format(number=1005) in forged.text
+    )
+    assert "Render node" in json.dumps(chat.click(pick).of("response_url")[-1]["blocks"])  # her own: redrawn
