@@ -4,7 +4,8 @@ A step acts only as the person in its `slack#/types/user_context` input (`PERSON
 fills with whoever ran the workflow and which the workflow's builder cannot set: no other input
 is ever an identity. The rules are the command's: writes go through the outbox (`writes.submit`:
 `identity.identify` and `write_refusal`, re-checked when the outbox sends), reads through
-`identity.read_refusal`. A step has no channel, so WRITE_CHANNELS does not apply to it.
+`identity.reader` and, for the issue read, `identity.issue_refusal` (ISSUE_SCOPE). A step has
+no channel, so WRITE_CHANNELS does not apply to it.
 
 A write is keyed by the function execution's ID: Slack's retry of the same event is the same
 write. The step waits for the outbox to deliver it, up to `WAIT_SECONDS` (well under the step's
@@ -25,8 +26,7 @@ from typing import Any
 
 from bot import messages
 from bot.running.runtime import Runtime
-from bot.services import lookup, writes
-from bot.services.identity import read_refusal
+from bot.services import identity, lookup, writes
 from bot.slack.people import Directory, SlackPerson
 from bot.slack.rich_text import is_rich_text, rich_text_to_mrkdwn
 from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, OutboxState, Requester
@@ -219,14 +219,18 @@ async def add_note(rt: Runtime, client: Any, directory: Directory, execution: Ex
 
 
 async def get_issue(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
-    """`get_issuetrak_issue`: issue number, person; read under the read rules (OPEN_READS)."""
+    """`get_issuetrak_issue`: issue number, person; read under the read rules (guests,
+    OPEN_READS, ISSUE_SCOPE)."""
     person = await _person(client, directory, execution)
     issue_number = number(execution, "issue_number")
-    if (refusal := await read_refusal(rt, execution.team, person)) is not None:
-        return _refused(person, refusal)
+    reader = await identity.reader(rt, execution.team, person)
+    if reader.refusal is not None:
+        return _refused(person, reader.refusal)
     issuetrak = rt.trackers.require_issuetrak()
     try:
         issue = await lookup.get_issue(rt, issue_number)
+        if (refusal := identity.issue_refusal(rt, reader, issue)) is not None:
+            return _refused(person, refusal)
         substatus = ""
         if issue.substatus_id is not None:
             substatuses = await issuetrak.substatuses()

@@ -16,6 +16,7 @@ from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, blocks_text, text_values
 from tests.slack.test_issue_actions import _card, _element
+from tests.slack.test_steps import completed, failed, run_step
 from tests.slack.test_unfurls import paste, site
 from tests.slack.test_watches import Poller, news, poller, tick
 
@@ -229,3 +230,10 @@ def test_organization_scope_holds_for_a_card_redrawn_after_a_refused_pick(
         and messages.SCOPE_NOT_YOURS.format(number=1005) in forged.text
     )
     assert "Render node" in json.dumps(chat.click(pick).of("response_url")[-1]["blocks"])  # her own: redrawn
+
+
+def test_organization_scope_holds_for_the_get_issue_step(by_organization: Chat) -> None:
+    chat = by_organization
+    refused = failed(run_step(chat, "get_issuetrak_issue", {"issue_number": 1005}))
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in refused and "Nuke" not in refused
+    assert completed(run_step(chat, "get_issuetrak_issue", {"issue_number": 1001}))["subject"].startswith("Render")
