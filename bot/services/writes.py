@@ -447,7 +447,7 @@ async def _author_now(rt: Runtime, item: OutboxItem, people: People) -> str:
     team = item.requester.team_id
     person = await people(team, item.requester.user_id)
     if isinstance(item.payload, CommentPayload):
-        found = await kitsu_writes.author(rt, person)
+        found = await kitsu_writes.author(rt, person, task=item.payload.task)  # the team of this moment
         if found.refusal is not None:
             raise _Refused(found.refusal)
         if found.person_id is None:  # Kitsu did not answer
