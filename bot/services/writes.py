@@ -210,13 +210,15 @@ async def submit(
     again: the person hears how the first one went (a failed one is tried again, and one not
     sent yet goes out with what the repeat carries: a corrected form). A write from a `form`
     replaces that form's writes to other issues not sent yet, and the outcome's aside says
-    which went."""
+    which went. A key whose write is another person's is theirs alone: refused, left as it is."""
     if not allowed_here(rt, requester.channel_id):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     if (refusal := await _refusal(rt, kind, payload, requester.team_id, person)) is not None:
         return Outcome(Result.NOT_LINKED, refusal)
     people = _known(person)
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
+    if (item.requester.team_id, item.requester.user_id) != (requester.team_id, requester.user_id):
+        return Outcome(Result.REFUSED, messages.WRITE_NOT_YOURS)  # the key's write is another person's
     aside = "" if form is None else _replaced(await rt.store.cancel_replaced(form.prefix, form.suffix, keep=key))
     if not created:
         outcome = await _repeat(rt, item, payload, people)
