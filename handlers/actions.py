@@ -18,6 +18,7 @@ from bot.services import identity, lookup, watches, writes
 from bot.slack.people import Directory
 from bot.slack.telling import tell_outcome
 from bot.trackers.models import TrackerName
+from bot.trackers.pages import is_number
 from bot.views import cards, ids, sentence_blocks
 from handlers.commands import show_assets
 from handlers.context import directory_of, runtime_of
@@ -136,7 +137,7 @@ async def _retry(rt: Runtime, client: AsyncWebClient, respond: Reply, value: str
     """ "Try again" on a failed write: only its author's click counts (anyone else, or a value
     that names no write, hears the button is out of date). The failure notice is replaced at once,
     so the button cannot be clicked twice, and the outcome is told like the first one."""
-    item = await rt.store.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    item = await rt.store.get(int(value)) if is_number(value, 18) else None
     if item is None or not user or item.requester.user_id != user:
         await respond(
             text=messages.MODAL_EXPIRED,

@@ -25,6 +25,7 @@ from bot.services import change_flow, changes, identity, writes
 from bot.slack.people import Directory, SlackPerson
 from bot.slack.telling import outcome_blocks
 from bot.trackers.models import IssueField
+from bot.trackers.pages import is_number
 from bot.views import cards, ids, sentence_blocks
 from bot.views.issue_actions import CardState
 from handlers.context import directory_of, runtime_of
@@ -114,7 +115,7 @@ async def card_refreshed(
     await ack()
     rt = runtime_of(context)
     value = action.get("value")
-    number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10 else 0
+    number = int(value) if isinstance(value, str) and is_number(value) else 0
 
     async def work() -> None:
         if not number:
@@ -212,7 +213,7 @@ async def _wanted(
         return changes.date_value(number, picked) if isinstance(picked, str) else None
     option = action.get("selected_option")
     value = option.get("value") if isinstance(option, dict) else None
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 9:
+    if not isinstance(value, str) or not is_number(value):
         return None
     found = await changes.lookup_value(rt, field, number, value)
     return None if isinstance(found, str) else found

@@ -23,6 +23,7 @@ from bot.slack.people import SlackPerson
 from bot.store.records import ChangePayload, OutboxKind, Requester
 from bot.trackers.errors import NotFound, Unavailable
 from bot.trackers.models import Issue, IssueField, Lookup
+from bot.trackers.pages import is_number
 from bot.views.text import escape, fmt_date
 
 USER_FIELDS = (IssueField.ASSIGNEE, IssueField.NEXT_ACTION)
@@ -199,7 +200,7 @@ async def apply_anyway(rt: Runtime, *, item_id: str, person: SlackPerson, channe
     """ "Apply anyway" on a change refused for a conflict: the same change again, now without the
     comparison, as a write of its own (one per refused change, however often it is clicked).
     None when the button names no refused change of this person's."""
-    item = await rt.store.get(int(item_id)) if item_id.isascii() and item_id.isdigit() and len(item_id) < 19 else None
+    item = await rt.store.get(int(item_id)) if is_number(item_id, 18) else None
     payload = None if item is None else item.payload
     if item is None or not isinstance(payload, ChangePayload) or item.requester.user_id != person.id:
         return None

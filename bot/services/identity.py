@@ -27,6 +27,7 @@ from bot.slack.people import SlackBusy, SlackPerson
 from bot.store.records import LinkHow, RequestState
 from bot.trackers.errors import Unavailable
 from bot.trackers.models import Issue, Person
+from bot.trackers.pages import is_number
 
 log = logging.getLogger(__name__)
 
@@ -399,7 +400,7 @@ async def decide(rt: Runtime, *, team: str, admin: str, value: str, approve: boo
     never gives away a user another Slack person holds by email (the request then stays)."""
     if admin not in rt.settings.admins:
         return Answer(messages.DECIDE_ADMINS_ONLY, replace=False)
-    if not (value.isascii() and value.isdigit() and len(value) < 19):
+    if not is_number(value, 18):
         return Answer(messages.LINK_REQUEST_GONE, replace=True)
     if approve and (refusal := await _approval_refused(rt, team, int(value), owner_of)) is not None:
         return Answer(refusal, replace=False)
