@@ -237,3 +237,24 @@ def test_organization_scope_holds_for_the_get_issue_step(by_organization: Chat) 
     refused = failed(run_step(chat, "get_issuetrak_issue", {"issue_number": 1005}))
     assert messages.SCOPE_NOT_YOURS.format(number=1005) in refused and "Nuke" not in refused
     assert completed(run_step(chat, "get_issuetrak_issue", {"issue_number": 1001}))["subject"].startswith("Render")
+
+
+async def test_news_of_a_change_from_slack_is_told_only_where_the_issue_is_in_scope(
+    by_organization: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """David's channel watched #1001 before it became Northlight Studio's alone; Alice's change
+    of it from Slack is news for her channel, not his (his watch pauses instead)."""
+    chat = by_organization
+    chat.runtime.settings.ISSUE_SCOPE = "all"
+    chat.user, chat.channel = "U0DAVID", "C0POST"
+    chat.send("/tracker watch issue 1001")
+    chat.runtime.settings.ISSUE_SCOPE = "organization"
+    chat.user, chat.channel = "U0ALICE", "C0GENERAL"
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    chat.send("/tracker priority 1001 low")
+    await tick(poller)
+    told = news(chat)
+    assert [m["channel"] for m in told] == ["C0GENERAL"] and "Priority" in told[0]["text"]
+    [watch] = await chat.runtime.store.watches_at(TEAM_ID, "C0POST")
+    assert watch.paused_at is not None
