@@ -163,12 +163,15 @@ async def from_command(
     choice: str,
 ) -> writes.Outcome:
     """`/tracker assign|next 123 @person|me`, `substatus|priority 123 <name>`: the rules first
-    (nothing is looked up for someone who may not write here), then the issue (it exists; what it
+    (nothing is looked up for someone who may not write here, nor told of an issue out of their
+    ISSUE_SCOPE), then the issue (it exists; what it
     shows now), the value, and the change."""
     if not writes.allowed_here(rt, channel_id):
         return writes.Outcome(writes.Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     if identity.shut_out(rt, person):
         return writes.Outcome(writes.Result.REFUSED, messages.GUEST_REFUSED)
+    if (refusal := await writes.issuetrak_refusal(rt, team, person, number)) is not None:
+        return writes.Outcome(writes.Result.NOT_LINKED, refusal)  # before the issue's field is compared
     issuetrak = rt.trackers.require_issuetrak()
     try:
         issue: Issue | None = await issuetrak.get_issue(number)

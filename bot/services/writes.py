@@ -234,15 +234,23 @@ async def _refusal(rt: Runtime, kind: OutboxKind, payload: OutboxPayload, team: 
     goes out: `_author_now`); None while the tracker cannot say (asked again when it goes out)."""
     if kind is OutboxKind.KITSU_COMMENT:
         return (await kitsu_writes.author(rt, person)).refusal
+    on = payload.issue if isinstance(payload, (NotePayload, ChangePayload)) else None
+    return await issuetrak_refusal(rt, team, person, on)
+
+
+async def issuetrak_refusal(rt: Runtime, team: str, person: SlackPerson, issue: int | None) -> str | None:
+    """Why the person may not write to Issuetrak (on `issue`: ISSUE_SCOPE too), or None; None also
+    while Issuetrak cannot say. What a write asks before anything of the issue is told (a change
+    command compares the issue's field only after it)."""
     standing = await identify(rt, team, person)
     if (refusal := write_refusal(rt, standing, person)) is not None or standing.user is None:
         return refusal
-    if isinstance(payload, (NotePayload, ChangePayload)):
-        try:
-            return await note_scope_refusal(rt, standing.user, payload.issue)
-        except (Unavailable, NotFound):
-            return None  # told when it goes out: the note waits, or Issuetrak says the issue is gone
-    return None
+    if issue is None:
+        return None
+    try:
+        return await note_scope_refusal(rt, standing.user, issue)
+    except (Unavailable, NotFound):
+        return None  # told when it goes out: the note waits, or Issuetrak says the issue is gone
 
 
 def _replaced(earlier: list[OutboxItem]) -> str:

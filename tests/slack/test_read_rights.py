@@ -258,3 +258,14 @@ async def test_news_of_a_change_from_slack_is_told_only_where_the_issue_is_in_sc
     assert [m["channel"] for m in told] == ["C0GENERAL"] and "Priority" in told[0]["text"]
     [watch] = await chat.runtime.store.watches_at(TEAM_ID, "C0POST")
     assert watch.paused_at is not None
+
+
+def test_organization_scope_holds_before_a_change_command_says_the_field_is_already_so(
+    by_organization: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    """`priority 1005 urgent` must not tell Alice what another organization's issue shows: the
+    scope refuses before the value is compared."""
+    chat = by_organization
+    guessed = chat.send("/tracker priority 1005 urgent")  # #1005 is Urgent
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in guessed.text and "Urgent" not in guessed.text
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in chat.send("/tracker assign 1005 me").text
