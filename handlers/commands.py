@@ -161,6 +161,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
                 number=number,
                 field=field,
                 choice=choice,
+                people=writes.people_now(asked.client),
             )
             await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
         case parsed.LinkUser(user, None):

@@ -185,6 +185,7 @@ async def _change(
         channel=await directory.channel_name(client, team, channel),
         wanted=wanted,
         seen=state.shown.get(field, changes.UNKNOWN),
+        people=writes.people_now(client),
     )
     await _told(rt, respond, person, wanted, outcome)
 
@@ -261,7 +262,9 @@ async def apply_anyway(
         person = await directory.person(client, team, user)
         channel = _channel(body)
         name = await directory.channel_name(client, team, channel) if channel else ""
-        outcome = await changes.apply_anyway(rt, item_id=str(action.get("value") or ""), person=person, channel=name)
+        value = str(action.get("value") or "")
+        people = writes.people_now(client)
+        outcome = await changes.apply_anyway(rt, item_id=value, person=person, channel=name, people=people)
         if outcome is None:
             await _say(_beside(respond), messages.MODAL_EXPIRED)
             return

@@ -199,6 +199,14 @@ async def _write(
 
     async def recorded() -> writes.Outcome:
         person = await directory.person(client, where.team, where.user)
-        return await kitsu_comments.submit(rt, key=key, requester=requester, person=person, chosen=checked, text=text)
+        return await kitsu_comments.submit(
+            rt,
+            key=key,
+            requester=requester,
+            person=person,
+            people=writes.people_now(client),
+            chosen=checked,
+            text=text,
+        )
 
     await record_and_tell(client, requester, OutboxKind.KITSU_COMMENT, recorded())

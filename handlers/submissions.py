@@ -162,7 +162,14 @@ async def _write(
             slack_escaped=False,
         )
         return await writes.submit(
-            rt, key=key, kind=kind, requester=requester, person=person, payload=payload(html), form=form
+            rt,
+            key=key,
+            kind=kind,
+            requester=requester,
+            person=person,
+            people=writes.people_now(client),
+            payload=payload(html),
+            form=form,
         )
 
     await record_and_tell(client, requester, kind, recorded())

@@ -113,6 +113,7 @@ async def submit(
     channel: str,
     wanted: Wanted,
     seen: Value | object = UNKNOWN,
+    people: writes.People,
     seen_label: str = "",
     force: bool = False,
 ) -> writes.Outcome:
@@ -140,7 +141,9 @@ async def submit(
         html=f"{footer}<p><small>{writes.reference(key)}</small></p>",
     )
     requester = Requester(team_id=team, user_id=person.id, channel_id=channel_id)
-    return await writes.submit(rt, key=key, kind=OutboxKind.CHANGE, payload=payload, requester=requester, person=person)
+    return await writes.submit(
+        rt, key=key, kind=OutboxKind.CHANGE, payload=payload, requester=requester, person=person, people=people
+    )
 
 
 def _same(wanted: Wanted) -> str:
@@ -161,6 +164,7 @@ async def from_command(
     number: int,
     field: IssueField,
     choice: str,
+    people: writes.People,
 ) -> writes.Outcome:
     """`/tracker assign|next 123 @person|me`, `substatus|priority 123 <name>`: the rules first
     (nothing is looked up for someone who may not write here, nor told of an issue out of their
@@ -195,11 +199,14 @@ async def from_command(
         channel_id=channel_id,
         channel=channel,
         wanted=wanted,
+        people=people,
         seen_label="" if issue is None else change_flow.shown_label(issue, field),
     )
 
 
-async def apply_anyway(rt: Runtime, *, item_id: str, person: SlackPerson, channel: str) -> writes.Outcome | None:
+async def apply_anyway(
+    rt: Runtime, *, item_id: str, person: SlackPerson, channel: str, people: writes.People
+) -> writes.Outcome | None:
     """ "Apply anyway" on a change refused for a conflict: the same change again, now without the
     comparison, as a write of its own (one per refused change, however often it is clicked).
     None when the button names no refused change of this person's."""
@@ -218,5 +225,6 @@ async def apply_anyway(rt: Runtime, *, item_id: str, person: SlackPerson, channe
         channel_id=item.requester.channel_id or "",
         channel=channel,
         wanted=wanted,
+        people=people,
         force=True,
     )

@@ -196,7 +196,7 @@ async def create_issue(rt: Runtime, client: Any, directory: Directory, execution
     names = await writes.mention_names(directory, client, execution.team, description)
     html = _html(description, names, person, execution.id, escaped=False)
     payload = IssuePayload(subject=subject, html=html, type=type_id, priority=priority_id, project=project)
-    return await _write(rt, execution, person, OutboxKind.ISSUE, payload)
+    return await _write(rt, client, execution, person, OutboxKind.ISSUE, payload)
 
 
 async def add_note(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
@@ -215,7 +215,8 @@ async def add_note(rt: Runtime, client: Any, directory: Directory, execution: Ex
         pass  # saved, and delivered when Issuetrak is back
     names = await writes.mention_names(directory, client, execution.team, said)
     html = _html(said, names, person, execution.id, escaped=escaped)
-    return await _write(rt, execution, person, OutboxKind.NOTE, NotePayload(issue=issue, html=html, private=private))
+    note = NotePayload(issue=issue, html=html, private=private)
+    return await _write(rt, client, execution, person, OutboxKind.NOTE, note)
 
 
 async def get_issue(rt: Runtime, client: Any, directory: Directory, execution: Execution) -> StepResult:
@@ -313,13 +314,19 @@ def _key(execution_id: str) -> str:
 
 
 async def _write(
-    rt: Runtime, execution: Execution, person: SlackPerson, kind: OutboxKind, payload: OutboxPayload
+    rt: Runtime, client: Any, execution: Execution, person: SlackPerson, kind: OutboxKind, payload: OutboxPayload
 ) -> StepResult:
     """Record the write under the execution's key (the outbox's identity rules decide), then wait
     for it to be made, up to WAIT_SECONDS."""
     requester = Requester(team_id=execution.team, user_id=person.id, channel_id=None)
     outcome = await writes.submit(
-        rt, key=_key(execution.id), kind=kind, payload=payload, requester=requester, person=person
+        rt,
+        key=_key(execution.id),
+        kind=kind,
+        payload=payload,
+        requester=requester,
+        person=person,
+        people=writes.people_now(client),
     )
     if outcome.result in (writes.Result.NOT_LINKED, writes.Result.REFUSED):
         return _refused(person, outcome.sentence)

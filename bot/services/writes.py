@@ -86,17 +86,6 @@ def people_now(client: Any) -> People:
     return lambda team, user: directory.person(client, team, user)
 
 
-def _known(person: SlackPerson) -> People:
-    """The person a request has just looked up, for the attempt made within that request."""
-
-    async def lookup(team: str, user: str) -> SlackPerson:
-        if user != person.id:
-            raise LookupError(f"a write of {user} is not {person.id}'s to send")
-        return person
-
-    return lookup
-
-
 class Result(StrEnum):
     DELIVERED = "delivered"
     ALREADY = "already"
@@ -204,9 +193,12 @@ async def submit(
     payload: OutboxPayload,
     requester: Requester,
     person: SlackPerson,
+    people: People,
     form: Form | None = None,
 ) -> Outcome:
-    """Record the write, then try to deliver it now. A repeat of the same key is not written
+    """Record the write, then try to deliver it now, under the rights of its person as `people`
+    says when it is sent (Slack asked then: `people_now`; `person` is who asked, as the request
+    knew them, which may be minutes old). A repeat of the same key is not written
     again: the person hears how the first one went (a failed one is tried again, and one not
     sent yet goes out with what the repeat carries: a corrected form). A write from a `form`
     replaces that form's writes to other issues not sent yet, and the outcome's aside says
@@ -215,7 +207,6 @@ async def submit(
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     if (refusal := await _refusal(rt, kind, payload, requester.team_id, person)) is not None:
         return Outcome(Result.NOT_LINKED, refusal)
-    people = _known(person)
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
     if (item.requester.team_id, item.requester.user_id) != (requester.team_id, requester.user_id):
         return Outcome(Result.REFUSED, messages.WRITE_NOT_YOURS)  # the key's write is another person's
@@ -685,4 +676,5 @@ async def note_from_command(
         payload=NotePayload(issue=issue, html=html, private=False),
         requester=requester,
         person=person,
+        people=people_now(client),
     )
