@@ -22,6 +22,7 @@ from bot.trackers.pages import is_number
 from bot.views import cards, ids, sentence_blocks
 from handlers.commands import show_assets
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 from handlers.responding import Reply, guarded, show
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,8 @@ async def _shut_out(
 ) -> bool:
     """A guest's click (when guests may not use the bot) is answered with the refusal, like their
     commands: the buttons of a card could be replayed by anyone."""
-    user = (body.get("user") or {}).get("id", "")
-    team = (body.get("team") or {}).get("id", "")
+    user = body_id(body, "user")
+    team = body_id(body, "team")
     if not identity.shut_out(rt, await directory.person(client, team, user)):
         return False
     await show(respond, sentence_blocks.notice(messages.GUEST_REFUSED), messages.GUEST_REFUSED)
@@ -128,7 +129,7 @@ async def retry_write(
 ) -> None:
     await ack()
     rt = runtime_of(context)
-    user = (body.get("user") or {}).get("id", "")
+    user = body_id(body, "user")
     work = _retry(rt, client, respond, str(action.get("value") or ""), user)
     rt.spawn(guarded(respond, work, what="retry write"), name="retry write")
 
@@ -183,7 +184,7 @@ async def _watch(
     if not channel:
         await show(reply, cards.message(messages.MODAL_EXPIRED), messages.MODAL_EXPIRED)
         return
-    team = (body.get("team") or {}).get("id", "")
-    person = await directory.person(client, team, (body.get("user") or {}).get("id", ""))
+    team = body_id(body, "team")
+    person = await directory.person(client, team, body_id(body, "user"))
     sentence = await watches.watch_here(rt, team=team, channel=channel, person=person, value=value)
     await show(reply, sentence_blocks.notice(sentence), sentence)

@@ -29,6 +29,7 @@ from bot.trackers.pages import is_number
 from bot.views import cards, ids, sentence_blocks
 from bot.views.issue_actions import CardState
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 from handlers.responding import Reply, guarded, show
 
 log = logging.getLogger(__name__)
@@ -51,16 +52,10 @@ def register(app: AsyncApp) -> None:
     app.action(ids.CHANGE_ANYWAY)(apply_anyway)
 
 
-def _id(body: dict[str, Any], key: str) -> str:
-    part = body.get(key)
-    value = part.get("id") if isinstance(part, dict) else None
-    return value if isinstance(value, str) else ""
-
-
 def _channel(body: dict[str, Any]) -> str:
     container = body.get("container")
     found = container.get("channel_id") if isinstance(container, dict) else None
-    return found if isinstance(found, str) and found else _id(body, "channel")
+    return found if isinstance(found, str) and found else body_id(body, "channel")
 
 
 def _beside(respond: AsyncRespond) -> Reply:
@@ -121,8 +116,8 @@ async def card_refreshed(
         if not number:
             await _say(_beside(respond), messages.MODAL_EXPIRED)
             return
-        team = _id(body, "team")
-        person = await directory_of(context).person(client, team, _id(body, "user"))
+        team = body_id(body, "team")
+        person = await directory_of(context).person(client, team, body_id(body, "user"))
         await _redraw_for(rt, respond, team, person, number)
 
     rt.spawn(guarded(_beside(respond), work(), what="refresh issue"), name="refresh issue")
@@ -151,7 +146,7 @@ async def _change(
     action: dict[str, Any],
 ) -> None:
     beside = _beside(respond)
-    team, user, channel = _id(body, "team"), _id(body, "user"), _channel(body)
+    team, user, channel = body_id(body, "team"), body_id(body, "user"), _channel(body)
     state, action_id = CardState.decode(action.get("block_id")), str(action.get("action_id"))
     field = _FIELDS[action_id]
     if state is None or not channel or not user:  # not a card this bot drew
@@ -258,7 +253,7 @@ async def apply_anyway(
     directory = directory_of(context)
 
     async def work() -> None:
-        team, user = _id(body, "team"), _id(body, "user")
+        team, user = body_id(body, "team"), body_id(body, "user")
         person = await directory.person(client, team, user)
         channel = _channel(body)
         name = await directory.channel_name(client, team, channel) if channel else ""

@@ -29,6 +29,7 @@ from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
 from bot.views.modals import IssueForm, NoteForm
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 from handlers.shortcuts import Origin
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def _accepted(
 ) -> tuple[Origin, Form]:
     """Where the modal came from (its signed metadata, checked to be this person's, in this
     workspace, about a message in a channel open to writes) and the submitted values."""
-    user, team = (body.get("user") or {}).get("id"), (body.get("team") or {}).get("id")
+    user, team = body_id(body, "user"), body_id(body, "team")
     try:
         origin = Origin.model_validate(rt.signer.verify(view.get("private_metadata")))
     except ValidationError:  # missing, forged, stale, or not about a message
