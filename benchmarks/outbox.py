@@ -48,6 +48,11 @@ ALICE = SlackPerson(id="U0ALICE", name="Alice Martin", email="alice@example.com"
 log = logging.getLogger("benchmarks")
 
 
+async def _alice(team: str, user: str) -> SlackPerson:
+    """Who the benchmark's writes are sent as: Alice, as the Slack stand-in knows her."""
+    return ALICE
+
+
 @dataclass
 class Bot:
     rt: Runtime
@@ -65,6 +70,7 @@ class Bot:
                 key=key,
                 kind=OutboxKind.NOTE,
                 person=ALICE,
+                people=_alice,
                 payload=NotePayload(issue=1001, html=html, private=False),
                 requester=Requester(team_id=TEAM_ID, user_id=ALICE.id, channel_id="C0GENERAL"),
             )

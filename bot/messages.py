@@ -591,3 +591,6 @@ CHANGE_NEXT_PICK = "Next action…"
 CHANGE_PRIORITY_PICK = "Priority"
 CHANGE_SUBSTATUS_PICK = "Substatus"
 CHANGE_TARGET_PICK = "Target date"
+
+# A write whose idempotency key another person's write already holds (a replay, never Slack's own).
+WRITE_NOT_YOURS = "That request was already made by someone else, so nothing was written for you."

@@ -16,11 +16,13 @@ from bot import messages
 from bot.posting.telling import tell_outcome
 from bot.runtime import Runtime
 from bot.services import identity, lookup, watches, writes
-from bot.slack.people import Directory
+from bot.slack.people import Directory, people_now
 from bot.trackers.models import TrackerName
+from bot.trackers.pages import is_number
 from bot.views import cards, ids, sentence_blocks
 from handlers.commands import show_assets
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 from handlers.responding import Reply, guarded, show
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,8 @@ async def _shut_out(
 ) -> bool:
     """A guest's click (when guests may not use the bot) is answered with the refusal, like their
     commands: the buttons of a card could be replayed by anyone."""
-    user = (body.get("user") or {}).get("id", "")
-    team = (body.get("team") or {}).get("id", "")
+    user = body_id(body, "user")
+    team = body_id(body, "team")
     if not identity.shut_out(rt, await directory.person(client, team, user)):
         return False
     await show(respond, sentence_blocks.notice(messages.GUEST_REFUSED), messages.GUEST_REFUSED)
@@ -127,7 +129,7 @@ async def retry_write(
 ) -> None:
     await ack()
     rt = runtime_of(context)
-    user = (body.get("user") or {}).get("id", "")
+    user = body_id(body, "user")
     work = _retry(rt, client, respond, str(action.get("value") or ""), user)
     rt.spawn(guarded(respond, work, what="retry write"), name="retry write")
 
@@ -136,7 +138,7 @@ async def _retry(rt: Runtime, client: AsyncWebClient, respond: Reply, value: str
     """ "Try again" on a failed write: only its author's click counts (anyone else, or a value
     that names no write, hears the button is out of date). The failure notice is replaced at once,
     so the button cannot be clicked twice, and the outcome is told like the first one."""
-    item = await rt.store.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    item = await rt.store.get(int(value)) if is_number(value, 18) else None
     if item is None or not user or item.requester.user_id != user:
         await respond(
             text=messages.MODAL_EXPIRED,
@@ -145,7 +147,7 @@ async def _retry(rt: Runtime, client: AsyncWebClient, respond: Reply, value: str
         )
         return
     await show(respond, sentence_blocks.notice(messages.RETRY_QUEUED), messages.RETRY_QUEUED)
-    await tell_outcome(client, item.requester, await writes.retry(rt, item.id, writes.people_now(client)))
+    await tell_outcome(client, item.requester, await writes.retry(rt, item.id, people_now(client)))
 
 
 async def watch_here(
@@ -182,7 +184,7 @@ async def _watch(
     if not channel:
         await show(reply, cards.message(messages.MODAL_EXPIRED), messages.MODAL_EXPIRED)
         return
-    team = (body.get("team") or {}).get("id", "")
-    person = await directory.person(client, team, (body.get("user") or {}).get("id", ""))
+    team = body_id(body, "team")
+    person = await directory.person(client, team, body_id(body, "user"))
     sentence = await watches.watch_here(rt, team=team, channel=channel, person=person, value=value)
     await show(reply, sentence_blocks.notice(sentence), sentence)

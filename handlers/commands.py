@@ -18,7 +18,7 @@ from bot.posting import digest_posting, link_requests
 from bot.runtime import Runtime
 from bot.services import changes, digests, identity, lookup, watches, writes
 from bot.slack import command_parser as parsed
-from bot.slack.people import Directory, SlackPerson
+from bot.slack.people import Directory, SlackPerson, people_now
 from bot.trackers.models import AssetPage
 from bot.views import cards, sentence_blocks
 from handlers.context import directory_of, runtime_of
@@ -160,6 +160,7 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
                 number=number,
                 field=field,
                 choice=choice,
+                people=people_now(asked.client),
             )
             await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
         case parsed.LinkUser(user, None):

@@ -19,6 +19,7 @@ from bot.store.records import Requester
 from bot.views import ids
 from bot.views.home import home_view
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ async def stop_watch(
     not, when not), and the Home tab is published again."""
     await ack()
     rt = runtime_of(context)
-    team, user = (body.get("team") or {}).get("id", ""), (body.get("user") or {}).get("id", "")
+    team, user = body_id(body, "team"), body_id(body, "user")
     rt.spawn(_stop(rt, client, directory_of(context), team, user, str(action.get("value") or "")), name="stop watch")
 
 

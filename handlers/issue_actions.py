@@ -23,11 +23,13 @@ from bot import messages
 from bot.posting.telling import outcome_blocks
 from bot.runtime import Runtime
 from bot.services import change_flow, changes, identity, writes
-from bot.slack.people import Directory, SlackPerson
+from bot.slack.people import Directory, SlackPerson, people_now
 from bot.trackers.models import IssueField
+from bot.trackers.pages import is_number
 from bot.views import cards, ids, sentence_blocks
 from bot.views.issue_actions import CardState
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 from handlers.responding import Reply, guarded, show
 
 log = logging.getLogger(__name__)
@@ -50,16 +52,10 @@ def register(app: AsyncApp) -> None:
     app.action(ids.CHANGE_ANYWAY)(apply_anyway)
 
 
-def _id(body: dict[str, Any], key: str) -> str:
-    part = body.get(key)
-    value = part.get("id") if isinstance(part, dict) else None
-    return value if isinstance(value, str) else ""
-
-
 def _channel(body: dict[str, Any]) -> str:
     container = body.get("container")
     found = container.get("channel_id") if isinstance(container, dict) else None
-    return found if isinstance(found, str) and found else _id(body, "channel")
+    return found if isinstance(found, str) and found else body_id(body, "channel")
 
 
 def _beside(respond: AsyncRespond) -> Reply:
@@ -78,12 +74,28 @@ async def _say(reply: Reply, sentence: str, blocks: list[dict[str, Any]] | None 
 async def _redraw(
     rt: Runtime, respond: AsyncRespond, number: int, changed: str | None = None, read: dict[str, Any] | None = None
 ) -> None:
-    """The card again, in place of the one clicked: as a change read it back, else read now."""
-    card = await changes.card(rt, number, read=read)
+    """The card again, in place of the one clicked, as a change read it back (it was sent under
+    the read rules of its person); else read now."""
+    await _draw(rt, respond, await changes.card(rt, number, read=read), changed)
+
+
+async def _draw(rt: Runtime, respond: AsyncRespond, card: changes.Card, changed: str | None = None) -> None:
     blocks = cards.issue_card(
         card.issue, rt.clock().date(), priorities=card.priorities, substatuses=card.substatuses, changed=changed
     )
     await show(respond, blocks, f"Issue #{card.issue.number}: {card.issue.subject}")
+
+
+async def _redraw_for(
+    rt: Runtime, respond: AsyncRespond, team: str, person: SlackPerson, number: int, changed: str | None = None
+) -> None:
+    """The card read now, in place of the one clicked, if the clicker may read it; else the
+    sentence why not, to them alone."""
+    card = await changes.card_for(rt, team, person, number)
+    if isinstance(card, str):
+        await _say(_beside(respond), card)
+    else:
+        await _draw(rt, respond, card, changed)
 
 
 async def card_refreshed(
@@ -98,19 +110,15 @@ async def card_refreshed(
     await ack()
     rt = runtime_of(context)
     value = action.get("value")
-    number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10 else 0
+    number = int(value) if isinstance(value, str) and is_number(value) else 0
 
     async def work() -> None:
-        person = await directory_of(context).person(client, _id(body, "team"), _id(body, "user"))
-        reader = await identity.reader(rt, _id(body, "team"), person)  # guests, identity, ISSUE_SCOPE
-        if not number or reader.refusal:
-            await _say(_beside(respond), reader.refusal or messages.MODAL_EXPIRED)
+        if not number:
+            await _say(_beside(respond), messages.MODAL_EXPIRED)
             return
-        card = await changes.card(rt, number)
-        if refusal := identity.issue_refusal(rt, reader, card.issue):
-            await _say(_beside(respond), refusal)
-            return
-        await _redraw(rt, respond, number, read=card.issue.model_dump())
+        team = body_id(body, "team")
+        person = await directory_of(context).person(client, team, body_id(body, "user"))
+        await _redraw_for(rt, respond, team, person, number)
 
     rt.spawn(guarded(_beside(respond), work(), what="refresh issue"), name="refresh issue")
 
@@ -138,7 +146,7 @@ async def _change(
     action: dict[str, Any],
 ) -> None:
     beside = _beside(respond)
-    team, user, channel = _id(body, "team"), _id(body, "user"), _channel(body)
+    team, user, channel = body_id(body, "team"), body_id(body, "user"), _channel(body)
     state, action_id = CardState.decode(action.get("block_id")), str(action.get("action_id"))
     field = _FIELDS[action_id]
     if state is None or not channel or not user:  # not a card this bot drew
@@ -160,7 +168,7 @@ async def _change(
         if action_id == ids.CARD_ASSIGN_ME or refusal is not None:
             await _say(beside, refusal or wanted)
         else:
-            await _redraw(rt, respond, state.issue, changed=wanted)
+            await _redraw_for(rt, respond, team, person, state.issue, changed=wanted)
         return
     click = str(body.get("trigger_id") or action.get("action_ts"))[:100]  # a Slack retry carries the same one
     outcome = await changes.submit(
@@ -172,6 +180,7 @@ async def _change(
         channel=await directory.channel_name(client, team, channel),
         wanted=wanted,
         seen=state.shown.get(field, changes.UNKNOWN),
+        people=people_now(client),
     )
     await _told(rt, respond, person, wanted, outcome)
 
@@ -200,7 +209,7 @@ async def _wanted(
         return changes.date_value(number, picked) if isinstance(picked, str) else None
     option = action.get("selected_option")
     value = option.get("value") if isinstance(option, dict) else None
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 9:
+    if not isinstance(value, str) or not is_number(value):
         return None
     found = await changes.lookup_value(rt, field, number, value)
     return None if isinstance(found, str) else found
@@ -244,11 +253,13 @@ async def apply_anyway(
     directory = directory_of(context)
 
     async def work() -> None:
-        team, user = _id(body, "team"), _id(body, "user")
+        team, user = body_id(body, "team"), body_id(body, "user")
         person = await directory.person(client, team, user)
         channel = _channel(body)
         name = await directory.channel_name(client, team, channel) if channel else ""
-        outcome = await changes.apply_anyway(rt, item_id=str(action.get("value") or ""), person=person, channel=name)
+        value = str(action.get("value") or "")
+        people = people_now(client)
+        outcome = await changes.apply_anyway(rt, item_id=value, person=person, channel=name, people=people)
         if outcome is None:
             await _say(_beside(respond), messages.MODAL_EXPIRED)
             return

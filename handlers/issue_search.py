@@ -21,6 +21,7 @@ from bot.slack import command_parser as parsed
 from bot.slack.people import Directory, SlackPerson
 from bot.views import cards, ids, issue_results, sentence_blocks
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 from handlers.responding import Reply, guarded, show
 
 
@@ -89,6 +90,6 @@ async def _page(
     command: parsed.SearchIssues | parsed.MyIssues,
     page_index: int,
 ) -> None:
-    team = (body.get("team") or {}).get("id", "")
-    person = await directory.person(client, team, (body.get("user") or {}).get("id", ""))
+    team = body_id(body, "team")
+    person = await directory.person(client, team, body_id(body, "user"))
     await show_found(rt, respond, team=team, person=person, command=command, page_index=page_index)

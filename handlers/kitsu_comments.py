@@ -27,12 +27,13 @@ from bot import messages
 from bot.runtime import Runtime
 from bot.services import kitsu_comments, writes
 from bot.slack.notes_html import editable_text
-from bot.slack.people import Directory, SlackBusy
+from bot.slack.people import Directory, SlackBusy, people_now
 from bot.store.records import OutboxKind
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
 from handlers.context import directory_of, runtime_of
 from handlers.note_button import clicked_origin
+from handlers.payload import body_id
 from handlers.shortcuts import Origin, origin
 from handlers.submissions import record_and_tell, requester_of
 
@@ -139,7 +140,7 @@ async def comment_choices(
     except (AttributeError, TypeError, ValueError, ValidationError):
         await ack(options=[])
         return
-    user = (body.get("user") or {}).get("id")
+    user = body_id(body, "user")
     if where.user != user or field is None:
         await ack(options=[])
         return
@@ -158,7 +159,7 @@ async def comment_submitted(
 ) -> None:
     rt = runtime_of(context)
     title = messages.KITSU_COMMENT_TITLE
-    user, team = (body.get("user") or {}).get("id"), (body.get("team") or {}).get("id")
+    user, team = body_id(body, "user"), body_id(body, "team")
     try:
         where = Origin.model_validate(rt.signer.verify(view.get("private_metadata")))
         form = _chosen(view)
@@ -199,6 +200,14 @@ async def _write(
 
     async def recorded() -> writes.Outcome:
         person = await directory.person(client, where.team, where.user)
-        return await kitsu_comments.submit(rt, key=key, requester=requester, person=person, chosen=checked, text=text)
+        return await kitsu_comments.submit(
+            rt,
+            key=key,
+            requester=requester,
+            person=person,
+            people=people_now(client),
+            chosen=checked,
+            text=text,
+        )
 
     await record_and_tell(client, requester, OutboxKind.KITSU_COMMENT, recorded())

@@ -14,6 +14,7 @@ from bot.posting import link_requests
 from bot.runtime import Runtime
 from bot.views import cards, ids, sentence_blocks
 from handlers.context import runtime_of
+from handlers.payload import body_id
 from handlers.responding import Reply, guarded, show
 
 
@@ -56,8 +57,8 @@ async def _decide(
 ) -> None:
     await ack()
     rt = runtime_of(context)
-    admin = (body.get("user") or {}).get("id", "")
-    team = (body.get("team") or {}).get("id", "")
+    admin = body_id(body, "user")
+    team = body_id(body, "team")
     work = _answer(rt, client, respond, team=team, admin=admin, value=str(action.get("value") or ""), approve=approve)
     rt.spawn(guarded(respond, work, what="link decision"), name="link decision")
 

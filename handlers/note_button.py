@@ -29,6 +29,7 @@ from bot.trackers.errors import TrackerError
 from bot.trackers.pages import is_number
 from bot.views import ids, modals
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,14 @@ def clicked_origin(body: dict[str, Any], action: dict[str, Any]) -> dict[str, An
     None when the click names no channel. The card's message is the thread the answer goes to,
     unless it was ephemeral (Slack keeps no thread under those): then the person is told."""
     container, message = _part(body, "container"), _part(body, "message")
-    channel = _text(container.get("channel_id")) or _text(_part(body, "channel").get("id"))
+    channel = _text(container.get("channel_id")) or body_id(body, "channel")
     message_ts = _text(container.get("message_ts"))
     ts = message_ts or _text(action.get("action_ts"))
     if not channel or not ts:
         return None
     return {
-        "team": _text(_part(body, "team").get("id")),
-        "user": _text(_part(body, "user").get("id")),
+        "team": body_id(body, "team"),
+        "user": body_id(body, "user"),
         "channel": channel,
         "ts": ts,
         "thread_ts": _text(container.get("thread_ts")) or _text(message.get("thread_ts")) or ts,

@@ -20,6 +20,7 @@ from bot.slack.people import Directory
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ def origin(shortcut: dict[str, Any]) -> dict[str, str]:
     fields; not validated here: a message without them makes a modal whose submission is refused)."""
     message = shortcut.get("message") or {}
     return {
-        "team": (shortcut.get("team") or {}).get("id", ""),
-        "user": (shortcut.get("user") or {}).get("id", ""),
-        "channel": (shortcut.get("channel") or {}).get("id", ""),
+        "team": body_id(shortcut, "team"),
+        "user": body_id(shortcut, "user"),
+        "channel": body_id(shortcut, "channel"),
         "ts": message.get("ts", ""),
         "thread_ts": message.get("thread_ts") or message.get("ts", ""),
     }
@@ -91,7 +92,7 @@ async def create_issue_shortcut(
 def _refused_here(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient, title: str) -> bool:
     """In a channel that may not write (WRITE_CHANNELS), a small modal says so before any form
     opens; True when it did. The submission checks again (settings may change meanwhile)."""
-    if writes.allowed_here(rt, (shortcut.get("channel") or {}).get("id", "")):
+    if writes.allowed_here(rt, body_id(shortcut, "channel")):
         return False
     view = modals.result_modal(title, messages.WRITES_NOT_ALLOWED_HERE)
     rt.spawn(client.views_open(trigger_id=shortcut["trigger_id"], view=view), name="refusal modal")

@@ -23,12 +23,13 @@ from bot import messages
 from bot.posting.telling import tell_outcome, tell_person
 from bot.runtime import Runtime
 from bot.services import writes
-from bot.slack.people import Directory, SlackBusy
+from bot.slack.people import Directory, SlackBusy, people_now
 from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester, StoreError
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
 from bot.views.modals import IssueForm, NoteForm
 from handlers.context import directory_of, runtime_of
+from handlers.payload import body_id
 from handlers.shortcuts import Origin
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def _accepted(
 ) -> tuple[Origin, Form]:
     """Where the modal came from (its signed metadata, checked to be this person's, in this
     workspace, about a message in a channel open to writes) and the submitted values."""
-    user, team = (body.get("user") or {}).get("id"), (body.get("team") or {}).get("id")
+    user, team = body_id(body, "user"), body_id(body, "team")
     try:
         origin = Origin.model_validate(rt.signer.verify(view.get("private_metadata")))
     except ValidationError:  # missing, forged, stale, or not about a message
@@ -160,7 +161,14 @@ async def _write(
             slack_escaped=False,
         )
         return await writes.submit(
-            rt, key=key, kind=kind, requester=requester, person=person, payload=payload(html), form=form
+            rt,
+            key=key,
+            kind=kind,
+            requester=requester,
+            person=person,
+            people=people_now(client),
+            payload=payload(html),
+            form=form,
         )
 
     await record_and_tell(client, requester, kind, recorded())

@@ -18,6 +18,7 @@ from bot.posting import digest_posting, watch_posting
 from bot.posting.telling import tell_outcome
 from bot.runtime import Runtime
 from bot.services import writes
+from bot.slack.people import People, people_now
 from bot.trackers.errors import TrackerError
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ async def deliver_due(
     `timing` is the deployment's (writes.timing) unless given."""
     stopping = stopping or asyncio.Event()
     timing = timing or writes.timing(rt)
-    people = writes.people_now(client)  # each write goes out under its person's rights of this run
+    people = people_now(client)  # each write goes out under its person's rights of this run
     tried = await _deliver_claimed(rt, client, people, limit, timing, stopping)
     if tried == 0 and await rt.store.has_waiting(rt.clock()) and await tracker_answers(rt):
         await rt.store.make_waiting_due(rt.clock())
@@ -59,7 +60,7 @@ async def deliver_due(
 async def _deliver_claimed(
     rt: Runtime,
     client: AsyncWebClient,
-    people: writes.People,
+    people: People,
     limit: int,
     timing: writes.Timing,
     stopping: asyncio.Event,

@@ -30,7 +30,7 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services.watches import describe, issue_snapshot, issue_target
+from bot.services.watches import describe, issue_snapshot, issue_target, whose
 from bot.store.records import ChangePayload
 from bot.trackers.errors import TimedOut, TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, format_datetime, parse_datetime
@@ -191,6 +191,7 @@ async def _announce(rt: Runtime, after: Issue, field: IssueField, old: str, payl
             "notes": [],
             "more_notes": 0,
             "by": payload.by,
+            **whose(after),
         }
         await rt.store.advance(item.target.item_key, item.version, snapshot, rt.clock(), news_body=news)
     except Exception:  # the change is made: its news is a courtesy the poll may still give

@@ -19,10 +19,11 @@ from bot.runtime import Runtime
 from bot.services import change_flow, identity, writes
 from bot.services.change_flow import Value, normal
 from bot.slack.notes_html import note_footer_html
-from bot.slack.people import SlackPerson
+from bot.slack.people import People, SlackPerson
 from bot.store.records import ChangePayload, OutboxKind, Requester
 from bot.trackers.errors import NotFound, Unavailable
 from bot.trackers.models import Issue, IssueField, Lookup
+from bot.trackers.pages import is_number
 from bot.views.text import escape, fmt_date
 
 USER_FIELDS = (IssueField.ASSIGNEE, IssueField.NEXT_ACTION)
@@ -54,6 +55,17 @@ async def card(rt: Runtime, number: int, *, read: dict[str, Any] | None = None) 
     issuetrak = rt.trackers.require_issuetrak()
     issue = Issue.model_validate(read) if read is not None else await issuetrak.get_issue(number)
     return Card(issue, await issuetrak.priorities(), await issuetrak.substatuses())
+
+
+async def card_for(rt: Runtime, team: str, person: SlackPerson, number: int) -> Card | str:
+    """The card of issue `number` as Issuetrak has it now, if the person may read it (guests,
+    identity, ISSUE_SCOPE: `identity.reader`); else the sentence why not. Every card redrawn
+    from a click, whatever issue its (unsigned) block_id or value names, is read through here."""
+    reader = await identity.reader(rt, team, person)
+    if reader.refusal:
+        return reader.refusal
+    found = await card(rt, number)
+    return identity.issue_refusal(rt, reader, found.issue) or found
 
 
 async def person_value(rt: Runtime, team: str, field: IssueField, chosen: SlackPerson, number: int) -> Wanted | str:
@@ -101,6 +113,7 @@ async def submit(
     channel: str,
     wanted: Wanted,
     seen: Value | object = UNKNOWN,
+    people: People,
     seen_label: str = "",
     force: bool = False,
 ) -> writes.Outcome:
@@ -128,7 +141,9 @@ async def submit(
         html=f"{footer}<p><small>{writes.reference(key)}</small></p>",
     )
     requester = Requester(team_id=team, user_id=person.id, channel_id=channel_id)
-    return await writes.submit(rt, key=key, kind=OutboxKind.CHANGE, payload=payload, requester=requester, person=person)
+    return await writes.submit(
+        rt, key=key, kind=OutboxKind.CHANGE, payload=payload, requester=requester, person=person, people=people
+    )
 
 
 def _same(wanted: Wanted) -> str:
@@ -149,14 +164,18 @@ async def from_command(
     number: int,
     field: IssueField,
     choice: str,
+    people: People,
 ) -> writes.Outcome:
     """`/tracker assign|next 123 @person|me`, `substatus|priority 123 <name>`: the rules first
-    (nothing is looked up for someone who may not write here), then the issue (it exists; what it
+    (nothing is looked up for someone who may not write here, nor told of an issue out of their
+    ISSUE_SCOPE), then the issue (it exists; what it
     shows now), the value, and the change."""
     if not writes.allowed_here(rt, channel_id):
         return writes.Outcome(writes.Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     if identity.shut_out(rt, person):
         return writes.Outcome(writes.Result.REFUSED, messages.GUEST_REFUSED)
+    if (refusal := await writes.issuetrak_refusal(rt, team, person, number)) is not None:
+        return writes.Outcome(writes.Result.NOT_LINKED, refusal)  # before the issue's field is compared
     issuetrak = rt.trackers.require_issuetrak()
     try:
         issue: Issue | None = await issuetrak.get_issue(number)
@@ -180,15 +199,18 @@ async def from_command(
         channel_id=channel_id,
         channel=channel,
         wanted=wanted,
+        people=people,
         seen_label="" if issue is None else change_flow.shown_label(issue, field),
     )
 
 
-async def apply_anyway(rt: Runtime, *, item_id: str, person: SlackPerson, channel: str) -> writes.Outcome | None:
+async def apply_anyway(
+    rt: Runtime, *, item_id: str, person: SlackPerson, channel: str, people: People
+) -> writes.Outcome | None:
     """ "Apply anyway" on a change refused for a conflict: the same change again, now without the
     comparison, as a write of its own (one per refused change, however often it is clicked).
     None when the button names no refused change of this person's."""
-    item = await rt.store.get(int(item_id)) if item_id.isascii() and item_id.isdigit() and len(item_id) < 19 else None
+    item = await rt.store.get(int(item_id)) if is_number(item_id, 18) else None
     payload = None if item is None else item.payload
     if item is None or not isinstance(payload, ChangePayload) or item.requester.user_id != person.id:
         return None
@@ -203,5 +225,6 @@ async def apply_anyway(rt: Runtime, *, item_id: str, person: SlackPerson, channe
         channel_id=item.requester.channel_id or "",
         channel=channel,
         wanted=wanted,
+        people=people,
         force=True,
     )

@@ -27,6 +27,7 @@ from bot.slack.people import SlackBusy, SlackPerson
 from bot.store.records import LinkHow, RequestState
 from bot.trackers.errors import Unavailable
 from bot.trackers.models import Issue, Person
+from bot.trackers.pages import is_number
 
 log = logging.getLogger(__name__)
 
@@ -178,15 +179,23 @@ def scope_refusal(rt: Runtime, user: Person | None, issue: Issue) -> str | None:
 
 def organization_refusal(rt: Runtime, user: Person | None, number: int, organization: int | None) -> str | None:
     """`scope_refusal` for issue `number` of `organization` as read earlier (a watch's news)."""
+    seen = scope_organization(rt, user)
+    if seen is None or isinstance(seen, str):
+        return seen
+    return None if organization == seen else messages.SCOPE_NOT_YOURS.format(number=number)
+
+
+def scope_organization(rt: Runtime, user: Person | None) -> int | str | None:
+    """The organization whose issues the Issuetrak user `user` sees under ISSUE_SCOPE (a search
+    asks Issuetrak for those only), the sentence saying why they see none, or None: every issue
+    is everyone's."""
     if not scoped(rt):
         return None
     if user is None:
         return messages.SCOPE_NEEDS_USER
     if user.organization_id is None:
         return messages.SCOPE_NO_ORGANIZATION.format(user=user.id)
-    if organization != user.organization_id:
-        return messages.SCOPE_NOT_YOURS.format(number=number)
-    return None
+    return user.organization_id
 
 
 async def note_scope_refusal(rt: Runtime, user_id: str, number: int) -> str | None:
@@ -391,7 +400,7 @@ async def decide(rt: Runtime, *, team: str, admin: str, value: str, approve: boo
     never gives away a user another Slack person holds by email (the request then stays)."""
     if admin not in rt.settings.admins:
         return Answer(messages.DECIDE_ADMINS_ONLY, replace=False)
-    if not (value.isascii() and value.isdigit() and len(value) < 19):
+    if not is_number(value, 18):
         return Answer(messages.LINK_REQUEST_GONE, replace=True)
     if approve and (refusal := await _approval_refused(rt, team, int(value), owner_of)) is not None:
         return Answer(refusal, replace=False)

@@ -8,14 +8,8 @@ project and priority a filter names are resolved through the client's cached lis
 Both read issues, so both are under the read rule (`identity.read_refusal`), checked at every
 page; `mine` also needs to know who the person is in Issuetrak, whatever OPEN_READS says.
 
-Organization scope (ISSUE_SCOPE=organization): not on main when this was written; the branch
-trust-reads adds it to `bot.services.identity`. `read_refusal` stays there (it asks `reader`), so
-a person refused under the scope is refused here too once it merges. What the merge must add so
-that a page never lists another organization's issues: ask `identity.reader(rt, team, person)`
-instead of `read_refusal`, and when `identity.scoped(rt)`, append
-`("OrganizationID", "Equal", reader.user.organization_id)` to the conditions of `_conditions`
-(refusing with `messages.SCOPE_NO_ORGANIZATION` when the user has none). The contract server
-already searches by OrganizationID."""
+Under ISSUE_SCOPE=organization, Issuetrak is asked only for the issues of the person's
+organization (`identity.scope_organization`), as one more condition of the same search."""
 
 from __future__ import annotations
 
@@ -50,12 +44,18 @@ async def find(
 ) -> Found | str:
     """The page `page_index` of `command`, or the sentence saying why not (the read rule, a
     filter that names nothing)."""
-    if refusal := await identity.read_refusal(rt, team, person):
-        return refusal
+    reader = await identity.reader(rt, team, person)
+    if reader.refusal:
+        return reader.refusal
+    organization = identity.scope_organization(rt, reader.user)
+    if isinstance(organization, str):
+        return organization
     issuetrak = rt.trackers.require_issuetrak()
     conditions = await _conditions(issuetrak, command.filters)
     if isinstance(conditions, str):
         return conditions
+    if organization is not None:
+        conditions.append(("OrganizationID", "Equal", organization))
     page_index = min(max(page_index, 0), MAX_PAGE)
     if isinstance(command, SearchIssues):
         groups = [text_contains(word) for word in dict.fromkeys(command.words.split())]

@@ -11,7 +11,7 @@ from enum import StrEnum
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import kitsu_writes, writes
-from bot.slack.people import SlackPerson
+from bot.slack.people import People, SlackPerson
 from bot.store.records import CommentPayload, OutboxKind, Requester
 from bot.trackers.errors import NotFound, Unavailable
 from bot.trackers.models import Lookup, TaskPlace, TrackerName
@@ -102,7 +102,14 @@ async def check(rt: Runtime, form: Chosen) -> Checked | dict[Field, str]:
 
 
 async def submit(
-    rt: Runtime, *, key: str, requester: Requester, person: SlackPerson, chosen: Checked, text: str
+    rt: Runtime,
+    *,
+    key: str,
+    requester: Requester,
+    person: SlackPerson,
+    people: People,
+    chosen: Checked,
+    text: str,
 ) -> writes.Outcome:
     """Record the comment in the outbox and try it at once, written as the person's own Zou
     account (refused, with the sentence, when it cannot be: no account, not on the production's
@@ -119,5 +126,5 @@ async def submit(
         status_name=chosen.status.name,
     )
     return await writes.submit(
-        rt, key=key, kind=OutboxKind.KITSU_COMMENT, payload=payload, requester=requester, person=person
+        rt, key=key, kind=OutboxKind.KITSU_COMMENT, payload=payload, requester=requester, person=person, people=people
     )

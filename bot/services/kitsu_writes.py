@@ -37,9 +37,12 @@ class Author:
     refusal: str | None = None
 
 
-async def author(rt: Runtime, person: SlackPerson, *, place: TaskPlace | None = None) -> Author:
-    """Who the person writes as in Kitsu; with the task's `place`, also that they are on its
-    production's team."""
+async def author(
+    rt: Runtime, person: SlackPerson, *, place: TaskPlace | None = None, task: str | None = None
+) -> Author:
+    """Who the person writes as in Kitsu; with the task's `place` (or the `task`, whose place is
+    read now: what a comment asks when it is sent), also that they are on its production's team.
+    A task Kitsu no longer has raises NotFound."""
     if shut_out(rt, person):
         return Author(refusal=messages.GUEST_REFUSED)
     if person.deleted or not person.known:
@@ -51,6 +54,8 @@ async def author(rt: Runtime, person: SlackPerson, *, place: TaskPlace | None = 
         found = await kitsu.person_by_email(person.email)
         if found is None:
             return Author(refusal=messages.KITSU_NO_ACCOUNT.format(email=person.email or "(none)"))
+        if place is None and task is not None:
+            place = await kitsu.task_place(task)
         if place is not None and found.id not in place.team:
             return Author(refusal=messages.KITSU_NOT_ON_TEAM.format(production=place.project))
     except Unavailable:

@@ -4,7 +4,8 @@ A step acts only as the person in its `slack#/types/user_context` input (`PERSON
 fills with whoever ran the workflow and which the workflow's builder cannot set: no other input
 is ever an identity. The rules are the command's: writes go through the outbox (`writes.submit`:
 `identity.identify` and `write_refusal`, re-checked when the outbox sends), reads through
-`identity.read_refusal`. A step has no channel, so WRITE_CHANNELS does not apply to it.
+`identity.reader` and, for the issue read, `identity.issue_refusal` (ISSUE_SCOPE). A step has
+no channel, so WRITE_CHANNELS does not apply to it.
 
 A write is keyed by the function execution's ID: Slack's retry of the same event is the same
 write. The step waits for the outbox to deliver it, up to `WAIT_SECONDS` (well under the step's
@@ -25,8 +26,7 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import lookup, writes
-from bot.services.identity import read_refusal
+from bot.services import identity, lookup, writes
 from bot.slack.people import SlackPerson, TeamDirectory
 from bot.slack.rich_text import is_rich_text, rich_text_to_mrkdwn
 from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, OutboxState, Requester
@@ -195,7 +195,7 @@ async def create_issue(rt: Runtime, directory: TeamDirectory, execution: Executi
         return StepResult(error=messages.STEP_CHOICES_UNREADABLE.format(what=what, value=value.strip()[:80]))
     html = await _html(description, directory, person, execution.id, escaped=False)
     payload = IssuePayload(subject=subject, html=html, type=type_id, priority=priority_id, project=project)
-    return await _write(rt, execution, person, OutboxKind.ISSUE, payload)
+    return await _write(rt, directory, execution, person, OutboxKind.ISSUE, payload)
 
 
 async def add_note(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
@@ -213,18 +213,24 @@ async def add_note(rt: Runtime, directory: TeamDirectory, execution: Execution) 
     except Unavailable:
         pass  # saved, and delivered when Issuetrak is back
     html = await _html(said, directory, person, execution.id, escaped=escaped)
-    return await _write(rt, execution, person, OutboxKind.NOTE, NotePayload(issue=issue, html=html, private=private))
+    return await _write(
+        rt, directory, execution, person, OutboxKind.NOTE, NotePayload(issue=issue, html=html, private=private)
+    )
 
 
 async def get_issue(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
-    """`get_issuetrak_issue`: issue number, person; read under the read rules (OPEN_READS)."""
+    """`get_issuetrak_issue`: issue number, person; read under the read rules (guests,
+    OPEN_READS, ISSUE_SCOPE)."""
     person = await _person(directory, execution)
     issue_number = number(execution, "issue_number")
-    if (refusal := await read_refusal(rt, execution.team, person)) is not None:
-        return _refused(person, refusal)
+    reader = await identity.reader(rt, execution.team, person)
+    if reader.refusal is not None:
+        return _refused(person, reader.refusal)
     issuetrak = rt.trackers.require_issuetrak()
     try:
         issue = await lookup.get_issue(rt, issue_number)
+        if (refusal := identity.issue_refusal(rt, reader, issue)) is not None:
+            return _refused(person, refusal)
         substatus = ""
         if issue.substatus_id is not None:
             substatuses = await issuetrak.substatuses()
@@ -306,13 +312,24 @@ def _key(execution_id: str) -> str:
 
 
 async def _write(
-    rt: Runtime, execution: Execution, person: SlackPerson, kind: OutboxKind, payload: OutboxPayload
+    rt: Runtime,
+    directory: TeamDirectory,
+    execution: Execution,
+    person: SlackPerson,
+    kind: OutboxKind,
+    payload: OutboxPayload,
 ) -> StepResult:
     """Record the write under the execution's key (the outbox's identity rules decide), then wait
     for it to be made, up to WAIT_SECONDS."""
     requester = Requester(team_id=execution.team, user_id=person.id, channel_id=None)
     outcome = await writes.submit(
-        rt, key=_key(execution.id), kind=kind, payload=payload, requester=requester, person=person
+        rt,
+        key=_key(execution.id),
+        kind=kind,
+        payload=payload,
+        requester=requester,
+        person=person,
+        people=directory.people_now(),
     )
     if outcome.result in (writes.Result.NOT_LINKED, writes.Result.REFUSED):
         return _refused(person, outcome.sentence)

@@ -370,9 +370,14 @@ def issue_news(before: dict[str, Any], issue: Issue) -> dict[str, Any] | None:
         "changes": changes,
         "notes": notes,
         "more_notes": max(0, len(fresh) - NOTES_SHOWN),
-        "issue": issue.number,
-        "organization": issue.organization_id,  # whose issue it is now, for ISSUE_SCOPE when it is told
+        **whose(issue),
     }
+
+
+def whose(issue: Issue) -> dict[str, Any]:
+    """What every piece of news of an issue carries, however it was learned (a poll, a change
+    from Slack): the issue, and whose it is now, for ISSUE_SCOPE when it is told (`news_shown`)."""
+    return {"issue": issue.number, "organization": issue.organization_id}
 
 
 def project_news(before: dict[str, Any], project: ProjectStatus) -> dict[str, Any] | None:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -45,7 +44,7 @@ from bot.runtime import Runtime
 from bot.services import change_flow, kitsu_writes
 from bot.services.identity import identify, note_scope_refusal, write_refusal
 from bot.slack.notes_html import mrkdwn_to_html, note_footer_html
-from bot.slack.people import Directory, SlackBusy, SlackPerson, TeamDirectory
+from bot.slack.people import People, SlackBusy, SlackPerson, TeamDirectory
 from bot.store.records import (
     ChangePayload,
     CommentPayload,
@@ -74,27 +73,6 @@ GIVE_UP_AFTER = timedelta(seconds=sum(BACKOFF_SECONDS))
 MAX_NOTE_CHARACTERS = 20_000
 SETTLE_SECONDS = 5.0  # how long a repeat waits for the first request's attempt to finish
 TIMED_OUT = str(TimedOut(TrackerName.ISSUETRAK.label))  # an attempt cut off at its time bound
-
-# Who a Slack person (team, user id) is at this moment; SlackBusy when Slack cannot say just now.
-People = Callable[[str, str], Awaitable[SlackPerson]]
-
-
-def people_now(client: Any) -> People:
-    """Slack asked afresh who each person is (remembered only for this one call's run of writes):
-    what decides a write's rights when it goes out."""
-    directory = Directory()
-    return lambda team, user: directory.person(client, team, user)
-
-
-def _known(person: SlackPerson) -> People:
-    """The person a request has just looked up, for the attempt made within that request."""
-
-    async def lookup(team: str, user: str) -> SlackPerson:
-        if user != person.id:
-            raise LookupError(f"a write of {user} is not {person.id}'s to send")
-        return person
-
-    return lookup
 
 
 class Result(StrEnum):
@@ -229,19 +207,23 @@ async def submit(
     payload: OutboxPayload,
     requester: Requester,
     person: SlackPerson,
+    people: People,
     form: Form | None = None,
 ) -> Outcome:
-    """Record the write, then try to deliver it now. A repeat of the same key is not written
+    """Record the write, then try to deliver it now, under the rights of its person as `people`
+    says when it is sent (Slack asked then: `people_now`; `person` is who asked, as the request
+    knew them, which may be minutes old). A repeat of the same key is not written
     again: the person hears how the first one went (a failed one is tried again, and one not
     sent yet goes out with what the repeat carries: a corrected form). A write from a `form`
     replaces that form's writes to other issues not sent yet, and the outcome's aside says
-    which went."""
+    which went. A key whose write is another person's is theirs alone: refused, left as it is."""
     if not allowed_here(rt, requester.channel_id):
         return Outcome(Result.REFUSED, messages.WRITES_NOT_ALLOWED_HERE)
     if (refusal := await _refusal(rt, kind, payload, requester.team_id, person)) is not None:
         return Outcome(Result.NOT_LINKED, refusal)
-    people = _known(person)
     item, created = await rt.store.enqueue(key, kind, payload, requester, rt.clock())
+    if (item.requester.team_id, item.requester.user_id) != (requester.team_id, requester.user_id):
+        return Outcome(Result.REFUSED, messages.WRITE_NOT_YOURS)  # the key's write is another person's
     aside = "" if form is None else _replaced(await rt.store.cancel_replaced(form.prefix, form.suffix, keep=key))
     if not created:
         outcome = await _repeat(rt, item, payload, people)
@@ -257,15 +239,23 @@ async def _refusal(rt: Runtime, kind: OutboxKind, payload: OutboxPayload, team: 
     goes out: `_author_now`); None while the tracker cannot say (asked again when it goes out)."""
     if kind is OutboxKind.KITSU_COMMENT:
         return (await kitsu_writes.author(rt, person)).refusal
+    on = payload.issue if isinstance(payload, (NotePayload, ChangePayload)) else None
+    return await issuetrak_refusal(rt, team, person, on)
+
+
+async def issuetrak_refusal(rt: Runtime, team: str, person: SlackPerson, issue: int | None) -> str | None:
+    """Why the person may not write to Issuetrak (on `issue`: ISSUE_SCOPE too), or None; None also
+    while Issuetrak cannot say. What a write asks before anything of the issue is told (a change
+    command compares the issue's field only after it)."""
     standing = await identify(rt, team, person)
     if (refusal := write_refusal(rt, standing, person)) is not None or standing.user is None:
         return refusal
-    if isinstance(payload, (NotePayload, ChangePayload)):
-        try:
-            return await note_scope_refusal(rt, standing.user, payload.issue)
-        except (Unavailable, NotFound):
-            return None  # told when it goes out: the note waits, or Issuetrak says the issue is gone
-    return None
+    if issue is None:
+        return None
+    try:
+        return await note_scope_refusal(rt, standing.user, issue)
+    except (Unavailable, NotFound):
+        return None  # told when it goes out: the note waits, or Issuetrak says the issue is gone
 
 
 def _replaced(earlier: list[OutboxItem]) -> str:
@@ -472,7 +462,7 @@ async def _author_now(rt: Runtime, item: OutboxItem, people: People) -> str:
     team = item.requester.team_id
     person = await people(team, item.requester.user_id)
     if isinstance(item.payload, CommentPayload):
-        found = await kitsu_writes.author(rt, person)
+        found = await kitsu_writes.author(rt, person, task=item.payload.task)  # the team of this moment
         if found.refusal is not None:
             raise _Refused(found.refusal)
         if found.person_id is None:  # Kitsu did not answer
@@ -691,4 +681,5 @@ async def note_from_command(
         payload=NotePayload(issue=issue, html=html, private=False),
         requester=requester,
         person=person,
+        people=directory.people_now(),
     )

@@ -9,7 +9,7 @@ person has no email": who someone is must not be decided on a lookup that did no
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,6 +46,17 @@ class SlackPerson:
     deleted: bool = False  # the account was deactivated in Slack
 
 
+# Who a Slack person (team, user id) is at this moment; SlackBusy when Slack cannot say just now.
+People = Callable[[str, str], Awaitable["SlackPerson"]]
+
+
+def people_now(client: AsyncWebClient) -> People:
+    """Slack asked afresh who each person is (remembered only for this one run of writes): what
+    decides a write's rights when it goes out."""
+    directory = Directory()
+    return lambda team, user: directory.person(client, team, user)
+
+
 class TeamDirectory(Protocol):
     """Who is who in one workspace, as a service is handed it (`Directory.of`): no Slack client in sight."""
 
@@ -55,6 +66,10 @@ class TeamDirectory(Protocol):
 
     async def names_in(self, text: str) -> dict[str, str]:
         """Names for the `<@U…>` mentions in `text`: a bounded number looked up, the rest kept as IDs."""
+        ...
+
+    def people_now(self) -> People:
+        """Who each person is, Slack asked afresh (not this directory's cache): for a write's rights."""
         ...
 
 
@@ -187,3 +202,6 @@ class _BoundDirectory:
     async def names_in(self, text: str) -> dict[str, str]:
         users, _channels = mentioned_ids(text)
         return await self.directory.mention_names(self.client, self.team, users)
+
+    def people_now(self) -> People:
+        return people_now(self.client)

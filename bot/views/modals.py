@@ -25,6 +25,7 @@ from slack_sdk.models.views import View
 from bot import messages
 from bot.slack.notes_html import editable_text, mrkdwn_to_text
 from bot.trackers.models import Lookup, TaskPlace
+from bot.trackers.pages import is_number
 from bot.views import ids
 from bot.views.limits import (
     INPUT_LIMIT,
@@ -217,7 +218,7 @@ def _value(state_values: Mapping[str, Any], ids_pair: tuple[str, str]) -> str:
 
 def _selected_id(state_values: Mapping[str, Any], ids_pair: tuple[str, str]) -> int | None:
     value = ((_state(state_values, ids_pair).get("selected_option") or {}).get("value") or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+    return int(value) if is_number(value, 18) else None
 
 
 class NoteForm(BaseModel):

@@ -201,3 +201,22 @@ async def test_a_comment_saved_while_kitsu_is_down_is_posted_once_when_it_answer
     [comment] = _comments(kitsu_server)
     assert (comment["person_id"], comment["task_status_id"]) == (ALICE, WIP)
     assert any(m.get("thread_ts") == "1700000000.000700" for m in said(chat, "Commented on Kitsu task"))
+
+
+async def test_a_saved_comment_is_not_posted_once_its_person_left_the_productions_team(
+    chat: Chat,
+    kitsu_server: KitsuServer,
+    worker: Worker,  # noqa: F811 (the outbox tests' fixture, imported above)
+    clock: Clock,
+) -> None:
+    """The rights of the moment it is sent: the team is asked again then, not only when saved."""
+    view = _form(chat.shortcut(ids.SHORTCUT_KITSU_COMMENT, "Rig updated", ts="1700000000.000800"))
+    kitsu_server.state.comments_down = True
+    chosen = {"production": MOONRISE, "entity": LUNA, "task": LUNA_MODELING, "status": WIP}
+    assert "is saved" in chat.submit(view, _values(chosen, "Rig updated")).text
+    moonrise = next(p for p in kitsu_server.state.data["projects"] if p["id"] == MOONRISE)
+    moonrise["team"] = [person for person in moonrise["team"] if person != ALICE]
+    kitsu_server.state.comments_down = False
+    await run_worker(worker, clock, rounds=2)
+    assert not _comments(kitsu_server)
+    assert said(chat, messages.KITSU_NOT_ON_TEAM.format(production="Moonrise"))

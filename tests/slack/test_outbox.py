@@ -816,3 +816,14 @@ async def test_under_organization_scope_a_note_goes_only_to_the_writers_organiza
     assert "Added note" in chat.send("/tracker note 1001 once it is ours again").text
     (note,) = notes_with(issuetrak_server, "once it is ours again")
     assert note["CreatedBy"] == "amartin"
+
+
+def test_a_person_who_just_became_a_guest_writes_nothing_though_slack_was_asked_of_them_a_moment_ago(
+    chat: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    """A write is made under the rights of the moment it is sent: who the person is is asked of
+    Slack then, not taken from what a read a moment ago remembered."""
+    assert "Render node" in chat.send("/tracker issue 1001").text  # Slack asked who Alice is
+    chat.slack.users["U0ALICE"].is_restricted = True
+    refused = chat.send("/tracker note 1001 written as a guest")
+    assert messages.GUEST_REFUSED in refused.text and not notes_with(issuetrak_server, "written as a guest")

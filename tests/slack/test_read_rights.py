@@ -15,6 +15,8 @@ from bot.demo.slack import TEAM_ID, SlackState
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, blocks_text, text_values
+from tests.slack.test_issue_actions import _card, _element
+from tests.slack.test_steps import completed, failed, run_step
 from tests.slack.test_unfurls import paste, site
 from tests.slack.test_watches import Poller, news, poller, tick
 
@@ -177,3 +179,93 @@ def test_a_new_issue_is_filed_under_the_submitters_organization(chat: Chat, issu
     chat.submit(view, values)
     [number] = set(issuetrak_server.state.issues) - before
     assert issuetrak_server.state.issues[number]["OrganizationID"] == 2  # David's, not the site's first
+
+
+def test_organization_scope_holds_for_search_and_mine(by_organization: Chat, issuetrak_server: IssuetrakServer) -> None:
+    """Issuetrak is asked for the person's organization's issues only (one condition, not a filter
+    here), on every page: Alice finds no Northlight Post issue, and David's own issues are only
+    those of his organization, counts included."""
+    chat = by_organization
+    assert "#1005" not in chat.send("/tracker search nuke").text  # Northlight Post's
+    searched = json.loads(issuetrak_server.requests_to("issues/search")[-1][2])
+    conditions = [
+        (e["FieldName"], e["FieldFilterValue1"])
+        for s in searched["QuerySetDefinitions"]
+        for e in s["QuerySetExpressions"]
+    ]
+    assert ("OrganizationID", "1") in conditions
+    chat.user = "U0DAVID"
+    assert "#1005" in chat.send("/tracker search nuke").text
+    mine = chat.send("/tracker mine")  # dokafor holds #1001 and #1006 of Northlight Studio too
+    assert "#1010" in mine.text and "#1001" not in mine.text and "#1006" not in mine.text
+    assert "1 assigned to you" in mine.text
+    forged = chat.click({"action_id": ids.ISSUES_PAGE, "value": '{"c":"search render","p":0}'})
+    assert "#1001" not in forged.text
+
+
+def test_organization_scope_refuses_search_to_whom_it_shows_nothing(
+    by_organization: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    issuetrak_server.state.users["bnguyen"]["OrganizationID"] = None
+    chat = by_organization
+    chat.runtime.settings.OPEN_READS = True
+    chat.user = "U0NOBODY"
+    assert messages.SCOPE_NEEDS_USER in chat.send("/tracker search nuke").text
+    chat.user = "U0BAO"
+    assert messages.SCOPE_NO_ORGANIZATION.format(user="bnguyen") in chat.send("/tracker search render").text
+    assert not issuetrak_server.requests_to("issues/search")
+
+
+def test_organization_scope_holds_for_a_card_redrawn_after_a_refused_pick(
+    by_organization: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    """Picking someone with no Issuetrak user redraws the card saying so: the issue a (forged)
+    card names is read only under the clicker's read rule."""
+    chat = by_organization
+    card = _card(chat.send("/tracker issue 1001"))
+    pick = _element(card, ids.CARD_ASSIGN, selected_user="U0NOBODY")
+    forged = chat.click({**pick, "block_id": pick["block_id"].replace('"i":1001', '"i":1005')})
+    assert (
+        "Nuke" not in json.dumps([c.args for c in forged.calls])
+        and messages.SCOPE_NOT_YOURS.format(number=1005) in forged.text
+    )
+    assert "Render node" in json.dumps(chat.click(pick).of("response_url")[-1]["blocks"])  # her own: redrawn
+
+
+def test_organization_scope_holds_for_the_get_issue_step(by_organization: Chat) -> None:
+    chat = by_organization
+    refused = failed(run_step(chat, "get_issuetrak_issue", {"issue_number": 1005}))
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in refused and "Nuke" not in refused
+    assert completed(run_step(chat, "get_issuetrak_issue", {"issue_number": 1001}))["subject"].startswith("Render")
+
+
+async def test_news_of_a_change_from_slack_is_told_only_where_the_issue_is_in_scope(
+    by_organization: Chat, poller: Poller, issuetrak_server: IssuetrakServer
+) -> None:
+    """David's channel watched #1001 before it became Northlight Studio's alone; Alice's change
+    of it from Slack is news for her channel, not his (his watch pauses instead)."""
+    chat = by_organization
+    chat.runtime.settings.ISSUE_SCOPE = "all"
+    chat.user, chat.channel = "U0DAVID", "C0POST"
+    chat.send("/tracker watch issue 1001")
+    chat.runtime.settings.ISSUE_SCOPE = "organization"
+    chat.user, chat.channel = "U0ALICE", "C0GENERAL"
+    chat.send("/tracker watch issue 1001")
+    await tick(poller)
+    chat.send("/tracker priority 1001 low")
+    await tick(poller)
+    told = news(chat)
+    assert [m["channel"] for m in told] == ["C0GENERAL"] and "Priority" in told[0]["text"]
+    [watch] = await chat.runtime.store.watches_at(TEAM_ID, "C0POST")
+    assert watch.paused_at is not None
+
+
+def test_organization_scope_holds_before_a_change_command_says_the_field_is_already_so(
+    by_organization: Chat, issuetrak_server: IssuetrakServer
+) -> None:
+    """`priority 1005 urgent` must not tell Alice what another organization's issue shows: the
+    scope refuses before the value is compared."""
+    chat = by_organization
+    guessed = chat.send("/tracker priority 1005 urgent")  # #1005 is Urgent
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in guessed.text and "Urgent" not in guessed.text
+    assert messages.SCOPE_NOT_YOURS.format(number=1005) in chat.send("/tracker assign 1005 me").text

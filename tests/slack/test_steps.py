@@ -334,3 +334,27 @@ def test_reads_say_what_went_wrong_in_a_sentence(chat: Chat, issuetrak_server: I
     issuetrak_server.state.faults.fail_rate = 1.0
     error = failed(run_step(chat, "get_issuetrak_issue", {"issue_number": 1001}))
     assert "Issuetrak is not answering right now" in error and "Traceback" not in error
+
+
+async def test_a_write_key_another_person_recorded_is_never_theirs_to_change(
+    chat: Chat,
+    issuetrak_server: IssuetrakServer,
+    slack_state: SlackState,
+    worker: tuple[Runtime, AsyncWebClient],
+    clock: list[datetime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two runs under one execution ID (never from Slack; a replay or a bug): the second person's
+    text must not replace the first person's saved write, to be sent as the first person."""
+    slack_state.add_user("U0BAO", "Bao Nguyen", "bao.nguyen@example.com")  # Issuetrak's bnguyen
+    monkeypatch.setattr(steps, "WAIT_SECONDS", 0.3)
+    issuetrak_server.state.faults.fail_rate = 1.0
+    run = asyncio.to_thread
+    assert failed(await run(run_step, chat, "add_issuetrak_note", NOTE, execution_id="Fx0SAME"))
+    other = {"issue_number": 1003, "text": "written by Bao"}
+    refused = failed(await run(run_step, chat, "add_issuetrak_note", other, person="U0BAO", execution_id="Fx0SAME"))
+    assert "U0BAO" in refused
+    issuetrak_server.state.faults.fail_rate = 0.0
+    await _deliver(worker, clock)
+    (note,) = notes_with(issuetrak_server, "spare toner")
+    assert note["CreatedBy"] == "amartin" and not notes_with(issuetrak_server, "written by Bao")

@@ -136,16 +136,19 @@ async def test_the_outbox_delivers_a_comment_once_after_an_attempt_whose_answer_
         assert isinstance(checked, kitsu_comments.Checked)
         requester = Requester(team_id="T0", user_id=person.id, channel_id="C0")
 
+        async def slack_knows(team: str, user: str) -> SlackPerson:  # who the artist is when it is sent
+            return person
+
         # The first delivery: the comment lands, as the artist, with its status.
         key = f"kitsu_comment:test:{uuid.uuid4().hex}"
         outcome = await kitsu_comments.submit(
-            rt, key=key, requester=requester, person=person, chosen=checked, text="Retake please"
+            rt, key=key, requester=requester, person=person, people=slack_knows, chosen=checked, text="Retake please"
         )
         assert outcome.result is writes.Result.DELIVERED, outcome.sentence
         tagged = [c for c in zou.rows(f"data/tasks/{task['id']}/comments") if writes.reference(key) in c["text"]]
         assert [(c["person_id"], c["task_status_id"]) for c in tagged] == [(artist, retake)]
         again = await kitsu_comments.submit(
-            rt, key=key, requester=requester, person=person, chosen=checked, text="Retake please"
+            rt, key=key, requester=requester, person=person, people=slack_knows, chosen=checked, text="Retake please"
         )
         assert again.result is writes.Result.ALREADY
 
