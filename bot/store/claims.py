@@ -1,4 +1,5 @@
-"""The one claim of every once-only job (an outbox write, a day's digest, a watch's news).
+"""The one claim of every once-only job (an outbox write, a day's digest, a watch's news, a
+round of the change feed).
 
 A claimed row carries three columns: `claim_owner` (which process holds it: host, pid and a
 random part, for people reading the database), `claim_generation` (grows by one on every claim and
@@ -31,7 +32,7 @@ from sqlalchemy import Column, ColumnElement, Connection, RowMapping, Table, upd
 
 from bot.store.base import StoreBase
 from bot.store.records import Claim, StoreError, require_aware
-from bot.store.schema import OWNER_LENGTH, digest_claims, outbox, watches
+from bot.store.schema import OWNER_LENGTH, digest_claims, feed_rounds, outbox, watches
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ class Lease:
 OUTBOX = Lease(outbox, "outbox")
 DIGESTS = Lease(digest_claims, "digest")
 WATCHES = Lease(watches, "watch")
-LEASES = {lease.kind: lease for lease in (OUTBOX, DIGESTS, WATCHES)}
+FEEDS = Lease(feed_rounds, "feed")
+LEASES = {lease.kind: lease for lease in (OUTBOX, DIGESTS, WATCHES, FEEDS)}
 
 
 def fenced(conn: Connection, claim: Claim, *only: ColumnElement[bool], **values: Any) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table, delete, func, insert, inspect, select,
 from bot.store.records import OutboxState, StoreError
 from bot.store.schema import (
     digest_claims,
+    feed_rounds,
     link_audit,
     link_requests,
     metadata,
@@ -137,11 +138,17 @@ def _owners(conn: Connection) -> None:
         conn.exec_driver_sql(f"UPDATE {table} SET owner = created_by WHERE owner IS NULL")
 
 
+def _feeds(conn: Connection) -> None:
+    """Version 6: the change feed's rounds (their claim and cursor)."""
+    feed_rounds.create(conn)
+
+
 UPGRADES: tuple[Migration, ...] = (
     Migration(2, "link provenance, one Slack person per Issuetrak user, link requests and audit", _identity_links),
     Migration(3, "watches, their items' watermarks and news", _watches),
     Migration(4, "one claim (owner, generation, lease) for outbox rows, digests and watch news", _claims),
     Migration(5, "the owner of each watch and digest, and when it paused", _owners),
+    Migration(6, "the change feed's rounds", _feeds),
 )
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.

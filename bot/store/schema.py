@@ -245,3 +245,15 @@ def dialect_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+# The change feed (schema version 6): one row per feed (Issuetrak's: "issuetrak"). Its claim is
+# the round's (one process reads the feed at a time); `cursor` is when its last round began, the
+# SubmittedDate/ClosedDate after which the next round looks for new and closed issues.
+feed_rounds = Table(
+    "feed_rounds",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("cursor", UTCDateTime),
+    *claim_columns(),
+)
