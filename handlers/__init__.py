@@ -16,6 +16,7 @@ from handlers import (
     shortcuts,
     steps,
     submissions,
+    triage,
     unfurls,
 )
 
@@ -33,5 +34,6 @@ def register_all(app: AsyncApp) -> None:
         issue_search,
         kitsu_comments,
         steps,
+        triage,
     ):
         surface.register(app)

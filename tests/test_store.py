@@ -34,7 +34,16 @@ from bot.store import (
 )
 from bot.store.engine import database_url, open_engine
 from bot.store.migrations import UPGRADES, Migration, migrate
-from bot.store.schema import digest_subscriptions, feed_rounds, metadata, schema_version, watches
+from bot.store.schema import (
+    digest_subscriptions,
+    feed_rounds,
+    metadata,
+    schema_version,
+    triage_news,
+    triage_subscriptions,
+    triage_threads,
+    watches,
+)
 from tests.fixtures.store import fresh_pg_schema
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
@@ -150,6 +159,9 @@ V1_ABSENT = (
     "watch_items",
     "watch_news",
     "feed_rounds",
+    "triage_subscriptions",
+    "triage_threads",
+    "triage_news",
 )
 
 
@@ -257,7 +269,8 @@ def test_watches_and_digests_from_before_owners_are_owned_by_whoever_set_them(st
     try:
         with engine.begin() as conn:  # as before the owners' migration, with a watch and a digest
             drop_owner_columns(conn)
-            feed_rounds.drop(conn)  # and of every later one
+            for later in (triage_news, triage_threads, triage_subscriptions, feed_rounds):  # and every later one
+                later.drop(conn)
             conn.execute(delete(schema_version).where(schema_version.c.version >= OWNERS_VERSION))
             conn.execute(
                 insert(watches).values(

@@ -18,12 +18,14 @@ the Slack person who did it when a note the outbox wrote says so (`Reading.slack
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from bot import messages
 from bot.running.runtime import Runtime
 from bot.trackers.errors import TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, SearchFilter
@@ -69,8 +71,14 @@ class Reading:
     failures: dict[int, Exception] = field(default_factory=dict)
     submitted: set[int] = field(default_factory=set)
     closed: set[int] = field(default_factory=set)
-    slack_notes: dict[int, str] = field(default_factory=dict)
+    named: dict[str, set[int]] = field(default_factory=dict)
+    since: datetime | None = None
     calls: int = 0
+
+
+# The named queries of a round (a subscription's new issues), made once the cursor is known.
+Query = tuple[list[SearchFilter], list[list[SearchFilter]]]
+NamedQueries = Callable[[datetime | None], Mapping[str, Query]]
 
 
 class _Calls:
@@ -114,11 +122,13 @@ async def read(
     wanted: Collection[int] = (),
     scopes: Scopes = Scopes(),
     since: datetime | None = None,
+    named: Mapping[str, Query] | None = None,
     concurrency: int = 10,
 ) -> Reading:
-    """One round of the feed (see the module's docstring). A search that fails fails the round
-    (TrackerError): nothing is compared against a partial reading."""
-    calls, reading = _Calls(concurrency), Reading()
+    """One round of the feed (see the module's docstring); `named` queries' issues are kept under
+    their names too. A search that fails fails the round (TrackerError): nothing is compared
+    against a partial reading."""
+    calls, reading = _Calls(concurrency), Reading(since=since)
     queries: list[tuple[list[SearchFilter], list[list[SearchFilter]], set[int] | None]] = []
     if not scopes.empty:
         groups = scopes.groups() or [[]]
@@ -128,6 +138,8 @@ async def read(
             if since is not None:
                 queries.append(([("SubmittedDate", "GreaterThan", since)], any_of, reading.submitted))
                 queries.append(([("ClosedDate", "GreaterThan", since)], any_of, reading.closed))
+    for name, (filters, any_of) in (named or {}).items():
+        queries.append((filters, any_of, reading.named.setdefault(name, set())))
     found = await asyncio.gather(*(_every_page(client, calls, f, a) for f, a, _ in queries))
     for (_, _, marks), issues in zip(queries, found, strict=True):
         for issue in issues:
@@ -153,19 +165,51 @@ async def read(
     return reading
 
 
+class Follower(Protocol):
+    """What else a round reads and records from (the triage subscriptions): issue numbers, named
+    queries, and what to record once the round was read."""
+
+    @property
+    def empty(self) -> bool: ...
+
+    @property
+    def numbers(self) -> set[int]: ...
+
+    def named(self, cursor: datetime | None) -> Mapping[str, Query]: ...
+
+    async def record(self, reading: Reading) -> None: ...
+
+
 async def round_of(
-    rt: Runtime, *, wanted: Collection[int] = (), scopes: Scopes = Scopes(), concurrency: int = 10
+    rt: Runtime,
+    *,
+    wanted: Collection[int] = (),
+    scopes: Scopes = Scopes(),
+    named: NamedQueries | None = None,
+    concurrency: int = 10,
+    consume: Callable[[Reading], Awaitable[None]] | None = None,
 ) -> Reading | None:
     """Read the feed once, under the round's claim (the store's one claim, on the feed's row):
-    None when another process is reading it now (its reading announces this round). The cursor
-    moves on to when this round began only when the round was read whole."""
+    None when another process is reading it now (its reading announces this round). `consume`
+    records what the reading says; the cursor moves on to when this round began only once the
+    round was read whole and consumed (a process that dies before leaves it to the next round,
+    whose watermarks and thread rows announce nothing twice)."""
     client, now = rt.trackers.require_issuetrak(), rt.clock()
     taken = await rt.store.claim_round(FEED, now, rt.settings.CLAIM_LEASE_SECONDS)
     if taken is None:
         return None
     claim, since = taken
     try:
-        reading = await read(client, wanted=wanted, scopes=scopes, since=since, concurrency=concurrency)
+        reading = await read(
+            client,
+            wanted=wanted,
+            scopes=scopes,
+            since=since,
+            named=named(since) if named else None,
+            concurrency=concurrency,
+        )
+        if consume is not None:
+            await consume(reading)
     except BaseException:
         await rt.store.give_back(claim)
         raise
@@ -200,8 +244,8 @@ FIELD_CHANGES: tuple[tuple[str, Change], ...] = (
 @dataclass(frozen=True)
 class Event:
     """One thing that happened to an issue: `before` and `after` for a field, `note` for a note,
-    and `by_slack` the Slack user whose write from Slack made it (None: made in Issuetrak, or
-    not known to be from Slack)."""
+    and `by_slack` the Slack user whose write from Slack made it, from `from_channel` (None:
+    made in Issuetrak, or not known to be from Slack)."""
 
     change: Change
     issue: Issue
@@ -209,6 +253,7 @@ class Event:
     after: Any = None
     note: Note | None = None
     by_slack: str | None = None
+    from_channel: str | None = None
 
 
 def snapshot(issue: Issue) -> dict[str, Any]:
@@ -234,20 +279,33 @@ def new_public_notes(before: Mapping[str, Any], issue: Issue) -> list[Note]:
     )
 
 
-def events(before: Mapping[str, Any] | None, issue: Issue, slack_notes: Mapping[int, str]) -> list[Event]:
+SlackNotes = Mapping[int, tuple[str, str | None]]  # note id: the Slack user and channel it came from
+
+
+def events(before: Mapping[str, Any] | None, issue: Issue, slack_notes: SlackNotes) -> list[Event]:
     """What happened to `issue` since its watermark `before` (None: it is new to the feed). A
     field change made from Slack comes with a note the outbox wrote in the same round (its
     change note): that note's Slack person made the change."""
     if before is None:
         return [Event(Change.NEW, issue)]
     notes = new_public_notes(before, issue)
-    made_by = next((slack_notes[n.id] for n in notes if n.id is not None and n.id in slack_notes), None)
+    made = next((slack_notes[n.id] for n in notes if n.id is not None and n.id in slack_notes), (None, None))
     found: list[Event] = []
     if issue.is_closed and not before.get("closed", (before.get("status") or "").lower() == "closed"):
-        found.append(Event(Change.CLOSED, issue, before.get("status"), issue.status, by_slack=made_by))
+        found.append(Event(Change.CLOSED, issue, before.get("status"), issue.status, None, *made))
     after = snapshot(issue)
     for name, change in FIELD_CHANGES:
         if before.get(name) != after[name] and not (change is Change.STATUS and found):
-            found.append(Event(change, issue, before.get(name), after[name], by_slack=made_by))
-    found += [Event(Change.NOTE, issue, note=n, by_slack=slack_notes.get(n.id or 0)) for n in notes]
+            found.append(Event(change, issue, before.get(name), after[name], None, *made))
+    found += [Event(Change.NOTE, issue, None, None, n, *slack_notes.get(n.id or 0, (None, None))) for n in notes]
     return found
+
+
+_TAG = re.compile(r"\s*\btb-[0-9a-f]{10}\b")
+_FOOTER = re.compile(rf"^\s*{re.escape(messages.NOTE_FOOTER.partition('{')[0])}.*$", re.MULTILINE)
+
+
+def readable(text: str) -> str:
+    """A note as a person wrote it: without the line saying it came from Slack and without the
+    write's internal tag (both trackerbot's own, for Issuetrak readers and for re-sends)."""
+    return _TAG.sub("", _FOOTER.sub("", text)).strip()

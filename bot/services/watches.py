@@ -338,7 +338,8 @@ def project_snapshot(project: ProjectStatus) -> dict[str, Any]:
     }
 
 
-def _first_lines(text: str) -> str:
+def first_lines(text: str) -> str:
+    """A note's first lines, short enough to quote in news."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()][:NOTE_LINES]
     short = " / ".join(lines)
     return short if len(short) <= NOTE_CHARACTERS else short[: NOTE_CHARACTERS - 1] + "…"
@@ -352,7 +353,9 @@ def issue_news(before: dict[str, Any], issue: Issue) -> dict[str, Any] | None:
     """What changed since `before`: fields, and new public notes (never a private one)."""
     after = issue_snapshot(issue)
     fresh = issue_feed.new_public_notes(before, issue)
-    notes = [{"author": n.created_by or "", "text": _first_lines(n.text)} for n in fresh[:NOTES_SHOWN]]
+    notes = [
+        {"author": n.created_by or "", "text": first_lines(issue_feed.readable(n.text))} for n in fresh[:NOTES_SHOWN]
+    ]
     changes = _changes(before, after, ISSUE_FIELDS)
     if not changes and not notes:
         return None
@@ -458,15 +461,24 @@ async def _settle_refusals(rt: Runtime, refused: list[WatchedItem], done: Polled
             await _gone(rt, item, messages.WATCH_REFUSED.format(tracker=TrackerName(tracker).label), done)
 
 
-async def _issue_reader(rt: Runtime, watched: list[WatchedItem], concurrency: int) -> Read | None:
-    """The watched issues, read by one round of the change feed (`issue_feed`); None when another
-    process reads this round (it announces what changed). An Issuetrak that does not answer, or is
-    not set up, makes each issue unreadable this round."""
-    numbers = [int(item.target.item_id) for item in watched if item.target.kind is WatchKind.ISSUE]
-    if not numbers:
+async def _issue_reader(
+    rt: Runtime, watched: list[WatchedItem], concurrency: int, also: issue_feed.Follower | None
+) -> Read | None:
+    """The watched issues, read by one round of the change feed (`issue_feed`), which `also`
+    (the triage subscriptions) reads with them and records from; None when another process
+    reads this round (it announces what changed). An Issuetrak that does not answer, or is not
+    set up, makes each issue unreadable this round."""
+    numbers = {int(item.target.item_id) for item in watched if item.target.kind is WatchKind.ISSUE}
+    if not numbers and (also is None or also.empty):
         return _project_reader(rt)
     try:
-        reading = await issue_feed.round_of(rt, wanted=numbers, concurrency=concurrency)
+        reading = await issue_feed.round_of(
+            rt,
+            wanted=numbers | (also.numbers if also else set()),
+            named=also.named if also else None,
+            consume=also.record if also else None,
+            concurrency=concurrency,
+        )
     except (TrackerError, ValueError) as exc:
         failed: Exception = exc
 
@@ -477,11 +489,11 @@ async def _issue_reader(rt: Runtime, watched: list[WatchedItem], concurrency: in
     return None if reading is None else _from_reading(reading)
 
 
-async def poll(rt: Runtime, *, concurrency: int = POLL_CONCURRENCY) -> Polled:
+async def poll(rt: Runtime, *, concurrency: int = POLL_CONCURRENCY, also: issue_feed.Follower | None = None) -> Polled:
     """Read every watched item once (issues by the change feed's search, at most `concurrency`
-    calls at a time) and record what changed."""
+    calls at a time, with what `also` follows) and record what changed."""
     watched = await rt.store.watched_items()
-    read_issues = await _issue_reader(rt, watched, concurrency)
+    read_issues = await _issue_reader(rt, watched, concurrency, also)
     if read_issues is None:  # another process reads the issues this round
         watched = [item for item in watched if item.target.kind is not WatchKind.ISSUE]
     done, projects = Polled(items=len(watched)), _project_reader(rt)

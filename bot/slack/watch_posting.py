@@ -20,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.running.runtime import Runtime
-from bot.services import watches
+from bot.services import triage, watches
+from bot.slack import triage_posting
 from bot.slack.digest_posting import PACER, Pacer, passing
 from bot.slack.owners import Owners, check_watches, pause_watches
 from bot.store import NewsClaim, WatchEnd
@@ -50,13 +51,16 @@ async def run_round(
     pacer: Pacer = PACER,
     concurrency: int = watches.POLL_CONCURRENCY,
 ) -> RoundSummary:
-    """One round: the channel watches whose owner may no longer read paused, every watched item
-    read once, then every piece of news owed posted (each owner asked about once in all)."""
+    """One round: the channel watches and subscriptions whose owner may no longer read paused,
+    every watched item read once (issues with the subscriptions' in one change feed), then every
+    piece of news owed posted (each owner asked about once in all)."""
     started = time.monotonic()
     owners = Owners(rt, client)
     paused = await check_watches(rt, client, owners, pacer)
-    polled = await watches.poll(rt, concurrency=concurrency)
+    paused += await triage_posting.check_subscriptions(rt, client, owners, pacer)
+    polled = await watches.poll(rt, concurrency=concurrency, also=await triage.followed(rt))
     posted = await post_news(rt, client, pacer=pacer, owners=owners)
+    posted += await triage_posting.post_triage(rt, client, pacer=pacer, owners=owners)
     seconds = time.monotonic() - started
     metrics.observe_watch_round(seconds)
     return RoundSummary(**asdict(polled), posted=posted, paused=paused, seconds=seconds)

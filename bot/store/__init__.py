@@ -29,7 +29,12 @@ from bot.store.records import (
     RequestState,
     StoreError,
     StoreUnavailable,
+    Subscribed,
     Subscription,
+    TriageClaim,
+    TriageNews,
+    TriageSubscription,
+    TriageThread,
     Watch,
     WatchAdded,
     WatchedItem,
@@ -38,10 +43,11 @@ from bot.store.records import (
     WatchNews,
     WatchTarget,
 )
+from bot.store.triage import TriageStore
 from bot.store.watches import WatchStore
 
 
-class Store(PeopleStore, OutboxStore, DigestStore, WatchStore, FeedStore):
+class Store(PeopleStore, OutboxStore, DigestStore, WatchStore, FeedStore, TriageStore):
     """The whole store; see each part's module for what its operations promise."""
 
 
@@ -66,7 +72,12 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "Subscribed",
     "Subscription",
+    "TriageClaim",
+    "TriageNews",
+    "TriageSubscription",
+    "TriageThread",
     "Watch",
     "WatchAdded",
     "WatchEnd",

@@ -29,6 +29,9 @@ from bot.store.schema import (
     outbox,
     person_links,
     schema_version,
+    triage_news,
+    triage_subscriptions,
+    triage_threads,
     watch_items,
     watch_news,
     watches,
@@ -139,8 +142,10 @@ def _owners(conn: Connection) -> None:
 
 
 def _feeds(conn: Connection) -> None:
-    """Version 6: the change feed's rounds (their claim and cursor)."""
-    feed_rounds.create(conn)
+    """Version 6: the change feed's rounds (their claim and cursor), and the triage channels'
+    subscriptions, the threads of the issues they announced and their news."""
+    for table in (feed_rounds, triage_subscriptions, triage_threads, triage_news):
+        table.create(conn)
 
 
 UPGRADES: tuple[Migration, ...] = (
@@ -148,7 +153,7 @@ UPGRADES: tuple[Migration, ...] = (
     Migration(3, "watches, their items' watermarks and news", _watches),
     Migration(4, "one claim (owner, generation, lease) for outbox rows, digests and watch news", _claims),
     Migration(5, "the owner of each watch and digest, and when it paused", _owners),
-    Migration(6, "the change feed's rounds", _feeds),
+    Migration(6, "the change feed's rounds; triage subscriptions, their threads and news", _feeds),
 )
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.

@@ -388,20 +388,21 @@ class OutboxStore(ClaimStore):
 
         return await self._run(run)
 
-    async def slack_notes(self, note_ids: Sequence[int]) -> dict[int, str]:
+    async def slack_notes(self, note_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
         """Which of these Issuetrak notes were written from Slack, through this outbox: note id to
-        the Slack user who wrote it (a note's own text, which anyone can type, is not trusted)."""
+        the Slack user who wrote it and the channel they wrote it from (a note's own text, which
+        anyone can type, is not trusted)."""
         if not note_ids:
             return {}
         note = outbox.c.result["note"].as_integer()
 
-        def run(conn: Connection) -> dict[int, str]:
+        def run(conn: Connection) -> dict[int, tuple[str, str | None]]:
             rows = conn.execute(
-                select(note.label("note"), outbox.c.user_id)
+                select(note.label("note"), outbox.c.user_id, outbox.c.channel_id)
                 .where(outbox.c.kind == OutboxKind.NOTE.value, outbox.c.state == OutboxState.DELIVERED.value)
                 .where(note.in_(list(note_ids)))
             ).mappings()
-            return {int(row["note"]): row["user_id"] for row in rows}
+            return {int(row["note"]): (row["user_id"], row["channel_id"]) for row in rows}
 
         return await self._run(run)
 

@@ -257,3 +257,59 @@ feed_rounds = Table(
     Column("cursor", UTCDateTime),
     *claim_columns(),
 )
+
+# Triage subscriptions (schema version 6): a channel hears of the new issues of a scope (the whole
+# site, or one project) that its filters match, each posted as its card, and of the chosen later
+# events in that card's thread. One active subscription per channel and scope; it acts with the
+# rights of its owner and pauses (paused_at) when they may no longer read, as a watch does.
+triage_subscriptions = Table(
+    "triage_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("scope", String(64), nullable=False),  # "site" or "project:<ProjectID>"
+    Column("scope_name", Text, nullable=False),
+    Column("filters", JSON, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("owner", String(32), nullable=False),
+    Column("paused_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    *claim_columns(),  # the claim on posting the subscription's news
+    Index(
+        "uq_triage_subscriptions_active",
+        "team_id",
+        "channel_id",
+        "scope",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
+)
+
+# Each issue a subscription announced: its card's message (the thread), and its watermark
+# (`snapshot`, `version`: the compare-and-swap of later events, as `watch_items`).
+triage_threads = Table(
+    "triage_threads",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("triage_subscriptions.id", ondelete="CASCADE"), primary_key=True),
+    Column("issue_number", Integer, primary_key=True, autoincrement=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("ts", String(32)),
+)
+
+# What a round recorded for a subscription, posted by whoever claims the subscription.
+triage_news = Table(
+    "triage_news",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription_id", Integer, ForeignKey("triage_subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("issue_number", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("posted_ts", String(32)),
+    Index("ix_triage_news_pending", "posted_ts", "subscription_id"),
+)

@@ -42,3 +42,12 @@ WATCH_STOP = "watch_stop"  # on the Home tab; value: the watch's id
 # Buttons on a link request sent to admins (value: the request's id)
 LINK_APPROVE = "link_approve"
 LINK_DENY = "link_deny"
+
+# Triage subscriptions (`/tracker subscriptions`)
+SUBSCRIPTION_EDIT = "subscription_edit"  # value: the subscription's id; opens the Edit modal
+SUBSCRIPTION_REMOVE = "subscription_remove"  # value: the subscription's id
+SUBSCRIPTION_MODAL = "subscription_edit_modal"  # the Edit modal's callback id
+SUBSCRIPTION_EVENTS_BLOCK = "subscription_events"
+SUBSCRIPTION_EVENTS = "subscription_events_input"
+SUBSCRIPTION_FILTER_BLOCK = "subscription_filter_{name}"
+SUBSCRIPTION_FILTER = "subscription_filter_input"

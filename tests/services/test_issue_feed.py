@@ -97,7 +97,7 @@ def test_events_say_what_changed_with_who_did_it_from_slack() -> None:
             Note(id=4, issue_number=7, text="thanks"),
         ],
     )
-    found = issue_feed.events(before, after, {3: "U0YOU"})
+    found = issue_feed.events(before, after, {3: ("U0YOU", "C0TRIAGE")})
     assert [(e.change, e.before, e.after, e.by_slack) for e in found if e.change is not Change.NOTE] == [
         (Change.CLOSED, "Open", "Closed", "U0YOU"),
         (Change.ASSIGNED, "Alice Martin", "David Okafor", "U0YOU"),
