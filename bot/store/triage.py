@@ -228,8 +228,9 @@ class TriageStore(ClaimStore):
                 dialect_insert(conn, triage_threads)
                 .values(subscription_id=subscription_id, issue_number=issue_number, snapshot=snapshot, version=0)
                 .on_conflict_do_nothing(index_elements=[t.subscription_id, t.issue_number])
-            )
-            if made.rowcount != 1:
+                .returning(t.issue_number)
+            ).first()
+            if made is None:
                 return False
             conn.execute(
                 insert(triage_news).values(
