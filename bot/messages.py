@@ -598,3 +598,20 @@ TRIAGE_FIELDS = {
 }
 SUBSCRIPTION_FILTER_HINT = "Names separated by commas; a - before one leaves its issues out. Empty: no filter."
 SUBSCRIPTION_EDIT_TITLE = "*{scope}*: change what you like; what you leave as it is stays as it is."
+
+# --- personal notifications by DM (bot/services/notify.py) ---
+NOTIFY_HEAD = "*Your DMs about Issuetrak issues*, when:"
+NOTIFY_HOME = "Change them on my *Home* tab (click my name, then Home): each box saves at once."
+NOTIFY_QUIET_IS = "Quiet hours: {start}–{end} in your Slack time zone (what happens then comes after, in one message)."
+NOTIFY_QUIET_NONE = "Quiet hours: none (`/tracker notify quiet 22:00-07:00` sets them)."
+NOTIFY_QUIET_SET = (
+    "Quiet hours set: {start}–{end} in your Slack time zone. What happens then comes after, in one message."
+)
+NOTIFY_QUIET_OFF = "Quiet hours off: your DMs come as things happen."
+NOTIFY_QUIET_USAGE = (
+    "Use `/tracker notify quiet 22:00-07:00` (24-hour clock, your Slack time zone) or `/tracker notify quiet off`."
+)
+NOTIFY_USAGE = "Use `/tracker notify` to see your DM settings, or `/tracker notify quiet 22:00-07:00|off`."
+NOTIFY_DM_HEAD = "Issuetrak issue #{number}: {subject}"
+NOTIFY_SUMMARY_HEAD = "While your quiet hours lasted:"
+HOME_NOTIFY = "DM me when"

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.running.runtime import Runtime
-from bot.services import digests, identity, lookup, triage, watches, writes
+from bot.services import digests, identity, lookup, notify, triage, watches, writes
 from bot.slack import command_parser as parsed
 from bot.slack import digest_posting, link_requests, triage_posting
 from bot.slack.people import Directory, SlackPerson
@@ -221,6 +221,10 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             await show(reply, triage_view.subscriptions(head, entries), head)
         case parsed.Unsubscribe(position):
             await _say(reply, await triage.unsubscribe(rt, team=asked.team, channel=asked.channel, position=position))
+        case parsed.Notify(None):
+            await _say(reply, notify.describe(await rt.store.notify_settings(asked.team, asked.user)))
+        case parsed.Notify(str(quiet)):
+            await _say(reply, await notify.quiet_hours(rt, team=asked.team, user=asked.user, text=quiet))
         case parsed.SearchIssues() | parsed.MyIssues():  # under the read rule, checked by the search itself
             await show_found(rt, reply, team=asked.team, person=person, command=cmd)
 

@@ -175,9 +175,40 @@ class Follower(Protocol):
     @property
     def numbers(self) -> set[int]: ...
 
+    @property
+    def scopes(self) -> Scopes: ...
+
     def named(self, cursor: datetime | None) -> Mapping[str, Query]: ...
 
     async def record(self, reading: Reading) -> None: ...
+
+
+@dataclass
+class Together:
+    """Several followers read by one round: their numbers and scopes joined, each records."""
+
+    followers: Sequence[Follower]
+
+    @property
+    def empty(self) -> bool:
+        return all(f.empty for f in self.followers)
+
+    @property
+    def numbers(self) -> set[int]:
+        return set().union(*(f.numbers for f in self.followers))
+
+    @property
+    def scopes(self) -> Scopes:
+        active = [f.scopes for f in self.followers if not f.empty]
+        return Scopes(site=any(s.site for s in active), projects=frozenset().union(*(s.projects for s in active)))
+
+    def named(self, cursor: datetime | None) -> Mapping[str, Query]:
+        return {key: q for f in self.followers for key, q in f.named(cursor).items()}
+
+    async def record(self, reading: Reading) -> None:
+        for follower in self.followers:
+            if not follower.empty:
+                await follower.record(reading)
 
 
 async def round_of(

@@ -269,6 +269,10 @@ class Followed:
     def empty(self) -> bool:
         return not self.subscriptions
 
+    @property
+    def scopes(self) -> issue_feed.Scopes:
+        return issue_feed.Scopes()  # new issues come by each subscription's own search
+
     async def record(self, reading: Reading) -> None:
         self.recorded += await record(self.rt, self, reading)
 
@@ -300,7 +304,7 @@ async def followed(rt: Runtime) -> Followed:
     return Followed(rt, subs, resolved, await rt.store.triage_threads() if subs else [])
 
 
-def _said(event: Event, names: Mapping[str, str]) -> str:
+def said(event: Event, names: Mapping[str, str]) -> str:
     """One event as a line of the thread, people named as cards name them."""
     by = f" {messages.TRIAGE_FROM_SLACK.format(user=event.by_slack)}" if event.by_slack else ""
     if event.change is Change.SUBSTATUS:
@@ -338,7 +342,7 @@ async def record(rt: Runtime, follow: Followed, reading: Reading) -> int:
             recorded += await rt.store.announce_new(sub.id, number, issue_feed.snapshot(issue), body, now)
     fresh = [n.id for thread in follow.threads if (i := reading.issues.get(thread.issue_number)) for n in i.notes]
     slack_notes = await rt.store.slack_notes([n for n in fresh if n is not None])
-    names = await _names(rt)
+    names = await names_of(rt)
     for thread in follow.threads:
         subscribed, read = by_id.get(thread.subscription_id), reading.issues.get(thread.issue_number)
         if subscribed is None or read is None:
@@ -349,7 +353,7 @@ async def record(rt: Runtime, follow: Followed, reading: Reading) -> int:
             continue
         heard = frozenset().union(*(HEARS.get(choice, frozenset()) for choice in sub.events))
         lines = [
-            _said(event, names)
+            said(event, names)
             for event in issue_feed.events(thread.snapshot, issue, slack_notes)
             if event.change in heard and event.from_channel != sub.channel_id
         ]
@@ -360,7 +364,7 @@ async def record(rt: Runtime, follow: Followed, reading: Reading) -> int:
     return recorded
 
 
-async def _names(rt: Runtime) -> dict[str, str]:
+async def names_of(rt: Runtime) -> dict[str, str]:
     """Issuetrak user IDs to the names cards show (a note's author comes as a user ID), and
     substatus IDs (`substatus:<id>`) to theirs; from the cached lists, IDs when they cannot be had."""
     client = rt.trackers.issuetrak

@@ -475,6 +475,7 @@ async def _issue_reader(
         reading = await issue_feed.round_of(
             rt,
             wanted=numbers | (also.numbers if also else set()),
+            scopes=also.scopes if also else issue_feed.Scopes(),
             named=also.named if also else None,
             consume=also.record if also else None,
             concurrency=concurrency,

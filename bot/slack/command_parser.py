@@ -119,6 +119,13 @@ class Subscriptions:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """`notify` (show the settings) or `notify quiet <HH:MM-HH:MM|off>` (`quiet` set)."""
+
+    quiet: str | None = None
+
+
+@dataclass(frozen=True)
 class Unsubscribe:
     position: int
 
@@ -166,6 +173,7 @@ Command = (
     | Subscribe
     | Subscriptions
     | Unsubscribe
+    | Notify
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
@@ -450,6 +458,15 @@ def _subscriptions(rest: str) -> Command:
     return Help(messages.SUBSCRIBE_USAGE, everything=False) if rest else Subscriptions()
 
 
+def _notify(rest: str) -> Command:
+    word, _, value = rest.partition(" ")
+    if not rest:
+        return Notify()
+    if word.lower() == "quiet" and value.strip() and len(value) <= 40:
+        return Notify(value.strip())
+    return Help(messages.NOTIFY_USAGE, everything=False)
+
+
 def _unsubscribe(rest: str) -> Command:
     given = rest.strip().lstrip("#")
     if not given.isdigit() or len(given) > 4:
@@ -516,6 +533,7 @@ _PARSERS = {
     "subscribe": _subscribe,
     "subscriptions": _subscriptions,
     "unsubscribe": _unsubscribe,
+    "notify": _notify,
 }
 
 # How each command is used, for "did you mean" (a command missing here is pointed at `/tracker help`).
@@ -534,4 +552,5 @@ _USAGES = {
     "watching": messages.WATCHING_EXTRA,
     "subscribe": messages.SUBSCRIBE_USAGE,
     "unsubscribe": messages.UNSUBSCRIBE_USAGE,
+    "notify": messages.NOTIFY_USAGE,
 }

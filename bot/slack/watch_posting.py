@@ -20,8 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.running.runtime import Runtime
-from bot.services import triage, watches
-from bot.slack import triage_posting
+from bot.services import issue_feed, notify, triage, watches
+from bot.slack import notify_posting, triage_posting
 from bot.slack.digest_posting import PACER, Pacer, passing
 from bot.slack.owners import Owners, check_watches, pause_watches
 from bot.store import NewsClaim, WatchEnd
@@ -58,9 +58,11 @@ async def run_round(
     owners = Owners(rt, client)
     paused = await check_watches(rt, client, owners, pacer)
     paused += await triage_posting.check_subscriptions(rt, client, owners, pacer)
-    polled = await watches.poll(rt, concurrency=concurrency, also=await triage.followed(rt))
+    also = issue_feed.Together([await triage.followed(rt), await notify.followed(rt)])
+    polled = await watches.poll(rt, concurrency=concurrency, also=also)
     posted = await post_news(rt, client, pacer=pacer, owners=owners)
     posted += await triage_posting.post_triage(rt, client, pacer=pacer, owners=owners)
+    posted += await notify_posting.post_notifications(rt, client, owners=owners, pacer=pacer)
     seconds = time.monotonic() - started
     metrics.observe_watch_round(seconds)
     return RoundSummary(**asdict(polled), posted=posted, paused=paused, seconds=seconds)

@@ -8,6 +8,7 @@ async (one transaction in a worker thread) and takes the current time as an argu
 
 from bot.store.digests import DigestStore, local_due_date
 from bot.store.feeds import FeedStore
+from bot.store.notify import NotifyStore
 from bot.store.outbox import OutboxStore
 from bot.store.people import Decision, PeopleStore
 from bot.store.records import (
@@ -47,7 +48,7 @@ from bot.store.triage import TriageStore
 from bot.store.watches import WatchStore
 
 
-class Store(PeopleStore, OutboxStore, DigestStore, WatchStore, FeedStore, TriageStore):
+class Store(PeopleStore, OutboxStore, DigestStore, WatchStore, FeedStore, TriageStore, NotifyStore):
     """The whole store; see each part's module for what its operations promise."""
 
 

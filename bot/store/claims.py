@@ -32,7 +32,15 @@ from sqlalchemy import Column, ColumnElement, Connection, RowMapping, Table, upd
 
 from bot.store.base import StoreBase
 from bot.store.records import Claim, StoreError, require_aware
-from bot.store.schema import OWNER_LENGTH, digest_claims, feed_rounds, outbox, triage_subscriptions, watches
+from bot.store.schema import (
+    OWNER_LENGTH,
+    digest_claims,
+    feed_rounds,
+    notify_settings,
+    outbox,
+    triage_subscriptions,
+    watches,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +113,8 @@ DIGESTS = Lease(digest_claims, "digest")
 WATCHES = Lease(watches, "watch")
 FEEDS = Lease(feed_rounds, "feed")
 SUBSCRIPTIONS = Lease(triage_subscriptions, "subscription")
-LEASES = {lease.kind: lease for lease in (OUTBOX, DIGESTS, WATCHES, FEEDS, SUBSCRIPTIONS)}
+NOTIFY = Lease(notify_settings, "notify")
+LEASES = {lease.kind: lease for lease in (OUTBOX, DIGESTS, WATCHES, FEEDS, SUBSCRIPTIONS, NOTIFY)}
 
 
 def fenced(conn: Connection, claim: Claim, *only: ColumnElement[bool], **values: Any) -> bool:

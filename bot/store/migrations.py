@@ -26,6 +26,9 @@ from bot.store.schema import (
     link_audit,
     link_requests,
     metadata,
+    notify_items,
+    notify_news,
+    notify_settings,
     outbox,
     person_links,
     schema_version,
@@ -143,8 +146,17 @@ def _owners(conn: Connection) -> None:
 
 def _feeds(conn: Connection) -> None:
     """Version 6: the change feed's rounds (their claim and cursor), and the triage channels'
-    subscriptions, the threads of the issues they announced and their news."""
-    for table in (feed_rounds, triage_subscriptions, triage_threads, triage_news):
+    subscriptions, the threads of the issues they announced and their news; personal
+    notifications' settings, watermarks and news."""
+    for table in (
+        feed_rounds,
+        triage_subscriptions,
+        triage_threads,
+        triage_news,
+        notify_settings,
+        notify_items,
+        notify_news,
+    ):
         table.create(conn)
 
 
@@ -153,7 +165,7 @@ UPGRADES: tuple[Migration, ...] = (
     Migration(3, "watches, their items' watermarks and news", _watches),
     Migration(4, "one claim (owner, generation, lease) for outbox rows, digests and watch news", _claims),
     Migration(5, "the owner of each watch and digest, and when it paused", _owners),
-    Migration(6, "the change feed's rounds; triage subscriptions, their threads and news", _feeds),
+    Migration(6, "the change feed's rounds; triage subscriptions; personal notifications", _feeds),
 )
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.

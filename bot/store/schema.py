@@ -313,3 +313,41 @@ triage_news = Table(
     Column("posted_ts", String(32)),
     Index("ix_triage_news_pending", "posted_ts", "subscription_id"),
 )
+
+# Personal notifications (schema version 6). A person's choices (a row only once they chose, or once
+# news was recorded for them: the defaults are in bot/store/notify.py), their quiet hours ("HH:MM",
+# in their Slack time zone) and when they last changed them (the first round after is silent); the
+# claim is on posting their DMs.
+notify_settings = Table(
+    "notify_settings",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("kinds", JSON, nullable=False),
+    Column("quiet_start", String(5)),
+    Column("quiet_end", String(5)),
+    Column("changed_at", UTCDateTime),
+    *claim_columns(),
+)
+
+# Each issue's watermark for the notifications (the compare-and-swap of `version`, as `watch_items`).
+notify_items = Table(
+    "notify_items",
+    metadata,
+    Column("issue_number", Integer, primary_key=True, autoincrement=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+notify_news = Table(
+    "notify_news",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("issue_number", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("posted_ts", String(32)),
+    Index("ix_notify_news_pending", "posted_ts", "team_id", "user_id"),
+)

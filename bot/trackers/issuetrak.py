@@ -655,6 +655,9 @@ class IssuetrakClient:
             organization_id=dto.organization_id or None,
             url=self.issue_url(dto.number),
             notes=[self._note(note) for note in dto.notes or []],
+            assignee_id=str(dto.assigned_to) if dto.assigned_to else None,
+            next_action_id=str(dto.next_action_to) if dto.next_action_to else None,
+            submitted_by_id=str(dto.submitted_by) if dto.submitted_by else None,
         )
 
     def _note(self, dto: NoteDTO) -> Note:

@@ -181,6 +181,10 @@ class Issue(BaseModel):
     organization_id: int | None = None  # Issuetrak's OrganizationID: whose issue it is
     url: str | None = None
     notes: list[Note] = Field(default_factory=list)
+    # The Issuetrak user IDs behind assignee, next_action and submitted_by (which are names).
+    assignee_id: str | None = None
+    next_action_id: str | None = None
+    submitted_by_id: str | None = None
 
     @property
     def is_closed(self) -> bool:

@@ -51,3 +51,4 @@ SUBSCRIPTION_EVENTS_BLOCK = "subscription_events"
 SUBSCRIPTION_EVENTS = "subscription_events_input"
 SUBSCRIPTION_FILTER_BLOCK = "subscription_filter_{name}"
 SUBSCRIPTION_FILTER = "subscription_filter_input"
+NOTIFY_KINDS = "notify_kinds"  # the Home tab's DM checkboxes (saved at once)
