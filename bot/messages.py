@@ -615,3 +615,4 @@ NOTIFY_USAGE = "Use `/tracker notify` to see your DM settings, or `/tracker noti
 NOTIFY_DM_HEAD = "Issuetrak issue #{number}: {subject}"
 NOTIFY_SUMMARY_HEAD = "While your quiet hours lasted:"
 HOME_NOTIFY = "DM me when"
+WATCH_FROM_SLACK = "{author} (from Slack)"

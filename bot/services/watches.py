@@ -354,7 +354,8 @@ def issue_news(before: dict[str, Any], issue: Issue) -> dict[str, Any] | None:
     after = issue_snapshot(issue)
     fresh = issue_feed.new_public_notes(before, issue)
     notes = [
-        {"author": n.created_by or "", "text": first_lines(issue_feed.readable(n.text))} for n in fresh[:NOTES_SHOWN]
+        {"id": n.id, "author": n.created_by or "", "text": first_lines(issue_feed.readable(n.text))}
+        for n in fresh[:NOTES_SHOWN]
     ]
     changes = _changes(before, after, ISSUE_FIELDS)
     if not changes and not notes:
@@ -436,9 +437,20 @@ async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled, refused: list[
     news = issue_news(item.snapshot, found) if isinstance(found, Issue) else project_news(item.snapshot, found)
     if news is None and snapshot == item.snapshot:
         return
-    said = None if news is None else {**_heading(target, found), **news}
+    said = None if news is None else await _attributed(rt, {**_heading(target, found), **news})
     if await rt.store.advance(target.item_key, item.version, snapshot, now, news_body=said) and said is not None:
         done.changed += 1
+
+
+async def _attributed(rt: Runtime, news: dict[str, Any]) -> dict[str, Any]:
+    """Each new note the outbox wrote from Slack marked with its Slack person and channel, so the
+    news is not echoed where it was written (`bot.slack.watch_posting`)."""
+    ids = [note["id"] for note in news.get("notes", []) if isinstance(note.get("id"), int)]
+    written = await rt.store.slack_notes(ids) if ids else {}
+    for note in news.get("notes", []):
+        if (found := written.get(note.get("id") or 0)) is not None:
+            note["slack_user"], note["slack_channel"] = found
+    return news
 
 
 async def _settle_refusals(rt: Runtime, refused: list[WatchedItem], done: Polled) -> None:

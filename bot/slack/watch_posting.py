@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import metrics
+from bot import messages, metrics
 from bot.running.runtime import Runtime
 from bot.services import issue_feed, notify, triage, watches
 from bot.slack import notify_posting, triage_posting
@@ -126,7 +127,12 @@ async def _post_claim(
     if not heard:
         return 0, heard is False
     thread, channel = watch.thread_ts, watch.thread_channel or watch.destination
+    names = await triage.names_of(rt)
     for n, piece in enumerate(claim.news):
+        body = readable(piece.body, names, (watch.destination, channel))
+        if body is None:  # only what was written from Slack right here: nothing to tell
+            await store.news_posted(claim.claim, piece.id, SETTLED)
+            continue
         try:
             await pacer.wait(watch.destination)
             if await store.renew(claim.claim, rt.clock(), rt.settings.CLAIM_LEASE_SECONDS) is None:
@@ -135,8 +141,8 @@ async def _post_claim(
             answer = await client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread,
-                text=watch_view.news_text(piece.body),
-                blocks=cards.as_dicts(watch_view.news_blocks(piece.body)),
+                text=watch_view.news_text(body),
+                blocks=cards.as_dicts(watch_view.news_blocks(body)),
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -158,3 +164,20 @@ async def _post_claim(
             thread, channel = ts, str(answer.get("channel") or channel)
             await store.set_thread(watch.id, ts, channel)
     return len(claim.news), True
+
+
+def readable(body: dict[str, Any], names: dict[str, str], here: tuple[str, ...]) -> dict[str, Any] | None:
+    """The news as a person would write it: a note written from Slack in this very place left
+    out (its writer saw it here), one from elsewhere said once with who wrote it; authors named
+    as cards name them. None when nothing is left to say."""
+    notes = []
+    for note in body.get("notes") or []:
+        if note.get("slack_channel") in here:
+            continue
+        author = names.get(str(note.get("author") or ""), str(note.get("author") or ""))
+        if note.get("slack_user"):
+            author = messages.WATCH_FROM_SLACK.format(author=author)
+        notes.append({**note, "author": author})
+    if not notes and not body.get("changes") and not body.get("gone") and not body.get("more_notes"):
+        return None
+    return {**body, "notes": notes}
