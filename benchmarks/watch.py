@@ -45,7 +45,9 @@ class WatchRun:
 
     @property
     def searches(self) -> int:
-        return math.ceil(self.items / issue_feed.NUMBERS_PER_SEARCH)
+        """At most: the watched issues by number, and (for the DMs of the person the watches act
+        for) the site's open issues, new and closed since the last round."""
+        return 2 * math.ceil(self.items / issue_feed.NUMBERS_PER_SEARCH) + 3
 
     @property
     def floor(self) -> float:
@@ -112,8 +114,8 @@ def rows(runs: Sequence[WatchRun]) -> list[Row]:
             f"each) at {LATENCY_SECONDS * 1000:.0f} ms, C = {first.bound} (steady round; the first, which "
             f"records every item, {cold.show(secs)})",
             f"{took.show(secs)}; {calls} Issuetrak calls",
-            f"≤ {secs(TARGET_SECONDS)}; calls = searches ({first.searches})",
+            f"≤ {secs(TARGET_SECONDS)}; calls ≤ {first.searches} (searches)",
             f"{ratio.show(times)} floor ({secs(first.floor)})",
-            took.median <= TARGET_SECONDS and all(r.calls == r.searches for r in runs),
+            took.median <= TARGET_SECONDS and all(r.calls <= r.searches for r in runs),
         )
     ]
