@@ -1,7 +1,9 @@
 """Watch round fan-out: 1,000 watched Issuetrak issues, each watched by two channels, at 100 ms a
 call. One steady watch round (`watch_posting.run_round`, the reference data already cached by
-the round before) against the floor ceil(N / C) x L (C: the round's bound on reads in flight),
-and the Issuetrak calls it makes: one per distinct item, however many channels watch it."""
+the round before) against the floor ceil(S / C) x L (S: the searches of the change feed, one per
+NUMBERS_PER_SEARCH watched issues; C: the round's bound on calls in flight), and the Issuetrak
+calls it makes: one search per NUMBERS_PER_SEARCH distinct items, however many channels watch
+them (before the change feed: one GET per item, 11.6 s and 1,000 calls for 1,000 items)."""
 
 from __future__ import annotations
 
@@ -20,13 +22,13 @@ from benchmarks.report import Row, Spread, secs, times
 from benchmarks.servers import Servers
 from bot.posting.watch_posting import run_round
 from bot.runtime import Runtime
-from bot.services import watches
+from bot.services import issue_feed, watches
 from bot.settings import load_settings
 from bot.store import Store, WatchKind, WatchTarget
 from bot.trackers.registry import build_trackers
 
 LATENCY_SECONDS = 0.1
-TARGET_RATIO = 1.25
+TARGET_SECONDS = 5.0  # a round where nothing changed (issue 21's target, at 10,000 issues)
 ISSUES = 1000
 WATCHERS = 2  # channels watching each issue
 TEAM = "T0BENCH"
@@ -42,8 +44,15 @@ class WatchRun:
     calls: int  # Issuetrak calls of the steady round
 
     @property
+    def searches(self) -> int:
+        """The searches that read the watched issues (pages of 100); the round also reads, for the
+        DMs of the person the watches act for, the site's open issues, so its calls are held to a
+        tenth of the per-item round's (one GET per item)."""
+        return math.ceil(self.items / issue_feed.NUMBERS_PER_SEARCH)
+
+    @property
     def floor(self) -> float:
-        return math.ceil(self.items / self.bound) * LATENCY_SECONDS
+        return math.ceil(self.searches / self.bound) * LATENCY_SECONDS
 
 
 async def _watch_all(store: Store, numbers: Sequence[int]) -> int:
@@ -106,8 +115,8 @@ def rows(runs: Sequence[WatchRun]) -> list[Row]:
             f"each) at {LATENCY_SECONDS * 1000:.0f} ms, C = {first.bound} (steady round; the first, which "
             f"records every item, {cold.show(secs)})",
             f"{took.show(secs)}; {calls} Issuetrak calls",
-            f"≤ {TARGET_RATIO} × floor ({secs(first.floor)}); calls = items ({first.items})",
-            f"{ratio.show(times)} floor",
-            ratio.median <= TARGET_RATIO and all(r.calls == r.items for r in runs),
+            f"≤ {secs(TARGET_SECONDS)}; calls ≤ items / 10 ({first.items // 10}; per item: {first.items})",
+            f"{ratio.show(times)} floor ({secs(first.floor)})",
+            took.median <= TARGET_SECONDS and all(r.calls <= r.items // 10 for r in runs),
         )
     ]

@@ -594,3 +594,80 @@ CHANGE_TARGET_PICK = "Target date"
 
 # A write whose idempotency key another person's write already holds (a replay, never Slack's own).
 WRITE_NOT_YOURS = "That request was already made by someone else, so nothing was written for you."
+
+# --- triage channels: subscriptions to new issues (bot/services/triage.py) ---
+HELP_EXAMPLES.extend(
+    [
+        (
+            "/tracker subscribe issues priority:High,Urgent -substatus:Spam · subscribe project 3 events:new,notes",
+            "new Issuetrak issues posted here as cards; later news in each card's thread",
+        ),
+        ("/tracker subscriptions · unsubscribe 2", "this channel's subscriptions, with Edit and Remove"),
+    ]
+)
+SUBSCRIBE_USAGE = (
+    "Use `/tracker subscribe issues [filters]` or `/tracker subscribe project <ID or name> [filters]`; "
+    "filters like `priority:High,Urgent type:Hardware -submitter:monitor@example.com -substatus:Spam`, "
+    "events with `events:new,closed,assigned,notes,status` (default `new,closed`)."
+)
+SUBSCRIBE_WHAT = "I don't understand `{word}` there. " + SUBSCRIBE_USAGE
+SUBSCRIBE_BAD_FILTER = "I don't know the filter `{name}`. Filters: priority, type, substatus, submitter, assignee."
+SUBSCRIBE_BAD_EVENT = "I don't know the event `{event}`. Events: new, closed, assigned, notes, status."
+SUBSCRIBE_UNKNOWN_VALUE = "No Issuetrak {name} is called “{value}”, so nothing was subscribed or changed."
+SUBSCRIBE_IN_A_CHANNEL = "Subscriptions post in a channel: run this in the channel that should hear of new issues."
+SUBSCRIBE_NO_ISSUETRAK = "Subscriptions follow Issuetrak issues, and Issuetrak is not set up here."
+SUBSCRIBE_NOT_ISSUETRAK = "*{name}* is not an Issuetrak project; subscriptions follow Issuetrak issues."
+SUBSCRIBE_FULL = "This channel has {cap} subscriptions, as many as it may; remove one first (`/tracker subscriptions`)."
+SUBSCRIBE_NOT_IN_CHANNEL = (
+    "I'm not in this channel, so I could not post what it subscribes to. Invite me with `/invite @trackerbot`, "
+    "then subscribe again."
+)
+SUBSCRIBED = (
+    "Subscribed: {subscription}. New issues will be posted here as cards; later news goes in each card's thread."
+)
+SUBSCRIPTION_UPDATED = "Subscription changed: {subscription}."
+SUBSCRIPTION_SITE = "all Issuetrak issues"
+SUBSCRIPTION_ENTRY = "{scope} · {filters} · events {events} · for <@{owner}>{paused}"
+SUBSCRIPTION_NO_FILTERS = "no filters"
+SUBSCRIPTION_PAUSED = " · _paused_"
+SUBSCRIPTIONS_NONE = "This channel has no subscriptions. " + SUBSCRIBE_USAGE
+SUBSCRIPTIONS_HEAD = "This channel's subscriptions ({count} of {cap}):"
+SUBSCRIPTION_GONE = "That subscription was removed already."
+UNSUBSCRIBE_USAGE = "Use `/tracker unsubscribe <n>`, n as `/tracker subscriptions` numbers them."
+UNSUBSCRIBE_NO_SUCH = "This channel has no subscription {n} (it has {count}); see `/tracker subscriptions`."
+UNSUBSCRIBED = "Unsubscribed: {subscription}."
+SUBSCRIPTIONS_PAUSED = (
+    "The subscriptions of this channel set by <@{owner}> ({scopes}) are paused: they may no longer read "
+    "Issuetrak issues. Anyone here who may can resume one by subscribing to it again."
+)
+TRIAGE_FROM_SLACK = "(from Slack, by <@{user}>)"
+TRIAGE_NOTE = "New note by {author}{by}: {text}"
+TRIAGE_CLOSED = "Closed{by}."
+TRIAGE_CHANGE = "{field}: {before} → {after}{by}"
+TRIAGE_FIELDS = {
+    "assigned": "Assignee",
+    "next_action": "Next action",
+    "substatus": "Substatus",
+    "priority": "Priority",
+    "status": "Status",
+}
+SUBSCRIPTION_FILTER_HINT = "Names separated by commas; a - before one leaves its issues out. Empty: no filter."
+SUBSCRIPTION_EDIT_TITLE = "*{scope}*: change what you like; what you leave as it is stays as it is."
+
+# --- personal notifications by DM (bot/services/notify.py) ---
+NOTIFY_HEAD = "*Your DMs about Issuetrak issues*, when:"
+NOTIFY_HOME = "Change them on my *Home* tab (click my name, then Home): each box saves at once."
+NOTIFY_QUIET_IS = "Quiet hours: {start}–{end} in your Slack time zone (what happens then comes after, in one message)."
+NOTIFY_QUIET_NONE = "Quiet hours: none (`/tracker notify quiet 22:00-07:00` sets them)."
+NOTIFY_QUIET_SET = (
+    "Quiet hours set: {start}–{end} in your Slack time zone. What happens then comes after, in one message."
+)
+NOTIFY_QUIET_OFF = "Quiet hours off: your DMs come as things happen."
+NOTIFY_QUIET_USAGE = (
+    "Use `/tracker notify quiet 22:00-07:00` (24-hour clock, your Slack time zone) or `/tracker notify quiet off`."
+)
+NOTIFY_USAGE = "Use `/tracker notify` to see your DM settings, or `/tracker notify quiet 22:00-07:00|off`."
+NOTIFY_DM_HEAD = "Issuetrak issue #{number}: {subject}"
+NOTIFY_SUMMARY_HEAD = "While your quiet hours lasted:"
+HOME_NOTIFY = "DM me when"
+WATCH_FROM_SLACK = "{author} (from Slack)"

@@ -17,6 +17,7 @@ from handlers import (
     shortcuts,
     steps,
     submissions,
+    triage,
     unfurls,
 )
 
@@ -35,5 +36,6 @@ def register_all(app: AsyncApp) -> None:
         issue_search,
         kitsu_comments,
         steps,
+        triage,
     ):
         surface.register(app)

@@ -14,13 +14,14 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.posting import digest_posting, link_requests
+from bot.posting import digest_posting, link_requests, triage_posting
 from bot.runtime import Runtime
-from bot.services import changes, digests, identity, lookup, watches, writes
+from bot.services import changes, digests, identity, lookup, notify, triage, watches, writes
 from bot.slack import command_parser as parsed
 from bot.slack.people import Directory, SlackPerson, people_now
 from bot.trackers.models import AssetPage
 from bot.views import cards, sentence_blocks
+from bot.views import triage as triage_view
 from handlers.context import directory_of, runtime_of
 from handlers.issue_search import show_found
 from handlers.responding import Reply, guarded, show
@@ -217,6 +218,29 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             )
         case parsed.Watching():
             await _say(reply, await watches.listing(rt, team=asked.team, channel=asked.channel, user=asked.user))
+        case parsed.Subscribe(project, filters, events):
+            if not await triage_posting.bot_in_channel(asked.client, asked.channel):
+                await _say(reply, messages.SUBSCRIBE_NOT_IN_CHANNEL)
+                return
+            sentence = await triage.subscribe(
+                rt,
+                team=asked.team,
+                channel=asked.channel,
+                person=person,
+                project=project,
+                filters=filters,
+                events=events,
+            )
+            await _say(reply, sentence)
+        case parsed.Subscriptions():
+            head, entries = await triage.listing(rt, team=asked.team, channel=asked.channel)
+            await show(reply, triage_view.subscriptions(head, entries), head)
+        case parsed.Unsubscribe(position):
+            await _say(reply, await triage.unsubscribe(rt, team=asked.team, channel=asked.channel, position=position))
+        case parsed.Notify(None):
+            await _say(reply, notify.describe(await rt.store.notify_settings(asked.team, asked.user)))
+        case parsed.Notify(str(quiet)):
+            await _say(reply, await notify.quiet_hours(rt, team=asked.team, user=asked.user, text=quiet))
         case parsed.SearchIssues() | parsed.MyIssues():  # under the read rule, checked by the search itself
             await show_found(rt, reply, team=asked.team, person=person, command=cmd)
 

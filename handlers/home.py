@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.posting.telling import tell
 from bot.runtime import Runtime
-from bot.services import home, watches
+from bot.services import home, notify, watches
 from bot.slack.people import Directory, SlackBusy
 from bot.store.records import Requester
 from bot.views import ids
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(home_opened)
     app.action(ids.WATCH_STOP)(stop_watch)
+    app.action(ids.NOTIFY_KINDS)(notify_chosen)
 
 
 async def home_opened(
@@ -57,6 +58,7 @@ async def _publish(rt: Runtime, client: AsyncWebClient, directory: Directory, te
             watches=page.watches,
             examples=page.examples,
             audit=page.audit,
+            notify=(page.notify_kinds, list(notify.KIND_LABELS.items())),
         ),
     )
 
@@ -77,3 +79,20 @@ async def _stop(rt: Runtime, client: AsyncWebClient, directory: Directory, team:
     if refused is not None:
         await tell(client, Requester(team, user), refused)
     await _publish(rt, client, directory, team, user)
+
+
+async def notify_chosen(
+    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """A DM checkbox on the Home tab: the person's choices, saved at once (for the clicker only:
+    the box is on their own Home tab)."""
+    await ack()
+    rt = runtime_of(context)
+    team, user = (body.get("team") or {}).get("id", ""), (body.get("user") or {}).get("id", "")
+    kinds = [str(o.get("value")) for o in action.get("selected_options") or [] if isinstance(o, dict)]
+
+    async def save() -> None:
+        await notify.choose(rt, team=team, user=user, kinds=kinds[: len(notify.KIND_LABELS)])
+        await _publish(rt, client, directory_of(context), team, user)
+
+    rt.spawn(save(), name="notify settings")

@@ -183,7 +183,7 @@ def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, A
         name = state.channels.get(channel)
         if name is None:
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": {"id": channel, "name": name}}
+        return {"ok": True, "channel": {"id": channel, "name": name, "is_member": channel not in state.closed_channels}}
     if method == "chat.getPermalink":
         ts = str(args.get("message_ts", "")).replace(".", "")
         return {

@@ -89,7 +89,7 @@ async def pause_watches(
             items=", ".join(watches.describe(w.target) for w in mine),
             commands=", ".join(f"`{watches.resume_command(w.target)}`" for w in mine),
         )
-        await _say(client, channel, sentence, pacer)
+        await say(client, channel, sentence, pacer)
     return paused
 
 
@@ -102,10 +102,10 @@ async def pause_digest(rt: Runtime, client: AsyncWebClient, sub: Subscription, p
     sentence = messages.DIGEST_PAUSED.format(
         owner=sub.owner or sub.created_by, time=sub.time, zone=sub.timezone, scope=scope
     )
-    await _say(client, sub.channel_id, sentence, pacer)
+    await say(client, sub.channel_id, sentence, pacer)
 
 
-async def _say(client: AsyncWebClient, channel: str, sentence: str, pacer: Pacer) -> None:
+async def say(client: AsyncWebClient, channel: str, sentence: str, pacer: Pacer) -> None:
     """Tell the channel; a refusal is logged (the pause stands, and `watching` shows it)."""
     await pacer.wait(channel)
     try:

@@ -14,15 +14,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import metrics
+from bot import messages, metrics
+from bot.posting import notify_posting, triage_posting
 from bot.posting.digest_posting import PACER, Pacer, passing
 from bot.posting.owners import Owners, check_watches, pause_watches
 from bot.runtime import Runtime
-from bot.services import watches
+from bot.services import issue_feed, notify, triage, watches
 from bot.store import NewsClaim, WatchEnd
 from bot.store.watches import SETTLED
 from bot.views import cards
@@ -50,13 +52,18 @@ async def run_round(
     pacer: Pacer = PACER,
     concurrency: int = watches.POLL_CONCURRENCY,
 ) -> RoundSummary:
-    """One round: the channel watches whose owner may no longer read paused, every watched item
-    read once, then every piece of news owed posted (each owner asked about once in all)."""
+    """One round: the channel watches and subscriptions whose owner may no longer read paused,
+    every watched item read once (issues with the subscriptions' in one change feed), then every
+    piece of news owed posted (each owner asked about once in all)."""
     started = time.monotonic()
     owners = Owners(rt, client)
     paused = await check_watches(rt, client, owners, pacer)
-    polled = await watches.poll(rt, concurrency=concurrency)
+    paused += await triage_posting.check_subscriptions(rt, client, owners, pacer)
+    also = issue_feed.Together([await triage.followed(rt), await notify.followed(rt)])
+    polled = await watches.poll(rt, concurrency=concurrency, also=also)
     posted = await post_news(rt, client, pacer=pacer, owners=owners)
+    posted += await triage_posting.post_triage(rt, client, pacer=pacer, owners=owners)
+    posted += await notify_posting.post_notifications(rt, client, owners=owners, pacer=pacer)
     seconds = time.monotonic() - started
     metrics.observe_watch_round(seconds)
     return RoundSummary(**asdict(polled), posted=posted, paused=paused, seconds=seconds)
@@ -120,7 +127,12 @@ async def _post_claim(
     if not heard:
         return 0, heard is False
     thread, channel = watch.thread_ts, watch.thread_channel or watch.destination
+    names = await triage.names_of(rt)
     for n, piece in enumerate(claim.news):
+        body = readable(piece.body, names, (watch.destination, channel))
+        if body is None:  # only what was written from Slack right here: nothing to tell
+            await store.news_posted(claim.claim, piece.id, SETTLED)
+            continue
         try:
             await pacer.wait(watch.destination)
             if await store.renew(claim.claim, rt.clock(), rt.settings.CLAIM_LEASE_SECONDS) is None:
@@ -129,8 +141,8 @@ async def _post_claim(
             answer = await client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread,
-                text=watch_view.news_text(piece.body),
-                blocks=cards.as_dicts(watch_view.news_blocks(piece.body)),
+                text=watch_view.news_text(body),
+                blocks=cards.as_dicts(watch_view.news_blocks(body)),
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -152,3 +164,20 @@ async def _post_claim(
             thread, channel = ts, str(answer.get("channel") or channel)
             await store.set_thread(watch.id, ts, channel)
     return len(claim.news), True
+
+
+def readable(body: dict[str, Any], names: dict[str, str], here: tuple[str, ...]) -> dict[str, Any] | None:
+    """The news as a person would write it: a note written from Slack in this very place left
+    out (its writer saw it here), one from elsewhere said once with who wrote it; authors named
+    as cards name them. None when nothing is left to say."""
+    notes = []
+    for note in body.get("notes") or []:
+        if note.get("slack_channel") in here:
+            continue
+        author = names.get(str(note.get("author") or ""), str(note.get("author") or ""))
+        if note.get("slack_user"):
+            author = messages.WATCH_FROM_SLACK.format(author=author)
+        notes.append({**note, "author": author})
+    if not notes and not body.get("changes") and not body.get("gone") and not body.get("more_notes"):
+        return None
+    return {**body, "notes": notes}

@@ -49,6 +49,7 @@ class HomePage:
     watches: list[tuple[str, int]]  # the person's watches: a line written for them, and the watch's id
     examples: Sequence[tuple[str, str]]
     audit: list[AuditEntry] | None
+    notify_kinds: tuple[str, ...] = ()  # the person's DM choices (bot.services.notify)
 
 
 async def page_for(rt: Runtime, *, team: str, person: SlackPerson) -> HomePage:
@@ -63,4 +64,5 @@ async def page_for(rt: Runtime, *, team: str, person: SlackPerson) -> HomePage:
         watches=await watches.home_lines(rt, team=team, user=person.id),
         examples=messages.HELP_EXAMPLES,
         audit=audit,
+        notify_kinds=(await rt.store.notify_settings(team, person.id)).kinds,
     )

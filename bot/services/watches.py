@@ -8,7 +8,8 @@ who set it or last resumed it, and pauses when they may no longer read (`bot.pos
 
 The poll (`poll`) reads each distinct watched item once per round, however many watch it, with at
 most POLL_CONCURRENCY reads at a time through the process's shared tracker clients (their tokens
-and reference data are cached there). The first poll of an item only records it; later polls
+and reference data are cached there): Issuetrak issues by the change feed's searches, many in
+one call (`issue_feed`, read by one process a round), projects one by one. The first poll of an item only records it; later polls
 compare with its watermark and record what changed as news for every watch of the item
 (`Store.advance`, a compare-and-swap: one process announces a change). An item that no longer
 exists, or that its tracker no longer shows the bot while it still takes the bot's credentials,
@@ -26,7 +27,7 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import identity, lookup
+from bot.services import identity, issue_feed, lookup
 from bot.slack.people import SlackPerson
 from bot.store import Watch, WatchAdded, WatchedItem, WatchEnd, WatchKind, WatchTarget
 from bot.trackers.errors import AuthenticationRefused, NotFound, TrackerError
@@ -322,16 +323,8 @@ class Polled:
 
 
 def issue_snapshot(issue: Issue) -> dict[str, Any]:
-    """What a watch compares between polls of an issue. Notes: the highest note id seen, private
-    ones included, so a private note is passed over and never announced."""
-    return {
-        "subject": issue.subject,
-        "status": issue.status,
-        "assignee": issue.assignee,
-        "priority": issue.priority,
-        "next_action": issue.next_action,
-        "last_note": max((n.id for n in issue.notes if n.id is not None), default=0),
-    }
+    """What a watch compares between polls of an issue: the change feed's watermark."""
+    return issue_feed.snapshot(issue)
 
 
 def project_snapshot(project: ProjectStatus) -> dict[str, Any]:
@@ -345,7 +338,8 @@ def project_snapshot(project: ProjectStatus) -> dict[str, Any]:
     }
 
 
-def _first_lines(text: str) -> str:
+def first_lines(text: str) -> str:
+    """A note's first lines, short enough to quote in news."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()][:NOTE_LINES]
     short = " / ".join(lines)
     return short if len(short) <= NOTE_CHARACTERS else short[: NOTE_CHARACTERS - 1] + "…"
@@ -358,11 +352,11 @@ def _changes(before: dict[str, Any], after: dict[str, Any], fields: tuple[str, .
 def issue_news(before: dict[str, Any], issue: Issue) -> dict[str, Any] | None:
     """What changed since `before`: fields, and new public notes (never a private one)."""
     after = issue_snapshot(issue)
-    seen = int(before.get("last_note") or 0)
-    fresh = sorted(
-        (n for n in issue.notes if n.id is not None and n.id > seen and not n.is_private), key=lambda n: n.id or 0
-    )
-    notes = [{"author": n.created_by or "", "text": _first_lines(n.text)} for n in fresh[:NOTES_SHOWN]]
+    fresh = issue_feed.new_public_notes(before, issue)
+    notes = [
+        {"id": n.id, "author": n.created_by or "", "text": first_lines(issue_feed.readable(n.text))}
+        for n in fresh[:NOTES_SHOWN]
+    ]
     changes = _changes(before, after, ISSUE_FIELDS)
     if not changes and not notes:
         return None
@@ -385,10 +379,28 @@ def project_news(before: dict[str, Any], project: ProjectStatus) -> dict[str, An
     return {"changes": changes, "notes": [], "more_notes": 0} if changes else None
 
 
-async def _read(rt: Runtime, target: WatchTarget) -> Issue | ProjectStatus:
-    if target.kind is WatchKind.ISSUE:
-        return await rt.trackers.require_issuetrak().get_issue(int(target.item_id), include_notes=True)
-    return await lookup.refresh_project(rt, TrackerName(target.tracker), target.item_id)
+Read = Callable[[WatchTarget], Awaitable[Issue | ProjectStatus]]
+
+
+def _project_reader(rt: Runtime) -> Read:
+    """Watched projects, each read from its tracker."""
+
+    async def read(target: WatchTarget) -> ProjectStatus:
+        return await lookup.refresh_project(rt, TrackerName(target.tracker), target.item_id)
+
+    return read
+
+
+def _from_reading(reading: issue_feed.Reading) -> Read:
+    """The watched issues as the change feed's round read them."""
+
+    async def read(target: WatchTarget) -> Issue:
+        number = int(target.item_id)
+        if number in reading.failures:
+            raise reading.failures[number]
+        return reading.issues[number]
+
+    return read
 
 
 def _heading(target: WatchTarget, found: Issue | ProjectStatus | None) -> dict[str, Any]:
@@ -408,10 +420,10 @@ async def _gone(rt: Runtime, item: WatchedItem, reason: str, done: Polled) -> No
         done.gone += 1
 
 
-async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled, refused: list[WatchedItem]) -> None:
+async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled, refused: list[WatchedItem], read: Read) -> None:
     target = item.target
     try:
-        found = await _read(rt, target)
+        found = await read(target)
     except NotFound as exc:
         await _gone(rt, item, str(exc), done)
         return
@@ -430,9 +442,20 @@ async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled, refused: list[
     news = issue_news(item.snapshot, found) if isinstance(found, Issue) else project_news(item.snapshot, found)
     if news is None and snapshot == item.snapshot:
         return
-    said = None if news is None else {**_heading(target, found), **news}
+    said = None if news is None else await _attributed(rt, {**_heading(target, found), **news})
     if await rt.store.advance(target.item_key, item.version, snapshot, now, news_body=said) and said is not None:
         done.changed += 1
+
+
+async def _attributed(rt: Runtime, news: dict[str, Any]) -> dict[str, Any]:
+    """Each new note the outbox wrote from Slack marked with its Slack person and channel, so the
+    news is not echoed where it was written (`bot.posting.watch_posting`)."""
+    ids = [note["id"] for note in news.get("notes", []) if isinstance(note.get("id"), int)]
+    written = await rt.store.slack_notes(ids) if ids else {}
+    for note in news.get("notes", []):
+        if (found := written.get(note.get("id") or 0)) is not None:
+            note["slack_user"], note["slack_channel"] = found
+    return news
 
 
 async def _settle_refusals(rt: Runtime, refused: list[WatchedItem], done: Polled) -> None:
@@ -455,18 +478,52 @@ async def _settle_refusals(rt: Runtime, refused: list[WatchedItem], done: Polled
             await _gone(rt, item, messages.WATCH_REFUSED.format(tracker=TrackerName(tracker).label), done)
 
 
-async def poll(rt: Runtime, *, concurrency: int = POLL_CONCURRENCY) -> Polled:
-    """Read every watched item once (at most `concurrency` at a time) and record what changed."""
+async def _issue_reader(
+    rt: Runtime, watched: list[WatchedItem], concurrency: int, also: issue_feed.Follower | None
+) -> Read | None:
+    """The watched issues, read by one round of the change feed (`issue_feed`), which `also`
+    (the triage subscriptions) reads with them and records from; None when another process
+    reads this round (it announces what changed). An Issuetrak that does not answer, or is not
+    set up, makes each issue unreadable this round."""
+    numbers = {int(item.target.item_id) for item in watched if item.target.kind is WatchKind.ISSUE}
+    if not numbers and (also is None or also.empty):
+        return _project_reader(rt)
+    try:
+        reading = await issue_feed.round_of(
+            rt,
+            wanted=numbers | (also.numbers if also else set()),
+            scopes=also.scopes if also else issue_feed.Scopes(),
+            named=also.named if also else None,
+            consume=also.record if also else None,
+            concurrency=concurrency,
+        )
+    except (TrackerError, ValueError) as exc:
+        failed: Exception = exc
+
+        async def unreadable(_target: WatchTarget) -> Issue:
+            raise failed
+
+        return unreadable
+    return None if reading is None else _from_reading(reading)
+
+
+async def poll(rt: Runtime, *, concurrency: int = POLL_CONCURRENCY, also: issue_feed.Follower | None = None) -> Polled:
+    """Read every watched item once (issues by the change feed's search, at most `concurrency`
+    calls at a time, with what `also` follows) and record what changed."""
     watched = await rt.store.watched_items()
-    done = Polled(items=len(watched))
+    read_issues = await _issue_reader(rt, watched, concurrency, also)
+    if read_issues is None:  # another process reads the issues this round
+        watched = [item for item in watched if item.target.kind is not WatchKind.ISSUE]
+    done, projects = Polled(items=len(watched)), _project_reader(rt)
     slots = asyncio.Semaphore(concurrency)
 
     refused: list[WatchedItem] = []
 
     async def one(item: WatchedItem) -> None:
+        read = read_issues if item.target.kind is WatchKind.ISSUE and read_issues is not None else projects
         async with slots:
             try:
-                await _poll_one(rt, item, done, refused)
+                await _poll_one(rt, item, done, refused, read)
             except Exception:  # one item's failure must not stop the round
                 log.exception("watch: polling %s failed", item.target.item_key)
                 done.unreadable += 1

@@ -106,6 +106,33 @@ class Watching:
 
 
 @dataclass(frozen=True)
+class Subscribe:
+    """`subscribe issues|project <ref> [filters] [events:…]`: filters as {name: {"in": [...],
+    "out": [...]}}; `events` None when not given (a new subscription's default, an existing one's kept)."""
+
+    project: str | None
+    filters: dict[str, dict[str, list[str]]]
+    events: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    pass
+
+
+@dataclass(frozen=True)
+class Notify:
+    """`notify` (show the settings) or `notify quiet <HH:MM-HH:MM|off>` (`quiet` set)."""
+
+    quiet: str | None = None
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    position: int
+
+
+@dataclass(frozen=True)
 class IssueFilters:
     """`status:open|closed`, `project:<ref>`, `priority:<name>`, as `search` and `mine` take them."""
 
@@ -156,6 +183,10 @@ Command = (
     | Watching
     | SearchIssues
     | MyIssues
+    | Subscribe
+    | Subscriptions
+    | Unsubscribe
+    | Notify
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
@@ -385,6 +416,77 @@ def _watching(rest: str) -> Command:
     return Help(messages.WATCHING_EXTRA, everything=False) if rest else Watching()
 
 
+# --- triage subscriptions: `[-]name:value,value` filters and `events:` ------------------------------
+SUBSCRIBE_FILTERS = ("priority", "type", "substatus", "submitter", "assignee")
+SUBSCRIBE_EVENTS = ("new", "closed", "assigned", "notes", "status")
+_SUBSCRIBE_TOKEN = re.compile(r'(-?)([A-Za-z_]+):(?:"([^"]*)"|(\S*))')
+_MAILTO = re.compile(r"<mailto:[^|>]*\|([^>]*)>|<mailto:([^>]*)>")  # how Slack sends a typed email
+
+
+def subscription_terms(text: str) -> tuple[dict[str, dict[str, list[str]]], tuple[str, ...] | None] | Help:
+    """Filters and events as `subscribe` (and the Edit modal's fields) take them: names
+    case-insensitive, Slack's escapes (and its mailto links) undone, values split at commas."""
+    text = _MAILTO.sub(lambda m: m.group(1) or m.group(2), text)
+    if leftover := _SUBSCRIBE_TOKEN.sub(" ", text).strip():
+        return Help(messages.SUBSCRIBE_WHAT.format(word=unescaped(leftover.split()[0])[:40]), everything=False)
+    filters: dict[str, dict[str, list[str]]] = {}
+    events: tuple[str, ...] | None = None
+    for match in _SUBSCRIBE_TOKEN.finditer(text):
+        excluded, name = match.group(1) == "-", match.group(2).lower()
+        raw = match.group(3) if match.group(3) is not None else match.group(4)
+        values = [unescaped(" ".join(v.split())) for v in raw.split(",") if v.strip()]
+        if not values:
+            return Help(messages.SUBSCRIBE_USAGE, everything=False)
+        if name == "events" and not excluded:
+            unknown = next((v for v in values if v.lower() not in SUBSCRIBE_EVENTS), None)
+            if unknown is not None:
+                return Help(messages.SUBSCRIBE_BAD_EVENT.format(event=unknown[:40]), everything=False)
+            events = tuple(dict.fromkeys(v.lower() for v in values))
+            continue
+        if name not in SUBSCRIBE_FILTERS:
+            return Help(messages.SUBSCRIBE_BAD_FILTER.format(name=name[:40]), everything=False)
+        rule = filters.setdefault(name, {"in": [], "out": []})
+        rule["out" if excluded else "in"].extend(v for v in values if v not in rule["out" if excluded else "in"])
+    return filters, events
+
+
+def _subscribe(rest: str) -> Command:
+    kind, _, tail = rest.partition(" ")
+    kind, tail, project = kind.lower(), tail.strip(), None
+    if kind == "project":
+        if tail.startswith('"'):
+            ref, _, tail = tail[1:].partition('"')
+        else:
+            ref, _, tail = tail.partition(" ")
+        if not ref.strip() or _SUBSCRIBE_TOKEN.fullmatch(ref):
+            return Help(messages.SUBSCRIBE_USAGE, everything=False)
+        project = unescaped(ref.strip()).lstrip("#")
+    elif kind != "issues":
+        return Help(messages.SUBSCRIBE_USAGE, everything=False)
+    terms = subscription_terms(tail)
+    return terms if isinstance(terms, Help) else Subscribe(project, *terms)
+
+
+def _subscriptions(rest: str) -> Command:
+    return Help(messages.SUBSCRIBE_USAGE, everything=False) if rest else Subscriptions()
+
+
+def _notify(rest: str) -> Command:
+    word, _, value = rest.partition(" ")
+    if not rest:
+        return Notify()
+    if word.lower() == "quiet" and value.strip() and len(value) <= 40:
+        return Notify(value.strip())
+    return Help(messages.NOTIFY_USAGE, everything=False)
+
+
+def _unsubscribe(rest: str) -> Command:
+    given = rest.strip().lstrip("#")
+    if not given.isdigit() or len(given) > 4:
+        return Help(messages.UNSUBSCRIBE_USAGE, everything=False)
+    return Unsubscribe(int(given))
+
+
 # --- search and mine: words and `name:value` filters ---------------------------------------------
 _FILTER = re.compile(r'(status|project|priority):(?:"([^"]*)"|(\S*))', re.IGNORECASE)
 _STATUSES = ("open", "closed")
@@ -466,6 +568,10 @@ _PARSERS = {
     "next": _changed(IssueField.NEXT_ACTION, messages.NEXT_USAGE),
     "priority": _changed(IssueField.PRIORITY, messages.PRIORITY_USAGE),
     "substatus": _changed(IssueField.SUBSTATUS, messages.SUBSTATUS_USAGE),
+    "subscribe": _subscribe,
+    "subscriptions": _subscriptions,
+    "unsubscribe": _unsubscribe,
+    "notify": _notify,
 }
 
 # How each command is used, for "did you mean" (a command missing here is pointed at `/tracker help`).
@@ -488,4 +594,7 @@ _USAGES = {
     "next": messages.NEXT_USAGE,
     "priority": messages.PRIORITY_USAGE,
     "substatus": messages.SUBSTATUS_USAGE,
+    "subscribe": messages.SUBSCRIBE_USAGE,
+    "unsubscribe": messages.UNSUBSCRIBE_USAGE,
+    "notify": messages.NOTIFY_USAGE,
 }

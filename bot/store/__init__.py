@@ -7,6 +7,8 @@ async (one transaction in a worker thread) and takes the current time as an argu
 """
 
 from bot.store.digests import DigestStore, local_due_date
+from bot.store.feeds import FeedStore
+from bot.store.notify import NotifyStore
 from bot.store.outbox import OutboxStore
 from bot.store.people import Decision, PeopleStore
 from bot.store.records import (
@@ -28,7 +30,12 @@ from bot.store.records import (
     RequestState,
     StoreError,
     StoreUnavailable,
+    Subscribed,
     Subscription,
+    TriageClaim,
+    TriageNews,
+    TriageSubscription,
+    TriageThread,
     Watch,
     WatchAdded,
     WatchedItem,
@@ -37,10 +44,11 @@ from bot.store.records import (
     WatchNews,
     WatchTarget,
 )
+from bot.store.triage import TriageStore
 from bot.store.watches import WatchStore
 
 
-class Store(PeopleStore, OutboxStore, DigestStore, WatchStore):
+class Store(PeopleStore, OutboxStore, DigestStore, WatchStore, FeedStore, TriageStore, NotifyStore):
     """The whole store; see each part's module for what its operations promise."""
 
 
@@ -65,7 +73,12 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "Subscribed",
     "Subscription",
+    "TriageClaim",
+    "TriageNews",
+    "TriageSubscription",
+    "TriageThread",
     "Watch",
     "WatchAdded",
     "WatchEnd",

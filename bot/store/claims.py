@@ -1,4 +1,5 @@
-"""The one claim of every once-only job (an outbox write, a day's digest, a watch's news).
+"""The one claim of every once-only job (an outbox write, a day's digest, a watch's news, a
+round of the change feed).
 
 A claimed row carries three columns: `claim_owner` (which process holds it: host, pid and a
 random part, for people reading the database), `claim_generation` (grows by one on every claim and
@@ -31,7 +32,15 @@ from sqlalchemy import Column, ColumnElement, Connection, RowMapping, Table, upd
 
 from bot.store.base import StoreBase
 from bot.store.records import Claim, StoreError, require_aware
-from bot.store.schema import OWNER_LENGTH, digest_claims, outbox, watches
+from bot.store.schema import (
+    OWNER_LENGTH,
+    digest_claims,
+    feed_rounds,
+    notify_settings,
+    outbox,
+    triage_subscriptions,
+    watches,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +111,10 @@ class Lease:
 OUTBOX = Lease(outbox, "outbox")
 DIGESTS = Lease(digest_claims, "digest")
 WATCHES = Lease(watches, "watch")
-LEASES = {lease.kind: lease for lease in (OUTBOX, DIGESTS, WATCHES)}
+FEEDS = Lease(feed_rounds, "feed")
+SUBSCRIPTIONS = Lease(triage_subscriptions, "subscription")
+NOTIFY = Lease(notify_settings, "notify")
+LEASES = {lease.kind: lease for lease in (OUTBOX, DIGESTS, WATCHES, FEEDS, SUBSCRIPTIONS, NOTIFY)}
 
 
 def fenced(conn: Connection, claim: Claim, *only: ColumnElement[bool], **values: Any) -> bool:

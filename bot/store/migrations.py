@@ -22,12 +22,19 @@ from sqlalchemy import Connection, Table, delete, func, insert, inspect, select,
 from bot.store.records import OutboxState, StoreError
 from bot.store.schema import (
     digest_claims,
+    feed_rounds,
     link_audit,
     link_requests,
     metadata,
+    notify_items,
+    notify_news,
+    notify_settings,
     outbox,
     person_links,
     schema_version,
+    triage_news,
+    triage_subscriptions,
+    triage_threads,
     watch_items,
     watch_news,
     watches,
@@ -137,11 +144,28 @@ def _owners(conn: Connection) -> None:
         conn.exec_driver_sql(f"UPDATE {table} SET owner = created_by WHERE owner IS NULL")
 
 
+def _feeds(conn: Connection) -> None:
+    """Version 6: the change feed's rounds (their claim and cursor), and the triage channels'
+    subscriptions, the threads of the issues they announced and their news; personal
+    notifications' settings, watermarks and news."""
+    for table in (
+        feed_rounds,
+        triage_subscriptions,
+        triage_threads,
+        triage_news,
+        notify_settings,
+        notify_items,
+        notify_news,
+    ):
+        table.create(conn)
+
+
 UPGRADES: tuple[Migration, ...] = (
     Migration(2, "link provenance, one Slack person per Issuetrak user, link requests and audit", _identity_links),
     Migration(3, "watches, their items' watermarks and news", _watches),
     Migration(4, "one claim (owner, generation, lease) for outbox rows, digests and watch news", _claims),
     Migration(5, "the owner of each watch and digest, and when it paused", _owners),
+    Migration(6, "the change feed's rounds; triage subscriptions; personal notifications", _feeds),
 )
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.

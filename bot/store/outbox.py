@@ -17,6 +17,7 @@ count of attempts starts again, the generation never does), so no earlier claim 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -384,6 +385,24 @@ class OutboxStore(ClaimStore):
         def run(conn: Connection) -> OutboxItem | None:
             row = conn.execute(select(outbox).where(column == ref)).mappings().first()
             return None if row is None else _item(row)
+
+        return await self._run(run)
+
+    async def slack_notes(self, note_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+        """Which of these Issuetrak notes were written from Slack, through this outbox: note id to
+        the Slack user who wrote it and the channel they wrote it from (a note's own text, which
+        anyone can type, is not trusted)."""
+        if not note_ids:
+            return {}
+        note = outbox.c.result["note"].as_integer()
+
+        def run(conn: Connection) -> dict[int, tuple[str, str | None]]:
+            rows = conn.execute(
+                select(note.label("note"), outbox.c.user_id, outbox.c.channel_id)
+                .where(outbox.c.kind == OutboxKind.NOTE.value, outbox.c.state == OutboxState.DELIVERED.value)
+                .where(note.in_(list(note_ids)))
+            ).mappings()
+            return {int(row["note"]): (row["user_id"], row["channel_id"]) for row in rows}
 
         return await self._run(run)
 

@@ -318,3 +318,55 @@ class NewsClaim:
     watch: Watch
     news: tuple[WatchNews, ...]
     claim: Claim
+
+
+class Subscribed(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"  # the channel had a subscription of this scope: changed, never doubled
+    FULL = "full"  # the channel has as many subscriptions as it may
+
+
+@dataclass(frozen=True, slots=True)
+class TriageSubscription:
+    """A triage channel's subscription: the new issues of `scope` ("site" or "project:<id>") that
+    `filters` match ({field: {"in": [...], "out": [...]}}), and the later `events` it hears of."""
+
+    id: int
+    team_id: str
+    channel_id: str
+    scope: str
+    scope_name: str
+    filters: dict[str, dict[str, list[str]]]
+    events: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+    owner: str
+    paused_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TriageThread:
+    """An issue a subscription announced: its watermark and its card's message."""
+
+    subscription_id: int
+    issue_number: int
+    snapshot: dict[str, Any]
+    version: int
+    ts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TriageNews:
+    id: int
+    subscription_id: int
+    issue_number: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TriageClaim:
+    """A subscription's pending news, claimed for posting (the store's one claim, on its row)."""
+
+    subscription: TriageSubscription
+    news: tuple[TriageNews, ...]
+    claim: Claim

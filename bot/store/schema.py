@@ -245,3 +245,109 @@ def dialect_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+# The change feed (schema version 6): one row per feed (Issuetrak's: "issuetrak"). Its claim is
+# the round's (one process reads the feed at a time); `cursor` is when its last round began, the
+# SubmittedDate/ClosedDate after which the next round looks for new and closed issues.
+feed_rounds = Table(
+    "feed_rounds",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("cursor", UTCDateTime),
+    *claim_columns(),
+)
+
+# Triage subscriptions (schema version 6): a channel hears of the new issues of a scope (the whole
+# site, or one project) that its filters match, each posted as its card, and of the chosen later
+# events in that card's thread. One active subscription per channel and scope; it acts with the
+# rights of its owner and pauses (paused_at) when they may no longer read, as a watch does.
+triage_subscriptions = Table(
+    "triage_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("channel_id", String(32), nullable=False),
+    Column("scope", String(64), nullable=False),  # "site" or "project:<ProjectID>"
+    Column("scope_name", Text, nullable=False),
+    Column("filters", JSON, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("owner", String(32), nullable=False),
+    Column("paused_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    *claim_columns(),  # the claim on posting the subscription's news
+    Index(
+        "uq_triage_subscriptions_active",
+        "team_id",
+        "channel_id",
+        "scope",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL"),
+    ),
+)
+
+# Each issue a subscription announced: its card's message (the thread), and its watermark
+# (`snapshot`, `version`: the compare-and-swap of later events, as `watch_items`).
+triage_threads = Table(
+    "triage_threads",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("triage_subscriptions.id", ondelete="CASCADE"), primary_key=True),
+    Column("issue_number", Integer, primary_key=True, autoincrement=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("ts", String(32)),
+)
+
+# What a round recorded for a subscription, posted by whoever claims the subscription.
+triage_news = Table(
+    "triage_news",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription_id", Integer, ForeignKey("triage_subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("issue_number", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("posted_ts", String(32)),
+    Index("ix_triage_news_pending", "posted_ts", "subscription_id"),
+)
+
+# Personal notifications (schema version 6). A person's choices (a row only once they chose, or once
+# news was recorded for them: the defaults are in bot/store/notify.py), their quiet hours ("HH:MM",
+# in their Slack time zone) and when they last changed them (the first round after is silent); the
+# claim is on posting their DMs.
+notify_settings = Table(
+    "notify_settings",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("kinds", JSON, nullable=False),
+    Column("quiet_start", String(5)),
+    Column("quiet_end", String(5)),
+    Column("changed_at", UTCDateTime),
+    *claim_columns(),
+)
+
+# Each issue's watermark for the notifications (the compare-and-swap of `version`, as `watch_items`).
+notify_items = Table(
+    "notify_items",
+    metadata,
+    Column("issue_number", Integer, primary_key=True, autoincrement=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+notify_news = Table(
+    "notify_news",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("issue_number", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("posted_ts", String(32)),
+    Index("ix_notify_news_pending", "posted_ts", "team_id", "user_id"),
+)

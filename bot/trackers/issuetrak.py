@@ -444,10 +444,12 @@ class IssuetrakClient:
         order_by: str = "IssueNumber",
         descending: bool = True,
         any_of: Sequence[Sequence[SearchFilter]] = (),
+        include_notes: bool = False,
     ) -> IssuePage:
         """One page of a SearchIssueDTO query: the filters ANDed together, and with them each group
         of `any_of`, a group matching when any of its filters does (one query set per group, its
-        expressions joined by Or). One POST, whatever the query."""
+        expressions joined by Or). One POST, whatever the query; `include_notes` asks for each
+        issue's notes in the same answer (`CanIncludeNotes`)."""
         groups: list[tuple[Sequence[SearchFilter], Joined]] = [(filters, "And"), *((group, "Or") for group in any_of)]
         sets = [
             {
@@ -458,7 +460,7 @@ class IssuetrakClient:
             for index, (group, joined_by) in enumerate((g for g in groups if g[0]), start=1)
         ]
         query = {
-            "CanIncludeNotes": False,
+            "CanIncludeNotes": include_notes,
             "PageIndex": page_index,
             "PageSize": page_size,
             "QueryOrderingDefinitions": [
@@ -731,6 +733,7 @@ class IssuetrakClient:
             organization_id=dto.organization_id or None,
             url=self.issue_url(dto.number),
             notes=[self._note(note) for note in dto.notes or []],
+            submitted_by_id=str(dto.submitted_by) if dto.submitted_by else None,
         )
 
     def _note(self, dto: NoteDTO) -> Note:

@@ -187,6 +187,7 @@ class Issue(BaseModel):
     organization_id: int | None = None  # Issuetrak's OrganizationID: whose issue it is
     url: str | None = None
     notes: list[Note] = Field(default_factory=list)
+    submitted_by_id: str | None = None  # the Issuetrak user ID behind submitted_by (a name)
 
     @property
     def is_closed(self) -> bool:

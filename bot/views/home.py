@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
     PlainTextObject,
     SectionBlock,
 )
@@ -53,6 +56,18 @@ def _watch_blocks(watches: Sequence[tuple[str, int]]) -> list[Block]:
     return blocks
 
 
+def _notify_blocks(kinds: Sequence[str], labels: Sequence[tuple[str, str]]) -> list[Block]:
+    """The person's DM choices: checkboxes, each saved as soon as it is clicked."""
+    options = [Option(value=value, label=label) for value, label in labels]
+    chosen = [option for option in options if option.value in kinds]
+    return [
+        SectionBlock(text=MarkdownTextObject(text=f"*{messages.HOME_NOTIFY}*")),
+        ActionsBlock(
+            elements=[CheckboxesElement(action_id=ids.NOTIFY_KINDS, options=options, initial_options=chosen or None)]
+        ),
+    ]
+
+
 def home_view(
     *,
     identity: str,
@@ -62,6 +77,7 @@ def home_view(
     audit: Sequence[AuditEntry] | None = None,
     watches: Sequence[tuple[str, int]] = (),
     may_start_digests: bool = True,
+    notify: tuple[Sequence[str], Sequence[tuple[str, str]]] | None = None,
 ) -> View:
     """`identity` is a sentence already written for the person (bot.messages); `trackers` pairs
     each tracker's label with whether it is set up; `audit` (admins only, newest first) the link
@@ -85,6 +101,7 @@ def home_view(
         DividerBlock(),
         *_watch_blocks(watches),
         DividerBlock(),
+        *([*_notify_blocks(*notify), DividerBlock()] if notify is not None else []),
         *help_blocks(examples),
     ]
     if audit is not None:

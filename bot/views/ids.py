@@ -52,3 +52,12 @@ CARD_SUBSTATUS = "card_substatus"  # static_select: a SubStatusID
 CARD_TARGET_DATE = "card_target_date"  # datepicker
 CARD_REFRESH = "card_refresh"  # value: the issue number
 CHANGE_ANYWAY = "change_anyway"  # value: the outbox id of a change refused for a conflict
+# Triage subscriptions (`/tracker subscriptions`)
+SUBSCRIPTION_EDIT = "subscription_edit"  # value: the subscription's id; opens the Edit modal
+SUBSCRIPTION_REMOVE = "subscription_remove"  # value: the subscription's id
+SUBSCRIPTION_MODAL = "subscription_edit_modal"  # the Edit modal's callback id
+SUBSCRIPTION_EVENTS_BLOCK = "subscription_events"
+SUBSCRIPTION_EVENTS = "subscription_events_input"
+SUBSCRIPTION_FILTER_BLOCK = "subscription_filter_{name}"
+SUBSCRIPTION_FILTER = "subscription_filter_input"
+NOTIFY_KINDS = "notify_kinds"  # the Home tab's DM checkboxes (saved at once)

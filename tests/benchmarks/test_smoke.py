@@ -53,10 +53,13 @@ def test_masker_and_hostile_body_measurements_run_in_their_quick_form(servers: S
 
 
 def test_watch_round_measurement_runs_in_its_quick_form(servers: Servers) -> None:
-    """100 watched issues, each watched by two channels: the steady round reads each issue once."""
+    """100 watched issues, each watched by two channels: the steady round reads them by a few
+    searches (the change feed: the watched issues, and the site's open ones for the DMs of the
+    person the benchmark's watches act for), never one GET each."""
     [row] = suite.measure(_measurement("watch"), servers, runs=1, quick=True)
     assert row.measurement.startswith("Watch round: 100 watched Issuetrak issues (200 watches")
-    assert row.result.endswith("; 100 Issuetrak calls") and row.met is not None
+    calls = int(row.result.split("; ")[1].split()[0])
+    assert 1 <= calls <= 6 and row.met is not None
     assert table([row], runs=1, seconds=1.0).count("| Watch round") == 1
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,6 +22,7 @@ from bot.runtime import Runtime, utc_now
 from bot.services import watches
 from bot.settings import Settings, load_settings
 from bot.store import Store, WatchKind, WatchTarget
+from bot.trackers.issuetrak import format_datetime
 from bot.trackers.registry import build_trackers
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import FAST
@@ -106,8 +107,10 @@ async def test_two_processes_announce_each_change_once_and_a_restart_announces_n
 
     both = await asyncio.gather(round_in(first), round_in(second))
     assert [r.posted for r in both] == [0, 0]  # the first poll of an item only records it
-    for number in ISSUES:  # one read per distinct item per round, however many channels watch it
-        assert len(reads(f"issues/true/{number}")) == 2
+    # The watched issues are read by one search (the change feed), never one GET each, however
+    # many channels watch them; of two processes in the same round, at most each reads once.
+    assert all(not reads(f"issues/true/{number}") for number in ISSUES)
+    assert 1 <= len(reads("issues/search")) <= 2
 
     statuses = ("Pending", "Waiting for vendor", "Open", "Closed")
     for status in statuses:
@@ -171,3 +174,48 @@ async def test_a_claim_abandoned_by_a_dead_process_is_taken_over_after_it_went_s
     assert (await round_in(other)).posted == 1
     assert not await store.news_posted(claimed.claim, claimed.news[0].id, "late")  # the dead claim is fenced
     assert len(slack_state.of("chat.postMessage")) == 1
+
+
+async def test_three_processes_announce_each_new_issue_and_each_closure_once_per_subscribed_channel(
+    processes: Processes, issuetrak_server: IssuetrakServer, slack_state: SlackState
+) -> None:
+    """Triage subscriptions on PostgreSQL: three processes run their rounds at once; each new
+    matching issue is one card per channel, each closure one reply in its thread."""
+    running = [processes.start() for _ in range(3)]
+    store = running[0][0].store
+    for channel in CHANNELS[:3]:
+        await store.subscribe_triage(
+            TEAM_ID,
+            channel,
+            scope="site",
+            scope_name="all Issuetrak issues",
+            filters={"priority": {"in": ["Urgent"], "out": []}},
+            events=["new", "closed"],
+            by="U0ALICE",
+            now=processes.clock[0],
+            cap=20,
+        )
+    issuetrak_server.state.faults.latency = LATENCY
+    await asyncio.gather(*(round_in(p) for p in running))
+    template = issuetrak_server.state.issues[1003]
+    now_text = format_datetime(datetime.now(UTC) + timedelta(seconds=1))
+    for number, priority in ((3001, 4), (3002, 4), (3003, 1)):
+        issuetrak_server.state.issues[number] = {
+            **template,
+            "IssueNumber": number,
+            "PriorityID": priority,
+            "SubmittedDate": now_text,
+        }
+    for _ in range(2):
+        await asyncio.gather(*(round_in(p) for p in running))
+    cards = Counter((m["channel"], m["text"]) for m in slack_state.of("chat.postMessage") if not m.get("thread_ts"))
+    assert set(cards.values()) == {1}, "each new issue once per channel"
+    subject = "Replace <broken> Wacom tablet pen"
+    assert sorted(cards) == sorted((c, f"Issue #{n}: {subject}") for c in CHANNELS[:3] for n in (3001, 3002))
+
+    issuetrak_server.state.issues[3001].update(Status="Closed", ClosedDate=now_text)
+    for _ in range(2):
+        await asyncio.gather(*(round_in(p) for p in running))
+    closures = [m for m in slack_state.of("chat.postMessage") if m.get("thread_ts")]
+    assert sorted(m["channel"] for m in closures) == sorted(CHANNELS[:3])
+    assert len(slack_state.of("chat.update")) == 3

@@ -270,7 +270,7 @@ async def test_watch_here_on_an_issue_card_watches_it_in_that_channel_and_tells_
     add_note(issuetrak_server, 1003, "Pens arrived")
     await tick(poller)
     [said] = news(chat)
-    assert said["channel"] == "C0GENERAL" and "New note by bnguyen: Pens arrived" in said["text"]
+    assert said["channel"] == "C0GENERAL" and "New note by Bao Nguyen: Pens arrived" in said["text"]
 
 
 async def test_watch_here_on_a_project_card_and_in_a_dm(chat: Chat) -> None:
@@ -598,3 +598,22 @@ async def test_news_recorded_before_an_unwatch_is_not_posted_after_it(
         assert "topped watching" in chat.send("/tracker unwatch issue 1001").text
     assert await post_news(*poller, pacer=Pacer(0)) == 0
     assert news(chat) == [] and await chat.runtime.store.pending_news() == 0
+
+
+async def test_a_note_written_from_slack_is_not_echoed_where_it_was_written_and_said_once_elsewhere(
+    chat: Chat, poller: Poller
+) -> None:
+    """News reads like a person wrote it: the channel that wrote the note hears nothing of it; a
+    DM watch of the same issue hears it once, with who wrote it, never the internal tag."""
+    chat.send("/tracker watch issue 1003")
+    chat.channel = "D0ALICE"
+    chat.send("/tracker watch issue 1003")
+    await tick(poller)
+    chat.channel = "C0GENERAL"
+    chat.send("/tracker note 1003 second note")
+    await tick(poller)
+    said = news(chat)
+    assert [m["channel"] for m in said] == ["U0ALICE"]
+    text = said[0]["text"]
+    assert "New note by Alice Martin (from Slack): second note" in text
+    assert "tb-" not in text and "Posted from Slack" not in text

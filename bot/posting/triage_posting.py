@@ -1,0 +1,154 @@
+"""Post what the triage subscriptions recorded (`bot.services.triage`), each piece exactly once.
+
+A new issue is posted as its card (with the card's buttons); that message is the issue's thread
+in the channel, and every later piece of news of the issue goes into it, never into the channel;
+a closure also redraws the parent card, closed. Posting is done by whoever claims the subscription
+(the store's one claim), renewed right before each post and fenced, as a watch's news is. Before
+anything is posted, the subscription's owner must still be allowed to read it, and each issue must
+be in their ISSUE_SCOPE; a subscription whose owner may no longer read pauses, its channel told once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.posting.digest_posting import PACER, Pacer, passing
+from bot.posting.owners import Owners, lost, say
+from bot.runtime import Runtime
+from bot.services import identity
+from bot.store import TriageClaim, TriageSubscription
+from bot.store.watches import SETTLED
+from bot.trackers.models import Issue
+from bot.views import cards
+from bot.views.text import escape
+
+log = logging.getLogger(__name__)
+
+CLAIM_LIMIT = 20  # subscriptions whose news one claim takes
+
+
+async def bot_in_channel(client: AsyncWebClient, channel: str) -> bool:
+    """Whether the bot is a member of the channel (so it may post there); a DM is the person's
+    own (the service refuses subscriptions there). Slack that cannot say counts as yes: the first
+    post that fails says so."""
+    if channel.startswith("D"):
+        return True
+    try:
+        answer = await client.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        return exc.response.get("error") not in ("channel_not_found", "not_in_channel")
+    found = answer.get("channel")
+    return not isinstance(found, dict) or found.get("is_member") is not False
+
+
+async def check_subscriptions(rt: Runtime, client: AsyncWebClient, owners: Owners, pacer: Pacer = PACER) -> int:
+    """Pause every subscription whose owner may no longer read Issuetrak issues, telling each
+    channel once (by whichever process paused it); returns how many paused."""
+    paused = 0
+    for sub in await rt.store.heard_subscriptions():
+        if lost(await owners.reader(sub.team_id, sub.owner, issues=True)):
+            paused += await _pause(rt, client, [sub], pacer)
+    return paused
+
+
+async def _pause(rt: Runtime, client: AsyncWebClient, subs: list[TriageSubscription], pacer: Pacer) -> int:
+    done = await rt.store.pause_subscriptions([s.id for s in subs], subs[0].owner, rt.clock())
+    for sub in done:
+        log.info("subscription %d in %s paused: its owner may no longer read it", sub.id, sub.channel_id)
+        sentence = messages.SUBSCRIPTIONS_PAUSED.format(owner=sub.owner, scopes=escape(sub.scope_name))
+        await say(client, sub.channel_id, sentence, pacer)
+    return len(done)
+
+
+async def post_triage(rt: Runtime, client: AsyncWebClient, *, pacer: Pacer = PACER, owners: Owners) -> int:
+    """Post the subscriptions' news this process wins the claims of; how many pieces were posted."""
+    posted = 0
+    while claims := await rt.store.claim_triage_news(rt.clock(), CLAIM_LIMIT, rt.settings.CLAIM_LEASE_SECONDS):
+        went_on = False
+        for claim in claims:
+            try:
+                done, finished = await _post_claim(rt, client, claim, pacer, owners)
+            finally:
+                await rt.store.give_back(claim.claim)
+            posted += done
+            went_on = went_on or finished
+        if not went_on:  # Slack is not taking posts now (or owners cannot be told): the next round
+            return posted
+    return posted
+
+
+async def _post_claim(
+    rt: Runtime, client: AsyncWebClient, claim: TriageClaim, pacer: Pacer, owners: Owners
+) -> tuple[int, bool]:
+    """Post one subscription's news in order; (how many posted, whether all of it was settled)."""
+    sub, store = claim.subscription, rt.store
+    reader = await owners.reader(sub.team_id, sub.owner, issues=True)
+    if reader is None or reader.down:
+        return 0, False
+    if sub.paused_at is not None or reader.refusal is not None:
+        for piece in claim.news:
+            await store.triage_news_posted(claim.claim, piece.id, SETTLED)
+        if sub.paused_at is None:
+            await _pause(rt, client, [sub], pacer)
+        return 0, True
+    posted = 0
+    for piece in claim.news:
+        issue = Issue.model_validate(piece.body["issue"])
+        if identity.issue_refusal(rt, reader, issue):  # out of the owner's ISSUE_SCOPE now
+            await store.triage_news_posted(claim.claim, piece.id, SETTLED)
+            continue
+        await pacer.wait(sub.channel_id)
+        if await store.renew(claim.claim, rt.clock(), rt.settings.CLAIM_LEASE_SECONDS) is None:
+            log.warning("subscription %d: its news was taken over by another process", sub.id)
+            return posted, True
+        try:
+            ts = await _post_piece(rt, client, sub, piece.body, issue, await store.thread_ts(sub.id, issue.number))
+        except Exception as exc:  # noqa: BLE001 - told apart here; the other subscriptions go on
+            if passing(exc):
+                log.warning("subscription %d: Slack did not take its news (%s); next round", sub.id, exc)
+                return posted, False
+            log.error("subscription %d: Slack refused its news in %s (%s)", sub.id, sub.channel_id, exc)
+            await store.triage_news_posted(claim.claim, piece.id, SETTLED)
+            continue
+        await store.triage_news_posted(claim.claim, piece.id, ts)
+        if piece.body.get("kind") == "new":
+            await store.set_triage_thread(sub.id, issue.number, ts)
+        posted += 1
+    return posted, True
+
+
+async def _post_piece(
+    rt: Runtime,
+    client: AsyncWebClient,
+    sub: TriageSubscription,
+    body: dict[str, object],
+    issue: Issue,
+    thread: str | None,
+) -> str:
+    """Post one piece: a new issue's card, or a line in its thread (redrawing the card when it closed)."""
+    today = rt.clock().date()
+    if body.get("kind") == "new" or thread is None:
+        answer = await client.chat_postMessage(
+            channel=sub.channel_id,
+            text=f"Issue #{issue.number}: {issue.subject}",
+            blocks=cards.as_dicts(cards.issue_card(issue, today)),
+            unfurl_links=False,
+        )
+        return str(answer.get("ts", ""))
+    lines = body.get("lines")
+    text = "\n".join(str(line) for line in lines) if isinstance(lines, list) else ""
+    answer = await client.chat_postMessage(
+        channel=sub.channel_id, thread_ts=thread, text=text, unfurl_links=False, unfurl_media=False
+    )
+    if body.get("closed") is True:
+        await client.chat_update(
+            channel=sub.channel_id,
+            ts=thread,
+            text=f"Issue #{issue.number}: {issue.subject}",
+            blocks=cards.as_dicts(cards.issue_card(issue, today)),
+        )
+    return str(answer.get("ts", ""))

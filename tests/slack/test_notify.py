@@ -1,0 +1,140 @@
+"""Personal notifications by DM, as conversations: the Home tab's checkboxes (a signed
+block_actions into the real app), `/tracker notify`, then watch rounds sending one DM per issue,
+nothing for what the person did from Slack, quiet hours kept and summed up after, and nothing more
+for a person who lost their identity."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.demo import slack_payloads
+from bot.demo.issuetrak import _note_record
+from bot.demo.slack import TEAM_ID
+from bot.posting.digest_posting import Pacer
+from bot.posting.watch_posting import RoundSummary, run_round
+from bot.running.app import web_client
+from bot.runtime import Runtime
+from bot.store import Store
+from bot.trackers.registry import build_trackers
+from bot.views import ids
+from tests.fixtures.issuetrak import IssuetrakServer
+from tests.fixtures.slack import FAST
+from tests.slack.harness import Chat
+
+Poller = tuple[Runtime, AsyncWebClient]
+Tick = Callable[[], Awaitable[RoundSummary]]
+
+
+@pytest.fixture
+async def poller(runtime: Runtime) -> AsyncIterator[Poller]:
+    settings = runtime.settings
+    rt = Runtime(
+        settings=settings,
+        trackers=build_trackers(settings, options=FAST),
+        store=Store(settings.DATABASE_URL),
+        clock=runtime.clock,
+    )
+    yield rt, web_client(rt)
+    await rt.aclose()
+    await rt.store.aclose()
+
+
+@pytest.fixture
+def tick(poller: Poller, clock: list[datetime]) -> Callable[[], Awaitable[RoundSummary]]:
+    """A watch round, a minute after the last."""
+
+    async def run() -> RoundSummary:
+        clock[0] += timedelta(minutes=1)
+        rt, client = poller
+        return await run_round(rt, client, pacer=Pacer(0))
+
+    return run
+
+
+def dms(chat: Chat, user: str = "U0ALICE") -> list[dict[str, Any]]:
+    return [m for m in chat.slack.of("chat.postMessage") if m.get("channel") == user]
+
+
+def checkbox(chat: Chat, values: list[str]) -> None:
+    """A click on the Home tab's DM checkboxes, leaving `values` ticked."""
+    button = {"type": "checkboxes", "action_id": ids.NOTIFY_KINDS, "block_id": "notify"}
+    payload = slack_payloads.block_action(chat.who("home"), button)
+    payload["actions"][0]["selected_options"] = [{"value": v} for v in values]
+    payload["container"] = {"type": "view", "view_id": "VHOME"}
+    chat.interact(payload)
+
+
+def note(server: IssuetrakServer, issue: int, text: str, by: str = "bnguyen") -> None:
+    note_id = max(server.state.notes) + 1
+    server.state.notes[note_id] = _note_record(note_id, issue, text, by, datetime.now(UTC))
+
+
+async def test_dms_per_issue_saved_choices_no_self_notification(
+    chat: Chat, tick: Tick, issuetrak_server: IssuetrakServer
+) -> None:
+    chat.send("/tracker issue 1004")  # Alice is amartin (her email): she may be notified
+    shown = chat.send("/tracker notify").text
+    assert "☑ an issue is assigned to me" in shown and "☐ a public note" in shown and "Home" in shown
+    checkbox(chat, ["assigned", "next_action", "notes"])
+    settings = await chat.runtime.store.notify_settings(TEAM_ID, "U0ALICE")
+    assert settings.kinds == ("assigned", "next_action", "notes")
+    [published] = chat.slack.of("views.publish")[-1:]
+    assert "notify_kinds" in str(published["view"])  # the Home tab, published again with the boxes
+
+    await tick()
+    await tick()  # the first rounds after a choice are silent
+    assert dms(chat) == []
+
+    issue = issuetrak_server.state.issues[1004]  # submitted by amartin, nobody assigned
+    issue["AssignedTo"] = issue["NextActionTo"] = "amartin"
+    note(issuetrak_server, 1004, "<p>On it.</p>")
+    issuetrak_server.state.issues[1006]["AssignedTo"] = "cdubois"  # nothing of Alice's
+    await tick()
+    [dm] = dms(chat)  # one DM for one issue, however many changes
+    assert "#1004" in dm["text"] and "Assignee: — → Alice Martin" in dm["text"]
+    assert "Next action: — → Alice Martin" in dm["text"] and "New note by Bao Nguyen: On it." in dm["text"]
+    assert (await tick()).posted == 0 and len(dms(chat)) == 1
+
+    chat.send("/tracker note 1004 Done from Slack")
+    assert any("Done from Slack" in n["NoteText"] for n in issuetrak_server.state.notes.values())
+    await tick()
+    assert len(dms(chat)) == 1, "nothing for a note Alice wrote herself from Slack"
+
+
+async def test_quiet_hours_keep_dms_for_one_summary_after(
+    chat: Chat, tick: Tick, issuetrak_server: IssuetrakServer, clock: list[datetime]
+) -> None:
+    chat.send("/tracker issue 1004")
+    local = chat.runtime.clock().astimezone(ZoneInfo("Europe/Paris"))
+    start, end = (local - timedelta(hours=1)).strftime("%H:%M"), (local + timedelta(hours=1)).strftime("%H:%M")
+    assert "Quiet hours set" in chat.send(f"/tracker notify quiet {start}-{end}").text
+    await tick()
+    await tick()
+    for number in (1004, 1006):
+        issuetrak_server.state.issues[number]["AssignedTo"] = "amartin"
+    await tick()
+    assert dms(chat) == []  # kept during the quiet hours
+    clock[0] += timedelta(hours=2)  # the quiet hours are over
+    await tick()
+    [summary] = dms(chat)
+    assert summary["text"].startswith("While your quiet hours lasted") and "#1004" in summary["text"]
+    assert "#1006" in summary["text"]
+
+
+async def test_a_person_who_lost_their_identity_hears_nothing_more(
+    chat: Chat, tick: Tick, issuetrak_server: IssuetrakServer
+) -> None:
+    chat.send("/tracker issue 1004")
+    await tick()
+    await tick()
+    chat.slack.users["U0ALICE"].deleted = True  # after the round recorded it: asked again before the DM
+    issuetrak_server.state.issues[1004]["AssignedTo"] = "amartin"
+    summary = await tick()
+    assert dms(chat) == [] and summary.posted == 0
+    assert await chat.runtime.store.claim_notify_news(chat.runtime.clock(), 10, 30) == []  # settled, never sent
