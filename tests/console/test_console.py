@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -44,8 +43,6 @@ NO_TRACKERS = dict.fromkeys(
 
 def offline(tmp_path: Path, **overrides: object) -> Settings:
     """Settings with no tracker configured (whatever the environment says) and a fresh store."""
-    values: dict[str, Any] = {**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", **overrides}
-    return Settings(_env_file=None, **values)
     return load_settings(
         _env_file=None, **{**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", **overrides}
     )
