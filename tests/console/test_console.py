@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,9 +44,8 @@ NO_TRACKERS = dict.fromkeys(
 
 def offline(tmp_path: Path, **overrides: object) -> Settings:
     """Settings with no tracker configured (whatever the environment says) and a fresh store."""
-    return load_settings(
-        _env_file=None, **{**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", **overrides}
-    )
+    values: dict[str, Any] = {**NO_TRACKERS, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", **overrides}
+    return load_settings(_env_file=None, **values)
 
 
 async def run_script(settings: Settings, folder: Path, script: str) -> tuple[str, Session]:
