@@ -133,6 +133,8 @@ def test_inputs_naming_nothing_kitsu_has_fail_with_the_valid_names(chat: Chat, k
     assert error(task=missing) == f"Kitsu has no task “{missing}”."
     assert error(text=["not", "text"]) == "The step's input “text” must be text."
     assert error(status="") == messages.STEP_INPUT_MISSING.format(name="status")
+    assert error(text="x" * 20_001) == "The step's input “text” is 20,001 characters; it takes at most 20,000."
+    assert error(task="/ " * 1000).startswith("The step's input “task” is 2,000 characters")
     assert not comments(kitsu_server)
 
 
