@@ -30,7 +30,16 @@ from bot.services.identity import read_refusal
 from bot.slack.notes_html import editable_text
 from bot.slack.people import SlackPerson, TeamDirectory
 from bot.slack.rich_text import is_rich_text, rich_text_to_mrkdwn
-from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, OutboxState, Requester
+from bot.store.records import (
+    CommentPayload,
+    IssuePayload,
+    NotePayload,
+    OutboxItem,
+    OutboxKind,
+    OutboxPayload,
+    OutboxState,
+    Requester,
+)
 from bot.trackers.errors import NotFound, Unavailable
 from bot.trackers.models import Asset, Lookup, TaskPlace, TrackerName
 
@@ -305,6 +314,8 @@ async def add_kitsu_comment(rt: Runtime, directory: TeamDirectory, execution: Ex
     status_name = text(execution, "status", limit=100)
     said, escaped = note_text(execution, "text", limit=kitsu_writes.MAX_COMMENT_CHARACTERS)
     comment = editable_text(said) if escaped else said  # Kitsu takes Markdown as typed, not Slack's escaping
+    if (earlier := await rt.store.get(_key(execution.id))) is not None:  # Slack's retry: how that write went
+        return await delivered(rt, earlier.id)
     found = await kitsu_writes.author(rt, person)
     if found.refusal is not None:
         return _refused(person, found.refusal, TrackerName.KITSU)
@@ -328,10 +339,7 @@ async def add_kitsu_comment(rt: Runtime, directory: TeamDirectory, execution: Ex
     outcome = await kitsu_comments.submit(
         rt, key=_key(execution.id), requester=requester, person=person, chosen=checked, text=comment
     )
-    result = await _made(rt, person, outcome, TrackerName.KITSU)
-    if result.outputs is None:
-        return result
-    return StepResult(outputs={**result.outputs, "task_url": place.url or ""})
+    return await _made(rt, person, outcome, TrackerName.KITSU)
 
 
 async def _kitsu_task(rt: Runtime, person_id: str, ref: str) -> TaskPlace:
@@ -412,7 +420,7 @@ async def delivered(rt: Runtime, item_id: int, *, wait: float | None = None) -> 
             raise LookupError(f"outbox item {item_id} vanished")
         tracker = (TrackerName.KITSU if item.kind is OutboxKind.KITSU_COMMENT else TrackerName.ISSUETRAK).label
         if item.state is OutboxState.DELIVERED:
-            return StepResult(outputs=_outputs(rt, item.kind, item.result or {}))
+            return StepResult(outputs=_outputs(rt, item))
         if item.state is OutboxState.FAILED:
             error = item.last_error or messages.ISSUETRAK_REFUSED
             return StepResult(error=messages.STEP_WRITE_FAILED.format(tracker=tracker, item=item.id, error=error))
@@ -425,12 +433,13 @@ async def delivered(rt: Runtime, item_id: int, *, wait: float | None = None) -> 
         await asyncio.sleep(POLL_SECONDS)
 
 
-def _outputs(rt: Runtime, kind: OutboxKind, result: Mapping[str, Any]) -> dict[str, Any]:
-    if kind is OutboxKind.KITSU_COMMENT:
-        return {"comment_id": str(result["comment"])}  # and the task's URL, which the step knows
+def _outputs(rt: Runtime, item: OutboxItem) -> dict[str, Any]:
+    result = item.result or {}
+    if isinstance(item.payload, CommentPayload):
+        return {"comment_id": str(result["comment"]), "task_url": item.payload.task_url}
     issue = int(result["issue"])
     url = rt.trackers.require_issuetrak().issue_url(issue)
-    if kind is OutboxKind.NOTE:
+    if item.kind is OutboxKind.NOTE:
         return {"note_id": int(result["note"]), "issue_url": url}
     return {"issue_number": issue, "issue_url": url}
 

@@ -161,7 +161,10 @@ async def test_kitsu_down_longer_than_the_wait_saves_it_then_it_is_posted_once(
     reply = await asyncio.to_thread(run_step, chat, "add_kitsu_comment", COMMENT, execution_id="Fx0KDOWN")
     assert failed(reply) == messages.STEP_WRITE_SAVED.format(tracker="Kitsu", item=1)
     assert not comments(kitsu_server)
-    kitsu_server.state.comments_down = False
+    kitsu_server.state.faults.fail_rate = 1.0  # all of Kitsu down now: Slack's retry hears it is saved
+    retried = await asyncio.to_thread(run_step, chat, "add_kitsu_comment", COMMENT, execution_id="Fx0KDOWN")
+    assert failed(retried) == messages.STEP_WRITE_SAVED.format(tracker="Kitsu", item=1)
+    kitsu_server.state.comments_down, kitsu_server.state.faults.fail_rate = False, 0.0
     await _deliver(worker, clock)
     [comment] = comments(kitsu_server)
     assert (comment["person_id"], comment["task_status_id"]) == (ALICE, WIP)
