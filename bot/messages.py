@@ -488,6 +488,7 @@ STEP_KITSU_TASK_REF = (
     "The step's input “task” must be a Kitsu task's ID or page URL, or “Production / Asset or shot / Task "
     "type” (e.g. “Moonrise / Luna / Modeling”), not “{value}”."
 )
+TRACKER_REFUSED = "{tracker} refused it."
 STEP_KITSU_NO_TASK = "Kitsu has no task “{task}”."
 STEP_KITSU_MANY_ENTITIES = "“{value}” names {count} assets or shots of {production}: use the task's ID instead."
 # --- trust: whose rights a watch or digest uses, and whose issues a person sees --------------------

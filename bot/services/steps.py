@@ -322,7 +322,7 @@ async def add_kitsu_comment(rt: Runtime, directory: TeamDirectory, execution: Ex
     try:
         if found.person_id is None:  # Kitsu did not answer who they are
             raise Unavailable(TrackerName.KITSU.label)
-        place = await _kitsu_task(rt, found.person_id, task_ref)
+        place = await _kitsu_task(rt, person, found.person_id, task_ref)
         statuses = await rt.trackers.require_kitsu().statuses_of(place.project_id)
         status = choose(statuses, status_name, f"a task status of {place.project}")
         form = kitsu_comments.Chosen(place.project_id, place.entity_id, place.id, str(status.id), comment)
@@ -342,9 +342,10 @@ async def add_kitsu_comment(rt: Runtime, directory: TeamDirectory, execution: Ex
     return await _made(rt, person, outcome, TrackerName.KITSU)
 
 
-async def _kitsu_task(rt: Runtime, person_id: str, ref: str) -> TaskPlace:
+async def _kitsu_task(rt: Runtime, person: SlackPerson, person_id: str, ref: str) -> TaskPlace:
     """The task named by `ref`: by its ID (or page URL), or by its production, entity and task
-    type's names among the person's productions (as the comment form offers them)."""
+    type's names among the person's productions (as the comment form offers them; `person_id`:
+    their Zou account)."""
     kitsu = rt.trackers.require_kitsu()
     if match := _KITSU_TASK_ID.fullmatch(ref):
         try:
@@ -355,7 +356,7 @@ async def _kitsu_task(rt: Runtime, person_id: str, ref: str) -> TaskPlace:
     if len(parts) != 3 or not all(parts):
         raise BadInput(messages.STEP_KITSU_TASK_REF.format(value=ref[:80]))
     production_name, entity_name, task_name = parts
-    production = choose(await kitsu.productions_of(person_id), production_name, "a Kitsu production of theirs")
+    production = choose(await kitsu.productions_of(person_id), production_name, f"a Kitsu production {person.id} is on")
     entities = await kitsu.entities_of(str(production.id))
     named = [e for e in entities if e.name.strip().casefold() == entity_name.casefold()]
     if len(named) > 1:
@@ -422,7 +423,7 @@ async def delivered(rt: Runtime, item_id: int, *, wait: float | None = None) -> 
         if item.state is OutboxState.DELIVERED:
             return StepResult(outputs=_outputs(rt, item))
         if item.state is OutboxState.FAILED:
-            error = item.last_error or messages.ISSUETRAK_REFUSED
+            error = item.last_error or messages.TRACKER_REFUSED.format(tracker=tracker)
             return StepResult(error=messages.STEP_WRITE_FAILED.format(tracker=tracker, item=item.id, error=error))
         if item.state in (OutboxState.REFUSED, OutboxState.CANCELLED):  # over for good, never made
             reason = item.last_error or messages.WRITE_REPLACED

@@ -106,7 +106,7 @@ def test_not_on_the_productions_team_is_refused(chat: Chat, kitsu_server: KitsuS
     error = failed(run_step(chat, "add_kitsu_comment", {**COMMENT, "task": pip}))
     assert error.endswith(messages.KITSU_NOT_ON_TEAM.format(production="Tidepool")), error
     by_name = failed(run_step(chat, "add_kitsu_comment", {**COMMENT, "task": "Tidepool / Pip the Crab / Modeling"}))
-    assert by_name == "“Tidepool” is not a Kitsu production of theirs. Use one of: Moonrise."
+    assert by_name == "“Tidepool” is not a Kitsu production U0ALICE is on. Use one of: Moonrise."
     assert not comments(kitsu_server)
 
 
@@ -115,7 +115,7 @@ def test_inputs_naming_nothing_kitsu_has_fail_with_the_valid_names(chat: Chat, k
         return failed(run_step(chat, "add_kitsu_comment", {**COMMENT, **inputs}))
 
     assert error(task="Sunset / Luna / Modeling") == (
-        "“Sunset” is not a Kitsu production of theirs. Use one of: Moonrise, Tidepool."
+        "“Sunset” is not a Kitsu production U0ALICE is on. Use one of: Moonrise, Tidepool."
     )
     assert error(task="Moonrise / Luna / Lighting") == (
         "“Lighting” is not a task of Luna. Use one of: Concept, Modeling, Rigging, Shading."
