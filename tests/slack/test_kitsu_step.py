@@ -74,6 +74,17 @@ def test_a_replayed_event_comments_once(chat: Chat, kitsu_server: KitsuServer) -
     assert len(comments(kitsu_server)) == 2
 
 
+def test_the_same_event_twice_at_once_comments_once(chat: Chat, kitsu_server: KitsuServer) -> None:
+    before = len(chat.slack.calls)
+    for _ in range(2):
+        run_step(chat, "add_kitsu_comment", COMMENT, execution_id="Fx0KTWICE", settle=False)
+    chat.settle()
+    done = [c.args for c in chat.slack.calls[before:] if c.method == "functions.completeSuccess"]
+    [comment] = comments(kitsu_server)
+    assert [d["outputs"]["comment_id"] for d in done] == [comment["id"]] * 2
+    assert not chat.slack.of("functions.completeError")
+
+
 def test_a_person_without_a_kitsu_account_is_refused(chat: Chat, kitsu_server: KitsuServer) -> None:
     error = failed(run_step(chat, "add_kitsu_comment", COMMENT, person="U0NOBODY"))
     assert error.startswith("U0NOBODY cannot use trackerbot's Kitsu steps: Your Slack email "), error
