@@ -462,27 +462,35 @@ STEP_NO_PERSON = (
     "This step needs the person who runs the workflow: give its “{name}” input the value “Person who "
     "ran this workflow” (a user context), not a user picked by the workflow's builder."
 )
-STEP_PERSON_REFUSED = "{person} cannot use trackerbot's Issuetrak steps: {reason}"
+STEP_PERSON_REFUSED = "{person} cannot use trackerbot's {tracker} steps: {reason}"
 STEP_INPUT_MISSING = "The step's input “{name}” is empty: give it a value in Workflow Builder."
 STEP_INPUT_NOT_NUMBER = "The step's input “{name}” must be a whole number, not “{value}”."
 STEP_INPUT_NOT_TEXT = "The step's input “{name}” must be text."
 STEP_INPUT_NOT_BOOLEAN = "The step's input “{name}” must be true or false."
 STEP_INPUT_TOO_LONG = "The step's input “{name}” is {length:,} characters; it takes at most {limit:,}."
-STEP_UNKNOWN_CHOICE = "“{value}” is not an Issuetrak {what}. Use one of: {names}."
+STEP_UNKNOWN_CHOICE = "“{value}” is not {what}. Use one of: {names}."  # what: "an Issuetrak priority"
 STEP_CHOICES_UNREADABLE = (
-    "Issuetrak did not answer, so the {what} “{value}” could not be checked and nothing was saved: run "
-    "the workflow again once Issuetrak is back."
+    "{tracker} did not answer, so the {what} “{value}” could not be checked and nothing was saved: run "
+    "the workflow again once {tracker} is back."
 )
 STEP_WRITE_SAVED = (
-    "Issuetrak did not answer in time. The write is saved (outbox #{item}) and will still be made as soon "
-    "as Issuetrak answers; the person who ran the workflow is told then. Do not run the workflow again "
+    "{tracker} did not answer in time. The write is saved (outbox #{item}) and will still be made as soon "
+    "as {tracker} answers; the person who ran the workflow is told then. Do not run the workflow again "
     "for it."
 )
-STEP_WRITE_FAILED = "Issuetrak refused the write (outbox #{item}): {error}"
+STEP_WRITE_FAILED = "{tracker} refused the write (outbox #{item}): {error}"
 STEP_WRITE_REFUSED = "The write was not made (outbox #{item}), and will not be: {reason}"
 STEP_NO_PROJECT = "No project matches “{ref}” in {where}."
 STEP_MANY_PROJECTS = "“{ref}” matches {count} projects ({names}): use a project's key or ID instead."
 STEP_UNEXPECTED = "Something went wrong on trackerbot's side; the team has the details. Run the workflow again later."
+# add_kitsu_comment: the task input is a task's ID, its Kitsu page, or its names
+STEP_KITSU_TASK_REF = (
+    "The step's input “task” must be a Kitsu task's ID or page URL, or “Production / Asset or shot / Task "
+    "type” (e.g. “Moonrise / Luna / Modeling”), not “{value}”."
+)
+TRACKER_REFUSED = "{tracker} refused it."
+STEP_KITSU_NO_TASK = "Kitsu has no task “{task}”."
+STEP_KITSU_MANY_ENTITIES = "“{value}” names {count} assets or shots of {production}: use the task's ID instead."
 # --- trust: whose rights a watch or digest uses, and whose issues a person sees --------------------
 SCOPE_NEEDS_USER = (
     "This workspace shows each person only their own organization's Issuetrak issues, so seeing one needs "

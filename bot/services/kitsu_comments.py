@@ -124,6 +124,7 @@ async def submit(
         status=str(chosen.status.id),
         task_name=f"{place.project} / {place.entity} / {place.task_type}",
         status_name=chosen.status.name,
+        task_url=place.url or "",
     )
     return await writes.submit(
         rt, key=key, kind=OutboxKind.KITSU_COMMENT, payload=payload, requester=requester, person=person, people=people

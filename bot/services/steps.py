@@ -26,12 +26,22 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import identity, lookup, writes
+from bot.services import identity, kitsu_comments, kitsu_writes, lookup, writes
+from bot.slack.notes_html import editable_text
 from bot.slack.people import SlackPerson, TeamDirectory
 from bot.slack.rich_text import is_rich_text, rich_text_to_mrkdwn
-from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, OutboxState, Requester
+from bot.store.records import (
+    CommentPayload,
+    IssuePayload,
+    NotePayload,
+    OutboxItem,
+    OutboxKind,
+    OutboxPayload,
+    OutboxState,
+    Requester,
+)
 from bot.trackers.errors import NotFound, Unavailable
-from bot.trackers.models import Asset, Lookup
+from bot.trackers.models import Asset, Lookup, TaskPlace, TrackerName
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +52,9 @@ POLL_SECONDS = 0.2
 MAX_SUBJECT = 250
 MAX_CHOICES_SAID = 25  # valid names listed in a fail message
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+_KITSU_TASK_ID = re.compile(
+    r"(?:.*/tasks/)?(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/?"
+)  # a task's id, alone or ending its Kitsu page's URL
 
 
 @dataclass(frozen=True)
@@ -123,7 +136,7 @@ def flag(execution: Execution, name: str) -> bool:
     return value
 
 
-def note_text(execution: Execution, name: str) -> tuple[str, bool]:
+def note_text(execution: Execution, name: str, *, limit: int = writes.MAX_NOTE_CHARACTERS) -> tuple[str, bool]:
     """A note's text as mrkdwn, and whether it carries Slack's escaping: a rich-text input (made
     escaped mrkdwn) or plain text (as typed)."""
     value = execution.inputs.get(name)
@@ -131,25 +144,24 @@ def note_text(execution: Execution, name: str) -> tuple[str, bool]:
         said = rich_text_to_mrkdwn(value)
         escaped = True
     else:
-        said, escaped = text(execution, name, limit=writes.MAX_NOTE_CHARACTERS), False
+        said, escaped = text(execution, name, limit=limit), False
     if not said.strip():
         raise BadInput(messages.STEP_INPUT_MISSING.format(name=name))
-    if len(said) > writes.MAX_NOTE_CHARACTERS:
-        limit = writes.MAX_NOTE_CHARACTERS
+    if len(said) > limit:
         raise BadInput(messages.STEP_INPUT_TOO_LONG.format(name=name, length=len(said), limit=limit))
     return said, escaped
 
 
-def choose(choices: Sequence[Lookup], value: str, what: str, *, first_if_empty: bool = False) -> int:
-    """The ID of the choice named `value` (its name in any case, or its ID), else BadInput listing
-    the valid names. With `first_if_empty`, no value is the site's first choice (as the Create
-    issue modal starts)."""
+def choose(choices: Sequence[Lookup], value: str, what: str, *, first_if_empty: bool = False) -> Lookup:
+    """The choice named `value` (its name in any case, or its ID), else BadInput listing the valid
+    names (`what` names the kind with its article: "an Issuetrak priority"). With
+    `first_if_empty`, no value is the site's first choice (as the Create issue modal starts)."""
     wanted = value.strip().casefold()
     if first_if_empty and not wanted and choices:
-        return int(choices[0].id)
+        return choices[0]
     for choice in choices:
         if choice.name.strip().casefold() == wanted or str(choice.id) == value.strip():
-            return int(choice.id)
+            return choice
     names = [c.name for c in choices]
     said = ", ".join(names[:MAX_CHOICES_SAID]) + (", …" if len(names) > MAX_CHOICES_SAID else "")
     raise BadInput(messages.STEP_UNKNOWN_CHOICE.format(value=value.strip()[:80], what=what, names=said))
@@ -170,8 +182,8 @@ async def _person(directory: TeamDirectory, execution: Execution) -> SlackPerson
     return await directory.person(person_id(execution))
 
 
-def _refused(person: SlackPerson, reason: str) -> StepResult:
-    return StepResult(error=messages.STEP_PERSON_REFUSED.format(person=person.id, reason=reason))
+def _refused(person: SlackPerson, reason: str, tracker: TrackerName = TrackerName.ISSUETRAK) -> StepResult:
+    return StepResult(error=messages.STEP_PERSON_REFUSED.format(person=person.id, tracker=tracker.label, reason=reason))
 
 
 async def create_issue(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
@@ -184,17 +196,23 @@ async def create_issue(rt: Runtime, directory: TeamDirectory, execution: Executi
     project_ref = text(execution, "project", required=False)
     issuetrak = rt.trackers.require_issuetrak()
     try:
-        type_id = choose(await issuetrak.issue_types(), type_name, "issue type", first_if_empty=True)
-        priority_id = choose(await issuetrak.priorities(), priority_name, "priority", first_if_empty=True)
+        type_id = int(
+            choose(await issuetrak.issue_types(), type_name, "an Issuetrak issue type", first_if_empty=True).id
+        )
+        priority = choose(await issuetrak.priorities(), priority_name, "an Issuetrak priority", first_if_empty=True)
         project = None
         if project_ref.strip():
             projects = [Lookup(id=int(p.id), name=p.name) for p in await issuetrak.list_projects()]
-            project = choose(projects, project_ref, "project")
+            project = int(choose(projects, project_ref, "an Issuetrak project").id)
     except Unavailable:
         what, value = ("project", project_ref) if project_ref.strip() else ("type and priority", type_name)
-        return StepResult(error=messages.STEP_CHOICES_UNREADABLE.format(what=what, value=value.strip()[:80]))
+        return StepResult(
+            error=messages.STEP_CHOICES_UNREADABLE.format(
+                tracker=TrackerName.ISSUETRAK.label, what=what, value=value.strip()[:80]
+            )
+        )
     html = await _html(description, directory, person, execution.id, escaped=False)
-    payload = IssuePayload(subject=subject, html=html, type=type_id, priority=priority_id, project=project)
+    payload = IssuePayload(subject=subject, html=html, type=type_id, priority=int(priority.id), project=project)
     return await _write(rt, directory, execution, person, OutboxKind.ISSUE, payload)
 
 
@@ -292,6 +310,80 @@ async def project_status(rt: Runtime, directory: TeamDirectory, execution: Execu
     return StepResult(outputs=outputs)
 
 
+async def add_kitsu_comment(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
+    """`add_kitsu_comment`: task (its ID or page URL, or "Production / Asset or shot / Task type"),
+    status (one of the production's, by name), text (plain or rich), person. Checked and written
+    as the Kitsu comment form's are (`bot.services.kitsu_comments`: the person's own Zou account,
+    on the production's team, the bot's account a manager), through the outbox."""
+    person = await _person(directory, execution)
+    task_ref = text(execution, "task", limit=300).strip()
+    status_name = text(execution, "status", limit=100)
+    said, escaped = note_text(execution, "text", limit=kitsu_writes.MAX_COMMENT_CHARACTERS)
+    comment = editable_text(said) if escaped else said  # Kitsu takes Markdown as typed, not Slack's escaping
+    if (earlier := await rt.store.get(_key(execution.id))) is not None:  # Slack's retry: how that write went
+        if earlier.requester.user_id != person.id:  # never another person's write to report or change
+            return _refused(person, messages.WRITE_NOT_YOURS, TrackerName.KITSU)
+        return await delivered(rt, earlier.id)
+    found = await kitsu_writes.author(rt, person)
+    if found.refusal is not None:
+        return _refused(person, found.refusal, TrackerName.KITSU)
+    try:
+        if found.person_id is None:  # Kitsu did not answer who they are
+            raise Unavailable(TrackerName.KITSU.label)
+        place = await _kitsu_task(rt, person, found.person_id, task_ref)
+        statuses = await rt.trackers.require_kitsu().statuses_of(place.project_id)
+        status = choose(statuses, status_name, f"a task status of {place.project}")
+        form = kitsu_comments.Chosen(place.project_id, place.entity_id, place.id, str(status.id), comment)
+        checked = await kitsu_comments.check(rt, form)
+    except Unavailable:
+        return StepResult(
+            error=messages.STEP_CHOICES_UNREADABLE.format(
+                tracker=TrackerName.KITSU.label, what="task", value=task_ref[:80]
+            )
+        )
+    if isinstance(checked, dict):  # changed under the step between the two reads: the form's sentence
+        return StepResult(error=" ".join(checked.values()))
+    requester = Requester(team_id=execution.team, user_id=person.id, channel_id=None)
+    outcome = await kitsu_comments.submit(
+        rt,
+        key=_key(execution.id),
+        requester=requester,
+        person=person,
+        chosen=checked,
+        text=comment,
+        people=directory.people_now(),
+    )
+    return await _made(rt, person, outcome, TrackerName.KITSU)
+
+
+async def _kitsu_task(rt: Runtime, person: SlackPerson, person_id: str, ref: str) -> TaskPlace:
+    """The task named by `ref`: by its ID (or page URL), or by its production, entity and task
+    type's names among the person's productions (as the comment form offers them; `person_id`:
+    their Zou account)."""
+    kitsu = rt.trackers.require_kitsu()
+    if match := _KITSU_TASK_ID.fullmatch(ref):
+        try:
+            return await kitsu.task_place(match["id"])
+        except NotFound:
+            raise BadInput(messages.STEP_KITSU_NO_TASK.format(task=ref[:80])) from None
+    parts = [part.strip() for part in ref.split("/")]
+    if len(parts) != 3 or not all(parts):
+        raise BadInput(messages.STEP_KITSU_TASK_REF.format(value=ref[:80]))
+    production_name, entity_name, task_name = parts
+    production = choose(await kitsu.productions_of(person_id), production_name, f"a Kitsu production {person.id} is on")
+    entities = await kitsu.entities_of(str(production.id))
+    named = [e for e in entities if e.name.strip().casefold() == entity_name.casefold()]
+    if len(named) > 1:
+        raise BadInput(
+            messages.STEP_KITSU_MANY_ENTITIES.format(
+                value=entity_name[:80], count=len(named), production=production.name
+            )
+        )
+    entity = named[0] if named else choose(entities, entity_name, f"an asset or shot of {production.name} with tasks")
+    task = choose(await kitsu.tasks_of(str(entity.id)), task_name, f"a task of {entity.name}")
+    return await kitsu.task_place(str(task.id))
+
+
 # --- writes ------------------------------------------------------------------------------------
 
 
@@ -331,8 +423,13 @@ async def _write(
         person=person,
         people=directory.people_now(),
     )
+    return await _made(rt, person, outcome, TrackerName.ISSUETRAK)
+
+
+async def _made(rt: Runtime, person: SlackPerson, outcome: writes.Outcome, tracker: TrackerName) -> StepResult:
+    """What a submitted write comes to: refused at once, or what the outbox made of it."""
     if outcome.result in (writes.Result.NOT_LINKED, writes.Result.REFUSED):
-        return _refused(person, outcome.sentence)
+        return _refused(person, outcome.sentence, tracker)
     if outcome.item_id is None:
         return StepResult(error=messages.STEP_UNEXPECTED)
     return await delivered(rt, outcome.item_id)
@@ -347,24 +444,28 @@ async def delivered(rt: Runtime, item_id: int, *, wait: float | None = None) -> 
         item = await rt.store.get(item_id)
         if item is None:
             raise LookupError(f"outbox item {item_id} vanished")
+        tracker = (TrackerName.KITSU if item.kind is OutboxKind.KITSU_COMMENT else TrackerName.ISSUETRAK).label
         if item.state is OutboxState.DELIVERED:
-            return StepResult(outputs=_outputs(rt, item.kind, item.result or {}))
+            return StepResult(outputs=_outputs(rt, item))
         if item.state is OutboxState.FAILED:
-            error = item.last_error or messages.ISSUETRAK_REFUSED
-            return StepResult(error=messages.STEP_WRITE_FAILED.format(item=item.id, error=error))
+            error = item.last_error or messages.TRACKER_REFUSED.format(tracker=tracker)
+            return StepResult(error=messages.STEP_WRITE_FAILED.format(tracker=tracker, item=item.id, error=error))
         if item.state in (OutboxState.REFUSED, OutboxState.CANCELLED):  # over for good, never made
             reason = item.last_error or messages.WRITE_REPLACED
             return StepResult(error=messages.STEP_WRITE_REFUSED.format(item=item.id, reason=reason))
         if loop.time() >= deadline:
             log.info("step write %s still waits in the outbox; the step fails, the write stays", item.id)
-            return StepResult(error=messages.STEP_WRITE_SAVED.format(item=item.id))
+            return StepResult(error=messages.STEP_WRITE_SAVED.format(tracker=tracker, item=item.id))
         await asyncio.sleep(POLL_SECONDS)
 
 
-def _outputs(rt: Runtime, kind: OutboxKind, result: Mapping[str, Any]) -> dict[str, Any]:
+def _outputs(rt: Runtime, item: OutboxItem) -> dict[str, Any]:
+    result = item.result or {}
+    if isinstance(item.payload, CommentPayload):
+        return {"comment_id": str(result["comment"]), "task_url": item.payload.task_url}
     issue = int(result["issue"])
     url = rt.trackers.require_issuetrak().issue_url(issue)
-    if kind is OutboxKind.NOTE:
+    if item.kind is OutboxKind.NOTE:
         return {"note_id": int(result["note"]), "issue_url": url}
     return {"issue_number": issue, "issue_url": url}
 
@@ -375,4 +476,5 @@ STEPS: dict[str, Step] = {
     "get_issuetrak_issue": get_issue,
     "look_up_asset": look_up_asset,
     "project_status": project_status,
+    "add_kitsu_comment": add_kitsu_comment,
 }

@@ -137,6 +137,7 @@ class CommentPayload(_WritePayload):
     status: str
     task_name: str = ""  # "Moonrise / Luna / Modeling"
     status_name: str = ""
+    task_url: str = ""  # the task's page in Kitsu (a Workflow Builder step's output)
 
 
 class ChangePayload(_WritePayload):

@@ -690,10 +690,7 @@ class KitsuClient:
         task_type = types.get(row.task_type_id or "")
         found = entities.get(row.entity_id or "")
         entity = found.name if found else None
-        kind = _TASK_PAGE_KINDS.get((task_type.for_entity if task_type else None) or "Asset")
-        url = None
-        if kind and project.production_type != "tvshow":
-            url = TASK_PAGE.format(web=self.web, project_id=project.id, kind=kind, task_id=row.id)
+        url = self._task_page(project, task_type, row.id)
         type_name = task_type.name if task_type else None
         return Task(
             id=row.id,
@@ -706,6 +703,13 @@ class KitsuClient:
             assignees=[_full_name(people[pid]) for pid in row.assignees or [] if pid in people],
             url=url,
         )
+
+    def _task_page(self, project: ProjectRow, task_type: TaskTypeRow | None, task_id: str) -> str | None:
+        """The task's page in Kitsu; None for a TV show's (its path has an episode) or an odd kind."""
+        kind = _TASK_PAGE_KINDS.get((task_type.for_entity if task_type else None) or "Asset")
+        if not kind or project.production_type == "tvshow":
+            return None
+        return TASK_PAGE.format(web=self.web, project_id=project.id, kind=kind, task_id=task_id)
 
     # ------------------------------------------------------------------ comments
 
@@ -810,6 +814,7 @@ class KitsuClient:
             task_type=(task_type.name if task_type else None) or task.name or task.id,
             status_id=task.task_status_id,
             team=production.team or [],
+            url=self._task_page(production, task_type, task.id),
         )
 
     async def comment(self, task_id: str, status_id: str, text: str, person_id: str) -> Comment:

@@ -267,6 +267,7 @@ class TaskPlace(BaseModel):
     task_type: str
     status_id: str | None = None
     team: list[str] = Field(default_factory=list)
+    url: str | None = None  # its page in Kitsu (none for a TV show's task)
 
 
 class Comment(BaseModel):

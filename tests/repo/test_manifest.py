@@ -72,7 +72,7 @@ def test_the_steps_are_the_codes_and_run_on_this_server() -> None:
 def test_a_step_acts_only_as_a_user_context_input() -> None:
     """The person is taken from a user context (Slack fills it with whoever ran the workflow);
     no step has any other user input a workflow's builder could set to someone else."""
-    acting = {"create_issuetrak_issue", "add_issuetrak_note", "get_issuetrak_issue"}
+    acting = {"create_issuetrak_issue", "add_issuetrak_note", "get_issuetrak_issue", "add_kitsu_comment"}
     for callback_id, function in manifest()["functions"].items():
         inputs = function["input_parameters"]
         if callback_id in acting:

@@ -11,6 +11,7 @@ from bot.views import ids
 from tests.fixtures.zou import Zou, ZouWorld
 from tests.slack.harness import Chat
 from tests.slack.test_kitsu_comments import _choices, _form, _values
+from tests.slack.test_steps import completed, run_step
 
 pytestmark = pytest.mark.zou
 
@@ -49,3 +50,24 @@ def test_a_comment_from_slack_lands_once_as_the_person_with_its_status(
     mine = [c for c in zou.rows(f"data/tasks/{tasks['Modeling']}/comments") if "Sculpt pass done" in c["text"]]
     assert [(c["person_id"], c["task_status_id"]) for c in mine] == [(artist, wfa)]
     assert zou.rows(f"data/tasks/{tasks['Modeling']}")["task_status_id"] == wfa
+
+
+def test_the_workflow_step_comments_once_as_the_person_with_its_status(
+    chat: Chat, zou: Zou, zou_world: ZouWorld, slack_state: SlackState
+) -> None:
+    slack_state.add_user("U0ARTIST", zou_world.artist_name, zou_world.artist_email)
+    wfa = next(s for s in zou.rows("data/task-status") if s["short_name"] == "wfa")
+    inputs = {
+        "task": f"{zou_world.feature} / {zou_world.assets['Hero']} / Modeling",
+        "status": wfa["name"].upper(),
+        "text": "Topology cleaned (step)",
+    }
+    outputs = completed(run_step(chat, "add_kitsu_comment", inputs, person="U0ARTIST", execution_id="Fx0ZOU"))
+    again = completed(run_step(chat, "add_kitsu_comment", inputs, person="U0ARTIST", execution_id="Fx0ZOU"))
+    assert again == outputs
+    task = outputs["task_url"].rsplit("/", 1)[-1]
+    artist = next(p["id"] for p in zou.rows("data/persons") if p.get("email") == zou_world.artist_email)
+    mine = [c for c in zou.rows(f"data/tasks/{task}/comments") if "Topology cleaned (step)" in c["text"]]
+    assert [(c["id"], c["person_id"], c["task_status_id"]) for c in mine] == [
+        (outputs["comment_id"], artist, wfa["id"])
+    ]

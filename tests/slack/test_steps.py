@@ -286,7 +286,7 @@ async def test_down_longer_than_the_wait_fails_saying_saved_then_the_note_is_mad
     issuetrak_server.state.faults.fail_rate = 1.0  # every request answered 503
     reply = await asyncio.to_thread(run_step, chat, "add_issuetrak_note", NOTE, execution_id="Fx0DOWN")
     error = failed(reply)
-    assert error == messages.STEP_WRITE_SAVED.format(item=1)
+    assert error == messages.STEP_WRITE_SAVED.format(tracker="Issuetrak", item=1)
     assert not notes_with(issuetrak_server, "spare toner")
     issuetrak_server.state.faults.fail_rate = 0.0
     await _deliver(worker, clock)
