@@ -14,8 +14,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.posting.unfurling import Pasted, pasted, post_unfurls
 from bot.runtime import Runtime
-from bot.services import unfurls
+from bot.services import changes, unfurls
+from bot.services.changes import NO_MENUS
 from bot.slack.people import Directory, SlackBusy
+from bot.trackers.models import Issue
 from handlers.context import directory_of, runtime_of
 
 log = logging.getLogger(__name__)
@@ -46,4 +48,5 @@ async def _unfurl(
         log.info("unfurl skipped: Slack could not say who %s is just now", where.user)
         return
     found = await unfurls.unfurls(rt, team=where.team, person=person, urls=where.urls, cache=cache)
-    await post_unfurls(client, where, found, rt.clock().date())
+    issues = any(isinstance(unfurl.card, Issue) for unfurl in found)
+    await post_unfurls(client, where, found, rt.clock().date(), await changes.menus(rt) if issues else NO_MENUS)

@@ -19,7 +19,7 @@ from bot import messages
 from bot.posting.digest_posting import PACER, Pacer, passing
 from bot.posting.owners import Owners, lost, say
 from bot.runtime import Runtime
-from bot.services import identity
+from bot.services import changes, identity
 from bot.store import TriageClaim, TriageSubscription
 from bot.store.watches import SETTLED
 from bot.trackers.models import Issue
@@ -130,12 +130,14 @@ async def _post_piece(
     thread: str | None,
 ) -> str:
     """Post one piece: a new issue's card, or a line in its thread (redrawing the card when it closed)."""
-    today = rt.clock().date()
+    today, menus = rt.clock().date(), await changes.menus(rt)
     if body.get("kind") == "new" or thread is None:
         answer = await client.chat_postMessage(
             channel=sub.channel_id,
             text=f"Issue #{issue.number}: {issue.subject}",
-            blocks=cards.as_dicts(cards.issue_card(issue, today)),
+            blocks=cards.as_dicts(
+                cards.issue_card(issue, today, priorities=menus.priorities, substatuses=menus.substatuses)
+            ),
             unfurl_links=False,
         )
         return str(answer.get("ts", ""))
@@ -149,6 +151,8 @@ async def _post_piece(
             channel=sub.channel_id,
             ts=thread,
             text=f"Issue #{issue.number}: {issue.subject}",
-            blocks=cards.as_dicts(cards.issue_card(issue, today)),
+            blocks=cards.as_dicts(
+                cards.issue_card(issue, today, priorities=menus.priorities, substatuses=menus.substatuses)
+            ),
         )
     return str(answer.get("ts", ""))

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.services.changes import NO_MENUS, Menus
 from bot.services.unfurls import Card, Unfurl
 from bot.trackers.models import Asset, Issue
 from bot.views import cards
@@ -58,21 +59,23 @@ def pasted(team: object, event: Mapping[str, Any]) -> Pasted | None:
     return found if found.user and where and found.urls else None
 
 
-def card_blocks(card: Card, today: date) -> list[Block]:
-    """The card a command shows for the same item."""
+def card_blocks(card: Card, today: date, menus: Menus = NO_MENUS) -> list[Block]:
+    """The card a command shows for the same item (an issue's with the site's `menus`)."""
     if isinstance(card, Issue):
-        return cards.issue_card(card, today)
+        return cards.issue_card(card, today, priorities=menus.priorities, substatuses=menus.substatuses)
     if isinstance(card, Asset):
         return cards.asset_card(card)
     return cards.project_card(card, today)
 
 
-async def post_unfurls(client: AsyncWebClient, where: Pasted, found: Sequence[Unfurl], today: date) -> bool:
+async def post_unfurls(
+    client: AsyncWebClient, where: Pasted, found: Sequence[Unfurl], today: date, menus: Menus = NO_MENUS
+) -> bool:
     """One `chat.unfurl` with every card; nothing when there is none. False when Slack refused
     it (logged: the links simply stay plain, and the channel hears nothing)."""
     if not found:
         return False
-    unfurls = {unfurl.url: {"blocks": cards.as_dicts(card_blocks(unfurl.card, today))} for unfurl in found}
+    unfurls = {unfurl.url: {"blocks": cards.as_dicts(card_blocks(unfurl.card, today, menus))} for unfurl in found}
     try:
         if where.source == COMPOSER:
             await client.chat_unfurl(unfurl_id=where.unfurl_id, source=COMPOSER, unfurls=unfurls)

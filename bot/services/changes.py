@@ -21,7 +21,7 @@ from bot.services.change_flow import Value, normal
 from bot.slack.notes_html import note_footer_html
 from bot.slack.people import People, SlackPerson
 from bot.store.records import ChangePayload, OutboxKind, Requester
-from bot.trackers.errors import NotFound, Unavailable
+from bot.trackers.errors import NotFound, TrackerError, Unavailable
 from bot.trackers.models import Issue, IssueField, Lookup
 from bot.trackers.pages import is_number
 from bot.views.text import escape, fmt_date
@@ -47,6 +47,27 @@ class Card:
     issue: Issue
     priorities: list[Lookup]
     substatuses: list[Lookup]
+
+
+@dataclass(frozen=True)
+class Menus:
+    """The site's lookups an issue card's Priority and Substatus menus offer."""
+
+    priorities: list[Lookup]
+    substatuses: list[Lookup]
+
+
+NO_MENUS = Menus([], [])
+
+
+async def menus(rt: Runtime) -> Menus:
+    """The menus of an issue card posted away from a command (a pasted link, a triage channel):
+    the cached lookups, or none while Issuetrak cannot say (the card then has its buttons only)."""
+    issuetrak = rt.trackers.require_issuetrak()
+    try:
+        return Menus(await issuetrak.priorities(), await issuetrak.substatuses())
+    except TrackerError:
+        return NO_MENUS
 
 
 async def card(rt: Runtime, number: int, *, read: dict[str, Any] | None = None) -> Card:

@@ -93,6 +93,7 @@ async def test_a_channel_hears_of_new_matching_issues_once_as_cards_and_later_ne
     assert sorted(m["text"].split(":")[0] for m in posted) == ["Issue #2001", "Issue #2005"]
     assert all(m["channel"] == "C0GENERAL" and not m.get("thread_ts") for m in posted)
     assert any(b.get("action_id") == ids.ISSUE_ADD_NOTE for b in _elements(posted[0]["blocks"]))  # the card's buttons
+    assert any(b.get("action_id") == ids.CARD_PRIORITY for b in _elements(posted[0]["blocks"]))  # and its menus
     searched = [json.loads(body) for _, _, body in issuetrak_server.requests_to("issues/search")]
     sent = json.dumps(searched)
     assert '"FieldName": "SubmittedBy", "FieldFilterValue1": "cdubois"' in sent and '"NotEqual"' in sent

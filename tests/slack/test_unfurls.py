@@ -10,6 +10,7 @@ from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
 from bot.runtime import Runtime
 from bot.services.unfurls import CARD_SECONDS, MAX_LINKS
+from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.kitsu import KitsuServer
 from tests.fixtures.projectrak import ProjectrakServer
@@ -56,6 +57,14 @@ def test_issuetrak_issue_and_project_links_become_their_cards_in_one_unfurl(
     assert "Issuetrak #1001" in cards[issue]
     assert "Studio network refresh" in cards[project]
     assert not reply.text, "nothing is said in the channel: the cards go under the links"
+    [call] = reply.of("chat.unfurl")
+    actions = {
+        element.get("action_id")
+        for block in call["unfurls"][issue]["blocks"]
+        for element in block.get("elements", [])
+        if isinstance(element, dict)
+    }
+    assert {ids.CARD_ASSIGN_ME, ids.CARD_PRIORITY, ids.CARD_SUBSTATUS} <= actions  # the card a command shows
 
 
 def test_an_issue_card_unfurled_never_shows_a_private_note(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
