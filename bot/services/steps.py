@@ -194,6 +194,8 @@ async def create_issue(rt: Runtime, directory: TeamDirectory, execution: Executi
     description = text(execution, "description", required=False, limit=writes.MAX_NOTE_CHARACTERS)
     type_name, priority_name = text(execution, "type", required=False), text(execution, "priority", required=False)
     project_ref = text(execution, "project", required=False)
+    if (recorded := await _recorded(rt, execution, person, TrackerName.ISSUETRAK)) is not None:
+        return recorded
     issuetrak = rt.trackers.require_issuetrak()
     try:
         type_id = int(
@@ -224,6 +226,8 @@ async def add_note(rt: Runtime, directory: TeamDirectory, execution: Execution) 
     private = flag(execution, "private")
     if private and not rt.settings.ALLOW_PRIVATE_NOTES:
         return StepResult(error=messages.PRIVATE_NOT_ALLOWED)
+    if (recorded := await _recorded(rt, execution, person, TrackerName.ISSUETRAK)) is not None:
+        return recorded
     try:
         await rt.trackers.require_issuetrak().get_issue(issue)
     except NotFound:
@@ -320,10 +324,8 @@ async def add_kitsu_comment(rt: Runtime, directory: TeamDirectory, execution: Ex
     status_name = text(execution, "status", limit=100)
     said, escaped = note_text(execution, "text", limit=kitsu_writes.MAX_COMMENT_CHARACTERS)
     comment = editable_text(said) if escaped else said  # Kitsu takes Markdown as typed, not Slack's escaping
-    if (earlier := await rt.store.get(_key(execution.id))) is not None:  # Slack's retry: how that write went
-        if earlier.requester.user_id != person.id:  # never another person's write to report or change
-            return _refused(person, messages.WRITE_NOT_YOURS, TrackerName.KITSU)
-        return await delivered(rt, earlier.id)
+    if (recorded := await _recorded(rt, execution, person, TrackerName.KITSU)) is not None:
+        return recorded
     found = await kitsu_writes.author(rt, person)
     if found.refusal is not None:
         return _refused(person, found.refusal, TrackerName.KITSU)
@@ -397,6 +399,18 @@ async def _html(said: str, directory: TeamDirectory, person: SlackPerson, key: s
         key=_key(key),
         slack_escaped=escaped,
     )
+
+
+async def _recorded(rt: Runtime, execution: Execution, person: SlackPerson, tracker: TrackerName) -> StepResult | None:
+    """Slack's retry of an execution whose write is recorded: how that write went, without checking
+    its choices again (so an outage never makes it say "nothing was saved"); None the first time.
+    Never another person's write to report."""
+    earlier = await rt.store.get(_key(execution.id))
+    if earlier is None:
+        return None
+    if earlier.requester.user_id != person.id:
+        return _refused(person, messages.WRITE_NOT_YOURS, tracker)
+    return await delivered(rt, earlier.id)
 
 
 def _key(execution_id: str) -> str:

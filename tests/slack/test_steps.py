@@ -358,3 +358,27 @@ async def test_a_write_key_another_person_recorded_is_never_theirs_to_change(
     await _deliver(worker, clock)
     (note,) = notes_with(issuetrak_server, "spare toner")
     assert note["CreatedBy"] == "amartin" and not notes_with(issuetrak_server, "written by Bao")
+
+
+async def test_a_retried_create_step_during_an_outage_says_saved_not_nothing_saved(
+    chat: Chat,
+    issuetrak_server: IssuetrakServer,
+    worker: tuple[Runtime, AsyncWebClient],
+    clock: list[datetime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Slack retries an execution whose issue was saved while Issuetrak is down: the retry reports
+    that write (saved, then made once), without asking Issuetrak for its choices again, which an
+    outage would turn into "nothing was saved"."""
+    monkeypatch.setattr(steps, "WAIT_SECONDS", 0.3)
+    inputs = {"subject": "Printer jam (retried step)", "priority": "High"}
+    assert completed(await asyncio.to_thread(run_step, chat, "get_issuetrak_issue", {"issue_number": 1001}))
+    issuetrak_server.state.faults.fail_rate = 1.0
+    first = failed(await asyncio.to_thread(run_step, chat, "create_issuetrak_issue", inputs, execution_id="Fx0RETRY"))
+    chat.runtime.trackers.require_issuetrak().http._reference.clear()  # the cached lookups have expired
+    again = failed(await asyncio.to_thread(run_step, chat, "create_issuetrak_issue", inputs, execution_id="Fx0RETRY"))
+    assert first == again == messages.STEP_WRITE_SAVED.format(tracker="Issuetrak", item=1)
+    issuetrak_server.state.faults.fail_rate = 0.0
+    await _deliver(worker, clock)
+    made = [i for i in issuetrak_server.state.issues.values() if i["Subject"] == "Printer jam (retried step)"]
+    assert len(made) == 1
