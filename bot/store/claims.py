@@ -23,12 +23,13 @@ import logging
 import os
 import socket
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, RowMapping, Table, update
+from sqlalchemy import Column, ColumnElement, Connection, RowMapping, Table, select, update
 
 from bot.store.base import StoreBase
 from bot.store.records import Claim, StoreError, require_aware
@@ -96,6 +97,60 @@ class Lease:
         for match in matches:
             condition = condition & match
         return condition
+
+    def take_with_pending(
+        self,
+        conn: Connection,
+        pending: Table,
+        parent: Column[Any],
+        *,
+        owner: str,
+        now: datetime,
+        seconds: float,
+        limit: int,
+    ) -> list[tuple[RowMapping, list[RowMapping]]]:
+        """Claim up to `limit` free rows that have rows not yet posted in `pending` (`parent` names
+        the claimed row), each with those rows in order: a watch's news, a subscription's. Two
+        claimers never get the same row: PostgreSQL locks each chosen row (skipping those another
+        claimer holds), and the claim itself is a compare-and-set on a free row. A row whose
+        pending rows were posted meanwhile is given back at once."""
+        (key,) = self.key
+        waiting = select(parent).where(pending.c.posted_ts.is_(None)).distinct()
+        chosen = (
+            conn.execute(
+                select(key)
+                .where(key.in_(waiting), self.free(now))
+                .order_by(key)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
+        if not chosen:
+            return []
+        taken = (
+            conn.execute(
+                update(self.table)
+                .where(key.in_(chosen), self.free(now))
+                .values(**self.take(owner, now, seconds))
+                .returning(*self.table.c)
+            )
+            .mappings()
+            .all()
+        )
+        rows = conn.execute(
+            select(pending)
+            .where(parent.in_([row[key.name] for row in taken]), pending.c.posted_ts.is_(None))
+            .order_by(pending.c.id)
+        ).mappings()
+        grouped: dict[Any, list[RowMapping]] = defaultdict(list)
+        for row in rows:
+            grouped[row[parent.name]].append(row)
+        if empty := [row[key.name] for row in taken if not grouped[row[key.name]]]:
+            conn.execute(update(self.table).where(key.in_(empty)).values(claim_until=None))
+        ordered = sorted(taken, key=lambda row: row[key.name])
+        return [(row, grouped[row[key.name]]) for row in ordered if grouped[row[key.name]]]
 
     def claim(self, row: RowMapping) -> Claim:
         """The claim a row just taken carries."""

@@ -11,7 +11,6 @@ one claim, bot/store/claims.py), fenced as a watch's news is.
 from __future__ import annotations
 
 import zlib
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -282,43 +281,16 @@ class TriageStore(ClaimStore):
         require_aware(now)
 
         def run(conn: Connection) -> list[TriageClaim]:
-            waiting = select(n.subscription_id).where(n.posted_ts.is_(None)).distinct()
-            chosen = (
-                conn.execute(
-                    select(s.id)
-                    .where(s.id.in_(waiting), SUBSCRIPTIONS.free(now))
-                    .order_by(s.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-                .scalars()
-                .all()
+            taken = SUBSCRIPTIONS.take_with_pending(
+                conn, triage_news, n.subscription_id, owner=self.owner, now=now, seconds=lease_seconds, limit=limit
             )
-            if not chosen:
-                return []
-            taken = (
-                conn.execute(
-                    update(triage_subscriptions)
-                    .where(s.id.in_(chosen), SUBSCRIPTIONS.free(now))
-                    .values(**SUBSCRIPTIONS.take(self.owner, now, lease_seconds))
-                    .returning(*triage_subscriptions.c)
-                )
-                .mappings()
-                .all()
-            )
-            rows = conn.execute(
-                select(triage_news)
-                .where(n.subscription_id.in_([row["id"] for row in taken]), n.posted_ts.is_(None))
-                .order_by(n.id)
-            ).mappings()
-            grouped: dict[int, list[TriageNews]] = defaultdict(list)
-            for row in rows:
-                grouped[row["subscription_id"]].append(
-                    TriageNews(row["id"], row["subscription_id"], row["issue_number"], row["body"])
-                )
             return [
-                TriageClaim(_subscription(row), tuple(grouped[row["id"]]), SUBSCRIPTIONS.claim(row))
-                for row in sorted(taken, key=lambda row: row["id"])
+                TriageClaim(
+                    _subscription(row),
+                    tuple(TriageNews(p["id"], p["subscription_id"], p["issue_number"], p["body"]) for p in pieces),
+                    SUBSCRIPTIONS.claim(row),
+                )
+                for row, pieces in taken
             ]
 
         return await self._run(run)

@@ -15,7 +15,6 @@ Exactly once, across processes and restarts:
 from __future__ import annotations
 
 import zlib
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -261,50 +260,16 @@ class WatchStore(ClaimStore):
 
     async def claim_news(self, now: datetime, limit: int, lease_seconds: float) -> list[NewsClaim]:
         """Claim the pending news of up to `limit` watches that nobody holds, each watch's whole
-        and in order. Two claimers never get the same watch: PostgreSQL locks each chosen watch
-        row (skipping the ones another claimer holds), and the claim itself is a compare-and-set
-        on a free row."""
+        and in order (`Lease.take_with_pending`: two claimers never get the same watch)."""
         require_aware(now)
 
         def run(conn: Connection) -> list[NewsClaim]:
-            waiting = select(news.watch_id).where(news.posted_ts.is_(None)).distinct()
-            chosen = (
-                conn.execute(
-                    select(w.id)
-                    .where(w.id.in_(waiting), WATCHES.free(now))
-                    .order_by(w.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-                .scalars()
-                .all()
+            taken = WATCHES.take_with_pending(
+                conn, watch_news, news.watch_id, owner=self.owner, now=now, seconds=lease_seconds, limit=limit
             )
-            if not chosen:
-                return []
-            taken = (
-                conn.execute(
-                    update(watches)
-                    .where(w.id.in_(chosen), WATCHES.free(now))
-                    .values(**WATCHES.take(self.owner, now, lease_seconds))
-                    .returning(*watches.c)
-                )
-                .mappings()
-                .all()
-            )
-            rows = conn.execute(
-                select(watch_news)
-                .where(news.watch_id.in_([row["id"] for row in taken]), news.posted_ts.is_(None))
-                .order_by(news.id)
-            ).mappings()
-            grouped: dict[int, list[WatchNews]] = defaultdict(list)
-            for row in rows:
-                grouped[row["watch_id"]].append(_news(row))
-            if empty := [row["id"] for row in taken if not grouped[row["id"]]]:  # nothing left: free again
-                conn.execute(update(watches).where(w.id.in_(empty)).values(claim_until=None))
             return [
-                NewsClaim(_watch(row), tuple(grouped[row["id"]]), WATCHES.claim(row))
-                for row in sorted(taken, key=lambda row: row["id"])
-                if grouped[row["id"]]
+                NewsClaim(_watch(row), tuple(_news(piece) for piece in pieces), WATCHES.claim(row))
+                for row, pieces in taken
             ]
 
         return await self._run(run)
