@@ -610,13 +610,18 @@ HELP_EXAMPLES.extend(
             "/tracker subscribe issues priority:High,Urgent -substatus:Spam · subscribe project 3 events:new,notes",
             "new Issuetrak issues posted here as cards; later news in each card's thread",
         ),
+        (
+            '/tracker subscribe production "Demo Feature" task_type:Modeling -status:WIP',
+            "a Kitsu production's task status changes here, one thread per asset or shot",
+        ),
         ("/tracker subscriptions · unsubscribe 2", "this channel's subscriptions, with Edit and Remove"),
     ]
 )
 SUBSCRIBE_USAGE = (
     "Use `/tracker subscribe issues [filters]` or `/tracker subscribe project <ID or name> [filters]`; "
     "filters like `priority:High,Urgent type:Hardware -submitter:monitor@example.com -substatus:Spam`, "
-    "events with `events:new,closed,assigned,notes,status` (default `new,closed`)."
+    "events with `events:new,closed,assigned,notes,status` (default `new,closed`). "
+    "A Kitsu production: `/tracker subscribe production <name or ID> [task_type:…] [status:…]`."
 )
 SUBSCRIBE_WHAT = "I don't understand `{word}` there. " + SUBSCRIBE_USAGE
 SUBSCRIBE_BAD_FILTER = "I don't know the filter `{name}`. Filters: priority, type, substatus, submitter, assignee."
@@ -661,6 +666,37 @@ TRIAGE_FIELDS = {
 }
 SUBSCRIPTION_FILTER_HINT = "Names separated by commas; a - before one leaves its issues out. Empty: no filter."
 SUBSCRIPTION_EDIT_TITLE = "*{scope}*: change what you like; what you leave as it is stays as it is."
+
+# --- Kitsu production subscriptions (bot/services/kitsu_subscriptions.py) ---
+KITSU_SUBSCRIBE_USAGE = (
+    "Use `/tracker subscribe production <name or ID> [task_type:Modeling,Shading] [status:Done,-WIP]`: "
+    "task status changes of that Kitsu production, one thread per asset or shot."
+)
+KITSU_SUBSCRIBE_WHAT = "I don't understand `{word}` there. " + KITSU_SUBSCRIBE_USAGE
+KITSU_SUBSCRIBE_BAD_FILTER = "I don't know the filter `{name}` for a Kitsu production. Filters: task_type, status."
+KITSU_SUBSCRIBE_NO_KITSU = "Production subscriptions follow Kitsu, and Kitsu is not set up here."
+KITSU_SUBSCRIBE_BAD_REF = "“{ref}” is not a Kitsu production's name or ID. " + KITSU_SUBSCRIBE_USAGE
+KITSU_SUBSCRIBE_NO_PRODUCTION = (
+    "You are on no open Kitsu production called “{ref}”, so nothing was subscribed. "
+    "Give its exact name or its ID (from its address in Kitsu)."
+)
+KITSU_SUBSCRIBE_GONE = "Kitsu has no such production any more."
+KITSU_SUBSCRIBE_NOT_ON_TEAM = "<@{user}> is not on the team of {production} in Kitsu."
+KITSU_SUBSCRIBE_NO_ACCOUNT = "<@{user}>'s Slack email matches no active Kitsu account."
+KITSU_SUBSCRIBE_UNKNOWN_VALUE = "No Kitsu {name} is called “{value}”, so nothing was subscribed or changed."
+KITSU_SUBSCRIBED = (
+    "Subscribed: {subscription}. The first status change of each asset or shot is posted here; "
+    "its later changes go in that message's thread."
+)
+KITSU_SUBSCRIPTION_EVENTS = "task status changes"
+KITSU_SUBSCRIPTIONS_PAUSED = (
+    "The subscription of this channel to {production} set by <@{owner}> is paused: {why} "
+    "Anyone here on that production's team can resume it by subscribing to it again."
+)
+KITSU_CHANGE_HEAD = "*{entity}*{kind} in {production}"
+KITSU_CHANGE = "{task_type}: {before} → {after}{by}"
+KITSU_CHANGE_BY = ", by {person}"
+KITSU_CHANGE_AT = ", {when}"
 
 # --- personal notifications by DM (bot/services/notify.py) ---
 NOTIFY_HEAD = "*Your DMs about Issuetrak issues*, when:"

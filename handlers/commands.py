@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.posting import digest_posting, link_requests, triage_posting
 from bot.runtime import Runtime
-from bot.services import changes, digests, identity, lookup, notify, triage, watches, writes
+from bot.services import changes, digests, identity, kitsu_subscriptions, lookup, notify, triage, watches, writes
 from bot.slack import command_parser as parsed
 from bot.slack.people import Directory, SlackPerson, people_now
 from bot.trackers.models import AssetPage
@@ -218,19 +218,20 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
             )
         case parsed.Watching():
             await _say(reply, await watches.listing(rt, team=asked.team, channel=asked.channel, user=asked.user))
-        case parsed.Subscribe(project, filters, events):
+        case parsed.Subscribe(project, filters, events, production):
             if not await triage_posting.bot_in_channel(asked.client, asked.channel):
                 await _say(reply, messages.SUBSCRIBE_NOT_IN_CHANNEL)
                 return
-            sentence = await triage.subscribe(
-                rt,
-                team=asked.team,
-                channel=asked.channel,
-                person=person,
-                project=project,
-                filters=filters,
-                events=events,
-            )
+            team, channel = asked.team, asked.channel
+            if production is not None:
+                sentence = await kitsu_subscriptions.subscribe(
+                    rt, team=team, channel=channel, person=person, ref=production, filters=filters,
+                    cap=triage.MAX_SUBSCRIPTIONS,
+                )  # fmt: skip
+            else:
+                sentence = await triage.subscribe(
+                    rt, team=team, channel=channel, person=person, project=project, filters=filters, events=events
+                )
             await _say(reply, sentence)
         case parsed.Subscriptions():
             head, entries = await triage.listing(rt, team=asked.team, channel=asked.channel)

@@ -12,11 +12,13 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.services import identity, triage
+from bot.services import identity, kitsu_subscriptions, triage
 from bot.views import ids, sentence_blocks
 from bot.views import triage as triage_view
 from handlers.context import directory_of, runtime_of
 from handlers.responding import guarded, show
+
+FIELDS = (*triage.FIELDS, *kitsu_subscriptions.FIELDS)  # every filter an Edit modal may show
 
 
 def register(app: AsyncApp) -> None:
@@ -84,11 +86,13 @@ async def edit_clicked(
         sentence = messages.SUBSCRIPTION_GONE
         await respond(text=sentence, replace_original=False, response_type="ephemeral")
         return
+    kitsu = kitsu_subscriptions.is_kitsu(sub)
     view = triage_view.edit_modal(
-        sub.events,
+        None if kitsu else sub.events,
         sub.filters,
         rt.signer.sign({"subscription": sub.id, "channel": channel}),
         messages.SUBSCRIPTION_EDIT_TITLE.format(scope=sub.scope_name),
+        triage_view.KITSU_FILTER_LABELS if kitsu else triage_view.FILTER_LABELS,
     )
     await client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
 
@@ -102,13 +106,13 @@ def _shown_and_sent(view: dict[str, Any]) -> tuple[tuple[triage.Filters, list[st
         element = block.get("element") or {}
         if block.get("block_id") == ids.SUBSCRIPTION_EVENTS_BLOCK:
             shown_events = [str(o.get("value")) for o in element.get("initial_options") or []]
-        for name in triage.FIELDS:
+        for name in FIELDS:
             if block.get("block_id") == ids.SUBSCRIPTION_FILTER_BLOCK.format(name=name):
                 shown_filters[name] = triage.field_values(str(element.get("initial_value") or ""))
     values = (view.get("state") or {}).get("values") or {}
     chosen = (values.get(ids.SUBSCRIPTION_EVENTS_BLOCK) or {}).get(ids.SUBSCRIPTION_EVENTS) or {}
     sent_events = [str(o.get("value")) for o in chosen.get("selected_options") or [] if o.get("value") in triage.EVENTS]
-    for name in triage.FIELDS:
+    for name in FIELDS:
         field = (values.get(ids.SUBSCRIPTION_FILTER_BLOCK.format(name=name)) or {}).get(ids.SUBSCRIPTION_FILTER) or {}
         sent_filters[name] = triage.field_values(str(field.get("value") or "")[:500])
     return (shown_filters, shown_events), (sent_filters, sent_events)

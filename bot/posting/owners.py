@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import identity, watches
+from bot.services import identity, kitsu_subscriptions, watches
 from bot.slack.people import Directory, SlackBusy
 from bot.store import Subscription, Watch
 from bot.views import cards, sentence_blocks
@@ -38,6 +38,7 @@ class Owners:
         self.rt, self.client = rt, client
         self.directory = Directory()
         self._answers: dict[tuple[str, str, bool], identity.Reader | None] = {}
+        self._productions: dict[tuple[str, str, str], identity.Reader | None] = {}
 
     async def reader(self, team: str, user: str | None, *, issues: bool) -> identity.Reader | None:
         """Whether `user` may still read what they own (`issues`: Issuetrak issues); None while
@@ -53,6 +54,21 @@ class Owners:
             else:
                 self._answers[key] = await watches.still_reads(self.rt, team, person, issues=issues)
         return self._answers[key]
+
+    async def on_production(self, team: str, user: str | None, production: str) -> identity.Reader | None:
+        """Whether `user` may still hear of a Kitsu production's tasks (on its team); None while
+        Slack cannot say who they are."""
+        if user is None:
+            return identity.Reader(messages.PERSON_UNKNOWN)
+        key = (team, user, production)
+        if key not in self._productions:
+            try:
+                person = await self.directory.person(self.client, team, user)
+            except SlackBusy:
+                self._productions[key] = None
+            else:
+                self._productions[key] = await kitsu_subscriptions.reader(self.rt, team, person, production)
+        return self._productions[key]
 
 
 def lost(reader: identity.Reader | None) -> bool:

@@ -19,7 +19,7 @@ from bot import messages
 from bot.posting.digest_posting import PACER, Pacer, passing
 from bot.posting.owners import Owners, lost, say
 from bot.runtime import Runtime
-from bot.services import changes, identity
+from bot.services import changes, identity, kitsu_subscriptions
 from bot.store import TriageClaim, TriageSubscription
 from bot.store.watches import SETTLED
 from bot.trackers.models import Issue
@@ -50,16 +50,32 @@ async def check_subscriptions(rt: Runtime, client: AsyncWebClient, owners: Owner
     channel once (by whichever process paused it); returns how many paused."""
     paused = 0
     for sub in await rt.store.heard_subscriptions():
-        if lost(await owners.reader(sub.team_id, sub.owner, issues=True)):
-            paused += await _pause(rt, client, [sub], pacer)
+        reader = await _owner(owners, sub)
+        if lost(reader):
+            paused += await _pause(rt, client, [sub], pacer, why=reader.refusal if reader else None)
     return paused
 
 
-async def _pause(rt: Runtime, client: AsyncWebClient, subs: list[TriageSubscription], pacer: Pacer) -> int:
+async def _owner(owners: Owners, sub: TriageSubscription) -> identity.Reader | None:
+    """Whether the subscription's owner may still read what it tells: Issuetrak issues, or a
+    Kitsu production's tasks (on its team)."""
+    if kitsu_subscriptions.is_kitsu(sub):
+        return await owners.on_production(sub.team_id, sub.owner, kitsu_subscriptions.production_of(sub))
+    return await owners.reader(sub.team_id, sub.owner, issues=True)
+
+
+async def _pause(
+    rt: Runtime, client: AsyncWebClient, subs: list[TriageSubscription], pacer: Pacer, *, why: str | None = None
+) -> int:
     done = await rt.store.pause_subscriptions([s.id for s in subs], subs[0].owner, rt.clock())
     for sub in done:
         log.info("subscription %d in %s paused: its owner may no longer read it", sub.id, sub.channel_id)
-        sentence = messages.SUBSCRIPTIONS_PAUSED.format(owner=sub.owner, scopes=escape(sub.scope_name))
+        if kitsu_subscriptions.is_kitsu(sub):
+            sentence = messages.KITSU_SUBSCRIPTIONS_PAUSED.format(
+                production=escape(sub.scope_name), owner=sub.owner, why=why or messages.PERSON_UNKNOWN
+            )
+        else:
+            sentence = messages.SUBSCRIPTIONS_PAUSED.format(owner=sub.owner, scopes=escape(sub.scope_name))
         await say(client, sub.channel_id, sentence, pacer)
     return len(done)
 
@@ -86,15 +102,17 @@ async def _post_claim(
 ) -> tuple[int, bool]:
     """Post one subscription's news in order; (how many posted, whether all of it was settled)."""
     sub, store = claim.subscription, rt.store
-    reader = await owners.reader(sub.team_id, sub.owner, issues=True)
+    reader = await _owner(owners, sub)
     if reader is None or reader.down:
         return 0, False
     if sub.paused_at is not None or reader.refusal is not None:
         for piece in claim.news:
             await store.triage_news_posted(claim.claim, piece.id, SETTLED)
         if sub.paused_at is None:
-            await _pause(rt, client, [sub], pacer)
+            await _pause(rt, client, [sub], pacer, why=reader.refusal)
         return 0, True
+    if kitsu_subscriptions.is_kitsu(sub):
+        return await _post_kitsu(rt, client, claim, pacer)
     posted = 0
     for piece in claim.news:
         issue = Issue.model_validate(piece.body["issue"])
@@ -117,6 +135,39 @@ async def _post_claim(
         await store.triage_news_posted(claim.claim, piece.id, ts)
         if piece.body.get("kind") == "new":
             await store.set_triage_thread(sub.id, issue.number, ts)
+        posted += 1
+    return posted, True
+
+
+async def _post_kitsu(rt: Runtime, client: AsyncWebClient, claim: TriageClaim, pacer: Pacer) -> tuple[int, bool]:
+    """Post a Kitsu production subscription's news in order: an entity's first piece starts its
+    thread in the channel (naming the entity), every later one goes into that thread."""
+    sub, store, posted = claim.subscription, rt.store, 0
+    for piece in claim.news:
+        entity, lines = piece.entity_id or "", piece.body.get("lines")
+        text = "\n".join(str(line) for line in lines) if isinstance(lines, list) else ""
+        await pacer.wait(sub.channel_id)
+        if await store.renew(claim.claim, rt.clock(), rt.settings.CLAIM_LEASE_SECONDS) is None:
+            log.warning("subscription %d: its news was taken over by another process", sub.id)
+            return posted, True
+        thread = await store.kitsu_thread_ts(sub.id, entity)
+        if thread is None:
+            text = f"{piece.body.get('head', '')}\n{text}"
+        try:
+            answer = await client.chat_postMessage(
+                channel=sub.channel_id, thread_ts=thread, text=text, unfurl_links=False, unfurl_media=False
+            )
+        except Exception as exc:  # noqa: BLE001 - told apart here; the other subscriptions go on
+            if passing(exc):
+                log.warning("subscription %d: Slack did not take its news (%s); next round", sub.id, exc)
+                return posted, False
+            log.error("subscription %d: Slack refused its news in %s (%s)", sub.id, sub.channel_id, exc)
+            await store.triage_news_posted(claim.claim, piece.id, SETTLED)
+            continue
+        ts = str(answer.get("ts", ""))
+        await store.triage_news_posted(claim.claim, piece.id, ts)
+        if thread is None and ts:
+            await store.set_kitsu_thread(sub.id, entity, ts)
         posted += 1
     return posted, True
 

@@ -24,7 +24,7 @@ from bot.posting import notify_posting, triage_posting
 from bot.posting.digest_posting import PACER, Pacer, passing
 from bot.posting.owners import Owners, check_watches, pause_watches
 from bot.runtime import Runtime
-from bot.services import issue_feed, notify, triage, watches
+from bot.services import issue_feed, kitsu_subscriptions, notify, triage, watches
 from bot.store import NewsClaim, WatchEnd
 from bot.store.watches import SETTLED
 from bot.views import cards
@@ -53,7 +53,8 @@ async def run_round(
     concurrency: int = watches.POLL_CONCURRENCY,
 ) -> RoundSummary:
     """One round: the channel watches and subscriptions whose owner may no longer read paused,
-    every watched item read once (issues with the subscriptions' in one change feed), then every
+    every watched item read once (issues with the subscriptions' in one change feed), each
+    subscribed Kitsu production's tasks once, then every
     piece of news owed posted (each owner asked about once in all)."""
     started = time.monotonic()
     owners = Owners(rt, client)
@@ -61,6 +62,7 @@ async def run_round(
     paused += await triage_posting.check_subscriptions(rt, client, owners, pacer)
     also = issue_feed.Together([await triage.followed(rt), await notify.followed(rt)])
     polled = await watches.poll(rt, concurrency=concurrency, also=also)
+    await kitsu_subscriptions.poll(rt)
     posted = await post_news(rt, client, pacer=pacer, owners=owners)
     posted += await triage_posting.post_triage(rt, client, pacer=pacer, owners=owners)
     posted += await notify_posting.post_notifications(rt, client, owners=owners, pacer=pacer)

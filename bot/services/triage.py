@@ -12,14 +12,14 @@ when it is set; its owner's rights each round, `bot.posting.owners`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import identity, issue_feed, watches
+from bot.services import identity, issue_feed, kitsu_subscriptions, watches
 from bot.services.issue_feed import Change, Event, Reading
 from bot.slack.command_parser import SUBSCRIBE_EVENTS, unescaped
 from bot.slack.people import SlackPerson
@@ -108,6 +108,8 @@ def query(sub: TriageSubscription, resolved: Resolved, since: datetime) -> issue
 
 def describe(sub: TriageSubscription) -> str:
     """A subscription as `/tracker subscriptions` lists it (mrkdwn, escaped)."""
+    if kitsu_subscriptions.is_kitsu(sub):
+        return kitsu_subscriptions.describe(sub)
     parts = [
         f"{'-' if side == 'out' else ''}{name}:{','.join(values)}"
         for name, rule in sub.filters.items()
@@ -194,30 +196,68 @@ async def edit(
 ) -> str:
     """The Edit modal's submission: only what the person changed from what the modal showed
     (`shown`) is changed; the rest stays as the subscription has it now (even if someone changed
-    it meanwhile): no reset to defaults."""
+    it meanwhile): no reset to defaults. A Kitsu production's subscription has its own filters
+    (`kitsu_subscriptions.FIELDS`) and no events to choose."""
+    current = await rt.store.triage_subscription(team, subscription_id)
+    if current is not None and kitsu_subscriptions.is_kitsu(current):
+        return await _edit_kitsu(rt, team=team, person=person, current=current, channel=channel, shown=shown, sent=sent)
     client = rt.trackers.issuetrak
     if client is None:
         return messages.SUBSCRIBE_NO_ISSUETRAK
     reader = await identity.reader(rt, team, person)
     if reader.refusal:
         return reader.refusal
-    current = await rt.store.triage_subscription(team, subscription_id)
     if current is None or current.channel_id != channel:
         return messages.SUBSCRIPTION_GONE
     (shown_filters, shown_events), (sent_filters, sent_events) = shown, sent
-    empty: dict[str, list[str]] = {"in": [], "out": []}
-    changed = [name for name in FIELDS if _rule(shown_filters, name) != _rule(sent_filters, name)]
-    filters: Filters | None = None
-    if changed:
-        filters = {name: rule for name, rule in current.filters.items() if name not in changed}
-        filters.update({name: sent_filters[name] for name in changed if _rule(sent_filters, name) != empty})
-        if isinstance(resolved := await resolve(client, filters), str):
-            return resolved
+    filters = _edited(current.filters, shown_filters, sent_filters, FIELDS)
+    if filters is not None and isinstance(resolved := await resolve(client, filters), str):
+        return resolved
     events = list(sent_events) if set(sent_events) != set(shown_events) else None
     sub = await rt.store.edit_subscription(team, subscription_id, by=person.id, filters=filters, events=events)
     if sub is None:
         return messages.SUBSCRIPTION_GONE
     return messages.SUBSCRIPTION_UPDATED.format(subscription=describe(sub))
+
+
+async def _edit_kitsu(
+    rt: Runtime,
+    *,
+    team: str,
+    person: SlackPerson,
+    current: TriageSubscription,
+    channel: str,
+    shown: tuple[Filters, Sequence[str]],
+    sent: tuple[Filters, Sequence[str]],
+) -> str:
+    """Edit a Kitsu production's subscription: the editor must be on its team (they become its owner)."""
+    if current.channel_id != channel:
+        return messages.SUBSCRIPTION_GONE
+    kitsu = rt.trackers.kitsu
+    if kitsu is None:
+        return messages.KITSU_SUBSCRIBE_NO_KITSU
+    allowed = await kitsu_subscriptions.reader(rt, team, person, kitsu_subscriptions.production_of(current))
+    if allowed.refusal is not None:
+        return allowed.refusal
+    filters = _edited(current.filters, shown[0], sent[0], kitsu_subscriptions.FIELDS)
+    if filters is not None and (unknown := await kitsu_subscriptions.check_filters(kitsu, filters)) is not None:
+        return unknown
+    sub = await rt.store.edit_subscription(team, current.id, by=person.id, filters=filters)
+    if sub is None:
+        return messages.SUBSCRIPTION_GONE
+    return messages.SUBSCRIPTION_UPDATED.format(subscription=describe(sub))
+
+
+def _edited(current: Filters, shown: Filters, sent: Filters, fields: Collection[str]) -> Filters | None:
+    """The filters after an edit: those the person changed from what the modal showed, the rest
+    as the subscription has them now; None when nothing was changed."""
+    empty: dict[str, list[str]] = {"in": [], "out": []}
+    changed = [name for name in fields if _rule(shown, name) != _rule(sent, name)]
+    if not changed:
+        return None
+    filters = {name: rule for name, rule in current.items() if name not in changed}
+    filters.update({name: sent[name] for name in changed if _rule(sent, name) != empty})
+    return filters
 
 
 def _rule(filters: Filters, name: str) -> dict[str, list[str]]:
@@ -291,7 +331,7 @@ class Followed:
 async def followed(rt: Runtime) -> Followed:
     """The subscriptions heard this round, their filters as IDs (one whose values no longer
     match anything waits), and their threads."""
-    subs = await rt.store.heard_subscriptions()
+    subs = [sub for sub in await rt.store.heard_subscriptions() if not kitsu_subscriptions.is_kitsu(sub)]
     resolved: dict[int, Resolved] = {}
     client = rt.trackers.issuetrak
     if client is not None:

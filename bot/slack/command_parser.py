@@ -108,11 +108,13 @@ class Watching:
 @dataclass(frozen=True)
 class Subscribe:
     """`subscribe issues|project <ref> [filters] [events:…]`: filters as {name: {"in": [...],
-    "out": [...]}}; `events` None when not given (a new subscription's default, an existing one's kept)."""
+    "out": [...]}}; `events` None when not given (a new subscription's default, an existing one's kept).
+    `subscribe production <ref> [task_type:…] [status:…]`: `production` set (a Kitsu production)."""
 
     project: str | None
     filters: dict[str, dict[str, list[str]]]
     events: tuple[str, ...] | None
+    production: str | None = None
 
 
 @dataclass(frozen=True)
@@ -419,16 +421,21 @@ def _watching(rest: str) -> Command:
 # --- triage subscriptions: `[-]name:value,value` filters and `events:` ------------------------------
 SUBSCRIBE_FILTERS = ("priority", "type", "substatus", "submitter", "assignee")
 SUBSCRIBE_EVENTS = ("new", "closed", "assigned", "notes", "status")
+KITSU_SUBSCRIBE_FILTERS = ("task_type", "status")  # a Kitsu production's (`subscribe production`)
 _SUBSCRIBE_TOKEN = re.compile(r'(-?)([A-Za-z_]+):(?:"([^"]*)"|(\S*))')
 _MAILTO = re.compile(r"<mailto:[^|>]*\|([^>]*)>|<mailto:([^>]*)>")  # how Slack sends a typed email
 
 
-def subscription_terms(text: str) -> tuple[dict[str, dict[str, list[str]]], tuple[str, ...] | None] | Help:
+def subscription_terms(
+    text: str, *, kitsu: bool = False
+) -> tuple[dict[str, dict[str, list[str]]], tuple[str, ...] | None] | Help:
     """Filters and events as `subscribe` (and the Edit modal's fields) take them: names
-    case-insensitive, Slack's escapes (and its mailto links) undone, values split at commas."""
+    case-insensitive, Slack's escapes (and its mailto links) undone, values split at commas.
+    `kitsu`: a Kitsu production's filters (KITSU_SUBSCRIBE_FILTERS), and no events to choose."""
     text = _MAILTO.sub(lambda m: m.group(1) or m.group(2), text)
     if leftover := _SUBSCRIBE_TOKEN.sub(" ", text).strip():
-        return Help(messages.SUBSCRIBE_WHAT.format(word=unescaped(leftover.split()[0])[:40]), everything=False)
+        what = messages.KITSU_SUBSCRIBE_WHAT if kitsu else messages.SUBSCRIBE_WHAT
+        return Help(what.format(word=unescaped(leftover.split()[0])[:40]), everything=False)
     filters: dict[str, dict[str, list[str]]] = {}
     events: tuple[str, ...] | None = None
     for match in _SUBSCRIBE_TOKEN.finditer(text):
@@ -437,13 +444,16 @@ def subscription_terms(text: str) -> tuple[dict[str, dict[str, list[str]]], tupl
         values = [unescaped(" ".join(v.split())) for v in raw.split(",") if v.strip()]
         if not values:
             return Help(messages.SUBSCRIBE_USAGE, everything=False)
-        if name == "events" and not excluded:
+        if kitsu:
+            if name not in KITSU_SUBSCRIBE_FILTERS:
+                return Help(messages.KITSU_SUBSCRIBE_BAD_FILTER.format(name=name[:40]), everything=False)
+        elif name == "events" and not excluded:
             unknown = next((v for v in values if v.lower() not in SUBSCRIBE_EVENTS), None)
             if unknown is not None:
                 return Help(messages.SUBSCRIBE_BAD_EVENT.format(event=unknown[:40]), everything=False)
             events = tuple(dict.fromkeys(v.lower() for v in values))
             continue
-        if name not in SUBSCRIBE_FILTERS:
+        elif name not in SUBSCRIBE_FILTERS:
             return Help(messages.SUBSCRIBE_BAD_FILTER.format(name=name[:40]), everything=False)
         rule = filters.setdefault(name, {"in": [], "out": []})
         rule["out" if excluded else "in"].extend(v for v in values if v not in rule["out" if excluded else "in"])
@@ -452,19 +462,24 @@ def subscription_terms(text: str) -> tuple[dict[str, dict[str, list[str]]], tupl
 
 def _subscribe(rest: str) -> Command:
     kind, _, tail = rest.partition(" ")
-    kind, tail, project = kind.lower(), tail.strip(), None
-    if kind == "project":
+    kind, tail, ref = kind.lower(), tail.strip(), None
+    usage = messages.KITSU_SUBSCRIBE_USAGE if kind == "production" else messages.SUBSCRIBE_USAGE
+    if kind in ("project", "production"):
         if tail.startswith('"'):
             ref, _, tail = tail[1:].partition('"')
         else:
             ref, _, tail = tail.partition(" ")
         if not ref.strip() or _SUBSCRIBE_TOKEN.fullmatch(ref):
-            return Help(messages.SUBSCRIBE_USAGE, everything=False)
-        project = unescaped(ref.strip()).lstrip("#")
+            return Help(usage, everything=False)
+        ref = unescaped(ref.strip()).lstrip("#")
     elif kind != "issues":
         return Help(messages.SUBSCRIBE_USAGE, everything=False)
-    terms = subscription_terms(tail)
-    return terms if isinstance(terms, Help) else Subscribe(project, *terms)
+    terms = subscription_terms(tail, kitsu=kind == "production")
+    if isinstance(terms, Help):
+        return terms
+    if kind == "production":
+        return Subscribe(None, terms[0], None, production=ref)
+    return Subscribe(ref, *terms)
 
 
 def _subscriptions(rest: str) -> Command:

@@ -23,6 +23,8 @@ from bot.store.records import OutboxState, StoreError
 from bot.store.schema import (
     digest_claims,
     feed_rounds,
+    kitsu_marks,
+    kitsu_threads,
     link_audit,
     link_requests,
     metadata,
@@ -160,12 +162,22 @@ def _feeds(conn: Connection) -> None:
         table.create(conn)
 
 
+def _kitsu_subscriptions(conn: Connection) -> None:
+    """Version 7: Kitsu production subscriptions: each one's task statuses as last heard, the
+    thread of each entity it announced, and which entity a piece of news is about."""
+    if "entity_id" not in {column["name"] for column in inspect(conn).get_columns("triage_news")}:
+        _add_column(conn, triage_news, "entity_id")
+    for table in (kitsu_marks, kitsu_threads):
+        table.create(conn, checkfirst=True)
+
+
 UPGRADES: tuple[Migration, ...] = (
     Migration(2, "link provenance, one Slack person per Issuetrak user, link requests and audit", _identity_links),
     Migration(3, "watches, their items' watermarks and news", _watches),
     Migration(4, "one claim (owner, generation, lease) for outbox rows, digests and watch news", _claims),
     Migration(5, "the owner of each watch and digest, and when it paused", _owners),
     Migration(6, "the change feed's rounds; triage subscriptions; personal notifications", _feeds),
+    Migration(7, "Kitsu production subscriptions: task statuses heard, entity threads", _kitsu_subscriptions),
 )
 
 # pg_advisory_xact_lock takes a bigint; any fixed number unique to this purpose will do.

@@ -362,6 +362,17 @@ class TriageNews:
     subscription_id: int
     issue_number: int
     body: dict[str, Any]
+    entity_id: str | None = None  # a Kitsu subscription's news: the entity it is about
+
+
+@dataclass(frozen=True, slots=True)
+class KitsuMark:
+    """The status of each task of a Kitsu subscription's production as it last heard them
+    (task id -> status id), and the version its next compare-and-swap expects."""
+
+    subscription_id: int
+    statuses: dict[str, str]
+    version: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,7 +268,7 @@ triage_subscriptions = Table(
     Column("id", Integer, primary_key=True),
     Column("team_id", String(32), nullable=False),
     Column("channel_id", String(32), nullable=False),
-    Column("scope", String(64), nullable=False),  # "site" or "project:<ProjectID>"
+    Column("scope", String(64), nullable=False),  # "site", "project:<ProjectID>" or "production:<Zou id>"
     Column("scope_name", Text, nullable=False),
     Column("filters", JSON, nullable=False),
     Column("events", JSON, nullable=False),
@@ -307,11 +307,32 @@ triage_news = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("subscription_id", Integer, ForeignKey("triage_subscriptions.id", ondelete="CASCADE"), nullable=False),
-    Column("issue_number", Integer, nullable=False),
+    Column("issue_number", Integer, nullable=False),  # 0 for a Kitsu entity's news
     Column("body", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("posted_ts", String(32)),
+    Column("entity_id", String(64)),  # schema version 7: the Kitsu entity (asset or shot) it is about
     Index("ix_triage_news_pending", "posted_ts", "subscription_id"),
+)
+
+# Kitsu production subscriptions (schema version 7). `kitsu_marks`: the status of each task of the
+# production as the subscription last heard it (task id -> status id; its first round only records
+# it), moved on with a compare-and-swap of `version`, its news in the same transaction.
+kitsu_marks = Table(
+    "kitsu_marks",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("triage_subscriptions.id", ondelete="CASCADE"), primary_key=True),
+    Column("statuses", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+# The thread of each entity a Kitsu subscription announced: the message its first change started.
+kitsu_threads = Table(
+    "kitsu_threads",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("triage_subscriptions.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity_id", String(64), primary_key=True),
+    Column("ts", String(32), nullable=False),
 )
 
 # Personal notifications (schema version 6). A person's choices (a row only once they chose, or once

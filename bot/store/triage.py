@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, func, insert, sele
 from bot.store.claims import SUBSCRIPTIONS, ClaimStore
 from bot.store.records import (
     Claim,
+    KitsuMark,
     Subscribed,
     TriageClaim,
     TriageNews,
@@ -26,11 +27,20 @@ from bot.store.records import (
     TriageThread,
     require_aware,
 )
-from bot.store.schema import dialect_insert, triage_news, triage_subscriptions, triage_threads
+from bot.store.schema import (
+    dialect_insert,
+    kitsu_marks,
+    kitsu_threads,
+    triage_news,
+    triage_subscriptions,
+    triage_threads,
+)
 
 s = triage_subscriptions.c
 t = triage_threads.c
 n = triage_news.c
+k = kitsu_marks.c
+kt = kitsu_threads.c
 
 
 def _subscription(row: RowMapping) -> TriageSubscription:
@@ -287,7 +297,10 @@ class TriageStore(ClaimStore):
             return [
                 TriageClaim(
                     _subscription(row),
-                    tuple(TriageNews(p["id"], p["subscription_id"], p["issue_number"], p["body"]) for p in pieces),
+                    tuple(
+                        TriageNews(p["id"], p["subscription_id"], p["issue_number"], p["body"], p["entity_id"])
+                        for p in pieces
+                    ),
                     SUBSCRIPTIONS.claim(row),
                 )
                 for row, pieces in taken
@@ -328,5 +341,82 @@ class TriageStore(ClaimStore):
                 ).rowcount
                 == 1
             )
+
+        return await self._run(run)
+
+    # --- Kitsu production subscriptions: task statuses heard, entity threads ---------------------
+
+    async def kitsu_mark(self, subscription_id: int) -> KitsuMark | None:
+        """The statuses the subscription last heard; None before its first round."""
+
+        def run(conn: Connection) -> KitsuMark | None:
+            row = conn.execute(select(kitsu_marks).where(k.subscription_id == subscription_id)).mappings().first()
+            return None if row is None else KitsuMark(row["subscription_id"], dict(row["statuses"]), row["version"])
+
+        return await self._run(run)
+
+    async def first_kitsu_mark(self, subscription_id: int, statuses: dict[str, str]) -> bool:
+        """Record the statuses of the subscription's first round (nothing announced); False when
+        another process recorded them first."""
+
+        def run(conn: Connection) -> bool:
+            made = conn.execute(
+                dialect_insert(conn, kitsu_marks)
+                .values(subscription_id=subscription_id, statuses=statuses, version=0)
+                .on_conflict_do_nothing(index_elements=[k.subscription_id])
+                .returning(k.subscription_id)
+            ).first()
+            return made is not None
+
+        return await self._run(run)
+
+    async def advance_kitsu_mark(
+        self, mark: KitsuMark, statuses: dict[str, str], news: list[tuple[str, dict[str, Any]]], now: datetime
+    ) -> bool:
+        """Move the statuses heard on from `mark.version`, with the news of each entity (entity
+        id, body) in the same transaction; True for the one caller whose version was current."""
+        require_aware(now)
+
+        def run(conn: Connection) -> bool:
+            moved = conn.execute(
+                update(kitsu_marks)
+                .where(k.subscription_id == mark.subscription_id, k.version == mark.version)
+                .values(statuses=statuses, version=mark.version + 1)
+            )
+            if moved.rowcount != 1:
+                return False
+            for entity_id, body in news:
+                conn.execute(
+                    insert(triage_news).values(
+                        subscription_id=mark.subscription_id,
+                        issue_number=0,
+                        entity_id=entity_id,
+                        body=body,
+                        created_at=now,
+                    )
+                )
+            return True
+
+        return await self._run(run)
+
+    async def kitsu_thread_ts(self, subscription_id: int, entity_id: str) -> str | None:
+        def run(conn: Connection) -> str | None:
+            return conn.execute(
+                select(kt.ts).where(kt.subscription_id == subscription_id, kt.entity_id == entity_id)
+            ).scalar_one_or_none()
+
+        return await self._run(run)
+
+    async def set_kitsu_thread(self, subscription_id: int, entity_id: str, ts: str) -> bool:
+        """Keep the message that started the entity's thread; False when it had one."""
+
+        def run(conn: Connection) -> bool:
+            made = conn.execute(
+                dialect_insert(conn, kitsu_threads)
+                .values(subscription_id=subscription_id, entity_id=entity_id, ts=ts)
+                .on_conflict_do_nothing(index_elements=[kt.subscription_id, kt.entity_id])
+                .returning(kt.entity_id)
+            ).first()
+            return made is not None
 
         return await self._run(run)

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from datetime import date
 from functools import partial
 from typing import Any, TypeVar
@@ -44,8 +44,10 @@ from bot.trackers.models import (
     PageKind,
     Person,
     ProjectStatus,
+    StatusChange,
     Task,
     TaskPlace,
+    TaskState,
     TrackerName,
 )
 from bot.trackers.pages import below
@@ -236,6 +238,7 @@ class CommentRow(Row):
     person_id: Loose[str] = None
     task_status_id: Loose[str] = None
     text: Loose[str] = None
+    created_at: Moment = None
 
 
 class TaskTypeRow(Row):
@@ -284,6 +287,11 @@ def _full_name(person: PersonRow) -> str:
 
 def _by_id(rows: Iterable[R]) -> dict[str, R]:
     return {row.id: row for row in rows}
+
+
+def _name_of(rows: dict[str, R], key: str) -> str:
+    found = rows.get(key)
+    return (found.name if found else None) or key
 
 
 class KitsuSettings(TrackerSettings):
@@ -836,6 +844,81 @@ class KitsuClient:
             task_status_id=row.task_status_id,
             text=row.text or "",
         )
+
+    # ------------------------------------------------------------------ status changes (subscriptions)
+
+    async def production_team(self, project_id: str) -> tuple[str, list[str]]:
+        """A production's name and its team (person ids), read afresh; NotFound when Zou has no
+        such production."""
+        if not _UUID.fullmatch(project_id):
+            raise NotFound(self.name, "That production")
+        body = await self.http.get(PROJECT.format(id=project_id), not_found="That production")
+        row = parse(self.name, ProjectTeamRow, body)
+        return row.name or row.id, list(row.team or [])
+
+    async def task_states(self, project_id: str) -> list[TaskState]:
+        """Every task of the production with its status: one call (`data/tasks?project_id=`)."""
+        rows = await self._list(TASKS, TaskRow, {"project_id": project_id})
+        return [
+            TaskState(
+                id=row.id,
+                entity_id=row.entity_id or "",
+                task_type_id=row.task_type_id or "",
+                status_id=row.task_status_id or "",
+            )
+            for row in rows
+            if row.task_status_id
+        ]
+
+    async def task_type_names(self) -> dict[str, str]:
+        """Task type names by id (cached briefly)."""
+        return {key: row.name or key for key, row in (await self._rows_by_id(TASK_TYPES, TaskTypeRow)).items()}
+
+    async def task_status_names(self) -> dict[str, str]:
+        """Task status names by id (cached briefly)."""
+        return {key: row.name or key for key, row in (await self._rows_by_id(TASK_STATUSES, TaskStatusRow)).items()}
+
+    async def status_changes(
+        self, project_id: str, changed: Sequence[tuple[TaskState, str | None]]
+    ) -> list[StatusChange]:
+        """The tasks whose status changed (each with the status id it had), named: the entities
+        of the production read once, and each task's comments (who set the new status, and when:
+        the newest comment that set it; none when the status was set without a comment)."""
+        if not changed:
+            return []
+        (entities, types, statuses, people, projects), comments = await asyncio.gather(
+            asyncio.gather(
+                self._list(ENTITIES, Row, {"project_id": project_id}),
+                self._rows_by_id(TASK_TYPES, TaskTypeRow),
+                self._rows_by_id(TASK_STATUSES, TaskStatusRow),
+                self._rows_by_id(PERSONS, PersonRow),
+                self._rows_by_id(PROJECTS, ProjectRow),
+            ),
+            asyncio.gather(*(self._list(TASK_COMMENTS.format(id=task.id), CommentRow) for task, _ in changed)),
+        )
+        named = _by_id(entities)
+        production = projects.get(project_id) or ProjectRow(id=project_id)
+        found = []
+        for (task, before), said in zip(changed, comments, strict=True):
+            setter = next((c for c in said if c.task_status_id == task.status_id), None)
+            author = people.get(setter.person_id or "") if setter else None
+            task_type = types.get(task.task_type_id)
+            entity = named.get(task.entity_id)
+            found.append(
+                StatusChange(
+                    task_id=task.id,
+                    entity_id=task.entity_id,
+                    entity=(entity.name if entity else None) or task.entity_id,
+                    entity_kind=task_type.for_entity if task_type else None,
+                    task_type=(task_type.name if task_type else None) or task.task_type_id,
+                    before=_name_of(statuses, before) if before else None,
+                    after=_name_of(statuses, task.status_id),
+                    by=_full_name(author) if author else None,
+                    at=setter.created_at if setter else None,
+                    url=self._task_page(production, task_type, task.id),
+                )
+            )
+        return found
 
     # ------------------------------------------------------------------ health
 

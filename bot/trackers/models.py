@@ -270,6 +270,33 @@ class TaskPlace(BaseModel):
     url: str | None = None  # its page in Kitsu (none for a TV show's task)
 
 
+class TaskState(BaseModel):
+    """One task of a production as a round of a Kitsu subscription reads it: its entity, task
+    type and status, by id."""
+
+    id: str
+    entity_id: str
+    task_type_id: str
+    status_id: str
+
+
+class StatusChange(BaseModel):
+    """A task's status change, named for people: the entity (asset or shot) and its task type,
+    the old and new status, and who made it and when, when Zou says (the task's latest comment
+    that set the new status)."""
+
+    task_id: str
+    entity_id: str
+    entity: str
+    entity_kind: str | None = None  # "Asset", "Shot", ... (the task type's)
+    task_type: str
+    before: str | None = None
+    after: str
+    by: str | None = None
+    at: datetime | None = None
+    url: str | None = None  # the task's page in Kitsu
+
+
 class Comment(BaseModel):
     """A comment Kitsu holds on a task: its author and the status it set."""
 

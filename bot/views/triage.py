@@ -37,6 +37,7 @@ FILTER_LABELS = {
     "submitter": "Submitter",
     "assignee": "Assignee",
 }
+KITSU_FILTER_LABELS = {"task_type": "Task type", "status": "New status"}  # a Kitsu production's
 
 
 def subscriptions(head: str, entries: Sequence[tuple[int, str]]) -> list[Block]:
@@ -60,22 +61,30 @@ def filter_text(rule: dict[str, list[str]]) -> str:
     return ", ".join([*rule.get("in", []), *(f"-{v}" for v in rule.get("out", []))])
 
 
-def edit_modal(events: Sequence[str], filters: dict[str, dict[str, list[str]]], metadata: str, title: str) -> View:
-    """The Edit modal, pre-filled with what the subscription has now."""
-    options = [Option(value=value, label=label) for value, label in EVENT_LABELS.items()]
-    chosen = [option for option in options if option.value in events]
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=truncate_mrkdwn(title, SECTION_LIMIT))),
-        InputBlock(
-            block_id=ids.SUBSCRIPTION_EVENTS_BLOCK,
-            label="Tell this channel of",
-            optional=True,
-            element=CheckboxesElement(
-                action_id=ids.SUBSCRIPTION_EVENTS, options=options, initial_options=chosen or None
-            ),
-        ),
-    ]
-    for name, label in FILTER_LABELS.items():
+def edit_modal(
+    events: Sequence[str] | None,
+    filters: dict[str, dict[str, list[str]]],
+    metadata: str,
+    title: str,
+    labels: dict[str, str] = FILTER_LABELS,
+) -> View:
+    """The Edit modal, pre-filled with what the subscription has now: its filters (`labels`: each
+    filter's name and label) and, unless `events` is None (a Kitsu production's), its events."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=truncate_mrkdwn(title, SECTION_LIMIT)))]
+    if events is not None:
+        options = [Option(value=value, label=label) for value, label in EVENT_LABELS.items()]
+        chosen = [option for option in options if option.value in events]
+        blocks.append(
+            InputBlock(
+                block_id=ids.SUBSCRIPTION_EVENTS_BLOCK,
+                label="Tell this channel of",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=ids.SUBSCRIPTION_EVENTS, options=options, initial_options=chosen or None
+                ),
+            )
+        )
+    for name, label in labels.items():
         blocks.append(
             InputBlock(
                 block_id=ids.SUBSCRIPTION_FILTER_BLOCK.format(name=name),
