@@ -8,47 +8,17 @@ the Kitsu filters and changes only what was edited; bad and huge refs get a sent
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.demo.kitsu import KitsuState, _id
 from bot.demo.slack import TEAM_ID
-from bot.posting.digest_posting import Pacer
-from bot.posting.watch_posting import RoundSummary, run_round
-from bot.running.app import web_client
-from bot.runtime import Runtime
-from bot.store import Store
-from bot.trackers.registry import build_trackers
 from bot.views import ids
 from tests.fixtures.kitsu import KitsuServer
-from tests.fixtures.slack import FAST
+from tests.fixtures.slack import Poller, tick
 from tests.slack.harness import Chat
 
-Poller = tuple[Runtime, AsyncWebClient]
 MOONRISE = _id("project", "Moonrise")
-
-
-@pytest.fixture
-async def poller(runtime: Runtime) -> AsyncIterator[Poller]:
-    settings = runtime.settings
-    rt = Runtime(
-        settings=settings,
-        trackers=build_trackers(settings, options=FAST),
-        store=Store(settings.DATABASE_URL),
-        clock=runtime.clock,
-    )
-    yield rt, web_client(rt)
-    await rt.aclose()
-    await rt.store.aclose()
-
-
-async def tick(poller: Poller) -> RoundSummary:
-    rt, client = poller
-    return await run_round(rt, client, pacer=Pacer(0))
 
 
 def set_status(state: KitsuState, asset: str, task_type: str, status: str, *, by: str | None = None) -> None:
