@@ -325,6 +325,67 @@ def test_watches_and_digests_from_before_owners_are_owned_by_whoever_set_them(st
         assert shape(store_url) == shape(fresh)
 
 
+KITSU_VERSION = next(step.version for step in UPGRADES if step.description.startswith("Kitsu production"))
+
+
+def test_a_version_6_database_gets_kitsu_subscriptions_and_keeps_its_triage_news(store_url: str, tmp_path) -> None:
+    """Schema version 7: triage news gains the entity a Kitsu piece is about, and the Kitsu marks
+    and threads tables come; a subscription and its waiting news are kept; the database ends in
+    the shape of a new one."""
+    asyncio.run(Store(store_url).aclose())
+    engine = open_engine(store_url)
+    try:
+        with engine.begin() as conn:  # as before version 7, with a subscription and a piece of its news
+            for table in ("kitsu_threads", "kitsu_marks"):
+                conn.exec_driver_sql(f"DROP TABLE {table}")
+            if conn.dialect.name == "sqlite":  # an index on the table keeps SQLite from dropping no column of it
+                conn.exec_driver_sql("DROP INDEX ix_triage_news_pending")
+            conn.exec_driver_sql("ALTER TABLE triage_news DROP COLUMN entity_id")
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("CREATE INDEX ix_triage_news_pending ON triage_news (posted_ts, subscription_id)")
+            conn.execute(delete(schema_version).where(schema_version.c.version >= KITSU_VERSION))
+            subscriptions, news = metadata.tables["triage_subscriptions"], metadata.tables["triage_news"]
+            sub = conn.execute(
+                insert(subscriptions)
+                .values(
+                    team_id="T1",
+                    channel_id="C1",
+                    scope="site",
+                    scope_name="all Issuetrak issues",
+                    filters={},
+                    events=["new"],
+                    created_by="U1",
+                    created_at=NOW,
+                    owner="U1",
+                )
+                .returning(subscriptions.c.id)
+            ).scalar_one()
+            conn.execute(
+                insert(news).values(subscription_id=sub, issue_number=1001, body={"kind": "new"}, created_at=NOW)
+            )
+    finally:
+        engine.dispose()
+
+    upgraded = Store(store_url)
+    assert upgraded.schema_version == LATEST and versions(store_url)[-1] == KITSU_VERSION
+
+    async def check() -> None:
+        [claimed] = await upgraded.claim_triage_news(NOW, 10, 60)
+        assert [(p.issue_number, p.entity_id) for p in claimed.news] == [(1001, None)]
+        assert await upgraded.first_kitsu_mark(claimed.subscription.id, {"task": "status"})
+        await upgraded.aclose()
+
+    asyncio.run(check())
+    with ExitStack() as stack:
+        fresh = (
+            f"sqlite:///{tmp_path / 'fresh.db'}"
+            if store_url.startswith("sqlite")
+            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
+        )
+        asyncio.run(Store(fresh).aclose())
+        assert shape(store_url) == shape(fresh)
+
+
 def test_upgrades_run_once_in_order_and_a_newer_schema_is_refused(store_url: str) -> None:
     v1_database(store_url, [])
     ran: list[int] = []
