@@ -174,7 +174,7 @@ async def test_edit_shows_the_kitsu_filters_and_changes_only_what_was_edited(cha
     assert any("No Kitsu status is called “Bogus”" in str(c.args.get("text")) for c in chat.slack.calls)
 
 
-def test_bad_production_subscriptions_get_clear_answers(chat: Chat) -> None:
+def test_bad_production_subscriptions_get_clear_answers(chat: Chat, kitsu_server: KitsuServer) -> None:
     assert (
         "for a Kitsu production. Filters: task_type, status"
         in chat.send("/tracker subscribe production Moonrise priority:High").text
@@ -197,6 +197,14 @@ def test_bad_production_subscriptions_get_clear_answers(chat: Chat) -> None:
     assert "<!channel>" not in chat.send('/tracker subscribe production "<!channel> &lt;b&gt;"').text
     chat.user = "U0NOBODY"  # a Slack email Kitsu does not know
     assert "matches no active Kitsu account" in chat.send("/tracker subscribe production Moonrise").text
+    chat.slack.add_user("U0GUEST", "Bruno Silva", "bruno@example.com").is_restricted = True  # on the team, a guest
+    chat.user = "U0GUEST"
+    assert "guest" in chat.send("/tracker subscribe production Moonrise").text.lower()
     chat.user = "U0ALICE"
+    kitsu_server.state.faults.fail_rate = 1.0
+    down = chat.send("/tracker subscribe production Moonrise").text
+    assert "Kitsu" in down and "Traceback" not in down and "Subscribed" not in down
+    kitsu_server.state.faults.fail_rate = 0.0
+    assert "no subscriptions" in chat.send("/tracker subscriptions").text
     chat.slack.closed_channels.add("C0GENERAL")
     assert "/invite @trackerbot" in chat.send("/tracker subscribe production Moonrise").text
