@@ -39,6 +39,7 @@ FIELDS = ("task_type", "status")
 EVENTS = ("status",)
 MAX_REF = 200  # a production's name or id, as typed
 Filters = dict[str, dict[str, list[str]]]
+Named = dict[tuple[str, str, str], StatusChange]  # (task id, status before, status now): the change named
 
 
 def is_kitsu(sub: TriageSubscription) -> bool:
@@ -242,15 +243,18 @@ async def poll(rt: Runtime) -> int:
         except TrackerError as exc:
             log.info("Kitsu production %s not read this round (%s); the next round catches up", production, exc)
             continue
+        named: Named = {}  # the changes named this round, shared by the production's subscriptions
         for sub in mine:
             try:
-                recorded += await _round(rt, kitsu, sub, states)
+                recorded += await _round(rt, kitsu, sub, states, named)
             except TrackerError as exc:
                 log.info("subscription %d: Kitsu did not say (%s); the next round catches up", sub.id, exc)
     return recorded
 
 
-async def _round(rt: Runtime, kitsu: KitsuClient, sub: TriageSubscription, states: list[TaskState]) -> int:
+async def _round(
+    rt: Runtime, kitsu: KitsuClient, sub: TriageSubscription, states: list[TaskState], named: Named
+) -> int:
     statuses = {state.id: state.status_id for state in states}
     mark: KitsuMark | None = await rt.store.kitsu_mark(sub.id)
     if mark is None:  # the first round after subscribing: heard, not told
@@ -263,6 +267,9 @@ async def _round(rt: Runtime, kitsu: KitsuClient, sub: TriageSubscription, state
         for state in states
         if state.id in mark.statuses and mark.statuses[state.id] != state.status_id
     ]  # a task new since the last round is heard, not told: its creation is no status change
-    pieces = news(sub, await kitsu.status_changes(production_of(sub), changed))
+    unnamed = [(state, before) for state, before in changed if (state.id, before, state.status_id) not in named]
+    for change, (state, before) in zip(await kitsu.status_changes(production_of(sub), unnamed), unnamed, strict=True):
+        named[(state.id, before, state.status_id)] = change
+    pieces = news(sub, [named[(state.id, before, state.status_id)] for state, before in changed])
     moved = await rt.store.advance_kitsu_mark(mark, statuses, pieces, rt.clock())
     return len(pieces) if moved else 0

@@ -208,3 +208,31 @@ def test_bad_production_subscriptions_get_clear_answers(chat: Chat, kitsu_server
     assert "no subscriptions" in chat.send("/tracker subscriptions").text
     chat.slack.closed_channels.add("C0GENERAL")
     assert "/invite @trackerbot" in chat.send("/tracker subscribe production Moonrise").text
+
+
+async def test_a_round_reads_a_production_once_for_all_its_channels_and_more_only_for_what_changed(
+    chat: Chat, poller: Poller, kitsu_server: KitsuServer
+) -> None:
+    """Cost: one task list a production a round, however many channels subscribe to it; its
+    entities and a changed task's comments only when something changed."""
+    chat.send("/tracker subscribe production Moonrise")
+    chat.slack.channels["C0RANDOM"] = "random"
+    chat.channel = "C0RANDOM"
+    assert "Subscribed" in chat.send("/tracker subscribe production Moonrise task_type:Rigging").text
+    await tick(poller)
+    state = kitsu_server.state
+
+    def reads(path: str) -> list[str]:
+        return [r for r in state.received if r.startswith(f"GET /data/{path}")]
+
+    state.received.clear()
+    await tick(poller)  # nothing changed
+    assert reads("tasks?") == [f"GET /data/tasks?project_id={MOONRISE}"]
+    assert reads("entities") == [] and [r for r in state.received if r.endswith("/comments")] == []
+
+    set_status(state, "Luna", "Modeling", "done", by="alice@example.com")
+    state.received.clear()
+    await tick(poller)
+    assert len(reads("tasks?")) == 1
+    assert len([r for r in state.received if r.endswith("/comments")]) == 1  # the one changed task, once
+    assert [m["channel"] for m in chat.slack.of("chat.postMessage")] == ["C0GENERAL"]  # Rigging's channel: not told
