@@ -678,4 +678,7 @@ NOTIFY_USAGE = "Use `/tracker notify` to see your DM settings, or `/tracker noti
 NOTIFY_DM_HEAD = "Issuetrak issue #{number}: {subject}"
 NOTIFY_SUMMARY_HEAD = "While your quiet hours lasted:"
 HOME_NOTIFY = "DM me when"
+NOTIFY_HOME_LINK = "Change them on my <{url}|Home tab>: each box saves at once."
+NOTIFY_NOT_NOTIFIED = "For now you get none of these DMs: {why}"
+NOTIFY_NO_ISSUETRAK = "For now you get none of these DMs: Issuetrak is not set up for this workspace."
 WATCH_FROM_SLACK = "{author} (from Slack)"

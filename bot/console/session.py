@@ -76,7 +76,8 @@ Console commands:
   :click <menu> <choice>            choose in a menu of the last card: :click Priority Urgent,
                                     :click Assign… Bao Nguyen, :click Target date 2027-01-15
   :digest                           this channel's digest, now
-  :tick                             run one watch round now (/tracker watch issue 1001 first)
+  :tick                             run one watch round now (/tracker watch issue 1001 first):
+                                    watches, subscriptions and the DMs people would get
   :step <callback_id> name=value …  run a Workflow Builder step as you, e.g. :step
                                     create_issuetrak_issue subject="Printer jam" priority=High
   :json                             show or hide the raw Block Kit JSON

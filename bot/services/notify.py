@@ -18,10 +18,12 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import issue_feed, triage
+from bot.services import identity, issue_feed, triage
 from bot.services.issue_feed import Change, Event, Reading, Scopes
+from bot.slack.people import SlackPerson
 from bot.store.notify import KINDS, NotifySettings, Recipient
 from bot.times import stored_time, time_of_day
+from bot.views.text import escape
 
 KIND_LABELS = {
     "assigned": "an issue is assigned to me",
@@ -150,12 +152,28 @@ def is_quiet(settings: NotifySettings, local: time) -> bool:
     return start <= local < end if start <= end else local >= start or local < end
 
 
-def describe(settings: NotifySettings) -> str:
-    """`/tracker notify`: the person's choices and quiet hours."""
+async def shown(rt: Runtime, *, team: str, person: SlackPerson, home: str | None) -> str:
+    """`/tracker notify`: the person's choices and quiet hours, and where to change them (`home`:
+    a link to the Home tab, None when the app's id is unknown). Only a person trackerbot knows in
+    Issuetrak is notified (`NotifyStore.recipients`), so this asks who they are, which records an
+    email match as using any command does, and says why no DM will come when none will."""
+    settings = await rt.store.notify_settings(team, person.id)
+    if rt.trackers.issuetrak is None:
+        return describe(settings, home, messages.NOTIFY_NO_ISSUETRAK)
+    standing = await identity.identify(rt, team, person)
+    if standing.user is not None:
+        return describe(settings, home)
+    why = identity.refusal_sentence(rt, standing, person, reading=True)
+    return describe(settings, home, messages.NOTIFY_NOT_NOTIFIED.format(why=why))
+
+
+def describe(settings: NotifySettings, home: str | None = None, refusal: str | None = None) -> str:
+    """The person's choices and quiet hours, where to change them, and why no DM comes (`refusal`)."""
     chosen = [f"{'☑' if kind in settings.kinds else '☐'} {label}" for kind, label in KIND_LABELS.items()]
     quiet = (
         messages.NOTIFY_QUIET_IS.format(start=settings.quiet_start, end=settings.quiet_end)
         if settings.quiet_start and settings.quiet_end
         else messages.NOTIFY_QUIET_NONE
     )
-    return "\n".join([messages.NOTIFY_HEAD, *chosen, quiet, messages.NOTIFY_HOME])
+    where = messages.NOTIFY_HOME if home is None else messages.NOTIFY_HOME_LINK.format(url=escape(home))
+    return "\n".join([messages.NOTIFY_HEAD, *chosen, quiet, where, *([refusal] if refusal else [])])

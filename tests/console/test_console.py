@@ -460,6 +460,35 @@ async def test_tick_runs_one_watch_round_and_shows_what_it_posted(tmp_path: Path
     assert "trackerbot in #general (in thread):" in later and "Status: Closed → Open" in later
 
 
+async def test_tick_shows_the_dm_of_the_person_an_issue_was_assigned_to_and_nobody_elses(tmp_path: Path) -> None:
+    """Personal notifications in the console: a person who asked `/tracker notify` (so trackerbot
+    knows them in Issuetrak) hears by DM, at the next `:tick`, of an issue assigned to them; the
+    person who assigned it, and a third with notifications on, hear nothing."""
+    script = [
+        ":as Bao Nguyen bao.nguyen@example.com",  # Issuetrak's bnguyen
+        "/tracker notify",
+        ":as Camille Dubois camille.dubois@example.com",  # cdubois, nothing of hers changes
+        "/tracker notify",
+        ":as alice",
+        "/tracker notify",
+        ":tick",
+        ":tick",  # the first rounds after a person is known are silent
+        "/tracker assign 1004 @Bao Nguyen",
+        ":as Bao Nguyen",
+        ":tick",
+        ":tick",
+    ]
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    assert issuetrak_state(session).issues[1004]["AssignedTo"] == "bnguyen"
+    assert "For now you get none" not in output
+    before, _, after = output.partition("You are now Bao Nguyen (bao.nguyen@example.com).\n" + "trackerbot → ")
+    assert "(direct message)" not in before
+    assert after.startswith("Bao Nguyen (direct message):\n")
+    assert "Issuetrak issue #1004: Access to the Finance share" in after and "Assignee: — → Bao Nguyen" in after
+    assert after.count("(direct message)") == 1  # one DM, Bao's: not Alice's, not Camille's, not again
+    assert "1 news posted" in after and "nothing new to post (" in after.rstrip().splitlines()[-1]
+
+
 # --- typing mistakes, pickers and quotes, as a person types them ---------------------------------------------
 async def test_typing_mistakes_get_one_line_with_the_usage_meant(tmp_path: Path) -> None:
     script = ["/tracker isue 1001", "/tracker watch 1001", "/tracker issue -5", "/tracker link @Bob Smith bsmith"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo import slack_payloads
 from bot.demo.issuetrak import _note_record
-from bot.demo.slack import TEAM_ID
+from bot.demo.slack import TEAM_ID, SlackState
 from bot.posting.digest_posting import Pacer
 from bot.posting.watch_posting import RoundSummary, run_round
 from bot.running.app import web_client
@@ -138,3 +139,43 @@ async def test_a_person_who_lost_their_identity_hears_nothing_more(
     summary = await tick()
     assert dms(chat) == [] and summary.posted == 0
     assert await chat.runtime.store.claim_notify_news(chat.runtime.clock(), 10, 30) == []  # settled, never sent
+
+
+HOME_LINK = "<slack://app?team=T0TRACKER&amp;id=A0TRACKER&amp;tab=home|Home tab>"
+
+
+def test_notify_links_to_the_home_tab_by_the_apps_own_id(chat: Chat) -> None:
+    shown = chat.send("/tracker notify").text
+    assert HOME_LINK in shown and "For now you get none" not in shown
+    for app_id in (None, "A0X&tab=messages", "<!channel>"):  # an unknown (or odd) app id: the words of old
+        form = slack_payloads.slash_command(chat.who("cmd"), "/tracker", "notify")
+        form.pop("api_app_id")
+        if app_id is not None:
+            form["api_app_id"] = app_id
+        before = len(chat.slack.calls)
+        chat.post(urlencode(form), "application/x-www-form-urlencoded")
+        chat.settle()
+        said = " ".join(str(c.args.get("text")) for c in chat.slack.calls[before:] if c.method == "response_url")
+        assert "click my name, then Home" in said and "slack://" not in said, app_id
+
+
+def test_notify_says_when_no_dm_will_come(chat: Chat) -> None:
+    chat.user = "U0NOBODY"  # her Slack email matches no Issuetrak user
+    shown = chat.send("/tracker notify").text
+    assert "For now you get none of these DMs" in shown and "nora@elsewhere.example" in shown
+
+
+async def test_a_person_who_only_asked_notify_hears_of_an_issue_assigned_to_them(
+    chat: Chat, tick: Tick, slack_state: SlackState
+) -> None:
+    """Only a person trackerbot knows in Issuetrak is notified: `/tracker notify` is enough to be known."""
+    slack_state.add_user("U0BAO", "Bao Nguyen", "bao.nguyen@example.com")  # Issuetrak's bnguyen
+    chat.user = "U0BAO"
+    assert "For now you get none" not in chat.send("/tracker notify").text
+    chat.user = "U0ALICE"
+    await tick()
+    await tick()
+    assert "Bao Nguyen" in chat.send("/tracker assign 1004 <@U0BAO>").text
+    await tick()
+    [dm] = [m for m in chat.slack.of("chat.postMessage") if m.get("channel", "").startswith(("U", "D"))]
+    assert dm["channel"] == "U0BAO" and "#1004" in dm["text"] and "Assignee: — → Bao Nguyen" in dm["text"]
