@@ -89,7 +89,11 @@ def element_label(element: Mapping[str, Any]) -> str:
         return text_of(element.get("text")) or "button"
     chosen = element.get("initial_option") or {}
     shown = (
-        text_of(chosen.get("text")) or element.get("initial_date") or text_of(element.get("placeholder")) or str(kind)
+        text_of(chosen.get("text"))
+        or element.get("initial_date")
+        or element.get("initial_time")
+        or text_of(element.get("placeholder"))
+        or str(kind)
     )
     return f"{shown} ▾"
 
