@@ -20,6 +20,7 @@ from bot.console.session import Session
 from bot.console.terminal import Output, StreamReader
 from bot.demo import slack_payloads
 from bot.demo.issuetrak import IssuetrakState
+from bot.demo.slack import TEAM_ID
 from bot.settings import Settings, load_settings
 from bot.trackers.models import TrackerName
 from tests.fixtures.issuetrak import IssuetrakServer
@@ -487,6 +488,24 @@ async def test_tick_shows_the_dm_of_the_person_an_issue_was_assigned_to_and_nobo
     assert "Issuetrak issue #1004: Access to the Finance share" in after and "Assignee: — → Bao Nguyen" in after
     assert after.count("(direct message)") == 1  # one DM, Bao's: not Alice's, not Camille's, not again
     assert "1 news posted" in after and "nothing new to post (" in after.rstrip().splitlines()[-1]
+
+
+async def test_quiet_hours_are_picked_on_the_home_tab_in_the_console(tmp_path: Path) -> None:
+    script = [
+        ":home",
+        ":click From 22:00",  # nothing kept until the other end is picked
+        ":click To 07:00",
+        "/tracker notify",
+        ":click From 7pm",  # the Home tab is still the last thing with buttons
+        ":click No quiet hours",
+    ]
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    assert "[From ▾] [To ▾]" in output and "[22:00 ▾] [07:00 ▾] [No quiet hours]" in output
+    assert "Quiet hours: 22:00–07:00 in your Slack time zone" in output
+    assert "trackerbot → you (direct message):\n  Your quiet hours are as they were" in output
+    kept = await session.runtime.store.notify_settings(TEAM_ID, session.user)
+    assert (kept.quiet_start, kept.quiet_end) == (None, None)  # No quiet hours, the last click
+    assert "Traceback" not in output
 
 
 # --- typing mistakes, pickers and quotes, as a person types them ---------------------------------------------

@@ -77,10 +77,8 @@ def quiet_pick(chat: Chat, action_id: str, value: object, shown: dict[str, objec
     kind = "button" if action_id == ids.NOTIFY_QUIET_OFF else "timepicker"
     element: dict[str, Any] = {"type": kind, "action_id": action_id, "block_id": ids.NOTIFY_QUIET_BLOCK}
     element |= {"value": "off"} if kind == "button" else {"selected_time": value}
-    payload = slack_payloads.block_action(chat.who("home"), element)
-    payload["container"] = {"type": "view", "view_id": "VHOME"}
     pickers = {name: {"type": "timepicker", "selected_time": time} for name, time in (shown or {}).items()}
-    payload["view"] = {"id": "VHOME", "type": "home", "state": {"values": {ids.NOTIFY_QUIET_BLOCK: pickers}}}
+    payload = slack_payloads.home_action(chat.who("home"), element, {"id": "VHOME"}, {ids.NOTIFY_QUIET_BLOCK: pickers})
     assert chat.interact(payload).status == 200
 
 
@@ -247,7 +245,7 @@ async def test_a_malformed_quiet_hours_value_from_home_changes_nothing_and_says_
 
 async def test_a_quiet_hours_pick_with_a_state_that_is_no_state_waits_for_the_other_end(chat: Chat) -> None:
     picker = {"type": "timepicker", "action_id": ids.NOTIFY_QUIET_TO, "block_id": ids.NOTIFY_QUIET_BLOCK}
-    payload = slack_payloads.block_action(chat.who("home"), {**picker, "selected_time": "07:00"})
-    payload["view"] = {"id": "VHOME", "type": "home", "state": {"values": {ids.NOTIFY_QUIET_BLOCK: "22:00"}}}
+    values = {ids.NOTIFY_QUIET_BLOCK: "22:00"}  # not {action_id: state}
+    payload = slack_payloads.home_action(chat.who("home"), {**picker, "selected_time": "07:00"}, {"id": "V"}, values)
     assert chat.interact(payload).status == 200
     assert await quiet(chat) == (None, None) and chat.slack.of("views.publish") == [] and dms(chat) == []
