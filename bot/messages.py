@@ -714,4 +714,16 @@ NOTIFY_USAGE = "Use `/tracker notify` to see your DM settings, or `/tracker noti
 NOTIFY_DM_HEAD = "Issuetrak issue #{number}: {subject}"
 NOTIFY_SUMMARY_HEAD = "While your quiet hours lasted:"
 HOME_NOTIFY = "DM me when"
+NOTIFY_HOME_LINK = "Change them on my <{url}|Home tab>: each box saves at once."
+NOTIFY_NOT_NOTIFIED = "For now you get none of these DMs: {why}"
+NOTIFY_NO_ISSUETRAK = "For now you get none of these DMs: Issuetrak is not set up for this workspace."
+HOME_QUIET = "*Quiet hours*, in your Slack time zone: DMs wait, then come in one message."
+HOME_QUIET_FROM = "From"
+HOME_QUIET_TO = "To"
+HOME_QUIET_OFF = "No quiet hours"
+HOME_QUIET_HINT = "Pick a start and an end; each change saves at once."
+NOTIFY_QUIET_HOME_REFUSED = (
+    "Your quiet hours are as they were: they need a start and an end that differ, each a time of day "
+    "(HH:MM, 24-hour clock). Pick them again on my Home tab."
+)
 WATCH_FROM_SLACK = "{author} (from Slack)"

@@ -17,6 +17,7 @@ from bot import messages
 from bot.posting import digest_posting, link_requests, triage_posting
 from bot.runtime import Runtime
 from bot.services import changes, digests, identity, kitsu_subscriptions, lookup, notify, triage, watches, writes
+from bot.slack import app_links
 from bot.slack import command_parser as parsed
 from bot.slack.people import Directory, SlackPerson, people_now
 from bot.trackers.models import AssetPage
@@ -64,6 +65,7 @@ async def tracker_command(
         user=command.get("user_id", ""),
         channel=command.get("channel_id", ""),
         trigger=command.get("trigger_id", ""),
+        app=str(command.get("api_app_id") or ""),
     )
     rt.spawn(guarded(respond, _run(cmd, asked), what=f"/tracker {type(cmd).__name__}"), name="/tracker")
 
@@ -80,6 +82,7 @@ class Asked:
     user: str
     channel: str
     trigger: str
+    app: str = ""  # the app's id (`api_app_id`), for links to its Home tab
 
     @property
     def today(self) -> date:
@@ -239,7 +242,8 @@ async def _run(cmd: parsed.Command, asked: Asked) -> None:
         case parsed.Unsubscribe(position):
             await _say(reply, await triage.unsubscribe(rt, team=asked.team, channel=asked.channel, position=position))
         case parsed.Notify(None):
-            await _say(reply, notify.describe(await rt.store.notify_settings(asked.team, asked.user)))
+            home = app_links.home_tab(asked.team, asked.app)
+            await _say(reply, await notify.shown(rt, team=asked.team, person=person, home=home))
         case parsed.Notify(str(quiet)):
             await _say(reply, await notify.quiet_hours(rt, team=asked.team, user=asked.user, text=quiet))
         case parsed.SearchIssues() | parsed.MyIssues():  # under the read rule, checked by the search itself

@@ -28,6 +28,9 @@ def register(app: AsyncApp) -> None:
     app.event("app_home_opened")(home_opened)
     app.action(ids.WATCH_STOP)(stop_watch)
     app.action(ids.NOTIFY_KINDS)(notify_chosen)
+    app.action(ids.NOTIFY_QUIET_FROM)(quiet_chosen)
+    app.action(ids.NOTIFY_QUIET_TO)(quiet_chosen)
+    app.action(ids.NOTIFY_QUIET_OFF)(quiet_chosen)
 
 
 async def home_opened(
@@ -59,6 +62,7 @@ async def _publish(rt: Runtime, client: AsyncWebClient, directory: Directory, te
             examples=page.examples,
             audit=page.audit,
             notify=(page.notify_kinds, list(notify.KIND_LABELS.items())),
+            quiet=page.notify_quiet,
         ),
     )
 
@@ -96,3 +100,53 @@ async def notify_chosen(
         await _publish(rt, client, directory_of(context), team, user)
 
     rt.spawn(save(), name="notify settings")
+
+
+def _picked(body: dict[str, Any], action_id: str) -> object:
+    """What the Home tab's quiet-hours picker `action_id` shows now, as the view's state says
+    (None when it is empty, or the body says nothing of it)."""
+    view = body.get("view")
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    block = values.get(ids.NOTIFY_QUIET_BLOCK) if isinstance(values, dict) else None
+    picker = block.get(action_id) if isinstance(block, dict) else None
+    return picker.get("selected_time") if isinstance(picker, dict) else None
+
+
+async def quiet_chosen(
+    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """A quiet-hours picker (or "No quiet hours") on the Home tab: saved at once for the clicker,
+    by the rule `/tracker notify quiet` keeps (`notify.quiet_span`), once both ends are picked; a
+    refused value changes nothing, and the person is told by DM why."""
+    await ack()
+    rt = runtime_of(context)
+    team, user = body_id(body, "team"), body_id(body, "user")
+    if not team or not user:  # a body that names nobody changes nobody's settings
+        return
+    chosen = str(action.get("action_id") or "")
+    picked: tuple[object, object] | None = None  # None: "No quiet hours"
+    if chosen != ids.NOTIFY_QUIET_OFF:
+        shown = {name: _picked(body, name) for name in (ids.NOTIFY_QUIET_FROM, ids.NOTIFY_QUIET_TO)}
+        shown[chosen] = action.get("selected_time")  # the picker just changed, whatever the state says
+        picked = (shown[ids.NOTIFY_QUIET_FROM], shown[ids.NOTIFY_QUIET_TO])
+    rt.spawn(_quiet(rt, client, directory_of(context), team, user, picked), name="quiet hours")
+
+
+async def _quiet(
+    rt: Runtime,
+    client: AsyncWebClient,
+    directory: Directory,
+    team: str,
+    user: str,
+    picked: tuple[object, object] | None,
+) -> None:
+    if picked is None:
+        await notify.save_quiet(rt, team=team, user=user, span=None)
+    else:
+        saved, refused = await notify.quiet_from_home(rt, team=team, user=user, start=picked[0], end=picked[1])
+        if refused is not None:
+            await tell(client, Requester(team, user), refused)
+        elif saved is None:  # one end is still to be picked: the tab stays as the person left it
+            return
+    await _publish(rt, client, directory, team, user)

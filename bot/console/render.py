@@ -89,7 +89,11 @@ def element_label(element: Mapping[str, Any]) -> str:
         return text_of(element.get("text")) or "button"
     chosen = element.get("initial_option") or {}
     shown = (
-        text_of(chosen.get("text")) or element.get("initial_date") or text_of(element.get("placeholder")) or str(kind)
+        text_of(chosen.get("text"))
+        or element.get("initial_date")
+        or element.get("initial_time")
+        or text_of(element.get("placeholder"))
+        or str(kind)
     )
     return f"{shown} ▾"
 
@@ -98,11 +102,11 @@ def _elements_line(elements: Iterable[Mapping[str, Any]]) -> str:
     return " ".join(f"[{element_label(element)}]" for element in elements)
 
 
-MENUS = frozenset({"static_select", "users_select", "datepicker"})
+MENUS = frozenset({"static_select", "users_select", "datepicker", "timepicker"})
 
 
 def menus(blocks: Iterable[Block]) -> list[dict[str, Any]]:
-    """Every menu of a message's actions blocks (a select, a user picker, a date picker), with
+    """Every menu of a message's actions blocks (a select, a user picker, a date or time picker), with
     the block it sits in, as `buttons` gives buttons."""
     return [
         {**element, "_block_id": str(block.get("block_id") or f"b{index}")}

@@ -15,7 +15,7 @@ import logging
 import re
 import shlex
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +69,16 @@ Console commands:
   :as guest [name]                  act as a Slack guest (a multi-channel guest account)
   :in <#channel>                    talk in another channel (created if new)
   :in @trackerbot                   talk in your direct messages with the bot
-  :home                             open the bot's Home tab
+  :home                             open the bot's Home tab (then :click its buttons and pickers,
+                                    e.g. :click From 22:00, :click To 07:00, :click No quiet hours)
   :shortcut <callback_id> <text>    post <text> here (\\n for a new line), then run a
                                     message shortcut on it (add_issuetrak_note, create_issuetrak_issue)
   :click <button>                   click a button on the last card, e.g. :click More
   :click <menu> <choice>            choose in a menu of the last card: :click Priority Urgent,
                                     :click Assign… Bao Nguyen, :click Target date 2027-01-15
   :digest                           this channel's digest, now
-  :tick                             run one watch round now (/tracker watch issue 1001 first)
+  :tick                             run one watch round now (/tracker watch issue 1001 first):
+                                    watches, subscriptions and the DMs people would get
   :step <callback_id> name=value …  run a Workflow Builder step as you, e.g. :step
                                     create_issuetrak_issue subject="Printer jam" priority=High
   :json                             show or hide the raw Block Kit JSON
@@ -97,6 +99,8 @@ class Shown:
     text: str
     blocks: list[dict[str, Any]]
     ephemeral: bool
+    home: dict[str, Any] | None = None  # the Home tab's view, when this is the Home tab
+    picked: dict[str, dict[str, Any]] = field(default_factory=dict)  # the Home tab's picks since, by action id
 
 
 class LineFailed(Exception):
@@ -360,6 +364,9 @@ class Session:
         if button.get("url"):
             self.out.line(f"Opens {button['url']}")
             return
+        if self.last.home is not None:
+            await self._on_home(self.last, button)
+            return
         message = {"type": "message", "ts": self.last.ts, "text": self.last.text, "blocks": self.last.blocks}
         await self.dispatch(
             slack_payloads.block_action(self.who(), button, message, ephemeral=self.last.ephemeral),
@@ -382,6 +389,8 @@ class Session:
                 return {**menu, "selected_user": person.id}
             if kind == "datepicker":
                 return {**menu, "selected_date": choice}
+            if kind == "timepicker":
+                return {**menu, "selected_time": choice}
             options = list(menu.get("options") or [])
             option = next((o for o in options if render.text_of(o.get("text")).lower() == choice.lower()), None)
             if option is None:
@@ -389,6 +398,26 @@ class Session:
                 raise LineFailed(f"{name} has no “{choice}”; it has {names}.")
             return {**menu, "selected_option": option}
         return None
+
+    async def _on_home(self, home: Shown, element: dict[str, Any]) -> None:
+        """A click or a pick on the Home tab: Slack sends the tab's view with what its pickers show
+        now (as published, or as picked since)."""
+        if element.get("type") == "timepicker":
+            home.picked[str(element.get("action_id"))] = {
+                "type": "timepicker",
+                "selected_time": element.get("selected_time"),
+            }
+        values: dict[str, dict[str, Any]] = {}
+        for menu in render.menus(home.blocks):
+            if menu.get("type") == "timepicker":
+                action_id = str(menu.get("action_id"))
+                shown = {"type": "timepicker", "selected_time": menu.get("initial_time")}
+                values.setdefault(menu["_block_id"], {})[action_id] = home.picked.get(action_id, shown)
+        await self.dispatch(
+            slack_payloads.home_action(self.who(), element, home.home or {}, values),
+            unhandled="trackerbot does not handle that on its Home tab.",
+            show_ack=False,
+        )
 
     async def _paste(self, typed: str) -> None:
         """A message with links, posted here: Slack tells the app of the links (`link_shared`),
@@ -558,10 +587,14 @@ class Session:
             self._modal(args.get("view") or {}, args.get("view_id"))
         elif call.method == "views.publish":
             view = args.get("view") or {}
+            blocks = view.get("blocks") or []
             self.out.line(self.out.style.dim(f"trackerbot Home tab ({self.name_of(str(args.get('user_id')))}):"))
-            self.out.lines(render.message_lines(None, view.get("blocks") or [], self.out.style, self.name_of))
+            self.out.lines(render.message_lines(None, blocks, self.out.style, self.name_of))
             if self.show_json:
                 self.out.json(view)
+            if args.get("user_id") == self.user and (render.buttons(blocks) or render.menus(blocks)):
+                home = {**view, "id": f"VHOME{self.user}"}  # the id the stand-in gives it
+                self.last = Shown(self.slack.next_ts(), "", blocks, ephemeral=False, home=home)
 
     def _where(self, channel: str, thread_ts: object) -> str:
         if channel in self.slack.channels:

@@ -171,6 +171,33 @@ def block_action(
     }
 
 
+def home_action(
+    who: Who, element: Mapping[str, Any], view: Mapping[str, Any], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A click or a pick on `element` of the Home tab `view` (as the app published it, with its
+    `id`), with what the tab's inputs show now (`values`: {block_id: {action_id: state}}), as
+    Slack sends it: the view and its state, no channel and no response_url."""
+    action = {key: value for key, value in element.items() if not key.startswith("_")}
+    action.update(
+        type=element.get("type", "button"),
+        action_id=element.get("action_id", ""),
+        block_id=element.get("_block_id", element.get("block_id", "")),
+        action_ts=_now_ts(),
+    )
+    return {
+        "type": "block_actions",
+        "token": VERIFICATION_TOKEN,
+        "api_app_id": API_APP_ID,
+        "user": _user(who),
+        "team": _team(who),
+        "is_enterprise_install": False,
+        "container": {"type": "view", "view_id": view.get("id", "VHOME")},
+        "view": {**view, "type": "home", "state": {"values": dict(values)}},
+        "trigger_id": _trigger(),
+        "actions": [action],
+    }
+
+
 def link_shared(who: Who, message_ts: str, urls: Sequence[str], *, composer: bool = False) -> dict[str, Any]:
     """The Events API's `link_shared` for `urls` in the message posted at `message_ts` or, with
     `composer`, still being typed (Slack then names the channel "COMPOSER" and gives an

@@ -50,12 +50,14 @@ class HomePage:
     examples: Sequence[tuple[str, str]]
     audit: list[AuditEntry] | None
     notify_kinds: tuple[str, ...] = ()  # the person's DM choices (bot.services.notify)
+    notify_quiet: tuple[str | None, str | None] = (None, None)  # their quiet hours, "HH:MM" each
 
 
 async def page_for(rt: Runtime, *, team: str, person: SlackPerson) -> HomePage:
     configured = rt.trackers.configured()
     digests = [s for s in await rt.store.subscriptions() if s.team_id == team]
     audit = await rt.store.link_audit(team, AUDIT_LINES) if person.id in rt.settings.admins else None
+    notify = await rt.store.notify_settings(team, person.id)
     return HomePage(
         identity=await identity(rt, team, person),
         trackers=[(name.label, name in configured) for name in TrackerName],
@@ -64,5 +66,6 @@ async def page_for(rt: Runtime, *, team: str, person: SlackPerson) -> HomePage:
         watches=await watches.home_lines(rt, team=team, user=person.id),
         examples=messages.HELP_EXAMPLES,
         audit=audit,
-        notify_kinds=(await rt.store.notify_settings(team, person.id)).kinds,
+        notify_kinds=notify.kinds,
+        notify_quiet=(notify.quiet_start, notify.quiet_end),
     )

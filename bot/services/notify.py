@@ -18,10 +18,12 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import issue_feed, triage
+from bot.services import identity, issue_feed, triage
 from bot.services.issue_feed import Change, Event, Reading, Scopes
+from bot.slack.people import SlackPerson
 from bot.store.notify import KINDS, NotifySettings, Recipient
 from bot.times import stored_time, time_of_day
+from bot.views.text import escape
 
 KIND_LABELS = {
     "assigned": "an issue is assigned to me",
@@ -128,18 +130,54 @@ async def choose(rt: Runtime, *, team: str, user: str, kinds: list[str]) -> Noti
     return await rt.store.save_notify_settings(team, user, rt.clock(), kinds=[k for k in kinds if k in KINDS])
 
 
+def quiet_span(start: object, end: object) -> tuple[str, str]:
+    """The one rule of quiet hours, wherever they are set (the command, the Home tab): two times of
+    day written "HH:MM" on a 24-hour clock, in the person's Slack time zone (kept as written and read
+    in that zone when a DM is due), that differ; else ValueError."""
+    if not isinstance(start, str) or not isinstance(end, str):
+        raise ValueError("quiet hours need a start and an end")
+    first, last = stored_time(start), stored_time(end)
+    if first == last:
+        raise ValueError("quiet hours need a start and an end that differ")
+    return first, last
+
+
+async def save_quiet(rt: Runtime, *, team: str, user: str, span: tuple[str, str] | None) -> NotifySettings:
+    """Keep the person's quiet hours (`quiet_span`'s), or none (`span` None)."""
+    return await rt.store.save_notify_settings(team, user, rt.clock(), quiet=span or (None, None))
+
+
 async def quiet_hours(rt: Runtime, *, team: str, user: str, text: str) -> str:
     """`notify quiet 22:00-07:00` (in the person's Slack time zone) or `notify quiet off`."""
     if text.strip().lower() in ("off", "none"):
-        await rt.store.save_notify_settings(team, user, rt.clock(), quiet=(None, None))
+        await save_quiet(rt, team=team, user=user, span=None)
         return messages.NOTIFY_QUIET_OFF
     start, _, end = text.replace(" ", "").partition("-")
     try:
-        first, last = stored_time(start), stored_time(end)
+        span = quiet_span(start, end)
     except ValueError:
         return messages.NOTIFY_QUIET_USAGE
-    await rt.store.save_notify_settings(team, user, rt.clock(), quiet=(first, last))
-    return messages.NOTIFY_QUIET_SET.format(start=first, end=last)
+    await save_quiet(rt, team=team, user=user, span=span)
+    return messages.NOTIFY_QUIET_SET.format(start=span[0], end=span[1])
+
+
+async def quiet_from_home(
+    rt: Runtime, *, team: str, user: str, start: object, end: object
+) -> tuple[NotifySettings | None, str | None]:
+    """A quiet-hours picker of the Home tab changed: `start` and `end` as the Home tab shows them
+    now (None: that picker is empty, so the end kept is used). Saved at once when both ends are
+    known; (None, None) while one is still to be picked; (None, the sentence why) when a value is
+    refused, and nothing changes."""
+    kept = await rt.store.notify_settings(team, user)
+    start = kept.quiet_start if start is None else start
+    end = kept.quiet_end if end is None else end
+    if start is None or end is None:
+        return None, None
+    try:
+        span = quiet_span(start, end)
+    except ValueError:
+        return None, messages.NOTIFY_QUIET_HOME_REFUSED
+    return await save_quiet(rt, team=team, user=user, span=span), None
 
 
 def is_quiet(settings: NotifySettings, local: time) -> bool:
@@ -150,12 +188,28 @@ def is_quiet(settings: NotifySettings, local: time) -> bool:
     return start <= local < end if start <= end else local >= start or local < end
 
 
-def describe(settings: NotifySettings) -> str:
-    """`/tracker notify`: the person's choices and quiet hours."""
+async def shown(rt: Runtime, *, team: str, person: SlackPerson, home: str | None) -> str:
+    """`/tracker notify`: the person's choices and quiet hours, and where to change them (`home`:
+    a link to the Home tab, None when the app's id is unknown). Only a person trackerbot knows in
+    Issuetrak is notified (`NotifyStore.recipients`), so this asks who they are, which records an
+    email match as using any command does, and says why no DM will come when none will."""
+    settings = await rt.store.notify_settings(team, person.id)
+    if rt.trackers.issuetrak is None:
+        return describe(settings, home, messages.NOTIFY_NO_ISSUETRAK)
+    standing = await identity.identify(rt, team, person)
+    if standing.user is not None:
+        return describe(settings, home)
+    why = identity.refusal_sentence(rt, standing, person, reading=True)
+    return describe(settings, home, messages.NOTIFY_NOT_NOTIFIED.format(why=why))
+
+
+def describe(settings: NotifySettings, home: str | None = None, refusal: str | None = None) -> str:
+    """The person's choices and quiet hours, where to change them, and why no DM comes (`refusal`)."""
     chosen = [f"{'☑' if kind in settings.kinds else '☐'} {label}" for kind, label in KIND_LABELS.items()]
     quiet = (
         messages.NOTIFY_QUIET_IS.format(start=settings.quiet_start, end=settings.quiet_end)
         if settings.quiet_start and settings.quiet_end
         else messages.NOTIFY_QUIET_NONE
     )
-    return "\n".join([messages.NOTIFY_HEAD, *chosen, quiet, messages.NOTIFY_HOME])
+    where = messages.NOTIFY_HOME if home is None else messages.NOTIFY_HOME_LINK.format(url=escape(home))
+    return "\n".join([messages.NOTIFY_HEAD, *chosen, quiet, where, *([refusal] if refusal else [])])

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from ipaddress import ip_address
+from string import Formatter
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import Field, SecretStr, StrictInt
+from pydantic import Field, SecretStr, StrictInt, field_validator
 
 from bot.settings import TrackerSettings, secret
 from bot.trackers.core import HttpOptions, TrackerHTTP
@@ -92,17 +94,59 @@ class SearchDTO(Dto):
     total: Loose[StrictInt] = None
 
 
-def _asset(row: AssetRowDTO) -> Asset:
+# --- An asset's page: AIP publishes none we know of (docs/trackers.md), so AIP_ASSET_URL says it.
+PAGE_FIELDS = ("key", "id")  # what an AIP_ASSET_URL template may name; `key` it must
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_asset_url(template: str) -> str:
+    """AIP_ASSET_URL as given, when it is an https URL (http only on loopback) with a fixed host
+    whose path or query names `{key}` (and perhaps `{id}`) and nothing else; else ValueError."""
+    parts = urlsplit(template)
+    if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname or "")):
+        raise ValueError(
+            "AIP_ASSET_URL must be an https URL (http only on localhost), for example "
+            "https://example.atlassian.net/…?assetKey={key}"
+        )
+    if "{" in parts.netloc or "}" in parts.netloc:
+        raise ValueError("AIP_ASSET_URL must name its host as is: {key} and {id} go in its path or query")
+    try:
+        named = [(name, spec, conv) for _, name, spec, conv in Formatter().parse(template) if name is not None]
+    except ValueError:
+        named = [("", None, None)]  # an unmatched brace
+    if any(name not in PAGE_FIELDS or spec or conv for name, spec, conv in named):
+        raise ValueError("AIP_ASSET_URL may name only {key} and {id} (a literal brace is written {{ or }})")
+    if "key" not in [name for name, _, _ in named]:
+        raise ValueError("AIP_ASSET_URL must contain {key}, where the asset's key goes")
+    return template
+
+
+def asset_page(template: str | None, key: str | None, asset_id: str | None) -> str | None:
+    """The asset's page by the AIP_ASSET_URL template, each value URL-quoted; None without a
+    template, or when the asset lacks what the template names."""
+    if template is None or not key or ("{id}" in template.replace("{{", "") and not asset_id):
+        return None
+    return template.format(key=quote(key, safe=""), id=quote(asset_id or "", safe=""))
+
+
+def _asset(row: AssetRowDTO, page: str | None = None) -> Asset:
     asset = row.asset or AssetDTO()
     # No collections endpoint is known: without a name on the row, say which collection by number.
     collection = asset.collection_name or (
         f"Collection {asset.collection_id}" if asset.collection_id is not None else None
     )
     key = _attribute_text(asset.key)
+    own_id = _attribute_text(asset.id)
     own = _attributes(row.attributes)
     return Asset(
         tracker=TrackerName.AIP,
-        id=str(asset.id or key or ""),
+        id=own_id or key or "",
         key=key,
         name=_attribute_text(asset.name) or key or "",
         collection=None if collection is None else str(collection),
@@ -111,6 +155,7 @@ def _asset(row: AssetRowDTO) -> Asset:
         attachments=_count(row.attachments),
         created_by=_attribute_text(row.created_by),
         created_at=row.created_at,
+        url=asset_page(page, key, own_id),
     )
 
 
@@ -121,6 +166,13 @@ class AipSettings(TrackerSettings):
 
     AIP_URL: str | None = None
     AIP_TOKEN: SecretStr | None = None
+    # An asset's page, with {key} (and {id}) where its values go: AIP's pages are not known to us.
+    AIP_ASSET_URL: str | None = None
+
+    @field_validator("AIP_ASSET_URL")
+    @classmethod
+    def _asset_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_asset_url(value)
 
 
 class AipClient:
@@ -132,16 +184,25 @@ class AipClient:
     def from_settings(
         cls, settings: AipSettings, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
     ) -> AipClient:
-        return cls(settings.AIP_URL or "", secret(settings.AIP_TOKEN), options=options, transport=transport)
+        return cls(
+            settings.AIP_URL or "",
+            secret(settings.AIP_TOKEN),
+            asset_url=settings.AIP_ASSET_URL,
+            options=options,
+            transport=transport,
+        )
 
     def __init__(
         self,
         url: str,
         token: str,
         *,
+        asset_url: str | None = None,
         options: HttpOptions | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """`asset_url`: the AIP_ASSET_URL template (checked by `check_asset_url`), or None: no page."""
+        self.asset_url = asset_url
         self._auth = StaticBearerAuth(token)
         self.http = TrackerHTTP(self.name, url, self._auth, options=options, transport=transport)
 
@@ -174,7 +235,7 @@ class AipClient:
     async def get_asset(self, key: str) -> Asset:
         key = key.strip()
         row = await self.http.get(ASSET_PATH.format(key=quote(key, safe="")), not_found=f"Asset {key}")
-        return _asset(parse(self.name, AssetRowDTO, row))
+        return _asset(parse(self.name, AssetRowDTO, row), self.asset_url)
 
     async def asset_by_key(self, ref: str) -> Asset | None:
         """AssetSource: the asset a key ("ART-12", any case) names; None when `ref` is no key."""
@@ -190,7 +251,7 @@ class AipClient:
         against our contract server only)."""
         body = await self.http.get(SEARCH_PATH, params={"query": query, "startAt": start_at, "maxResult": max_result})
         answer = parse(self.name, SearchDTO, body)
-        assets = [_asset(row) for row in parse_rows(self.name, AssetRowDTO, answer.values or [])]
+        assets = [_asset(row, self.asset_url) for row in parse_rows(self.name, AssetRowDTO, answer.values or [])]
         return AssetPage(
             assets=assets,
             start_at=start_at if answer.start_at is None else answer.start_at,

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextObject,
     SectionBlock,
+    TimePickerElement,
 )
 from slack_sdk.models.views import View
 
@@ -56,15 +57,29 @@ def _watch_blocks(watches: Sequence[tuple[str, int]]) -> list[Block]:
     return blocks
 
 
-def _notify_blocks(kinds: Sequence[str], labels: Sequence[tuple[str, str]]) -> list[Block]:
-    """The person's DM choices: checkboxes, each saved as soon as it is clicked."""
+def _notify_blocks(
+    kinds: Sequence[str], labels: Sequence[tuple[str, str]], quiet: tuple[str | None, str | None] = (None, None)
+) -> list[Block]:
+    """The person's DM choices: checkboxes, each saved as soon as it is clicked; then their quiet
+    hours, a start and an end picker (each change saved at once, once both are picked) and, while
+    they have some, a button for none."""
     options = [Option(value=value, label=label) for value, label in labels]
     chosen = [option for option in options if option.value in kinds]
+    start, end = quiet
+    pickers: list[TimePickerElement | ButtonElement] = [
+        TimePickerElement(action_id=ids.NOTIFY_QUIET_FROM, placeholder=messages.HOME_QUIET_FROM, initial_time=start),
+        TimePickerElement(action_id=ids.NOTIFY_QUIET_TO, placeholder=messages.HOME_QUIET_TO, initial_time=end),
+    ]
+    if start is not None or end is not None:
+        pickers.append(ButtonElement(text=messages.HOME_QUIET_OFF, action_id=ids.NOTIFY_QUIET_OFF, value="off"))
     return [
         SectionBlock(text=MarkdownTextObject(text=f"*{messages.HOME_NOTIFY}*")),
         ActionsBlock(
             elements=[CheckboxesElement(action_id=ids.NOTIFY_KINDS, options=options, initial_options=chosen or None)]
         ),
+        SectionBlock(text=MarkdownTextObject(text=messages.HOME_QUIET)),
+        ActionsBlock(block_id=ids.NOTIFY_QUIET_BLOCK, elements=pickers),
+        ContextBlock(elements=[MarkdownTextObject(text=messages.HOME_QUIET_HINT)]),
     ]
 
 
@@ -78,12 +93,14 @@ def home_view(
     watches: Sequence[tuple[str, int]] = (),
     may_start_digests: bool = True,
     notify: tuple[Sequence[str], Sequence[tuple[str, str]]] | None = None,
+    quiet: tuple[str | None, str | None] = (None, None),
 ) -> View:
     """`identity` is a sentence already written for the person (bot.messages); `trackers` pairs
     each tracker's label with whether it is set up; `audit` (admins only, newest first) the link
     decisions to show; `watches` the person's watches, each a line already written for them with
     the watch's id, which its Stop button carries; `may_start_digests` whether to say how to start a digest
-    (not to a person DIGEST_EDITORS leaves out)."""
+    (not to a person DIGEST_EDITORS leaves out); `notify` the person's DM choices and every choice's
+    label, `quiet` their quiet hours ("HH:MM" each, or None)."""
     set_up = " · ".join(f"{'✅' if on else '▫️'} {escape(label)}" for label, on in trackers)
     digest_lines = [
         f"• <#{escape(s.channel_id)}> every day at {escape(s.time)} ({escape(s.timezone)})" for s in digests
@@ -101,7 +118,7 @@ def home_view(
         DividerBlock(),
         *_watch_blocks(watches),
         DividerBlock(),
-        *([*_notify_blocks(*notify), DividerBlock()] if notify is not None else []),
+        *([*_notify_blocks(*notify, quiet), DividerBlock()] if notify is not None else []),
         *help_blocks(examples),
     ]
     if audit is not None:

@@ -61,3 +61,7 @@ SUBSCRIPTION_EVENTS = "subscription_events_input"
 SUBSCRIPTION_FILTER_BLOCK = "subscription_filter_{name}"
 SUBSCRIPTION_FILTER = "subscription_filter_input"
 NOTIFY_KINDS = "notify_kinds"  # the Home tab's DM checkboxes (saved at once)
+NOTIFY_QUIET_BLOCK = "notify_quiet"  # the Home tab's quiet hours: the block of the two pickers
+NOTIFY_QUIET_FROM = "notify_quiet_from"  # timepicker: where the quiet hours start (saved at once)
+NOTIFY_QUIET_TO = "notify_quiet_to"  # timepicker: where they end
+NOTIFY_QUIET_OFF = "notify_quiet_off"  # button: no quiet hours

@@ -20,6 +20,7 @@ from bot.console.session import Session
 from bot.console.terminal import Output, StreamReader
 from bot.demo import slack_payloads
 from bot.demo.issuetrak import IssuetrakState
+from bot.demo.slack import TEAM_ID
 from bot.settings import Settings, load_settings
 from bot.trackers.models import TrackerName
 from tests.fixtures.issuetrak import IssuetrakServer
@@ -458,6 +459,53 @@ async def test_tick_runs_one_watch_round_and_shows_what_it_posted(tmp_path: Path
     assert "Status: Open → Closed" in news and "1 news posted" in news
     later = output[len(first) :]
     assert "trackerbot in #general (in thread):" in later and "Status: Closed → Open" in later
+
+
+async def test_tick_shows_the_dm_of_the_person_an_issue_was_assigned_to_and_nobody_elses(tmp_path: Path) -> None:
+    """Personal notifications in the console: a person who asked `/tracker notify` (so trackerbot
+    knows them in Issuetrak) hears by DM, at the next `:tick`, of an issue assigned to them; the
+    person who assigned it, and a third with notifications on, hear nothing."""
+    script = [
+        ":as Bao Nguyen bao.nguyen@example.com",  # Issuetrak's bnguyen
+        "/tracker notify",
+        ":as Camille Dubois camille.dubois@example.com",  # cdubois, nothing of hers changes
+        "/tracker notify",
+        ":as alice",
+        "/tracker notify",
+        ":tick",
+        ":tick",  # the first rounds after a person is known are silent
+        "/tracker assign 1004 @Bao Nguyen",
+        ":as Bao Nguyen",
+        ":tick",
+        ":tick",
+    ]
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    assert issuetrak_state(session).issues[1004]["AssignedTo"] == "bnguyen"
+    assert "For now you get none" not in output
+    before, _, after = output.partition("You are now Bao Nguyen (bao.nguyen@example.com).\n" + "trackerbot → ")
+    assert "(direct message)" not in before
+    assert after.startswith("Bao Nguyen (direct message):\n")
+    assert "Issuetrak issue #1004: Access to the Finance share" in after and "Assignee: — → Bao Nguyen" in after
+    assert after.count("(direct message)") == 1  # one DM, Bao's: not Alice's, not Camille's, not again
+    assert "1 news posted" in after and "nothing new to post (" in after.rstrip().splitlines()[-1]
+
+
+async def test_quiet_hours_are_picked_on_the_home_tab_in_the_console(tmp_path: Path) -> None:
+    script = [
+        ":home",
+        ":click From 22:00",  # nothing kept until the other end is picked
+        ":click To 07:00",
+        "/tracker notify",
+        ":click From 7pm",  # the Home tab is still the last thing with buttons
+        ":click No quiet hours",
+    ]
+    output, session = await run_script(offline(tmp_path), tmp_path, "\n".join(script) + "\n")
+    assert "[From ▾] [To ▾]" in output and "[22:00 ▾] [07:00 ▾] [No quiet hours]" in output
+    assert "Quiet hours: 22:00–07:00 in your Slack time zone" in output
+    assert "trackerbot → you (direct message):\n  Your quiet hours are as they were" in output
+    kept = await session.runtime.store.notify_settings(TEAM_ID, session.user)
+    assert (kept.quiet_start, kept.quiet_end) == (None, None)  # No quiet hours, the last click
+    assert "Traceback" not in output
 
 
 # --- typing mistakes, pickers and quotes, as a person types them ---------------------------------------------

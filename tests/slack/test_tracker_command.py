@@ -218,3 +218,9 @@ def test_a_project_has_one_number_on_its_card_its_button_the_list_and_as_typed(c
     assert "Studio network refresh" in listed and "Project_View.asp?ID=1" in listed
     assert "Issuetrak · 1" in chat.send("/tracker project #1").text
     assert "Studio network refresh" not in chat.send("/tracker project 7").text
+
+
+def test_an_aip_asset_card_has_no_open_button_without_aip_asset_url(chat: Chat) -> None:
+    card = chat.send("/tracker asset LAPTOP-0042")
+    assert "MacBook Pro" in card.text
+    assert not [b for b in card.buttons() if b.get("action_id") == "open_in_tracker"]

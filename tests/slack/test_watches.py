@@ -486,6 +486,9 @@ def test_a_home_tab_with_many_watches_stays_within_slacks_block_limit() -> None:
         digests=[],
         examples=[],
         watches=[(f"watch {n}", n) for n in range(watches.MAX_WATCHES * 3)],
+        notify=(("assigned",), [("assigned", "an issue is assigned to me")]),
+        quiet=("22:00", "07:00"),  # the DM choices and the quiet-hours pickers too
+        audit=[],
     ).to_dict()
     blocks = view["blocks"]
     assert len(blocks) <= 100

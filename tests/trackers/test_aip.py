@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot.trackers.aip import AipClient
+from bot.settings import SettingsError, load_settings
+from bot.trackers.aip import AipClient, asset_page, check_asset_url
 from bot.trackers.core import HttpOptions
 from bot.trackers.errors import AuthenticationRefused, InvalidInput, NotFound, TimedOut, Unavailable
 from tests.fixtures.aip import AipServer
@@ -151,3 +152,58 @@ async def test_a_slow_answer_times_out(aip_server: AipServer) -> None:
             await client.search("laptop")
     finally:
         await client.aclose()
+
+
+# --- AIP_ASSET_URL: an asset's page ----------------------------------------------------------------
+PAGE = "https://example.atlassian.net/plugins/servlet/ac/aip/asset?assetKey={key}"
+
+
+async def test_with_a_page_template_every_asset_has_its_page(aip_server: AipServer) -> None:
+    client = AipClient(aip_server.url, aip_server.state.token, asset_url=PAGE, options=FAST_RETRIES)
+    try:
+        assert (await client.get_asset("LAPTOP-0042")).url == PAGE.format(key="LAPTOP-0042")
+        page = await client.search("laptop")
+        assert [a.url for a in page.assets] == [PAGE.format(key=a.key) for a in page.assets]
+    finally:
+        await client.aclose()
+
+
+async def test_without_a_page_template_no_asset_has_a_page(aip_client: AipClient) -> None:
+    assert (await aip_client.get_asset("LAPTOP-0042")).url is None
+    assert all(a.url is None for a in (await aip_client.search("laptop")).assets)
+
+
+def test_the_key_and_id_are_url_quoted_into_the_template() -> None:
+    template = "https://aip.example.com/a/{id}?assetKey={key}&x={{literal}}"
+    assert asset_page(template, "A&B/1 #2?", "7 8") == (
+        "https://aip.example.com/a/7%208?assetKey=A%26B%2F1%20%232%3F&x={literal}"
+    )
+    assert asset_page(template, "A-1", None) is None  # the template needs an id the asset lacks
+    assert asset_page(None, "A-1", "7") is None
+
+
+@pytest.mark.parametrize(
+    ("template", "why"),
+    [
+        ("http://aip.example.com/{key}", "must be an https URL"),
+        ("javascript:alert(1)//{key}", "http(s) URL"),
+        ("https://{key}.example.com/", "must name its host as is"),
+        ("https://aip.example.com/assets", "must contain {key}"),
+        ("https://aip.example.com/{name}?k={key}", "may name only {key} and {id}"),
+        ("https://aip.example.com/{key.__class__}", "may name only {key} and {id}"),
+        ("https://aip.example.com/{key!r}", "may name only {key} and {id}"),
+        ("https://aip.example.com/{key", "may name only {key} and {id}"),
+    ],
+)
+def test_a_bad_page_template_stops_the_start_with_the_other_problems(template: str, why: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            _env_file=None, AIP_URL="https://aip.example.com", AIP_TOKEN="t0ken", AIP_ASSET_URL=template, PORT="0"
+        )
+    assert len(caught.value.problems) == 2 and caught.value.problems[0].startswith("PORT")
+    assert "AIP_ASSET_URL" in caught.value.problems[1] and why in caught.value.problems[1]
+
+
+def test_a_page_template_may_be_plain_http_on_loopback_only() -> None:
+    for host in ("127.0.0.1:8080", "localhost", "[::1]"):
+        assert check_asset_url(f"http://{host}/a?key={{key}}") == f"http://{host}/a?key={{key}}"
