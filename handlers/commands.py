@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,7 +26,7 @@ from bot.views import cards, sentence_blocks
 from bot.views import triage as triage_view
 from handlers.context import directory_of, runtime_of
 from handlers.issue_search import show_found
-from handlers.responding import Reply, guarded, show
+from handlers.responding import Reply, guarded, say, show
 
 
 def register(app: AsyncApp) -> None:
@@ -101,153 +102,219 @@ def _shows_issues(rt: Runtime, cmd: parsed.Command) -> bool:
     return isinstance(cmd, (parsed.DigestNow, parsed.DigestDaily)) and digests.shows_issues(rt, cmd.scope)
 
 
-async def _say(reply: Reply, sentence: str) -> None:
-    await show(reply, sentence_blocks.notice(sentence), sentence)
-
-
 async def _run(cmd: parsed.Command, asked: Asked) -> None:
-    rt, reply = asked.rt, asked.reply
+    """Who asked may use the bot, and read what the command shows: then the command's own function."""
+    rt = asked.rt
     person = await asked.person()
     if identity.shut_out(rt, person):
-        await _say(reply, messages.GUEST_REFUSED)
+        await say(asked.reply, messages.GUEST_REFUSED)
         return
     reader = identity.Reader(None)
     if _shows_issues(rt, cmd):
         reader = await identity.reader(rt, asked.team, person)
         # A digest goes on without its issues while Issuetrak cannot say: one outage blocks no other answer.
         if reader.refusal and not (reader.down and isinstance(cmd, parsed.DigestNow)):
-            await _say(reply, reader.refusal)
+            await say(asked.reply, reader.refusal)
             return
-    match cmd:
-        case parsed.ShowIssue(number):
-            card = await changes.card(rt, number)
-            if refusal := identity.issue_refusal(rt, reader, card.issue):
-                await _say(reply, refusal)
-                return
-            blocks = cards.issue_card(card.issue, asked.today, priorities=card.priorities, substatuses=card.substatuses)
-            await show(reply, blocks, f"Issue #{card.issue.number}: {card.issue.subject}")
-        case parsed.ShowProject(ref):
-            found = await lookup.find_projects(rt, ref)
-            await _show_projects(asked, found, ref)
-        case parsed.ListProjects():
-            found = await lookup.open_projects(rt)
-            if not found.projects and not found.failures:
-                await show(reply, cards.message(messages.NO_PROJECTS.format(where=found.where)), "No projects")
-                return
-            await show(reply, cards.projects_list(found.projects, asked.today, found.failures), "Open projects")
-        case parsed.FindAsset(query):
-            await show_assets(rt, reply, query, 0)
-        case parsed.AddNote(number, text):
-            channel = await asked.directory.channel_name(asked.client, asked.team, asked.channel)
-            outcome = await writes.note_from_command(
-                rt,
-                asked.directory.of(asked.client, asked.team),
-                team=asked.team,
-                person=person,
-                channel_id=asked.channel,
-                channel=channel,
-                issue=number,
-                text=text,
-                key=f"command:{asked.trigger}",
-            )
-            await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
-        case parsed.ChangeIssue(number, field, choice, someone):
-            chosen = None if someone is None else await asked.directory.person(asked.client, asked.team, someone)
-            outcome = await changes.from_command(
-                rt,
-                key=f"command:{asked.trigger}",
-                team=asked.team,
-                person=person,
-                chosen=chosen,
-                channel_id=asked.channel,
-                channel=await asked.directory.channel_name(asked.client, asked.team, asked.channel),
-                number=number,
-                field=field,
-                choice=choice,
-                people=people_now(asked.client),
-            )
-            await show(reply, sentence_blocks.notice(outcome.sentence), outcome.sentence)
-        case parsed.LinkUser(user, None):
-            await _say(
-                reply,
-                await link_requests.link_self(rt, asked.client, team=asked.team, person=person, issuetrak_user=user),
-            )
-        case parsed.LinkUser(user, str(someone)):
-            await _say(
-                reply,
-                await link_requests.link_other(
-                    rt, asked.client, team=asked.team, admin=asked.user, person=someone, issuetrak_user=user
-                ),
-            )
-        case parsed.Unlink(someone):
-            await _say(reply, await identity.unlink(rt, team=asked.team, actor=asked.user, person=someone))
-        case parsed.DigestNow(scope):
-            sentence = await digest_posting.post_now(
-                rt,
-                asked.client,
-                team=asked.team,
-                channel=asked.channel,
-                user=asked.user,
-                scope=scope,
-                shown=digests.issues_shown(rt, reader),
-            )
-            await show(reply, sentence_blocks.notice(sentence), sentence)
-        case parsed.DigestDaily(at, zone, scope):
-            sentence = await digests.schedule(
-                rt,
-                team=asked.team,
-                channel=asked.channel,
-                user=asked.user,
-                at=at,
-                zone=zone or person.tz or "UTC",
-                scope=scope,
-            )
-            await show(reply, sentence_blocks.notice(sentence), sentence)
-        case parsed.DigestOff():
-            sentence = await digests.unschedule(rt, team=asked.team, channel=asked.channel, user=asked.user)
-            await show(reply, sentence_blocks.notice(sentence), sentence)
-        case parsed.DigestList():
-            sentence = await digests.describe(rt, team=asked.team, channel=asked.channel, user=asked.user)
-            await show(reply, sentence_blocks.notice(sentence), sentence)
-        case parsed.Watch(kind, ref):
-            await _say(
-                reply,
-                await watches.watch(rt, team=asked.team, channel=asked.channel, person=person, kind=kind, ref=ref),
-            )
-        case parsed.Unwatch(kind, ref):
-            await _say(
-                reply,
-                await watches.unwatch(rt, team=asked.team, channel=asked.channel, user=asked.user, kind=kind, ref=ref),
-            )
-        case parsed.Watching():
-            await _say(reply, await watches.listing(rt, team=asked.team, channel=asked.channel, user=asked.user))
-        case parsed.Subscribe(project, filters, events, production):
-            if not await triage_posting.bot_in_channel(asked.client, asked.channel):
-                await _say(reply, messages.SUBSCRIBE_NOT_IN_CHANNEL)
-                return
-            team, channel = asked.team, asked.channel
-            if production is not None:
-                sentence = await kitsu_subscriptions.subscribe(
-                    rt, team=team, channel=channel, person=person, ref=production, filters=filters,
-                    cap=triage.MAX_SUBSCRIPTIONS,
-                )  # fmt: skip
-            else:
-                sentence = await triage.subscribe(
-                    rt, team=team, channel=channel, person=person, project=project, filters=filters, events=events
-                )
-            await _say(reply, sentence)
-        case parsed.Subscriptions():
-            head, entries = await triage.listing(rt, team=asked.team, channel=asked.channel)
-            await show(reply, triage_view.subscriptions(head, entries), head)
-        case parsed.Unsubscribe(position):
-            await _say(reply, await triage.unsubscribe(rt, team=asked.team, channel=asked.channel, position=position))
-        case parsed.Notify(None):
-            home = app_links.home_tab(asked.team, asked.app)
-            await _say(reply, await notify.shown(rt, team=asked.team, person=person, home=home))
-        case parsed.Notify(str(quiet)):
-            await _say(reply, await notify.quiet_hours(rt, team=asked.team, user=asked.user, text=quiet))
-        case parsed.SearchIssues() | parsed.MyIssues():  # under the read rule, checked by the search itself
-            await show_found(rt, reply, team=asked.team, person=person, command=cmd)
+    await _COMMANDS[type(cmd)](cmd, asked, person, reader)
+
+
+async def _show_issue(cmd: parsed.ShowIssue, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    card = await changes.card(asked.rt, cmd.number)
+    if refusal := identity.issue_refusal(asked.rt, reader, card.issue):
+        await say(asked.reply, refusal)
+        return
+    blocks = cards.issue_card(card.issue, asked.today, priorities=card.priorities, substatuses=card.substatuses)
+    await show(asked.reply, blocks, f"Issue #{card.issue.number}: {card.issue.subject}")
+
+
+async def _show_project(cmd: parsed.ShowProject, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    await _show_projects(asked, await lookup.find_projects(asked.rt, cmd.ref), cmd.ref)
+
+
+async def _list_projects(cmd: parsed.ListProjects, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    found = await lookup.open_projects(asked.rt)
+    if not found.projects and not found.failures:
+        await show(asked.reply, cards.message(messages.NO_PROJECTS.format(where=found.where)), "No projects")
+        return
+    await show(asked.reply, cards.projects_list(found.projects, asked.today, found.failures), "Open projects")
+
+
+async def _find_asset(cmd: parsed.FindAsset, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    await show_assets(asked.rt, asked.reply, cmd.query, 0)
+
+
+async def _add_note(cmd: parsed.AddNote, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    outcome = await writes.note_from_command(
+        asked.rt,
+        asked.directory.of(asked.client, asked.team),
+        team=asked.team,
+        person=person,
+        channel_id=asked.channel,
+        channel=await asked.directory.channel_name(asked.client, asked.team, asked.channel),
+        issue=cmd.number,
+        text=cmd.text,
+        key=f"command:{asked.trigger}",
+    )
+    await say(asked.reply, outcome.sentence)
+
+
+async def _change_issue(cmd: parsed.ChangeIssue, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    someone = cmd.person
+    chosen = None if someone is None else await asked.directory.person(asked.client, asked.team, someone)
+    outcome = await changes.from_command(
+        asked.rt,
+        key=f"command:{asked.trigger}",
+        team=asked.team,
+        person=person,
+        chosen=chosen,
+        channel_id=asked.channel,
+        channel=await asked.directory.channel_name(asked.client, asked.team, asked.channel),
+        number=cmd.number,
+        field=cmd.field,
+        choice=cmd.choice,
+        people=people_now(asked.client),
+    )
+    await say(asked.reply, outcome.sentence)
+
+
+async def _link_user(cmd: parsed.LinkUser, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    rt, user = asked.rt, cmd.issuetrak_user
+    if cmd.person is None:
+        sentence = await link_requests.link_self(rt, asked.client, team=asked.team, person=person, issuetrak_user=user)
+    else:
+        sentence = await link_requests.link_other(
+            rt, asked.client, team=asked.team, admin=asked.user, person=cmd.person, issuetrak_user=user
+        )
+    await say(asked.reply, sentence)
+
+
+async def _unlink(cmd: parsed.Unlink, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    await say(asked.reply, await identity.unlink(asked.rt, team=asked.team, actor=asked.user, person=cmd.person))
+
+
+async def _digest_now(cmd: parsed.DigestNow, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    sentence = await digest_posting.post_now(
+        asked.rt,
+        asked.client,
+        team=asked.team,
+        channel=asked.channel,
+        user=asked.user,
+        scope=cmd.scope,
+        shown=digests.issues_shown(asked.rt, reader),
+    )
+    await say(asked.reply, sentence)
+
+
+async def _digest_daily(cmd: parsed.DigestDaily, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    sentence = await digests.schedule(
+        asked.rt,
+        team=asked.team,
+        channel=asked.channel,
+        user=asked.user,
+        at=cmd.at,
+        zone=cmd.zone or person.tz or "UTC",
+        scope=cmd.scope,
+    )
+    await say(asked.reply, sentence)
+
+
+async def _digest_off(cmd: parsed.DigestOff, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    await say(asked.reply, await digests.unschedule(asked.rt, team=asked.team, channel=asked.channel, user=asked.user))
+
+
+async def _digest_list(cmd: parsed.DigestList, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    await say(asked.reply, await digests.describe(asked.rt, team=asked.team, channel=asked.channel, user=asked.user))
+
+
+async def _watch(cmd: parsed.Watch, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    sentence = await watches.watch(
+        asked.rt, team=asked.team, channel=asked.channel, person=person, kind=cmd.kind, ref=cmd.ref
+    )
+    await say(asked.reply, sentence)
+
+
+async def _unwatch(cmd: parsed.Unwatch, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    sentence = await watches.unwatch(
+        asked.rt, team=asked.team, channel=asked.channel, user=asked.user, kind=cmd.kind, ref=cmd.ref
+    )
+    await say(asked.reply, sentence)
+
+
+async def _watching(cmd: parsed.Watching, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    await say(asked.reply, await watches.listing(asked.rt, team=asked.team, channel=asked.channel, user=asked.user))
+
+
+async def _subscribe(cmd: parsed.Subscribe, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    if not await triage_posting.bot_in_channel(asked.client, asked.channel):
+        await say(asked.reply, messages.SUBSCRIBE_NOT_IN_CHANNEL)
+        return
+    rt, team, channel = asked.rt, asked.team, asked.channel
+    if cmd.production is not None:
+        sentence = await kitsu_subscriptions.subscribe(
+            rt, team=team, channel=channel, person=person, ref=cmd.production, filters=cmd.filters,
+            cap=triage.MAX_SUBSCRIPTIONS,
+        )  # fmt: skip
+    else:
+        sentence = await triage.subscribe(
+            rt, team=team, channel=channel, person=person, project=cmd.project, filters=cmd.filters, events=cmd.events
+        )
+    await say(asked.reply, sentence)
+
+
+async def _subscriptions(cmd: parsed.Subscriptions, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    head, entries = await triage.listing(asked.rt, team=asked.team, channel=asked.channel)
+    await show(asked.reply, triage_view.subscriptions(head, entries), head)
+
+
+async def _unsubscribe(cmd: parsed.Unsubscribe, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    sentence = await triage.unsubscribe(asked.rt, team=asked.team, channel=asked.channel, position=cmd.position)
+    await say(asked.reply, sentence)
+
+
+async def _notify(cmd: parsed.Notify, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+    rt = asked.rt
+    if cmd.quiet is None:
+        sentence = await notify.shown(
+            rt, team=asked.team, person=person, home=app_links.home_tab(asked.team, asked.app)
+        )
+    else:
+        sentence = await notify.quiet_hours(rt, team=asked.team, user=asked.user, text=cmd.quiet)
+    await say(asked.reply, sentence)
+
+
+async def _search(
+    cmd: parsed.SearchIssues | parsed.MyIssues, asked: Asked, person: SlackPerson, reader: identity.Reader
+) -> None:
+    """Under the read rule, checked by the search itself."""
+    await show_found(asked.rt, asked.reply, team=asked.team, person=person, command=cmd)
+
+
+# Each command's function, by the parsed command's type (`parsed.Help` is answered in the acknowledgement).
+_Do = Callable[[Any, Asked, SlackPerson, identity.Reader], Awaitable[None]]
+_COMMANDS: dict[type[parsed.Command], _Do] = {
+    parsed.ShowIssue: _show_issue,
+    parsed.ShowProject: _show_project,
+    parsed.ListProjects: _list_projects,
+    parsed.FindAsset: _find_asset,
+    parsed.AddNote: _add_note,
+    parsed.ChangeIssue: _change_issue,
+    parsed.LinkUser: _link_user,
+    parsed.Unlink: _unlink,
+    parsed.DigestNow: _digest_now,
+    parsed.DigestDaily: _digest_daily,
+    parsed.DigestOff: _digest_off,
+    parsed.DigestList: _digest_list,
+    parsed.Watch: _watch,
+    parsed.Unwatch: _unwatch,
+    parsed.Watching: _watching,
+    parsed.Subscribe: _subscribe,
+    parsed.Subscriptions: _subscriptions,
+    parsed.Unsubscribe: _unsubscribe,
+    parsed.Notify: _notify,
+    parsed.SearchIssues: _search,
+    parsed.MyIssues: _search,
+}
 
 
 async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None:

@@ -7,8 +7,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.posting.telling import tell
@@ -18,8 +16,7 @@ from bot.slack.people import Directory, SlackBusy
 from bot.store.records import Requester
 from bot.views import ids
 from bot.views.home import home_view
-from handlers.context import directory_of, runtime_of
-from handlers.payload import body_id
+from handlers.listening import Heard, listener
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +30,11 @@ def register(app: AsyncApp) -> None:
     app.action(ids.NOTIFY_QUIET_OFF)(quiet_chosen)
 
 
-async def home_opened(
-    ack: AsyncAck, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await ack()
-    if event.get("tab", "home") != "home":
-        return
-    rt = runtime_of(context)
-    team, user = body.get("team_id", ""), event.get("user", "")
-    rt.spawn(_publish(rt, client, directory_of(context), team, user), name="app home")
+@listener("app home", answers=False)
+async def home_opened(heard: Heard) -> None:
+    event = heard.body.get("event") or {}
+    if event.get("tab", "home") == "home":
+        await _publish(heard.rt, heard.client, heard.directory, heard.team, event.get("user", ""))
 
 
 async def _publish(rt: Runtime, client: AsyncWebClient, directory: Directory, team: str, user: str) -> None:
@@ -67,15 +60,11 @@ async def _publish(rt: Runtime, client: AsyncWebClient, directory: Directory, te
     )
 
 
-async def stop_watch(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+@listener("stop watch", answers=False)
+async def stop_watch(heard: Heard) -> None:
     """A Stop button on the Home tab: the watch ends if the clicker may end it (told by DM why
     not, when not), and the Home tab is published again."""
-    await ack()
-    rt = runtime_of(context)
-    team, user = body_id(body, "team"), body_id(body, "user")
-    rt.spawn(_stop(rt, client, directory_of(context), team, user, str(action.get("value") or "")), name="stop watch")
+    await _stop(heard.rt, heard.client, heard.directory, heard.team, heard.user, heard.value)
 
 
 async def _stop(rt: Runtime, client: AsyncWebClient, directory: Directory, team: str, user: str, value: str) -> None:
@@ -85,21 +74,13 @@ async def _stop(rt: Runtime, client: AsyncWebClient, directory: Directory, team:
     await _publish(rt, client, directory, team, user)
 
 
-async def notify_chosen(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+@listener("notify settings", answers=False)
+async def notify_chosen(heard: Heard) -> None:
     """A DM checkbox on the Home tab: the person's choices, saved at once (for the clicker only:
     the box is on their own Home tab)."""
-    await ack()
-    rt = runtime_of(context)
-    team, user = (body.get("team") or {}).get("id", ""), (body.get("user") or {}).get("id", "")
-    kinds = [str(o.get("value")) for o in action.get("selected_options") or [] if isinstance(o, dict)]
-
-    async def save() -> None:
-        await notify.choose(rt, team=team, user=user, kinds=kinds[: len(notify.KIND_LABELS)])
-        await _publish(rt, client, directory_of(context), team, user)
-
-    rt.spawn(save(), name="notify settings")
+    kinds = [str(o.get("value")) for o in heard.action.get("selected_options") or [] if isinstance(o, dict)]
+    await notify.choose(heard.rt, team=heard.team, user=heard.user, kinds=kinds[: len(notify.KIND_LABELS)])
+    await _publish(heard.rt, heard.client, heard.directory, heard.team, heard.user)
 
 
 def _picked(body: dict[str, Any], action_id: str) -> object:
@@ -113,40 +94,24 @@ def _picked(body: dict[str, Any], action_id: str) -> object:
     return picker.get("selected_time") if isinstance(picker, dict) else None
 
 
-async def quiet_chosen(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+@listener("quiet hours", answers=False)
+async def quiet_chosen(heard: Heard) -> None:
     """A quiet-hours picker (or "No quiet hours") on the Home tab: saved at once for the clicker,
     by the rule `/tracker notify quiet` keeps (`notify.quiet_span`), once both ends are picked; a
     refused value changes nothing, and the person is told by DM why."""
-    await ack()
-    rt = runtime_of(context)
-    team, user = body_id(body, "team"), body_id(body, "user")
-    if not team or not user:  # a body that names nobody changes nobody's settings
+    if not heard.team or not heard.user:  # a body that names nobody changes nobody's settings
         return
-    chosen = str(action.get("action_id") or "")
-    picked: tuple[object, object] | None = None  # None: "No quiet hours"
-    if chosen != ids.NOTIFY_QUIET_OFF:
-        shown = {name: _picked(body, name) for name in (ids.NOTIFY_QUIET_FROM, ids.NOTIFY_QUIET_TO)}
-        shown[chosen] = action.get("selected_time")  # the picker just changed, whatever the state says
-        picked = (shown[ids.NOTIFY_QUIET_FROM], shown[ids.NOTIFY_QUIET_TO])
-    rt.spawn(_quiet(rt, client, directory_of(context), team, user, picked), name="quiet hours")
-
-
-async def _quiet(
-    rt: Runtime,
-    client: AsyncWebClient,
-    directory: Directory,
-    team: str,
-    user: str,
-    picked: tuple[object, object] | None,
-) -> None:
-    if picked is None:
+    rt, team, user = heard.rt, heard.team, heard.user
+    chosen = str(heard.action.get("action_id") or "")
+    if chosen == ids.NOTIFY_QUIET_OFF:
         await notify.save_quiet(rt, team=team, user=user, span=None)
     else:
-        saved, refused = await notify.quiet_from_home(rt, team=team, user=user, start=picked[0], end=picked[1])
+        shown = {name: _picked(heard.body, name) for name in (ids.NOTIFY_QUIET_FROM, ids.NOTIFY_QUIET_TO)}
+        shown[chosen] = heard.action.get("selected_time")  # the picker just changed, whatever the state says
+        start, end = shown[ids.NOTIFY_QUIET_FROM], shown[ids.NOTIFY_QUIET_TO]
+        saved, refused = await notify.quiet_from_home(rt, team=team, user=user, start=start, end=end)
         if refused is not None:
-            await tell(client, Requester(team, user), refused)
+            await tell(heard.client, Requester(team, user), refused)
         elif saved is None:  # one end is still to be picked: the tab stays as the person left it
             return
-    await _publish(rt, client, directory, team, user)
+    await _publish(rt, heard.client, heard.directory, team, user)

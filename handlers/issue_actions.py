@@ -14,9 +14,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -28,9 +25,9 @@ from bot.trackers.models import IssueField
 from bot.trackers.pages import is_number
 from bot.views import cards, ids, sentence_blocks
 from bot.views.issue_actions import CardState
-from handlers.context import directory_of, runtime_of
+from handlers.listening import Heard, aside, listener
 from handlers.payload import body_id
-from handlers.responding import Reply, guarded, show
+from handlers.responding import Reply, say, show
 
 log = logging.getLogger(__name__)
 
@@ -58,28 +55,15 @@ def _channel(body: dict[str, Any]) -> str:
     return found if isinstance(found, str) and found else body_id(body, "channel")
 
 
-def _beside(respond: AsyncRespond) -> Reply:
-    """Answer the clicker alone, leaving the card as it is."""
-
-    async def reply(**answer: Any) -> None:
-        await respond(**{**answer, "replace_original": False, "response_type": "ephemeral"})
-
-    return reply
-
-
-async def _say(reply: Reply, sentence: str, blocks: list[dict[str, Any]] | None = None) -> None:
-    await reply(text=sentence, blocks=blocks or cards.as_dicts(sentence_blocks.notice(sentence)))
-
-
 async def _redraw(
-    rt: Runtime, respond: AsyncRespond, number: int, changed: str | None = None, read: dict[str, Any] | None = None
+    rt: Runtime, respond: Reply, number: int, changed: str | None = None, read: dict[str, Any] | None = None
 ) -> None:
     """The card again, in place of the one clicked, as a change read it back (it was sent under
     the read rules of its person); else read now."""
     await _draw(rt, respond, await changes.card(rt, number, read=read), changed)
 
 
-async def _draw(rt: Runtime, respond: AsyncRespond, card: changes.Card, changed: str | None = None) -> None:
+async def _draw(rt: Runtime, respond: Reply, card: changes.Card, changed: str | None = None) -> None:
     blocks = cards.issue_card(
         card.issue, rt.clock().date(), priorities=card.priorities, substatuses=card.substatuses, changed=changed
     )
@@ -87,86 +71,51 @@ async def _draw(rt: Runtime, respond: AsyncRespond, card: changes.Card, changed:
 
 
 async def _redraw_for(
-    rt: Runtime, respond: AsyncRespond, team: str, person: SlackPerson, number: int, changed: str | None = None
+    rt: Runtime, respond: Reply, team: str, person: SlackPerson, number: int, changed: str | None = None
 ) -> None:
     """The card read now, in place of the one clicked, if the clicker may read it; else the
     sentence why not, to them alone."""
     card = await changes.card_for(rt, team, person, number)
     if isinstance(card, str):
-        await _say(_beside(respond), card)
+        await say(aside(respond), card)
     else:
         await _draw(rt, respond, card, changed)
 
 
-async def card_refreshed(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+@listener("refresh issue", beside=True)
+async def card_refreshed(heard: Heard) -> None:
     """Refresh: the card as Issuetrak has it now, under the read rules of the clicker."""
-    await ack()
-    rt = runtime_of(context)
-    value = action.get("value")
+    value = heard.action.get("value")
     number = int(value) if isinstance(value, str) and is_number(value) else 0
-
-    async def work() -> None:
-        if not number:
-            await _say(_beside(respond), messages.MODAL_EXPIRED)
-            return
-        team = body_id(body, "team")
-        person = await directory_of(context).person(client, team, body_id(body, "user"))
-        await _redraw_for(rt, respond, team, person, number)
-
-    rt.spawn(guarded(_beside(respond), work(), what="refresh issue"), name="refresh issue")
+    if not number:
+        await say(heard.reply, messages.MODAL_EXPIRED)
+        return
+    await _redraw_for(heard.rt, heard.respond, heard.team, await heard.person(), number)
 
 
-async def card_changed(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    work = _change(rt, client, directory_of(context), respond, body, action)
-    rt.spawn(guarded(_beside(respond), work, what="change issue"), name="change issue")
-
-
-async def _change(
-    rt: Runtime,
-    client: AsyncWebClient,
-    directory: Directory,
-    respond: AsyncRespond,
-    body: dict[str, Any],
-    action: dict[str, Any],
-) -> None:
-    beside = _beside(respond)
-    team, user, channel = body_id(body, "team"), body_id(body, "user"), _channel(body)
+@listener("change issue", beside=True)
+async def card_changed(heard: Heard) -> None:
+    rt, client, directory, respond, beside = heard.rt, heard.client, heard.directory, heard.respond, heard.reply
+    body, action, team, user, channel = heard.body, heard.action, heard.team, heard.user, _channel(heard.body)
     state, action_id = CardState.decode(action.get("block_id")), str(action.get("action_id"))
     field = _FIELDS[action_id]
     if state is None or not channel or not user:  # not a card this bot drew
-        await _say(beside, messages.MODAL_EXPIRED)
+        await say(beside, messages.MODAL_EXPIRED)
         return
-    person = await directory.person(client, team, user)
-    if identity.shut_out(rt, person):
-        await _say(beside, messages.GUEST_REFUSED)
+    person = await heard.person()
+    if await heard.refuses_guest(person):
         return
     if not writes.allowed_here(rt, channel):
-        await _say(beside, messages.WRITES_NOT_ALLOWED_HERE)
+        await say(beside, messages.WRITES_NOT_ALLOWED_HERE)
         return
     wanted = await _wanted(rt, client, directory, team, person, state.issue, action_id, action)
     if wanted is None:
-        await _say(beside, messages.MODAL_EXPIRED)
+        await say(beside, messages.MODAL_EXPIRED)
         return
     if isinstance(wanted, str):  # no Issuetrak user for the one picked: the clicker's own, or the card says why
         refusal = identity.write_refusal(rt, await identity.identify(rt, team, person), person)
         if action_id == ids.CARD_ASSIGN_ME or refusal is not None:
-            await _say(beside, refusal or wanted)
+            await say(beside, refusal or wanted)
         else:
             await _redraw_for(rt, respond, team, person, state.issue, changed=wanted)
         return
@@ -216,7 +165,7 @@ async def _wanted(
 
 
 async def _told(
-    rt: Runtime, respond: AsyncRespond, person: SlackPerson, wanted: changes.Wanted, outcome: writes.Outcome
+    rt: Runtime, respond: Reply, person: SlackPerson, wanted: changes.Wanted, outcome: writes.Outcome
 ) -> None:
     """A change made: the card redrawn, naming who changed what. A conflict: the card redrawn
     (it shows the field as it is now) and "Apply anyway" to the clicker. Anything else: said to
@@ -235,35 +184,24 @@ async def _told(
         await _redraw(rt, respond, wanted.issue, changed=changed, read=card if isinstance(card, dict) else None)
         if outcome.result is writes.Result.DELIVERED:
             return
-    await _say(_beside(respond), outcome.sentence, outcome_blocks(outcome))
+    await aside(respond)(text=outcome.sentence, blocks=_outcome_dicts(outcome))
 
 
-async def apply_anyway(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+@listener("apply anyway", beside=True)
+async def apply_anyway(heard: Heard) -> None:
     """ "Apply anyway": the refused change again, without the comparison; only its own person's
     click counts. The notice with the button is replaced by how it went."""
-    await ack()
-    rt = runtime_of(context)
-    directory = directory_of(context)
+    person = await heard.person()
+    channel = _channel(heard.body)
+    name = await heard.directory.channel_name(heard.client, heard.team, channel) if channel else ""
+    people = people_now(heard.client)
+    outcome = await changes.apply_anyway(heard.rt, item_id=heard.value, person=person, channel=name, people=people)
+    if outcome is None:
+        await say(heard.reply, messages.MODAL_EXPIRED)
+        return
+    await heard.respond(text=outcome.sentence, blocks=_outcome_dicts(outcome), replace_original=True)
 
-    async def work() -> None:
-        team, user = body_id(body, "team"), body_id(body, "user")
-        person = await directory.person(client, team, user)
-        channel = _channel(body)
-        name = await directory.channel_name(client, team, channel) if channel else ""
-        value = str(action.get("value") or "")
-        people = people_now(client)
-        outcome = await changes.apply_anyway(rt, item_id=value, person=person, channel=name, people=people)
-        if outcome is None:
-            await _say(_beside(respond), messages.MODAL_EXPIRED)
-            return
-        blocks = outcome_blocks(outcome) or cards.as_dicts(sentence_blocks.notice(outcome.sentence))
-        await respond(text=outcome.sentence, blocks=blocks, replace_original=True)
 
-    rt.spawn(guarded(_beside(respond), work(), what="apply anyway"), name="apply anyway")
+def _outcome_dicts(outcome: writes.Outcome) -> list[dict[str, Any]]:
+    """How a change went: its own blocks (a failed write's "Try again", a conflict's "Apply anyway"), else its sentence."""
+    return outcome_blocks(outcome) or cards.as_dicts(sentence_blocks.notice(outcome.sentence))

@@ -32,6 +32,7 @@ from bot.store.records import OutboxKind
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
 from handlers.context import directory_of, runtime_of
+from handlers.listening import Heard, listener
 from handlers.note_button import clicked_origin
 from handlers.payload import body_id
 from handlers.shortcuts import Origin, origin
@@ -59,23 +60,18 @@ def register(app: AsyncApp) -> None:
     app.view(ids.KITSU_COMMENT_MODAL)(comment_submitted)
 
 
-async def comment_shortcut(
-    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    where = origin(shortcut)
+@listener("kitsu comment form", answers=False)
+async def comment_shortcut(heard: Heard) -> None:
+    shortcut = heard.body
     text = editable_text((shortcut.get("message") or {}).get("text", ""))
-    work = _open(rt, client, directory_of(context), shortcut.get("trigger_id", ""), where, text, task=None)
-    rt.spawn(work, name="kitsu comment form")
+    trigger = shortcut.get("trigger_id", "")
+    await _open(heard.rt, heard.client, heard.directory, trigger, origin(shortcut), text, task=None)
 
 
-async def comment_clicked(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+@listener("kitsu comment form", answers=False)
+async def comment_clicked(heard: Heard) -> None:
     """ "Comment" on a task line: the form with that task chosen, as whoever clicks."""
-    await ack()
-    rt = runtime_of(context)
+    action, body = heard.action, heard.body
     where = clicked_origin(body, action)
     task = action.get("value") if isinstance(action.get("value"), str) else ""
     trigger = body.get("trigger_id") if isinstance(body.get("trigger_id"), str) else ""
@@ -83,9 +79,9 @@ async def comment_clicked(
         return
     if where is None or not task:
         view = modals.result_modal(messages.KITSU_COMMENT_TITLE, messages.MODAL_EXPIRED)
-        rt.spawn(client.views_open(trigger_id=trigger, view=view), name="kitsu comment refused")
+        await heard.client.views_open(trigger_id=trigger, view=view)
         return
-    rt.spawn(_open(rt, client, directory_of(context), trigger, where, "", task=task), name="kitsu comment form")
+    await _open(heard.rt, heard.client, heard.directory, trigger, where, "", task=task)
 
 
 async def _open(

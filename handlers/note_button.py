@@ -15,8 +15,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,7 +26,7 @@ from bot.slack.people import Directory, SlackBusy
 from bot.trackers.errors import TrackerError
 from bot.trackers.pages import is_number
 from bot.views import ids, modals
-from handlers.context import directory_of, runtime_of
+from handlers.listening import Heard, listener
 from handlers.payload import body_id
 
 log = logging.getLogger(__name__)
@@ -75,13 +73,11 @@ def _issue_number(action: dict[str, Any]) -> int | None:
     return int(value) if is_number(value) else None
 
 
-async def add_note_clicked(
-    ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    trigger = _text(body.get("trigger_id"))
-    origin, number = clicked_origin(body, action), _issue_number(action)
+@listener("note form from a card", answers=False)
+async def add_note_clicked(heard: Heard) -> None:
+    rt, client = heard.rt, heard.client
+    trigger = _text(heard.body.get("trigger_id"))
+    origin, number = clicked_origin(heard.body, heard.action), _issue_number(heard.action)
     if not trigger:
         return
     if origin is None or number is None:  # not a card this bot drew
@@ -95,10 +91,9 @@ async def add_note_clicked(
             private_allowed=rt.settings.ALLOW_PRIVATE_NOTES,
             private_metadata=rt.signer.sign(origin),
         )
-        work = _open_then_check(rt, client, directory_of(context), form, trigger, origin)
-        rt.spawn(work, name="note form from a card")
+        await _open_then_check(rt, client, heard.directory, form, trigger, origin)
         return
-    rt.spawn(client.views_open(trigger_id=trigger, view=view), name="note form refused")
+    await client.views_open(trigger_id=trigger, view=view)
 
 
 async def _open_then_check(

@@ -12,7 +12,7 @@ from typing import Any
 from bot import messages
 from bot.errors import PersonFacingError
 from bot.services import writes
-from bot.views import cards
+from bot.views import cards, sentence_blocks
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +51,9 @@ async def show(reply: Reply, blocks: list[Any], text: str) -> None:
 
 async def _say(reply: Reply, sentence: str) -> None:
     await show(reply, cards.message(sentence), sentence)
+
+
+async def say(reply: Reply, text: str) -> None:
+    """One sentence of ours (bot/messages.py, or a service's answer), in place of the "working on it"
+    answer; its mrkdwn (mentions, `code`) is kept."""
+    await show(reply, sentence_blocks.notice(text), text)

@@ -8,8 +8,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -19,7 +17,7 @@ from bot.slack.notes_html import editable_text
 from bot.slack.people import Directory
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
-from handlers.context import directory_of, runtime_of
+from handlers.listening import Heard, listener
 from handlers.payload import body_id
 
 log = logging.getLogger(__name__)
@@ -62,12 +60,10 @@ def origin(shortcut: dict[str, Any]) -> dict[str, str]:
     }
 
 
-async def add_note_shortcut(
-    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    if _refused_here(rt, shortcut, client, "Add Issuetrak note"):
+@listener("note modal", answers=False)
+async def add_note_shortcut(heard: Heard) -> None:
+    rt, shortcut = heard.rt, heard.body
+    if await _refused_here(rt, shortcut, heard.client, "Add Issuetrak note"):
         return
     text = editable_text((shortcut.get("message") or {}).get("text", ""))
     view = modals.note_modal(
@@ -76,26 +72,22 @@ async def add_note_shortcut(
         private_allowed=rt.settings.ALLOW_PRIVATE_NOTES,
         private_metadata=rt.signer.sign(origin(shortcut)),
     )
-    rt.spawn(client.views_open(trigger_id=shortcut["trigger_id"], view=view), name="note modal")
+    await heard.client.views_open(trigger_id=shortcut["trigger_id"], view=view)
 
 
-async def create_issue_shortcut(
-    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    if _refused_here(rt, shortcut, client, "Create issue"):
-        return
-    rt.spawn(_open_issue_modal(rt, directory_of(context), shortcut, client), name="create issue modal")
+@listener("create issue modal", answers=False)
+async def create_issue_shortcut(heard: Heard) -> None:
+    if not await _refused_here(heard.rt, heard.body, heard.client, "Create issue"):
+        await _open_issue_modal(heard.rt, heard.directory, heard.body, heard.client)
 
 
-def _refused_here(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient, title: str) -> bool:
+async def _refused_here(rt: Runtime, shortcut: dict[str, Any], client: AsyncWebClient, title: str) -> bool:
     """In a channel that may not write (WRITE_CHANNELS), a small modal says so before any form
     opens; True when it did. The submission checks again (settings may change meanwhile)."""
     if writes.allowed_here(rt, body_id(shortcut, "channel")):
         return False
     view = modals.result_modal(title, messages.WRITES_NOT_ALLOWED_HERE)
-    rt.spawn(client.views_open(trigger_id=shortcut["trigger_id"], view=view), name="refusal modal")
+    await client.views_open(trigger_id=shortcut["trigger_id"], view=view)
     return True
 
 

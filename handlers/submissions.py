@@ -20,11 +20,12 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.errors import PersonFacingError
 from bot.posting.telling import tell_outcome, tell_person
 from bot.runtime import Runtime
 from bot.services import writes
-from bot.slack.people import Directory, SlackBusy, people_now
-from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester, StoreError
+from bot.slack.people import Directory, people_now
+from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
 from bot.views.modals import IssueForm, NoteForm
@@ -191,7 +192,7 @@ async def record_and_tell(
     except writes.HandedOver as stopped:  # the process is stopping: the write waits in the outbox
         await tell_outcome(client, requester, writes.Outcome(writes.Result.SAVED, str(stopped)))
         raise
-    except (TrackerError, StoreError, SlackBusy) as exc:  # e.g. the database is down: nothing was recorded
+    except PersonFacingError as exc:  # e.g. the database is down: nothing was recorded
         log.warning("saving a %s failed: %s", kind, exc)
         outcome = writes.Outcome(writes.Result.FAILED, str(exc))
     except Exception:

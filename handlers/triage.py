@@ -13,10 +13,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.services import identity, kitsu_subscriptions, triage
-from bot.views import ids, sentence_blocks
+from bot.views import ids
 from bot.views import triage as triage_view
 from handlers.context import directory_of, runtime_of
-from handlers.responding import guarded, show
+from handlers.listening import Heard, listener
+from handlers.responding import guarded, say
 
 FIELDS = (*triage.FIELDS, *kitsu_subscriptions.FIELDS)  # every filter an Edit modal may show
 
@@ -39,33 +40,17 @@ def _id(action: dict[str, Any]) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
-async def remove_clicked(
-    ack: AsyncAck,
-    action: dict[str, Any],
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+@listener("remove subscription", beside=True)
+async def remove_clicked(heard: Heard) -> None:
     """Remove: only a subscription of the channel the list was clicked in, by someone who may use the bot here."""
-    await ack()
-    rt, (team, user, channel) = runtime_of(context), _where(body)
-
-    async def beside(**answer: Any) -> None:
-        await respond(**{**answer, "replace_original": False, "response_type": "ephemeral"})
-
-    async def work() -> None:
-        person = await directory_of(context).person(client, team, user)
-        found = _id(action)
-        if identity.shut_out(rt, person):
-            sentence = messages.GUEST_REFUSED
-        elif found is None:
-            sentence = messages.SUBSCRIPTION_GONE
-        else:
-            sentence = await triage.remove(rt, team=team, channel=channel, subscription_id=found)
-        await show(beside, sentence_blocks.notice(sentence), sentence)
-
-    rt.spawn(guarded(beside, work(), what="remove a subscription"), name="remove subscription")
+    if await heard.refuses_guest():
+        return
+    found = _id(heard.action)
+    if found is None:
+        sentence = messages.SUBSCRIPTION_GONE
+    else:
+        sentence = await triage.remove(heard.rt, team=heard.team, channel=heard.channel, subscription_id=found)
+    await say(heard.reply, sentence)
 
 
 async def edit_clicked(

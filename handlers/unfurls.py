@@ -5,11 +5,8 @@ simply stays a link."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.posting.unfurling import Pasted, pasted, post_unfurls
@@ -18,7 +15,7 @@ from bot.services import changes, unfurls
 from bot.services.changes import NO_MENUS
 from bot.slack.people import Directory, SlackBusy
 from bot.trackers.models import Issue
-from handlers.context import directory_of, runtime_of
+from handlers.listening import Heard, listener
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +23,11 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp) -> None:
     cache = unfurls.card_cache()  # one per app: the same link pasted again is read once
 
-    async def link_shared(
-        ack: AsyncAck, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        await ack()
-        where = pasted(body.get("team_id"), event)
-        if where is None:
-            return
-        rt = runtime_of(context)
-        rt.spawn(_unfurl(rt, client, directory_of(context), where, cache), name="unfurl")
+    @listener("unfurl", answers=False)
+    async def link_shared(heard: Heard) -> None:
+        where = pasted(heard.body.get("team_id"), heard.body.get("event") or {})
+        if where is not None:
+            await _unfurl(heard.rt, heard.client, heard.directory, where, cache)
 
     app.event("link_shared")(link_shared)
 

@@ -586,15 +586,19 @@ class Session:
         elif call.method in _MODAL_METHODS:
             self._modal(args.get("view") or {}, args.get("view_id"))
         elif call.method == "views.publish":
-            view = args.get("view") or {}
-            blocks = view.get("blocks") or []
-            self.out.line(self.out.style.dim(f"trackerbot Home tab ({self.name_of(str(args.get('user_id')))}):"))
-            self.out.lines(render.message_lines(None, blocks, self.out.style, self.name_of))
-            if self.show_json:
-                self.out.json(view)
-            if args.get("user_id") == self.user and (render.buttons(blocks) or render.menus(blocks)):
-                home = {**view, "id": f"VHOME{self.user}"}  # the id the stand-in gives it
-                self.last = Shown(self.slack.next_ts(), "", blocks, ephemeral=False, home=home)
+            self._show_home(args)
+
+    def _show_home(self, args: dict[str, Any]) -> None:
+        """A published Home tab; the person's own becomes what `:click` clicks."""
+        view = args.get("view") or {}
+        blocks = view.get("blocks") or []
+        self.out.line(self.out.style.dim(f"trackerbot Home tab ({self.name_of(str(args.get('user_id')))}):"))
+        self.out.lines(render.message_lines(None, blocks, self.out.style, self.name_of))
+        if self.show_json:
+            self.out.json(view)
+        if args.get("user_id") == self.user and (render.buttons(blocks) or render.menus(blocks)):
+            home = {**view, "id": f"VHOME{self.user}"}  # the id the stand-in gives it
+            self.last = Shown(self.slack.next_ts(), "", blocks, ephemeral=False, home=home)
 
     def _where(self, channel: str, thread_ts: object) -> str:
         if channel in self.slack.channels:

@@ -452,6 +452,14 @@ def _text(value: Any) -> str:
 def create_app(state: KitsuState | None = None) -> Starlette:
     """The demo Zou as a Starlette app; its `KitsuState` is at `app.state.kitsu`."""
     state = state or KitsuState()
+    routes = [*_auth_routes(state), *_data_routes(state), *_task_routes(state)]
+    app = Starlette(routes=routes, middleware=[Middleware(_Knobs, state=state)])
+    app.state.kitsu = state
+    return app
+
+
+def _auth_routes(state: KitsuState) -> list[Route]:
+    """Zou's index, login, token refresh and "who am I"."""
 
     async def index(_request: Request) -> JSONResponse:
         return JSONResponse({"api": "Zou", "version": "1.0.97-demo"})
@@ -484,6 +492,24 @@ def create_app(state: KitsuState | None = None) -> Starlette:
         state.refreshes += 1
         return JSONResponse({"access_token": state.access_token(claims["sub"], claims["jti"])})
 
+    async def authenticated(request: Request) -> JSONResponse:
+        claims = state.identify(request, "access")
+        if isinstance(claims, JSONResponse):
+            return claims
+        person = next(p for p in state.data["persons"] if p["id"] == claims["sub"])
+        return JSONResponse({"authenticated": True, "user": person})
+
+    return [
+        Route("/", index),
+        Route("/auth/login", login, methods=["POST"]),
+        Route("/auth/refresh-token", refresh_token),
+        Route("/auth/authenticated", authenticated),
+    ]
+
+
+def _data_routes(state: KitsuState) -> list[Route]:
+    """Zou's `/data` lists (filtered by the query, as Zou does) and one project."""
+
     def listing(rows: Callable[[], list[dict[str, Any]]]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> JSONResponse:
             claims = state.identify(request, "access")
@@ -512,90 +538,9 @@ def create_app(state: KitsuState | None = None) -> Starlette:
             return JSONResponse({"error": True, "message": "404 Not Found: Project not found"}, status_code=404)
         return JSONResponse(row)
 
-    def one_task(request: Request) -> dict[str, Any] | JSONResponse:
-        wanted = request.path_params["task_id"]
-        if not _UUID.fullmatch(wanted):
-            return JSONResponse({"error": True, "message": "Malformed ID.", "data": None}, status_code=400)
-        row = next((t for t in state.data["tasks"] if t["id"] == wanted), None)
-        if row is None:
-            return JSONResponse({"error": True, "message": "404 Not Found: Task not found"}, status_code=404)
-        return row
-
-    async def authenticated(request: Request) -> JSONResponse:
-        claims = state.identify(request, "access")
-        if isinstance(claims, JSONResponse):
-            return claims
-        person = next(p for p in state.data["persons"] if p["id"] == claims["sub"])
-        return JSONResponse({"authenticated": True, "user": person})
-
-    async def task(request: Request) -> JSONResponse:
-        claims = state.identify(request, "access")
-        if isinstance(claims, JSONResponse):
-            return claims
-        found = one_task(request)
-        return found if isinstance(found, JSONResponse) else JSONResponse(found)
-
-    async def task_comments(request: Request) -> JSONResponse:
-        claims = state.identify(request, "access")
-        if isinstance(claims, JSONResponse):
-            return claims
-        found = one_task(request)
-        if isinstance(found, JSONResponse):
-            return found
-        comments = [c for c in state.data["comments"] if c["object_id"] == found["id"]]
-        return JSONResponse(sorted(comments, key=lambda c: c["created_at"], reverse=True))
-
-    async def comment_task(request: Request) -> JSONResponse:
-        """CommentTaskResource.post: the comment moves the task to its status; `person_id` is
-        kept only when the caller is an admin or a manager (otherwise the caller is the author)."""
-        claims = state.identify(request, "access")
-        if isinstance(claims, JSONResponse):
-            return claims
-        found = one_task(request)
-        if isinstance(found, JSONResponse):
-            return found
-        if state.comments_down:
-            return JSONResponse({"error": True, "message": "Service Unavailable"}, status_code=503)
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        body = body if isinstance(body, dict) else {}
-        status_id = body.get("task_status_id")
-        if not status_id:
-            return JSONResponse({"message": {"task_status_id": "Task Status ID is missing"}}, status_code=400)
-        if not any(s["id"] == status_id for s in state.data["task_statuses"]):
-            return JSONResponse({"error": True, "message": "404 Not Found: Task status not found"}, status_code=404)
-        caller = next(p for p in state.data["persons"] if p["id"] == claims["sub"])
-        author: dict[str, Any] | None = caller
-        if caller["role"] in ("admin", "manager") and body.get("person_id"):
-            author = next((p for p in state.data["persons"] if p["id"] == body["person_id"]), None)
-        if author is None:
-            return JSONResponse({"error": True, "message": "404 Not Found: Person not found"}, status_code=404)
-        now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
-        comment = {
-            "id": str(uuid.uuid4()),
-            "object_id": found["id"],
-            "object_type": "Task",
-            "text": str(body.get("comment") or ""),
-            "task_status_id": status_id,
-            "person_id": author["id"],
-            "created_at": now,
-            "updated_at": now,
-            "type": "Comment",
-        }
-        state.data["comments"].append(comment)
-        found["task_status_id"] = status_id
-        found["last_comment_date"] = now
-        status = next(s for s in state.data["task_statuses"] if s["id"] == status_id)
-        return JSONResponse({**comment, "task_status": status, "person": author}, status_code=201)
-
     data = state.data
     open_status = _id("project-status", "Open")
-    routes = [
-        Route("/", index),
-        Route("/auth/login", login, methods=["POST"]),
-        Route("/auth/refresh-token", refresh_token),
+    return [
         Route("/data/projects", listing(lambda: data["projects"])),
         Route("/data/projects/all", listing(lambda: data["projects"])),
         Route(
@@ -612,14 +557,89 @@ def create_app(state: KitsuState | None = None) -> Starlette:
         Route("/data/task-types", listing(lambda: data["task_types"])),
         Route("/data/task-status", listing(lambda: data["task_statuses"])),
         Route("/data/persons", listing(lambda: data["persons"])),
-        Route("/auth/authenticated", authenticated),
+    ]
+
+
+def _task_routes(state: KitsuState) -> list[Route]:
+    """One task, its comments, and commenting on it."""
+
+    def one_task(request: Request) -> tuple[dict[str, Any], dict[str, Any]] | JSONResponse:
+        """The caller's claims and the task the path names, for a caller with an access token;
+        else Zou's refusal."""
+        claims = state.identify(request, "access")
+        if isinstance(claims, JSONResponse):
+            return claims
+        wanted = request.path_params["task_id"]
+        if not _UUID.fullmatch(wanted):
+            return JSONResponse({"error": True, "message": "Malformed ID.", "data": None}, status_code=400)
+        row = next((t for t in state.data["tasks"] if t["id"] == wanted), None)
+        if row is None:
+            return JSONResponse({"error": True, "message": "404 Not Found: Task not found"}, status_code=404)
+        return claims, row
+
+    async def task(request: Request) -> JSONResponse:
+        found = one_task(request)
+        return found if isinstance(found, JSONResponse) else JSONResponse(found[1])
+
+    async def task_comments(request: Request) -> JSONResponse:
+        found = one_task(request)
+        if isinstance(found, JSONResponse):
+            return found
+        comments = [c for c in state.data["comments"] if c["object_id"] == found[1]["id"]]
+        return JSONResponse(sorted(comments, key=lambda c: c["created_at"], reverse=True))
+
+    async def comment_task(request: Request) -> JSONResponse:
+        """CommentTaskResource.post: the comment moves the task to its status; `person_id` is
+        kept only when the caller is an admin or a manager (otherwise the caller is the author)."""
+        found = one_task(request)
+        if isinstance(found, JSONResponse):
+            return found
+        if state.comments_down:
+            return JSONResponse({"error": True, "message": "Service Unavailable"}, status_code=503)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        claims, row = found
+        return _comment(state, row, claims, body if isinstance(body, dict) else {})
+
+    return [
         Route("/data/tasks/{task_id}", task),
         Route("/data/tasks/{task_id}/comments", task_comments),
         Route("/actions/tasks/{task_id}/comment", comment_task, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(_Knobs, state=state)])
-    app.state.kitsu = state
-    return app
+
+
+def _comment(state: KitsuState, found: dict[str, Any], claims: dict[str, Any], body: dict[str, Any]) -> JSONResponse:
+    """A comment posted on the task `found` by the caller of `claims` (checked already)."""
+    status_id = body.get("task_status_id")
+    if not status_id:
+        return JSONResponse({"message": {"task_status_id": "Task Status ID is missing"}}, status_code=400)
+    if not any(s["id"] == status_id for s in state.data["task_statuses"]):
+        return JSONResponse({"error": True, "message": "404 Not Found: Task status not found"}, status_code=404)
+    caller = next(p for p in state.data["persons"] if p["id"] == claims["sub"])
+    author: dict[str, Any] | None = caller
+    if caller["role"] in ("admin", "manager") and body.get("person_id"):
+        author = next((p for p in state.data["persons"] if p["id"] == body["person_id"]), None)
+    if author is None:
+        return JSONResponse({"error": True, "message": "404 Not Found: Person not found"}, status_code=404)
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    comment = {
+        "id": str(uuid.uuid4()),
+        "object_id": found["id"],
+        "object_type": "Task",
+        "text": str(body.get("comment") or ""),
+        "task_status_id": status_id,
+        "person_id": author["id"],
+        "created_at": now,
+        "updated_at": now,
+        "type": "Comment",
+    }
+    state.data["comments"].append(comment)
+    found["task_status_id"] = status_id
+    found["last_comment_date"] = now
+    status = next(s for s in state.data["task_statuses"] if s["id"] == status_id)
+    return JSONResponse({**comment, "task_status": status, "person": author}, status_code=201)
 
 
 def demo() -> DemoTracker:

@@ -158,69 +158,126 @@ def _user(user: SlackUser) -> dict[str, Any]:
 
 
 def _answer(state: SlackState, method: str, args: dict[str, Any]) -> dict[str, Any]:
-    if method == "auth.test":
-        return {
-            "ok": True,
-            "url": "https://trackerbot-demo.slack.com/",
-            "team": "Demo",
-            "user": "trackerbot",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": "B0TRACKBOT",
-            "is_enterprise_install": False,
-        }
-    if method == "users.info":
-        user = state.users.get(str(args.get("user")))
-        if user is None:
-            return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": _user(user)}
-    if method == "users.lookupByEmail":  # Slack compares emails case-insensitively
-        email = str(args.get("email", "")).casefold()
-        found = next((u for u in state.users.values() if email and (u.email or "").casefold() == email), None)
-        return {"ok": True, "user": _user(found)} if found else {"ok": False, "error": "users_not_found"}
-    if method == "conversations.info":
-        channel = str(args.get("channel"))
-        name = state.channels.get(channel)
-        if name is None:
-            return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": {"id": channel, "name": name, "is_member": channel not in state.closed_channels}}
-    if method == "chat.getPermalink":
-        ts = str(args.get("message_ts", "")).replace(".", "")
-        return {
-            "ok": True,
-            "channel": args.get("channel"),
-            "permalink": f"https://trackerbot-demo.slack.com/archives/{args.get('channel')}/p{ts}",
-        }
-    if method in ("chat.postMessage", "chat.update") and args.get("channel") in state.closed_channels:
+    """What Slack answers `method` with `args` (the calls are recorded by the caller)."""
+    answer = _ANSWERS.get(method)
+    return answer(state, args) if answer is not None else {"ok": False, "error": "unknown_method"}
+
+
+def _auth_test(_state: SlackState, _args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "url": "https://trackerbot-demo.slack.com/",
+        "team": "Demo",
+        "user": "trackerbot",
+        "team_id": TEAM_ID,
+        "user_id": BOT_USER_ID,
+        "bot_id": "B0TRACKBOT",
+        "is_enterprise_install": False,
+    }
+
+
+def _users_info(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    user = state.users.get(str(args.get("user")))
+    if user is None:
+        return {"ok": False, "error": "user_not_found"}
+    return {"ok": True, "user": _user(user)}
+
+
+def _users_by_email(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """Slack compares emails case-insensitively."""
+    email = str(args.get("email", "")).casefold()
+    found = next((u for u in state.users.values() if email and (u.email or "").casefold() == email), None)
+    return {"ok": True, "user": _user(found)} if found else {"ok": False, "error": "users_not_found"}
+
+
+def _conversations_info(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    channel = str(args.get("channel"))
+    name = state.channels.get(channel)
+    if name is None:
+        return {"ok": False, "error": "channel_not_found"}
+    return {"ok": True, "channel": {"id": channel, "name": name, "is_member": channel not in state.closed_channels}}
+
+
+def _permalink(_state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    ts = str(args.get("message_ts", "")).replace(".", "")
+    return {
+        "ok": True,
+        "channel": args.get("channel"),
+        "permalink": f"https://trackerbot-demo.slack.com/archives/{args.get('channel')}/p{ts}",
+    }
+
+
+def _post(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """chat.postMessage and chat.update: refused in a channel the bot is not in."""
+    if args.get("channel") in state.closed_channels:
         return {"ok": False, "error": "not_in_channel"}
-    if method in ("chat.postMessage", "chat.update"):
-        return {
-            "ok": True,
-            "channel": args.get("channel"),
-            "ts": args.get("ts") or state.next_ts(),
-            "message": {"text": args.get("text"), "blocks": args.get("blocks")},
-        }
-    if method == "chat.postEphemeral":
-        return {"ok": True, "message_ts": state.next_ts()}
-    if method == "views.publish":
-        return {"ok": True, "view": {**(args.get("view") or {}), "id": f"VHOME{args.get('user_id', '')}"}}
-    if method in ("views.open", "views.update", "views.push"):
-        view = args.get("view") or {}
-        view_id = args.get("view_id") or f"V{len(state.calls):06d}"
-        return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{len(state.calls)}"}}
-    if method == "chat.unfurl":  # recorded like every call; the cards are in args["unfurls"]
-        return {"ok": True}
-    if method in ("functions.completeSuccess", "functions.completeError"):
-        # A step's end: outputs (an object) or an error sentence, for one execution.
-        if not args.get("function_execution_id"):
-            return {"ok": False, "error": "invalid_arguments"}
-        if method == "functions.completeSuccess" and not isinstance(args.get("outputs"), dict):
-            return {"ok": False, "error": "invalid_arguments"}
-        if method == "functions.completeError" and not args.get("error"):
-            return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True}
-    if method == "apps.connections.open":
-        return {"ok": True, "url": state.socket_url} if state.socket_url else {"ok": False, "error": "not_allowed"}
-    if method == "conversations.open":
-        return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U"))[1:]}}
-    return {"ok": False, "error": "unknown_method"}
+    return {
+        "ok": True,
+        "channel": args.get("channel"),
+        "ts": args.get("ts") or state.next_ts(),
+        "message": {"text": args.get("text"), "blocks": args.get("blocks")},
+    }
+
+
+def _post_ephemeral(state: SlackState, _args: dict[str, Any]) -> dict[str, Any]:
+    return {"ok": True, "message_ts": state.next_ts()}
+
+
+def _views_publish(_state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    return {"ok": True, "view": {**(args.get("view") or {}), "id": f"VHOME{args.get('user_id', '')}"}}
+
+
+def _views(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """views.open, views.update and views.push."""
+    view = args.get("view") or {}
+    view_id = args.get("view_id") or f"V{len(state.calls):06d}"
+    return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{len(state.calls)}"}}
+
+
+def _ok(_state: SlackState, _args: dict[str, Any]) -> dict[str, Any]:
+    """chat.unfurl: recorded like every call; the cards are in args["unfurls"]."""
+    return {"ok": True}
+
+
+def _step_success(_state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """A step's end with its outputs (an object), for one execution."""
+    if not args.get("function_execution_id") or not isinstance(args.get("outputs"), dict):
+        return {"ok": False, "error": "invalid_arguments"}
+    return {"ok": True}
+
+
+def _step_error(_state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """A step's end with an error sentence, for one execution."""
+    if not args.get("function_execution_id") or not args.get("error"):
+        return {"ok": False, "error": "invalid_arguments"}
+    return {"ok": True}
+
+
+def _connections_open(state: SlackState, _args: dict[str, Any]) -> dict[str, Any]:
+    return {"ok": True, "url": state.socket_url} if state.socket_url else {"ok": False, "error": "not_allowed"}
+
+
+def _conversations_open(_state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U"))[1:]}}
+
+
+# How the stand-in answers each Web API method it plays.
+_ANSWERS: dict[str, Callable[[SlackState, dict[str, Any]], dict[str, Any]]] = {
+    "auth.test": _auth_test,
+    "users.info": _users_info,
+    "users.lookupByEmail": _users_by_email,
+    "conversations.info": _conversations_info,
+    "chat.getPermalink": _permalink,
+    "chat.postMessage": _post,
+    "chat.update": _post,
+    "chat.postEphemeral": _post_ephemeral,
+    "views.publish": _views_publish,
+    "views.open": _views,
+    "views.update": _views,
+    "views.push": _views,
+    "chat.unfurl": _ok,
+    "functions.completeSuccess": _step_success,
+    "functions.completeError": _step_error,
+    "apps.connections.open": _connections_open,
+    "conversations.open": _conversations_open,
+}

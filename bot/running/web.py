@@ -282,47 +282,81 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
     runtime.settings.check_slack("serve")  # serving HTTP needs the signing secret
     assert runtime.settings.SLACK_SIGNING_SECRET is not None
     verifier = SignatureVerifier(runtime.settings.SLACK_SIGNING_SECRET.get_secret_value())
-    health = Health(runtime.trackers, runtime.store)
-    budget = BodyBudget(MAX_BUFFERED_BYTES)
     shared = SharedSession(app)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await shared.open()
+        if workers is not None:
+            workers.start()
+        try:
+            yield
+        finally:
+            await wind_down(runtime, workers)  # after uvicorn answered the requests it was reading
+            await shared.close()
+
+    return Starlette(
+        routes=[_slack_route(app, verifier), *_probe_routes(runtime, Health(runtime.trackers, runtime.store))],
+        lifespan=lifespan,
+    )
+
+
+def _slack_route(app: AsyncApp, verifier: SignatureVerifier) -> Route:
+    """`POST /slack/events`: the body bounded, decoded and its signature checked, then Bolt."""
+    budget = BodyBudget(MAX_BUFFERED_BYTES)
 
     async def events(request: Request) -> Response:
         with budget.share() as take, logs.slack_request():
-            return await _events(request, take)
+            started = time.perf_counter()
+            text = await _signed_text(request, take, budget, verifier)
+            return text if isinstance(text, Response) else await _dispatch(app, request, text, started)
 
-    async def _events(request: Request, take: Callable[[int], None]) -> Response:
-        started = time.perf_counter()
-        try:
-            body = await read_body(request, take)
-            text = body.decode("utf-8")  # Slack sends UTF-8 (JSON) or ASCII (forms)
-        except BodyTooLarge:
-            log.info("refused a request body over %d bytes", MAX_BODY_BYTES)
-            return _closing(messages.BODY_TOO_LARGE, 413)
-        except TooManyBodies:
-            log.warning("refused a request body: %d bytes of bodies already held", budget.held)
-            return _closing(messages.TOO_MANY_BODIES, 503, {"Retry-After": "1"})
-        except TimeoutError:
-            log.info("refused a request body still arriving after %.0f s", BODY_SECONDS)
-            return _closing(messages.BODY_TOO_SLOW, 408)
-        except (ValueError, ClientDisconnect):
-            return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
-        if not signed(verifier, text, request.headers):
-            # Never the body, nor the signature: only that one was refused.
-            log.info("refused a request without a valid Slack signature (%d bytes)", len(body))
-            return PlainTextResponse(messages.BAD_SIGNATURE, status_code=401)
-        del body  # the text is what Bolt reads
-        try:
-            bolt_request = AsyncBoltRequest(body=text, query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
-            refusal = shape_refusal(bolt_request.body)
-            if refusal is None:
-                logs.slack_request_by(bolt_request.context.team_id, bolt_request.context.user_id)  # the verified body's
-                response = to_starlette_response(await app.async_dispatch(bolt_request))
-                metrics.ACK_SECONDS.labels(surface(bolt_request.body)).observe(time.perf_counter() - started)
-                return response
-        except MALFORMED as exc:
-            refusal = type(exc).__name__
-        log.warning("refused a signed request that is not a Slack payload (%s)", refusal)
+    return Route("/slack/events", events, methods=["POST"])
+
+
+async def _signed_text(
+    request: Request, take: Callable[[int], None], budget: BodyBudget, verifier: SignatureVerifier
+) -> str | Response:
+    """The request's body as text, once read within the limits and signed; else the refusal."""
+    try:
+        body = await read_body(request, take)
+        text = body.decode("utf-8")  # Slack sends UTF-8 (JSON) or ASCII (forms)
+    except BodyTooLarge:
+        log.info("refused a request body over %d bytes", MAX_BODY_BYTES)
+        return _closing(messages.BODY_TOO_LARGE, 413)
+    except TooManyBodies:
+        log.warning("refused a request body: %d bytes of bodies already held", budget.held)
+        return _closing(messages.TOO_MANY_BODIES, 503, {"Retry-After": "1"})
+    except TimeoutError:
+        log.info("refused a request body still arriving after %.0f s", BODY_SECONDS)
+        return _closing(messages.BODY_TOO_SLOW, 408)
+    except (ValueError, ClientDisconnect):
         return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
+    if not signed(verifier, text, request.headers):
+        # Never the body, nor the signature: only that one was refused.
+        log.info("refused a request without a valid Slack signature (%d bytes)", len(body))
+        return PlainTextResponse(messages.BAD_SIGNATURE, status_code=401)
+    return text  # the text is what Bolt reads
+
+
+async def _dispatch(app: AsyncApp, request: Request, text: str, started: float) -> Response:
+    """A signed body to Bolt, if it is a Slack payload Bolt can read; else 400."""
+    try:
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
+        refusal = shape_refusal(bolt_request.body)
+        if refusal is None:
+            logs.slack_request_by(bolt_request.context.team_id, bolt_request.context.user_id)  # the verified body's
+            response = to_starlette_response(await app.async_dispatch(bolt_request))
+            metrics.ACK_SECONDS.labels(surface(bolt_request.body)).observe(time.perf_counter() - started)
+            return response
+    except MALFORMED as exc:
+        refusal = type(exc).__name__
+    log.warning("refused a signed request that is not a Slack payload (%s)", refusal)
+    return PlainTextResponse(messages.BAD_REQUEST, status_code=400)
+
+
+def _probe_routes(runtime: Runtime, health: Health) -> list[Route]:
+    """`GET /healthz`, `GET /readyz` and `GET /metrics`, each behind HEALTHZ_TOKEN."""
 
     async def healthz(request: Request) -> JSONResponse:
         return await _probe(request, probes.live)
@@ -346,23 +380,8 @@ def create_web_app(runtime: Runtime, app: AsyncApp, *, workers: Workers | None =
             )
         return Response(await health.scrape(runtime.clock()), media_type=metrics.CONTENT_TYPE)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await shared.open()
-        if workers is not None:
-            workers.start()
-        try:
-            yield
-        finally:
-            await wind_down(runtime, workers)  # after uvicorn answered the requests it was reading
-            await shared.close()
-
-    return Starlette(
-        routes=[
-            Route("/slack/events", events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_text, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_text, methods=["GET"]),
+    ]
