@@ -122,6 +122,7 @@ def _stand_ins(pipe: Connection) -> None:
     `calls` (Issuetrak requests so far), `latency <s>`, `reassign` (1% of the issues to others)
     and `add_users` (the Slack users of the people) through `pipe`."""
     state, slack = _state(), SlackState()
+    state.searches = {}  # a search's later pages from its first page's matches (issues change only here)
     with serve_in_thread(issuetrak_app(state)) as issuetrak_url, serve_in_thread(slack_app(slack)) as slack_url:
         pipe.send((f"{issuetrak_url}{state.prefix}", state.api_key, slack_url))
         while (command := pipe.recv())[0] != "stop":
@@ -136,6 +137,7 @@ def _stand_ins(pipe: Connection) -> None:
                     for number in changed:
                         other = f"u{(number + 7) % PEOPLE:04d}"
                         state.issues[number].update(AssignedTo=other, NextActionTo=other)
+                    state.searches.clear()
                     pipe.send(len(changed))
                 case ("add_users",):
                     for n in range(PEOPLE):
