@@ -7,7 +7,9 @@ per-item round the feed replaced (one GET per watched issue: its floor, ceil(N /
 The Issuetrak and Slack stand-ins run in a process of their own (`_stand_ins`, turned by a pipe):
 the contract Issuetrak evaluates every search's filters over all 10,000 issues for each page it
 serves, work a real Issuetrak does in its database, and in the bot's process that CPU (most of
-the round's, once) would be counted as the bot's.
+the round's, once) would be counted as the bot's. It keeps each search's matches for the search's
+later pages (`IssuetrakState.searches`, emptied when `reassign` changes issues), as a database
+would not filter 10,000 rows again for each page of 100.
 
 Targets (issue 21): nothing changed <= 5 s; 1% changed <= 15 s and <= 300 calls."""
 
