@@ -98,12 +98,17 @@ async def record(rt: Runtime, recipients: list[Recipient], reading: Reading) -> 
     notes = [n.id for issue in changed for n in issue.notes if n.id is not None]
     slack_notes = await rt.store.slack_notes(notes) if notes and by_user else {}
     names = await triage.names_of(rt) if by_user else {}
+    first = {
+        issue.number: issue_feed.snapshot(issue)
+        for issue in changed
+        if issue.number not in marks and not (reading.since is not None and issue.number in reading.submitted)
+    }
+    await rt.store.first_notify_sightings(first)  # recorded, announced to no one
     for issue in changed:
+        if issue.number in first:
+            continue
         mark = marks.get(issue.number)
         before: dict[str, Any] | None = mark[0] if mark else None
-        if before is None and not (reading.since is not None and issue.number in reading.submitted):
-            await rt.store.advance_notify(issue.number, None, issue_feed.snapshot(issue), [], now)  # first sighting
-            continue
         lines: dict[tuple[str, str], list[str]] = defaultdict(list)
         for event in issue_feed.events(before or {}, issue, slack_notes):
             for user, kind in _targets(event):

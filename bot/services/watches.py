@@ -420,7 +420,13 @@ async def _gone(rt: Runtime, item: WatchedItem, reason: str, done: Polled) -> No
         done.gone += 1
 
 
-async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled, refused: list[WatchedItem], read: Read) -> None:
+# An item's first poll, recorded with the others' after the round: its key, version and snapshot.
+FirstPoll = tuple[str, int, dict[str, Any]]
+
+
+async def _poll_one(
+    rt: Runtime, item: WatchedItem, done: Polled, refused: list[WatchedItem], read: Read, first: list[FirstPoll]
+) -> None:
     target = item.target
     try:
         found = await read(target)
@@ -436,8 +442,8 @@ async def _poll_one(rt: Runtime, item: WatchedItem, done: Polled, refused: list[
         return
     now = rt.clock()
     snapshot = issue_snapshot(found) if isinstance(found, Issue) else project_snapshot(found)
-    if item.snapshot is None:  # the first poll records the item, and announces nothing
-        await rt.store.advance(target.item_key, item.version, snapshot, now)
+    if item.snapshot is None:  # the first poll records the item (with the round's others), and announces nothing
+        first.append((target.item_key, item.version, snapshot))
         return
     news = issue_news(item.snapshot, found) if isinstance(found, Issue) else project_news(item.snapshot, found)
     if news is None and snapshot == item.snapshot:
@@ -518,17 +524,23 @@ async def poll(rt: Runtime, *, concurrency: int = POLL_CONCURRENCY, also: issue_
     slots = asyncio.Semaphore(concurrency)
 
     refused: list[WatchedItem] = []
+    first: list[FirstPoll] = []
 
     async def one(item: WatchedItem) -> None:
         read = read_issues if item.target.kind is WatchKind.ISSUE and read_issues is not None else projects
         async with slots:
             try:
-                await _poll_one(rt, item, done, refused, read)
+                await _poll_one(rt, item, done, refused, read, first)
             except Exception:  # one item's failure must not stop the round
                 log.exception("watch: polling %s failed", item.target.item_key)
                 done.unreadable += 1
 
     await asyncio.gather(*(one(item) for item in watched))
+    try:
+        await rt.store.first_polls(first, rt.clock())
+    except Exception:  # as one item's failure: those items are polled for the first time again next round
+        log.exception("watch: recording %d first polls failed", len(first))
+        done.unreadable += len(first)
     if refused:
         await _settle_refusals(rt, refused, done)
     return done

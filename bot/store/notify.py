@@ -21,6 +21,7 @@ from bot.store.claims import NOTIFY, ClaimStore
 from bot.store.records import Claim, require_aware
 from bot.store.schema import dialect_insert, notify_items, notify_news, notify_settings, person_links
 
+ROWS_PER_STATEMENT = 1_000  # rows of one multi-row INSERT (within every driver's parameter limit)
 ns = notify_settings.c
 ni = notify_items.c
 nn = notify_news.c
@@ -186,6 +187,30 @@ class NotifyStore(ClaimStore):
                     )
                 )
             return True
+
+        return await self._run(run)
+
+    async def first_notify_sightings(self, snapshots: dict[int, dict[str, Any]]) -> int:
+        """Record the watermark of each issue the feed sees for the first time, all in one
+        transaction (a round's first may see 10,000); an issue another process recorded first
+        keeps that one, as `advance_notify` with version None would. Returns how many this call made."""
+        if not snapshots:
+            return 0
+
+        rows = [{"issue_number": n, "snapshot": snap, "version": 0} for n, snap in snapshots.items()]
+
+        def run(conn: Connection) -> int:
+            made = 0
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                made += len(
+                    conn.execute(
+                        dialect_insert(conn, notify_items)
+                        .values(rows[start : start + ROWS_PER_STATEMENT])
+                        .on_conflict_do_nothing(index_elements=[ni.issue_number])
+                        .returning(ni.issue_number)
+                    ).all()
+                )
+            return made
 
         return await self._run(run)
 

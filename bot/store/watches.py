@@ -258,6 +258,25 @@ class WatchStore(ClaimStore):
 
         return await self._run(run)
 
+    async def first_polls(self, first: Sequence[tuple[str, int, dict[str, Any]]], now: datetime) -> int:
+        """Record the first poll of each item (its key, the version it was read at, its snapshot),
+        all in one transaction (a round's first may poll 10,000) and announcing nothing: the same
+        compare-and-swap as `advance`, so an item another process recorded meanwhile keeps that.
+        Returns how many this call moved."""
+        require_aware(now)
+
+        def run(conn: Connection) -> int:
+            moved = 0
+            for item_key, version, snapshot in first:
+                moved += conn.execute(
+                    update(watch_items)
+                    .where(items.item_key == item_key, items.version == version)
+                    .values(snapshot=snapshot, version=version + 1, checked_at=now)
+                ).rowcount
+            return moved
+
+        return await self._run(run) if first else 0
+
     async def claim_news(self, now: datetime, limit: int, lease_seconds: float) -> list[NewsClaim]:
         """Claim the pending news of up to `limit` watches that nobody holds, each watch's whole
         and in order (`Lease.take_with_pending`: two claimers never get the same watch)."""

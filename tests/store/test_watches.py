@@ -115,6 +115,24 @@ async def test_the_watermark_moves_on_once_per_version_and_news_is_recorded_with
     assert await one.claim_news(NOW, 10, LEASE) == []  # held by the claims above
 
 
+async def test_first_polls_are_recorded_together_each_by_its_own_compare_and_swap(
+    store_pair: tuple[Store, Store],
+) -> None:
+    one, two = store_pair
+    other = WatchTarget(WatchKind.ISSUE, "issuetrak", "1002", "VPN")
+    for target in (ISSUE, other):
+        await one.add_watch("T1", "C1", target, personal=False, by="U1", now=NOW, cap=5)
+    read = {item.target.item_key: item for item in await one.watched_items()}
+    assert await two.advance("issue:1002", read["issue:1002"].version, {"status": "Closed"}, NOW)  # another process
+    first = [(key, item.version, {"status": "Open"}) for key, item in sorted(read.items())]
+    assert await one.first_polls(first, NOW) == 1
+    assert await one.first_polls(first, NOW) == 0  # once
+    after = {item.target.item_key: item.snapshot for item in await two.watched_items()}
+    assert after == {"issue:1001": {"status": "Open"}, "issue:1002": {"status": "Closed"}}
+    assert await one.claim_news(NOW, 10, LEASE) == []  # a first poll announces nothing
+    assert await one.first_polls([], NOW) == 0
+
+
 async def test_a_watermark_goes_stale_once_nobody_watches_the_item(store: Store) -> None:
     _, watch = await store.add_watch("T1", "C1", ISSUE, personal=False, by="U1", now=NOW, cap=5)
     [item] = await store.watched_items()

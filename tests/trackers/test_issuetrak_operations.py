@@ -145,6 +145,23 @@ async def test_search_all_pages_through_everything(
     assert len(issuetrak_server.requests_to("priorities")) == 1  # names come from the cached lookups
 
 
+async def test_kept_searches_are_emptied_by_the_servers_own_writes(
+    issuetrak_server: IssuetrakServer, issuetrak_client: IssuetrakClient
+) -> None:
+    """The contract server's kept searches (`state.searches`, a benchmark's) never answer with
+    matches a write through its API has changed: a new issue, an issue closed."""
+    issuetrak_server.state.searches = {}
+    client, open_ = issuetrak_client, ("Status", "Equal", "Open")
+    before = await numbers(client, open_)
+    assert issuetrak_server.state.searches
+    number = await client.create_issue(
+        subject="Kept", description="x", issue_type_id=1, priority_id=2, submitted_by="bnguyen"
+    )
+    assert await numbers(client, open_) == before | {number}
+    await client.update_issue({"IssueNumber": 1001, "Status": "Closed"})
+    assert await numbers(client, open_) == before - {1001} | {number}
+
+
 async def test_search_with_an_unknown_operation_is_refused(issuetrak_client: IssuetrakClient) -> None:
     with pytest.raises(InvalidInput, match="QueryExpressionOperation"):
         await issuetrak_client.search_issues(filters=[("Status", "Like", "Open")])  # type: ignore[list-item]
