@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from benchmarks.report import Row, Spread, secs, times
 from benchmarks.servers import Servers
 from bot.runtime import Runtime
-from bot.services import digests
+from bot.services import digest_rules
 from bot.settings import load_settings
 from bot.store import Store
 from bot.trackers.projectrak import ProjectrakClient
@@ -58,7 +58,7 @@ async def _digest_seconds(servers: Servers) -> tuple[float, int, int]:
     rt = Runtime(settings=settings, trackers=Trackers([client]), store=Store(settings.DATABASE_URL))
     try:
         started = time.perf_counter()
-        digest = await digests.build(rt)
+        digest = await digest_rules.build(rt)
         seconds = time.perf_counter() - started
         if digest.failures:
             raise RuntimeError(f"the digest failed: {digest.failures}")

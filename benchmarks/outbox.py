@@ -36,7 +36,7 @@ from bot.running.workers import Workers, deliver_due
 from bot.runtime import Runtime, utc_now
 from bot.services import writes
 from bot.settings import load_settings
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.store import NotePayload, OutboxKind, Requester, Store
 from bot.trackers.registry import build_trackers
 

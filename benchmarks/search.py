@@ -21,7 +21,7 @@ from bot.runtime import Runtime
 from bot.services import issue_search
 from bot.settings import load_settings
 from bot.slack.command_parser import SearchIssues, parse
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.store import Store
 from bot.trackers.registry import build_trackers
 

@@ -34,12 +34,12 @@ from bot.demo.issuetrak import create_app as issuetrak_app
 from bot.demo.loopback import serve_in_thread
 from bot.demo.slack import TEAM_ID, SlackState
 from bot.demo.slack import create_app as slack_app
-from bot.posting.digest_posting import Pacer
+from bot.posting.digest_delivery import Pacer
 from bot.posting.watch_posting import RoundSummary, run_round
 from bot.runtime import Runtime
 from bot.services import watches
 from bot.settings import load_settings
-from bot.store import LinkHow, Store, WatchKind, WatchTarget
+from bot.store import IdentityLinkHow, Store, WatchKind, WatchTarget
 from bot.trackers.issuetrak import format_datetime
 from bot.trackers.registry import build_trackers
 
@@ -81,7 +81,7 @@ def _state() -> IssuetrakState:
 async def _setup(rt: Runtime) -> None:
     now = rt.clock()
     for n in range(PEOPLE):
-        await rt.store.link_person(TEAM_ID, f"U{n:08d}", f"u{n:04d}", how=LinkHow.ADMIN, by="U0ADMIN", now=now)
+        await rt.store.link_person(TEAM_ID, f"U{n:08d}", f"u{n:04d}", how=IdentityLinkHow.ADMIN, by="U0ADMIN", now=now)
     for index, number in enumerate(range(20_001, 20_001 + ISSUES)):
         target = WatchTarget(WatchKind.ISSUE, "issuetrak", str(number), f"issue {number}")
         channel = f"C0W{index // watches.MAX_WATCHES:05d}"

@@ -1,7 +1,7 @@
 """The one base of every error whose `str()` is a sentence meant for the person: a tracker's
-(`bot.trackers.errors.TrackerError`), the database's (`bot.store.records.StoreError`) and Slack's
-(`bot.slack.people.SlackBusy`). A listener that catches it tells the sentence as it is
-(`handlers.responding.guarded`); anything else is an unexpected failure, logged and apologised for."""
+(`bot.trackers.errors.TrackerError`), the database's (`bot.store.models.StoreError`) and Slack's
+(`bot.slack.directory.SlackBusy`). A listener that catches it tells the sentence as it is
+(`handlers.replies.guarded`); anything else is an unexpected failure, logged and apologised for."""
 
 from __future__ import annotations
 

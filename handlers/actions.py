@@ -9,15 +9,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot import messages
-from bot.posting.telling import tell_outcome
+from bot.posting.saying import say_outcome
 from bot.services import lookup, watches, writes
-from bot.slack.people import people_now
+from bot.slack.directory import fresh_lookup
 from bot.trackers.models import TrackerName
 from bot.trackers.pages import is_number
-from bot.views import cards, ids
+from bot.views import cards, ids, sentence_blocks
 from handlers.commands import show_assets
 from handlers.listening import Heard, listener
-from handlers.responding import say, show
+from handlers.replies import say, show
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,12 @@ async def retry_write(heard: Heard) -> None:
     if item is None or not user or item.requester.user_id != user:
         await heard.respond(
             text=messages.MODAL_EXPIRED,
-            blocks=cards.as_dicts(cards.message(messages.MODAL_EXPIRED)),
+            blocks=cards.as_dicts(sentence_blocks.said(messages.MODAL_EXPIRED, as_written=True)),
             replace_original=False,
         )
         return
     await say(heard.reply, messages.RETRY_QUEUED)
-    await tell_outcome(heard.client, item.requester, await writes.retry(rt, item.id, people_now(heard.client)))
+    await say_outcome(heard.client, item.requester, await writes.retry(rt, item.id, fresh_lookup(heard.client)))
 
 
 @listener("watch here", beside=True)

@@ -15,18 +15,18 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.posting import digest_posting, link_requests, triage_posting
+from bot.posting import digest_delivery, identity_requests, triage_posting
 from bot.runtime import Runtime
-from bot.services import changes, digests, identity, kitsu_subscriptions, lookup, notify, triage, watches, writes
+from bot.services import changes, digest_rules, identity, kitsu_subscriptions, lookup, notify, triage, watches, writes
 from bot.slack import app_links
 from bot.slack import command_parser as parsed
-from bot.slack.people import Directory, SlackPerson, people_now
+from bot.slack.directory import Directory, SlackPerson, fresh_lookup
 from bot.trackers.models import AssetPage
 from bot.views import cards, sentence_blocks
 from bot.views import triage as triage_view
 from handlers.context import directory_of, runtime_of
 from handlers.issue_search import show_found
-from handlers.responding import Reply, guarded, say, show
+from handlers.replies import Reply, guarded, say, show
 
 
 def register(app: AsyncApp) -> None:
@@ -37,13 +37,13 @@ def register(app: AsyncApp) -> None:
 def _help_dicts() -> tuple[dict[str, Any], ...]:
     """The help text never changes: render it once."""
     return tuple(
-        cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES) + sentence_blocks.notice(messages.HELP_SHORTCUTS))
+        cards.as_dicts(cards.help_blocks(messages.HELP_EXAMPLES) + sentence_blocks.said(messages.HELP_SHORTCUTS))
     )
 
 
 def help_view(asked: parsed.Help) -> list[dict[str, Any]]:
     """Why the text was not understood (if it was not), then the whole help unless the reason says enough."""
-    reason = cards.as_dicts(cards.message(asked.reason)) if asked.reason else []
+    reason = cards.as_dicts(sentence_blocks.said(asked.reason, as_written=True)) if asked.reason else []
     return reason + (list(_help_dicts()) if asked.everything else [])
 
 
@@ -99,7 +99,7 @@ def _shows_issues(rt: Runtime, cmd: parsed.Command) -> bool:
     ask the read rule (`identity.reader`); projects, tasks and assets do not."""
     if isinstance(cmd, (parsed.ShowIssue, parsed.ChangeIssue)):
         return rt.trackers.issuetrak is not None  # else the lookup says Issuetrak is not set up
-    return isinstance(cmd, (parsed.DigestNow, parsed.DigestDaily)) and digests.shows_issues(rt, cmd.scope)
+    return isinstance(cmd, (parsed.DigestNow, parsed.DigestDaily)) and digest_rules.shows_issues(rt, cmd.scope)
 
 
 async def _run(cmd: parsed.Command, asked: Asked) -> None:
@@ -135,7 +135,11 @@ async def _show_project(cmd: parsed.ShowProject, asked: Asked, person: SlackPers
 async def _list_projects(cmd: parsed.ListProjects, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
     found = await lookup.open_projects(asked.rt)
     if not found.projects and not found.failures:
-        await show(asked.reply, cards.message(messages.NO_PROJECTS.format(where=found.where)), "No projects")
+        await show(
+            asked.reply,
+            sentence_blocks.said(messages.NO_PROJECTS.format(where=found.where), as_written=True),
+            "No projects",
+        )
         return
     await show(asked.reply, cards.projects_list(found.projects, asked.today, found.failures), "Open projects")
 
@@ -173,7 +177,7 @@ async def _change_issue(cmd: parsed.ChangeIssue, asked: Asked, person: SlackPers
         number=cmd.number,
         field=cmd.field,
         choice=cmd.choice,
-        people=people_now(asked.client),
+        people=fresh_lookup(asked.client),
     )
     await say(asked.reply, outcome.sentence)
 
@@ -181,9 +185,11 @@ async def _change_issue(cmd: parsed.ChangeIssue, asked: Asked, person: SlackPers
 async def _link_user(cmd: parsed.LinkUser, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
     rt, user = asked.rt, cmd.issuetrak_user
     if cmd.person is None:
-        sentence = await link_requests.link_self(rt, asked.client, team=asked.team, person=person, issuetrak_user=user)
+        sentence = await identity_requests.link_self(
+            rt, asked.client, team=asked.team, person=person, issuetrak_user=user
+        )
     else:
-        sentence = await link_requests.link_other(
+        sentence = await identity_requests.link_other(
             rt, asked.client, team=asked.team, admin=asked.user, person=cmd.person, issuetrak_user=user
         )
     await say(asked.reply, sentence)
@@ -194,20 +200,20 @@ async def _unlink(cmd: parsed.Unlink, asked: Asked, person: SlackPerson, reader:
 
 
 async def _digest_now(cmd: parsed.DigestNow, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
-    sentence = await digest_posting.post_now(
+    sentence = await digest_delivery.post_now(
         asked.rt,
         asked.client,
         team=asked.team,
         channel=asked.channel,
         user=asked.user,
         scope=cmd.scope,
-        shown=digests.issues_shown(asked.rt, reader),
+        shown=digest_rules.issues_shown(asked.rt, reader),
     )
     await say(asked.reply, sentence)
 
 
 async def _digest_daily(cmd: parsed.DigestDaily, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
-    sentence = await digests.schedule(
+    sentence = await digest_rules.schedule(
         asked.rt,
         team=asked.team,
         channel=asked.channel,
@@ -220,14 +226,19 @@ async def _digest_daily(cmd: parsed.DigestDaily, asked: Asked, person: SlackPers
 
 
 async def _digest_off(cmd: parsed.DigestOff, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
-    await say(asked.reply, await digests.unschedule(asked.rt, team=asked.team, channel=asked.channel, user=asked.user))
+    await say(
+        asked.reply, await digest_rules.unschedule(asked.rt, team=asked.team, channel=asked.channel, user=asked.user)
+    )
 
 
 async def _digest_list(cmd: parsed.DigestList, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
-    await say(asked.reply, await digests.describe(asked.rt, team=asked.team, channel=asked.channel, user=asked.user))
+    await say(
+        asked.reply,
+        await digest_rules.describe_schedule(asked.rt, team=asked.team, channel=asked.channel, user=asked.user),
+    )
 
 
-async def _watch(cmd: parsed.Watch, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
+async def _watch(cmd: parsed.AddWatch, asked: Asked, person: SlackPerson, reader: identity.Reader) -> None:
     sentence = await watches.watch(
         asked.rt, team=asked.team, channel=asked.channel, person=person, kind=cmd.kind, ref=cmd.ref
     )
@@ -305,7 +316,7 @@ _COMMANDS: dict[type[parsed.Command], _Do] = {
     parsed.DigestDaily: _digest_daily,
     parsed.DigestOff: _digest_off,
     parsed.DigestList: _digest_list,
-    parsed.Watch: _watch,
+    parsed.AddWatch: _watch,
     parsed.Unwatch: _unwatch,
     parsed.Watching: _watching,
     parsed.Subscribe: _subscribe,
@@ -328,7 +339,7 @@ async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None
     else:
         sentence = messages.NO_PROJECT.format(ref=ref, where=found.where)
         failures = " ".join(found.failures.values())
-        await show(asked.reply, cards.message(f"{sentence} {failures}".strip()), sentence)
+        await show(asked.reply, sentence_blocks.said(f"{sentence} {failures}".strip(), as_written=True), sentence)
 
 
 async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int, kitsu_start: int | None = 0) -> None:
@@ -340,7 +351,7 @@ async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int, kits
         await show(reply, cards.asset_card(result.single), f"{result.single.key or result.single.name}")
     elif result.empty:
         sentence = f"{messages.NO_ASSET.format(query=query)} {failures}".strip()
-        await show(reply, cards.message(sentence), sentence)
+        await show(reply, sentence_blocks.said(sentence, as_written=True), sentence)
     else:
         page = result.page or AssetPage(assets=[], start_at=0, total=0)
         listed = cards.asset_list(page, query, result.unpaged, kitsu_start or 0, page_size=lookup.ASSET_PAGE_SIZE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.runtime import Runtime
-from bot.slack.people import Directory
+from bot.slack.directory import Directory
 
 _RUNTIME = "runtime"
 _DIRECTORY = "directory"

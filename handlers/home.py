@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.posting.telling import tell
+from bot.posting.saying import say_in_thread
 from bot.runtime import Runtime
 from bot.services import home, notify, watches
-from bot.slack.people import Directory, SlackBusy
-from bot.store.records import Requester
+from bot.slack.directory import Directory, SlackBusy
+from bot.store.models import Requester
 from bot.views import ids
 from bot.views.home import home_view
 from handlers.listening import Heard, listener
@@ -70,7 +70,7 @@ async def stop_watch(heard: Heard) -> None:
 async def _stop(rt: Runtime, client: AsyncWebClient, directory: Directory, team: str, user: str, value: str) -> None:
     refused = await watches.stop_from_home(rt, team=team, actor=user, value=value)
     if refused is not None:
-        await tell(client, Requester(team, user), refused)
+        await say_in_thread(client, Requester(team, user), refused)
     await _publish(rt, client, directory, team, user)
 
 
@@ -111,7 +111,7 @@ async def quiet_chosen(heard: Heard) -> None:
         start, end = shown[ids.NOTIFY_QUIET_FROM], shown[ids.NOTIFY_QUIET_TO]
         saved, refused = await notify.quiet_from_home(rt, team=team, user=user, start=start, end=end)
         if refused is not None:
-            await tell(heard.client, Requester(team, user), refused)
+            await say_in_thread(heard.client, Requester(team, user), refused)
         elif saved is None:  # one end is still to be picked: the tab stays as the person left it
             return
     await _publish(rt, heard.client, heard.directory, team, user)

@@ -17,17 +17,17 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.posting.telling import outcome_blocks
+from bot.posting.saying import outcome_blocks
 from bot.runtime import Runtime
 from bot.services import change_flow, changes, identity, writes
-from bot.slack.people import Directory, SlackPerson, people_now
+from bot.slack.directory import Directory, SlackPerson, fresh_lookup
 from bot.trackers.models import IssueField
 from bot.trackers.pages import is_number
 from bot.views import cards, ids, sentence_blocks
 from bot.views.issue_actions import CardState
 from handlers.listening import Heard, aside, listener
 from handlers.payload import body_id
-from handlers.responding import Reply, say, show
+from handlers.replies import Reply, say, show
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ async def card_changed(heard: Heard) -> None:
         channel=await directory.channel_name(client, team, channel),
         wanted=wanted,
         seen=state.shown.get(field, changes.UNKNOWN),
-        people=people_now(client),
+        people=fresh_lookup(client),
     )
     await _told(rt, respond, person, wanted, outcome)
 
@@ -194,7 +194,7 @@ async def apply_anyway(heard: Heard) -> None:
     person = await heard.person()
     channel = _channel(heard.body)
     name = await heard.directory.channel_name(heard.client, heard.team, channel) if channel else ""
-    people = people_now(heard.client)
+    people = fresh_lookup(heard.client)
     outcome = await changes.apply_anyway(heard.rt, item_id=heard.value, person=person, channel=name, people=people)
     if outcome is None:
         await say(heard.reply, messages.MODAL_EXPIRED)
@@ -204,4 +204,4 @@ async def apply_anyway(heard: Heard) -> None:
 
 def _outcome_dicts(outcome: writes.Outcome) -> list[dict[str, Any]]:
     """How a change went: its own blocks (a failed write's "Try again", a conflict's "Apply anyway"), else its sentence."""
-    return outcome_blocks(outcome) or cards.as_dicts(sentence_blocks.notice(outcome.sentence))
+    return outcome_blocks(outcome) or cards.as_dicts(sentence_blocks.said(outcome.sentence))

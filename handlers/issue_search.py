@@ -13,10 +13,10 @@ from bot import messages
 from bot.runtime import Runtime
 from bot.services import issue_search
 from bot.slack import command_parser as parsed
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.views import ids, issue_results
 from handlers.listening import Heard, listener
-from handlers.responding import Reply, say, show
+from handlers.replies import Reply, say, show
 
 
 def register(app: AsyncApp) -> None:

@@ -26,9 +26,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import kitsu_comments, writes
+from bot.slack.directory import Directory, SlackBusy, fresh_lookup
 from bot.slack.notes_html import editable_text
-from bot.slack.people import Directory, SlackBusy, people_now
-from bot.store.records import OutboxKind
+from bot.store.models import OutboxKind
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
 from handlers.context import directory_of, runtime_of
@@ -201,7 +201,7 @@ async def _write(
             key=key,
             requester=requester,
             person=person,
-            people=people_now(client),
+            people=fresh_lookup(client),
             chosen=checked,
             text=text,
         )

@@ -37,10 +37,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity
-from bot.slack.people import Directory, SlackPerson
+from bot.slack.directory import Directory, SlackPerson
 from handlers.context import directory_of, runtime_of
 from handlers.payload import body_id
-from handlers.responding import Reply, guarded, say
+from handlers.replies import Reply, guarded, say
 
 log = logging.getLogger(__name__)
 

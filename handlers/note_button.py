@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity, writes
-from bot.slack.people import Directory, SlackBusy
+from bot.slack.directory import Directory, SlackBusy
 from bot.trackers.errors import TrackerError
 from bot.trackers.pages import is_number
 from bot.views import ids, modals

@@ -13,8 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import writes
+from bot.slack.directory import Directory
 from bot.slack.notes_html import editable_text
-from bot.slack.people import Directory
 from bot.trackers.errors import TrackerError
 from bot.views import ids, modals
 from handlers.listening import Heard, listener

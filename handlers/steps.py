@@ -18,7 +18,7 @@ from bot import messages
 from bot.errors import PersonFacingError
 from bot.runtime import Runtime
 from bot.services import steps, writes
-from bot.slack.people import Directory
+from bot.slack.directory import Directory
 from handlers.context import directory_of, runtime_of
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.errors import PersonFacingError
-from bot.posting.telling import tell_outcome, tell_person
+from bot.posting.saying import say_outcome, say_to_person
 from bot.runtime import Runtime
 from bot.services import writes
-from bot.slack.people import Directory, people_now
-from bot.store.records import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester
+from bot.slack.directory import Directory, fresh_lookup
+from bot.store.models import IssuePayload, NotePayload, OutboxKind, OutboxPayload, Requester
 from bot.trackers.errors import NotFound, TrackerError
 from bot.views import ids, modals
 from bot.views.modals import IssueForm, NoteForm
@@ -167,7 +167,7 @@ async def _write(
             kind=kind,
             requester=requester,
             person=person,
-            people=people_now(client),
+            people=fresh_lookup(client),
             payload=payload(html),
             form=form,
         )
@@ -190,7 +190,7 @@ async def record_and_tell(
     try:
         outcome = await work
     except writes.HandedOver as stopped:  # the process is stopping: the write waits in the outbox
-        await tell_outcome(client, requester, writes.Outcome(writes.Result.SAVED, str(stopped)))
+        await say_outcome(client, requester, writes.Outcome(writes.Result.SAVED, str(stopped)))
         raise
     except PersonFacingError as exc:  # e.g. the database is down: nothing was recorded
         log.warning("saving a %s failed: %s", kind, exc)
@@ -198,9 +198,9 @@ async def record_and_tell(
     except Exception:
         log.exception("saving a %s failed", kind)
         outcome = writes.Outcome(writes.Result.FAILED, messages.UNEXPECTED)
-    await tell_outcome(client, requester, outcome)
+    await say_outcome(client, requester, outcome)
     if outcome.aside:
-        await tell_person(client, requester, outcome.aside)
+        await say_to_person(client, requester, outcome.aside)
 
 
 async def issue_submitted(

@@ -17,7 +17,7 @@ from bot.views import ids
 from bot.views import triage as triage_view
 from handlers.context import directory_of, runtime_of
 from handlers.listening import Heard, listener
-from handlers.responding import guarded, say
+from handlers.replies import guarded, say
 
 FIELDS = (*triage.FIELDS, *kitsu_subscriptions.FIELDS)  # every filter an Edit modal may show
 

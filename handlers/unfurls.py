@@ -13,7 +13,7 @@ from bot.posting.unfurling import Pasted, pasted, post_unfurls
 from bot.runtime import Runtime
 from bot.services import changes, unfurls
 from bot.services.changes import NO_MENUS
-from bot.slack.people import Directory, SlackBusy
+from bot.slack.directory import Directory, SlackBusy
 from bot.trackers.models import Issue
 from handlers.listening import Heard, listener
 

@@ -123,7 +123,7 @@ def test_httpx_exceptions_and_tracebacks_that_echo_headers_are_masked(logged: io
         headers={"Authorization": f"Bearer {CONFIGURED[2]}", "X-IssueTrak-API-Authorization": "c2lnbmF0dXJl+/=="},
     )
     response = httpx.Response(401, request=request, text=f"bad token {SLACK_BOT}")
-    log = logging.getLogger("bot.trackers.core")
+    log = logging.getLogger("bot.trackers.http_client")
     try:
         response.raise_for_status()  # httpx's own message repeats the URL
     except httpx.HTTPStatusError:

@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.store import Store
 from bot.trackers.registry import Trackers
-from handlers.responding import guarded
+from handlers.replies import guarded
 
 BOUND = 5.0  # generous: drain(0.2) must return long before this
 

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import httpx
 from pydantic import SecretStr
 
-from bot.demo.wire import DemoTracker
+from bot.demo.knobs import DemoTracker
 from bot.settings import Settings
 from bot.trackers import registry
 from bot.trackers.models import TrackerName

@@ -30,10 +30,10 @@ from bot.console.terminal import Cancelled, Output, Reader
 from bot.demo import slack_payloads
 from bot.demo.slack import TEAM_ID, Call, SlackState, SlackUser
 from bot.posting import watch_posting
-from bot.posting.digest_posting import Pacer
+from bot.posting.digest_delivery import Pacer
 from bot.runtime import Runtime
 from bot.services import identity, steps, unfurls
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import PageKind, TrackerName
 from bot.views import ids, modals

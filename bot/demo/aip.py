@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.demo.wire import DemoKnobs, DemoTracker, Endpoint, bearer_token, error, instrumented
+from bot.demo.knobs import DemoKnobs, DemoTracker, Endpoint, bearer_token, error, instrumented
 from bot.trackers.tokens import jwt_expiry
 
 DEFAULT_PAGE = 10

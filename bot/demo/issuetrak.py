@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from bot.demo.wire import DemoTracker, Faults
+from bot.demo.knobs import DemoTracker, Faults
 from bot.trackers.issuetrak import (
     AUTHORIZATION_HEADER,
     DISABLED_IN_SAMPLE,

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.demo.wire import DemoTracker, Faults
+from bot.demo.knobs import DemoTracker, Faults
 
 DEMO_EMAIL = "dana@example.com"  # the production manager the demo bot logs in as
 DEMO_PASSWORD = "moonrise-demo"

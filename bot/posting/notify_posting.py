@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.posting.digest_posting import PACER, Pacer, passing
+from bot.posting.digest_delivery import PACER, Pacer, passing
 from bot.posting.owners import Owners
 from bot.runtime import Runtime
 from bot.services import identity, notify
-from bot.slack.people import SlackBusy
+from bot.slack.directory import SlackBusy
 from bot.store.notify import NotifyClaim, NotifyNews, group_by_issue
 from bot.store.watches import SETTLED
 from bot.trackers.models import Issue
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity, kitsu_subscriptions, watches
-from bot.slack.people import Directory, SlackBusy
+from bot.slack.directory import Directory, SlackBusy
 from bot.store import Subscription, Watch
 from bot.views import cards, sentence_blocks
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 if TYPE_CHECKING:
-    from bot.posting.digest_posting import Pacer
+    from bot.posting.digest_delivery import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ async def pause_watches(
         log.info("%d watches in %s paused: their owner may no longer read them", len(mine), channel)
         sentence = messages.WATCHES_PAUSED.format(
             owner=owner or mine[0].created_by,
-            items=", ".join(watches.describe(w.target) for w in mine),
+            items=", ".join(watches.describe_target(w.target) for w in mine),
             commands=", ".join(f"`{watches.resume_command(w.target)}`" for w in mine),
         )
         await say(client, channel, sentence, pacer)
@@ -126,7 +126,7 @@ async def say(client: AsyncWebClient, channel: str, sentence: str, pacer: Pacer)
     await pacer.wait(channel)
     try:
         await client.chat_postMessage(
-            channel=channel, text=sentence, blocks=cards.as_dicts(sentence_blocks.notice(sentence)), unfurl_links=False
+            channel=channel, text=sentence, blocks=cards.as_dicts(sentence_blocks.said(sentence)), unfurl_links=False
         )
     except Exception as exc:  # noqa: BLE001 - Slack unreachable or refusing: the round goes on
         log.warning("could not tell %s that it paused: %s", channel, type(exc).__name__)

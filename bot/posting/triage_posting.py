@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.posting.digest_posting import PACER, Pacer, passing
+from bot.posting.digest_delivery import PACER, Pacer, passing
 from bot.posting.owners import Owners, lost, say
 from bot.runtime import Runtime
 from bot.services import changes, identity, kitsu_subscriptions
@@ -24,7 +24,7 @@ from bot.store import TriageClaim, TriageSubscription
 from bot.store.watches import SETTLED
 from bot.trackers.models import Issue
 from bot.views import cards
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages, metrics
 from bot.posting import notify_posting, triage_posting
-from bot.posting.digest_posting import PACER, Pacer, passing
+from bot.posting.digest_delivery import PACER, Pacer, passing
 from bot.posting.owners import Owners, check_watches, pause_watches
 from bot.runtime import Runtime
 from bot.services import issue_feed, kitsu_subscriptions, notify, triage, watches

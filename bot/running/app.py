@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.runtime import Runtime
-from bot.slack.people import Directory
+from bot.slack.directory import Directory
 from handlers.context import attach
 
 

@@ -64,7 +64,7 @@ def open_store(url: str) -> Store:
     """Open DATABASE_URL at start-up, or raise `StartupError` with one line naming the setting and the
     cause: a URL trackerbot cannot use, or a database that cannot be reached or opened."""
     try:
-        with _quiet("bot.store.base"):  # its "database unavailable" warning is the cause said below
+        with _quiet("bot.store.transactions"):  # its "database unavailable" warning is the cause said below
             return Store(url)
     except StoreUnavailable as exc:
         masker = logs.SecretMasker(_password(url))
@@ -242,13 +242,13 @@ async def digest_once(settings: Settings) -> int:
     """Post every digest due now, then exit: 0 when each one this run claimed was posted (or none
     was due), 1 when a post or the database failed (cron shows it; the log has the details). A
     DATABASE_URL that cannot be opened at all stops start-up instead (`StartupError`: exit 2)."""
-    from bot.posting import digest_posting
+    from bot.posting import digest_delivery
     from bot.running.app import web_client
 
     try:
         runtime = build_runtime(settings)
         try:
-            done = await digest_posting.post_due(runtime, web_client(runtime))
+            done = await digest_delivery.post_due(runtime, web_client(runtime))
         finally:
             await runtime.aclose()
             await runtime.store.aclose()

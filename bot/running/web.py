@@ -14,7 +14,7 @@ parses it, and only then checks the signature (logging the whole body of a reque
 3. the signature is checked (slack_sdk's SignatureVerifier, which also refuses a timestamp more
    than 5 minutes away): 401, and the body is never logged;
 4. only then is the body parsed: a signed body that is still malformed, or lacks what Bolt reads
-   before any listener runs (bot/running/payload_shape.py), gets 400.
+   before any listener runs (bot/running/payload_checks.py), gets 400.
 Bolt's own signature check stays on behind this one: it costs one HMAC, and it keeps refusing
 should a route ever reach Bolt some other way.
 """
@@ -46,7 +46,7 @@ from uvicorn.server import ServerState
 from bot import logs, messages, metrics
 from bot.running import health as probes
 from bot.running.health import Health
-from bot.running.payload_shape import shape_refusal
+from bot.running.payload_checks import shape_refusal
 from bot.running.session import SharedSession
 from bot.running.workers import Workers, wind_down
 from bot.runtime import Runtime

@@ -14,11 +14,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.posting import digest_posting, watch_posting
-from bot.posting.telling import tell_outcome
+from bot.posting import digest_delivery, watch_posting
+from bot.posting.saying import say_outcome
 from bot.runtime import Runtime
 from bot.services import writes
-from bot.slack.people import People, people_now
+from bot.slack.directory import PersonLookup, fresh_lookup
 from bot.trackers.errors import TrackerError
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ async def deliver_due(
     `timing` is the deployment's (writes.timing) unless given."""
     stopping = stopping or asyncio.Event()
     timing = timing or writes.timing(rt)
-    people = people_now(client)  # each write goes out under its person's rights of this run
+    people = fresh_lookup(client)  # each write goes out under its person's rights of this run
     tried = await _deliver_claimed(rt, client, people, limit, timing, stopping)
     if tried == 0 and await rt.store.has_waiting(rt.clock()) and await tracker_answers(rt):
         await rt.store.make_waiting_due(rt.clock())
@@ -60,7 +60,7 @@ async def deliver_due(
 async def _deliver_claimed(
     rt: Runtime,
     client: AsyncWebClient,
-    people: People,
+    people: PersonLookup,
     limit: int,
     timing: writes.Timing,
     stopping: asyncio.Event,
@@ -76,7 +76,7 @@ async def _deliver_claimed(
         if outcome is None:
             continue  # the claim was taken over: its new holder tells the person
         if outcome.result is not writes.Result.SAVED:  # SAVED: still waiting; the person was told
-            await tell_outcome(client, item.requester, outcome)
+            await say_outcome(client, item.requester, outcome)
         if outcome.result is writes.Result.DELIVERED and not tracker_answered:
             tracker_answered = True  # Issuetrak answers: nothing need wait out its backoff
             await rt.store.make_waiting_due(rt.clock())
@@ -114,7 +114,7 @@ class Workers:
         outbox_seconds: float = OUTBOX_INTERVAL_SECONDS,
         digest_seconds: float = DIGEST_INTERVAL_SECONDS,
         watch_seconds: float | None = None,
-        pacer: digest_posting.Pacer = digest_posting.PACER,
+        pacer: digest_delivery.Pacer = digest_delivery.PACER,
     ) -> None:
         self.rt = rt
         self.client = client
@@ -205,8 +205,8 @@ class Workers:
         await self.rt.store.make_waiting_due(self.rt.clock())
         return await self._outbox()
 
-    async def _digests(self) -> digest_posting.DueRound:
-        done = await digest_posting.post_due(self.rt, self.client, pacer=self.pacer)
+    async def _digests(self) -> digest_delivery.DueRound:
+        done = await digest_delivery.post_due(self.rt, self.client, pacer=self.pacer)
         if done.posted or done.failed:
             log.info("digests: %d posted, %d failed", done.posted, done.failed)
         return done

@@ -30,12 +30,12 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services.watches import describe, issue_snapshot, issue_target, whose
-from bot.store.records import ChangePayload
+from bot.services.watches import describe_target, issue_snapshot, issue_target, whose
+from bot.store.models import ChangePayload
 from bot.trackers.errors import TimedOut, TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, format_datetime, parse_datetime
 from bot.trackers.models import Issue, IssueField
-from bot.views.text import fmt_date
+from bot.views.mrkdwn import fmt_date
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ async def _announce(rt: Runtime, after: Issue, field: IssueField, old: str, payl
         if not any(seen_note < (n.id or 0) < fresh["last_note"] for n in after.notes):
             snapshot["last_note"] = max(seen_note, fresh["last_note"])
         news = {
-            "item": describe(issue_target(after)),
+            "item": describe_target(issue_target(after)),
             "url": after.url,
             "changes": [[field_name(field), old, payload.label]],
             "notes": [],

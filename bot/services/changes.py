@@ -18,13 +18,13 @@ from bot import messages
 from bot.runtime import Runtime
 from bot.services import change_flow, identity, writes
 from bot.services.change_flow import Value, normal
+from bot.slack.directory import PersonLookup, SlackPerson
 from bot.slack.notes_html import note_footer_html
-from bot.slack.people import People, SlackPerson
-from bot.store.records import ChangePayload, OutboxKind, Requester
+from bot.store.models import ChangePayload, OutboxKind, Requester
 from bot.trackers.errors import NotFound, TrackerError, Unavailable
 from bot.trackers.models import Issue, IssueField, Lookup
 from bot.trackers.pages import is_number
-from bot.views.text import escape, fmt_date
+from bot.views.mrkdwn import escape, fmt_date
 
 USER_FIELDS = (IssueField.ASSIGNEE, IssueField.NEXT_ACTION)
 UNKNOWN = object()  # "the card did not say what it showed"
@@ -134,7 +134,7 @@ async def submit(
     channel: str,
     wanted: Wanted,
     seen: Value | object = UNKNOWN,
-    people: People,
+    people: PersonLookup,
     seen_label: str = "",
     force: bool = False,
 ) -> writes.Outcome:
@@ -185,7 +185,7 @@ async def from_command(
     number: int,
     field: IssueField,
     choice: str,
-    people: People,
+    people: PersonLookup,
 ) -> writes.Outcome:
     """`/tracker assign|next 123 @person|me`, `substatus|priority 123 <name>`: the rules first
     (nothing is looked up for someone who may not write here, nor told of an issue out of their
@@ -226,7 +226,7 @@ async def from_command(
 
 
 async def apply_anyway(
-    rt: Runtime, *, item_id: str, person: SlackPerson, channel: str, people: People
+    rt: Runtime, *, item_id: str, person: SlackPerson, channel: str, people: PersonLookup
 ) -> writes.Outcome | None:
     """ "Apply anyway" on a change refused for a conflict: the same change again, now without the
     comparison, as a write of its own (one per refused change, however often it is clicked).

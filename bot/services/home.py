@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import digests as digests_service
+from bot.services import digest_rules as digests_service
 from bot.services import watches
 from bot.services.identity import Refusal, identify, refusal_sentence
-from bot.slack.people import SlackPerson
-from bot.store.records import AuditEntry, Subscription
+from bot.slack.directory import SlackPerson
+from bot.store.models import AuditEntry, Subscription
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import TrackerName
 

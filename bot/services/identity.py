@@ -23,8 +23,8 @@ from enum import StrEnum
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.slack.people import SlackBusy, SlackPerson
-from bot.store.records import LinkHow, RequestState
+from bot.slack.directory import SlackBusy, SlackPerson
+from bot.store.models import IdentityLinkHow, RequestState
 from bot.trackers.errors import Unavailable
 from bot.trackers.models import Issue, Person
 from bot.trackers.pages import is_number
@@ -49,7 +49,7 @@ class Standing:
     with `holder` the Slack person who holds it; INACTIVE)."""
 
     user: str | None = None
-    how: LinkHow | None = None
+    how: IdentityLinkHow | None = None
     refusal: Refusal | None = None
     detail: str = ""
     holder: str | None = None
@@ -81,23 +81,23 @@ async def identify(rt: Runtime, team: str, person: SlackPerson) -> Standing:
         return Standing(refusal=Refusal.GUEST)
     if person.deleted or not person.known:
         return Standing(refusal=Refusal.DEACTIVATED)
-    link = await rt.store.person_link(team, person.id)
+    identity_link = await rt.store.identity_link(team, person.id)
     issuetrak = rt.trackers.require_issuetrak()
     try:
         users = await issuetrak.list_users()
     except Unavailable as exc:
         return Standing(refusal=Refusal.ISSUETRAK_DOWN, detail=str(exc))
-    if link is not None and link.how is not LinkHow.EMAIL:
-        linked = next((u for u in users if u.id == link.issuetrak_user_id), None)
+    if identity_link is not None and identity_link.how is not IdentityLinkHow.EMAIL:
+        linked = next((u for u in users if u.id == identity_link.issuetrak_user_id), None)
         if linked is None or not linked.active:
-            return Standing(refusal=Refusal.LINK_INACTIVE, detail=link.issuetrak_user_id)
-        return Standing(user=linked.id, how=link.how)
-    if link is not None:
-        held = next((u for u in users if u.id == link.issuetrak_user_id), None)
+            return Standing(refusal=Refusal.LINK_INACTIVE, detail=identity_link.issuetrak_user_id)
+        return Standing(user=linked.id, how=identity_link.how)
+    if identity_link is not None:
+        held = next((u for u in users if u.id == identity_link.issuetrak_user_id), None)
         if held is not None and held.active and _same_email(person, held):
-            return Standing(user=held.id, how=LinkHow.EMAIL)
+            return Standing(user=held.id, how=IdentityLinkHow.EMAIL)
         log.info("an email link of %s ended: the emails no longer match", person.id)
-        await rt.store.forget_email_link(team, person.id, link.issuetrak_user_id)
+        await rt.store.forget_email_link(team, person.id, identity_link.issuetrak_user_id)
     matches = [u for u in users if _same_email(person, u)]
     active = [u for u in matches if u.active]
     if not active:
@@ -105,10 +105,12 @@ async def identify(rt: Runtime, team: str, person: SlackPerson) -> Standing:
             Standing(refusal=Refusal.INACTIVE, detail=matches[0].id) if matches else Standing(refusal=Refusal.NO_MATCH)
         )
     matches = active
-    return await _claim(rt, team, person, matches[0], LinkHow.EMAIL, by=person.id)
+    return await _claim(rt, team, person, matches[0], IdentityLinkHow.EMAIL, by=person.id)
 
 
-async def _claim(rt: Runtime, team: str, person: SlackPerson, user: Person, how: LinkHow, *, by: str) -> Standing:
+async def _claim(
+    rt: Runtime, team: str, person: SlackPerson, user: Person, how: IdentityLinkHow, *, by: str
+) -> Standing:
     holder = await rt.store.link_person(team, person.id, user.id, how=how, by=by, now=rt.clock())
     if holder.slack_user_id != person.id:
         return Standing(refusal=Refusal.TAKEN, detail=user.id, holder=holder.slack_user_id)
@@ -252,7 +254,7 @@ async def _active_user(rt: Runtime, user_id: str) -> Person | None:
 
 
 # The Slack person whose email this is, asked of Slack now (None: nobody has it); SlackBusy when
-# Slack cannot say. `bot.slack.people.email_owner` with the app's client.
+# Slack cannot say. `bot.slack.directory.email_owner` with the app's client.
 EmailOwner = Callable[[str], Awaitable[str | None]]
 
 
@@ -272,9 +274,9 @@ async def _given_away(user: Person, to: str, owner_of: EmailOwner) -> str | None
 
 
 @dataclass(frozen=True)
-class LinkRequest:
+class RequestToAdmins:
     """A request the admins must decide, for the Slack edge to send to each of `admins`
-    (`bot.posting.link_requests`), which then calls `request_sent` with those it reached."""
+    (`bot.posting.identity_requests`), which then calls `request_sent` with those it reached."""
 
     id: int
     person: SlackPerson
@@ -284,18 +286,18 @@ class LinkRequest:
 
 async def link_self(
     rt: Runtime, *, team: str, person: SlackPerson, issuetrak_user: str, owner_of: EmailOwner
-) -> str | LinkRequest:
+) -> str | RequestToAdmins:
     """`/tracker link <id>`: the user whose email is the person's (or, for an admin, any user
     no other Slack person holds by email) is theirs at once (the answer is the sentence); any
     other becomes a request the admins approve or deny (the answer is the request to send them)."""
     user = await _active_user(rt, issuetrak_user)
     if user is None:
         return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
-    current = await rt.store.person_link(team, person.id)
+    current = await rt.store.identity_link(team, person.id)
     if (
         current is not None
         and current.issuetrak_user_id == user.id
-        and (current.how is not LinkHow.EMAIL or _same_email(person, user))
+        and (current.how is not IdentityLinkHow.EMAIL or _same_email(person, user))
     ):
         return messages.LINK_ALREADY.format(user=user.id)
     is_admin = person.id in rt.settings.admins
@@ -303,7 +305,9 @@ async def link_self(
     if is_admin and not own and (refusal := await _given_away(user, person.id, owner_of)) is not None:
         return refusal
     if is_admin or own:
-        standing = await _claim(rt, team, person, user, LinkHow.ADMIN if is_admin else LinkHow.EMAIL, by=person.id)
+        standing = await _claim(
+            rt, team, person, user, IdentityLinkHow.ADMIN if is_admin else IdentityLinkHow.EMAIL, by=person.id
+        )
         if standing.refusal is Refusal.TAKEN and is_admin:
             return messages.LINK_TAKEN.format(user=user.id, holder=standing.holder)
         if standing.refusal is Refusal.TAKEN:
@@ -314,10 +318,10 @@ async def link_self(
     request, created = await rt.store.request_link(team, person.id, user.id, rt.clock())
     if not created:
         return messages.LINK_ALREADY_ASKED.format(user=request.issuetrak_user_id)
-    return LinkRequest(request.id, person, user, sorted(rt.settings.admins))
+    return RequestToAdmins(request.id, person, user, sorted(rt.settings.admins))
 
 
-async def request_sent(rt: Runtime, *, team: str, request: LinkRequest, told: list[str]) -> str:
+async def request_sent(rt: Runtime, *, team: str, request: RequestToAdmins, told: list[str]) -> str:
     """What the requester hears once the request went out to the admins in `told`; when it
     reached none, nobody could decide it, so it is withdrawn and the person may ask again later."""
     if not told:
@@ -338,7 +342,7 @@ async def link_other(
         return messages.LINK_UNKNOWN_USER.format(user=issuetrak_user)
     if (refusal := await _given_away(user, person, owner_of)) is not None:
         return refusal
-    holder = await rt.store.link_person(team, person, user.id, how=LinkHow.ADMIN, by=admin, now=rt.clock())
+    holder = await rt.store.link_person(team, person, user.id, how=IdentityLinkHow.ADMIN, by=admin, now=rt.clock())
     if holder.slack_user_id != person:
         return messages.LINK_TAKEN.format(user=user.id, holder=holder.slack_user_id)
     return messages.LINKED_OTHER.format(person=person, user=user.id)
@@ -350,12 +354,14 @@ async def unlink(rt: Runtime, *, team: str, actor: str, person: str | None) -> s
     target = person or actor
     if target != actor and actor not in rt.settings.admins:
         return messages.ADMINS_ONLY
-    link = await rt.store.person_link(team, target)
-    if link is not None and link.how is LinkHow.EMAIL:  # nothing to untie: the email matches again at once
+    identity_link = await rt.store.identity_link(team, target)
+    if (
+        identity_link is not None and identity_link.how is IdentityLinkHow.EMAIL
+    ):  # nothing to untie: the email matches again at once
         if target != actor:
-            return messages.UNLINK_EMAIL_MATCH_OTHER.format(person=target, user=link.issuetrak_user_id)
+            return messages.UNLINK_EMAIL_MATCH_OTHER.format(person=target, user=identity_link.issuetrak_user_id)
         withdrawn = await rt.store.withdraw_request(team, actor, rt.clock())
-        said = [messages.UNLINK_EMAIL_MATCH.format(user=link.issuetrak_user_id)]
+        said = [messages.UNLINK_EMAIL_MATCH.format(user=identity_link.issuetrak_user_id)]
         if withdrawn:
             said.append(messages.REQUEST_WITHDRAWN.format(user=withdrawn.issuetrak_user_id))
         return " ".join(said)

@@ -20,7 +20,7 @@ from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity
 from bot.slack.command_parser import IssueFilters, MyIssues, SearchIssues
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.trackers.issuetrak import IssuetrakClient, SearchFilter, text_contains
 from bot.trackers.models import IssuePage
 

@@ -11,8 +11,8 @@ from enum import StrEnum
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import kitsu_writes, writes
-from bot.slack.people import People, SlackPerson
-from bot.store.records import CommentPayload, OutboxKind, Requester
+from bot.slack.directory import PersonLookup, SlackPerson
+from bot.store.models import CommentPayload, OutboxKind, Requester
 from bot.trackers.errors import NotFound, Unavailable
 from bot.trackers.models import Lookup, TaskPlace, TrackerName
 
@@ -107,7 +107,7 @@ async def submit(
     key: str,
     requester: Requester,
     person: SlackPerson,
-    people: People,
+    people: PersonLookup,
     chosen: Checked,
     text: str,
 ) -> writes.Outcome:

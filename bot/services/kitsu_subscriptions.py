@@ -25,12 +25,12 @@ from typing import Any
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity, watches
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.store import KitsuMark, Subscribed, TriageSubscription
 from bot.trackers.errors import NotFound, TrackerError
 from bot.trackers.kitsu import KitsuClient
 from bot.trackers.models import StatusChange, TaskState
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 

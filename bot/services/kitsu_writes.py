@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from bot import messages
 from bot.runtime import Runtime
 from bot.services.identity import shut_out
-from bot.slack.people import SlackPerson
-from bot.store.records import CommentPayload
+from bot.slack.directory import SlackPerson
+from bot.store.models import CommentPayload
 from bot.trackers.errors import Unavailable
 from bot.trackers.models import Comment, TaskPlace
 

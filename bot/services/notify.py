@@ -20,10 +20,10 @@ from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity, issue_feed, triage
 from bot.services.issue_feed import Change, Event, Reading, Scopes
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.store.notify import KINDS, NotifySettings, Recipient
 from bot.times import stored_time, time_of_day
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 KIND_LABELS = {
     "assigned": "an issue is assigned to me",
@@ -200,15 +200,15 @@ async def shown(rt: Runtime, *, team: str, person: SlackPerson, home: str | None
     email match as using any command does, and says why no DM will come when none will."""
     settings = await rt.store.notify_settings(team, person.id)
     if rt.trackers.issuetrak is None:
-        return describe(settings, home, messages.NOTIFY_NO_ISSUETRAK)
+        return describe_settings(settings, home, messages.NOTIFY_NO_ISSUETRAK)
     standing = await identity.identify(rt, team, person)
     if standing.user is not None:
-        return describe(settings, home)
+        return describe_settings(settings, home)
     why = identity.refusal_sentence(rt, standing, person, reading=True)
-    return describe(settings, home, messages.NOTIFY_NOT_NOTIFIED.format(why=why))
+    return describe_settings(settings, home, messages.NOTIFY_NOT_NOTIFIED.format(why=why))
 
 
-def describe(settings: NotifySettings, home: str | None = None, refusal: str | None = None) -> str:
+def describe_settings(settings: NotifySettings, home: str | None = None, refusal: str | None = None) -> str:
     """The person's choices and quiet hours, where to change them, and why no DM comes (`refusal`)."""
     chosen = [f"{'☑' if kind in settings.kinds else '☐'} {label}" for kind, label in KIND_LABELS.items()]
     quiet = (

@@ -27,10 +27,10 @@ from typing import Any
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity, kitsu_comments, kitsu_writes, lookup, writes
+from bot.slack.directory import SlackPerson, TeamDirectory
 from bot.slack.notes_html import editable_text
-from bot.slack.people import SlackPerson, TeamDirectory
 from bot.slack.rich_text import is_rich_text, rich_text_to_mrkdwn
-from bot.store.records import (
+from bot.store.models import (
     CommentPayload,
     IssuePayload,
     NotePayload,
@@ -353,7 +353,7 @@ async def add_kitsu_comment(rt: Runtime, directory: TeamDirectory, execution: Ex
         person=person,
         chosen=checked,
         text=comment,
-        people=directory.people_now(),
+        people=directory.fresh_lookup(),
     )
     return await _made(rt, person, outcome, TrackerName.KITSU)
 
@@ -435,7 +435,7 @@ async def _write(
         payload=payload,
         requester=requester,
         person=person,
-        people=directory.people_now(),
+        people=directory.fresh_lookup(),
     )
     return await _made(rt, person, outcome, TrackerName.ISSUETRAK)
 

@@ -22,12 +22,12 @@ from bot.runtime import Runtime
 from bot.services import identity, issue_feed, kitsu_subscriptions, watches
 from bot.services.issue_feed import Change, Event, Reading
 from bot.slack.command_parser import SUBSCRIBE_EVENTS, unescaped
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.store import Subscribed, TriageSubscription, TriageThread
 from bot.trackers.errors import TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, SearchFilter
 from bot.trackers.models import Lookup, Person, TrackerName
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def query(sub: TriageSubscription, resolved: Resolved, since: datetime) -> issue
     return filters, any_of
 
 
-def describe(sub: TriageSubscription) -> str:
+def describe_subscription(sub: TriageSubscription) -> str:
     """A subscription as `/tracker subscriptions` lists it (mrkdwn, escaped)."""
     if kitsu_subscriptions.is_kitsu(sub):
         return kitsu_subscriptions.describe(sub)
@@ -172,7 +172,7 @@ async def subscribe(
     if added is Subscribed.FULL or sub is None:
         return messages.SUBSCRIBE_FULL.format(cap=MAX_SUBSCRIPTIONS)
     said = messages.SUBSCRIBED if added is Subscribed.ADDED else messages.SUBSCRIPTION_UPDATED
-    return said.format(subscription=describe(sub))
+    return said.format(subscription=describe_subscription(sub))
 
 
 def field_values(text: str) -> dict[str, list[str]]:
@@ -217,7 +217,7 @@ async def edit(
     sub = await rt.store.edit_subscription(team, subscription_id, by=person.id, filters=filters, events=events)
     if sub is None:
         return messages.SUBSCRIPTION_GONE
-    return messages.SUBSCRIPTION_UPDATED.format(subscription=describe(sub))
+    return messages.SUBSCRIPTION_UPDATED.format(subscription=describe_subscription(sub))
 
 
 async def _edit_kitsu(
@@ -245,7 +245,7 @@ async def _edit_kitsu(
     sub = await rt.store.edit_subscription(team, current.id, by=person.id, filters=filters)
     if sub is None:
         return messages.SUBSCRIPTION_GONE
-    return messages.SUBSCRIPTION_UPDATED.format(subscription=describe(sub))
+    return messages.SUBSCRIPTION_UPDATED.format(subscription=describe_subscription(sub))
 
 
 def _edited(current: Filters, shown: Filters, sent: Filters, fields: Collection[str]) -> Filters | None:
@@ -271,7 +271,7 @@ async def listing(rt: Runtime, *, team: str, channel: str) -> tuple[str, list[tu
     if not mine:
         return messages.SUBSCRIPTIONS_NONE, []
     head = messages.SUBSCRIPTIONS_HEAD.format(count=len(mine), cap=MAX_SUBSCRIPTIONS)
-    return head, [(sub.id, describe(sub)) for sub in mine]
+    return head, [(sub.id, describe_subscription(sub)) for sub in mine]
 
 
 async def unsubscribe(rt: Runtime, *, team: str, channel: str, position: int) -> str:
@@ -288,7 +288,7 @@ async def remove(rt: Runtime, *, team: str, channel: str, subscription_id: int) 
     if sub is None or sub.channel_id != channel:
         return messages.SUBSCRIPTION_GONE
     await rt.store.end_subscription(team, sub.id, rt.clock())
-    return messages.UNSUBSCRIBED.format(subscription=describe(sub))
+    return messages.UNSUBSCRIBED.format(subscription=describe_subscription(sub))
 
 
 # --- the round ------------------------------------------------------------------------------------

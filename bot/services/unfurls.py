@@ -23,7 +23,7 @@ from cachetools import TTLCache
 
 from bot.runtime import Runtime
 from bot.services import identity
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.trackers.capabilities import LinkSource
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import Asset, Issue, Page, PageKind, ProjectStatus

@@ -28,12 +28,12 @@ from typing import Any
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity, issue_feed, lookup
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.store import Watch, WatchAdded, WatchedItem, WatchEnd, WatchKind, WatchTarget
 from bot.trackers.errors import AuthenticationRefused, NotFound, TrackerError
 from bot.trackers.models import Issue, ProjectStatus, TrackerName
 from bot.trackers.pages import is_number
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _destination(channel: str, user: str) -> str:
     return user if personal(channel) else channel
 
 
-def describe(target: WatchTarget) -> str:
+def describe_target(target: WatchTarget) -> str:
     """The item as people read it (mrkdwn, escaped)."""
     if target.kind is WatchKind.ISSUE:
         return messages.WATCH_ISSUE_ITEM.format(number=target.item_id, subject=escape(target.name))
@@ -169,7 +169,7 @@ async def _start(
         now=rt.clock(),
         cap=MAX_WATCHES,
     )
-    item = describe(target)
+    item = describe_target(target)
     paused = added is WatchAdded.ALREADY and existing is not None and existing.paused_at is not None
     if paused and existing is not None and await rt.store.resume_watch(existing.id, person.id):
         return messages.WATCH_RESUMED.format(item=item, owner=existing.owner or existing.created_by)
@@ -260,7 +260,7 @@ async def unwatch(rt: Runtime, *, team: str, channel: str, user: str, kind: Watc
     # Here is the watch's channel (or its person's own DM): anyone here may stop it.
     await rt.store.end_watch(found.id, WatchEnd.UNWATCHED, rt.clock())
     said = messages.UNWATCHED_PERSONAL if found.personal else messages.UNWATCHED
-    return said.format(item=describe(found.target))
+    return said.format(item=describe_target(found.target))
 
 
 async def listing(rt: Runtime, *, team: str, channel: str, user: str) -> str:
@@ -279,7 +279,7 @@ async def listing(rt: Runtime, *, team: str, channel: str, user: str) -> str:
 def _entry(watch: Watch) -> str:
     """A watch as `watching` lists it: the item, whom it acts for, and whether it is paused."""
     said = messages.WATCHING_ENTRY_PAUSED if watch.paused_at is not None else messages.WATCHING_ENTRY
-    return said.format(item=describe(watch.target), by=watch.owner or watch.created_by)
+    return said.format(item=describe_target(watch.target), by=watch.owner or watch.created_by)
 
 
 async def home_lines(rt: Runtime, *, team: str, user: str) -> list[tuple[str, int]]:
@@ -287,9 +287,9 @@ async def home_lines(rt: Runtime, *, team: str, user: str) -> list[tuple[str, in
     Home tab, whose Stop buttons carry it)."""
     return [
         (
-            messages.HOME_WATCH_WHERE_PERSONAL.format(item=describe(w.target))
+            messages.HOME_WATCH_WHERE_PERSONAL.format(item=describe_target(w.target))
             if w.personal
-            else messages.HOME_WATCH_WHERE.format(item=describe(w.target), channel=w.destination),
+            else messages.HOME_WATCH_WHERE.format(item=describe_target(w.target), channel=w.destination),
             w.id,
         )
         for w in await rt.store.watches_by(team, user)
@@ -410,7 +410,7 @@ def _heading(target: WatchTarget, found: Issue | ProjectStatus | None) -> dict[s
         name, url = found.subject, found.url or url
     elif isinstance(found, ProjectStatus):
         name, url = found.name, found.url or url
-    return {"item": describe(replace(target, name=name, url=url)), "url": url}
+    return {"item": describe_target(replace(target, name=name, url=url)), "url": url}
 
 
 async def _gone(rt: Runtime, item: WatchedItem, reason: str, done: Polled) -> None:

@@ -43,9 +43,9 @@ from bot import messages
 from bot.runtime import Runtime
 from bot.services import change_flow, kitsu_writes
 from bot.services.identity import identify, note_scope_refusal, write_refusal
+from bot.slack.directory import PersonLookup, SlackBusy, SlackPerson, TeamDirectory
 from bot.slack.notes_html import mrkdwn_to_html, note_footer_html
-from bot.slack.people import People, SlackBusy, SlackPerson, TeamDirectory
-from bot.store.records import (
+from bot.store.models import (
     ChangePayload,
     CommentPayload,
     IssuePayload,
@@ -59,7 +59,7 @@ from bot.store.records import (
 )
 from bot.trackers.errors import NotFound, TimedOut, TrackerError, Unavailable
 from bot.trackers.models import TrackerName
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
@@ -207,11 +207,11 @@ async def submit(
     payload: OutboxPayload,
     requester: Requester,
     person: SlackPerson,
-    people: People,
+    people: PersonLookup,
     form: Form | None = None,
 ) -> Outcome:
     """Record the write, then try to deliver it now, under the rights of its person as `people`
-    says when it is sent (Slack asked then: `people_now`; `person` is who asked, as the request
+    says when it is sent (Slack asked then: `fresh_lookup`; `person` is who asked, as the request
     knew them, which may be minutes old). A repeat of the same key is not written
     again: the person hears how the first one went (a failed one is tried again, and one not
     sent yet goes out with what the repeat carries: a corrected form). A write from a `form`
@@ -275,7 +275,7 @@ def _replaced(earlier: list[OutboxItem]) -> str:
     return " ".join(said)
 
 
-async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload, people: People) -> Outcome:
+async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload, people: PersonLookup) -> Outcome:
     """A second request for a recorded write (double click, Slack retry, a corrected form sent
     again): a write not sent yet goes out with what the person sent this time, and a failed one
     is tried again; one still being sent gets a moment to finish, so the person hears "already
@@ -291,7 +291,7 @@ async def _repeat(rt: Runtime, item: OutboxItem, payload: OutboxPayload, people:
     while _in_flight(item) and loop.time() < deadline:
         await asyncio.sleep(0.1)
         item = await rt.store.get(item.id) or item
-    return describe(rt, item, repeat=True)
+    return outcome_of(rt, item, repeat=True)
 
 
 def _in_flight(item: OutboxItem) -> bool:
@@ -299,7 +299,7 @@ def _in_flight(item: OutboxItem) -> bool:
     return item.state is OutboxState.SENDING or (item.state is OutboxState.PENDING and item.attempts == 0)
 
 
-async def retry(rt: Runtime, item_id: int, people: People) -> Outcome:
+async def retry(rt: Runtime, item_id: int, people: PersonLookup) -> Outcome:
     """The person's "Try again" on a failed write: back in the queue with fresh attempts, and one
     attempt now (under the rights of this moment). A write in any other state (a refused one
     included) is described as it stands."""
@@ -308,7 +308,7 @@ async def retry(rt: Runtime, item_id: int, people: People) -> Outcome:
     return await _told(rt, item_id, None)
 
 
-async def _attempt_now(rt: Runtime, item_id: int, people: People) -> Outcome:
+async def _attempt_now(rt: Runtime, item_id: int, people: PersonLookup) -> Outcome:
     """One attempt at a write that is due, unless a worker claims it first."""
     claimed = await rt.store.claim(item_id, rt.clock(), timing(rt).lease_seconds)
     return await _told(rt, item_id, None if claimed is None else await deliver(rt, claimed, people, timing=timing(rt)))
@@ -322,11 +322,11 @@ async def _told(rt: Runtime, item_id: int, outcome: Outcome | None) -> Outcome:
     item = await rt.store.get(item_id)
     if item is None:
         raise LookupError(f"outbox item {item_id} vanished")
-    return describe(rt, item, repeat=True)
+    return outcome_of(rt, item, repeat=True)
 
 
 async def deliver(
-    rt: Runtime, item: OutboxItem, people: People, *, first_try: bool = False, timing: Timing = TIMING
+    rt: Runtime, item: OutboxItem, people: PersonLookup, *, first_try: bool = False, timing: Timing = TIMING
 ) -> Outcome | None:
     """One delivery attempt of a claimed outbox item; the store row records how it went, and
     the outcome says what to tell the person. None when this claim no longer holds the row (its
@@ -354,7 +354,7 @@ async def deliver(
     refreshed = await rt.store.get(item.id)
     if refreshed is None:
         raise LookupError(f"outbox item {item.id} vanished")
-    return describe(rt, refreshed, repeat=False)
+    return outcome_of(rt, refreshed, repeat=False)
 
 
 def _refused_now(rt: Runtime, item: OutboxItem) -> str | None:
@@ -366,7 +366,7 @@ def _refused_now(rt: Runtime, item: OutboxItem) -> str | None:
     return None
 
 
-async def _attempt(rt: Runtime, item: OutboxItem, people: People, *, look_first: bool, timing: Timing) -> bool:
+async def _attempt(rt: Runtime, item: OutboxItem, people: PersonLookup, *, look_first: bool, timing: Timing) -> bool:
     """Try the write within `timing.attempt_seconds` and record how it went under the claim;
     False when the claim no longer held."""
     now = rt.clock()
@@ -428,7 +428,7 @@ class _LookAgain(Exception):
 
 
 async def _perform(
-    rt: Runtime, item: OutboxItem, people: People, *, look_first: bool, timing: Timing
+    rt: Runtime, item: OutboxItem, people: PersonLookup, *, look_first: bool, timing: Timing
 ) -> dict[str, Any]:
     """The one way any write reaches its tracker: an earlier copy that landed is recorded as it is
     (a fact, whoever may write now); otherwise the write is sent only as the Issuetrak user its
@@ -454,7 +454,7 @@ async def _perform(
         raise
 
 
-async def _author_now(rt: Runtime, item: OutboxItem, people: People) -> str:
+async def _author_now(rt: Runtime, item: OutboxItem, people: PersonLookup) -> str:
     """Whom the write is sent as in its tracker (the Issuetrak user, or the Zou person, its person
     holds now), by the one identity rule of that tracker, asked of the person as Slack knows them
     now (what was known when the write was saved is not trusted). _Refused when they may not
@@ -542,7 +542,7 @@ async def _find(rt: Runtime, item: OutboxItem, payload: OutboxPayload) -> dict[s
     return None
 
 
-def describe(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
+def outcome_of(rt: Runtime, item: OutboxItem, *, repeat: bool) -> Outcome:
     """The sentence telling the person where their write stands."""
     if isinstance(item.payload, CommentPayload):
         return _comment_outcome(item, item.payload, repeat=repeat)
@@ -681,5 +681,5 @@ async def note_from_command(
         payload=NotePayload(issue=issue, html=html, private=False),
         requester=requester,
         person=person,
-        people=directory.people_now(),
+        people=directory.fresh_lookup(),
     )

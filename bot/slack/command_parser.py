@@ -17,7 +17,7 @@ from datetime import time
 from urllib.parse import parse_qs, urlparse
 
 from bot import messages, times
-from bot.store.records import WatchKind
+from bot.store.models import WatchKind
 from bot.trackers.models import IssueField
 
 MAX_ARGUMENT = 3000  # longer arguments are refused, not truncated silently
@@ -89,7 +89,7 @@ class Unlink:
 
 
 @dataclass(frozen=True)
-class Watch:
+class AddWatch:
     kind: WatchKind
     ref: str  # an issue number (digits), or a project's ID, key or name
 
@@ -180,7 +180,7 @@ Command = (
     | DigestList
     | LinkUser
     | Unlink
-    | Watch
+    | AddWatch
     | Unwatch
     | Watching
     | SearchIssues
@@ -406,7 +406,7 @@ def _watched(rest: str, usage: str, verb: str) -> tuple[WatchKind, str] | Help:
 
 def _watch(rest: str) -> Command:
     found = _watched(rest, messages.WATCH_USAGE, "watch")
-    return found if isinstance(found, Help) else Watch(*found)
+    return found if isinstance(found, Help) else AddWatch(*found)
 
 
 def _unwatch(rest: str) -> Command:

@@ -6,27 +6,25 @@ under one kind of claim (bot/store/claims.py).
 async (one transaction in a worker thread) and takes the current time as an argument.
 """
 
-from bot.store.digests import DigestStore, local_due_date
+from bot.store.digest_subscriptions import DigestStore, local_due_date
 from bot.store.feeds import FeedStore
-from bot.store.notify import NotifyStore
-from bot.store.outbox import OutboxStore
-from bot.store.people import Decision, PeopleStore
-from bot.store.records import (
+from bot.store.identity_links import Decision, IdentityLinkStore
+from bot.store.models import (
     AuditAction,
     AuditEntry,
     Claim,
     DueDigest,
+    IdentityLink,
+    IdentityLinkHow,
+    IdentityLinkRequest,
     IssuePayload,
     KitsuMark,
-    LinkHow,
-    LinkRequest,
     NewsClaim,
     NotePayload,
     OutboxItem,
     OutboxKind,
     OutboxPayload,
     OutboxState,
-    PersonLink,
     Requester,
     RequestState,
     StoreError,
@@ -45,11 +43,13 @@ from bot.store.records import (
     WatchNews,
     WatchTarget,
 )
+from bot.store.notify import NotifyStore
+from bot.store.outbox import OutboxStore
 from bot.store.triage import TriageStore
 from bot.store.watches import WatchStore
 
 
-class Store(PeopleStore, OutboxStore, DigestStore, WatchStore, FeedStore, TriageStore, NotifyStore):
+class Store(IdentityLinkStore, OutboxStore, DigestStore, WatchStore, FeedStore, TriageStore, NotifyStore):
     """The whole store; see each part's module for what its operations promise."""
 
 
@@ -59,17 +59,17 @@ __all__ = [
     "Claim",
     "Decision",
     "DueDigest",
+    "IdentityLink",
+    "IdentityLinkHow",
+    "IdentityLinkRequest",
     "IssuePayload",
     "KitsuMark",
-    "LinkHow",
-    "LinkRequest",
     "NewsClaim",
     "NotePayload",
     "OutboxItem",
     "OutboxKind",
     "OutboxPayload",
     "OutboxState",
-    "PersonLink",
     "RequestState",
     "Requester",
     "Store",

@@ -31,8 +31,7 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, RowMapping, Table, select, update
 
-from bot.store.base import StoreBase
-from bot.store.records import Claim, StoreError, require_aware
+from bot.store.models import Claim, StoreError, require_aware
 from bot.store.schema import (
     OWNER_LENGTH,
     digest_claims,
@@ -42,6 +41,7 @@ from bot.store.schema import (
     triage_subscriptions,
     watches,
 )
+from bot.store.transactions import StoreBase
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from bot.store.records import StoreError
+from bot.store.models import StoreError
 
 _SUPPORTED = "sqlite:///trackerbot.db, sqlite:// (in memory) or postgresql://user:password@host/db"
 _POSTGRES_NAMES = {"postgres", "postgresql", "postgresql+psycopg"}

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from bot.store.claims import FEEDS, ClaimStore, fenced
-from bot.store.records import Claim, require_aware
+from bot.store.models import Claim, require_aware
 from bot.store.schema import dialect_insert, feed_rounds
 
 f = feed_rounds.c

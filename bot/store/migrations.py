@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, Table, delete, func, insert, inspect, select, tuple_, update
 
-from bot.store.records import OutboxState, StoreError
+from bot.store.models import OutboxState, StoreError
 from bot.store.schema import (
     digest_claims,
     feed_rounds,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from bot.store.claims import NOTIFY, ClaimStore
-from bot.store.records import Claim, require_aware
+from bot.store.models import Claim, require_aware
 from bot.store.schema import dialect_insert, notify_items, notify_news, notify_settings, person_links
 
 ROWS_PER_STATEMENT = 1_000  # rows of one multi-row INSERT (within every driver's parameter limit)

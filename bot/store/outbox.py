@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Connection, RowMapping, false, func, select, update
 
 from bot.store.claims import OUTBOX, ClaimStore
-from bot.store.records import PAYLOAD_OF, OutboxItem, OutboxKind, OutboxPayload, OutboxState, Requester, require_aware
+from bot.store.models import PAYLOAD_OF, OutboxItem, OutboxKind, OutboxPayload, OutboxState, Requester, require_aware
 from bot.store.schema import dialect_insert, outbox
 
 MAX_KEY_LENGTH = 255

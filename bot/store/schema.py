@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from bot.store.records import require_aware
+from bot.store.models import require_aware
 
 
 class UTCDateTime(TypeDecorator[datetime]):

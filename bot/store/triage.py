@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, RowMapping, func, insert, select, update
 
 from bot.store.claims import SUBSCRIPTIONS, ClaimStore
-from bot.store.records import (
+from bot.store.models import (
     Claim,
     KitsuMark,
     Subscribed,

@@ -1,1 +1,1 @@
-"""Tracker clients on one shared core (`core`, `tokens`, `errors`, `models`); `capabilities` says what each can do, `registry` builds them from settings and hands them out by capability. Knows nothing of Slack."""
+"""Tracker clients on one shared core (`http_client`, `tokens`, `errors`, `models`); `capabilities` says what each can do, `registry` builds them from settings and hands them out by capability. Knows nothing of Slack."""

@@ -19,8 +19,8 @@ import httpx
 from pydantic import Field, SecretStr, StrictInt, field_validator
 
 from bot.settings import TrackerSettings, secret
-from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Dto, Loose, Moment, parse, parse_rows
+from bot.trackers.http_client import HttpOptions, TrackerHTTP
 from bot.trackers.models import Asset, AssetPage, TrackerName
 from bot.trackers.tokens import StaticBearerAuth
 

@@ -27,10 +27,10 @@ import httpx
 from pydantic import Field, SecretStr, create_model
 
 from bot.settings import TrackerSettings, id_set, secret
-from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Day, Dto, Loose, M, Moment, parse, parse_rows
 from bot.trackers.dto import parse_datetime as parse_datetime  # the contract server reads dates with it
 from bot.trackers.errors import InvalidInput, NotFound, TrackerError, Unavailable
+from bot.trackers.http_client import HttpOptions, TrackerHTTP
 from bot.trackers.models import (
     Issue,
     IssueActivity,

@@ -24,7 +24,6 @@ import httpx
 from pydantic import SecretStr
 
 from bot.settings import Note, TrackerSettings, secret
-from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Day, Dto, Loose, Moment, parse, parse_rows
 from bot.trackers.errors import (
     AuthenticationRefused,
@@ -35,6 +34,7 @@ from bot.trackers.errors import (
     TrackerError,
     Unavailable,
 )
+from bot.trackers.http_client import HttpOptions, TrackerHTTP
 from bot.trackers.models import (
     Asset,
     AssetPage,

@@ -20,9 +20,9 @@ import httpx
 from pydantic import Field, SecretStr
 
 from bot.settings import TrackerSettings, secret
-from bot.trackers.core import NO_AUTH, HttpOptions, TrackerHTTP
 from bot.trackers.dto import Dto, Loose, Moment, parse, parse_date, parse_rows
 from bot.trackers.errors import AuthenticationRefused, NotFound, Unavailable
+from bot.trackers.http_client import NO_AUTH, HttpOptions, TrackerHTTP
 from bot.trackers.models import Page, PageKind, ProjectStatus, TrackerName
 from bot.trackers.pages import below
 from bot.trackers.tokens import BearerAuth, Token, TokenCache, jwt_expiry

@@ -28,8 +28,8 @@ from bot.trackers.capabilities import (
     TaskSource,
     TrackerClient,
 )
-from bot.trackers.core import HttpOptions
 from bot.trackers.errors import NotConfigured
+from bot.trackers.http_client import HttpOptions
 from bot.trackers.issuetrak import IssuetrakClient, IssuetrakSettings
 from bot.trackers.kitsu import KitsuClient, KitsuSettings
 from bot.trackers.models import TrackerName

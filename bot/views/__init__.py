@@ -1,5 +1,5 @@
 """Slack surfaces in Block Kit: message cards and lists (`cards`), modals (`modals`), the text
-helpers they share (`text`) and the ids listeners match on (`ids`)."""
+helpers they share (`mrkdwn`) and the ids listeners match on (`ids`)."""
 
 from bot.views.cards import (
     as_dicts,
@@ -7,7 +7,6 @@ from bot.views.cards import (
     asset_list,
     help_blocks,
     issue_card,
-    message,
     project_card,
     projects_list,
 )
@@ -20,7 +19,7 @@ from bot.views.modals import (
     result_modal,
     subject_from,
 )
-from bot.views.text import escape, fmt_date, fmt_hours, fmt_money, link, progress_bar, truncate
+from bot.views.mrkdwn import escape, fmt_date, fmt_hours, fmt_money, link, progress_bar, truncate
 
 __all__ = [
     "as_dicts",
@@ -35,7 +34,6 @@ __all__ = [
     "issue_modal",
     "link",
     "loading_modal",
-    "message",
     "note_modal",
     "parse_issue_submission",
     "parse_note_submission",

@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 
 from bot import messages
 from bot.slack.notes_html import safe_url
-from bot.store.records import WatchKind, WatchTarget
+from bot.store.models import WatchKind, WatchTarget
 from bot.trackers.models import Asset, AssetPage, Issue, Lookup, ProjectStatus, Task, TrackerName
 from bot.views import ids
 from bot.views.issue_actions import action_rows
@@ -41,7 +41,7 @@ from bot.views.limits import (
     MAX_FIELDS,
     SECTION_LIMIT,
 )
-from bot.views.text import (
+from bot.views.mrkdwn import (
     escape,
     fmt_date,
     fmt_hours,
@@ -444,11 +444,6 @@ def asset_list(
 
 
 # --- plain messages --------------------------------------------------------------------------
-
-
-def message(text: str) -> list[Block]:
-    """A single section showing `text` as written (escaped, so it formats nothing)."""
-    return [_section(escape(text))]
 
 
 def help_blocks(examples: Sequence[tuple[str, str]]) -> list[Block]:

@@ -22,10 +22,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import messages
-from bot.store.records import AuditEntry, Subscription
+from bot.store.models import AuditEntry, Subscription
 from bot.views import ids
 from bot.views.cards import LIST_LINE_LIMIT, help_blocks, list_section
-from bot.views.text import escape, truncate_mrkdwn
+from bot.views.mrkdwn import escape, truncate_mrkdwn
 
 MAX_DIGEST_LINES = 20
 MAX_WATCH_LINES = 30  # watches with a Stop button each; a view holds at most 100 blocks

@@ -29,7 +29,7 @@ from bot import messages
 from bot.trackers.models import Issue, IssueField, Lookup
 from bot.views import ids
 from bot.views.limits import OPTION_TEXT_LIMIT, OPTION_VALUE_LIMIT, OPTIONS_LIMIT
-from bot.views.text import truncate
+from bot.views.mrkdwn import truncate
 
 BLOCK_ID_LIMIT = 255  # Slack's limit for a block_id
 _BUTTONS_ROW, _MENUS_ROW = "issue_card_buttons", "issue_card_menus"

@@ -22,9 +22,9 @@ from slack_sdk.models.blocks import (
 from bot import messages
 from bot.trackers.models import Issue, IssuePage, TrackerName
 from bot.views import ids
-from bot.views.cards import message
 from bot.views.limits import BUTTON_VALUE_LIMIT, FIELD_LIMIT, SECTION_LIMIT
-from bot.views.text import escape, fmt_date, link, truncate, truncate_mrkdwn
+from bot.views.mrkdwn import escape, fmt_date, link, truncate, truncate_mrkdwn
+from bot.views.sentence_blocks import said
 
 SUBJECT_LIMIT = 150
 FACT_LIMIT = 60
@@ -79,7 +79,7 @@ def search_results(page: IssuePage, words: str, command: str) -> list[Block]:
     """A page of `/tracker search` (`command` as typed, for the buttons)."""
     quoted = f"“{_one_line(words, 100)}”"
     if not page.issues:
-        return message(messages.SEARCH_NONE.format(query=f"“{truncate(words, 100)}”"))
+        return said(messages.SEARCH_NONE.format(query=f"“{truncate(words, 100)}”"), as_written=True)
     first, last = _span(page)
     heading = messages.SEARCH_SHOWN.format(first=first, last=last, total=max(page.total, last), query=quoted)
     return _listing(page, f"{escape(TrackerName.ISSUETRAK.label)} · {heading}", command)
@@ -90,7 +90,7 @@ def my_issues(page: IssuePage, assigned: int, next_action: int, command: str) ->
     the next action with them (an issue may be both)."""
     if not page.issues:
         filters = command.removeprefix("mine").strip()
-        return message(messages.MINE_NONE.format(filters=filters) if filters else messages.MINE_NONE_OPEN)
+        return said(messages.MINE_NONE.format(filters=filters) if filters else messages.MINE_NONE_OPEN, as_written=True)
     first, last = _span(page)
     heading = messages.MINE_SHOWN.format(
         first=first, last=last, total=max(page.total, last), assigned=assigned, next_action=next_action

@@ -35,7 +35,7 @@ from bot.views.limits import (
     SECTION_LIMIT,
     TITLE_LIMIT,
 )
-from bot.views.text import escape, truncate, truncate_mrkdwn
+from bot.views.mrkdwn import escape, truncate, truncate_mrkdwn
 
 # An Issuetrak subject is one line of at most this many characters.
 SUBJECT_LIMIT = 150

@@ -13,17 +13,21 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.views.limits import BUTTON_TEXT_LIMIT, BUTTON_VALUE_LIMIT, SECTION_LIMIT
-from bot.views.text import truncate, truncate_mrkdwn
+from bot.views.mrkdwn import escape, truncate, truncate_mrkdwn
 
 
-def notice(mrkdwn: str) -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=truncate_mrkdwn(mrkdwn, SECTION_LIMIT) or "—"))]
+def said(sentence: str, *, as_written: bool = False) -> list[Block]:
+    """One sentence said to a person, as one section: `sentence` is mrkdwn from `bot.messages`
+    whose variable parts were escaped (or are our own links); `as_written` escapes it first, for
+    text that is not mrkdwn (a parser's reason, a literal the person typed), so it formats nothing."""
+    text = truncate_mrkdwn(escape(sentence) if as_written else sentence, SECTION_LIMIT)
+    return [SectionBlock(text=MarkdownTextObject(text=text if text.strip() else "—"))]  # Slack refuses blank text
 
 
-def retry_notice(mrkdwn: str, action_id: str, value: str, button: str) -> list[Block]:
+def said_with_button(mrkdwn: str, action_id: str, value: str, button: str) -> list[Block]:
     """A failure the person can retry with one click."""
     return [
-        *notice(mrkdwn),
+        *said(mrkdwn),
         ActionsBlock(
             elements=[
                 ButtonElement(

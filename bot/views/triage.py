@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 from bot import messages
 from bot.views import ids
 from bot.views.limits import SECTION_LIMIT
-from bot.views.text import truncate_mrkdwn
+from bot.views.mrkdwn import truncate_mrkdwn
 
 EVENT_LABELS = {
     "new": "New issues",

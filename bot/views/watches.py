@@ -12,8 +12,8 @@ from slack_sdk.models.blocks import Block
 
 from bot import messages
 from bot.slack.notes_html import safe_url
-from bot.views.sentence_blocks import notice
-from bot.views.text import escape, truncate
+from bot.views.mrkdwn import escape, truncate
+from bot.views.sentence_blocks import said
 
 
 def _value(value: Any) -> str:
@@ -54,4 +54,4 @@ def news_text(body: dict[str, Any]) -> str:
 
 
 def news_blocks(body: dict[str, Any]) -> list[Block]:
-    return notice("\n".join([f"*{news_title(body)}*", *(f"• {line}" for line in news_lines(body))]))
+    return said("\n".join([f"*{news_title(body)}*", *(f"• {line}" for line in news_lines(body))]))

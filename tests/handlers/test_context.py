@@ -6,7 +6,7 @@ import pytest
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.runtime import Runtime
-from bot.slack.people import Directory
+from bot.slack.directory import Directory
 from handlers.context import attach, directory_of, runtime_of
 
 

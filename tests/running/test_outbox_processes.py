@@ -18,7 +18,7 @@ from bot.running.workers import deliver_due
 from bot.runtime import Runtime
 from bot.services import writes
 from bot.settings import Settings, load_settings
-from bot.slack.people import People, people_now
+from bot.slack.directory import PersonLookup, fresh_lookup
 from bot.store import NotePayload, OutboxKind, OutboxState, Requester, Store
 from bot.trackers.registry import build_trackers
 from tests.fixtures.issuetrak import IssuetrakServer
@@ -74,8 +74,8 @@ async def processes(pg_settings: Settings) -> AsyncIterator[list[tuple[Runtime, 
         await rt.store.aclose()
 
 
-def people(rt: Runtime) -> People:
-    return people_now(web_client(rt))
+def people(rt: Runtime) -> PersonLookup:
+    return fresh_lookup(web_client(rt))
 
 
 def tagged(server: IssuetrakServer) -> Callable[[str], int]:

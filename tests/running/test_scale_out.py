@@ -30,7 +30,7 @@ from bot.demo.slack import create_app as create_slack_standin
 from bot.running.process import METRICS_DIRECTORY, metrics_directory
 from bot.services import writes
 from bot.store import Store
-from bot.store.records import WatchKind, WatchTarget
+from bot.store.models import WatchKind, WatchTarget
 from tests.bot_processes import bot_environment, bot_process, bot_processes, free_port, send_command, wait_for
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.running.test_shutdown import EXIT_BOUND_SECONDS

@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo.slack import TEAM_ID, SlackState
-from bot.posting.digest_posting import Pacer
+from bot.posting.digest_delivery import Pacer
 from bot.posting.watch_posting import RoundSummary, run_round
 from bot.running.app import web_client
 from bot.runtime import Runtime, utc_now

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 from bot.demo.slack import DROP, TEAM_ID, SlackState
-from bot.posting import digest_posting
-from bot.posting.digest_posting import Pacer
+from bot.posting import digest_delivery
+from bot.posting.digest_delivery import Pacer
 from bot.running.app import web_client
 from bot.runtime import Runtime
-from bot.services import digests
+from bot.services import digest_rules
 from bot.settings import Settings
 from bot.store import Store
-from tests.services.test_digests import at, make_runtime, posts, until
+from tests.services.test_digest_rules import at, make_runtime, posts, until
 
 NOW = at(10, 9)
 STALE_CLAIM = timedelta(seconds=Settings.model_fields["CLAIM_LEASE_SECONDS"].default)  # the default lease
@@ -32,7 +32,7 @@ LEASE = STALE_CLAIM.total_seconds()
 
 
 async def round_(runtime: Runtime) -> tuple[int, int]:
-    done = await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))
+    done = await digest_delivery.post_due(runtime, web_client(runtime), pacer=Pacer(0))
     return done.posted, done.failed
 
 
@@ -175,14 +175,14 @@ async def test_two_processes_asked_for_digest_now_at_once_post_it_once(
         async def run() -> str:
             runtime = make_runtime(store_pair[n], [NOW], slack_url, **issuetrak)  # `digest now` needs a tracker
             barrier.wait(timeout=10)
-            return await digest_posting.post_now(
+            return await digest_delivery.post_now(
                 runtime,
                 web_client(runtime),
                 team=TEAM_ID,
                 channel="C0BUSY",
                 user=f"U0ASKER{n}",
                 scope=None,
-                shown=digests.every_issue,
+                shown=digest_rules.every_issue,
                 pacer=Pacer(0),
             )
 

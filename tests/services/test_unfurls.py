@@ -7,7 +7,7 @@ import asyncio
 
 from bot.runtime import Runtime
 from bot.services import unfurls
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.trackers.models import Page, PageKind, ProjectStatus, TrackerName
 from bot.trackers.registry import Trackers
 

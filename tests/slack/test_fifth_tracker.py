@@ -13,7 +13,7 @@ import pytest
 
 from bot.demo.loopback import serve_in_thread
 from bot.runtime import Runtime
-from bot.services import digests
+from bot.services import digest_rules
 from bot.settings import SettingsError, load_settings
 from bot.trackers.models import TrackerName
 from tests.console.test_console import offline, run_script
@@ -114,11 +114,11 @@ def test_healthz_probes_the_fifth_tracker(bot_url: str) -> None:
 
 
 async def test_digests_read_the_fifth_tracker_and_take_it_as_a_scope(runtime: Runtime) -> None:
-    everything = await digests.build(runtime)
+    everything = await digest_rules.build(runtime)
     late = [item for item in everything.attention if item.project.tracker is TrackerName("storyboard")]
     assert [item.project.name for item in late] == ["Ferry chase boards"]
     assert late[0].reasons[0].startswith("overdue by ")
-    only = await digests.build(runtime, "storyboard")
+    only = await digest_rules.build(runtime, "storyboard")
     assert (only.projects_checked, only.issues_read, only.failures) == (3, False, {})
     assert [item.project.name for item in only.attention] == ["Ferry chase boards"]
 

@@ -26,7 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import logs, messages
 from bot.demo.kitsu import DEMO_PASSWORD
 from bot.services.writes import note_html, reference
-from bot.store import LinkHow
+from bot.store import IdentityLinkHow
 from bot.views import ids
 from tests.fixtures.aip import AipServer
 from tests.fixtures.issuetrak import IssuetrakServer
@@ -222,9 +222,9 @@ def _no_subscription_or_link(chat: Chat) -> bool:
 
     async def check() -> bool:
         store = chat.runtime.store
-        link = await store.person_link("T0TRACKER", chat.user)  # only the email match, used by reads
+        link = await store.identity_link("T0TRACKER", chat.user)  # only the email match, used by reads
         return await store.subscription("T0TRACKER", chat.channel) is None and (
-            link is None or (link.how, link.issuetrak_user_id) == (LinkHow.EMAIL, "amartin")
+            link is None or (link.how, link.issuetrak_user_id) == (IdentityLinkHow.EMAIL, "amartin")
         )
 
     return asyncio.run(check())

@@ -13,11 +13,11 @@ import pytest
 
 from bot import messages
 from bot.demo.slack import SlackState
-from bot.posting import link_requests
+from bot.posting import identity_requests
 from bot.runtime import Runtime
 from bot.services import identity
-from bot.slack.people import MAX_MENTIONS, SlackPerson, email_owner
-from bot.store import AuditAction, LinkHow
+from bot.slack.directory import MAX_MENTIONS, SlackPerson, email_owner
+from bot.store import AuditAction, IdentityLinkHow
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.slack.harness import Chat, Reply, text_values
@@ -70,8 +70,8 @@ def test_the_email_match_is_case_insensitive_and_link_to_ones_own_user_ties_at_o
     assert messages.LINK_ALREADY.format(user="bnguyen") in chat.send("/tracker link BNGUYEN").text
     _as(chat, "U0CAM")
     assert messages.LINKED.format(user="cdubois") in chat.send("/tracker link cdubois").text
-    link = _store(chat, lambda s: s.person_link(TEAM, "U0CAM"))
-    assert (link.issuetrak_user_id, link.how, link.linked_by) == ("cdubois", LinkHow.EMAIL, "U0CAM")
+    link = _store(chat, lambda s: s.identity_link(TEAM, "U0CAM"))
+    assert (link.issuetrak_user_id, link.how, link.linked_by) == ("cdubois", IdentityLinkHow.EMAIL, "U0CAM")
 
 
 def test_without_admins_a_link_to_someone_elses_user_is_refused_plainly(
@@ -83,7 +83,7 @@ def test_without_admins_a_link_to_someone_elses_user_is_refused_plainly(
     assert not slack_state.of("conversations.open")
     reply, author = _note_by(chat, issuetrak_server, "U0NOBODY")
     assert author is None and "nothing was written" in reply.text
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0NOBODY")) is None
 
 
 def test_an_unknown_or_inactive_issuetrak_user_cannot_be_linked(chat: Chat) -> None:
@@ -134,8 +134,8 @@ def test_a_link_request_goes_to_the_admins_and_only_an_approval_lets_the_person_
     reply, author = _note_by(chat, issuetrak_server, "U0NOBODY")
     assert author == "dokafor", reply.text
     assert "Issue #1001" in chat.send("/tracker issue 1001").text
-    link = _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY"))
-    assert (link.how, link.linked_by) == (LinkHow.REQUEST, "U0ADMIN")
+    link = _store(chat, lambda s: s.identity_link(TEAM, "U0NOBODY"))
+    assert (link.how, link.linked_by) == (IdentityLinkHow.REQUEST, "U0ADMIN")
 
 
 def test_a_request_no_admin_could_be_told_of_says_so(chat: Chat, slack_state: SlackState) -> None:
@@ -143,14 +143,14 @@ def test_a_request_no_admin_could_be_told_of_says_so(chat: Chat, slack_state: Sl
     slack_state.closed_channels |= {"D0ADMIN", "D0BOSS"}  # Slack refuses the direct messages
     reply = _as(chat, "U0NOBODY").send("/tracker link bnguyen")
     assert "could not reach any admin" in reply.text
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0NOBODY")) is None
     slack_state.closed_channels.clear()
     assert "asked an admin" in chat.send("/tracker link bnguyen").text  # the person may ask again
 
 
 def test_the_service_returns_the_request_and_the_slack_edge_sends_it(chat: Chat, slack_state: SlackState) -> None:
     """The identity service decides and says nothing in Slack itself; what it returns is what
-    bot.posting.link_requests sends (and a request that reached no admin is withdrawn)."""
+    bot.posting.identity_requests sends (and a request that reached no admin is withdrawn)."""
     _admins(chat, "U0BOSS, U0ADMIN")
     nora = SlackPerson("U0NOBODY", "Nora Body", "nora@elsewhere.example", None)
     rt: Runtime = chat.runtime
@@ -161,7 +161,7 @@ def test_the_service_returns_the_request_and_the_slack_edge_sends_it(chat: Chat,
         return await email_owner(client, email)
 
     asked = asyncio.run(identity.link_self(rt, team=TEAM, person=nora, issuetrak_user="bnguyen", owner_of=owner_of))
-    assert isinstance(asked, identity.LinkRequest)
+    assert isinstance(asked, identity.RequestToAdmins)
     assert (asked.person, asked.user.id, asked.admins) == (nora, "bnguyen", ["U0ADMIN", "U0BOSS"])
     assert len(slack_state.calls) == before  # nothing was sent to Slack
     said = asyncio.run(identity.request_sent(rt, team=TEAM, request=asked, told=[]))
@@ -183,7 +183,7 @@ def test_a_person_withdraws_their_request_and_its_buttons_go_stale(chat: Chat) -
     assert "request to write as *bnguyen* is withdrawn" in chat.send("/tracker unlink").text
     stale = _as(chat, "U0ADMIN").click(buttons[ids.LINK_APPROVE])
     assert stale.of("response_url")[0]["text"] == messages.LINK_REQUEST_GONE
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0NOBODY")) is None
     assert "asked an admin" in _as(chat, "U0NOBODY").send("/tracker link cdubois").text
 
 
@@ -237,7 +237,7 @@ def test_a_request_from_another_workspace_cannot_be_decided_here(chat: Chat) -> 
         }
     )
     assert elsewhere.of("response_url")[0]["text"] == messages.LINK_REQUEST_GONE
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0NOBODY")) is None
 
 
 def test_two_admins_clicking_at_once_decide_once(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
@@ -250,7 +250,7 @@ def test_two_admins_clicking_at_once_decide_once(chat: Chat, issuetrak_server: I
         return list(
             await asyncio.gather(
                 *(
-                    link_requests.decide(
+                    identity_requests.decide(
                         runtime,
                         client,
                         team=TEAM,
@@ -338,7 +338,7 @@ def test_admins_link_and_unlink_anyone_and_others_cannot(chat: Chat, issuetrak_s
 
     # An admin's own `link <id>` is theirs at once (recorded as an admin link).
     assert messages.LINKED.format(user="dokafor") in chat.send("/tracker link dokafor").text
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0ADMIN")).how is LinkHow.ADMIN
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0ADMIN")).how is IdentityLinkHow.ADMIN
 
 
 def test_a_person_unlinks_themselves(chat: Chat, issuetrak_server: IssuetrakServer) -> None:
@@ -354,7 +354,7 @@ def test_unlinking_an_email_match_says_nothing_changed_and_why(chat: Chat, issue
     assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"  # matched (and claimed) by her email
     said = chat.send("/tracker unlink").text
     assert messages.UNLINK_EMAIL_MATCH.format(user="amartin") in said and "Done" not in said
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0ALICE")).how is LinkHow.EMAIL  # untouched
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0ALICE")).how is IdentityLinkHow.EMAIL  # untouched
     by_admin = _as(chat, "U0ADMIN").send("/tracker unlink <@U0ALICE>").text
     assert messages.UNLINK_EMAIL_MATCH_OTHER.format(person="U0ALICE", user="amartin") in by_admin
     assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"
@@ -394,10 +394,10 @@ def test_an_email_match_ends_when_the_email_changes_but_an_admins_link_stays(
         moved = SlackPerson("U0ALICE", "Alice Martin", "alice@new.example", None)
         standing = await identity.identify(runtime, TEAM, moved)
         assert standing.user is None and standing.refusal is identity.Refusal.NO_MATCH
-        assert await runtime.store.person_link(TEAM, "U0ALICE") is None  # the email link went with it
+        assert await runtime.store.identity_link(TEAM, "U0ALICE") is None  # the email link went with it
 
         await runtime.store.link_person(
-            TEAM, "U0ALICE", "amartin", how=LinkHow.ADMIN, by="U0ADMIN", now=runtime.clock()
+            TEAM, "U0ALICE", "amartin", how=IdentityLinkHow.ADMIN, by="U0ADMIN", now=runtime.clock()
         )
         assert (await identity.identify(runtime, TEAM, moved)).user == "amartin"
 
@@ -561,8 +561,8 @@ def test_an_admin_cannot_give_away_the_user_whose_email_is_someone_elses_even_be
     (answer,) = approved.of("response_url")
     assert refused in answer["text"] and answer["replace_original"] is False  # the request stays, undecided
     assert not approved.of("chat.postMessage")  # Carol is told nothing was decided: nothing was
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0CAROL")) is None
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0ADMIN")) is None
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0CAROL")) is None
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0ADMIN")) is None
     assert lookups_of(slack_state, "alice@example.com") == 3
 
     assert _note_by(chat, issuetrak_server, "U0ALICE")[1] == "amartin"
@@ -593,7 +593,7 @@ def test_while_slack_cannot_say_who_holds_a_user_by_email_nothing_is_linked(
     slack_state.failures["users.lookupByEmail"] = [503]
     buttons = _request_buttons(_as(chat, "U0NOBODY").send("/tracker link dokafor"))
     assert busy in _as(chat, "U0ADMIN").click(buttons[ids.LINK_APPROVE]).of("response_url")[0]["text"]
-    assert _store(chat, lambda s: s.person_link(TEAM, "U0NOBODY")) is None
+    assert _store(chat, lambda s: s.identity_link(TEAM, "U0NOBODY")) is None
     approved = chat.click(buttons[ids.LINK_APPROVE])  # Slack answers again: the same click decides it
     assert "Approved by <@U0ADMIN>" in approved.of("response_url")[0]["text"]
     assert _note_by(chat, issuetrak_server, "U0NOBODY")[1] == "dokafor"

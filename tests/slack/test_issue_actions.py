@@ -19,7 +19,7 @@ import pytest
 from bot import messages
 from bot.demo import slack_payloads
 from bot.demo.slack import SlackState
-from bot.posting.digest_posting import Pacer
+from bot.posting.digest_delivery import Pacer
 from bot.posting.watch_posting import run_round
 from bot.running.app import web_client
 from bot.running.workers import deliver_due

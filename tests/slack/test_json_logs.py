@@ -47,7 +47,7 @@ def test_a_commands_lines_carry_its_request_team_and_user_ids(chat: Chat, json_l
     }
     assert all(len(ids) == 1 for ids in by_user.values()) and by_user["U0ALICE"] != by_user["U0NOBODY"]
     # The tracker calls run after the acknowledgement, in the background work the command started.
-    calls = [line for line in ours if line["logger"] == "bot.trackers.core" and line["user_id"] == "U0ALICE"]
+    calls = [line for line in ours if line["logger"] == "bot.trackers.http_client" and line["user_id"] == "U0ALICE"]
     assert calls and all(line["request_id"] in by_user["U0ALICE"] for line in calls)
     raw = json_logs.getvalue()
     assert SIGNING_SECRET not in raw and BOT_TOKEN not in raw

@@ -22,7 +22,7 @@ from bot import metrics
 from bot.demo import slack_payloads
 from bot.demo.loopback import serve_in_thread
 from bot.demo.slack import TEAM_ID
-from bot.posting.digest_posting import Pacer
+from bot.posting.digest_delivery import Pacer
 from bot.posting.watch_posting import run_round
 from bot.running.app import create_app, web_client
 from bot.running.web import create_web_app, surface

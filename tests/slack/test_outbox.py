@@ -35,7 +35,7 @@ from bot.running.workers import Workers, deliver_due
 from bot.runtime import Runtime
 from bot.services import writes
 from bot.store import Store
-from bot.trackers.core import HttpOptions
+from bot.trackers.http_client import HttpOptions
 from bot.trackers.registry import build_trackers
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer

@@ -26,7 +26,7 @@ from bot.running.workers import deliver_due
 from bot.runtime import Runtime
 from bot.services import steps
 from bot.store import Store
-from bot.store.records import OutboxState
+from bot.store.models import OutboxState
 from bot.trackers.registry import build_trackers
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import FAST

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo.issuetrak import _issue_record, _note_record
 from bot.demo.slack import TEAM_ID
-from bot.posting.digest_posting import Pacer
+from bot.posting.digest_delivery import Pacer
 from bot.posting.watch_posting import RoundSummary, run_round
 from bot.running.app import web_client
 from bot.runtime import Runtime

@@ -129,7 +129,7 @@ async def test_a_watch_whose_owner_became_a_guest_pauses(chat: Chat, poller: Pol
 
 async def due(chat: Chat, poller: Poller, clock: list[datetime]) -> int:
     """Move to 09:30 UTC of the next day and run the digest poster once; how many it posted."""
-    from bot.posting.digest_posting import Pacer, post_due
+    from bot.posting.digest_delivery import Pacer, post_due
 
     clock[0] = clock[0].replace(hour=9, minute=30) + timedelta(days=1)
     rt, client = poller

@@ -14,7 +14,7 @@ from bot import messages
 from bot.running.app import web_client
 from bot.runtime import Runtime
 from bot.services import writes
-from bot.slack.people import people_now
+from bot.slack.directory import fresh_lookup
 from bot.store import IssuePayload, NotePayload, OutboxKind, OutboxState, Requester, Store
 from bot.store.schema import outbox
 from tests.fixtures.issuetrak import IssuetrakServer
@@ -91,7 +91,7 @@ async def test_a_row_whose_payload_does_not_read_fails_alone(
 
     claimed = await runtime.store.claim_due(now, limit=10, lease_seconds=300)
     assert [(item.key, item.payload) for item in claimed] == [("note:broken", None), ("note:fine", good)]
-    people = people_now(web_client(runtime))
+    people = fresh_lookup(web_client(runtime))
     outcomes = [await writes.deliver(runtime, item, people) for item in claimed]
     assert [outcome.result if outcome else None for outcome in outcomes] == [
         writes.Result.FAILED,

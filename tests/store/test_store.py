@@ -20,8 +20,8 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Tex
 from bot.store import (
     AuditAction,
     Claim,
+    IdentityLinkHow,
     IssuePayload,
-    LinkHow,
     NotePayload,
     OutboxItem,
     OutboxKind,
@@ -99,7 +99,10 @@ def test_unreachable_database_is_a_friendly_error_without_the_password() -> None
 async def test_in_memory_sqlite_is_one_database_across_threads() -> None:
     store = Store("sqlite://")
     await asyncio.gather(
-        *(store.link_person("T1", f"U{n}", f"user{n}", how=LinkHow.ADMIN, by="UADMIN", now=NOW) for n in range(20))
+        *(
+            store.link_person("T1", f"U{n}", f"user{n}", how=IdentityLinkHow.ADMIN, by="UADMIN", now=NOW)
+            for n in range(20)
+        )
     )
     assert [(await linked(store, "T1", f"U{n}")) for n in range(20)] == [f"user{n}" for n in range(20)]
     await store.aclose()
@@ -110,7 +113,7 @@ async def test_in_memory_sqlite_is_one_database_across_threads() -> None:
 
 async def test_opening_twice_keeps_schema_and_data(store_url: str) -> None:
     first = Store(store_url)
-    await first.link_person("T1", "U1", "alice", how=LinkHow.EMAIL, by="U1", now=NOW)
+    await first.link_person("T1", "U1", "alice", how=IdentityLinkHow.EMAIL, by="U1", now=NOW)
     second = Store(store_url)
     assert first.schema_version == second.schema_version == LATEST
     assert await linked(second, "T1", "U1") == "alice"
@@ -230,13 +233,13 @@ def test_a_version_1_database_is_upgraded_to_the_shape_of_a_new_one(store_url: s
 
     async def check() -> None:
         # Version 1 links were self-service: each now counts only while the email matches.
-        kept = await upgraded.person_link("T1", "U1")
-        assert kept and (kept.issuetrak_user_id, kept.how, kept.linked_by) == ("amartin", LinkHow.EMAIL, "U1")
+        kept = await upgraded.identity_link("T1", "U1")
+        assert kept and (kept.issuetrak_user_id, kept.how, kept.linked_by) == ("amartin", IdentityLinkHow.EMAIL, "U1")
         # Two people had tied themselves to bnguyen in T1: neither keeps it; T2's one does.
-        assert await upgraded.person_link("T1", "U2") is None and await upgraded.person_link("T1", "U3") is None
+        assert await upgraded.identity_link("T1", "U2") is None and await upgraded.identity_link("T1", "U3") is None
         assert await linked(upgraded, "T2", "U2") == "bnguyen"
         # The new tables and the one-person-per-user rule work on the upgraded database.
-        taken = await upgraded.link_person("T1", "U9", "amartin", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
+        taken = await upgraded.link_person("T1", "U9", "amartin", how=IdentityLinkHow.ADMIN, by="UADMIN", now=NOW)
         assert taken.slack_user_id == "U1"
         assert (await upgraded.request_link("T1", "U9", "cdubois", NOW))[1] is True
         await upgraded.aclose()
@@ -416,27 +419,27 @@ def test_upgrades_run_once_in_order_and_a_newer_schema_is_refused(store_url: str
 
 
 async def linked(store: Store, team: str, user: str) -> str | None:
-    link = await store.person_link(team, user)
+    link = await store.identity_link(team, user)
     return link.issuetrak_user_id if link else None
 
 
 async def test_person_links(store: Store) -> None:
-    assert await store.person_link("T1", "U1") is None
-    await store.link_person("T1", "U1", "alice", how=LinkHow.EMAIL, by="U1", now=NOW)
-    await store.link_person("T2", "U1", "someone-else", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
-    link = await store.person_link("T1", "U1")
+    assert await store.identity_link("T1", "U1") is None
+    await store.link_person("T1", "U1", "alice", how=IdentityLinkHow.EMAIL, by="U1", now=NOW)
+    await store.link_person("T2", "U1", "someone-else", how=IdentityLinkHow.ADMIN, by="UADMIN", now=NOW)
+    link = await store.identity_link("T1", "U1")
     assert link is not None and (link.issuetrak_user_id, link.how, link.linked_by, link.linked_at) == (
         "alice",
-        LinkHow.EMAIL,
+        IdentityLinkHow.EMAIL,
         "U1",
         NOW,
     )
-    await store.link_person("T1", "U1", "alice.b", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
+    await store.link_person("T1", "U1", "alice.b", how=IdentityLinkHow.ADMIN, by="UADMIN", now=NOW)
     assert await linked(store, "T1", "U1") == "alice.b"
     assert await store.forget_email_link("T1", "U1", "alice.b") is False  # explicit links stay
     assert await store.unlink_person("T1", "U1", by="U1", now=NOW) == "alice.b"
     assert await store.unlink_person("T1", "U1", by="U1", now=NOW) is None
-    assert await store.person_link("T1", "U1") is None
+    assert await store.identity_link("T1", "U1") is None
     assert await linked(store, "T2", "U1") == "someone-else"
     actions = [(e.action, e.actor, e.subject, e.issuetrak_user_id) for e in await store.link_audit("T1")]
     assert actions == [
@@ -447,16 +450,18 @@ async def test_person_links(store: Store) -> None:
 
 
 async def test_an_issuetrak_user_belongs_to_one_slack_person(store: Store) -> None:
-    await store.link_person("T1", "U1", "amartin", how=LinkHow.EMAIL, by="U1", now=NOW)
-    holder = await store.link_person("T1", "U2", "amartin", how=LinkHow.ADMIN, by="UADMIN", now=NOW)
+    await store.link_person("T1", "U1", "amartin", how=IdentityLinkHow.EMAIL, by="U1", now=NOW)
+    holder = await store.link_person("T1", "U2", "amartin", how=IdentityLinkHow.ADMIN, by="UADMIN", now=NOW)
     assert holder.slack_user_id == "U1"
-    assert await store.person_link("T1", "U2") is None
+    assert await store.identity_link("T1", "U2") is None
     assert len(await store.link_audit("T1")) == 1  # the refused link changed and recorded nothing
 
 
 async def test_many_people_claiming_one_user_at_once_one_wins(store_pair: tuple[Store, Store]) -> None:
     async def claim(n: int) -> str:
-        holder = await store_pair[n % 2].link_person("T1", f"U{n}", "amartin", how=LinkHow.EMAIL, by=f"U{n}", now=NOW)
+        holder = await store_pair[n % 2].link_person(
+            "T1", f"U{n}", "amartin", how=IdentityLinkHow.EMAIL, by=f"U{n}", now=NOW
+        )
         return holder.slack_user_id
 
     holders = await race(8, claim)
@@ -471,8 +476,8 @@ async def test_link_requests_are_decided_once(store: Store) -> None:
     assert (await store.decide_request("T2", request.id, admin="UADMIN", approve=True, now=NOW)).request is None
     decision = await store.decide_request("T1", request.id, admin="UADMIN", approve=True, now=NOW)
     assert decision.decided and decision.request and decision.request.state is RequestState.APPROVED
-    link = await store.person_link("T1", "U2")
-    assert link and (link.issuetrak_user_id, link.how, link.linked_by) == ("bnguyen", LinkHow.REQUEST, "UADMIN")
+    link = await store.identity_link("T1", "U2")
+    assert link and (link.issuetrak_user_id, link.how, link.linked_by) == ("bnguyen", IdentityLinkHow.REQUEST, "UADMIN")
     late = await store.decide_request("T1", request.id, admin="UOTHER", approve=False, now=NOW)
     assert not late.decided and late.request and late.request.decided_by == "UADMIN"
     assert await linked(store, "T1", "U2") == "bnguyen"
@@ -481,7 +486,7 @@ async def test_link_requests_are_decided_once(store: Store) -> None:
     withdrawn, _ = await store.request_link("T1", "U3", "cdubois", NOW)
     assert (await store.withdraw_request("T1", "U3", NOW)).state is RequestState.WITHDRAWN  # type: ignore[union-attr]
     stale = await store.decide_request("T1", withdrawn.id, admin="UADMIN", approve=True, now=NOW)
-    assert not stale.decided and await store.person_link("T1", "U3") is None
+    assert not stale.decided and await store.identity_link("T1", "U3") is None
 
     denied, _ = await store.request_link("T1", "U2", "cdubois", NOW)  # a new request once decided
     assert (await store.decide_request("T1", denied.id, admin="UADMIN", approve=False, now=NOW)).decided
@@ -497,11 +502,11 @@ async def test_link_requests_are_decided_once(store: Store) -> None:
 
 async def test_an_approval_for_a_user_someone_else_took_meanwhile_decides_nothing(store: Store) -> None:
     request, _ = await store.request_link("T1", "U2", "amartin", NOW)
-    await store.link_person("T1", "U1", "amartin", how=LinkHow.EMAIL, by="U1", now=NOW)
+    await store.link_person("T1", "U1", "amartin", how=IdentityLinkHow.EMAIL, by="U1", now=NOW)
     decision = await store.decide_request("T1", request.id, admin="UADMIN", approve=True, now=NOW)
     assert not decision.decided and decision.taken_by and decision.taken_by.slack_user_id == "U1"
     assert decision.request and decision.request.state is RequestState.PENDING
-    assert await store.person_link("T1", "U2") is None
+    assert await store.identity_link("T1", "U2") is None
 
 
 async def test_two_admins_clicking_at_once_one_decides(store_pair: tuple[Store, Store]) -> None:

@@ -41,7 +41,7 @@ def test_a_version_2_database_is_upgraded_to_the_shape_of_a_new_one(store_url: s
     assert upgraded.schema_version == LATEST and versions(store_url) == list(range(1, LATEST + 1))
 
     async def check() -> None:
-        link = await upgraded.person_link("T1", "U1")
+        link = await upgraded.identity_link("T1", "U1")
         assert link is not None and link.issuetrak_user_id == "amartin"  # kept
         added, watch = await upgraded.add_watch("T1", "C1", ISSUE, personal=False, by="U1", now=NOW, cap=5)
         assert added is WatchAdded.ADDED and watch is not None

@@ -13,8 +13,8 @@ from pydantic import SecretStr
 
 from bot.settings import TrackerSettings, secret
 from bot.trackers import registry
-from bot.trackers.core import HttpOptions, TrackerHTTP
 from bot.trackers.dto import Day, Dto, Loose, parse, parse_rows
+from bot.trackers.http_client import HttpOptions, TrackerHTTP
 from bot.trackers.models import ProjectStatus, TrackerName
 from bot.trackers.tokens import StaticBearerAuth
 

@@ -9,8 +9,8 @@ import pytest
 
 from bot.settings import SettingsError, load_settings
 from bot.trackers.aip import AipClient, asset_page, check_asset_url
-from bot.trackers.core import HttpOptions
 from bot.trackers.errors import AuthenticationRefused, InvalidInput, NotFound, TimedOut, Unavailable
+from bot.trackers.http_client import HttpOptions
 from tests.fixtures.aip import AipServer
 from tests.fixtures.projectrak import FAST_RETRIES
 

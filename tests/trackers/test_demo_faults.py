@@ -1,11 +1,11 @@
-"""Every tracker demo server takes the one latency-and-fault knob (`state.faults`, bot.demo.wire.Faults):
+"""Every tracker demo server takes the one latency-and-fault knob (`state.faults`, bot.demo.knobs.Faults):
 a failure rate set on it makes each server answer 503, seen by each client as Unavailable."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.demo.wire import Faults
+from bot.demo.knobs import Faults
 from bot.trackers.aip import AipClient
 from bot.trackers.capabilities import Probe
 from bot.trackers.errors import Unavailable

@@ -16,8 +16,8 @@ from starlette.routing import Mount
 
 from bot.demo.kitsu import DEMO_EMAIL, DEMO_PASSWORD, KitsuState, create_app
 from bot.demo.loopback import serve_in_thread
-from bot.trackers.core import HttpOptions
 from bot.trackers.errors import AuthenticationRefused, InvalidInput, NotConfigured, NotFound, Unavailable
+from bot.trackers.http_client import HttpOptions
 from bot.trackers.kitsu import KitsuClient
 from bot.trackers.tokens import Token, jwt_expiry
 from tests.fixtures.kitsu import KITSU_TEST_OPTIONS, KitsuServer

@@ -16,9 +16,9 @@ import pytest
 from bot.runtime import Runtime
 from bot.services import kitsu_comments, writes
 from bot.settings import load_settings
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.store import Store
-from bot.store.records import CommentPayload, OutboxKind, Requester
+from bot.store.models import CommentPayload, OutboxKind, Requester
 from bot.trackers.kitsu import KitsuClient
 from bot.trackers.registry import build_trackers
 from tests.fixtures.kitsu import KITSU_TEST_OPTIONS

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bot.trackers.core import TrackerHTTP
 from bot.trackers.errors import Unavailable
+from bot.trackers.http_client import TrackerHTTP
 
 
 class GatedLoad:

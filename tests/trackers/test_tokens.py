@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from bot.trackers.core import HttpOptions
 from bot.trackers.errors import AuthenticationRefused
+from bot.trackers.http_client import HttpOptions
 from bot.trackers.projectrak import ProjectrakClient
 from bot.trackers.tokens import jwt_expiry
 from tests.fixtures.projectrak import FAST_RETRIES, ProjectrakServer

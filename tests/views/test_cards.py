@@ -12,17 +12,9 @@ from hypothesis import strategies as st
 
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
 from bot.views import ids
-from bot.views.cards import (
-    as_dicts,
-    asset_card,
-    asset_list,
-    help_blocks,
-    issue_card,
-    message,
-    project_card,
-    projects_list,
-)
-from bot.views.text import escape, fmt_date, fmt_hours, fmt_money, link, progress_bar, truncate, truncate_mrkdwn
+from bot.views.cards import as_dicts, asset_card, asset_list, help_blocks, issue_card, project_card, projects_list
+from bot.views.mrkdwn import escape, fmt_date, fmt_hours, fmt_money, link, progress_bar, truncate, truncate_mrkdwn
+from bot.views.sentence_blocks import said
 from tests.views import assert_safe_mrkdwn, assert_within_limits, mrkdwn_texts, walk
 
 TODAY = date(2025, 3, 10)
@@ -372,8 +364,8 @@ def test_projects_list_empty() -> None:
 
 
 def test_message_is_escaped() -> None:
-    assert rendered(message(HOSTILE))[0]["text"]["text"].startswith("&lt;!channel&gt; &amp;")
-    assert rendered(message(""))[0]["text"]["text"]
+    assert rendered(said(HOSTILE, as_written=True))[0]["text"]["text"].startswith("&lt;!channel&gt; &amp;")
+    assert rendered(said("", as_written=True))[0]["text"]["text"]
 
 
 def test_help_blocks() -> None:
@@ -408,7 +400,7 @@ def test_every_card_survives_huge_input() -> None:
         asset_card(huge_asset),
         asset_list(AssetPage(assets=[huge_asset] * 500, total=10**6), HUGE, [huge_asset] * 500),
         projects_list(many_projects, TODAY, {HUGE: HUGE} | {f"{i}": HUGE for i in range(30)}),
-        message(HUGE * 5),
+        said(HUGE * 5, as_written=True),
         help_blocks([(HUGE, HUGE)] * 100),
     ]
     for blocks in views:
@@ -451,6 +443,6 @@ def test_cards_never_break_whatever_the_trackers_return(name, status, owner, url
         asset_card(a),
         asset_list(AssetPage(assets=[a] * 20, total=100), name, [a]),
         issue_card(i, TODAY),
-        message(name),
+        said(name, as_written=True),
     ):
         rendered(blocks)

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, delete, or_, selec
 
 from bot import times
 from bot.store.claims import DIGESTS, ClaimStore, fenced
-from bot.store.records import Claim, DueDigest, Subscription, require_aware
+from bot.store.models import Claim, DueDigest, Subscription, require_aware
 from bot.store.schema import dialect_insert, digest_claims, digest_subscriptions
 
 subs = digest_subscriptions

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject
 
 from bot import messages
-from bot.views.cards import LIST_LINE_LIMIT, as_dicts, list_section, message
+from bot.views.cards import LIST_LINE_LIMIT, as_dicts, list_section
 from bot.views.limits import FIELD_LIMIT, HEADER_LIMIT, MAX_CONTEXT_ELEMENTS
-from bot.views.text import escape, fmt_date, link, truncate
+from bot.views.mrkdwn import escape, fmt_date, link, truncate
+from bot.views.sentence_blocks import said
 
 if TYPE_CHECKING:
-    from bot.digest_model import Attention, Digest
+    from bot.digest import Attention, Digest
     from bot.trackers.models import Issue, Task
 
 __all__ = ["as_dicts", "digest_blocks"]
@@ -35,7 +36,7 @@ def digest_blocks(digest: Digest) -> list[Block]:
     title = f"{f'Digest · {digest.scope}' if digest.scope else 'Daily digest'} · {fmt_date(digest.today)}"
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=truncate(title, HEADER_LIMIT))),
-        *message(digest.summary),
+        *said(digest.summary, as_written=True),
         *_attention(digest),
         *_issues(digest),
         *_tasks(digest),
@@ -64,7 +65,7 @@ def _attention(digest: Digest) -> list[Block]:
     if digest.attention:
         return [_lines("*Projects needing attention*", [_project_line(item) for item in digest.attention])]
     if digest.projects_checked:
-        return message(messages.DIGEST_ALL_ON_TRACK)
+        return said(messages.DIGEST_ALL_ON_TRACK, as_written=True)
     return []
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.posting import link_requests
+from bot.posting import identity_requests
 from bot.views import ids
 from handlers.listening import Heard, aside, listener
-from handlers.responding import say
+from handlers.replies import say
 
 
 def register(app: AsyncApp) -> None:
@@ -28,7 +28,7 @@ async def deny_link(heard: Heard) -> None:
 async def _answer(heard: Heard, *, approve: bool) -> None:
     """The decision replaces the request (no button left to click twice); a refusal is said to the
     clicker alone, beside the request."""
-    answer = await link_requests.decide(
+    answer = await identity_requests.decide(
         heard.rt, heard.client, team=heard.team, admin=heard.user, value=heard.value, approve=approve
     )
     await say(heard.reply if answer.replace else aside(heard.reply), answer.sentence)

@@ -36,7 +36,7 @@ class OutboxState(StrEnum):
     CANCELLED = "cancelled"  # replaced, unsent, by a correction from the same form (which may bring it back)
 
 
-class LinkHow(StrEnum):
+class IdentityLinkHow(StrEnum):
     """How a Slack person came to write as an Issuetrak user."""
 
     EMAIL = "email"  # their Slack email is the Issuetrak user's (re-checked on every use)
@@ -60,20 +60,20 @@ class AuditAction(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class PersonLink:
+class IdentityLink:
     """A Slack person (team, user) tied to an Issuetrak user; `linked_by` and `linked_at` are
     unknown (None) for links carried over from schema version 1."""
 
     team_id: str
     slack_user_id: str
     issuetrak_user_id: str
-    how: LinkHow
+    how: IdentityLinkHow
     linked_by: str | None
     linked_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
-class LinkRequest:
+class IdentityLinkRequest:
     id: int
     team_id: str
     slack_user_id: str

@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 from bot import messages
-from bot.store.base import UNAVAILABLE
-from bot.store.records import StoreUnavailable
+from bot.store.models import StoreUnavailable
+from bot.store.transactions import UNAVAILABLE
 from bot.trackers.errors import Unavailable
-from handlers.responding import guarded
+from handlers.replies import guarded
 
 
 async def _answer_to(error: BaseException) -> str:

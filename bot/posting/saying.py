@@ -11,13 +11,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.services.writes import Outcome, Result
-from bot.store.records import Requester
+from bot.store.models import Requester
 from bot.views import cards, ids, sentence_blocks
 
 log = logging.getLogger(__name__)
 
 
-async def tell(
+async def say_in_thread(
     client: AsyncWebClient, requester: Requester, sentence: str, blocks: list[dict[str, Any]] | None = None
 ) -> bool:
     """Answer in the message's thread; if the bot may not post there (or there is no thread),
@@ -36,10 +36,10 @@ async def tell(
         )
     ):
         return True
-    return await _dm(client, requester, sentence, blocks)
+    return await _say_in_dm(client, requester, sentence, blocks)
 
 
-async def tell_person(
+async def say_to_person(
     client: AsyncWebClient, requester: Requester, sentence: str, blocks: list[dict[str, Any]] | None = None
 ) -> bool:
     """Tell only the person: ephemeral in the message's thread, else (no thread, or Slack
@@ -57,10 +57,12 @@ async def tell_person(
         )
     ):
         return True
-    return await _dm(client, requester, sentence, blocks)
+    return await _say_in_dm(client, requester, sentence, blocks)
 
 
-async def _dm(client: AsyncWebClient, requester: Requester, sentence: str, blocks: list[dict[str, Any]] | None) -> bool:
+async def _say_in_dm(
+    client: AsyncWebClient, requester: Requester, sentence: str, blocks: list[dict[str, Any]] | None
+) -> bool:
     return await _posted(
         requester,
         "a DM",
@@ -86,21 +88,23 @@ def outcome_blocks(outcome: Outcome) -> list[dict[str, Any]] | None:
     "Apply anyway"; None (text only) for the others."""
     if outcome.result is Result.CONFLICT and outcome.item_id is not None:
         return cards.as_dicts(
-            sentence_blocks.retry_notice(
+            sentence_blocks.said_with_button(
                 outcome.sentence, ids.CHANGE_ANYWAY, str(outcome.item_id), messages.CHANGE_APPLY_ANYWAY
             )
         )
     if outcome.result is not Result.FAILED or outcome.item_id is None:
         return None
     return cards.as_dicts(
-        sentence_blocks.retry_notice(outcome.sentence, ids.OUTBOX_RETRY, str(outcome.item_id), messages.RETRY_BUTTON)
+        sentence_blocks.said_with_button(
+            outcome.sentence, ids.OUTBOX_RETRY, str(outcome.item_id), messages.RETRY_BUTTON
+        )
     )
 
 
-async def tell_outcome(client: AsyncWebClient, requester: Requester, outcome: Outcome) -> bool:
+async def say_outcome(client: AsyncWebClient, requester: Requester, outcome: Outcome) -> bool:
     """Tell how a write went, with the retry button when it failed. Only the success of a public
     write is said in the message's thread; everything else (saved for later, a failure and its
     details, a private note, a missing Issuetrak user and the email it was looked up by) goes to
     the person alone."""
-    say = tell if outcome.public else tell_person
+    say = say_in_thread if outcome.public else say_to_person
     return await say(client, requester, outcome.sentence, outcome_blocks(outcome))

@@ -7,11 +7,11 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, PlainTextObject, SectionBlock
 
 from bot import messages
-from bot.slack.people import SlackPerson
+from bot.slack.directory import SlackPerson
 from bot.trackers.models import Person
 from bot.views import ids
 from bot.views.cards import as_dicts
-from bot.views.text import escape, truncate
+from bot.views.mrkdwn import escape, truncate
 
 FIELD_PART = 300  # each name or email shown is cut to this many characters
 

@@ -3,7 +3,7 @@ channel's chosen local time, posted exactly once (the store's claims decide who 
 
 `build` fans out to every tracker at once; each client's own bound (HttpOptions.max_in_flight)
 keeps N projects at about ceil(N / C) round trips. Posting a digest in Slack (claimed, paced,
-told apart when it fails) is at the Slack edge: `bot.posting.digest_posting`.
+told apart when it fails) is at the Slack edge: `bot.posting.digest_delivery`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 
 from bot import messages
-from bot.digest_model import TASKS_DUE_DAYS, Attention, Digest, days
+from bot.digest import TASKS_DUE_DAYS, Attention, Digest, days
 from bot.runtime import Runtime
 from bot.services import identity
 from bot.store import local_due_date
@@ -25,7 +25,7 @@ from bot.times import time_zone
 from bot.trackers.capabilities import IssueSource, ProjectSource, TaskSource
 from bot.trackers.errors import TrackerError
 from bot.trackers.models import Issue, ProjectStatus, TrackerName
-from bot.views.text import escape
+from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +275,7 @@ async def unschedule(rt: Runtime, *, team: str, channel: str, user: str) -> str:
     return messages.DIGEST_OFF if await rt.store.unsubscribe(team, channel) else messages.DIGEST_WAS_OFF
 
 
-async def describe(rt: Runtime, *, team: str, channel: str, user: str) -> str:
+async def describe_schedule(rt: Runtime, *, team: str, channel: str, user: str) -> str:
     """`digest list`: the channel's digest, or that it has none (and how to start one, to those who may)."""
     sub = await rt.store.subscription(team, channel)
     if sub is None:

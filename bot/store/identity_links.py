@@ -14,17 +14,17 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.base import StoreBase
-from bot.store.records import (
+from bot.store.models import (
     AuditAction,
     AuditEntry,
-    LinkHow,
-    LinkRequest,
-    PersonLink,
+    IdentityLink,
+    IdentityLinkHow,
+    IdentityLinkRequest,
     RequestState,
     require_aware,
 )
 from bot.store.schema import dialect_insert, link_audit, link_requests, person_links
+from bot.store.transactions import StoreBase
 
 links = person_links.c
 requests = link_requests.c
@@ -35,29 +35,29 @@ class Decision:
     """How an admin's click on a request went: `request` as it stands after it (None: no such
     request in this workspace); `taken_by` is the link that holds the user when approval could not."""
 
-    request: LinkRequest | None
+    request: IdentityLinkRequest | None
     decided: bool
-    taken_by: PersonLink | None = None
+    taken_by: IdentityLink | None = None
 
 
 class _Taken(Exception):
-    def __init__(self, owner: PersonLink) -> None:
+    def __init__(self, owner: IdentityLink) -> None:
         self.owner = owner
 
 
-def _link(row: RowMapping) -> PersonLink:
-    return PersonLink(
+def _identity_link(row: RowMapping) -> IdentityLink:
+    return IdentityLink(
         team_id=row["team_id"],
         slack_user_id=row["slack_user_id"],
         issuetrak_user_id=row["issuetrak_user_id"],
-        how=LinkHow(row["how"]),
+        how=IdentityLinkHow(row["how"]),
         linked_by=row["linked_by"],
         linked_at=row["linked_at"],
     )
 
 
-def _request(row: RowMapping) -> LinkRequest:
-    return LinkRequest(
+def _request(row: RowMapping) -> IdentityLinkRequest:
+    return IdentityLinkRequest(
         id=row["id"],
         team_id=row["team_id"],
         slack_user_id=row["slack_user_id"],
@@ -69,13 +69,13 @@ def _request(row: RowMapping) -> LinkRequest:
     )
 
 
-def _owner(conn: Connection, team_id: str, issuetrak_user_id: str) -> PersonLink | None:
+def _owner(conn: Connection, team_id: str, issuetrak_user_id: str) -> IdentityLink | None:
     row = (
         conn.execute(select(person_links).where(links.team_id == team_id, links.issuetrak_user_id == issuetrak_user_id))
         .mappings()
         .first()
     )
-    return _link(row) if row else None
+    return _identity_link(row) if row else None
 
 
 def _record(
@@ -100,8 +100,14 @@ def _record(
 
 
 def _tie(
-    conn: Connection, team_id: str, slack_user_id: str, issuetrak_user_id: str, how: LinkHow, by: str, now: datetime
-) -> PersonLink:
+    conn: Connection,
+    team_id: str,
+    slack_user_id: str,
+    issuetrak_user_id: str,
+    how: IdentityLinkHow,
+    by: str,
+    now: datetime,
+) -> IdentityLink:
     """Tie the person to the user (replacing their earlier link) unless someone else holds the
     user: then raise _Taken with that person's link."""
     owner = _owner(conn, team_id, issuetrak_user_id)
@@ -124,10 +130,10 @@ def _tie(
         .mappings()
         .one()
     )
-    return _link(row)
+    return _identity_link(row)
 
 
-def _request_by_id(conn: Connection, team_id: str, request_id: int) -> LinkRequest | None:
+def _request_by_id(conn: Connection, team_id: str, request_id: int) -> IdentityLinkRequest | None:
     row = (
         conn.execute(select(link_requests).where(requests.id == request_id, requests.team_id == team_id))
         .mappings()
@@ -136,26 +142,26 @@ def _request_by_id(conn: Connection, team_id: str, request_id: int) -> LinkReque
     return _request(row) if row else None
 
 
-class PeopleStore(StoreBase):
-    async def person_link(self, team_id: str, slack_user_id: str) -> PersonLink | None:
-        def run(conn: Connection) -> PersonLink | None:
+class IdentityLinkStore(StoreBase):
+    async def identity_link(self, team_id: str, slack_user_id: str) -> IdentityLink | None:
+        def run(conn: Connection) -> IdentityLink | None:
             row = (
                 conn.execute(select(person_links).where(links.team_id == team_id, links.slack_user_id == slack_user_id))
                 .mappings()
                 .first()
             )
-            return _link(row) if row else None
+            return _identity_link(row) if row else None
 
         return await self._run(run)
 
     async def link_person(
-        self, team_id: str, slack_user_id: str, issuetrak_user_id: str, *, how: LinkHow, by: str, now: datetime
-    ) -> PersonLink:
+        self, team_id: str, slack_user_id: str, issuetrak_user_id: str, *, how: IdentityLinkHow, by: str, now: datetime
+    ) -> IdentityLink:
         """Tie the Slack person to the Issuetrak user, replacing their earlier link, and record it.
         Returns the link that holds the Issuetrak user afterwards: someone else's when it was
         already taken (then nothing changed)."""
 
-        def run(conn: Connection) -> PersonLink:
+        def run(conn: Connection) -> IdentityLink:
             link = _tie(conn, team_id, slack_user_id, issuetrak_user_id, how, by, now)
             _record(conn, team_id, AuditAction.LINK, by, slack_user_id, issuetrak_user_id, now)
             return link
@@ -163,8 +169,8 @@ class PeopleStore(StoreBase):
         return await self._holding(run, team_id, issuetrak_user_id)
 
     async def _holding(
-        self, run: Callable[[Connection], PersonLink], team_id: str, issuetrak_user_id: str
-    ) -> PersonLink:
+        self, run: Callable[[Connection], IdentityLink], team_id: str, issuetrak_user_id: str
+    ) -> IdentityLink:
         """Run a tie; when another person holds (or just took) the user, their link."""
         try:
             return await self._run(run)
@@ -186,7 +192,7 @@ class PeopleStore(StoreBase):
                         links.team_id == team_id,
                         links.slack_user_id == slack_user_id,
                         links.issuetrak_user_id == issuetrak_user_id,
-                        links.how == LinkHow.EMAIL.value,
+                        links.how == IdentityLinkHow.EMAIL.value,
                     )
                 ).rowcount
                 == 1
@@ -214,11 +220,11 @@ class PeopleStore(StoreBase):
 
     async def request_link(
         self, team_id: str, slack_user_id: str, issuetrak_user_id: str, now: datetime
-    ) -> tuple[LinkRequest, bool]:
+    ) -> tuple[IdentityLinkRequest, bool]:
         """Ask for a link; (the request, True) when recorded now, or (the person's request still
         pending, False): a person has one pending request at a time."""
 
-        def pending(conn: Connection) -> LinkRequest | None:
+        def pending(conn: Connection) -> IdentityLinkRequest | None:
             row = (
                 conn.execute(
                     select(link_requests).where(
@@ -232,7 +238,7 @@ class PeopleStore(StoreBase):
             )
             return _request(row) if row else None
 
-        def run(conn: Connection) -> tuple[LinkRequest, bool]:
+        def run(conn: Connection) -> tuple[IdentityLinkRequest, bool]:
             row = (
                 conn.execute(
                     dialect_insert(conn, link_requests)
@@ -262,10 +268,10 @@ class PeopleStore(StoreBase):
         except LookupError:
             return await self._run(run)
 
-    async def withdraw_request(self, team_id: str, slack_user_id: str, now: datetime) -> LinkRequest | None:
+    async def withdraw_request(self, team_id: str, slack_user_id: str, now: datetime) -> IdentityLinkRequest | None:
         """Withdraw the person's pending request (its buttons then say it is out of date); None if none."""
 
-        def run(conn: Connection) -> LinkRequest | None:
+        def run(conn: Connection) -> IdentityLinkRequest | None:
             row = (
                 conn.execute(
                     update(link_requests)
@@ -284,7 +290,7 @@ class PeopleStore(StoreBase):
 
         return await self._run(run)
 
-    async def link_request(self, team_id: str, request_id: int) -> LinkRequest | None:
+    async def link_request(self, team_id: str, request_id: int) -> IdentityLinkRequest | None:
         """A link request by its id, whatever its state; None when the workspace has no such request."""
         return await self._run(lambda conn: _request_by_id(conn, team_id, request_id))
 
@@ -296,7 +302,7 @@ class PeopleStore(StoreBase):
         approval for a user someone else now holds decides nothing."""
         state = RequestState.APPROVED if approve else RequestState.DENIED
 
-        def current(conn: Connection) -> LinkRequest | None:
+        def current(conn: Connection) -> IdentityLinkRequest | None:
             return _request_by_id(conn, team_id, request_id)
 
         def run(conn: Connection) -> Decision:
@@ -318,7 +324,9 @@ class PeopleStore(StoreBase):
                 return Decision(current(conn), decided=False)
             request = _request(row)
             if approve:
-                _tie(conn, team_id, request.slack_user_id, request.issuetrak_user_id, LinkHow.REQUEST, admin, now)
+                _tie(
+                    conn, team_id, request.slack_user_id, request.issuetrak_user_id, IdentityLinkHow.REQUEST, admin, now
+                )
             action = AuditAction.APPROVE if approve else AuditAction.DENY
             _record(conn, team_id, action, admin, request.slack_user_id, request.issuetrak_user_id, now)
             return Decision(request, decided=True)

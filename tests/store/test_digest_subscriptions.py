@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.store import Claim, Store
-from bot.store.digests import SETTLED
+from bot.store.digest_subscriptions import SETTLED
 from tests.store.test_store import race
 
 DAY = date(2025, 1, 15)

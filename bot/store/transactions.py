@@ -14,7 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.store.engine import open_engine
 from bot.store.migrations import migrate
-from bot.store.records import StoreUnavailable
+from bot.store.models import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

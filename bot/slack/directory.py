@@ -47,10 +47,10 @@ class SlackPerson:
 
 
 # Who a Slack person (team, user id) is at this moment; SlackBusy when Slack cannot say just now.
-People = Callable[[str, str], Awaitable["SlackPerson"]]
+PersonLookup = Callable[[str, str], Awaitable["SlackPerson"]]
 
 
-def people_now(client: AsyncWebClient) -> People:
+def fresh_lookup(client: AsyncWebClient) -> PersonLookup:
     """Slack asked afresh who each person is (remembered only for this one run of writes): what
     decides a write's rights when it goes out."""
     directory = Directory()
@@ -68,7 +68,7 @@ class TeamDirectory(Protocol):
         """Names for the `<@U…>` mentions in `text`: a bounded number looked up, the rest kept as IDs."""
         ...
 
-    def people_now(self) -> People:
+    def fresh_lookup(self) -> PersonLookup:
         """Who each person is, Slack asked afresh (not this directory's cache): for a write's rights."""
         ...
 
@@ -203,5 +203,5 @@ class _BoundDirectory:
         users, _channels = mentioned_ids(text)
         return await self.directory.mention_names(self.client, self.team, users)
 
-    def people_now(self) -> People:
-        return people_now(self.client)
+    def fresh_lookup(self) -> PersonLookup:
+        return fresh_lookup(self.client)

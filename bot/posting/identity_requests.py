@@ -1,7 +1,7 @@
 """Link requests at the Slack edge: the identity service decides, this module sends.
 
 `/tracker link <id>` to a user whose email is not the person's becomes a request: each admin
-gets it by direct message (`bot.views.links` draws it), and the service hears whom it reached
+gets it by direct message (`bot.views.identity_request_card` draws it), and the service hears whom it reached
 (none: it is withdrawn). An admin's Approve or Deny is decided by the service; the requester is
 told the outcome here, by direct message. Whenever an admin would tie someone to an Issuetrak user,
 the service first asks Slack here whether another person's Slack email is that user's.
@@ -18,8 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.runtime import Runtime
 from bot.services import identity
-from bot.slack.people import SlackPerson, email_owner
-from bot.views import links
+from bot.slack.directory import SlackPerson, email_owner
+from bot.views import identity_request_card
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,9 @@ async def link_self(rt: Runtime, client: AsyncWebClient, *, team: str, person: S
     )
     if isinstance(asked, str):
         return asked
-    blocks = links.request_blocks(asked.id, asked.person, asked.user)
+    blocks = identity_request_card.request_blocks(asked.id, asked.person, asked.user)
     text = messages.LINK_REQUEST_TEXT.format(person=asked.person.id, user=asked.user.id)
-    told = [admin for admin in asked.admins if await _dm(client, admin, text, blocks)]
+    told = [admin for admin in asked.admins if await _say_in_dm(client, admin, text, blocks)]
     return await identity.request_sent(rt, team=team, request=asked, told=told)
 
 
@@ -44,7 +44,7 @@ async def decide(
     was told the outcome (when the click decided it)."""
     answer = await identity.decide(rt, team=team, admin=admin, value=value, approve=approve, owner_of=_owners(client))
     if answer.requester is not None:
-        await _dm(client, answer.requester, answer.told)
+        await _say_in_dm(client, answer.requester, answer.told)
     return answer
 
 
@@ -61,7 +61,7 @@ def _owners(client: AsyncWebClient) -> identity.EmailOwner:
     return lambda email: email_owner(client, email)
 
 
-async def _dm(client: AsyncWebClient, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
+async def _say_in_dm(client: AsyncWebClient, user: str, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
     """A direct message from the bot; False (logged) when Slack refused it."""
     try:
         opened = await client.conversations_open(users=user)

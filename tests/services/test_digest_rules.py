@@ -21,21 +21,21 @@ from bot.demo.loopback import serve_in_thread
 from bot.demo.projectrak import ProjectrakState
 from bot.demo.projectrak import create_app as create_projectrak
 from bot.demo.slack import TEAM_ID, SlackState
-from bot.digest_model import Attention, Digest
-from bot.posting import digest_posting
-from bot.posting.digest_posting import Pacer
+from bot.digest import Attention, Digest
+from bot.posting import digest_delivery
+from bot.posting.digest_delivery import Pacer
 from bot.running.app import create_app, web_client
 from bot.running.web import create_web_app
 from bot.running.workers import Workers
 from bot.runtime import Runtime
-from bot.services import digests
-from bot.services.digests import attention_reasons, behind
+from bot.services import digest_rules
+from bot.services.digest_rules import attention_reasons, behind
 from bot.settings import load_settings
 from bot.store import NotePayload, OutboxKind, Requester, Store
-from bot.trackers.core import HttpOptions
+from bot.trackers.http_client import HttpOptions
 from bot.trackers.models import Issue, ProjectStatus, Task, TrackerName
 from bot.trackers.registry import build_trackers
-from bot.views.digest import digest_blocks
+from bot.views.digest_message import digest_blocks
 from tests.fixtures.zou import Zou
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, blocks_text
 
@@ -143,7 +143,7 @@ def test_health_not_on_track_and_overdue_tasks_are_reasons() -> None:
 
 
 async def test_digest_reads_every_tracker(rt: Runtime) -> None:
-    digest = await digests.build(rt)
+    digest = await digest_rules.build(rt)
 
     assert digest.failures == {}
     reasons = {item.project.name: item.reasons for item in digest.attention}
@@ -197,7 +197,7 @@ async def test_issuetrak_searches_use_its_date_format_and_the_last_24_hours(
             "SubmittedDate": (now - age).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0",
         }
 
-    digest = await digests.build(issuetrak_rt)
+    digest = await digest_rules.build(issuetrak_rt)
 
     assert 2002 in [i.number for i in digest.opened] and 2001 not in [i.number for i in digest.opened]
     assert digest.projects_checked == 3
@@ -214,7 +214,7 @@ async def test_open_issues_per_assignee_are_read_page_after_page(issuetrak_rt: R
     for number in range(3001, 3131):
         state.issues[number] = {**state.issues[1009], "IssueNumber": number}  # Bao's, open
 
-    digest = await digests.build(issuetrak_rt)
+    digest = await digest_rules.build(issuetrak_rt)
 
     assert digest.open_by_assignee["Bao Nguyen"] == 131
     assert sum(digest.open_by_assignee.values()) == 138
@@ -229,23 +229,23 @@ async def test_open_issues_per_assignee_are_read_page_after_page(issuetrak_rt: R
 async def test_scope_limits_the_digest_to_a_tracker_or_a_project(
     rt: Runtime, projectrak_server: Any, kitsu_server: Any
 ) -> None:
-    only_mob = await digests.build(rt, "mob")
+    only_mob = await digest_rules.build(rt, "mob")
     assert [(i.project.key, i.reasons) for i in only_mob.attention] == [("MOB", ["behind schedule (20% done)"])]
     assert only_mob.projects_checked == 1 and not only_mob.issues_read and not only_mob.tasks_due
     values = [r.path for r in projectrak_server.state.requests if r.path.endswith("/values")]
     assert values == ["/projects/MOB/values"]
 
-    lab = await digests.build(rt, "R&D lab move")
+    lab = await digest_rules.build(rt, "R&D lab move")
     assert [i.project.name for i in lab.attention] == ["R&D lab move"]
     assert lab.issues_read and not lab.opened and sum(lab.open_by_assignee.values()) == 0  # no issue in project 2
-    farm = await digests.build(rt, "3")
+    farm = await digest_rules.build(rt, "3")
     assert sum(farm.open_by_assignee.values()) == 1  # issue 1001 belongs to project 3
 
-    issues = await digests.build(rt, "Issuetrak")
+    issues = await digest_rules.build(rt, "Issuetrak")
     assert {i.project.tracker for i in issues.attention} == {TrackerName.ISSUETRAK}
     assert issues.issues_read and issues.projects_checked == 3 and not issues.tasks_due
 
-    tidepool = await digests.build(rt, "tidepool")
+    tidepool = await digest_rules.build(rt, "tidepool")
     assert [(i.project.name, i.reasons) for i in tidepool.attention] == [("Tidepool", ["2 overdue tasks"])]
     assert {p: [t.name for t in tasks] for p, tasks in tidepool.tasks_due.items()} == {
         "Alice Moreau": ["Fishing Net / Modeling"],
@@ -254,7 +254,7 @@ async def test_scope_limits_the_digest_to_a_tracker_or_a_project(
     task_reads = {line for line in kitsu_server.state.received if line.startswith("GET /data/tasks")}
     assert task_reads and all(tidepool.attention[0].project.id in line for line in task_reads)
 
-    kitsu = await digests.build(rt, "kitsu")
+    kitsu = await digest_rules.build(rt, "kitsu")
     assert {i.project.tracker for i in kitsu.attention} == {TrackerName.KITSU} and kitsu.tasks_due
     assert kitsu.projects_checked == 2 and not kitsu.issues_read
 
@@ -263,14 +263,14 @@ async def test_a_failing_tracker_is_named_and_the_others_still_make_the_digest(
     rt: Runtime, projectrak_server: Any, slack_state: SlackState
 ) -> None:
     projectrak_server.state.faults.fail_next.extend([503] * 20)
-    await digest_posting.post_now(
+    await digest_delivery.post_now(
         rt,
         web_client(rt),
         team=TEAM_ID,
         channel="C0DOWN",
         user="U0ALICE",
         scope=None,
-        shown=digests.every_issue,
+        shown=digest_rules.every_issue,
         pacer=Pacer(0),
     )
     [post] = posts(slack_state, "C0DOWN")
@@ -317,7 +317,7 @@ async def test_500_projects_cost_about_ceil_n_over_c_round_trips(
             await runtime.trackers.projectrak.list_projects()  # type: ignore[union-attr]  # warm: mint + list
             state.faults.latency = latency
             started = time.perf_counter()
-            digest = await digests.build(runtime)
+            digest = await digest_rules.build(runtime)
             elapsed = time.perf_counter() - started
         finally:
             await runtime.trackers.aclose()
@@ -387,7 +387,7 @@ def test_a_long_digest_is_summarised_within_slack_limits() -> None:
 
 
 async def post_due(runtime: Runtime) -> int:
-    done = await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))
+    done = await digest_delivery.post_due(runtime, web_client(runtime), pacer=Pacer(0))
     assert done.failed == 0
     return done.posted
 
@@ -401,7 +401,7 @@ async def test_a_due_digest_posts_once_at_local_time_and_a_missed_one_later_that
 ) -> None:
     clock = [at(10, 6)]
     first = make_runtime(Store(sqlite_url), clock, slack_url)
-    answer = await digests.schedule(
+    answer = await digest_rules.schedule(
         first,
         team=TEAM_ID,
         channel="C0PARIS",
@@ -440,7 +440,7 @@ async def test_a_due_digest_posts_once_at_local_time_and_a_missed_one_later_that
 async def test_local_time_follows_daylight_saving(sqlite_store: Store, slack_url: str) -> None:
     clock = [at(29, 12)]
     runtime = make_runtime(sqlite_store, clock, slack_url)
-    await digests.schedule(
+    await digest_rules.schedule(
         runtime,
         team=TEAM_ID,
         channel="C0DST",
@@ -464,7 +464,7 @@ async def test_changing_the_time_never_posts_a_day_twice(
     await sqlite_store.subscribe(TEAM_ID, "C0MOVE", "09:00", "Europe/Paris", [], "U0ALICE", clock[0])
     assert await post_due(runtime) == 1
     clock[0] = at(10, 9)
-    await digests.schedule(
+    await digest_rules.schedule(
         runtime,
         team=TEAM_ID,
         channel="C0MOVE",
@@ -476,7 +476,7 @@ async def test_changing_the_time_never_posts_a_day_twice(
     clock[0] = at(10, 16, 30)  # 17:30 in Paris
     assert await post_due(runtime) == 0
     assert (
-        await digests.unschedule(runtime, team=TEAM_ID, channel="C0MOVE", user="U0ALICE")
+        await digest_rules.unschedule(runtime, team=TEAM_ID, channel="C0MOVE", user="U0ALICE")
         == "This channel's daily digest is off."
     )
     clock[0] = at(11, 16, 30)
@@ -542,16 +542,16 @@ async def test_post_now_waits_for_the_channels_next_slot(
     pacer, client = Pacer(0.3), web_client(runtime)
     # The channel's daily digest and a `digest now` in the same second; another channel beside them.
     await asyncio.gather(
-        digest_posting.post_due(runtime, client, pacer=pacer),
+        digest_delivery.post_due(runtime, client, pacer=pacer),
         *(
-            digest_posting.post_now(
+            digest_delivery.post_now(
                 runtime,
                 client,
                 team=TEAM_ID,
                 channel=channel,
                 user="U0ALICE",
                 scope=None,
-                shown=digests.every_issue,
+                shown=digest_rules.every_issue,
                 pacer=pacer,
             )
             for channel in ("C0PACE", "C0OTHER")
@@ -641,7 +641,7 @@ async def test_kitsu_part_against_the_real_zou(zou: Zou, sqlite_store: Store, sl
         sqlite_store, clock, slack_url, KITSU_URL=zou.url, KITSU_EMAIL=zou.email, KITSU_PASSWORD=zou.password
     )
     try:
-        digest = await digests.build(runtime)
+        digest = await digest_rules.build(runtime)
     finally:
         await runtime.trackers.aclose()
     today = clock[0].date()
@@ -669,7 +669,7 @@ async def test_a_digest_for_a_channel_the_bot_left_tells_whoever_set_it_up(
 ) -> None:
     clock = [at(10, 6)]
     runtime = make_runtime(Store(sqlite_url), clock, slack_url)
-    await digests.schedule(
+    await digest_rules.schedule(
         runtime,
         team=TEAM_ID,
         channel="C0GONE",
@@ -680,16 +680,18 @@ async def test_a_digest_for_a_channel_the_bot_left_tells_whoever_set_it_up(
     )
     slack_state.closed_channels.add("C0GONE")
     clock[0] = at(10, 8)
-    done = await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))
+    done = await digest_delivery.post_due(runtime, web_client(runtime), pacer=Pacer(0))
     assert (done.posted, done.failed) == (0, 1)
     [told] = posts(slack_state, "U0ALICE")
     assert "not a member of it any more" in told["text"] and "<#C0GONE>" in told["text"]
     clock[0] = at(10, 9)
-    assert (await digest_posting.post_due(runtime, web_client(runtime), pacer=Pacer(0))).failed == 0  # told once a day
+    assert (await digest_delivery.post_due(runtime, web_client(runtime), pacer=Pacer(0))).failed == 0  # told once a day
     await runtime.store.aclose()
 
 
 async def test_a_digest_of_one_project_says_so_plainly(rt: Runtime, projectrak_server: Any, kitsu_server: Any) -> None:
-    assert (await digests.build(rt, "mob")).summary == "The one project checked needs attention"
-    assert (await digests.build(rt, "Studio network refresh")).summary.startswith("The one project checked is on track")
+    assert (await digest_rules.build(rt, "mob")).summary == "The one project checked needs attention"
+    assert (await digest_rules.build(rt, "Studio network refresh")).summary.startswith(
+        "The one project checked is on track"
+    )
     assert Digest(today=TODAY).summary == "No open projects to check"

@@ -1,4 +1,4 @@
-"""The digest, as a model: what `bot.services.digests` builds and `bot.views.digest` renders.
+"""The digest, as a model: what `bot.services.digest_rules` builds and `bot.views.digest_message` renders.
 
 It lives below both (on the small-helpers row of the layers in docs/architecture.md) so that the
 view imports a model rather than the service; it knows the tracker models and nothing else. The

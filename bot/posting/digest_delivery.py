@@ -5,7 +5,7 @@ so two processes, a restart or `digest --once` run twice post it once: the claim
 renewed while the digest is built and once more right before the post, so a build slower than
 the lease, or a process stopped past it, posts nothing another process has taken over. A post
 that fails for a passing reason gives its claim back and is posted by a later round the same day.
-The digest itself is built by `bot.services.digests`.
+The digest itself is built by `bot.services.digest_rules`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages, metrics
-from bot.digest_model import Digest
+from bot.digest import Digest
 from bot.posting.owners import Owners, lost, pause_digest
-from bot.posting.telling import tell
+from bot.posting.saying import say_in_thread
 from bot.runtime import Runtime
-from bot.services.digests import (
+from bot.services.digest_rules import (
     DIGEST_NOW_EVERY,
     IssueFilter,
     build,
@@ -39,9 +39,9 @@ from bot.services.digests import (
 )
 from bot.store import Claim, DueDigest, Requester
 from bot.store.claims import kept
-from bot.store.digests import SETTLED
-from bot.views import digest as digest_view
-from bot.views.text import escape
+from bot.store.digest_subscriptions import SETTLED
+from bot.views import digest_message as digest_view
+from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ async def _post_failed(rt: Runtime, client: AsyncWebClient, due: DueDigest, clai
     if not await rt.store.mark_digest_posted(claim, SETTLED):
         return  # another process took the day over: it tells whoever needs telling
     if isinstance(exc, SlackApiError) and _slack_error(exc) in CLOSED_CHANNEL_ERRORS:
-        await tell(
+        await say_in_thread(
             client,
             Requester(sub.team_id, sub.created_by),
             messages.DIGEST_CHANNEL_CLOSED.format(channel=sub.channel_id),

@@ -28,20 +28,20 @@ async def guarded(reply: Reply, work: Awaitable[None], *, what: str) -> None:
         await work
     except PersonFacingError as exc:
         log.info("%s: %s", what, exc)
-        await _say(reply, str(exc))
+        await _say_as_written(reply, str(exc))
     except TimeoutError:
         log.warning("%s took too long and was given up", what)
-        await _say(reply, messages.TOOK_TOO_LONG)
+        await _say_as_written(reply, messages.TOOK_TOO_LONG)
     except asyncio.CancelledError as exc:
         log.warning("%s was stopped before it finished", what)
         # A write already in the outbox is sent by another process: not to be sent again.
-        await _say(reply, str(exc) if isinstance(exc, writes.HandedOver) else messages.INTERRUPTED)
+        await _say_as_written(reply, str(exc) if isinstance(exc, writes.HandedOver) else messages.INTERRUPTED)
         task = asyncio.current_task()
         if task is not None and task.cancelling():
             raise
     except Exception:
         log.exception("%s failed", what)
-        await _say(reply, messages.UNEXPECTED)
+        await _say_as_written(reply, messages.UNEXPECTED)
 
 
 async def show(reply: Reply, blocks: list[Any], text: str) -> None:
@@ -49,11 +49,11 @@ async def show(reply: Reply, blocks: list[Any], text: str) -> None:
     await reply(text=text, blocks=cards.as_dicts(blocks), replace_original=True)
 
 
-async def _say(reply: Reply, sentence: str) -> None:
-    await show(reply, cards.message(sentence), sentence)
+async def _say_as_written(reply: Reply, sentence: str) -> None:
+    await show(reply, sentence_blocks.said(sentence, as_written=True), sentence)
 
 
 async def say(reply: Reply, text: str) -> None:
     """One sentence of ours (bot/messages.py, or a service's answer), in place of the "working on it"
     answer; its mrkdwn (mentions, `code`) is kept."""
-    await show(reply, sentence_blocks.notice(text), text)
+    await show(reply, sentence_blocks.said(text), text)
