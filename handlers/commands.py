@@ -351,7 +351,7 @@ async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int, kits
         await show(reply, cards.asset_card(result.single), f"{result.single.key or result.single.name}")
     elif result.empty:
         sentence = f"{messages.NO_ASSET.format(query=query)} {failures}".strip()
-        await show(reply, sentence_blocks.said(sentence, as_written=True), sentence)
+        await say(reply, sentence, as_written=True)
     else:
         page = result.page or AssetPage(assets=[], start_at=0, total=0)
         listed = cards.asset_list(page, query, result.unpaged, kitsu_start or 0, page_size=lookup.ASSET_PAGE_SIZE)

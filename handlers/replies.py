@@ -28,20 +28,20 @@ async def guarded(reply: Reply, work: Awaitable[None], *, what: str) -> None:
         await work
     except PersonFacingError as exc:
         log.info("%s: %s", what, exc)
-        await _say_as_written(reply, str(exc))
+        await say(reply, str(exc), as_written=True)
     except TimeoutError:
         log.warning("%s took too long and was given up", what)
-        await _say_as_written(reply, messages.TOOK_TOO_LONG)
+        await say(reply, messages.TOOK_TOO_LONG, as_written=True)
     except asyncio.CancelledError as exc:
         log.warning("%s was stopped before it finished", what)
         # A write already in the outbox is sent by another process: not to be sent again.
-        await _say_as_written(reply, str(exc) if isinstance(exc, writes.HandedOver) else messages.INTERRUPTED)
+        await say(reply, str(exc) if isinstance(exc, writes.HandedOver) else messages.INTERRUPTED, as_written=True)
         task = asyncio.current_task()
         if task is not None and task.cancelling():
             raise
     except Exception:
         log.exception("%s failed", what)
-        await _say_as_written(reply, messages.UNEXPECTED)
+        await say(reply, messages.UNEXPECTED, as_written=True)
 
 
 async def show(reply: Reply, blocks: list[Any], text: str) -> None:
@@ -49,11 +49,8 @@ async def show(reply: Reply, blocks: list[Any], text: str) -> None:
     await reply(text=text, blocks=cards.as_dicts(blocks), replace_original=True)
 
 
-async def _say_as_written(reply: Reply, sentence: str) -> None:
-    await show(reply, sentence_blocks.said(sentence, as_written=True), sentence)
-
-
-async def say(reply: Reply, text: str) -> None:
-    """One sentence of ours (bot/messages.py, or a service's answer), in place of the "working on it"
-    answer; its mrkdwn (mentions, `code`) is kept."""
-    await show(reply, sentence_blocks.said(text), text)
+async def say(reply: Reply, text: str, *, as_written: bool = False) -> None:
+    """One sentence, in place of the "working on it" answer: ours (bot/messages.py, or a service's
+    answer) keeps its mrkdwn (mentions, `code`); `as_written` shows text that is not ours to format
+    (an error's, or one quoting what the person typed) escaped."""
+    await show(reply, sentence_blocks.said(text, as_written=as_written), text)
