@@ -48,8 +48,9 @@ class Bot:
         return _cpu_seconds(self.pid)
 
     def tree_cpu_seconds(self) -> float:
-        """The same for the bot and its child processes (the workers of WEB_CONCURRENCY > 1)."""
-        return self.cpu_seconds() + sum(_cpu_seconds(child) for child in _children(self.pid))
+        """The same for the bot and its child processes (the workers of WEB_CONCURRENCY > 1); a
+        child that ends between being listed and being read counts for nothing."""
+        return self.cpu_seconds() + sum(_cpu_seconds(child, gone=0.0) for child in _children(self.pid))
 
     def peak_rss_mb(self) -> float:
         """The process's high-water resident set size, in MB (10^6 bytes, as the target is)."""
@@ -58,9 +59,7 @@ class Bot:
     def workers(self) -> list[int]:
         """The processes that serve: the worker processes of WEB_CONCURRENCY > 1 (not
         multiprocessing's resource tracker beside them), else the bot itself."""
-        children = [
-            pid for pid in _children(self.pid) if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        children = [pid for pid in _children(self.pid) if b"resource_tracker" not in _cmdline(pid)]
         return children or [self.pid]
 
 
@@ -81,9 +80,23 @@ def bot_command(descriptors: int | None = None) -> list[str]:
     return [*held, sys.executable, "-m", "bot"]
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _cpu_seconds(pid: int, *, gone: float | None = None) -> float:
+    """User and system CPU seconds of `pid`; `gone` for a process that has ended (else the error)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        if gone is None:
+            raise
+        return gone
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cmdline(pid: int) -> bytes:
+    """A process's command line, empty once it has ended."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
 
 
 @contextmanager
@@ -127,7 +140,7 @@ def running_bot(
             )
             try:
                 url = f"http://127.0.0.1:{port}"
-                startup = _wait_healthy(url, process, started)
+                startup = _wait_healthy(url, process, started, log_path)
                 if workers > 1:
                     _wait_workers(log_path, workers, started)
                 yield Bot(url, process.pid, startup, log_path)
@@ -149,18 +162,26 @@ def _wait_workers(log_path: Path, workers: int, started: float) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    """The child processes of `pid` now (none once it has ended)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], started: float) -> float:
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], started: float, log_path: Path) -> float:
     with httpx.Client(timeout=10) as client:
         while time.monotonic() - started < START_TIMEOUT_SECONDS:
             if process.poll() is not None:
-                raise RuntimeError(f"trackerbot exited with {process.returncode} before /healthz answered")
+                said = log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(
+                    f"trackerbot exited with {process.returncode} before /healthz answered; it said:\n{said}"
+                )
             try:
                 if client.get(f"{url}/healthz").status_code == 200:
                     return time.monotonic() - started
             except httpx.TransportError:
                 pass
             time.sleep(0.02)
-    raise RuntimeError("trackerbot did not answer /healthz in time")
+    said = log_path.read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"trackerbot did not answer /healthz in time; it said:\n{said}")
