@@ -5,45 +5,25 @@ for a person who lost their identity."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo import slack_payloads
 from bot.demo.issuetrak import _note_record
 from bot.demo.slack import TEAM_ID, SlackState
 from bot.posting.digest_delivery import Pacer
 from bot.posting.watch_posting import RoundSummary, run_round
-from bot.running.app import web_client
-from bot.runtime import Runtime
-from bot.store import Store
-from bot.trackers.registry import build_trackers
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
-from tests.fixtures.slack import FAST
+from tests.fixtures.slack import Poller
 from tests.slack.harness import Chat
 
-Poller = tuple[Runtime, AsyncWebClient]
 Tick = Callable[[], Awaitable[RoundSummary]]
-
-
-@pytest.fixture
-async def poller(runtime: Runtime) -> AsyncIterator[Poller]:
-    settings = runtime.settings
-    rt = Runtime(
-        settings=settings,
-        trackers=build_trackers(settings, options=FAST),
-        store=Store(settings.DATABASE_URL),
-        clock=runtime.clock,
-    )
-    yield rt, web_client(rt)
-    await rt.aclose()
-    await rt.store.aclose()
 
 
 @pytest.fixture

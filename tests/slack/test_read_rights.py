@@ -14,13 +14,12 @@ from bot import messages
 from bot.demo.slack import TEAM_ID, SlackState
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
+from tests.fixtures.slack import Poller, tick
 from tests.slack.harness import Chat, blocks_text, text_values
 from tests.slack.test_issue_actions import _card, _element
 from tests.slack.test_steps import completed, failed, run_step
 from tests.slack.test_unfurls import paste, site
-from tests.slack.test_watches import Poller, news, poller, tick
-
-__all__ = ["poller"]  # the fixture, shared with the watch tests
+from tests.slack.test_watches import news
 
 
 @pytest.fixture(autouse=True)

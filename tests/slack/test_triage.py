@@ -7,51 +7,23 @@ show up as a card."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo.issuetrak import _issue_record, _note_record
 from bot.demo.slack import TEAM_ID
-from bot.posting.digest_delivery import Pacer
-from bot.posting.watch_posting import RoundSummary, run_round
-from bot.running.app import web_client
-from bot.runtime import Runtime
 from bot.services import triage
-from bot.store import Store
-from bot.trackers.registry import build_trackers
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
-from tests.fixtures.slack import FAST
+from tests.fixtures.slack import Poller, tick
 from tests.slack.harness import Chat, blocks_text
 
-Poller = tuple[Runtime, AsyncWebClient]
 SUBSCRIBE = (
     "/tracker subscribe issues PRIORITY:high,Urgent -submitter:<mailto:camille.dubois@example.com|"
     'camille.dubois@example.com> -substatus:"waiting on VENDOR"'
 )
-
-
-@pytest.fixture
-async def poller(runtime: Runtime) -> AsyncIterator[Poller]:
-    settings = runtime.settings
-    rt = Runtime(
-        settings=settings,
-        trackers=build_trackers(settings, options=FAST),
-        store=Store(settings.DATABASE_URL),
-        clock=runtime.clock,
-    )
-    yield rt, web_client(rt)
-    await rt.aclose()
-    await rt.store.aclose()
-
-
-async def tick(poller: Poller) -> RoundSummary:
-    rt, client = poller
-    return await run_round(rt, client, pacer=Pacer(0))
 
 
 def new_issue(server: IssuetrakServer, number: int, *, priority: int, by: str, substatus: int | None = None) -> None:

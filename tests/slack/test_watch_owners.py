@@ -13,10 +13,9 @@ from bot.demo.slack import TEAM_ID, SlackState
 from bot.posting.watch_posting import post_news
 from bot.services import watches
 from tests.fixtures.issuetrak import IssuetrakServer
+from tests.fixtures.slack import Poller, tick
 from tests.slack.harness import Chat
-from tests.slack.test_watches import Poller, news, poller, tick
-
-__all__ = ["poller"]  # the fixture, shared with the watch tests
+from tests.slack.test_watches import news
 
 SECRET = "C0SECRET"  # Mallory's private channel: only her and the bot, then Alice joins
 

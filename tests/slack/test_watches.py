@@ -6,52 +6,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo import slack_payloads
 from bot.demo.issuetrak import _note_record
 from bot.demo.slack import TEAM_ID
 from bot.posting.digest_delivery import Pacer
-from bot.posting.watch_posting import RoundSummary, post_news, run_round
+from bot.posting.watch_posting import post_news, run_round
 from bot.running.app import web_client
 from bot.running.workers import Workers
 from bot.runtime import Runtime
 from bot.services import watches
-from bot.store import NewsClaim, Store
+from bot.store import NewsClaim
 from bot.trackers.registry import build_trackers
 from bot.views import ids
 from bot.views.home import MAX_WATCH_LINES, home_view
 from tests.fixtures.issuetrak import IssuetrakServer
-from tests.fixtures.slack import FAST
+from tests.fixtures.slack import FAST, Poller, tick
 from tests.slack.harness import Chat, Reply, blocks_text
-
-Poller = tuple[Runtime, AsyncWebClient]
-
-
-@pytest.fixture
-async def poller(runtime: Runtime) -> AsyncIterator[Poller]:
-    """The watch poller's side: same settings, database and clock, its own tracker clients."""
-    settings = runtime.settings
-    rt = Runtime(
-        settings=settings,
-        trackers=build_trackers(settings, options=FAST),
-        store=Store(settings.DATABASE_URL),
-        clock=runtime.clock,
-    )
-    yield rt, web_client(rt)
-    await rt.aclose()
-    await rt.store.aclose()
-
-
-async def tick(poller: Poller) -> RoundSummary:
-    rt, client = poller
-    return await run_round(rt, client, pacer=Pacer(0))
 
 
 def news(chat: Chat) -> list[dict[str, Any]]:
