@@ -11,6 +11,7 @@ be in their ISSUE_SCOPE; a subscription whose owner may no longer read pauses, i
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,7 +21,7 @@ from bot.posting.digest_delivery import PACER, Pacer, passing
 from bot.posting.owners import Owners, lost, say
 from bot.runtime import Runtime
 from bot.services import changes, identity, kitsu_subscriptions
-from bot.store import TriageClaim, TriageSubscription
+from bot.store import TriageClaim, TriageNews, TriageSubscription
 from bot.store.watches import SETTLED
 from bot.trackers.models import Issue
 from bot.views import cards
@@ -111,52 +112,36 @@ async def _post_claim(
         if sub.paused_at is None:
             await _pause(rt, client, [sub], pacer, why=reader.refusal)
         return 0, True
-    if kitsu_subscriptions.is_kitsu(sub):
-        return await _post_kitsu(rt, client, claim, pacer)
-    posted = 0
-    for piece in claim.news:
-        issue = Issue.model_validate(piece.body["issue"])
-        if identity.issue_refusal(rt, reader, issue):  # out of the owner's ISSUE_SCOPE now
-            await store.triage_news_posted(claim.claim, piece.id, SETTLED)
-            continue
-        await pacer.wait(sub.channel_id)
-        if await store.renew(claim.claim, rt.clock(), rt.settings.CLAIM_LEASE_SECONDS) is None:
-            log.warning("subscription %d: its news was taken over by another process", sub.id)
-            return posted, True
-        try:
-            ts = await _post_piece(rt, client, sub, piece.body, issue, await store.thread_ts(sub.id, issue.number))
-        except Exception as exc:  # noqa: BLE001 - told apart here; the other subscriptions go on
-            if passing(exc):
-                log.warning("subscription %d: Slack did not take its news (%s); next round", sub.id, exc)
-                return posted, False
-            log.error("subscription %d: Slack refused its news in %s (%s)", sub.id, sub.channel_id, exc)
-            await store.triage_news_posted(claim.claim, piece.id, SETTLED)
-            continue
-        await store.triage_news_posted(claim.claim, piece.id, ts)
-        if piece.body.get("kind") == "new":
-            await store.set_triage_thread(sub.id, issue.number, ts)
-        posted += 1
-    return posted, True
+    post = (
+        _kitsu_poster(rt, client, sub) if kitsu_subscriptions.is_kitsu(sub) else _issue_poster(rt, client, reader, sub)
+    )
+    return await _post_in_order(rt, claim, pacer, post)
 
 
-async def _post_kitsu(rt: Runtime, client: AsyncWebClient, claim: TriageClaim, pacer: Pacer) -> tuple[int, bool]:
-    """Post a Kitsu production subscription's news in order: an entity's first piece starts its
-    thread in the channel (naming the entity), every later one goes into that thread."""
+# How one piece of news is posted: None when it is settled without a post (out of the owner's
+# scope now), else a coroutine function that posts it (Slack's part alone, so that only Slack's
+# failures are told apart) and gives its ts and what to record once it is marked posted.
+Recorded = Callable[[str], Awaitable[None]] | None
+Send = Callable[[], Awaitable[tuple[str, Recorded]]]
+Poster = Callable[[TriageNews], Awaitable[Send | None]]
+
+
+async def _post_in_order(rt: Runtime, claim: TriageClaim, pacer: Pacer, post: Poster) -> tuple[int, bool]:
+    """The one posting loop of a subscription's news: each piece paced, its claim renewed right
+    before the post (a claim taken over stops the loop), Slack's passing failures leave the rest
+    for the next round, its refusals settle the piece; (how many posted, whether all settled)."""
     sub, store, posted = claim.subscription, rt.store, 0
     for piece in claim.news:
-        entity, lines = piece.entity_id or "", piece.body.get("lines")
-        text = "\n".join(str(line) for line in lines) if isinstance(lines, list) else ""
+        send = await post(piece)
+        if send is None:
+            await store.triage_news_posted(claim.claim, piece.id, SETTLED)
+            continue
         await pacer.wait(sub.channel_id)
         if await store.renew(claim.claim, rt.clock(), rt.settings.CLAIM_LEASE_SECONDS) is None:
             log.warning("subscription %d: its news was taken over by another process", sub.id)
             return posted, True
-        thread = await store.kitsu_thread_ts(sub.id, entity)
-        if thread is None:
-            text = f"{piece.body.get('head', '')}\n{text}"
         try:
-            answer = await client.chat_postMessage(
-                channel=sub.channel_id, thread_ts=thread, text=text, unfurl_links=False, unfurl_media=False
-            )
+            ts, then = await send()
         except Exception as exc:  # noqa: BLE001 - told apart here; the other subscriptions go on
             if passing(exc):
                 log.warning("subscription %d: Slack did not take its news (%s); next round", sub.id, exc)
@@ -164,12 +149,59 @@ async def _post_kitsu(rt: Runtime, client: AsyncWebClient, claim: TriageClaim, p
             log.error("subscription %d: Slack refused its news in %s (%s)", sub.id, sub.channel_id, exc)
             await store.triage_news_posted(claim.claim, piece.id, SETTLED)
             continue
-        ts = str(answer.get("ts", ""))
         await store.triage_news_posted(claim.claim, piece.id, ts)
-        if thread is None and ts:
-            await store.set_kitsu_thread(sub.id, entity, ts)
+        if then is not None and ts:
+            await then(ts)
         posted += 1
     return posted, True
+
+
+def _issue_poster(rt: Runtime, client: AsyncWebClient, reader: identity.Reader, sub: TriageSubscription) -> Poster:
+    """An Issuetrak subscription's piece: a new issue's card (its thread from then on), or a line in
+    that thread; nothing of an issue out of the owner's ISSUE_SCOPE now."""
+
+    async def post(piece: TriageNews) -> Send | None:
+        issue = Issue.model_validate(piece.body["issue"])
+        if identity.issue_refusal(rt, reader, issue):
+            return None
+        thread = await rt.store.thread_ts(sub.id, issue.number)
+
+        async def send() -> tuple[str, Recorded]:
+            ts = await _post_piece(rt, client, sub, piece.body, issue, thread)
+
+            async def threaded(ts: str) -> None:
+                await rt.store.set_triage_thread(sub.id, issue.number, ts)
+
+            return ts, threaded if piece.body.get("kind") == "new" else None
+
+        return send
+
+    return post
+
+
+def _kitsu_poster(rt: Runtime, client: AsyncWebClient, sub: TriageSubscription) -> Poster:
+    """A Kitsu production subscription's piece: an entity's first starts its thread in the channel
+    (naming the entity), every later one goes into that thread."""
+
+    async def post(piece: TriageNews) -> Send | None:
+        entity, lines = piece.entity_id or "", piece.body.get("lines")
+        text = "\n".join(str(line) for line in lines) if isinstance(lines, list) else ""
+        thread = await rt.store.kitsu_thread_ts(sub.id, entity)
+
+        async def send() -> tuple[str, Recorded]:
+            said = text if thread is not None else f"{piece.body.get('head', '')}\n{text}"
+            answer = await client.chat_postMessage(
+                channel=sub.channel_id, thread_ts=thread, text=said, unfurl_links=False, unfurl_media=False
+            )
+
+            async def threaded(ts: str) -> None:
+                await rt.store.set_kitsu_thread(sub.id, entity, ts)
+
+            return str(answer.get("ts", "")), threaded if thread is None else None
+
+        return send
+
+    return post
 
 
 async def _post_piece(
