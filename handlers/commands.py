@@ -263,9 +263,8 @@ async def _subscribe(cmd: parsed.Subscribe, asked: Asked, person: SlackPerson, r
     rt, team, channel = asked.rt, asked.team, asked.channel
     if cmd.production is not None:
         sentence = await kitsu_subscriptions.subscribe(
-            rt, team=team, channel=channel, person=person, ref=cmd.production, filters=cmd.filters,
-            cap=triage.MAX_SUBSCRIPTIONS,
-        )  # fmt: skip
+            rt, team=team, channel=channel, person=person, ref=cmd.production, filters=cmd.filters
+        )
     else:
         sentence = await triage.subscribe(
             rt, team=team, channel=channel, person=person, project=cmd.project, filters=cmd.filters, events=cmd.events

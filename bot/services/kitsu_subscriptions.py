@@ -24,9 +24,9 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import identity, watches
+from bot.services import identity, subscriptions, watches
 from bot.slack.directory import SlackPerson
-from bot.store import KitsuMark, Subscribed, TriageSubscription
+from bot.store import KitsuMark, TriageSubscription
 from bot.trackers.errors import NotFound, TrackerError
 from bot.trackers.kitsu import KitsuClient
 from bot.trackers.models import StatusChange, TaskState
@@ -118,9 +118,7 @@ async def check_filters(kitsu: KitsuClient, filters: Filters) -> str | None:
     return None
 
 
-async def subscribe(
-    rt: Runtime, *, team: str, channel: str, person: SlackPerson, ref: str, filters: Filters, cap: int
-) -> str:
+async def subscribe(rt: Runtime, *, team: str, channel: str, person: SlackPerson, ref: str, filters: Filters) -> str:
     """`subscribe production <ref> [task_type:…] [status:…]`. Subscribing again to the same
     production changes that subscription's filters (and makes the person its owner)."""
     if watches.personal(channel):
@@ -143,21 +141,17 @@ async def subscribe(
         return allowed.refusal
     if (unknown := await check_filters(kitsu, filters)) is not None:
         return unknown
-    added, sub = await rt.store.subscribe_triage(
-        team,
-        channel,
-        scope=f"{PREFIX}{production}",
-        scope_name=name,
+    return await subscriptions.save(
+        rt,
+        team=team,
+        channel=channel,
+        person=person,
+        scope=(f"{PREFIX}{production}", name),
         filters=filters,
-        events=list(EVENTS),
-        by=person.id,
-        now=rt.clock(),
-        cap=cap,
+        events=EVENTS,
+        added=messages.KITSU_SUBSCRIBED,
+        shown=describe,
     )
-    if added is Subscribed.FULL or sub is None:
-        return messages.SUBSCRIBE_FULL.format(cap=cap)
-    said = messages.KITSU_SUBSCRIBED if added is Subscribed.ADDED else messages.SUBSCRIPTION_UPDATED
-    return said.format(subscription=describe(sub))
 
 
 def describe(sub: TriageSubscription) -> str:

@@ -19,11 +19,11 @@ from typing import Any
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.services import identity, issue_feed, kitsu_subscriptions, watches
+from bot.services import identity, issue_feed, kitsu_subscriptions, subscriptions, watches
 from bot.services.issue_feed import Change, Event, Reading
 from bot.slack.command_parser import SUBSCRIBE_EVENTS, unescaped
 from bot.slack.directory import SlackPerson
-from bot.store import Subscribed, TriageSubscription, TriageThread
+from bot.store import TriageSubscription, TriageThread
 from bot.trackers.errors import TrackerError
 from bot.trackers.issuetrak import IssuetrakClient, SearchFilter
 from bot.trackers.models import Lookup, Person, TrackerName
@@ -31,7 +31,6 @@ from bot.views.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
-MAX_SUBSCRIPTIONS = 20  # per channel
 SITE = "site"
 EVENTS = SUBSCRIBE_EVENTS
 DEFAULT_EVENTS = ("new", "closed")
@@ -158,21 +157,17 @@ async def subscribe(
         return resolved
     existing = next((s for s in await rt.store.subscriptions_at(team, channel) if s.scope == scope), None)
     chosen = list(events) if events is not None else list(existing.events if existing else DEFAULT_EVENTS)
-    added, sub = await rt.store.subscribe_triage(
-        team,
-        channel,
-        scope=scope,
-        scope_name=scope_name,
+    return await subscriptions.save(
+        rt,
+        team=team,
+        channel=channel,
+        person=person,
+        scope=(scope, scope_name),
         filters=filters,
         events=chosen,
-        by=person.id,
-        now=rt.clock(),
-        cap=MAX_SUBSCRIPTIONS,
+        added=messages.SUBSCRIBED,
+        shown=describe_subscription,
     )
-    if added is Subscribed.FULL or sub is None:
-        return messages.SUBSCRIBE_FULL.format(cap=MAX_SUBSCRIPTIONS)
-    said = messages.SUBSCRIBED if added is Subscribed.ADDED else messages.SUBSCRIPTION_UPDATED
-    return said.format(subscription=describe_subscription(sub))
 
 
 def field_values(text: str) -> dict[str, list[str]]:
@@ -270,7 +265,7 @@ async def listing(rt: Runtime, *, team: str, channel: str) -> tuple[str, list[tu
     mine = await rt.store.subscriptions_at(team, channel)
     if not mine:
         return messages.SUBSCRIPTIONS_NONE, []
-    head = messages.SUBSCRIPTIONS_HEAD.format(count=len(mine), cap=MAX_SUBSCRIPTIONS)
+    head = messages.SUBSCRIPTIONS_HEAD.format(count=len(mine), cap=subscriptions.MAX_SUBSCRIPTIONS)
     return head, [(sub.id, describe_subscription(sub)) for sub in mine]
 
 

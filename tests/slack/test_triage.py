@@ -14,7 +14,7 @@ import pytest
 
 from bot.demo.issuetrak import _issue_record, _note_record
 from bot.demo.slack import TEAM_ID
-from bot.services import triage
+from bot.services import subscriptions
 from bot.views import ids
 from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import Poller, tick
@@ -147,7 +147,7 @@ def test_bad_subscriptions_get_clear_answers(chat: Chat, monkeypatch: pytest.Mon
     chat.slack.closed_channels.add("C0GENERAL")
     assert "/invite @trackerbot" in chat.send("/tracker subscribe issues").text
     chat.slack.closed_channels.discard("C0GENERAL")
-    monkeypatch.setattr(triage, "MAX_SUBSCRIPTIONS", 1)
+    monkeypatch.setattr(subscriptions, "MAX_SUBSCRIPTIONS", 1)
     assert "Subscribed" in chat.send("/tracker subscribe issues").text
     assert "as many as it may" in chat.send("/tracker subscribe project 3").text
     assert "Unsubscribed" in chat.send("/tracker unsubscribe 1").text
