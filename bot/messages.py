@@ -240,7 +240,7 @@ HOME_NO_DIGESTS = "None yet: `/tracker digest daily 09:00` in a channel."
 # --- digests and answers -------------------------------------------------------------------------------
 DIGEST_NEEDS_ATTENTION = "{count} of {checked} projects need attention"
 DIGEST_ISSUES = "{opened} issues opened, {closed} closed in 24 h, {still_open} open"
-DIGEST_TASKS_DUE = "{count} Kitsu tasks due within {days}"
+DIGEST_TASKS_DUE = "{count} {trackers} tasks due within {days}"
 DIGEST_NOT_READ = "{trackers} could not be read"
 DIGEST_PROJECTS_NOT_READ = "{failed} of {listed} projects could not be read ({error})"
 DIGEST_ALL_ON_TRACK = "All projects are on track."
