@@ -60,6 +60,12 @@ class Digest:
         return messages.DIGEST_NEEDS_ATTENTION.format(count=count, checked=checked)
 
     @property
+    def task_trackers(self) -> str:
+        """ "Kitsu", "Kitsu and Storyboard": the labels of the trackers the tasks due come from."""
+        labels = {task.tracker.label: None for tasks in self.tasks_due.values() for task in tasks}
+        return " and ".join(labels)
+
+    @property
     def summary(self) -> str:
         """The one line at the top (and the notification text)."""
         parts = [self._projects_line()]
@@ -69,7 +75,11 @@ class Digest:
                 messages.DIGEST_ISSUES.format(opened=len(self.opened), closed=len(self.closed), still_open=still_open)
             )
         if self.tasks_due:
-            parts.append(messages.DIGEST_TASKS_DUE.format(count=self.tasks_due_count, days=days(TASKS_DUE_DAYS)))
+            parts.append(
+                messages.DIGEST_TASKS_DUE.format(
+                    count=self.tasks_due_count, trackers=self.task_trackers, days=days(TASKS_DUE_DAYS)
+                )
+            )
         if self.failures:
             parts.append(messages.DIGEST_NOT_READ.format(trackers=" and ".join(self.failures)))
         return " · ".join(parts)

@@ -19,6 +19,8 @@ the `/tracker digest daily` time and zone checks, which become the one shared va
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 HELP_EXAMPLES: list[tuple[str, str]] = [
     ("/tracker issue 123", "an Issuetrak issue card"),
     ("/tracker note 123 printer fixed", "add a note to Issuetrak issue 123, as you"),
@@ -240,7 +242,7 @@ HOME_NO_DIGESTS = "None yet: `/tracker digest daily 09:00` in a channel."
 # --- digests and answers -------------------------------------------------------------------------------
 DIGEST_NEEDS_ATTENTION = "{count} of {checked} projects need attention"
 DIGEST_ISSUES = "{opened} issues opened, {closed} closed in 24 h, {still_open} open"
-DIGEST_TASKS_DUE = "{count} Kitsu tasks due within {days}"
+DIGEST_TASKS_DUE = "{count} {trackers} tasks due within {days}"
 DIGEST_NOT_READ = "{trackers} could not be read"
 DIGEST_PROJECTS_NOT_READ = "{failed} of {listed} projects could not be read ({error})"
 DIGEST_ALL_ON_TRACK = "All projects are on track."
@@ -265,7 +267,7 @@ BODY_TOO_SLOW = "The request body took too long to arrive."
 HEAD_TOO_LARGE = "Request line and headers too large."
 
 # --- rough edges: forms ---
-KITSU_ASSETS_FROM = "from {first}"
+ASSETS_FROM = "from {first}"
 PRIVATE_NOTE_ADDED = "Added note {note} to Issuetrak issue <{url}|#{issue}>, marked private."
 PRIVATE_NOTE_ALREADY = (
     "This message is already a note on Issuetrak issue <{url}|#{issue}> (note {note}, marked private)."
@@ -727,3 +729,12 @@ NOTIFY_QUIET_HOME_REFUSED = (
     "(HH:MM, 24-hour clock). Pick them again on my Home tab."
 )
 WATCH_FROM_SLACK = "{author} (from Slack)"
+
+
+# --- sentences that name the trackers able to do something ------------------------------------------
+NO_ASSET_TRACKER = "{trackers} is not set up for this workspace yet."
+
+
+def either(names: Sequence[str]) -> str:
+    """ "A", "A or B", "A, B or C"."""
+    return " or ".join(filter(None, [", ".join(names[:-1]), *names[-1:]]))

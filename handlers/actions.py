@@ -52,15 +52,18 @@ async def refresh_project(heard: Heard) -> None:
 
 @listener("more assets")
 async def more_assets(heard: Heard) -> None:
+    """More or Previous on an asset list: its value is `cards.asset_list`'s (the query, where the
+    paged search goes on, and where each other source's section does, by tracker key); any other
+    value, an older button's among them, is out of date."""
     try:
         value = json.loads(heard.action.get("value") or "{}")
         query, start = str(value["q"]), max(0, int(value["start"]))
-        kitsu_start = None if value.get("k") is None else max(0, int(value["k"]))
+        starts = {TrackerName(key): max(0, int(at)) for key, at in value["u"].items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         await say(heard.reply, messages.MODAL_EXPIRED)
         return
     if not await heard.refuses_guest():
-        await show_assets(heard.rt, heard.reply, query, start, kitsu_start)
+        await show_assets(heard.rt, heard.reply, query, start, starts)
 
 
 @listener("retry write")

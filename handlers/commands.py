@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,7 +21,7 @@ from bot.services import changes, digest_rules, identity, kitsu_subscriptions, l
 from bot.slack import app_links
 from bot.slack import command_parser as parsed
 from bot.slack.directory import Directory, SlackPerson, fresh_lookup
-from bot.trackers.models import AssetPage
+from bot.trackers.models import AssetPage, TrackerName
 from bot.views import cards, sentence_blocks
 from bot.views import triage as triage_view
 from handlers.context import directory_of, runtime_of
@@ -341,10 +341,13 @@ async def _show_projects(asked: Asked, found: lookup.Gathered, ref: str) -> None
         await show(asked.reply, sentence_blocks.said(f"{sentence} {failures}".strip(), as_written=True), sentence)
 
 
-async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int, kitsu_start: int | None = 0) -> None:
-    """An asset card, or a paged list when many match (also used by the "More" button, which
-    carries where Kitsu's section goes on: None when it was shown in full)."""
-    result = await lookup.find_assets(rt, query, start_at=start_at, unpaged=kitsu_start is not None)
+async def show_assets(
+    rt: Runtime, reply: Reply, query: str, start_at: int, starts: Mapping[TrackerName, int] | None = None
+) -> None:
+    """An asset card, or a paged list when many match (also used by the More and Previous buttons,
+    which carry where each section of the sources that do not page goes on, by tracker: a source
+    left out was shown in full and is not searched again)."""
+    result = await lookup.find_assets(rt, query, start_at=start_at, unpaged=starts or ())
     failures = " ".join(result.failures.values())
     if result.single is not None:
         await show(reply, cards.asset_card(result.single), f"{result.single.key or result.single.name}")
@@ -353,5 +356,5 @@ async def show_assets(rt: Runtime, reply: Reply, query: str, start_at: int, kits
         await say(reply, sentence, as_written=True)
     else:
         page = result.page or AssetPage(assets=[], start_at=0, total=0)
-        listed = cards.asset_list(page, query, result.unpaged, kitsu_start or 0, page_size=lookup.ASSET_PAGE_SIZE)
+        listed = cards.asset_list(page, query, result.unpaged, starts, page_size=lookup.ASSET_PAGE_SIZE)
         await show(reply, listed, f"Assets matching {query}")

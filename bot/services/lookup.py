@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot import messages
 from bot.runtime import Runtime
-from bot.trackers.capabilities import ProjectSource
+from bot.trackers import registry
+from bot.trackers.capabilities import AssetSource, ProjectSource
 from bot.trackers.errors import NotConfigured, NotFound, TrackerError
 from bot.trackers.models import Asset, AssetPage, Issue, ProjectStatus, TrackerName
 
@@ -97,7 +98,7 @@ async def open_projects(rt: Runtime) -> Gathered:
 
 
 async def _statuses(source: ProjectSource) -> list[ProjectStatus]:
-    """A tracker's projects with their status. A list that carries none (Projectrak's) is read
+    """A tracker's projects with their status. A list that carries none is read
     project by project, the first few only (a list shows a few per tracker), side by side within
     the client's bound."""
     listed = await source.list_projects()
@@ -108,8 +109,9 @@ async def _statuses(source: ProjectSource) -> list[ProjectStatus]:
 
 @dataclass
 class AssetResult:
-    """`page`: the paging source's matches (AIP's); `unpaged`: every match of the sources that do
-    not page (Kitsu's), shown under them and paged through by the view (`cards.asset_list`)."""
+    """`page`: the paging source's matches; `unpaged`: every match of the sources that do not
+    page, shown under them, one section per tracker, and paged through by the view
+    (`cards.asset_list`)."""
 
     single: Asset | None = None
     page: AssetPage | None = None
@@ -121,12 +123,15 @@ class AssetResult:
         return self.single is None and not (self.page and self.page.assets) and not self.unpaged
 
 
-async def find_assets(rt: Runtime, query: str, *, start_at: int = 0, unpaged: bool = False) -> AssetResult:
+async def find_assets(
+    rt: Runtime, query: str, *, start_at: int = 0, unpaged: Collection[TrackerName] = ()
+) -> AssetResult:
     """An asset by its key, else a search of every asset source (the paging one paged). Past the
-    first page the sources that do not page (Kitsu's) are searched again only when `unpaged`."""
+    first page the sources that do not page are searched again only when named in `unpaged`."""
     sources = rt.trackers.asset_sources()
     if not sources:
-        raise NotConfigured("AIP or Kitsu")
+        able = [tracker.label for tracker in registry.able_to(AssetSource)]
+        raise NotConfigured("assets", messages.NO_ASSET_TRACKER.format(trackers=messages.either(able)))
     result = AssetResult()
     gathered = Gathered()
     if start_at == 0:
@@ -135,7 +140,7 @@ async def find_assets(rt: Runtime, query: str, *, start_at: int = 0, unpaged: bo
             if asset:
                 result.single = asset
                 return result
-    searched = [source for source in sources if source.pages or start_at == 0 or unpaged]
+    searched = [source for source in sources if source.pages or start_at == 0 or source.tracker in unpaged]
     answers = await asyncio.gather(
         *(
             _settle(source.name, source.search_assets(query, start_at=start_at, size=ASSET_PAGE_SIZE), gathered)

@@ -274,7 +274,8 @@ async def get_issue(rt: Runtime, directory: TeamDirectory, execution: Execution)
 
 
 async def look_up_asset(rt: Runtime, directory: TeamDirectory, execution: Execution) -> StepResult:
-    """`look_up_asset`: query; how many match, and the first match (AIP, else Kitsu)."""
+    """`look_up_asset`: query; how many match, and the first match (the paging source's, else
+    the first of the others)."""
     query = text(execution, "query", limit=200).strip()
     found = await lookup.find_assets(rt, query)
     paged = found.page.assets if found.page else []

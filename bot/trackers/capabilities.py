@@ -153,3 +153,11 @@ class LinkSource(TrackerClient, Protocol):
     async def read_page(self, page: Page) -> Issue | ProjectStatus | Asset:
         """What the page shows, for its card; NotFound when it names nothing the tracker has."""
         ...
+
+
+def offered_by(client: type, capability: type) -> bool:
+    """Whether instances of the class `client` have what `capability` adds to `TrackerClient`:
+    the names `isinstance` checks, read on the class (its methods, properties and class
+    attributes), so that a tracker not set up can be named for what it could do."""
+    own = [name for name in vars(capability) if not name.startswith("_")]
+    return all(hasattr(client, name) for name in own)

@@ -701,6 +701,7 @@ class KitsuClient:
         url = self._task_page(project, task_type, row.id)
         type_name = task_type.name if task_type else None
         return Task(
+            tracker=self.tracker,
             id=row.id,
             name=" / ".join(part for part in (entity, type_name) if part) or row.name or row.id,
             project=project.name,

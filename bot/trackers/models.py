@@ -241,8 +241,9 @@ class Lookup(BaseModel):
 
 
 class Task(BaseModel):
-    """An open Kitsu task, for digests."""
+    """An open task of a `TaskSource`, for digests."""
 
+    tracker: TrackerName
     id: str
     name: str
     project: str | None = None

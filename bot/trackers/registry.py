@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -27,6 +27,7 @@ from bot.trackers.capabilities import (
     ProjectSource,
     TaskSource,
     TrackerClient,
+    offered_by,
 )
 from bot.trackers.errors import NotConfigured
 from bot.trackers.http_client import HttpOptions
@@ -37,20 +38,39 @@ from bot.trackers.projectrak import ProjectrakClient, ProjectrakSettings
 
 C = TypeVar("C")
 S = TypeVar("S", bound=TrackerSettings)
+S_contra = TypeVar("S_contra", bound=TrackerSettings, contravariant=True)
+
+
+class Buildable(Protocol[S_contra]):
+    """A client class: built from its tracker's settings."""
+
+    @classmethod
+    def from_settings(
+        cls, settings: S_contra, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+    ) -> TrackerClient: ...
 
 
 @dataclass(frozen=True)
 class Entry(Generic[S]):
-    """One tracker the bot knows: its key, its settings (on when `settings.on`), how to build its
-    client from them (with the shared HTTP options and, in the console, an in-process transport
-    to its demo), and the module of its demo server, whose `demo()` the console serves when the
-    tracker is not set up. The demo is named, not imported: production code never imports a
-    stand-in."""
+    """One tracker the bot knows: its key, its settings (on when `settings.on`), its client class
+    (built by its `from_settings`, with the shared HTTP options and, in the console, an
+    in-process transport to its demo; read for what the tracker can do, `can`), and the module of
+    its demo server, whose `demo()` the console serves when the tracker is not set up. The demo is
+    named, not imported: production code never imports a stand-in."""
 
     tracker: TrackerName
     settings: type[S]
-    build: Callable[[S, HttpOptions | None, httpx.AsyncBaseTransport | None], TrackerClient]
+    client: type[Buildable[S]]
     demo: str | None = None
+
+    def build(
+        self, settings: S, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
+    ) -> TrackerClient:
+        return self.client.from_settings(settings, options, transport)
+
+    def can(self, capability: type) -> bool:
+        """Whether this tracker's client has `capability`, set up or not."""
+        return offered_by(self.client, capability)
 
 
 ENTRIES: list[Entry[Any]] = []
@@ -71,14 +91,20 @@ def register(entry: Entry[Any]) -> Callable[[], None]:
     return unregister
 
 
-register(Entry(TrackerName.ISSUETRAK, IssuetrakSettings, IssuetrakClient.from_settings, "bot.demo.issuetrak"))
-register(Entry(TrackerName.PROJECTRAK, ProjectrakSettings, ProjectrakClient.from_settings, "bot.demo.projectrak"))
-register(Entry(TrackerName.AIP, AipSettings, AipClient.from_settings, "bot.demo.aip"))
-register(Entry(TrackerName.KITSU, KitsuSettings, KitsuClient.from_settings, "bot.demo.kitsu"))
+register(Entry(TrackerName.ISSUETRAK, IssuetrakSettings, IssuetrakClient, "bot.demo.issuetrak"))
+register(Entry(TrackerName.PROJECTRAK, ProjectrakSettings, ProjectrakClient, "bot.demo.projectrak"))
+register(Entry(TrackerName.AIP, AipSettings, AipClient, "bot.demo.aip"))
+register(Entry(TrackerName.KITSU, KitsuSettings, KitsuClient, "bot.demo.kitsu"))
 
 
 def entry_of(tracker: TrackerName) -> Entry[Any]:
     return next(entry for entry in ENTRIES if entry.tracker is tracker)
+
+
+def able_to(capability: type) -> list[TrackerName]:
+    """Every registered tracker whose client has `capability`, set up or not (for sentences such
+    as "AIP or Kitsu is not set up")."""
+    return [entry.tracker for entry in ENTRIES if entry.can(capability)]
 
 
 def enabled(settings: Settings) -> list[Entry[Any]]:

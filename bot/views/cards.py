@@ -55,7 +55,7 @@ from bot.views.mrkdwn import (
 # How much of a list a message shows before it says "…and N more" (keeps payloads small).
 LIST_LINE_LIMIT = 300
 ASSET_LIST_LINES = 15
-KITSU_ASSET_LINES = 5
+UNPAGED_ASSET_LINES = 5  # per source that does not page
 PROJECT_LINES_PER_TRACKER = 10
 PROJECT_SECTION_BUDGET = 2000
 ASSET_ATTRIBUTE_FIELDS = 8
@@ -383,13 +383,12 @@ def _asset_line(asset: Asset) -> str:
 
 
 def _page_button(
-    label: str, action_id: str, query: str, start: int, kitsu_start: int | None = None
+    label: str, action_id: str, query: str, start: int, unpaged: Mapping[TrackerName, int]
 ) -> ButtonElement | None:
-    """ "More" or "Previous": where the paged search goes on (`start`) and, while Kitsu has assets to
-    show, where its section goes on (`k`; without it, that page shows no Kitsu section)."""
-    fields: dict[str, str | int] = {"q": query, "start": start}
-    if kitsu_start is not None:
-        fields["k"] = kitsu_start
+    """ "More" or "Previous": where the paged search goes on (`start`) and, for each source that
+    does not page and has assets to show, where its section goes on (`u`, by the tracker's key; a
+    source left out shows no section on that page): {"q":"laptop","start":10,"u":{"kitsu":5}}."""
+    fields = {"q": query, "start": start, "u": {str(tracker): at for tracker, at in unpaged.items()}}
     value = json.dumps(fields, separators=(",", ":"))
     if len(value) > BUTTON_VALUE_LIMIT:  # a cut query would page through another search
         return None
@@ -397,15 +396,24 @@ def _page_button(
 
 
 def asset_list(
-    page: AssetPage, query: str, extra: Sequence[Asset] = (), kitsu_start: int = 0, page_size: int = ASSET_LIST_LINES
+    page: AssetPage,
+    query: str,
+    extra: Sequence[Asset] = (),
+    starts: Mapping[TrackerName, int] | None = None,
+    page_size: int = ASSET_LIST_LINES,
 ) -> list[Block]:
     """A page of search results ("Showing 1–10 of 34 for “laptop”"), one line per asset, a
-    More button when the search has more; `extra` (every match of the sources that do not page, Kitsu's) in their own section, titled by their trackers, from
-    `kitsu_start` on. More pages both: each click shows the next of each that has more; Previous,
-    beside it past the first page, the page before (`page_size`: how many the search answers a page)."""
+    More button when the search has more; `extra` (every match of the sources that do not page)
+    in a section per tracker, titled by its label, each from its `starts` on (0 when not given).
+    More pages them all: each click shows the next of each that has more; Previous, beside it
+    past the first page, the page before (`page_size`: how many the search answers a page)."""
+    starts = starts or {}
     quoted = f"“{_inline(query, 100)}”"
     blocks: list[Block] = []
     next_start: int | None = None
+    groups: dict[TrackerName, list[Asset]] = {}
+    for asset in extra:
+        groups.setdefault(asset.tracker, []).append(asset)
     if page.assets:
         lines = [_asset_line(asset) for asset in page.assets[:ASSET_LIST_LINES]]
         section, shown = list_section(None, lines, max_lines=ASSET_LIST_LINES, total=len(page.assets))
@@ -414,31 +422,33 @@ def asset_list(
         blocks += [_section(shown_text), section]
         if last < page.total:
             next_start = last
-    elif not extra[kitsu_start:]:
+    elif not any(assets[starts.get(tracker, 0) :] for tracker, assets in groups.items()):
         blocks.append(_section(messages.NO_ASSETS_MATCH.format(query=quoted)))
-    next_kitsu: int | None = None
-    rest = extra[kitsu_start:]
-    if rest:
+    onward: dict[TrackerName, int] = {}
+    back: dict[TrackerName, int] = {}
+    for tracker, assets in groups.items():
+        start = starts.get(tracker, 0)
+        back[tracker] = max(0, start - UNPAGED_ASSET_LINES)
+        rest = assets[start:]
+        if not rest:
+            continue
         if blocks:
             blocks.append(DividerBlock())
-        sources = ", ".join(dict.fromkeys(asset.tracker.label for asset in extra))  # Kitsu, today's only one
-        title = f"*{escape(sources)}* · {len(extra)} asset{'s' if len(extra) != 1 else ''}"
-        if kitsu_start:
-            title += " · " + messages.KITSU_ASSETS_FROM.format(first=kitsu_start + 1)
-        lines = [_asset_line(asset) for asset in rest[:KITSU_ASSET_LINES]]
-        section, shown = list_section(title, lines, max_lines=KITSU_ASSET_LINES, total=len(rest))
+        title = f"*{escape(tracker.label)}* · {len(assets)} asset{'s' if len(assets) != 1 else ''}"
+        if start:
+            title += " · " + messages.ASSETS_FROM.format(first=start + 1)
+        lines = [_asset_line(asset) for asset in rest[:UNPAGED_ASSET_LINES]]
+        section, shown = list_section(title, lines, max_lines=UNPAGED_ASSET_LINES, total=len(rest))
         blocks.append(section)
         if shown < len(rest):
-            next_kitsu = kitsu_start + shown
+            onward[tracker] = start + shown
     previous = None
-    if page.start_at > 0 or kitsu_start > 0:
-        back_kitsu = max(0, kitsu_start - KITSU_ASSET_LINES) if extra else None
-        back = max(0, page.start_at - page_size)
-        previous = _page_button("Previous", ids.ASSET_PREVIOUS, query, back, back_kitsu)
+    if page.start_at > 0 or any(starts.values()):
+        previous = _page_button("Previous", ids.ASSET_PREVIOUS, query, max(0, page.start_at - page_size), back)
     more = None
-    if next_start is not None or next_kitsu is not None:
-        # Past the paged search's end, a click pages Kitsu only (the search answers no more).
-        more = _page_button("More", ids.ASSET_MORE, query, next_start or max(page.total, 1), next_kitsu)
+    if next_start is not None or onward:
+        # Past the paged search's end, a click pages the other sources only (the search answers no more).
+        more = _page_button("More", ids.ASSET_MORE, query, next_start or max(page.total, 1), onward)
     _with_actions(blocks, previous, more)
     return blocks
 

@@ -1,5 +1,5 @@
 """The digest message: a one-line summary, then the projects needing attention, Issuetrak's last
-day, and Kitsu tasks due soon, with a link per item.
+day, and the tasks due soon, with a link per item.
 
 A few sections, never more than a dozen blocks (Slack allows 50), each holding whole lines up to a
 character budget and then "…and N more": a long digest is summarised, never cut mid-item, and the
@@ -111,4 +111,4 @@ def _tasks(digest: Digest) -> list[Block]:
     if not digest.tasks_due:
         return []
     lines = [_person_line(person, tasks, digest.today) for person, tasks in sorted(digest.tasks_due.items())]
-    return [DividerBlock(), _lines("*Kitsu tasks due soon*", lines)]
+    return [DividerBlock(), _lines(f"*{escape(digest.task_trackers)} tasks due soon*", lines)]

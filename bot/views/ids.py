@@ -30,7 +30,7 @@ KITSU_TEXT = ("kitsu_text", "text")
 # Buttons on cards
 PROJECT_REFRESH = "project_refresh"  # value: "<tracker>:<project id>"
 OPEN_IN_TRACKER = "open_in_tracker"  # a link button; acknowledged, nothing else
-ASSET_MORE = "asset_more"  # value: JSON {"q": query, "start": next startAt}
+ASSET_MORE = "asset_more"  # value: JSON {"q": query, "start": next startAt, "u": {tracker key: offset}}
 ASSET_PREVIOUS = "asset_previous"  # value: the same JSON, of the page before (its own id: one per actions block)
 OUTBOX_RETRY = "outbox_retry"  # value: outbox item id
 ISSUE_ADD_NOTE = "issue_add_note"  # value: the issue number; opens the note form for it

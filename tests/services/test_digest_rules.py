@@ -38,6 +38,7 @@ from bot.trackers.registry import build_trackers
 from bot.views.digest_message import digest_blocks
 from tests.fixtures.zou import Zou
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, blocks_text
+from tests.trackers.fifth import fifth_tracker
 
 FAST = HttpOptions(wait_initial=0.01, wait_max=0.05, read_timeout=10.0)
 TODAY = date(2025, 3, 10)
@@ -332,6 +333,18 @@ async def test_500_projects_cost_about_ceil_n_over_c_round_trips(
     assert floor <= elapsed < sequential / 4, f"{elapsed:.2f} s; floor {floor:.2f} s, sequential {sequential:.0f} s"
 
 
+def test_tasks_due_are_counted_under_the_trackers_they_come_from() -> None:
+    """The summary and the section name the task sources from the tasks, not from the code."""
+    with fifth_tracker() as storyboard:
+        digest = Digest(today=TODAY)
+        digest.tasks_due = {
+            "Ana": [Task(tracker=TrackerName.KITSU, id="k1", name="Shot 1", due_date=TODAY)],
+            "Ben": [Task(tracker=storyboard, id="s1", name="Board 1", due_date=TODAY)],
+        }
+        assert digest.summary.endswith("· 2 Kitsu and Storyboard tasks due within 3 days")
+        assert "*Kitsu and Storyboard tasks due soon*" in blocks_text([b.to_dict() for b in digest_blocks(digest)])
+
+
 def test_a_long_digest_is_summarised_within_slack_limits() -> None:
     digest = Digest(today=TODAY, projects_checked=400, issues_read=True)
     digest.attention = [
@@ -353,7 +366,11 @@ def test_a_long_digest_is_summarised_within_slack_limits() -> None:
     digest.tasks_due = {
         f"Artist {n}": [
             Task(
-                id=f"{n}-{k}", name=f"Shot {k} / Animation", due_date=TODAY, url=f"https://kitsu.example.com/t/{n}-{k}"
+                tracker=TrackerName.KITSU,
+                id=f"{n}-{k}",
+                name=f"Shot {k} / Animation",
+                due_date=TODAY,
+                url=f"https://kitsu.example.com/t/{n}-{k}",
             )
             for k in range(8)
         ]

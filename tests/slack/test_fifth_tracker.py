@@ -1,12 +1,15 @@
 """A fifth tracker added as docs/adding-a-tracker.md says (tests/trackers/fifth.py: its settings,
 client and registry line; tests/trackers/fifth_demo.py: its demo server) and configured through
 the environment shows up in `/tracker projects`, `/tracker project <words>`, its Refresh button,
+`/tracker asset <words>` with its More and Previous buttons, the sentence for no asset tracker,
 digests, `/healthz` and the console: no service, view or listener names it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -106,6 +109,40 @@ def test_project_by_name_finds_the_fifth_trackers_board_as_a_card(chat: Chat) ->
     assert refresh["value"] == "storyboard:b1"
     again = chat.click(refresh)
     assert "Lighthouse animatic" in again.text
+
+
+def test_asset_search_shows_its_props_in_their_own_section_paged_by_its_key(chat: Chat) -> None:
+    """AIP's laptops page by page; Storyboard's 7 laptop sketches under them, 5 at a time."""
+    first = chat.send("/tracker asset laptop")
+    assert "Showing 1–10" in first.text and "*Storyboard* · 7 assets" in first.text
+    assert "Laptop sketch 05" in first.text and "Laptop sketch 06" not in first.text
+    more = _button(first, "asset_more")
+    assert json.loads(more["value"])["u"]["storyboard"] == 5
+    second = chat.click(more)
+    assert "Showing 11" in second.text and "*Storyboard* · 7 assets · from 6" in second.text
+    assert "Laptop sketch 06" in second.text and "Laptop sketch 07" in second.text
+    assert "Laptop sketch 05" not in second.text
+    previous = _button(second, "asset_previous")
+    assert json.loads(previous["value"]) == {"q": "laptop", "start": 0, "u": {"storyboard": 0}}
+    back = chat.click(previous)
+    assert "Showing 1–10" in back.text and "Laptop sketch 01" in back.text and "· from" not in back.text
+    assert [b["text"]["text"] for b in second.buttons()] == ["Previous"]  # AIP's last page, every sketch shown
+
+
+def test_one_matching_prop_is_shown_as_its_card(chat: Chat) -> None:
+    reply = chat.send("/tracker asset lantern sketch")
+    assert "Lantern sketch" in reply.text and "Open in Storyboard" in [b["text"]["text"] for b in reply.buttons()]
+
+
+@pytest.mark.parametrize("tracker_settings", [{"STORYBOARD_URL": None, "STORYBOARD_TOKEN": None}])
+def test_with_no_asset_tracker_set_up_the_sentence_names_it_too(chat: Chat) -> None:
+    assert not chat.runtime.trackers.configured()
+    reply = chat.send("/tracker asset laptop")
+    assert "AIP, Kitsu or Storyboard is not set up for this workspace yet." in reply.text
+
+
+def _button(reply: Any, action_id: str) -> dict[str, Any]:
+    return next(b for b in reply.buttons() if b["action_id"] == action_id)
 
 
 def test_healthz_probes_the_fifth_tracker(bot_url: str) -> None:

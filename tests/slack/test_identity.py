@@ -439,7 +439,7 @@ def test_guests_may_neither_read_nor_write_unless_allowed(
     assert "Guest accounts" in json.dumps(_home_opened(chat, "U0CAM").of("views.publish")[0]["view"])
     replayed = [
         {"action_id": ids.PROJECT_REFRESH, "value": "issuetrak:1"},  # buttons of someone else's cards
-        {"action_id": ids.ASSET_MORE, "value": json.dumps({"q": "laptop", "start": 0})},
+        {"action_id": ids.ASSET_MORE, "value": json.dumps({"q": "laptop", "start": 0, "u": {}})},
     ]
     for button in replayed:
         answer = chat.click(button).of("response_url")

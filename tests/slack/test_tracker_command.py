@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from bot import messages
 from tests.slack.harness import Chat
 
 
@@ -143,6 +144,26 @@ def test_more_pages_kitsu_assets_too_until_every_match_was_shown(chat: Chat, kit
         reply = chat.click(more[0])
     assert len(seen) == 12 and all(f"Laptop prop {n:02d}" in " ".join(seen) for n in range(1, 13)), seen
     assert "*Kitsu* · 12 assets · from 6" in json.dumps(chat.slack.of("response_url"), ensure_ascii=False)
+
+
+def test_more_with_an_old_or_malformed_value_is_out_of_date(chat: Chat) -> None:
+    """The value names each other source's place by its tracker key; an older button's ("k"), or
+    anything else, gets the out-of-date sentence, never a stack trace nor a search."""
+    more = next(b for b in chat.send("/tracker asset laptop").buttons() if b["action_id"] == "asset_more")
+    assert set(json.loads(more["value"])) == {"q", "start", "u"}
+    for value in (
+        json.dumps({"q": "laptop", "start": 10, "k": 5}),  # before the sources were named by key
+        json.dumps({"q": "laptop", "start": 10, "u": {"nope": 5}}),
+        json.dumps({"q": "laptop", "start": 10, "u": {"kitsu": "five"}}),
+        json.dumps({"q": "laptop", "start": 10, "u": {"kitsu": None}}),
+        json.dumps({"q": "laptop", "start": 10, "u": [5]}),
+        json.dumps({"q": "laptop", "start": 10, "u": "kitsu"}),
+        "[1, 2]",
+        "not json",
+    ):
+        answer = chat.click({**more, "value": value})
+        assert messages.MODAL_EXPIRED in answer.text, value
+        assert "went wrong" not in answer.text, value
 
 
 def test_tracker_that_is_down_gets_a_clear_message(chat: Chat, issuetrak_server) -> None:

@@ -1,6 +1,6 @@
 """A fifth tracker, "Storyboard", that exists only in the tests, added as docs/adding-a-tracker.md
 says: its settings (`STORYBOARD_URL`, `STORYBOARD_TOKEN`) and a client on the shared core
-implementing `Probe` and `ProjectSource` (this module), its demo server (`tests/trackers/
+implementing `Probe`, `ProjectSource` and `AssetSource` (this module), its demo server (`tests/trackers/
 fifth_demo.py`), and one registry line (`fifth_tracker`). Nothing in bot/ knows it."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.settings import TrackerSettings, secret
 from bot.trackers import registry
 from bot.trackers.dto import Day, Dto, Loose, parse, parse_rows
 from bot.trackers.http_client import HttpOptions, TrackerHTTP
-from bot.trackers.models import ProjectStatus, TrackerName
+from bot.trackers.models import Asset, AssetPage, ProjectStatus, TrackerName
 from bot.trackers.tokens import StaticBearerAuth
 
 
@@ -38,10 +38,19 @@ class BoardDTO(Dto):
     due: Day = None
 
 
+class PropDTO(Dto):
+    """A drawn prop, Storyboard's kind of asset."""
+
+    id: str
+    title: str
+    board: Loose[str] = None
+
+
 class StoryboardClient:
     name = "Storyboard"
     lists_statuses = True
     finds_statuses = False  # as Kitsu: a card reads the one board found again
+    pages = False  # as Kitsu: every matching prop on the first page
 
     def __init__(
         self, url: str, token: str, *, options: HttpOptions | None, transport: httpx.AsyncBaseTransport | None
@@ -91,13 +100,24 @@ class StoryboardClient:
     async def list_projects(self) -> list[ProjectStatus]:
         return [self._project(board) for board in await self._boards()]
 
+    async def asset_by_key(self, ref: str) -> Asset | None:
+        return None  # props have no key of their own
+
+    async def search_assets(self, words: str, *, start_at: int, size: int) -> AssetPage:
+        rows = parse_rows(self.name, PropDTO, await self.http.get("props", params={"q": words}))
+        props = [
+            Asset(tracker=self.tracker, id=p.id, name=p.title, collection=p.board, url=f"{self.site}/p/{p.id}")
+            for p in rows
+        ]
+        return AssetPage(assets=props, total=len(props))
+
 
 @contextmanager
 def fifth_tracker() -> Iterator[TrackerName]:
     """Storyboard registered (its key, and its registry line) for the duration."""
     name = TrackerName.register("storyboard", "Storyboard")
     unregister = registry.register(
-        registry.Entry(name, StoryboardSettings, StoryboardClient.from_settings, "tests.trackers.fifth_demo")
+        registry.Entry(name, StoryboardSettings, StoryboardClient, "tests.trackers.fifth_demo")
     )
     try:
         yield name

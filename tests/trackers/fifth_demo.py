@@ -1,5 +1,6 @@
-"""The demo server of the fifth tracker (tests/trackers/fifth.py): GET /api/boards and
-GET /api/boards/{id}, behind a bearer token, with the knobs every demo server has."""
+"""The demo server of the fifth tracker (tests/trackers/fifth.py): GET /api/boards,
+GET /api/boards/{id} and GET /api/props?q=words, behind a bearer token, with the knobs every demo
+server has."""
 
 from __future__ import annotations
 
@@ -25,9 +26,16 @@ def _boards() -> list[dict[str, Any]]:
     ]
 
 
+def _props() -> list[dict[str, Any]]:
+    """Drawn props, seven of them laptops: more than an asset list shows of a source at once."""
+    laptops = [{"id": f"p{n}", "title": f"Laptop sketch {n:02d}", "board": "b1"} for n in range(1, 8)]
+    return [*laptops, {"id": "p8", "title": "Lantern sketch", "board": "b2"}]
+
+
 @dataclass
 class StoryboardState(DemoKnobs):
     boards: list[dict[str, Any]] = field(default_factory=_boards)
+    props: list[dict[str, Any]] = field(default_factory=_props)
     token: str = field(default_factory=lambda: "sb-" + secrets.token_urlsafe(12))
 
 
@@ -48,8 +56,13 @@ def create_app(state: StoryboardState) -> Starlette:
         found = next((b for b in state.boards if b["id"] == request.path_params["id"]), None)
         return JSONResponse(found) if found else error(404, "no such board")
 
+    async def props(request: Request) -> Response:
+        words = request.query_params.get("q", "").casefold()
+        return JSONResponse([p for p in state.props if words in p["title"].casefold()])
+
     return Starlette(
         routes=[
+            Route("/api/props", authorized(props), methods=["GET"]),
             Route("/api/boards", authorized(boards), methods=["GET"]),
             Route("/api/boards/{id}", authorized(board), methods=["GET"]),
         ]

@@ -50,6 +50,7 @@ def test_each_client_has_the_capabilities_of_the_table(trackers: Trackers) -> No
     }
     for capability, names in table.items():
         assert {name for name, client in clients.items() if isinstance(client, capability)} == names, capability
+        assert set(registry.able_to(capability)) == names, capability  # read on the classes, none built
 
 
 def test_the_registry_hands_out_clients_by_capability_in_key_order(trackers: Trackers) -> None:
@@ -106,6 +107,8 @@ async def test_a_registered_tracker_joins_and_leaves(tracker_settings: dict[str,
         settings = load_settings(_env_file=None, STORYBOARD_URL=url, STORYBOARD_TOKEN=state.token, **tracker_settings)
         built = build_trackers(settings)
         assert [source.tracker for source in built.project_sources()] == [I, P, K, storyboard]
+        assert [source.tracker for source in built.asset_sources()] == [A, K, storyboard]
+        assert registry.able_to(AssetSource) == [A, K, storyboard]
         assert await built.configured()[storyboard].ping() == "4 boards"  # type: ignore[attr-defined]
         await built.aclose()
         assert not build_trackers(load_settings(_env_file=None)).configured()  # off without its settings

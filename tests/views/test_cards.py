@@ -278,7 +278,7 @@ def test_asset_list_pages_with_a_more_button() -> None:
         in text
     )
     [more] = buttons(payload)
-    assert more["action_id"] == ids.ASSET_MORE and json.loads(more["value"]) == {"q": "laptop", "start": 10}
+    assert more["action_id"] == ids.ASSET_MORE and json.loads(more["value"]) == {"q": "laptop", "start": 10, "u": {}}
 
 
 def test_asset_list_last_page_has_no_more_button_and_kitsu_assets_follow() -> None:
@@ -289,7 +289,7 @@ def test_asset_list_last_page_has_no_more_button_and_kitsu_assets_follow() -> No
     assert "Showing 31–34 of 34" in text
     [previous] = buttons(payload)  # Previous only: no More
     assert previous["action_id"] == ids.ASSET_PREVIOUS and previous["text"]["text"] == "Previous"
-    assert json.loads(previous["value"]) == {"q": "laptop", "start": 20, "k": 0}
+    assert json.loads(previous["value"]) == {"q": "laptop", "start": 20, "u": {"kitsu": 0}}
     assert "*Kitsu* · 1 asset\n• Laptop prop · Props" in text
 
 
@@ -300,16 +300,25 @@ def test_asset_list_pages_kitsu_with_the_paged_search_and_past_its_end() -> None
     first = rendered(
         asset_list(AssetPage(assets=[asset(n) for n in range(1, 11)], start_at=0, total=15), "laptop", kitsu)
     )
-    assert json.loads(buttons(first)[0]["value"]) == {"q": "laptop", "start": 10, "k": 5}
+    assert json.loads(buttons(first)[0]["value"]) == {"q": "laptop", "start": 10, "u": {"kitsu": 5}}
     second = rendered(
-        asset_list(AssetPage(assets=[asset(n) for n in range(11, 16)], start_at=10, total=15), "laptop", kitsu, 5)
+        asset_list(
+            AssetPage(assets=[asset(n) for n in range(11, 16)], start_at=10, total=15),
+            "laptop",
+            kitsu,
+            {TrackerName.KITSU: 5},
+        )
     )
     text = all_text(second)
     assert "Showing 11–15 of 15" in text and "*Kitsu* · 12 assets · from 6\n• Laptop prop 5 · Props" in text
     back, more = buttons(second)  # Previous beside More
-    assert json.loads(more["value"]) == {"q": "laptop", "start": 15, "k": 10}
-    assert back["action_id"] == ids.ASSET_PREVIOUS and json.loads(back["value"]) == {"q": "laptop", "start": 0, "k": 0}
-    last = rendered(asset_list(AssetPage(assets=[]), "laptop", kitsu, 10))
+    assert json.loads(more["value"]) == {"q": "laptop", "start": 15, "u": {"kitsu": 10}}
+    assert back["action_id"] == ids.ASSET_PREVIOUS and json.loads(back["value"]) == {
+        "q": "laptop",
+        "start": 0,
+        "u": {"kitsu": 0},
+    }
+    last = rendered(asset_list(AssetPage(assets=[]), "laptop", kitsu, {TrackerName.KITSU: 10}))
     assert "Laptop prop 11" in all_text(last) and "No assets match" not in all_text(last)
     assert [b["text"]["text"] for b in buttons(last)] == ["Previous"]
 
