@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.demo import slack_payloads
+from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.zou import Zou, ZouWorld
 from tests.slack.harness import Chat
 
@@ -15,14 +16,8 @@ pytestmark = pytest.mark.zou
 
 
 @pytest.fixture
-def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:
-    """Issuetrak from its contract server, Kitsu from the real Zou with the bot account's token."""
-    return {
-        "ISSUETRAK_URL": issuetrak_server.url,
-        "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
-        "KITSU_URL": zou.url,
-        "KITSU_TOKEN": zou.bot_token,
-    }
+def tracker_settings(zou: Zou, issuetrak_server: IssuetrakServer) -> dict[str, str]:
+    return zou.bot_settings(issuetrak_server)
 
 
 def test_project_card_from_a_real_zou_production(chat: Chat, zou: Zou, zou_world: ZouWorld) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.demo.slack import SlackState
 from bot.views import ids
+from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.zou import Zou, ZouWorld
 from tests.slack.harness import Chat
 from tests.slack.test_kitsu_comments import _choices, _form, _values
@@ -17,13 +18,8 @@ pytestmark = pytest.mark.zou
 
 
 @pytest.fixture
-def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:
-    return {
-        "ISSUETRAK_URL": issuetrak_server.url,
-        "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
-        "KITSU_URL": zou.url,
-        "KITSU_TOKEN": zou.bot_token,
-    }
+def tracker_settings(zou: Zou, issuetrak_server: IssuetrakServer) -> dict[str, str]:
+    return zou.bot_settings(issuetrak_server)
 
 
 def test_a_comment_from_slack_lands_once_as_the_person_with_its_status(

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from bot.demo.slack import TEAM_ID, SlackState
+from tests.fixtures.issuetrak import IssuetrakServer
 from tests.fixtures.slack import Poller, tick
 from tests.fixtures.zou import Zou, ZouWorld
 from tests.slack.harness import Chat
@@ -22,13 +23,8 @@ pytestmark = pytest.mark.zou
 
 
 @pytest.fixture
-def tracker_settings(zou: Zou, issuetrak_server) -> dict[str, str]:
-    return {
-        "ISSUETRAK_URL": issuetrak_server.url,
-        "ISSUETRAK_API_KEY": issuetrak_server.state.api_key,
-        "KITSU_URL": zou.url,
-        "KITSU_TOKEN": zou.bot_token,
-    }
+def tracker_settings(zou: Zou, issuetrak_server: IssuetrakServer) -> dict[str, str]:
+    return zou.bot_settings(issuetrak_server)
 
 
 class Studio:

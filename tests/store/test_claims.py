@@ -7,8 +7,6 @@ only grow, and only the current generation changes anything."""
 from __future__ import annotations
 
 import asyncio
-import os
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,8 +20,7 @@ from bot.store import Claim, NotePayload, OutboxKind, OutboxState, Requester, St
 from bot.store.engine import open_engine
 from bot.store.migrations import LEGACY_DIGEST_LEASE, UPGRADES, migrate
 from bot.store.schema import digest_claims, digest_subscriptions, outbox
-from tests.fixtures.store import fresh_pg_schema
-from tests.store.test_store import CLAIM_COLUMNS, LATEST, shape, v1_database, versions
+from tests.store.test_store import CLAIM_COLUMNS, LATEST, assert_shaped_like_fresh, v1_database, versions
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 DAY = date(2025, 1, 15)
@@ -106,14 +103,7 @@ def test_a_version_3_database_is_upgraded_and_keeps_the_claims_it_had(store_url:
         await upgraded.aclose()
 
     asyncio.run(check())
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'fresh.db'}"
-            if store_url.startswith("sqlite")
-            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
-        )
-        asyncio.run(Store(fresh).aclose())
-        assert shape(store_url) == shape(fresh)
+    assert_shaped_like_fresh(store_url, tmp_path)
 
 
 async def test_a_retried_write_never_gives_a_stalled_claim_its_generation_back(store_pair: tuple[Store, Store]) -> None:

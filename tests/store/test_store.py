@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -224,6 +225,18 @@ def shape(url: str) -> dict[str, Any]:
         engine.dispose()
 
 
+def assert_shaped_like_fresh(store_url: str, tmp_path: Path) -> None:
+    """The upgraded database at `store_url` has exactly the shape a fresh one is created with."""
+    with ExitStack() as stack:
+        fresh = (
+            f"sqlite:///{tmp_path / 'fresh.db'}"
+            if store_url.startswith("sqlite")
+            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
+        )
+        asyncio.run(Store(fresh).aclose())
+        assert shape(store_url) == shape(fresh)
+
+
 def test_a_version_1_database_is_upgraded_to_the_shape_of_a_new_one(store_url: str, tmp_path) -> None:
     v1_database(
         store_url, [("T1", "U1", "amartin"), ("T1", "U2", "bnguyen"), ("T1", "U3", "bnguyen"), ("T2", "U2", "bnguyen")]
@@ -245,14 +258,7 @@ def test_a_version_1_database_is_upgraded_to_the_shape_of_a_new_one(store_url: s
         await upgraded.aclose()
 
     asyncio.run(check())
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'fresh.db'}"
-            if store_url.startswith("sqlite")
-            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
-        )
-        asyncio.run(Store(fresh).aclose())
-        assert shape(store_url) == shape(fresh)
+    assert_shaped_like_fresh(store_url, tmp_path)
 
 
 LATER_TABLES = tuple(metadata.tables[name] for name in V1_ABSENT[7:])  # schema version 6's and 7's
@@ -318,14 +324,7 @@ def test_watches_and_digests_from_before_owners_are_owned_by_whoever_set_them(st
         await upgraded.aclose()
 
     asyncio.run(check())
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'fresh.db'}"
-            if store_url.startswith("sqlite")
-            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
-        )
-        asyncio.run(Store(fresh).aclose())
-        assert shape(store_url) == shape(fresh)
+    assert_shaped_like_fresh(store_url, tmp_path)
 
 
 KITSU_VERSION = next(step.version for step in UPGRADES if step.description.startswith("Kitsu production"))
@@ -379,14 +378,7 @@ def test_a_version_6_database_gets_kitsu_subscriptions_and_keeps_its_triage_news
         await upgraded.aclose()
 
     asyncio.run(check())
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'fresh.db'}"
-            if store_url.startswith("sqlite")
-            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
-        )
-        asyncio.run(Store(fresh).aclose())
-        assert shape(store_url) == shape(fresh)
+    assert_shaped_like_fresh(store_url, tmp_path)
 
 
 def test_upgrades_run_once_in_order_and_a_newer_schema_is_refused(store_url: str) -> None:

@@ -5,16 +5,13 @@ compare-and-swap, and the claims that post each piece of news once."""
 from __future__ import annotations
 
 import asyncio
-import os
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.store import Store, WatchAdded, WatchEnd, WatchKind, WatchTarget
 from bot.store.engine import open_engine
 from bot.store.migrations import UPGRADES, migrate
-from tests.fixtures.store import fresh_pg_schema
-from tests.store.test_store import LATEST, race, shape, v1_database, versions
+from tests.store.test_store import LATEST, assert_shaped_like_fresh, race, v1_database, versions
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 ISSUE = WatchTarget(WatchKind.ISSUE, "issuetrak", "1001", "Printer jams")
@@ -50,14 +47,7 @@ def test_a_version_2_database_is_upgraded_to_the_shape_of_a_new_one(store_url: s
         await upgraded.aclose()
 
     asyncio.run(check())
-    with ExitStack() as stack:
-        fresh = (
-            f"sqlite:///{tmp_path / 'fresh.db'}"
-            if store_url.startswith("sqlite")
-            else stack.enter_context(fresh_pg_schema(os.environ["TEST_POSTGRES_URL"]))
-        )
-        asyncio.run(Store(fresh).aclose())
-        assert shape(store_url) == shape(fresh)
+    assert_shaped_like_fresh(store_url, tmp_path)
 
 
 async def test_one_watch_per_destination_and_item_and_a_cap_per_destination(store: Store) -> None:
